@@ -1,0 +1,600 @@
+"""Read any supported input into a LazyFrame of text columns, plus what went wrong.
+
+Every column comes back as text (``pl.String``): typing is the standardiser's job,
+so leading zeros and ``+`` signs in phones and postcodes survive. Each row carries
+``_source_row`` (1-based data row). Rows that cannot be read are never dropped
+silently: they raise an ``InputError`` naming file and line, or, with
+``on_bad_rows`` = skip/keep, are listed in ``Source.bad_rows``.
+
+Delimited text takes a fast path (Polars' CSV reader) after a vectorised
+structural check of the whole file; only a file that fails the check is re-read
+by Python's csv module, which then decides and explains every bad row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from listclean.errors import InputError, UsageError
+from listclean.io import sniff
+
+if TYPE_CHECKING:
+    import polars as pl
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+OnBadRows = Literal["error", "skip", "keep"]
+ROW = "_source_row"
+EXTRA_FIELDS = "_extra_fields"
+
+_ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-sig": "utf-8", "latin1": "latin-1", "shift_jis": "cp932", "sjis": "cp932"}
+
+
+@dataclass
+class ReadOptions:
+    delimiter: str | None = None
+    encoding: str | None = None
+    format: str | None = None
+    sheet: str | None = None
+    header: bool | None = None  # None: detect (a first row holding an address is data)
+    on_bad_rows: OnBadRows = "error"
+
+
+@dataclass
+class BadRow:
+    row: int | None  # 1-based data row (None when the row never became one)
+    line: int  # 1-based physical line in the file (Excel: sheet row)
+    reason: str  # stable code: ragged_row, unclosed_quote, nul_byte, bad_json
+    detail: str
+    raw: str
+    action: str  # "skipped" (not in the output) or "kept" (repaired, in the output)
+
+
+@dataclass
+class Source:
+    name: str  # as the user named it; "<stdin>" for -
+    format: str
+    frame: pl.LazyFrame
+    header: list[str]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    bad_rows: list[BadRow] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    has_provenance: bool = False  # the file already carries _source_file/_source_row
+
+
+class Workspace:
+    """A temporary directory for spooled stdin and transcoded copies, removed at exit."""
+
+    def __init__(self) -> None:
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._counter = 0
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def path(self, suffix: str) -> Path:
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="listclean-")
+        self._counter += 1
+        return Path(self._dir.name) / f"{self._counter}{suffix}"
+
+    def close(self) -> None:
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+
+def display_name(path: str) -> str:
+    return STDIN_NAME if path == STDIN else path
+
+
+def read_source(path: str, options: ReadOptions, workspace: Workspace) -> Source:
+    """Open one input (a path or "-") and return its rows as text."""
+    name = display_name(path)
+    local = _local_copy(path, workspace)
+    with open(local, "rb") as handle:
+        head = handle.read(sniff.SAMPLE_BYTES)
+    if not head:
+        raise InputError("the file is empty (0 bytes)", source=name, hint="nothing to import; check the export step")
+    fmt = options.format or sniff.sniff_format(head, name)
+    if fmt in sniff.TEXT_FORMATS:
+        return _read_delimited(local, name, head, fmt, options, workspace)
+    if fmt == "parquet":
+        return _read_parquet(local, name)
+    if fmt in ("ndjson", "json"):
+        return _read_json(local, name, fmt)
+    if fmt == "xlsx":
+        return _read_excel(local, name, options)
+    raise UsageError(f"unknown input format {fmt!r}", hint=f"use one of {', '.join(sniff.FORMATS)}")
+
+
+def _local_copy(path: str, workspace: Workspace) -> Path:
+    """A seekable file for the input: stdin is spooled to the workspace."""
+    if path == STDIN:
+        spool = workspace.path(".stdin")
+        with open(spool, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return spool
+    local = Path(path)
+    if not local.exists():
+        raise InputError("no such file", source=path, hint="check the path")
+    if local.is_dir():
+        raise InputError("is a directory, not a file", source=path)
+    if not os.access(local, os.R_OK):
+        raise InputError("permission denied", source=path)
+    return local
+
+
+# --------------------------------------------------------------------------- delimited text
+
+
+def _read_delimited(
+    local: Path, name: str, head: bytes, fmt: str, options: ReadOptions, workspace: Workspace
+) -> Source:
+    notices: list[str] = []
+    encoding = _decide_encoding(local, name, head, options, notices)
+    utf8_path = _as_utf8(local, encoding, head, workspace)
+    with open(utf8_path, encoding="utf-8", newline="") as text:
+        sample = text.read(sniff.SAMPLE_BYTES)
+    if not sample.strip():
+        raise InputError("the file holds no rows, only blank space", source=name)
+    delimiter = _decide_delimiter(sample, fmt, options)
+    first = _first_record(sample, delimiter)
+    has_header = options.header if options.header is not None else not sniff.looks_like_data_row(first)
+    if options.header is None and not has_header:
+        notices.append("the first row holds an email address, so it is read as data (pass --header if it is a header)")
+    header = _clean_header(first, name, notices) if has_header else [f"column_{i + 1}" for i in range(len(first))]
+
+    check = _check_structure(utf8_path, delimiter, len(first), has_header)
+    if check is None:
+        frame = _scan_fast(utf8_path, delimiter, header, has_header)
+        bad_rows: list[BadRow] = []
+    else:
+        frame, bad_rows = _read_careful(utf8_path, name, delimiter, header, has_header, options.on_bad_rows)
+    if frame is None:
+        raise InputError("the file holds no rows", source=name)
+    return Source(
+        name=name,
+        format=fmt,
+        frame=frame,
+        header=header,
+        encoding=encoding.name if encoding.name != "utf-8" or encoding.bom_length else "utf-8",
+        delimiter=delimiter,
+        bad_rows=bad_rows,
+        notices=notices,
+    )
+
+
+def _decide_encoding(local: Path, name: str, head: bytes, options: ReadOptions, notices: list[str]) -> sniff.Encoding:
+    if options.encoding:
+        wanted = _ENCODING_ALIASES.get(options.encoding.lower(), options.encoding.lower())
+        try:
+            codecs.lookup(wanted)
+        except LookupError:
+            raise UsageError(f"unknown encoding {options.encoding!r}", hint="e.g. utf-8, cp1252, cp1250, cp932, utf-16") from None
+        bom = sniff.sniff_bom(head)
+        return sniff.Encoding(wanted, bom.bom_length if bom and bom.name.startswith(wanted[:6]) else 0)
+    bom = sniff.sniff_bom(head)
+    if bom is not None:
+        return bom
+    utf16 = sniff.sniff_utf16_without_bom(head)
+    if utf16 is not None:
+        notices.append(f"no byte-order mark; decoded as {utf16} (pass --encoding to override)")
+        return sniff.Encoding(utf16, 0, detected=True)
+    with open(local, "rb") as handle:
+        bad_at = sniff.first_invalid_utf8(handle)
+    if bad_at is None:
+        return sniff.Encoding("utf-8")
+    with open(local, "rb") as handle:
+        before = handle.read(bad_at)
+        sample = before[-sniff.SAMPLE_BYTES :] + handle.read(sniff.SAMPLE_BYTES)
+    guess = sniff.guess_legacy_encoding(sample)
+    line = before.count(b"\n") + 1
+    notices.append(f"not UTF-8 (first invalid byte on line {line}); decoded as {guess} (pass --encoding to override)")
+    return sniff.Encoding(guess, 0, detected=True)
+
+
+def _as_utf8(local: Path, encoding: sniff.Encoding, head: bytes, workspace: Workspace) -> Path:
+    """A UTF-8 copy with \\n line ends when the file is anything else; the file itself otherwise."""
+    old_mac = b"\r" in head and b"\n" not in head  # classic Mac OS line ends: CR only
+    if encoding.name == "utf-8" and not encoding.bom_length and not old_mac:
+        return local
+    target = workspace.path(".utf8.csv")
+    decoder = codecs.getincrementaldecoder(encoding.name)(errors="strict")
+    with open(local, "rb") as raw, open(target, "w", encoding="utf-8", newline="") as out:
+        raw.seek(encoding.bom_length)
+        offset = encoding.bom_length
+        while True:
+            chunk = raw.read(1 << 20)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"cannot be decoded as {encoding.name} near byte {offset + max(exc.start, 0)}",
+                    source=str(local),
+                    hint="pass the right --encoding",
+                ) from None
+            if old_mac:
+                text = text.replace("\r", "\n")
+            out.write(text)
+            if not chunk:
+                break
+            offset += len(chunk)
+    return target
+
+
+def _decide_delimiter(sample: str, fmt: str, options: ReadOptions) -> str:
+    if options.delimiter:
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(options.delimiter.lower(), options.delimiter)
+        if len(delimiter) != 1 or delimiter in "\"\r\n":
+            raise UsageError(f"the delimiter must be one character, not {options.delimiter!r}")
+        return delimiter
+    if fmt == "tsv":
+        return "\t"
+    return sniff.sniff_delimiter(sample)
+
+
+def _first_record(sample: str, delimiter: str) -> list[str]:
+    lines = iter(sample.splitlines(keepends=True))
+    # Skip leading blank lines: some exports start with one.
+    reader = csv.reader(line for line in lines if line.strip())
+    try:
+        return next(reader)
+    except (StopIteration, csv.Error):
+        return []
+
+
+def _clean_header(cells: list[str], name: str, notices: list[str]) -> list[str]:
+    header: list[str] = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        title = cell.replace("\ufeff", "").strip() or f"column_{index + 1}"
+        key = title.casefold()
+        if key in seen:
+            seen[key] += 1
+            renamed = f"{title} ({seen[key]})"
+            notices.append(
+                f"line 1: duplicate column name {title!r} (column {index + 1}) renamed {renamed!r}; the first one is used"
+            )
+            title = renamed
+        else:
+            seen[key] = 1
+        header.append(title)
+    return header
+
+
+def _read_lines(path: Path, delimiter: str) -> pl.DataFrame:
+    """Every physical line of the file as one text value (quotes not interpreted)."""
+    import polars as pl
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    # A byte that occurs nowhere in the file serves as the "separator" so each line is one field.
+    unused = next((chr(c) for c in (0x1F, 0x1E, 0x1D, 0x1C, 0x07) if bytes([c]) not in data), None)
+    if unused is None:  # pragma: no cover - a file holding every control byte
+        series = pl.Series("line", data.decode("utf-8").split("\n"))
+        if series.len() and series[-1] == "":
+            series = series.head(-1)
+        return series.to_frame()
+    del data
+    return pl.read_csv(
+        path,
+        has_header=False,
+        separator=unused,
+        quote_char=None,
+        new_columns=["line"],
+        infer_schema=False,
+        empty_string_is_null=False,
+    )
+
+
+def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -> pl.DataFrame | None:
+    """Vectorised check of the whole file: None when every record has `width` fields.
+
+    Quote parity per line tells which lines continue a quoted field; separators are
+    counted outside quoted sections. This accepts exactly the files Polars' reader
+    parses as intended; anything else (ragged rows, stray or unclosed quotes, NUL
+    bytes) returns the suspicious lines and the file takes the careful path.
+    """
+    import polars as pl
+
+    lines = _read_lines(path, delimiter)
+    quote = '"'
+    text = pl.col("line").str.strip_suffix("\r")
+    checked = (
+        lines.lazy()
+        .with_row_index("lineno", offset=1)
+        .with_columns(text.alias("line"))
+        .with_columns(pl.col("line").str.count_matches(quote, literal=True).alias("quotes"))
+        .with_columns(((pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1).alias("open_before"))
+        .with_columns(((pl.col("quotes").cum_sum()) % 2 == 1).alias("open_after"))
+        .with_columns(
+            pl.concat_str(
+                pl.when(pl.col("open_before")).then(pl.lit(quote)).otherwise(pl.lit("")),
+                pl.col("line"),
+                pl.when(pl.col("open_after")).then(pl.lit(quote)).otherwise(pl.lit("")),
+            )
+            .str.replace_all(r'"[^"]*"', "")
+            .str.count_matches(delimiter, literal=True)
+            .alias("separators"),
+            (~pl.col("open_before")).cum_sum().alias("record"),
+            pl.col("line").str.contains("\x00", literal=True).alias("nul"),
+        )
+        .group_by("record", maintain_order=True)
+        .agg(
+            pl.col("lineno").first(),
+            (pl.col("separators").sum() + 1).alias("fields"),
+            pl.col("nul").any(),
+            (pl.len() == 1).alias("single_line"),
+            (pl.col("line").first().str.len_bytes() == 0).alias("blank_first"),
+            pl.col("open_after").last().alias("unclosed"),
+        )
+    )
+    blank = pl.col("single_line") & pl.col("blank_first")
+    bad = checked.filter(((pl.col("fields") != width) & ~blank) | pl.col("nul") | pl.col("unclosed")).head(1).collect()
+    return None if bad.is_empty() else bad
+
+
+def _scan_fast(path: Path, delimiter: str, header: list[str], has_header: bool) -> pl.LazyFrame:
+    import polars as pl
+
+    return pl.scan_csv(
+        path,
+        separator=delimiter,
+        has_header=has_header,
+        new_columns=header,
+        infer_schema=False,
+        quote_char='"',
+        row_index_name=ROW,
+        row_index_offset=1,
+        missing_columns="insert",
+    ).select(pl.col(ROW).cast(pl.Int64), *header)
+
+
+def _read_careful(
+    path: Path, name: str, delimiter: str, header: list[str], has_header: bool, on_bad_rows: OnBadRows
+) -> tuple[pl.LazyFrame | None, list[BadRow]]:
+    """Parse with Python's csv module, which can say where and why a row is bad."""
+    import polars as pl
+
+    width = len(header)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    extras: list[str | None] = []
+    row_numbers: list[int] = []
+    bad_rows: list[BadRow] = []
+    for row_number, line, record, raw in _records(path, name, delimiter, has_header):
+        problem = None
+        if not record:
+            pass  # a blank line: an empty row, counted and reported by the importer
+        elif any("\x00" in cell for cell in record):
+            problem = ("nul_byte", "contains a NUL byte (\\0)")
+        elif len(record) != width:
+            problem = ("ragged_row", f"has {len(record)} fields, the header has {width}")
+        if problem:
+            reason, detail = problem
+            if on_bad_rows == "error":
+                raise InputError(
+                    f"row {row_number} {detail}",
+                    source=name,
+                    line=line,
+                    hint="fix the file, or pass --on-bad-rows skip (quarantine it) or keep (repair it)",
+                )
+            action = "skipped" if on_bad_rows == "skip" else "kept"
+            bad_rows.append(BadRow(row_number, line, reason, detail, raw, action))
+            if on_bad_rows == "skip":
+                continue
+            record = [cell.replace("\x00", "") for cell in record]
+        if len(record) > width:
+            extras.append(delimiter.join(record[width:]))
+        else:
+            extras.append(None)
+        record = (record + [""] * width)[:width]  # pad short rows (only reached with keep)
+        for index, cell in enumerate(record):
+            columns[index].append(cell if cell != "" else None)
+        row_numbers.append(row_number)
+    data: dict[str, list] = {ROW: row_numbers}
+    data.update({title: values for title, values in zip(header, columns, strict=True)})
+    schema = {ROW: pl.Int64, **{title: pl.String for title in header}}
+    if any(value is not None for value in extras):
+        data[EXTRA_FIELDS] = extras
+        schema[EXTRA_FIELDS] = pl.String
+    return pl.DataFrame(data, schema=schema).lazy(), bad_rows
+
+
+def _records(path: Path, name: str, delimiter: str, has_header: bool) -> Iterator[tuple[int, int, list[str], str]]:
+    """(data row number, first line, fields, raw text) for every record after the header."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        raw_lines: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for text in handle:
+                raw_lines.append(text)
+                yield text
+
+        reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', strict=False)
+        line_before = 0
+        row_number = 0
+        first = True
+        while True:
+            raw_lines.clear()
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. "unexpected end of data": an unclosed quote
+                raise InputError(
+                    f"unclosed quote in the row starting here ({exc})",
+                    source=name,
+                    line=line_before + 1,
+                    hint='close the quote, or double a literal " inside a quoted field',
+                ) from None
+            start = line_before + 1
+            line_before = reader.line_num
+            if first and has_header:
+                first = False
+                continue
+            first = False
+            if not record and "".join(raw_lines).strip("\r\n") == "":
+                row_number += 1  # a blank line: Polars yields an empty row, so we count it too
+                yield row_number, start, [], ""
+                continue
+            row_number += 1
+            if reader.line_num > start and "".join(raw_lines).count('"') % 2 == 1:
+                # The non-strict csv module lets a quote that never closes swallow the rest
+                # of the file; a record spanning lines with an odd number of quotes is that.
+                raise InputError(
+                    "unclosed quote: the quoted field starting here runs to the end of the file",
+                    source=name,
+                    line=start,
+                    hint='close the quote, or double a literal " inside a quoted field',
+                )
+            yield row_number, start, record, "".join(raw_lines).rstrip("\r\n")
+
+
+# --------------------------------------------------------------------------- binary and JSON formats
+
+
+def _stringify(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Every column as text, the way a person would type it: lists joined, structs as JSON."""
+    import polars as pl
+
+    from listclean.schema import LIST_SEPARATOR
+
+    exprs = []
+    for title, dtype in frame.collect_schema().items():
+        column = pl.col(title)
+        if title == ROW:
+            exprs.append(column.cast(pl.Int64))
+        elif dtype == pl.String:
+            exprs.append(column)
+        elif isinstance(dtype, (pl.List, pl.Array)):
+            exprs.append(column.cast(pl.List(pl.String)).list.join(LIST_SEPARATOR).alias(title))
+        elif isinstance(dtype, pl.Struct):
+            exprs.append(column.struct.json_encode().alias(title))
+        elif isinstance(dtype, pl.Datetime):
+            fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
+            exprs.append(column.dt.to_string(fmt).alias(title))
+        else:
+            exprs.append(column.cast(pl.String).alias(title))
+    return frame.select(exprs)
+
+
+def _with_row_numbers(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, bool]:
+    import polars as pl
+
+    columns = frame.collect_schema().names()
+    if ROW in columns and "_source_file" in columns:
+        return frame.select([ROW, *(c for c in columns if c != ROW)]), True
+    if ROW in columns:  # a stray column of that name without its partner is user data
+        frame = frame.rename({ROW: f"{ROW} (input)"})
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64)), False
+
+
+def _read_parquet(local: Path, name: str) -> Source:
+    import polars as pl
+
+    try:
+        frame = pl.scan_parquet(local)
+        frame.collect_schema()
+    except Exception as exc:  # noqa: BLE001 - Polars raises several types for corrupt files
+        raise InputError(f"not a readable Parquet file ({_first_line(exc)})", source=name) from None
+    frame, provenance = _with_row_numbers(frame)
+    frame = _stringify(frame)
+    return Source(name, "parquet", frame, [c for c in frame.collect_schema().names() if c != ROW], has_provenance=provenance)
+
+
+def _read_json(local: Path, name: str, fmt: str) -> Source:
+    import polars as pl
+
+    try:
+        if fmt == "ndjson":
+            frame = pl.read_ndjson(local, infer_schema_length=None).lazy()
+        else:
+            frame = pl.read_json(local, infer_schema_length=None).lazy()
+    except Exception as exc:  # noqa: BLE001
+        line, detail = _diagnose_json(local, fmt)
+        raise InputError(
+            detail or f"not readable as {fmt.upper()} ({_first_line(exc)})",
+            source=name,
+            line=line,
+            hint="each line must be one JSON object" if fmt == "ndjson" else "expected an array of objects",
+        ) from None
+    frame, provenance = _with_row_numbers(frame)
+    frame = _stringify(frame)
+    header = [c for c in frame.collect_schema().names() if c != ROW]
+    if not header:
+        raise InputError("holds no fields", source=name)
+    return Source(name, fmt, frame, header, encoding="utf-8", has_provenance=provenance)
+
+
+def _diagnose_json(local: Path, fmt: str) -> tuple[int | None, str | None]:
+    import json
+
+    if fmt != "ndjson":
+        return None, None
+    with open(local, encoding="utf-8", errors="replace") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                return number, f"invalid JSON at column {exc.colno}: {exc.msg}"
+            if not isinstance(value, dict):
+                return number, f"expected a JSON object, found {type(value).__name__}"
+    return None, None
+
+
+def _read_excel(local: Path, name: str, options: ReadOptions) -> Source:
+    import fastexcel
+    import polars as pl
+
+    try:
+        workbook = fastexcel.read_excel(str(local))
+    except Exception as exc:  # noqa: BLE001 - calamine errors are not one type
+        raise InputError(f"not a readable Excel file ({_first_line(exc)})", source=name) from None
+    sheets = workbook.sheet_names
+    notices: list[str] = []
+    if options.sheet is not None:
+        if options.sheet not in sheets:
+            raise InputError(f"no sheet named {options.sheet!r}", source=name, hint=f"sheets: {', '.join(sheets)}")
+        sheet = options.sheet
+    else:
+        sheet = sheets[0]
+        if len(sheets) > 1:
+            notices.append(f"read sheet {sheet!r}, the first of {len(sheets)} (pass --sheet to choose another)")
+    try:
+        table = workbook.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"sheet {sheet!r} cannot be read ({_first_line(exc)})", source=name) from None
+    if table.height == 0:
+        raise InputError(f"sheet {sheet!r} is empty", source=name, hint="pass --sheet to choose another")
+    first = [value if value is not None else "" for value in table.row(0)]
+    has_header = options.header if options.header is not None else not sniff.looks_like_data_row(first)
+    if has_header:
+        header = _clean_header(first, f"{name} sheet {sheet!r}", notices)
+        table = table.slice(1)
+    else:
+        header = [f"column_{i + 1}" for i in range(len(first))]
+    table.columns = header
+    frame = table.lazy().with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return Source(name, "xlsx", frame, header, sheet=sheet, notices=notices)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

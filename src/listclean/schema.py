@@ -1,0 +1,120 @@
+"""The canonical contact: column names, their types and the closed vocabularies.
+
+Types are given as short names (not Polars objects) so importing this module
+stays cheap; ``polars_dtype()`` turns them into Polars dtypes on demand.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Order matters: it is the column order of every file listclean writes.
+IDENTITY: Final = (
+    "email",
+    "first_name",
+    "last_name",
+    "full_name",
+    "phone",
+    "company",
+    "job_title",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "language",
+)
+LIFECYCLE: Final = (
+    "source",
+    "signup_at",
+    "consent_status",
+    "consent_at",
+    "consent_source",
+    "last_open_at",
+    "last_click_at",
+    "last_activity_at",
+    "last_purchase_at",
+    "purchase_count",
+    "total_spend",
+    "bounce_count",
+    "tags",
+)
+PROVENANCE: Final = ("_source_file", "_source_row")
+CANONICAL: Final = IDENTITY + LIFECYCLE
+
+# Columns added by later steps; known here so every reader re-types them the same way.
+DERIVED_TYPES: Final[dict[str, str]] = {
+    "email_normalized": "str",
+    "email_canonical": "str",
+    "email_status": "str",
+    "email_reasons": "list[str]",
+    "email_suggestion": "str",
+    "cluster_id": "str",
+    "is_survivor": "bool",
+    "merge_reason": "str",
+    "segment": "str",
+}
+
+DATETIME_FIELDS: Final = (
+    "signup_at",
+    "consent_at",
+    "last_open_at",
+    "last_click_at",
+    "last_activity_at",
+    "last_purchase_at",
+)
+INTEGER_FIELDS: Final = ("purchase_count", "bounce_count")
+DECIMAL_FIELDS: Final = ("total_spend",)
+LIST_FIELDS: Final = ("tags",)
+NAME_FIELDS: Final = ("first_name", "last_name", "full_name")
+
+CANONICAL_TYPES: Final[dict[str, str]] = {
+    **{name: "str" for name in CANONICAL},
+    **{name: "datetime" for name in DATETIME_FIELDS},
+    **{name: "int" for name in INTEGER_FIELDS},
+    **{name: "float" for name in DECIMAL_FIELDS},
+    **{name: "list[str]" for name in LIST_FIELDS},
+    "_source_file": "str",
+    "_source_row": "int",
+}
+
+# Fields whose text is interpreted (parsed or mapped onto a vocabulary). A value that
+# cannot be interpreted becomes null and its original text is kept in `<field>_raw`,
+# so nothing typed in a source file is ever lost.
+INTERPRETED_FIELDS: Final = DATETIME_FIELDS + INTEGER_FIELDS + DECIMAL_FIELDS + ("country", "consent_status")
+
+RAW_SUFFIX: Final = "_raw"
+
+CONSENT_STATUSES: Final = (
+    "subscribed",
+    "unsubscribed",
+    "pending",
+    "cleaned",
+    "bounced",
+    "complained",
+    "erased",
+)
+# Statuses that must never be mailed again.
+SUPPRESSING_STATUSES: Final = frozenset({"unsubscribed", "cleaned", "bounced", "complained", "erased"})
+
+EMAIL_STATUSES: Final = ("valid", "risky", "invalid", "unknown")
+
+# Separator used when a list column is written to a text format (CSV/TSV/XLSX).
+LIST_SEPARATOR: Final = ", "
+
+
+def polars_dtype(kind: str):  # -> pl.DataType
+    import polars as pl
+
+    return {
+        "str": pl.String,
+        "int": pl.Int64,
+        "float": pl.Float64,
+        "bool": pl.Boolean,
+        "datetime": pl.Datetime("us", "UTC"),
+        "list[str]": pl.List(pl.String),
+    }[kind]
+
+
+def column_types() -> dict[str, str]:
+    """Every column name listclean gives a meaning to, with its type."""
+    return {**CANONICAL_TYPES, **DERIVED_TYPES}

@@ -1,0 +1,505 @@
+"""Field standardisation: text in, canonical values out, as Polars expressions.
+
+Every function here takes and returns ``pl.Expr`` (or a LazyFrame), so the whole
+step stays lazy and vectorised. The only per-value Python is phone parsing, done
+once per distinct (number, country) pair.
+
+Rules (each documented in the README):
+- every canonical text field: Unicode NFC, invisible characters removed, odd spaces
+  made plain, whitespace collapsed, trimmed; empty becomes null;
+- names (and city): case repaired only when the value is ALL CAPS or all lower;
+- country: any ISO code or name in 18 languages -> ISO 3166-1 alpha-2;
+- dates: ISO 8601, US and European numeric dates, month names, Unix epoch (s/ms),
+  Excel serial numbers -> UTC datetimes;
+- consent: any common wording or yes/no -> the consent vocabulary; an opt-out flag
+  column that says yes makes the contact unsubscribed;
+- numbers: currency symbols, thousands separators and decimal commas understood;
+- tags: split on , ; | into a de-duplicated list.
+A value that cannot be interpreted becomes null and its text is kept in `<field>_raw`.
+Standardising an already standard file changes nothing (tested as a property).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from listclean import schema, vocabulary
+from listclean.text import INVISIBLE, ODD_SPACES, fold_key_expr
+
+if TYPE_CHECKING:
+    import polars as pl
+
+DateOrder = Literal["auto", "mdy", "dmy"]
+
+_TIME_TAIL = (
+    r"(?:[T\s,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?)?"
+    r"\s*(?:(Z|UTC|GMT)|([+-]\d{2}):?(\d{2}))?$"
+)
+ISO_DATE = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME_TAIL
+COMPACT_DATE = r"^((?:19|20)\d{2})(\d{2})(\d{2})$"
+NUMERIC_DATE = r"^(\d{1,2})([-/.])(\d{1,2})[-/.](\d{4}|\d{2})" + _TIME_TAIL
+DAY_MONTH_NAME = r"^(\d{1,2})(?:st|nd|rd|th)?\.?[\s-]+([^\W\d_]{3,10})\.?,?[\s-]+(\d{4})" + _TIME_TAIL
+MONTH_NAME_DAY = r"^([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})" + _TIME_TAIL
+_WEEKDAY = r"(?i)^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+"
+
+# First three letters of month names in English, German, French, Spanish, Italian, Portuguese, Dutch.
+MONTHS = {
+    "jan": 1, "ene": 1, "gen": 1, "janv": 1,
+    "feb": 2, "fev": 2, "fév": 2, "feb.": 2,
+    "mar": 3, "mär": 3, "maa": 3,
+    "apr": 4, "avr": 4, "abr": 4,
+    "may": 5, "mai": 5, "mei": 5, "mag": 5, "mayo": 5,
+    "jun": 6, "giu": 6,
+    "jul": 7, "lug": 7,
+    "aug": 8, "ago": 8, "aoû": 8, "aou": 8,
+    "sep": 9, "set": 9,
+    "oct": 10, "okt": 10, "ott": 10, "out": 10,
+    "nov": 11,
+    "dec": 12, "dez": 12, "déc": 12, "dic": 12,
+}
+
+
+@dataclass
+class StandardizeOptions:
+    date_order: dict[str, str] = field(default_factory=dict)  # field -> "mdy" | "dmy" for ambiguous numeric dates
+    default_country: str | None = None  # ISO alpha-2 used to read national phone numbers
+    source_name: str | None = None  # fills `source` where a row has none
+
+
+# --------------------------------------------------------------------------- text
+
+
+def clean_text(expr: pl.Expr) -> pl.Expr:
+    """NFC, invisible characters dropped, any whitespace run made one space, trimmed; '' -> null."""
+    import polars as pl
+
+    cleaned = (
+        expr.str.normalize("NFC")
+        .str.replace_all(f"[{INVISIBLE}]", "")
+        .str.replace_all(rf"[\s{ODD_SPACES}]+", " ")
+        .str.strip_chars()
+    )
+    return pl.when(cleaned.str.len_bytes() > 0).then(cleaned)
+
+
+_PARTICLES = ("van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "dos", "das", "la", "le", "ten", "ter")
+
+
+def repair_case(expr: pl.Expr) -> pl.Expr:
+    """Title-case a value that is ALL CAPS or all lower; leave mixed case alone.
+
+    Keeps name particles lower-case inside a name ("VAN DER BERG" -> "Van der Berg")
+    and repairs the Mc prefix ("mcdonald" -> "McDonald").
+    """
+    import polars as pl
+
+    has_case = expr.str.to_uppercase() != expr.str.to_lowercase()
+    one_case = (expr == expr.str.to_uppercase()) | (expr == expr.str.to_lowercase())
+    titled = expr.str.to_titlecase()
+    particles_in = [f" {word.title()} " for word in _PARTICLES]
+    particles_out = [f" {word} " for word in _PARTICLES]
+    # replace_many does not overlap matches: run twice so "Van Der Berg" gets both particles.
+    titled = titled.str.replace_many(particles_in, particles_out).str.replace_many(particles_in, particles_out)
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    titled = titled.str.replace_many([f"Mc{ch}" for ch in letters], [f"Mc{ch.upper()}" for ch in letters])
+    return pl.when(has_case & one_case).then(titled).otherwise(expr)
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _pad(expr: pl.Expr, width: int) -> pl.Expr:
+    import polars as pl
+
+    return expr.cast(pl.String).str.zfill(width)
+
+
+def _assemble(year: pl.Expr, month: pl.Expr, day: pl.Expr, parts: pl.Expr, first_time_group: int) -> pl.Expr:
+    """Build a UTC datetime from integer date parts and the shared time tail's groups."""
+    import polars as pl
+
+    g = first_time_group
+    hour = parts.struct.field(str(g)).cast(pl.Int32, strict=False).fill_null(0)
+    minute = parts.struct.field(str(g + 1)).cast(pl.Int32, strict=False).fill_null(0)
+    second = parts.struct.field(str(g + 2)).cast(pl.Int32, strict=False).fill_null(0)
+    meridiem = parts.struct.field(str(g + 3)).str.to_lowercase().str.replace_all(r"\.", "")
+    hour = (
+        pl.when(meridiem == "pm")
+        .then(pl.when(hour < 12).then(hour + 12).otherwise(hour))
+        .when(meridiem == "am")
+        .then(pl.when(hour == 12).then(0).otherwise(hour))
+        .otherwise(hour)
+    )
+    valid_meridiem = meridiem.is_null() | ((hour >= 0) & (hour <= 23))
+    offset_hours = parts.struct.field(str(g + 5)).cast(pl.Int32, strict=False)
+    offset_minutes = parts.struct.field(str(g + 6)).cast(pl.Int32, strict=False).fill_null(0)
+    offset = (
+        pl.when(offset_hours.is_null())
+        .then(0)
+        .otherwise(offset_hours * 60 + pl.when(offset_hours < 0).then(-offset_minutes).otherwise(offset_minutes))
+    )
+    text = pl.concat_str(
+        _pad(year, 4), pl.lit("-"), _pad(month, 2), pl.lit("-"), _pad(day, 2), pl.lit(" "),
+        _pad(hour, 2), pl.lit(":"), _pad(minute, 2), pl.lit(":"), _pad(second, 2),
+    )
+    naive = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    shifted = naive - pl.duration(minutes=offset)
+    return pl.when(valid_meridiem).then(shifted).dt.replace_time_zone("UTC")
+
+
+def _prepare_date_text(expr: pl.Expr) -> pl.Expr:
+    """Bring CJK and Korean date spellings and RFC 2822 weekdays to plain forms."""
+    return (
+        expr.str.replace_all(r"[年년]\s*", "-")
+        .str.replace_all(r"[月월]\s*", "-")
+        .str.replace_all(r"[日일]", "")
+        .str.replace(r"^(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.?", "${1}-${2}-${3}")
+        .str.replace(_WEEKDAY, "")
+        .str.strip_chars()
+    )
+
+
+def parse_datetime(expr: pl.Expr, order: str = "mdy") -> pl.Expr:
+    """Text -> Datetime(us, UTC); null where the text is not a recognisable date.
+
+    ``order`` decides numeric dates whose day and month could be swapped
+    (03/04/2024); a dotted date (03.04.2024) is always day-first.
+    """
+    import polars as pl
+
+    text = _prepare_date_text(expr)
+
+    iso = text.str.extract_groups(ISO_DATE)
+    iso_value = _assemble(
+        iso.struct.field("1").cast(pl.Int32), iso.struct.field("2").cast(pl.Int32), iso.struct.field("3").cast(pl.Int32), iso, 4
+    )
+
+    compact = text.str.extract_groups(COMPACT_DATE)
+    compact_value = pl.concat_str(compact.struct.field("1"), compact.struct.field("2"), compact.struct.field("3")).str.strptime(
+        pl.Datetime("us"), "%Y%m%d", strict=False
+    ).dt.replace_time_zone("UTC")
+
+    numeric = text.str.extract_groups(NUMERIC_DATE)
+    first = numeric.struct.field("1").cast(pl.Int32)
+    second = numeric.struct.field("3").cast(pl.Int32)
+    year = numeric.struct.field("4").cast(pl.Int32)
+    year = pl.when(year < 100).then(pl.when(year < 70).then(year + 2000).otherwise(year + 1900)).otherwise(year)
+    # A dotted date is day-first; a part over 12 settles a single value whatever the column's order.
+    day_first = (numeric.struct.field("2") == ".") | (first > 12) | (pl.lit(order == "dmy") & ~(second > 12))
+    numeric_value = _assemble(
+        year,
+        pl.when(day_first).then(second).otherwise(first),
+        pl.when(day_first).then(first).otherwise(second),
+        numeric,
+        5,
+    )
+
+    month_keys = list(MONTHS)
+    month_values = [MONTHS[key] for key in month_keys]
+
+    def month_number(name: pl.Expr) -> pl.Expr:
+        lowered = name.str.to_lowercase()
+        full = lowered.replace_strict(month_keys, month_values, default=None, return_dtype=pl.Int32)
+        return full.fill_null(lowered.str.slice(0, 3).replace_strict(month_keys, month_values, default=None, return_dtype=pl.Int32))
+
+    dmn = text.str.extract_groups(DAY_MONTH_NAME)
+    dmn_value = _assemble(
+        dmn.struct.field("3").cast(pl.Int32), month_number(dmn.struct.field("2")), dmn.struct.field("1").cast(pl.Int32), dmn, 4
+    )
+    mnd = text.str.extract_groups(MONTH_NAME_DAY)
+    mnd_value = _assemble(
+        mnd.struct.field("3").cast(pl.Int32), month_number(mnd.struct.field("1")), mnd.struct.field("2").cast(pl.Int32), mnd, 4
+    )
+
+    digits = text.str.contains(r"^\d+$")
+    number = text.cast(pl.Int64, strict=False)
+    epoch_seconds = pl.when(digits & text.str.len_chars().is_between(9, 10)).then(pl.from_epoch(number, time_unit="s"))
+    epoch_millis = pl.when(digits & text.str.len_chars().is_between(12, 13)).then(pl.from_epoch(number, time_unit="ms"))
+    serial = text.str.extract(r"^(\d{5}(?:\.\d+)?)$").cast(pl.Float64, strict=False)
+    excel = pl.when(serial.is_between(20_000, 80_000)).then(
+        # Excel stores days since 1899-12-30 as a float; round to the second it was typed with.
+        pl.datetime(1899, 12, 30) + pl.duration(seconds=(serial * 86_400).round(0).cast(pl.Int64))
+    )
+    return pl.coalesce(
+        iso_value,
+        compact_value,
+        numeric_value,
+        dmn_value,
+        mnd_value,
+        epoch_seconds.dt.replace_time_zone("UTC"),
+        epoch_millis.dt.replace_time_zone("UTC"),
+        excel.dt.cast_time_unit("us").dt.replace_time_zone("UTC"),
+    ).cast(pl.Datetime("us", "UTC"))
+
+
+def infer_date_orders(frame: pl.LazyFrame, columns: dict[str, str]) -> dict[str, str | None]:
+    """For each field's source column: "dmy", "mdy", or None when its dates never tell.
+
+    A numeric date with a first part over 12 proves day-first; a second part over 12
+    proves month-first. One aggregate query over the whole column.
+    """
+    import polars as pl
+
+    if not columns:
+        return {}
+    exprs = []
+    for target, column in columns.items():
+        groups = _prepare_date_text(clean_text(pl.col(column))).str.extract_groups(NUMERIC_DATE)
+        slash = groups.struct.field("2") != "."
+        exprs.append((slash & (groups.struct.field("1").cast(pl.Int32) > 12)).any().alias(f"{target}|day"))
+        exprs.append((slash & (groups.struct.field("3").cast(pl.Int32) > 12)).any().alias(f"{target}|month"))
+        exprs.append(slash.any().alias(f"{target}|numeric"))
+    row = frame.select(exprs).collect().row(0, named=True)
+    orders: dict[str, str | None] = {}
+    for target in columns:
+        day, month = row[f"{target}|day"], row[f"{target}|month"]
+        if day and not month:
+            orders[target] = "dmy"
+        elif month and not day:
+            orders[target] = "mdy"
+        elif row[f"{target}|numeric"]:
+            orders[target] = None  # ambiguous (or contradictory): the caller decides and says so
+        else:
+            orders[target] = "mdy"  # no numeric dates at all: the order never matters
+    return orders
+
+
+# --------------------------------------------------------------------------- numbers, lists, vocabularies
+
+
+def parse_decimal(expr: pl.Expr) -> pl.Expr:
+    """'$1,234.50', '1.234,50 €', '1 234,50', '(12.00)' -> float; null if not a number."""
+    import polars as pl
+
+    negative = expr.str.contains(r"^\s*\(.*\)\s*$") | expr.str.contains(r"^\s*-|-\s*$")
+    digits = expr.str.replace_all(r"[^\d.,]", "")
+    both = digits.str.contains(",", literal=True) & digits.str.contains(".", literal=True)
+    comma_decimal_when_both = digits.str.contains(r",\d*$") & both
+    only_comma = digits.str.contains(",", literal=True) & ~digits.str.contains(".", literal=True)
+    # A lone comma followed by exactly three digits is a thousands separator (1,234); otherwise a decimal comma.
+    comma_is_decimal = only_comma & ~digits.str.contains(r"^\d{1,3}(,\d{3})+$")
+    several_dots = digits.str.count_matches(".", literal=True) > 1
+    normalised = (
+        pl.when(comma_decimal_when_both | comma_is_decimal)
+        .then(digits.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .when(several_dots)
+        .then(digits.str.replace_all(".", "", literal=True))
+        .otherwise(digits.str.replace_all(",", "", literal=True))
+    )
+    value = pl.when(normalised.str.contains(r"^\d+(\.\d+)?$|^\.\d+$")).then(normalised.cast(pl.Float64, strict=False))
+    has_letters_only = expr.str.contains(r"^[^\d]*$")
+    return pl.when(has_letters_only).then(None).when(negative).then(-value).otherwise(value)
+
+
+def parse_integer(expr: pl.Expr) -> pl.Expr:
+    import polars as pl
+
+    value = parse_decimal(expr)
+    return pl.when(value == value.round(0)).then(value.cast(pl.Int64, strict=False))
+
+
+def parse_list(expr: pl.Expr) -> pl.Expr:
+    """'a, b; c|a' or '["a","b"]' -> ["a", "b", "c"] (order kept, duplicates dropped)."""
+    import polars as pl
+
+    items = (
+        expr.str.replace_all(r"^\s*\[|\]\s*$", "")
+        .str.replace_all(r"[;|]", ",")
+        .str.split(",")
+        .list.eval(pl.element().str.strip_chars().str.strip_chars("\"'").str.strip_chars().filter(pl.element().str.len_chars() > 0))
+        .list.unique(maintain_order=True)
+    )
+    return pl.when(items.list.len() > 0).then(items)
+
+
+def map_consent(expr: pl.Expr) -> pl.Expr:
+    import polars as pl
+
+    lookup = vocabulary.consent_lookup()
+    return fold_key_expr(expr).replace_strict(list(lookup), list(lookup.values()), default=None, return_dtype=pl.String)
+
+
+def map_country(expr: pl.Expr) -> pl.Expr:
+    import polars as pl
+
+    lookup = vocabulary.country_lookup()
+    return fold_key_expr(expr).replace_strict(list(lookup), list(lookup.values()), default=None, return_dtype=pl.String)
+
+
+def normalise_language(expr: pl.Expr) -> pl.Expr:
+    """'EN_us' -> 'en-US', 'Deutsch' -> 'de'; anything else kept as written."""
+    import polars as pl
+
+    lookup = vocabulary.language_lookup()
+    named = fold_key_expr(expr).replace_strict(list(lookup), list(lookup.values()), default=None, return_dtype=pl.String)
+    code = expr.str.extract_groups(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}|[A-Za-z]{4}))?$")
+    language = code.struct.field("1").str.to_lowercase()
+    region = code.struct.field("2")
+    region = pl.when(region.str.len_chars() == 4).then(region.str.to_titlecase()).otherwise(region.str.to_uppercase())
+    coded = pl.when(region.is_null()).then(language).otherwise(pl.concat_str(language, pl.lit("-"), region))
+    is_two_letter_name = expr.str.len_chars() > 3  # "english" is a name, "eng" an ISO 639-2 code
+    return pl.coalesce(pl.when(is_two_letter_name).then(named), coded, named, expr)
+
+
+def truthy(expr: pl.Expr) -> pl.Expr:
+    return fold_key_expr(expr).is_in(vocabulary.truthy_keys())
+
+
+def normalise_postal_code(expr: pl.Expr) -> pl.Expr:
+    return expr.str.to_uppercase()
+
+
+# --------------------------------------------------------------------------- phones
+
+
+def _e164_batch(values: pl.Series, default_country: str | None) -> pl.Series:
+    """E.164 for each (phone, country) struct; the cleaned text where it is not a valid number."""
+    import phonenumbers
+    import polars as pl
+
+    frame = values.struct.unnest()
+    phone_col, country_col = frame.columns
+    distinct = frame.unique()
+    results: list[str | None] = []
+    for phone, country in distinct.iter_rows():
+        results.append(_to_e164(phonenumbers, phone, country or default_country))
+    table = distinct.with_columns(pl.Series("__e164", results, dtype=pl.String))
+    joined = frame.join(table, on=[phone_col, country_col], how="left", nulls_equal=True, maintain_order="left")
+    return joined["__e164"]
+
+
+def _to_e164(phonenumbers, phone: str | None, region: str | None) -> str | None:  # noqa: ANN001
+    if phone is None:
+        return None
+    text = phone.strip()
+    candidate = "+" + text[2:] if text.startswith("00") else text
+    try:
+        number = phonenumbers.parse(candidate, region if region else None)
+    except phonenumbers.NumberParseException:
+        return phone
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phone
+
+
+def phone_e164(phone: pl.Expr, country: pl.Expr, default_country: str | None) -> pl.Expr:
+    import polars as pl
+
+    cleaned = phone.str.replace(r"(?i)^tel:", "").str.strip_chars()
+    return pl.struct(cleaned.alias("phone"), country.alias("country")).map_batches(
+        lambda batch: _e164_batch(batch, default_country), return_dtype=pl.String
+    )
+
+
+# --------------------------------------------------------------------------- the step
+
+
+def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) -> pl.LazyFrame:
+    """Type and clean every canonical column present; add `<field>_raw` for uninterpretable values.
+
+    Expects canonical columns as text (or already typed: they are re-read as text
+    first, which makes the step idempotent). Columns it does not know pass through.
+    """
+    import polars as pl
+
+    options = options or StandardizeOptions()
+    names = frame.collect_schema()
+    present = [name for name in schema.CANONICAL if name in names]
+    # Pass 1 cleans the text in place; pass 2 interprets it and, in the same projection,
+    # keeps the cleaned text of every value it could not interpret.
+    frame = frame.with_columns(clean_text(_as_text(pl.col(name), names[name])).alias(name) for name in present)
+
+    out: list[pl.Expr] = []
+    for name in present:
+        text = pl.col(name)
+        value = text
+        if name in schema.NAME_FIELDS or name == "city":
+            value = repair_case(text)
+        elif name == "postal_code":
+            value = normalise_postal_code(text)
+        elif name == "language":
+            value = normalise_language(text)
+        elif name in schema.DATETIME_FIELDS:
+            value = parse_datetime(text, options.date_order.get(name) or "mdy")
+        elif name in schema.INTEGER_FIELDS:
+            value = parse_integer(text)
+        elif name in schema.DECIMAL_FIELDS:
+            value = parse_decimal(text)
+        elif name in schema.LIST_FIELDS:
+            value = parse_list(text)
+        elif name == "consent_status":
+            value = map_consent(text)
+        elif name == "country":
+            value = map_country(text)
+        out.append(value.alias(name))
+        if name in schema.INTERPRETED_FIELDS:
+            raw_name = f"{name}{schema.RAW_SUFFIX}"
+            fresh = pl.when(text.is_not_null() & value.is_null()).then(text)
+            earlier = pl.col(raw_name).cast(pl.String) if raw_name in names else None
+            out.append((pl.coalesce(earlier, fresh) if earlier is not None else fresh).alias(raw_name))
+    frame = frame.with_columns(out)
+
+    derived: list[pl.Expr] = []
+    if "phone" in present:
+        country = pl.col("country") if "country" in present else pl.lit(None, dtype=pl.String)
+        derived.append(phone_e164(pl.col("phone"), country, options.default_country).alias("phone"))
+    if options.source_name and "source" in present:
+        derived.append(pl.col("source").fill_null(pl.lit(options.source_name)))
+    if "full_name" in present and "first_name" in present and "last_name" in present:
+        derived.append(pl.col("full_name").fill_null(_full_name(pl.col("first_name"), pl.col("last_name"))))
+    if derived:
+        frame = frame.with_columns(derived)
+
+    typed_derived = []
+    for name, kind in schema.DERIVED_TYPES.items():
+        if name in names and names[name] == pl.String and kind != "str":
+            column = clean_text(pl.col(name))
+            if kind == "list[str]":
+                typed_derived.append(parse_list(column).alias(name))
+            elif kind == "bool":
+                typed_derived.append(truthy(column).alias(name))
+    if typed_derived:
+        frame = frame.with_columns(typed_derived)
+
+    return frame
+
+
+def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    import polars as pl
+
+    if dtype == pl.String:
+        return expr
+    if isinstance(dtype, pl.List):
+        return expr.cast(pl.List(pl.String)).list.join(schema.LIST_SEPARATOR)
+    if isinstance(dtype, pl.Datetime):
+        return expr.dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
+    return expr.cast(pl.String)
+
+
+def _full_name(first: pl.Expr, last: pl.Expr) -> pl.Expr:
+    """'Anna' + 'Nowak' -> 'Anna Nowak'; for CJK names family name first, no space ('山田太郎')."""
+    import polars as pl
+
+    cjk = r"^[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+$"
+    both_cjk = first.str.contains(cjk) & last.str.contains(cjk)
+    western = pl.concat_str(first, last, separator=" ", ignore_nulls=True)
+    eastern = pl.concat_str(last, first, ignore_nulls=True)
+    joined = pl.when(both_cjk).then(eastern).otherwise(western)
+    return pl.when(first.is_not_null() | last.is_not_null()).then(joined)
+
+
+def apply_opt_out(frame: pl.LazyFrame, columns: Iterable[str]) -> pl.LazyFrame:
+    """A yes in any opt-out flag column makes consent_status "unsubscribed"."""
+    import polars as pl
+
+    flags = [truthy(clean_text(pl.col(column).cast(pl.String))).fill_null(False) for column in columns]
+    if not flags:
+        return frame
+    status = pl.col("consent_status")
+    # Only a status that would allow mailing is overridden: "bounced" or "erased" say more than "unsubscribed".
+    weaker = status.is_null() | status.is_in(["subscribed", "pending"])
+    return frame.with_columns(
+        pl.when(pl.any_horizontal(flags) & weaker).then(pl.lit("unsubscribed")).otherwise(status).alias("consent_status")
+    )
