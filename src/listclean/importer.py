@@ -53,8 +53,9 @@ class SourceReport:
     rejected: int
     repaired: int
     mapping: ColumnMapping
-    notices: list[str]
+    notices: list[str]  # things a person should check (guessed encodings, ambiguous dates, ...)
     uninterpretable: dict[str, int]
+    notes: list[str] = field(default_factory=list)  # informational: decisions taken from the data
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -69,7 +70,8 @@ class SourceReport:
             "repaired": self.repaired,
             "columns": self.mapping.as_dict(),
             "uninterpretable_values": self.uninterpretable,
-            "notices": self.notices,
+            "warnings": self.notices,
+            "notes": self.notes,
         }
 
 
@@ -127,13 +129,14 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     import polars as pl
 
     notices = list(source.notices)
+    notes: list[str] = []
     header = source.header
     mapping = map_columns(header, options.overrides, keep_provenance=source.has_provenance)
     if "email" not in mapping.fields:
         candidates = _email_like_columns(source.frame, [c for c in mapping.passthrough if c not in options.overrides])
         if candidates:
             mapping = map_columns(header, options.overrides, candidates, keep_provenance=source.has_provenance)
-            notices.append(f"column {mapping.fields['email']!r} holds email addresses, so it is used as email")
+            notes.append(f"column {mapping.fields['email']!r} holds email addresses, so it is used as email")
     if "email" not in mapping.fields:
         notices.append("no email column found (map one with --map 'Column=email')")
 
@@ -155,7 +158,7 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     )
     opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
     frame = apply_opt_out(frame, opt_out_columns)
-    frame = _status_from_export_name(frame, source, mapping, notices)
+    frame = _status_from_export_name(frame, source, mapping, notes)
     if not source.has_provenance:
         frame = frame.with_columns(pl.lit(source.name).alias("_source_file"), pl.col(ROW).alias("_source_row"))
     else:
@@ -223,6 +226,7 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
         mapping=mapping,
         notices=notices,
         uninterpretable=uninterpretable,
+        notes=notes,
     )
     if source.has_provenance and ROW in table.columns:
         table = table.drop(ROW)

@@ -251,7 +251,7 @@ def _decide_delimiter(sample: str, fmt: str, options: ReadOptions) -> str:
 def _first_record(sample: str, delimiter: str) -> list[str]:
     lines = iter(sample.splitlines(keepends=True))
     # Skip leading blank lines: some exports start with one.
-    reader = csv.reader(line for line in lines if line.strip())
+    reader = csv.reader((line for line in lines if line.strip()), delimiter=delimiter)
     try:
         return next(reader)
     except (StopIteration, csv.Error):

@@ -19,9 +19,6 @@ DELIMITERS = (",", ";", "\t", "|")
 TEXT_FORMATS = ("csv", "tsv")
 FORMATS = ("csv", "tsv", "ndjson", "json", "parquet", "xlsx")
 
-# Legacy encodings we are willing to detect when a file is not UTF-8, most likely first for
-# our users' exports: Western and Central European Windows code pages, then CJK ones.
-LEGACY_ENCODINGS = ("cp1252", "cp1250", "cp932", "gb18030", "big5", "euc_kr")
 
 _EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -104,21 +101,48 @@ def first_invalid_utf8(stream: io.BufferedIOBase, chunk_size: int = 1 << 20) -> 
         offset += len(chunk)
 
 
+# Non-ASCII letters that are common in text written in cp1252 (Western European) or cp1250
+# (Central European). A byte that decodes to a common letter in one and to a symbol in the
+# other is evidence; bytes that mean the same letter in both (ä ö ü ß é ç) are neutral.
+_WESTERN = set("àâäçèéêëîïôöùûüÿñÀÂÄÇÈÉÊËÎÏÔÖÙÛÜŸÑßáíóúÁÍÓÚãõÃÕåæøÅÆØœŒ€")
+_CENTRAL = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽőűŐŰăâîșțĂÂÎȘȚľĺŕĽĹŔäöüÄÖÜßéáíúý€")
+_CJK = ("cp932", "gb18030", "big5", "euc_kr")
+
+
 def guess_legacy_encoding(sample: bytes) -> str:
     """Best legacy code page for non-UTF-8 bytes; cp1252 when nothing fits better."""
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(sample, cp_isolation=list(LEGACY_ENCODINGS)).best()
-    except Exception:  # detection is best effort; the fallback below is always usable
-        best = None
-    if best is not None and best.encoding in LEGACY_ENCODINGS:
-        return best.encoding
+    cjk = _guess_cjk(sample)
+    if cjk is not None:
+        return cjk
+    western = sum(ch in _WESTERN for ch in sample.decode("cp1252", errors="replace"))
+    central = sum(ch in _CENTRAL for ch in sample.decode("cp1250", errors="replace"))
+    if central > western:
+        return "cp1250"
     try:
         sample.decode("cp1252")
         return "cp1252"
     except UnicodeDecodeError:
         return "latin-1"  # decodes any byte; cp1252 leaves five bytes undefined
+
+
+def _guess_cjk(sample: bytes) -> str | None:
+    """A CJK double-byte encoding, when the bytes decode as one and read as such text."""
+    decodable = []
+    for encoding in _CJK:
+        try:
+            sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        decodable.append(encoding)
+    if not decodable:
+        return None
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample, cp_isolation=[*decodable, "cp1252", "cp1250"]).best()
+    except Exception:  # noqa: BLE001 - detection is best effort; single-byte guessing follows
+        return None
+    return best.encoding if best is not None and best.encoding in _CJK else None
 
 
 def sniff_delimiter(text_sample: str) -> str:

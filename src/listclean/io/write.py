@@ -224,3 +224,17 @@ def _write_xlsx(frame: pl.DataFrame, handle: IO[bytes]) -> None:
                 sheet.write(number, column, value)
     workbook.close()
     handle.write(buffer.getvalue())
+
+
+def atomic_text(path: str, text: str) -> None:
+    """Write a small text file (a report) atomically; '-' writes to stdout."""
+    if path == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = OutputTarget(path, "text", force=True)
+    try:
+        with _open_target(target) as handle:
+            handle.write(text.encode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None

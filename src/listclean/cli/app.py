@@ -1,0 +1,89 @@
+"""The Typer application: global options, command registry, entry point."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from listclean import __version__
+from listclean.cli import cmd_export, cmd_import
+from listclean.cli.console import Reporter, settings
+from listclean.errors import ConfigError, ExitCode
+
+CONFIG_FILE = "listclean.toml"
+
+app = typer.Typer(
+    name="listclean",
+    help="Keep subscriber and contact lists clean: import, validate, dedupe, report, segment, export.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"listclean {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def global_options(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour on stderr (NO_COLOR is honoured too).")] = False,
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = None,
+) -> None:
+    """listclean: offline, auditable contact-list cleaning.
+
+    Exit codes: 0 ok · 1 findings over a --fail-on threshold · 2 usage, config or input error ·
+    3 output could not be written · 70 internal error · 130 interrupted · 141 stdout closed.
+    """
+    settings.quiet = quiet
+    settings.verbose = verbose
+    settings.debug = debug
+    settings.no_color = no_color
+
+
+app.command("import", no_args_is_help=True)(cmd_import.command)
+app.command("export", no_args_is_help=True)(cmd_export.command)
+
+
+def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:
+    """listclean.toml -> Click default_map: one table per command, keys named like the options."""
+    import os
+    import tomllib
+
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}", hint="fix or remove the file") from None
+    config: dict[str, Any] = {}
+    for command, values in data.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: '{command}' must be a table like [{command}]")
+        config[command] = {key.replace("-", "_"): value for key, value in values.items()}
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: flags > LISTCLEAN_<COMMAND>_<OPTION> env > listclean.toml > defaults."""
+    try:
+        default_map = load_config()
+    except ConfigError as error:
+        Reporter().error(str(error))
+        sys.exit(int(ExitCode.USAGE))
+    try:
+        app(args=argv, prog_name="listclean", auto_envvar_prefix="LISTCLEAN", default_map=default_map)
+    except BrokenPipeError:  # pragma: no cover - stdout closed while Click itself wrote
+        sys.exit(int(ExitCode.BROKEN_PIPE))

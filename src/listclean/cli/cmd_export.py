@@ -1,0 +1,94 @@
+"""listclean export: write a clean file for people or pipelines; suppressed contacts never leave."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from listclean.cli import options as opt
+from listclean.cli.cmd_import import accounting, import_options, write_rejects
+from listclean.cli.common import decide_output, emit_summary, guarded
+from listclean.cli.console import Reporter
+from listclean.errors import UsageError
+
+Columns = Annotated[
+    Optional[str],
+    typer.Option("--columns", "-c", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
+]
+
+
+@guarded
+def command(
+    inputs: opt.Inputs,
+    output: opt.Output = None,
+    format: opt.Format = None,
+    columns: Columns = None,
+    force: opt.Force = False,
+    rejects: opt.Rejects = None,
+    json: opt.Json = False,
+    report: opt.Report = None,
+    bom: opt.Bom = False,
+    excel_safe: opt.ExcelSafe = False,
+    delimiter: opt.Delimiter = None,
+    encoding: opt.Encoding = None,
+    sheet: opt.Sheet = None,
+    header: opt.Header = None,
+    on_bad_rows: opt.BadRows = opt.OnBadRows.error,
+    mapping: opt.Map = None,
+    date_order: opt.DateOrderChoice = opt.DateOrderChoice.auto,
+    default_country: opt.DefaultCountry = None,
+) -> None:
+    """Write contacts as csv, tsv, ndjson, parquet or xlsx.
+
+    Contacts whose consent_status is unsubscribed, cleaned, bounced, complained or
+    erased are never exported; they are counted and, with --rejects, listed.
+    """
+    import polars as pl
+
+    from listclean.export import excel_safe as make_excel_safe
+    from listclean.export import select_columns, split_suppressed
+    from listclean.importer import import_sources
+    from listclean.io.read import Workspace
+    from listclean.io.write import prepare_target, write_frame
+
+    reporter = Reporter()
+    if inputs.count("-") > 1:
+        raise UsageError("stdin ('-') can be read only once")
+    if on_bad_rows is opt.OnBadRows.skip and rejects is None:
+        raise UsageError("--on-bad-rows skip needs --rejects PATH, so skipped rows are kept somewhere")
+    output = decide_output(output, json_summary=json)
+    target = prepare_target(output, fmt=format, force=force, inputs=inputs, bom=bom)
+    if rejects is not None:
+        prepare_target(rejects, fmt=None, force=force, inputs=[*inputs, output])
+    wanted = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
+    settings = import_options(delimiter, encoding, sheet, header, on_bad_rows, mapping, date_order, default_country, None)
+
+    with Workspace() as workspace, reporter.status("Exporting…"):
+        result = import_sources(inputs, settings, workspace)
+        mailable, suppressed = split_suppressed(result.frame)
+        frame = select_columns(mailable, wanted) if wanted else mailable
+        if excel_safe:
+            frame = make_excel_safe(frame)
+        write_frame(frame, target)
+        all_rejects = pl.concat([result.rejects, suppressed], how="vertical_relaxed")
+        write_rejects(all_rejects, rejects, inputs, force, reporter)
+
+    counts = accounting(result.rows_in, frame.height, result.rejected + suppressed.height)
+    reporter.info(
+        f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
+        f" ({suppressed.height:,} suppressed) → {target.display}"
+    )
+    emit_summary(
+        {
+            "command": "export",
+            "output": target.display,
+            "format": target.format,
+            "rejects": rejects,
+            **counts,
+            "suppressed": suppressed.height,
+            "columns": frame.columns,
+        },
+        json_summary=json,
+        report=report,
+    )

@@ -1,0 +1,161 @@
+"""listclean import: many messy exports in, one canonical contact file out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from listclean.cli import options as opt
+from listclean.cli.common import decide_output, emit_summary, guarded
+from listclean.cli.console import Reporter
+from listclean.errors import UsageError
+
+if TYPE_CHECKING:
+    from listclean.importer import ImportOptions, ImportResult
+
+
+def import_options(
+    delimiter: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    header: bool | None,
+    on_bad_rows: opt.OnBadRows,
+    mapping: list[str] | None,
+    date_order: opt.DateOrderChoice,
+    default_country: str | None,
+    source_name: str | None,
+) -> ImportOptions:
+    from listclean.columns import parse_overrides
+    from listclean.importer import ImportOptions
+    from listclean.io.read import ReadOptions
+    from listclean.vocabulary import country_lookup
+    from listclean.text import fold_key
+
+    country = None
+    if default_country:
+        country = country_lookup().get(fold_key(default_country))
+        if country is None:
+            raise UsageError(f"--default-country {default_country!r} is not a country", hint="use an ISO code such as PL or US")
+    return ImportOptions(
+        read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows.value),
+        overrides=parse_overrides(mapping or []),
+        date_order=date_order.value,  # type: ignore[arg-type]
+        default_country=country,
+        source_name=source_name,
+    )
+
+
+def render_sources(reporter: Reporter, result: ImportResult) -> None:
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    table.add_column("input", overflow="fold")
+    table.add_column("read as", overflow="fold")
+    for title in ("rows in", "out", "rejected"):
+        table.add_column(title, justify="right")
+    for source in result.sources:
+        delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(source.delimiter or "", source.delimiter)
+        parts = (source.format, source.encoding, delimiter, f"sheet {source.sheet}" if source.sheet else None)
+        table.add_row(
+            source.name,
+            ", ".join(part for part in parts if part),
+            f"{source.rows_in:,}",
+            f"{source.rows_out:,}",
+            f"{source.rejected:,}",
+        )
+    reporter.table(table)
+    for source in result.sources:
+        renamed = [f"{column} → {target}" for target, column in source.mapping.fields.items() if column != target]
+        kept = [target for target, column in source.mapping.fields.items() if column == target]
+        mapped = renamed + ([f"{len(kept)} canonical column(s)"] if kept else [])
+        reporter.info(f"{source.name}: mapped {', '.join(mapped) or 'nothing'}")
+        if source.mapping.passthrough:
+            reporter.info(f"{source.name}: kept as they are: {', '.join(source.mapping.passthrough)}")
+        for note in source.notes:
+            reporter.info(f"{source.name}: {note}")
+        for notice in source.notices:
+            reporter.warn(f"{source.name}: {notice}")
+
+
+def accounting(rows_in: int, rows_out: int, rejected: int, merged: int = 0) -> dict[str, int]:
+    if rows_in != rows_out + rejected + merged:  # pragma: no cover - guarded by tests; a bug if it fires
+        raise AssertionError(f"row accounting broken: {rows_in} in != {rows_out} out + {rejected} rejected + {merged} merged")
+    return {"rows_in": rows_in, "rows_out": rows_out, "rejected": rejected, "merged": merged}
+
+
+def write_rejects(result_rejects: Any, path: str | None, inputs: list[str], force: bool, reporter: Reporter) -> None:
+    from listclean.io.write import prepare_target, write_frame
+
+    if path is None:
+        return
+    target = prepare_target(path, fmt=None, force=force, inputs=inputs)
+    write_frame(result_rejects, target)
+    reporter.detail(f"rejects written to {target.display}")
+
+
+@guarded
+def command(
+    inputs: opt.Inputs,
+    output: opt.Output = None,
+    format: opt.Format = None,
+    force: opt.Force = False,
+    rejects: opt.Rejects = None,
+    json: opt.Json = False,
+    report: opt.Report = None,
+    bom: opt.Bom = False,
+    excel_safe: opt.ExcelSafe = False,
+    delimiter: opt.Delimiter = None,
+    encoding: opt.Encoding = None,
+    sheet: opt.Sheet = None,
+    header: opt.Header = None,
+    on_bad_rows: opt.BadRows = opt.OnBadRows.error,
+    mapping: opt.Map = None,
+    date_order: opt.DateOrder = opt.DateOrderChoice.auto,
+    default_country: opt.DefaultCountry = None,
+    source_name: opt.SourceName = None,
+) -> None:
+    """Read messy exports, map their columns onto the canonical contact and write one clean file.
+
+    Every input row ends in the output or, with its reason, in --rejects.
+    """
+    from listclean.export import excel_safe as make_excel_safe
+    from listclean.importer import import_sources
+    from listclean.io.read import Workspace
+    from listclean.io.write import prepare_target, write_frame
+
+    reporter = Reporter()
+    if inputs.count("-") > 1:
+        raise UsageError("stdin ('-') can be read only once")
+    if on_bad_rows is opt.OnBadRows.skip and rejects is None:
+        raise UsageError("--on-bad-rows skip needs --rejects PATH, so skipped rows are kept somewhere")
+    output = decide_output(output, json_summary=json)
+    target = prepare_target(output, fmt=format, force=force, inputs=inputs, bom=bom)
+    if rejects is not None:
+        prepare_target(rejects, fmt=None, force=force, inputs=[*inputs, output])
+    settings = import_options(delimiter, encoding, sheet, header, on_bad_rows, mapping, date_order, default_country, source_name)
+
+    with Workspace() as workspace, reporter.status("Importing…"):
+        result = import_sources(inputs, settings, workspace)
+        frame = make_excel_safe(result.frame) if excel_safe else result.frame
+        write_frame(frame, target)
+        write_rejects(result.rejects, rejects, inputs, force, reporter)
+
+    render_sources(reporter, result)
+    counts = accounting(result.rows_in, result.rows_out, result.rejected)
+    reporter.info(
+        f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
+        f" → {target.display}" + (f" (rejects: {rejects})" if rejects else "")
+    )
+    if result.rejected and rejects is None:
+        reporter.detail("the rejected rows were empty; pass --rejects PATH to list them")
+    emit_summary(
+        {
+            "command": "import",
+            "output": target.display,
+            "rejects": rejects,
+            **counts,
+            "columns": result.frame.columns,
+            "inputs": [source.as_dict() for source in result.sources],
+        },
+        json_summary=json,
+        report=report,
+    )

@@ -1,0 +1,87 @@
+"""Glue shared by the commands: error handling, outputs, reading, summaries."""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from listclean import __version__
+from listclean.cli.console import Reporter, print_json, settings, write_json
+from listclean.errors import ExitCode, ListcleanError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(function: F) -> F:
+    """Turn every failure into one line on stderr and a documented exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        reporter = Reporter()
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            # SIGTERM (cron, systemd, kill) unwinds like Ctrl-C, so temp files are removed.
+            signal.signal(signal.SIGTERM, _raise_interrupt)
+        except ValueError:  # not the main thread (some test runners)
+            previous = None
+        try:
+            return function(*args, **kwargs)
+        except ListcleanError as error:
+            reporter.error(str(error))
+            raise typer.Exit(int(error.exit_code)) from None
+        except KeyboardInterrupt:
+            reporter.error("interrupted; no output was written")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+        except typer.Exit:
+            raise
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            if settings.debug:
+                raise
+            reporter.error(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback and report it)")
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def decide_output(output: str | None, *, json_summary: bool) -> str:
+    """The output path: as given, else stdout when it is a pipe, else a usage error."""
+    if output is None:
+        if sys.stdout.isatty():
+            raise UsageError("no output given", hint="pass -o PATH, or -o - to write to stdout")
+        output = "-"
+    if output == "-" and json_summary:
+        raise UsageError("--json prints to stdout, where the data goes too", hint="write the data with -o PATH, or use --report PATH")
+    return output
+
+
+def emit_summary(summary: dict[str, Any], *, json_summary: bool, report: str | None) -> None:
+    summary = {"listclean": __version__, **summary}
+    if report:
+        write_json(summary, report)
+    if json_summary:
+        print_json(summary)

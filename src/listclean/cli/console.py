@@ -1,0 +1,72 @@
+"""Everything the CLI says goes through here: to stderr, coloured only where allowed.
+
+Data never goes through the reporter; it is written by ``listclean.io.write``.
+User-supplied text is never interpreted as Rich markup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+@dataclass
+class Settings:
+    quiet: bool = False
+    verbose: bool = False
+    debug: bool = False
+    no_color: bool = False
+
+
+settings = Settings()
+
+
+class Reporter:
+    def __init__(self) -> None:
+        no_color = settings.no_color or "NO_COLOR" in os.environ
+        self.console = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+
+    def info(self, message: str) -> None:
+        if not settings.quiet:
+            self.console.print(escape(message))
+
+    def detail(self, message: str) -> None:
+        if settings.verbose and not settings.quiet:
+            self.console.print(f"[dim]{escape(message)}[/dim]")
+
+    def warn(self, message: str) -> None:
+        if not settings.quiet:
+            self.console.print(f"[yellow]warning:[/yellow] {escape(message)}")
+
+    def error(self, message: str) -> None:
+        self.console.print(f"[bold red]listclean: error:[/bold red] {escape(message)}")
+
+    def table(self, table: Table) -> None:
+        if not settings.quiet:
+            self.console.print(table)
+
+    def status(self, message: str):  # noqa: ANN201 - a context manager
+        """A transient spinner on an interactive stderr; nothing otherwise."""
+        import contextlib
+
+        if settings.quiet or not self.console.is_terminal:
+            return contextlib.nullcontext()
+        return self.console.status(escape(message), spinner="dots")
+
+
+def print_json(summary: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(summary, ensure_ascii=False, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def write_json(summary: dict[str, Any], path: str) -> None:
+    from listclean.io.write import atomic_text
+
+    atomic_text(path, json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n")
