@@ -72,12 +72,14 @@ class StandardizeOptions:
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
-    """NFC, invisible characters dropped, any whitespace run made one space, trimmed; '' -> null."""
+    """NFC, invisible and control characters dropped, any whitespace run made one space, trimmed; '' -> null."""
     import polars as pl
 
     cleaned = (
         expr.str.normalize("NFC")
         .str.replace_all(f"[{INVISIBLE}]", "")
+        .str.replace_all(r"[\x00-\x08\x0e-\x1b\x7f]", "")  # control characters (tabs and newlines become spaces below)
+        .str.replace_all(r"[\x1c-\x1f]", " ")  # information separators: Python counts them as spaces
         .str.replace_all(rf"[\s{ODD_SPACES}]+", " ")
         .str.strip_chars()
     )

@@ -172,7 +172,7 @@ def _read_delimited(
         format=fmt,
         frame=frame,
         header=header,
-        encoding=encoding.name if encoding.name != "utf-8" or encoding.bom_length else "utf-8",
+        encoding="utf-8-sig" if encoding.name == "utf-8" and encoding.bom_length else encoding.name,
         delimiter=delimiter,
         bad_rows=bad_rows,
         notices=notices,

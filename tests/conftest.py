@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from listclean.cli.app import app
+from listclean.importer import ImportOptions, ImportResult, import_sources
+from listclean.io.read import ReadOptions, Workspace
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run the CLI in-process; stdout and stderr separately, env cleaned of LISTCLEAN_*."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("LISTCLEAN_") or name == "NO_COLOR":
+            monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def invoke(args: Sequence[str], input: bytes | str | None = None, env: dict[str, str] | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def load(path: Path | str, **read_options) -> ImportResult:
+    options = ImportOptions(read=ReadOptions(**read_options))
+    with Workspace() as workspace:
+        return import_sources([str(path)], options, workspace)
+
+
+def frame_of(text: str) -> pl.DataFrame:
+    """A one-column-per-key frame from 'a,b\\n1,2' style text (all strings)."""
+    import io
+
+    return pl.read_csv(io.StringIO(text), infer_schema=False)

@@ -1,0 +1,158 @@
+"""Readers: every encoding, delimiter, newline and breakage a real export has."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, load
+from listclean.errors import InputError
+
+EXPECTED_CITIES = ["Kraków", "Zürich"]
+
+
+@pytest.mark.parametrize(
+    "name, encoding",
+    [
+        ("utf8.csv", "utf-8"),
+        ("utf8_bom.csv", "utf-8-sig"),
+        ("utf16le_bom.csv", "utf-16-le"),
+        ("utf16be_bom.csv", "utf-16-be"),
+        ("utf16le_nobom.csv", "utf-16-le"),
+        ("windows_newlines.csv", "utf-8"),
+        ("mac_newlines.csv", "utf-8"),
+        ("tab.tsv", "utf-8"),
+        ("pipe.txt", "utf-8"),
+    ],
+)
+def test_every_unicode_encoding_and_layout_reads_the_same_rows(name, encoding):
+    result = load(FIXTURES / name)
+    frame = result.frame
+    assert frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+    assert frame["city"].to_list() == EXPECTED_CITIES
+    assert frame["_source_row"].to_list() == [1, 2]
+    assert result.sources[0].encoding == encoding
+
+
+def test_cp1252_semicolon_file_is_decoded_with_a_warning():
+    result = load(FIXTURES / "cp1252_semicolon.csv")
+    assert result.frame["city"].to_list() == ["Besançon", "Zürich"]
+    source = result.sources[0]
+    assert source.delimiter == ";"
+    assert source.encoding == "cp1252"
+    assert any("not UTF-8" in notice and "cp1252" in notice for notice in source.notices)
+
+
+def test_polish_cp1250_and_japanese_shift_jis_are_detected():
+    polish = load(FIXTURES / "cp1250_polish.csv").frame
+    assert polish["city"].to_list() == ["Łódź", "Gdańsk"]
+    assert polish["first_name"].to_list() == ["Łucja", "Żaneta"]
+    japanese = load(FIXTURES / "shift_jis.csv").frame
+    assert japanese["full_name"].to_list() == ["山田太郎", "佐藤花子"]
+
+
+def test_explicit_encoding_and_delimiter_win_over_sniffing():
+    result = load(FIXTURES / "cp1252_semicolon.csv", encoding="latin-1", delimiter=";")
+    assert result.sources[0].encoding == "latin-1"
+    assert result.frame["city"].to_list() == ["Besançon", "Zürich"]
+
+
+def test_quoted_newlines_commas_and_doubled_quotes_survive():
+    frame = load(FIXTURES / "quoted_newline.csv").frame
+    assert frame["note"].to_list() == ["line one\nline two, with comma", 'say "hi"']
+
+
+def test_a_one_megabyte_field_is_read_whole():
+    frame = load(FIXTURES / "huge_field.csv").frame
+    assert len(frame["notes"][0]) == 1_000_000
+    assert frame.height == 2
+
+
+def test_leading_zeros_and_plus_signs_survive():
+    frame = load(FIXTURES / "leading_zeros.csv").frame
+    assert frame["postal_code"].to_list() == ["00123", "02134"]
+    assert frame["phone"].to_list() == ["+48600100200", "+442079460958"]
+
+
+def test_ragged_row_is_an_error_naming_file_and_line():
+    with pytest.raises(InputError) as error:
+        load(FIXTURES / "ragged.csv")
+    message = str(error.value)
+    assert "ragged.csv:3" in message and "2 fields" in message and "--on-bad-rows" in message
+
+
+def test_ragged_rows_skipped_are_listed_with_line_and_reason():
+    result = load(FIXTURES / "ragged.csv", on_bad_rows="skip")
+    assert result.frame["email"].to_list() == ["ann@example.com", "dan@example.com"]
+    rejects = result.rejects.sort("_source_line")
+    assert rejects["_source_line"].to_list() == [3, 4]
+    assert rejects["reason"].to_list() == ["ragged_row", "ragged_row"]
+    assert rejects["raw"].to_list() == ["bob@example.com,Bob", "cid@example.com,Cid,Oslo,extra"]
+    assert result.rows_in == result.rows_out + result.rejected == 4
+
+
+def test_ragged_rows_kept_are_padded_and_extras_preserved():
+    result = load(FIXTURES / "ragged.csv", on_bad_rows="keep")
+    frame = result.frame
+    assert frame.height == 4
+    assert frame["city"].to_list() == ["Krakow", None, "Oslo", "Rome"]
+    assert frame["_extra_fields"].to_list() == [None, None, "extra", None]
+    assert set(result.rejects["action"]) == {"kept"}
+    assert result.rejected == 0
+
+
+def test_nul_byte_is_an_error_or_is_removed_on_keep():
+    with pytest.raises(InputError, match=r"nul_byte.csv:3.*NUL"):
+        load(FIXTURES / "nul_byte.csv")
+    kept = load(FIXTURES / "nul_byte.csv", on_bad_rows="keep").frame
+    assert kept["email"].to_list() == ["ann@example.com", "bob@example.com", "cid@example.com"]
+
+
+def test_unclosed_quote_names_the_line_where_it_starts():
+    with pytest.raises(InputError, match=r"unclosed_quote.csv:3.*unclosed quote"):
+        load(FIXTURES / "unclosed_quote.csv")
+
+
+def test_empty_file_is_an_error():
+    with pytest.raises(InputError, match="empty"):
+        load(FIXTURES / "empty.csv")
+    with pytest.raises(InputError, match="blank"):
+        load(FIXTURES / "blank_space.csv")
+
+
+def test_header_only_file_gives_zero_rows_not_an_error():
+    result = load(FIXTURES / "header_only.csv")
+    assert result.frame.height == 0
+    assert "email" in result.frame.columns
+
+
+def test_duplicate_headers_are_renamed_with_a_warning_and_nothing_is_lost():
+    result = load(FIXTURES / "duplicate_headers.csv")
+    assert result.frame["email"].to_list() == ["ann@example.com"]
+    assert result.frame["Email (2)"].to_list() == ["ann@work.example"]
+    assert any("duplicate column name 'Email'" in notice for notice in result.sources[0].notices)
+
+
+def test_a_first_row_holding_an_address_is_data_not_a_header():
+    result = load(FIXTURES / "no_header.csv")
+    assert result.frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+    assert result.frame["column_2"].to_list() == ["Ann", "Bob"]
+
+
+def test_blank_and_empty_rows_are_rejected_as_empty_rows():
+    result = load(FIXTURES / "blank_lines.csv")
+    assert result.frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+    assert result.frame["_source_row"].to_list() == [1, 4]
+    assert result.rejects["reason"].to_list() == ["empty_row", "empty_row", "empty_row"]
+    assert result.rows_in == 5
+
+
+def test_malformed_ndjson_names_the_line():
+    with pytest.raises(InputError, match=r"not_json.ndjson:2"):
+        load(FIXTURES / "not_json.ndjson")
+
+
+def test_missing_file_and_directory_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="directory"):
+        load(tmp_path)
