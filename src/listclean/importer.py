@@ -143,7 +143,7 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     data_columns = [column for column in source.header if column not in schema.PROVENANCE]
     selected = [pl.col(ROW), pl.all_horizontal(pl.col(data_columns).is_null()).alias(_EMPTY)]
     selected += [pl.col(column).alias(target) for target, column in mapping.fields.items()]
-    selected += [pl.col(column) for column in mapping.carried]
+    selected += [pl.col(column).cast(pl.Int64) if column == "_source_row" else pl.col(column) for column in mapping.carried]
     selected += [pl.col(column).alias(mapping.renamed.get(column, column)) for column in mapping.passthrough]
     if EXTRA_FIELDS in source.frame.collect_schema().names():
         selected.append(pl.col(EXTRA_FIELDS))  # surplus fields of rows repaired with --on-bad-rows keep
@@ -161,8 +161,7 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     frame = _status_from_export_name(frame, source, mapping, notes)
     if not source.has_provenance:
         frame = frame.with_columns(pl.lit(source.name).alias("_source_file"), pl.col(ROW).alias("_source_row"))
-    else:
-        frame = frame.drop(ROW)
+    frame = frame.drop(ROW)
 
     try:
         table = frame.collect()
@@ -228,8 +227,6 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
         uninterpretable=uninterpretable,
         notes=notes,
     )
-    if source.has_provenance and ROW in table.columns:
-        table = table.drop(ROW)
     return table, rejected, report
 
 

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 OnBadRows = Literal["error", "skip", "keep"]
-ROW = "_source_row"
+ROW = "__listclean_row"  # the reader's own 1-based data row number
+PROVENANCE_COLUMNS = ("_source_file", "_source_row")
 EXTRA_FIELDS = "_extra_fields"
 
 _ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-sig": "utf-8", "latin1": "latin-1", "shift_jis": "cp932", "sjis": "cp932"}
@@ -172,6 +173,7 @@ def _read_delimited(
         format=fmt,
         frame=frame,
         header=header,
+        has_provenance=all(column in header for column in PROVENANCE_COLUMNS),
         encoding="utf-8-sig" if encoding.name == "utf-8" and encoding.bom_length else encoding.name,
         delimiter=delimiter,
         bad_rows=bad_rows,
@@ -494,14 +496,12 @@ def _stringify(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _with_row_numbers(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, bool]:
+    """Add the reader's row numbers; say whether the file carries listclean's provenance."""
     import polars as pl
 
     columns = frame.collect_schema().names()
-    if ROW in columns and "_source_file" in columns:
-        return frame.select([ROW, *(c for c in columns if c != ROW)]), True
-    if ROW in columns:  # a stray column of that name without its partner is user data
-        frame = frame.rename({ROW: f"{ROW} (input)"})
-    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64)), False
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return frame, all(name in columns for name in PROVENANCE_COLUMNS)
 
 
 def _read_parquet(local: Path, name: str) -> Source:
