@@ -32,6 +32,8 @@ class Reporter:
     def __init__(self) -> None:
         no_color = settings.no_color or "NO_COLOR" in os.environ
         self.console = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        if not self.console.is_terminal:
+            self.console.width = 160  # logs and cron mail: no 80-column folding of file names
 
     def info(self, message: str) -> None:
         if not settings.quiet:
