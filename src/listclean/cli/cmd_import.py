@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from listclean.cli import options as opt
-from listclean.cli.common import decide_output, emit_summary, guarded
+from listclean.cli.common import emit_summary, guarded, prepare_outputs
 from listclean.cli.console import Reporter
 from listclean.errors import UsageError
 
@@ -120,17 +120,19 @@ def command(
     from listclean.export import excel_safe as make_excel_safe
     from listclean.importer import import_sources
     from listclean.io.read import Workspace
-    from listclean.io.write import prepare_target, write_frame
+    from listclean.io.write import write_frame
 
     reporter = Reporter()
-    if inputs.count("-") > 1:
-        raise UsageError("stdin ('-') can be read only once")
-    if on_bad_rows is opt.OnBadRows.skip and rejects is None:
-        raise UsageError("--on-bad-rows skip needs --rejects PATH, so skipped rows are kept somewhere")
-    output = decide_output(output, json_summary=json)
-    target = prepare_target(output, fmt=format, force=force, inputs=inputs, bom=bom)
-    if rejects is not None:
-        prepare_target(rejects, fmt=None, force=force, inputs=[*inputs, output])
+    target = prepare_outputs(
+        inputs,
+        output,
+        fmt=format,
+        force=force,
+        rejects=rejects,
+        json_summary=json,
+        bom=bom,
+        skip_bad_rows=on_bad_rows is opt.OnBadRows.skip,
+    )
     settings = import_options(delimiter, encoding, sheet, header, on_bad_rows, mapping, date_order, default_country, source_name)
 
     with Workspace() as workspace, reporter.status("Importing…"):

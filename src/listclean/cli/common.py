@@ -6,13 +6,16 @@ import functools
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from listclean import __version__
 from listclean.cli.console import Reporter, print_json, settings, write_json
 from listclean.errors import ExitCode, ListcleanError, UsageError
+
+if TYPE_CHECKING:
+    from listclean.io.write import OutputTarget
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,6 +80,31 @@ def decide_output(output: str | None, *, json_summary: bool) -> str:
     if output == "-" and json_summary:
         raise UsageError("--json prints to stdout, where the data goes too", hint="write the data with -o PATH, or use --report PATH")
     return output
+
+
+def prepare_outputs(
+    inputs: list[str],
+    output: str | None,
+    *,
+    fmt: str | None,
+    force: bool,
+    rejects: str | None,
+    json_summary: bool,
+    bom: bool,
+    skip_bad_rows: bool,
+) -> OutputTarget:
+    """Check inputs and outputs before any work, so a run never fails after reading for an hour."""
+    from listclean.io.write import prepare_target
+
+    if inputs.count("-") > 1:
+        raise UsageError("stdin ('-') can be read only once")
+    if skip_bad_rows and rejects is None:
+        raise UsageError("--on-bad-rows skip needs --rejects PATH, so skipped rows are kept somewhere")
+    output = decide_output(output, json_summary=json_summary)
+    target = prepare_target(output, fmt=fmt, force=force, inputs=inputs, bom=bom)
+    if rejects is not None:
+        prepare_target(rejects, fmt=None, force=force, inputs=[*inputs, output])
+    return target
 
 
 def emit_summary(summary: dict[str, Any], *, json_summary: bool, report: str | None) -> None:

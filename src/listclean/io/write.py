@@ -8,6 +8,7 @@ fail (exists, is an input, no directory) run before any work is done.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import sys
@@ -133,6 +134,8 @@ def write_frame(frame: pl.DataFrame, target: OutputTarget) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
+        if target.is_stdout and (exc.errno == errno.EPIPE or "Broken pipe" in str(exc)):
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None  # the reader left: not our error
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
 
 
