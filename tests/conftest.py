@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,13 @@ from listclean.cli.app import app
 from listclean.importer import ImportOptions, ImportResult, import_sources
 from listclean.io.read import ReadOptions, Workspace
 
+from hypothesis import settings as hypothesis_settings
+
+# CI replays the same examples every run (a red CI must be reproducible); locally hypothesis explores.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -18,8 +26,6 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 @pytest.fixture
 def cli(monkeypatch):
     """Run the CLI in-process; stdout and stderr separately, env cleaned of LISTCLEAN_*."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("LISTCLEAN_") or name == "NO_COLOR":
             monkeypatch.delenv(name, raising=False)

@@ -106,6 +106,7 @@ def repair_case(expr: pl.Expr) -> pl.Expr:
     titled = titled.str.replace_many(particles_in, particles_out).str.replace_many(particles_in, particles_out)
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     titled = titled.str.replace_many([f"Mc{ch}" for ch in letters], [f"Mc{ch.upper()}" for ch in letters])
+    titled = titled.str.normalize("NFC")  # title-casing can decompose (Greek iota subscript); keep NFC
     return pl.when(has_case & one_case).then(titled).otherwise(expr)
 
 
