@@ -99,7 +99,9 @@ def repair_case(expr: pl.Expr) -> pl.Expr:
 
     has_case = expr.str.to_uppercase() != expr.str.to_lowercase()
     one_case = (expr == expr.str.to_uppercase()) | (expr == expr.str.to_lowercase())
-    titled = expr.str.to_titlecase()
+    # Twice: a few letters title-case into a caseless mark plus a capital ("ŉ" -> "ʼN") that a
+    # second pass settles; without it repairing a repaired name could change it again.
+    titled = expr.str.to_titlecase().str.to_titlecase()
     particles_in = [f" {word.title()} " for word in _PARTICLES]
     particles_out = [f" {word} " for word in _PARTICLES]
     # replace_many does not overlap matches: run twice so "Van Der Berg" gets both particles.
