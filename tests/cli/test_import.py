@@ -167,3 +167,31 @@ def test_closed_stdout_exits_quietly(tmp_path):
     assert pipeline.returncode == 141
     assert pipeline.stdout.startswith("email,")
     assert "Traceback" not in pipeline.stderr and "error" not in pipeline.stderr
+
+
+def test_a_bug_is_exit_70_without_traceback_and_debug_shows_it(cli, tmp_path, monkeypatch):
+    import listclean.importer as importer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importer, "import_sources", broken)
+    result = cli(["import", FIXTURES / "utf8.csv", "-o", tmp_path / "o.csv"])
+    assert result.exit_code == 70
+    assert "internal error: RuntimeError: boom" in result.stderr and "Traceback" not in result.stderr
+    import pytest
+
+    with pytest.raises(RuntimeError):
+        cli(["--debug", "import", FIXTURES / "utf8.csv", "-o", tmp_path / "o.csv"])
+
+
+def test_interrupt_is_exit_130_and_leaves_no_output(cli, tmp_path, monkeypatch):
+    import listclean.importer as importer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importer, "import_sources", interrupted)
+    result = cli(["import", FIXTURES / "utf8.csv", "-o", tmp_path / "o.csv"])
+    assert result.exit_code == 130
+    assert list(tmp_path.iterdir()) == []
