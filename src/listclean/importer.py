@@ -130,12 +130,11 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
 
     notices = list(source.notices)
     notes: list[str] = []
-    header = source.header
-    mapping = map_columns(header, options.overrides, keep_provenance=source.has_provenance)
+    mapping = map_columns(source.header, options.overrides, keep_provenance=source.has_provenance)
     if "email" not in mapping.fields:
         candidates = _email_like_columns(source.frame, [c for c in mapping.passthrough if c not in options.overrides])
         if candidates:
-            mapping = map_columns(header, options.overrides, candidates, keep_provenance=source.has_provenance)
+            mapping = map_columns(source.header, options.overrides, candidates, keep_provenance=source.has_provenance)
             notes.append(f"column {mapping.fields['email']!r} holds email addresses, so it is used as email")
     if "email" not in mapping.fields:
         notices.append("no email column found (map one with --map 'Column=email')")

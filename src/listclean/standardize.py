@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from listclean import schema, vocabulary
-from listclean.text import INVISIBLE, ODD_SPACES, fold_key_expr
+from listclean.text import INVISIBLE, ODD_SPACES, as_text, fold_key_expr
 
 if TYPE_CHECKING:
     import polars as pl
@@ -414,7 +414,7 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     present = [name for name in schema.CANONICAL if name in names]
     # Pass 1 cleans the text in place; pass 2 interprets it and, in the same projection,
     # keeps the cleaned text of every value it could not interpret.
-    frame = frame.with_columns(clean_text(_as_text(pl.col(name), names[name])).alias(name) for name in present)
+    frame = frame.with_columns(clean_text(as_text(pl.col(name), names[name])).alias(name) for name in present)
 
     out: list[pl.Expr] = []
     for name in present:
@@ -469,18 +469,6 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
         frame = frame.with_columns(typed_derived)
 
     return frame
-
-
-def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    import polars as pl
-
-    if dtype == pl.String:
-        return expr
-    if isinstance(dtype, pl.List):
-        return expr.cast(pl.List(pl.String)).list.join(schema.LIST_SEPARATOR)
-    if isinstance(dtype, pl.Datetime):
-        return expr.dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
-    return expr.cast(pl.String)
 
 
 def _full_name(first: pl.Expr, last: pl.Expr) -> pl.Expr:

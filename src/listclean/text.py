@@ -26,3 +26,24 @@ def fold_key(text: str) -> str:
 
 def fold_key_expr(expr):  # pl.Expr -> pl.Expr
     return expr.str.normalize("NFKD").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]", "")
+
+
+def as_text(expr, dtype):  # (pl.Expr, pl.DataType) -> pl.Expr
+    """A typed column as the text a person would type: lists joined, structs as JSON, ISO datetimes.
+
+    Readers use it to make every input column text; the standardiser uses it so that an
+    already typed (re-read) canonical column is interpreted exactly like fresh text.
+    """
+    import polars as pl
+
+    from listclean.schema import LIST_SEPARATOR
+
+    if dtype == pl.String:
+        return expr
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return expr.cast(pl.List(pl.String)).list.join(LIST_SEPARATOR)
+    if isinstance(dtype, pl.Struct):
+        return expr.struct.json_encode()
+    if isinstance(dtype, pl.Datetime):
+        return expr.dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
+    return expr.cast(pl.String)

@@ -279,7 +279,7 @@ def _clean_header(cells: list[str], name: str, notices: list[str]) -> list[str]:
     return header
 
 
-def _read_lines(path: Path, delimiter: str) -> pl.DataFrame:
+def _read_lines(path: Path) -> pl.DataFrame:
     """Every physical line of the file as one text value (quotes not interpreted)."""
     import polars as pl
 
@@ -314,7 +314,7 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
     """
     import polars as pl
 
-    lines = _read_lines(path, delimiter)
+    lines = _read_lines(path)
     quote = '"'
     text = pl.col("line").str.strip_suffix("\r")
     checked = (
@@ -471,28 +471,15 @@ def _records(path: Path, name: str, delimiter: str, has_header: bool) -> Iterato
 
 
 def _stringify(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Every column as text, the way a person would type it: lists joined, structs as JSON."""
+    """Every column as text (see ``text.as_text``); the reader's row number stays an integer."""
     import polars as pl
 
-    from listclean.schema import LIST_SEPARATOR
+    from listclean.text import as_text
 
-    exprs = []
-    for title, dtype in frame.collect_schema().items():
-        column = pl.col(title)
-        if title == ROW:
-            exprs.append(column.cast(pl.Int64))
-        elif dtype == pl.String:
-            exprs.append(column)
-        elif isinstance(dtype, (pl.List, pl.Array)):
-            exprs.append(column.cast(pl.List(pl.String)).list.join(LIST_SEPARATOR).alias(title))
-        elif isinstance(dtype, pl.Struct):
-            exprs.append(column.struct.json_encode().alias(title))
-        elif isinstance(dtype, pl.Datetime):
-            fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
-            exprs.append(column.dt.to_string(fmt).alias(title))
-        else:
-            exprs.append(column.cast(pl.String).alias(title))
-    return frame.select(exprs)
+    return frame.select(
+        pl.col(title).cast(pl.Int64) if title == ROW else as_text(pl.col(title), dtype).alias(title)
+        for title, dtype in frame.collect_schema().items()
+    )
 
 
 def _with_row_numbers(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, bool]:
