@@ -112,17 +112,9 @@ def import_sources(paths: list[str], options: ImportOptions, workspace: Workspac
             if column not in passthrough_order:
                 passthrough_order.append(column)
     combined = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    combined = combined.select(_column_order(combined.columns))
+    combined = combined.select(schema.column_order(combined.columns))
     all_rejects = pl.concat(rejects, how="vertical") if rejects else _empty_rejects()
     return ImportResult(combined, all_rejects, reports)
-
-
-def _column_order(columns: list[str]) -> list[str]:
-    canonical = [name for name in schema.CANONICAL if name in columns]
-    raw = [f"{name}{schema.RAW_SUFFIX}" for name in schema.CANONICAL if f"{name}{schema.RAW_SUFFIX}" in columns]
-    fixed = set(canonical) | set(raw) | set(schema.PROVENANCE)
-    rest = [name for name in columns if name not in fixed]
-    return canonical + raw + rest + [name for name in schema.PROVENANCE if name in columns]
 
 
 def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, pl.DataFrame, SourceReport]:
@@ -178,6 +170,12 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
                 uninterpretable[name] = int(count)
             else:
                 table = table.drop(raw)
+    if "email_raw" in table.columns:
+        cleaned_emails = int(table["email_raw"].is_not_null().sum())
+        if cleaned_emails:
+            notes.append(f"{cleaned_emails} email cell(s) had stray spaces or invisible characters; cleaned, as typed in email_raw")
+        else:
+            table = table.drop("email_raw")
     for name, count in uninterpretable.items():
         notices.append(f"{count} {name} value(s) could not be interpreted; kept as typed in {name}{schema.RAW_SUFFIX}")
 

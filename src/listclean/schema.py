@@ -48,6 +48,7 @@ DERIVED_TYPES: Final[dict[str, str]] = {
     "email_status": "str",
     "email_reasons": "list[str]",
     "email_suggestion": "str",
+    "email_alternates": "list[str]",
     "cluster_id": "str",
     "is_survivor": "bool",
     "merge_reason": "str",
@@ -81,6 +82,8 @@ CANONICAL_TYPES: Final[dict[str, str]] = {
 # cannot be interpreted becomes null and its original text is kept in `<field>_raw`,
 # so nothing typed in a source file is ever lost.
 INTERPRETED_FIELDS: Final = DATETIME_FIELDS + INTEGER_FIELDS + DECIMAL_FIELDS + ("country", "consent_status")
+# The email cell is cleaned (spaces, invisible characters) on import; when that changed it,
+# the text as typed is kept in `email_raw` so `validate` can report the repair.
 
 RAW_SUFFIX: Final = "_raw"
 
@@ -118,3 +121,14 @@ def polars_dtype(kind: str):  # -> pl.DataType
 def column_types() -> dict[str, str]:
     """Every column name listclean gives a meaning to, with its type."""
     return {**CANONICAL_TYPES, **DERIVED_TYPES}
+
+
+def column_order(columns: list[str]) -> list[str]:
+    """The order listclean writes columns in: canonical fields, their `_raw` originals,
+    columns added by steps, the source's other columns in their order, provenance last."""
+    canonical = [name for name in CANONICAL if name in columns]
+    raw = [f"{name}{RAW_SUFFIX}" for name in CANONICAL if f"{name}{RAW_SUFFIX}" in columns]
+    derived = [name for name in DERIVED_TYPES if name in columns]
+    fixed = set(canonical) | set(raw) | set(derived) | set(PROVENANCE)
+    rest = [name for name in columns if name not in fixed]
+    return canonical + raw + derived + rest + [name for name in PROVENANCE if name in columns]

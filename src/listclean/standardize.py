@@ -414,7 +414,13 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     present = [name for name in schema.CANONICAL if name in names]
     # Pass 1 cleans the text in place; pass 2 interprets it and, in the same projection,
     # keeps the cleaned text of every value it could not interpret.
-    frame = frame.with_columns(clean_text(as_text(pl.col(name), names[name])).alias(name) for name in present)
+    cleaned = [clean_text(as_text(pl.col(name), names[name])).alias(name) for name in present]
+    if "email" in present:
+        typed = as_text(pl.col("email"), names["email"])
+        changed = pl.when(typed.str.strip_chars().str.len_bytes() > 0).then(pl.when(clean_text(typed) != typed).then(typed))
+        earlier = pl.col("email_raw").cast(pl.String) if "email_raw" in names else None
+        cleaned.append((pl.coalesce(earlier, changed) if earlier is not None else changed).alias("email_raw"))
+    frame = frame.with_columns(cleaned)
 
     out: list[pl.Expr] = []
     for name in present:

@@ -18,6 +18,7 @@ Columns = Annotated[
 
 
 @guarded
+@opt.reads_contacts
 def command(
     inputs: opt.Inputs,
     output: opt.Output = None,
@@ -29,14 +30,8 @@ def command(
     report: opt.Report = None,
     bom: opt.Bom = False,
     excel_safe: opt.ExcelSafe = False,
-    delimiter: opt.Delimiter = None,
-    encoding: opt.Encoding = None,
-    sheet: opt.Sheet = None,
-    header: opt.Header = None,
-    on_bad_rows: opt.BadRows = opt.OnBadRows.error,
-    mapping: opt.Map = None,
-    date_order: opt.DateOrderChoice = opt.DateOrderChoice.auto,
-    default_country: opt.DefaultCountry = None,
+    *,
+    reading: opt.ReadingChoices,
 ) -> None:
     """Write contacts as csv, tsv, ndjson, parquet or xlsx.
 
@@ -60,10 +55,10 @@ def command(
         rejects=rejects,
         json_summary=json,
         bom=bom,
-        skip_bad_rows=on_bad_rows is opt.OnBadRows.skip,
+        skip_bad_rows=reading.on_bad_rows is opt.OnBadRows.skip,
     )
     wanted = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
-    settings = import_options(delimiter, encoding, sheet, header, on_bad_rows, mapping, date_order, default_country, None)
+    settings = import_options(reading)
 
     with Workspace() as workspace, reporter.status("Exporting…"):
         result = import_sources(inputs, settings, workspace)

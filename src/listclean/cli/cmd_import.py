@@ -15,17 +15,7 @@ if TYPE_CHECKING:
     from listclean.importer import ImportOptions, ImportResult
 
 
-def import_options(
-    delimiter: str | None,
-    encoding: str | None,
-    sheet: str | None,
-    header: bool | None,
-    on_bad_rows: opt.OnBadRows,
-    mapping: list[str] | None,
-    date_order: opt.DateOrderChoice,
-    default_country: str | None,
-    source_name: str | None,
-) -> ImportOptions:
+def import_options(reading: opt.ReadingChoices, source_name: str | None = None) -> ImportOptions:
     from listclean.columns import parse_overrides
     from listclean.importer import ImportOptions
     from listclean.io.read import ReadOptions
@@ -33,14 +23,20 @@ def import_options(
     from listclean.text import fold_key
 
     country = None
-    if default_country:
-        country = country_lookup().get(fold_key(default_country))
+    if reading.default_country:
+        country = country_lookup().get(fold_key(reading.default_country))
         if country is None:
-            raise UsageError(f"--default-country {default_country!r} is not a country", hint="use an ISO code such as PL or US")
+            raise UsageError(f"--default-country {reading.default_country!r} is not a country", hint="use an ISO code such as PL or US")
     return ImportOptions(
-        read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows.value),
-        overrides=parse_overrides(mapping or []),
-        date_order=date_order.value,  # type: ignore[arg-type]
+        read=ReadOptions(
+            delimiter=reading.delimiter,
+            encoding=reading.encoding,
+            sheet=reading.sheet,
+            header=reading.header,
+            on_bad_rows=reading.on_bad_rows.value,
+        ),
+        overrides=parse_overrides(reading.mapping or []),
+        date_order=reading.date_order.value,  # type: ignore[arg-type]
         default_country=country,
         source_name=source_name,
     )
@@ -93,6 +89,7 @@ def write_rejects(result_rejects: Any, path: str | None, inputs: list[str], forc
 
 
 @guarded
+@opt.reads_contacts
 def command(
     inputs: opt.Inputs,
     output: opt.Output = None,
@@ -103,15 +100,9 @@ def command(
     report: opt.Report = None,
     bom: opt.Bom = False,
     excel_safe: opt.ExcelSafe = False,
-    delimiter: opt.Delimiter = None,
-    encoding: opt.Encoding = None,
-    sheet: opt.Sheet = None,
-    header: opt.Header = None,
-    on_bad_rows: opt.BadRows = opt.OnBadRows.error,
-    mapping: opt.Map = None,
-    date_order: opt.DateOrder = opt.DateOrderChoice.auto,
-    default_country: opt.DefaultCountry = None,
     source_name: opt.SourceName = None,
+    *,
+    reading: opt.ReadingChoices,
 ) -> None:
     """Read messy exports, map their columns onto the canonical contact and write one clean file.
 
@@ -131,9 +122,9 @@ def command(
         rejects=rejects,
         json_summary=json,
         bom=bom,
-        skip_bad_rows=on_bad_rows is opt.OnBadRows.skip,
+        skip_bad_rows=reading.on_bad_rows is opt.OnBadRows.skip,
     )
-    settings = import_options(delimiter, encoding, sheet, header, on_bad_rows, mapping, date_order, default_country, source_name)
+    settings = import_options(reading, source_name)
 
     with Workspace() as workspace, reporter.status("Importing…"):
         result = import_sources(inputs, settings, workspace)

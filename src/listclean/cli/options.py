@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -73,3 +77,50 @@ DefaultCountry = Annotated[
     typer.Option("--default-country", help="ISO country code for reading phone numbers without a country code.", rich_help_panel=MAPPING),
 ]
 SourceName = Annotated[Optional[str], typer.Option("--source-name", help="Fill the 'source' field of rows that have none.", rich_help_panel=MAPPING)]
+
+
+# --------------------------------------------------------------------------- reading options, declared once
+# Every command that reads contact files takes the same reading and mapping options. Rather
+# than repeat eight parameters in each command's signature, `reads_contacts` appends them to
+# the signature Typer sees and hands the command one `ReadingChoices` value.
+
+
+@dataclass
+class ReadingChoices:
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    header: bool | None = None
+    on_bad_rows: OnBadRows = OnBadRows.error
+    mapping: list[str] | None = None
+    date_order: DateOrderChoice = DateOrderChoice.auto
+    default_country: str | None = None
+
+
+_READING_PARAMETERS = [
+    inspect.Parameter("delimiter", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Delimiter),
+    inspect.Parameter("encoding", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Encoding),
+    inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Sheet),
+    inspect.Parameter("header", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Header),
+    inspect.Parameter("on_bad_rows", inspect.Parameter.KEYWORD_ONLY, default=OnBadRows.error, annotation=BadRows),
+    inspect.Parameter("mapping", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Map),
+    inspect.Parameter("date_order", inspect.Parameter.KEYWORD_ONLY, default=DateOrderChoice.auto, annotation=DateOrder),
+    inspect.Parameter("default_country", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DefaultCountry),
+]
+
+
+def reads_contacts(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared reading options, passed to it as `reading: ReadingChoices`."""
+    signature = inspect.signature(function, eval_str=True)
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else p
+           for p in signature.parameters.values() if p.name != "reading"]
+    names = [p.name for p in _READING_PARAMETERS]
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        choices = ReadingChoices(**{name: kwargs.pop(name) for name in names if name in kwargs})
+        return function(*args, reading=choices, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=own + _READING_PARAMETERS)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + _READING_PARAMETERS}
+    return wrapper

@@ -1,0 +1,307 @@
+"""The validate step: every row gets an email verdict, its reasons and, where useful, a suggestion.
+
+Adds `email_normalized`, `email_status` (suppressed · invalid · risky · unknown · valid),
+`email_reasons` (stable codes, see reasons.py), `email_suggestion`, and `email_alternates`
+when a cell held several addresses. Rows are never removed here.
+
+The work is organised so per-row Python never happens: the cell is repaired with Polars
+expressions; syntax is judged once per distinct address (mostly vectorised, see syntax.py);
+domain facts (lists, TLD, typos, look-alikes, DNS) once per distinct domain; role
+mailboxes, consent and suppression are vectorised look-ups. Results are joined back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from listclean import schema
+from listclean.email import reasons as R
+from listclean.email.lists import (
+    RESERVED_DOMAINS,
+    ROLE_GENERIC,
+    ROLE_NO_REPLY,
+    ROLE_STANDARD,
+    disposable_domains,
+    in_list,
+    providers,
+    public_suffixes,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from listclean.email.dns import DnsChecker
+    from listclean.suppression import SuppressionList
+
+OUTPUT_COLUMNS = ("email_normalized", "email_status", "email_reasons", "email_suggestion")
+
+
+@dataclass
+class ValidateOptions:
+    fix_typos: bool = False
+    suppression: SuppressionList | None = None
+    dns: DnsChecker | None = None
+
+
+@dataclass
+class ValidationReport:
+    rows: int
+    by_status: dict[str, int]
+    by_reason: dict[str, int]
+    top_domains: list[tuple[str, int]]
+    top_typos: list[tuple[str, str, int]]
+    distinct_addresses: int
+    decided_fast: int
+    typos_fixed: int
+    dns: dict[str, Any] = field(default_factory=dict)
+
+    def share(self, key: str) -> float:
+        count = self.by_status.get(key, self.by_reason.get(key, 0))
+        return count / self.rows if self.rows else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "by_status": self.by_status,
+            "by_reason": self.by_reason,
+            "top_domains": [{"domain": d, "rows": n} for d, n in self.top_domains],
+            "top_typos": [{"typed": t, "suggested": s, "rows": n} for t, s, n in self.top_typos],
+            "distinct_addresses": self.distinct_addresses,
+            "decided_without_email_validator": self.decided_fast,
+            "typos_fixed": self.typos_fixed,
+            **({"dns": self.dns} if self.dns else {}),
+        }
+
+
+# --------------------------------------------------------------------------- per distinct domain
+
+
+def _domain_facts(domain: str, unicode_domain: str | None) -> list[str]:
+    """Reason codes that follow from the (valid, lower-case ASCII) domain alone."""
+    from listclean.email.scripts import is_mixed, skeleton
+
+    found: list[str] = []
+    tld = domain.rsplit(".", 1)[-1]
+    if domain in RESERVED_DOMAINS or any(domain.endswith("." + name) for name in RESERVED_DOMAINS) or tld == "example":
+        found.append("reserved_domain")
+    elif tld not in public_suffixes().tlds:
+        found.append("unknown_tld")
+    known = providers()
+    if unicode_domain and unicode_domain != domain:
+        if skeleton(unicode_domain) in known.known:
+            found.append("lookalike_domain")
+        elif any(is_mixed(label) for label in unicode_domain.split(".")):
+            found.append("mixed_script")
+    if in_list(domain, disposable_domains()):
+        found.append("disposable")
+    if in_list(domain, known.relay):
+        found.append("privacy_relay")
+    elif domain in known.free:
+        found.append("free_mail")
+    return found
+
+
+def _domain_table(domains: pl.DataFrame, dns: DnsChecker | None) -> pl.DataFrame:
+    import polars as pl
+
+    rows = domains.rows()
+    facts = [_domain_facts(domain, unicode_domain) for domain, unicode_domain in rows]
+    if dns is not None:
+        lookups = dns.check([domain for (domain, _), found in zip(rows, facts) if "reserved_domain" not in found and "unknown_tld" not in found])
+        facts = [found + ([lookups[domain]] if lookups.get(domain) else []) for (domain, _), found in zip(rows, facts)]
+    return pl.DataFrame(
+        {"ascii_domain": [domain for domain, _ in rows], "domain_reasons": facts},
+        schema={"ascii_domain": pl.String, "domain_reasons": pl.List(pl.String)},
+    )
+
+
+def _typo_table(domains: list[str]) -> pl.DataFrame:
+    import polars as pl
+
+    from listclean.email.typos import Suggestion, suggest
+
+    from listclean.email.scripts import skeleton
+
+    typed, suggested, confident = [], [], []
+    for domain in domains:
+        if domain.isascii():
+            suggestion = suggest(domain)
+        else:
+            # A look-alike of a provider may be a spoof rather than a slip: suggested, never fixed.
+            plain = skeleton(domain)
+            suggestion = Suggestion(plain, confident=False) if plain in providers().known else None
+        if suggestion is not None:
+            typed.append(domain)
+            suggested.append(suggestion.domain)
+            confident.append(suggestion.confident)
+    return pl.DataFrame(
+        {"typed_domain": typed, "suggested_domain": suggested, "confident": confident},
+        schema={"typed_domain": pl.String, "suggested_domain": pl.String, "confident": pl.Boolean},
+    )
+
+
+def _mixed_script_locals(locals_: list[str]) -> pl.DataFrame:
+    import polars as pl
+
+    from listclean.email.scripts import is_mixed
+
+    flagged = [local for local in locals_ if is_mixed(local)]
+    return pl.DataFrame({"local_part": flagged, "mixed_local": [True] * len(flagged)}, schema={"local_part": pl.String, "mixed_local": pl.Boolean})
+
+
+# --------------------------------------------------------------------------- the step
+
+
+def _email_cell(frame: pl.DataFrame) -> pl.Expr:
+    """What was typed: the import step keeps it in email_raw when it had to clean the cell."""
+    import polars as pl
+
+    if "email" not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    email = pl.col("email").cast(pl.String)
+    return pl.coalesce(pl.col("email_raw").cast(pl.String), email) if "email_raw" in frame.columns else email
+
+
+def _role_reasons(local: pl.Expr) -> pl.Expr:
+    import polars as pl
+
+    key = local.str.to_lowercase().str.replace(r"\+.*$", "").str.replace_all(r"[._\-]", "")
+    return (
+        pl.when(key.is_in(sorted(ROLE_NO_REPLY)))
+        .then(pl.lit("role_no_reply"))
+        .when(key.is_in(sorted(ROLE_STANDARD)))
+        .then(pl.lit("role_standard"))
+        .when(key.is_in(sorted(ROLE_GENERIC)))
+        .then(pl.lit("role_generic"))
+    )
+
+
+def validate(
+    frame: pl.DataFrame,
+    options: ValidateOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pl.DataFrame, ValidationReport]:
+    """Judge every row's address; return the frame with the email_* columns and a report."""
+    import polars as pl
+
+    from listclean.email.repair import repair_expressions
+    from listclean.email.syntax import judge_syntax
+
+    options = options or ValidateOptions()
+    say = progress or (lambda message: None)
+    previous = [c for c in (*OUTPUT_COLUMNS, "email_alternates") if c in frame.columns]
+    work = frame.drop(previous).with_row_index("__row")
+
+    repaired, repairs, alternates = repair_expressions(_email_cell(frame))
+    cells = frame.select(repaired.alias("__addr"), repairs.alias("__repairs"), alternates.alias("email_alternates"))
+    work = pl.concat([work, cells], how="horizontal").with_columns(
+        pl.col("__addr").str.extract(r"^(.*)@", 1).alias("__typed_local"),
+        pl.col("__addr").str.extract(r"@([^@]*)$", 1).str.to_lowercase().alias("__typed_domain"),
+    )
+
+    # Typos are looked for in what was typed, valid or not ("gmailcom" is invalid and obviously gmail.com).
+    say("looking for domain typos")
+    typed_domains = work.select(pl.col("__typed_domain").drop_nulls().unique()).to_series().sort().to_list()
+    typos = _typo_table(typed_domains)
+    work = work.join(typos, left_on="__typed_domain", right_on="typed_domain", how="left")
+    suggestion = pl.concat_str(pl.col("__typed_local"), pl.lit("@"), pl.col("suggested_domain"))
+    fixed = pl.col("confident").fill_null(False) & pl.lit(options.fix_typos) & pl.col("__typed_local").is_not_null()
+    work = work.with_columns(
+        pl.when(fixed).then(suggestion).otherwise(pl.col("__addr")).alias("__judged"),
+        fixed.alias("__fixed"),
+        pl.when(~fixed).then(suggestion).alias("email_suggestion"),
+    )
+
+    say("checking syntax")
+    syntax = judge_syntax(work["__judged"])
+    decided_fast = int(syntax["fast"].sum())
+    work = work.join(syntax, left_on="__judged", right_on="address", how="left")
+
+    say("checking domains")
+    domains = (
+        work.filter(pl.col("syntax_ok").fill_null(False))
+        .select(pl.col("ascii_domain"), pl.col("normalized").str.extract(r"@([^@]*)$", 1).alias("unicode_domain"))
+        .unique(subset="ascii_domain", keep="first")
+        .sort("ascii_domain")
+    )
+    work = work.join(_domain_table(domains, options.dns), on="ascii_domain", how="left")
+
+    non_ascii_locals = work.select(pl.col("local_part").filter(~pl.col("local_part").str.contains(r"^[\x00-\x7f]*$")).unique()).to_series()
+    work = work.join(_mixed_script_locals(non_ascii_locals.drop_nulls().to_list()), on="local_part", how="left")
+
+    consent = pl.col("consent_status").cast(pl.String) if "consent_status" in work.columns else pl.lit(None, dtype=pl.String)
+    consent_reason = (
+        pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES))).then(consent).when(consent == "pending").then(pl.lit("consent_pending"))
+    )
+    suppressed = pl.lit(False)
+    if options.suppression is not None:
+        key = pl.coalesce(pl.col("normalized"), pl.col("__judged"))
+        suppressed = options.suppression.matches(work, key)
+
+    reasons = pl.concat_list(
+        pl.col("__repairs"),
+        pl.when(pl.col("__addr").is_null()).then(pl.lit("missing")),
+        pl.when(pl.col("__fixed")).then(pl.lit("typo_fixed")),
+        pl.col("syntax_reason"),
+        pl.col("domain_reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        pl.when(pl.col("email_suggestion").is_not_null()).then(pl.lit("domain_typo")),
+        pl.when(pl.col("mixed_local").fill_null(False)).then(pl.lit("mixed_script")),
+        pl.when(pl.col("syntax_ok").fill_null(False)).then(_role_reasons(pl.col("local_part"))),
+        consent_reason,
+        pl.when(suppressed).then(pl.lit("suppression_list")),
+    ).list.drop_nulls().list.unique(maintain_order=True)
+    ranks = R.severity_rank()
+    status_names = pl.Series(R.STATUS_ORDER)
+    work = work.with_columns(reasons.alias("email_reasons")).with_columns(
+        pl.col("email_reasons")
+        .list.eval(pl.element().replace_strict(ranks, default=len(R.STATUS_ORDER) - 1, return_dtype=pl.Int8))
+        .list.min()
+        .fill_null(len(R.STATUS_ORDER) - 1)
+        .replace_strict(list(range(len(R.STATUS_ORDER))), status_names, return_dtype=pl.String)
+        .alias("email_status"),
+        pl.col("normalized").alias("email_normalized"),
+    )
+
+    report = _report(work, typos, decided_fast, syntax.height, options)
+    keep_alternates = bool(work["email_alternates"].list.len().sum())
+    added = [*OUTPUT_COLUMNS, *(["email_alternates"] if keep_alternates else [])]
+    out = work.sort("__row").select([*frame.drop(previous).columns, *added])
+    return out.select(schema.column_order(out.columns)), report
+
+
+def _report(work: pl.DataFrame, typos: pl.DataFrame, decided_fast: int, distinct: int, options: ValidateOptions) -> ValidationReport:
+    import polars as pl
+
+    by_status = dict(work.group_by("email_status").len().sort(["len", "email_status"], descending=[True, False]).iter_rows())
+    by_status = {status: by_status.get(status, 0) for status in R.STATUS_ORDER}
+    reason_counts = work.select(pl.col("email_reasons").explode().drop_nulls()).group_by("email_reasons").len()
+    by_reason = dict(reason_counts.sort(["len", "email_reasons"], descending=[True, False]).iter_rows())
+    top_domains = (
+        work.filter(pl.col("ascii_domain").is_not_null())
+        .group_by("ascii_domain")
+        .len()
+        .sort(["len", "ascii_domain"], descending=[True, False])
+        .head(10)
+        .rows()
+    )
+    top_typos = (
+        work.filter(pl.col("suggested_domain").is_not_null())
+        .group_by("__typed_domain", "suggested_domain")
+        .len()
+        .sort(["len", "__typed_domain"], descending=[True, False])
+        .head(10)
+        .rows()
+    )
+    return ValidationReport(
+        rows=work.height,
+        by_status=by_status,
+        by_reason=by_reason,
+        top_domains=[(d, n) for d, n in top_domains],
+        top_typos=[(t, s, n) for t, s, n in top_typos],
+        distinct_addresses=distinct,
+        decided_fast=decided_fast,
+        typos_fixed=int(work["__fixed"].sum()),
+        dns=options.dns.stats() if options.dns is not None else {},
+    )
