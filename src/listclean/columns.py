@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from listclean.errors import UsageError
-from listclean.schema import CANONICAL, INTERPRETED_FIELDS, PROVENANCE, RAW_SUFFIX
+from listclean.schema import CANONICAL, PROVENANCE, RAW_FIELDS, RAW_SUFFIX
 from listclean.text import fold_key
 
 # A pseudo-field: a yes/no column that means "this person opted out"
@@ -290,7 +290,7 @@ def map_columns(
         raise UsageError(f"--map names a column the input does not have: {unknown[0]!r}", hint=f"columns: {', '.join(header)}")
     mapping = ColumnMapping()
     claims: dict[str, tuple[int, int, str]] = {}
-    carried = {f"{name}{RAW_SUFFIX}" for name in INTERPRETED_FIELDS}
+    carried = {f"{name}{RAW_SUFFIX}" for name in RAW_FIELDS}
     if keep_provenance:
         carried |= set(PROVENANCE)
     for position, column in enumerate(header):

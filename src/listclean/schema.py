@@ -84,6 +84,7 @@ CANONICAL_TYPES: Final[dict[str, str]] = {
 INTERPRETED_FIELDS: Final = DATETIME_FIELDS + INTEGER_FIELDS + DECIMAL_FIELDS + ("country", "consent_status")
 # The email cell is cleaned (spaces, invisible characters) on import; when that changed it,
 # the text as typed is kept in `email_raw` so `validate` can report the repair.
+RAW_FIELDS: Final = INTERPRETED_FIELDS + ("email",)
 
 RAW_SUFFIX: Final = "_raw"
 

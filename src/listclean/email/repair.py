@@ -21,42 +21,65 @@ _FULLWIDTH_AT = "\uff20\ufe6b"  # ＠ and ﹫
 _TRAILING = r"[.,;:]+$"
 
 
-def repair_expressions(cell: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(repaired address, list of repair codes, list of other addresses in the cell)."""
+def repair(frame: pl.DataFrame, cell: pl.Expr) -> pl.DataFrame:
+    """Columns `address` (repaired, null when empty), `repairs` (list of codes) and
+    `alternates` (the other addresses of a multi-address cell), one row per row of `frame`.
+
+    Each step is materialised as a column before the next reads it: chained when/then
+    expressions that refer to each other would otherwise be re-evaluated many times over.
+    """
     import polars as pl
 
-    no_invisible = cell.str.replace_all(f"[{INVISIBLE}]", "").str.replace_all(f"[{ODD_SPACES}]", " ")
-    invisible = no_invisible != cell
-    trimmed = no_invisible.str.strip_chars()
-    whitespace = trimmed != no_invisible
-
-    tokens = trimmed.str.extract_all(ADDRESS_TOKEN)
-    several = tokens.list.len() >= 2
-    single = pl.when(several).then(tokens.list.first()).otherwise(trimmed)
-    alternates = pl.when(several).then(tokens.list.slice(1)).otherwise(pl.lit([], dtype=pl.List(pl.String)))
-
-    inner = single.str.extract(_DISPLAY_NAME, 1)
-    display = inner.is_not_null()
-    unwrapped = pl.when(display).then(inner.str.strip_chars()).otherwise(single)
-
-    mailto = unwrapped.str.contains(r"(?i)^mailto:")
-    no_mailto = pl.when(mailto).then(unwrapped.str.replace(r"(?i)^mailto:\s*", "").str.replace(r"\?.*$", "")).otherwise(unwrapped)
-
-    fullwidth = no_mailto.str.contains(f"[{_FULLWIDTH_AT}]")
-    with_at = no_mailto.str.replace_all(f"[{_FULLWIDTH_AT}]", "@")
-
-    trailing = with_at.str.contains("@", literal=True) & with_at.str.contains(_TRAILING)
-    repaired = pl.when(trailing).then(with_at.str.replace(_TRAILING, "")).otherwise(with_at)
-
+    steps = frame.select(cell.cast(pl.String).alias("cell")).with_columns(
+        pl.col("cell").str.replace_all(f"[{INVISIBLE}]", "").str.replace_all(f"[{ODD_SPACES}]", " ").alias("visible")
+    )
+    steps = steps.with_columns(
+        (pl.col("visible") != pl.col("cell")).alias("invisible"),
+        pl.col("visible").str.strip_chars().alias("trimmed"),
+    )
+    steps = steps.with_columns(
+        (pl.col("trimmed") != pl.col("visible")).alias("whitespace"),
+        pl.col("trimmed").str.extract_all(ADDRESS_TOKEN).alias("tokens"),
+    )
+    steps = steps.with_columns((pl.col("tokens").list.len() >= 2).alias("several"))
+    steps = steps.with_columns(
+        pl.when(pl.col("several")).then(pl.col("tokens").list.first()).otherwise(pl.col("trimmed")).alias("single"),
+        pl.when(pl.col("several")).then(pl.col("tokens").list.slice(1)).otherwise(pl.lit([], dtype=pl.List(pl.String))).alias("alternates"),
+    )
+    steps = steps.with_columns(pl.col("single").str.extract(_DISPLAY_NAME, 1).str.strip_chars().alias("inner"))
+    steps = steps.with_columns(
+        pl.col("inner").is_not_null().alias("display"),
+        pl.coalesce("inner", "single").alias("unwrapped"),
+    )
+    steps = steps.with_columns(pl.col("unwrapped").str.contains(r"(?i)^mailto:").alias("mailto"))
+    steps = steps.with_columns(
+        pl.when(pl.col("mailto"))
+        .then(pl.col("unwrapped").str.replace(r"(?i)^mailto:\s*", "").str.replace(r"\?.*$", ""))
+        .otherwise(pl.col("unwrapped"))
+        .alias("no_mailto")
+    )
+    steps = steps.with_columns(
+        pl.col("no_mailto").str.contains(f"[{_FULLWIDTH_AT}]").alias("fullwidth"),
+        pl.col("no_mailto").str.replace_all(f"[{_FULLWIDTH_AT}]", "@").alias("with_at"),
+    )
+    steps = steps.with_columns(
+        (pl.col("with_at").str.contains("@", literal=True) & pl.col("with_at").str.contains(_TRAILING)).alias("trailing")
+    )
+    steps = steps.with_columns(
+        pl.when(pl.col("trailing")).then(pl.col("with_at").str.replace(_TRAILING, "")).otherwise(pl.col("with_at")).alias("repaired")
+    )
     flags = [
-        (whitespace, "repaired_whitespace"),
-        (invisible, "repaired_invisible"),
-        (several, "multiple_addresses"),
-        (display, "repaired_display_name"),
-        (mailto, "repaired_mailto"),
-        (fullwidth, "repaired_fullwidth_at"),
-        (trailing, "repaired_trailing_dot"),
+        ("whitespace", "repaired_whitespace"),
+        ("invisible", "repaired_invisible"),
+        ("several", "multiple_addresses"),
+        ("display", "repaired_display_name"),
+        ("mailto", "repaired_mailto"),
+        ("fullwidth", "repaired_fullwidth_at"),
+        ("trailing", "repaired_trailing_dot"),
     ]
-    codes = pl.concat_list([pl.when(flag.fill_null(False)).then(pl.lit(code)) for flag, code in flags]).list.drop_nulls()
-    empty = repaired.is_null() | (repaired.str.len_bytes() == 0)
-    return pl.when(~empty).then(repaired), codes, alternates
+    codes = pl.concat_list([pl.when(pl.col(flag).fill_null(False)).then(pl.lit(code)) for flag, code in flags]).list.drop_nulls()
+    return steps.select(
+        pl.when(pl.col("repaired").str.len_bytes() > 0).then(pl.col("repaired")).alias("address"),
+        codes.alias("repairs"),
+        pl.col("alternates"),
+    )

@@ -12,6 +12,7 @@ mailboxes, consent and suppression are vectorised look-ups. Results are joined b
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -111,9 +112,14 @@ def _domain_table(domains: pl.DataFrame, dns: DnsChecker | None) -> pl.DataFrame
     if dns is not None:
         lookups = dns.check([domain for (domain, _), found in zip(rows, facts) if "reserved_domain" not in found and "unknown_tld" not in found])
         facts = [found + ([lookups[domain]] if lookups.get(domain) else []) for (domain, _), found in zip(rows, facts)]
+    rank = R.severity_rank()
     return pl.DataFrame(
-        {"ascii_domain": [domain for domain, _ in rows], "domain_reasons": facts},
-        schema={"ascii_domain": pl.String, "domain_reasons": pl.List(pl.String)},
+        {
+            "ascii_domain": [domain for domain, _ in rows],
+            "domain_reasons": facts,
+            "domain_rank": [min((rank[code] for code in found), default=None) for found in facts],
+        },
+        schema={"ascii_domain": pl.String, "domain_reasons": pl.List(pl.String), "domain_rank": pl.Int8},
     )
 
 
@@ -186,7 +192,7 @@ def validate(
     """Judge every row's address; return the frame with the email_* columns and a report."""
     import polars as pl
 
-    from listclean.email.repair import repair_expressions
+    from listclean.email.repair import repair
     from listclean.email.syntax import judge_syntax
 
     options = options or ValidateOptions()
@@ -194,8 +200,9 @@ def validate(
     previous = [c for c in (*OUTPUT_COLUMNS, "email_alternates") if c in frame.columns]
     work = frame.drop(previous).with_row_index("__row")
 
-    repaired, repairs, alternates = repair_expressions(_email_cell(frame))
-    cells = frame.select(repaired.alias("__addr"), repairs.alias("__repairs"), alternates.alias("email_alternates"))
+    cells = repair(frame, _email_cell(frame)).select(
+        pl.col("address").alias("__addr"), pl.col("repairs").alias("__repairs"), pl.col("alternates").alias("email_alternates")
+    )
     work = pl.concat([work, cells], how="horizontal").with_columns(
         pl.col("__addr").str.extract(r"^(.*)@", 1).alias("__typed_local"),
         pl.col("__addr").str.extract(r"@([^@]*)$", 1).str.to_lowercase().alias("__typed_domain"),
@@ -221,9 +228,9 @@ def validate(
 
     say("checking domains")
     domains = (
-        work.filter(pl.col("syntax_ok").fill_null(False))
-        .select(pl.col("ascii_domain"), pl.col("normalized").str.extract(r"@([^@]*)$", 1).alias("unicode_domain"))
+        syntax.filter(pl.col("syntax_ok"))
         .unique(subset="ascii_domain", keep="first")
+        .select(pl.col("ascii_domain"), pl.col("normalized").str.extract(r"@([^@]*)$", 1).alias("unicode_domain"))
         .sort("ascii_domain")
     )
     work = work.join(_domain_table(domains, options.dns), on="ascii_domain", how="left")
@@ -232,35 +239,45 @@ def validate(
     work = work.join(_mixed_script_locals(non_ascii_locals.drop_nulls().to_list()), on="local_part", how="left")
 
     consent = pl.col("consent_status").cast(pl.String) if "consent_status" in work.columns else pl.lit(None, dtype=pl.String)
-    consent_reason = (
-        pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES))).then(consent).when(consent == "pending").then(pl.lit("consent_pending"))
-    )
     suppressed = pl.lit(False)
     if options.suppression is not None:
         key = pl.coalesce(pl.col("normalized"), pl.col("__judged"))
         suppressed = options.suppression.matches(work, key)
+    work = work.with_columns(
+        pl.when(pl.col("syntax_ok").fill_null(False)).then(_role_reasons(pl.col("local_part"))).alias("__role"),
+        pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES)))
+        .then(consent)
+        .when(consent == "pending")
+        .then(pl.lit("consent_pending"))
+        .alias("__consent"),
+        suppressed.alias("__suppressed"),
+        pl.col("domain_reasons").list.join(",").alias("__domain_text"),
+    )
 
-    reasons = pl.concat_list(
-        pl.col("__repairs"),
-        pl.when(pl.col("__addr").is_null()).then(pl.lit("missing")),
-        pl.when(pl.col("__fixed")).then(pl.lit("typo_fixed")),
-        pl.col("syntax_reason"),
-        pl.col("domain_reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-        pl.when(pl.col("email_suggestion").is_not_null()).then(pl.lit("domain_typo")),
-        pl.when(pl.col("mixed_local").fill_null(False)).then(pl.lit("mixed_script")),
-        pl.when(pl.col("syntax_ok").fill_null(False)).then(_role_reasons(pl.col("local_part"))),
-        consent_reason,
-        pl.when(suppressed).then(pl.lit("suppression_list")),
-    ).list.drop_nulls().list.unique(maintain_order=True)
-    ranks = R.severity_rank()
-    status_names = pl.Series(R.STATUS_ORDER)
-    work = work.with_columns(reasons.alias("email_reasons")).with_columns(
-        pl.col("email_reasons")
-        .list.eval(pl.element().replace_strict(ranks, default=len(R.STATUS_ORDER) - 1, return_dtype=pl.Int8))
-        .list.min()
-        .fill_null(len(R.STATUS_ORDER) - 1)
-        .replace_strict(list(range(len(R.STATUS_ORDER))), status_names, return_dtype=pl.String)
-        .alias("email_status"),
+    # Each reason is a nullable text column, in a fixed order; their worst severity is the status.
+    # (Plain string and integer columns: list operations over a million rows cost ten times more.)
+    def when(condition: pl.Expr, code: str) -> tuple[pl.Expr, pl.Expr]:
+        return pl.when(condition).then(pl.lit(code)), pl.when(condition).then(pl.lit(rank[code], dtype=pl.Int8))
+
+    rank = R.severity_rank()
+    codes_and_ranks = [
+        (pl.when(pl.col("__repairs").list.len() > 0).then(pl.col("__repairs").list.join(",")),
+         pl.when(pl.col("__repairs").list.contains("multiple_addresses")).then(pl.lit(rank["multiple_addresses"], dtype=pl.Int8))),
+        when(pl.col("__addr").is_null(), "missing"),
+        when(pl.col("__fixed"), "typo_fixed"),
+        (pl.col("syntax_reason"), pl.when(pl.col("syntax_reason").is_not_null()).then(pl.lit(rank["syntax"], dtype=pl.Int8))),
+        (pl.when(pl.col("__domain_text").str.len_bytes() > 0).then(pl.col("__domain_text")), pl.col("domain_rank")),
+        when(pl.col("email_suggestion").is_not_null(), "domain_typo"),
+        when(pl.col("mixed_local").fill_null(False) & ~pl.col("__domain_text").fill_null("").str.contains("mixed_script"), "mixed_script"),
+        (pl.col("__role"), pl.col("__role").replace_strict(rank, default=None, return_dtype=pl.Int8)),
+        (pl.col("__consent"), pl.col("__consent").replace_strict(rank, default=None, return_dtype=pl.Int8)),
+        when(pl.col("__suppressed"), "suppression_list"),
+    ]
+    text = pl.concat_str([code for code, _ in codes_and_ranks], separator=",", ignore_nulls=True)
+    worst = pl.min_horizontal([level for _, level in codes_and_ranks]).fill_null(len(R.STATUS_ORDER) - 1)
+    work = work.with_columns(
+        pl.when(text.str.len_bytes() > 0).then(text.str.split(",")).otherwise(pl.lit([], dtype=pl.List(pl.String))).alias("email_reasons"),
+        worst.replace_strict(list(range(len(R.STATUS_ORDER))), list(R.STATUS_ORDER), return_dtype=pl.String).alias("email_status"),
         pl.col("normalized").alias("email_normalized"),
     )
 
@@ -276,10 +293,16 @@ def _report(work: pl.DataFrame, typos: pl.DataFrame, decided_fast: int, distinct
 
     by_status = dict(work.group_by("email_status").len().sort(["len", "email_status"], descending=[True, False]).iter_rows())
     by_status = {status: by_status.get(status, 0) for status in R.STATUS_ORDER}
-    reason_counts = work.select(pl.col("email_reasons").explode().drop_nulls()).group_by("email_reasons").len()
-    by_reason = dict(reason_counts.sort(["len", "email_reasons"], descending=[True, False]).iter_rows())
+    # Count the few distinct combinations of reasons, then spread them: exploding a million lists is slow.
+    combinations = work.group_by(pl.col("email_reasons").list.join(",").alias("combination")).len()
+    counter: Counter[str] = Counter()
+    for combination, count in combinations.iter_rows():
+        for code in filter(None, combination.split(",")):
+            counter[code] += count
+    by_reason = dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
     top_domains = (
-        work.filter(pl.col("ascii_domain").is_not_null())
+        work.select("ascii_domain")
+        .filter(pl.col("ascii_domain").is_not_null())
         .group_by("ascii_domain")
         .len()
         .sort(["len", "ascii_domain"], descending=[True, False])
@@ -287,7 +310,8 @@ def _report(work: pl.DataFrame, typos: pl.DataFrame, decided_fast: int, distinct
         .rows()
     )
     top_typos = (
-        work.filter(pl.col("suggested_domain").is_not_null())
+        work.select("__typed_domain", "suggested_domain")
+        .filter(pl.col("suggested_domain").is_not_null())
         .group_by("__typed_domain", "suggested_domain")
         .len()
         .sort(["len", "__typed_domain"], descending=[True, False])

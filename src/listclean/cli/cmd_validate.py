@@ -1,0 +1,223 @@
+"""listclean validate: judge every address, keep every row, say why."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from listclean.cli import options as opt
+from listclean.cli.cmd_import import accounting, import_options, write_rejects
+from listclean.cli.common import emit_summary, guarded, prepare_outputs
+from listclean.cli.console import Reporter
+from listclean.errors import ThresholdExceeded, UsageError
+
+if TYPE_CHECKING:
+    from listclean.email.validate import ValidationReport
+
+CHECKS = "Checks"
+
+
+class DropStatus(str, Enum):
+    suppressed = "suppressed"
+    invalid = "invalid"
+    risky = "risky"
+    unknown = "unknown"
+
+
+FixTypos = Annotated[
+    bool,
+    typer.Option("--fix-typos", help="Apply high-confidence domain typo fixes (gmial.com -> gmail.com) to email_normalized; recorded as typo_fixed.", rich_help_panel=CHECKS),
+]
+Suppress = Annotated[
+    Optional[list[str]],
+    typer.Option("--suppress", help="A suppression list (addresses, or SHA-256/MD5 hashes of them); repeatable. Matches become 'suppressed'.", show_default=False, rich_help_panel=CHECKS),
+]
+Drop = Annotated[
+    Optional[list[DropStatus]],
+    typer.Option("--drop", help="Move rows with this status to --rejects instead of the output (repeatable). Default: keep every row.", show_default=False, rich_help_panel=CHECKS),
+]
+Dns = Annotated[bool, typer.Option("--dns", help="Also look up MX/A records, once per distinct domain (needs network; cached).", rich_help_panel=CHECKS)]
+DnsTimeout = Annotated[float, typer.Option("--dns-timeout", help="Seconds to wait for one DNS lookup.", rich_help_panel=CHECKS)]
+DnsCache = Annotated[
+    Optional[str],
+    typer.Option("--dns-cache", help="DNS cache file (SQLite); '' for no cache. Default: ~/.cache/listclean/dns.sqlite (XDG_CACHE_HOME honoured).", rich_help_panel=CHECKS),
+]
+FailOn = Annotated[
+    Optional[list[str]],
+    typer.Option("--fail-on", help="Exit 1 when a status or reason crosses a threshold, e.g. 'invalid>5%', 'disposable>=100' (repeatable).", show_default=False, rich_help_panel=CHECKS),
+]
+
+
+def render_report(reporter: Reporter, report: ValidationReport) -> None:
+    from listclean.email.reasons import REASONS
+
+    statuses = Table(show_edge=False, header_style="bold", pad_edge=False, title="email status", title_justify="left")
+    statuses.add_column("status")
+    statuses.add_column("rows", justify="right")
+    statuses.add_column("share", justify="right")
+    for status, count in report.by_status.items():
+        statuses.add_row(status, f"{count:,}", f"{100 * count / report.rows:.1f}%" if report.rows else "-")
+    reporter.table(statuses)
+
+    if report.by_reason:
+        reasons = Table(show_edge=False, header_style="bold", pad_edge=False, title="reasons", title_justify="left")
+        reasons.add_column("reason")
+        reasons.add_column("rows", justify="right")
+        reasons.add_column("means", overflow="fold")
+        for code, count in report.by_reason.items():
+            reason = REASONS.get(code)
+            reasons.add_row(code, f"{count:,}", reason.meaning if reason else "")
+        reporter.table(reasons)
+
+    if report.top_domains:
+        domains = Table(show_edge=False, header_style="bold", pad_edge=False, title="top domains", title_justify="left")
+        domains.add_column("domain")
+        domains.add_column("rows", justify="right")
+        for domain, count in report.top_domains:
+            domains.add_row(domain, f"{count:,}")
+        reporter.table(domains)
+
+    if report.top_typos:
+        typos = Table(show_edge=False, header_style="bold", pad_edge=False, title="top typos", title_justify="left")
+        typos.add_column("typed")
+        typos.add_column("did they mean")
+        typos.add_column("rows", justify="right")
+        for typed, suggested, count in report.top_typos:
+            typos.add_row(typed, suggested, f"{count:,}")
+        reporter.table(typos)
+
+
+@guarded
+@opt.reads_contacts
+def command(
+    inputs: opt.Inputs,
+    output: opt.Output = None,
+    format: opt.Format = None,
+    force: opt.Force = False,
+    rejects: opt.Rejects = None,
+    json: opt.Json = False,
+    report: opt.Report = None,
+    bom: opt.Bom = False,
+    excel_safe: opt.ExcelSafe = False,
+    fix_typos: FixTypos = False,
+    suppress: Suppress = None,
+    drop: Drop = None,
+    dns: Dns = False,
+    dns_timeout: DnsTimeout = 5.0,
+    dns_cache: DnsCache = None,
+    fail_on: FailOn = None,
+    *,
+    reading: opt.ReadingChoices,
+) -> None:
+    """Judge every address: syntax, typos, domain, disposable, role, consent and suppression.
+
+    Adds email_normalized, email_status (valid, risky, invalid, unknown, suppressed),
+    email_reasons and email_suggestion; keeps every row (unless --drop).
+    """
+    import polars as pl
+
+    from listclean.email.reasons import REASONS, STATUS_ORDER
+    from listclean.email.validate import ValidateOptions, validate
+    from listclean.export import excel_safe as make_excel_safe
+    from listclean.importer import import_sources
+    from listclean.io.read import Workspace
+    from listclean.io.write import write_frame
+    from listclean.thresholds import crossed, parse_thresholds
+
+    reporter = Reporter()
+    target = prepare_outputs(
+        inputs,
+        output,
+        fmt=format,
+        force=force,
+        rejects=rejects,
+        json_summary=json,
+        bom=bom,
+        skip_bad_rows=reading.on_bad_rows is opt.OnBadRows.skip,
+    )
+    if drop and rejects is None:
+        raise UsageError("--drop needs --rejects PATH, so dropped rows are kept somewhere")
+    thresholds = parse_thresholds(fail_on or [], [*STATUS_ORDER, *REASONS])
+    if dns_timeout <= 0:
+        raise UsageError("--dns-timeout must be a positive number of seconds")
+    settings = import_options(reading)
+
+    with Workspace() as workspace, reporter.status("Validating…") as status:
+        options = ValidateOptions(fix_typos=fix_typos)
+        if suppress:
+            from listclean.suppression import load_suppression
+
+            options.suppression = load_suppression(suppress, workspace)
+            reporter.detail(f"suppression list: {len(options.suppression):,} entries from {', '.join(suppress)}")
+        if dns:
+            options.dns = _dns_checker(dns_timeout, dns_cache)
+        result = import_sources(inputs, settings, workspace)
+
+        def progress(message: str) -> None:
+            if status is not None:
+                status.update(f"Validating: {message}…")
+            reporter.detail(message)
+
+        frame, summary = validate(result.frame, options, progress)
+        dropped_statuses = [status.value for status in drop or []]
+        dropped = frame.filter(pl.col("email_status").is_in(dropped_statuses))
+        kept = frame.filter(~pl.col("email_status").is_in(dropped_statuses)) if dropped_statuses else frame
+        written = make_excel_safe(kept) if excel_safe else kept
+        write_frame(written, target)
+        all_rejects = pl.concat([result.rejects, _dropped_rejects(dropped)], how="vertical_relaxed")
+        write_rejects(all_rejects, rejects, inputs, force, reporter)
+
+    render_report(reporter, summary)
+    counts = accounting(result.rows_in, kept.height, result.rejected + dropped.height)
+    reporter.info(
+        f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
+        + (f" ({dropped.height:,} dropped by status)" if dropped_statuses else "")
+        + f" → {target.display}"
+    )
+    if summary.typos_fixed:
+        reporter.info(f"{summary.typos_fixed:,} domain typo(s) fixed in email_normalized (email keeps what was typed)")
+    failures = crossed(thresholds, {**summary.by_status, **summary.by_reason}, summary.rows)
+    emit_summary(
+        {
+            "command": "validate",
+            "output": target.display,
+            "rejects": rejects,
+            **counts,
+            "dropped": dropped.height,
+            **summary.as_dict(),
+            "thresholds": [str(t) for t in thresholds],
+            "thresholds_crossed": failures,
+        },
+        json_summary=json,
+        report=report,
+    )
+    if failures:
+        raise ThresholdExceeded("threshold crossed: " + "; ".join(failures))
+
+
+def _dns_checker(timeout: float, cache: str | None):  # -> DnsChecker
+    from pathlib import Path
+
+    from listclean.email.dns import DnsChecker, default_cache_path
+
+    cache_path = default_cache_path() if cache is None else (Path(cache) if cache else None)
+    return DnsChecker(timeout=timeout, cache_path=cache_path)
+
+
+def _dropped_rejects(dropped):  # pl.DataFrame -> pl.DataFrame
+    import polars as pl
+
+    from listclean.schema import LIST_SEPARATOR
+
+    return dropped.select(
+        pl.col("_source_file") if "_source_file" in dropped.columns else pl.lit(None, dtype=pl.String).alias("_source_file"),
+        pl.col("_source_row") if "_source_row" in dropped.columns else pl.lit(None, dtype=pl.Int64).alias("_source_row"),
+        pl.lit(None, dtype=pl.Int64).alias("_source_line"),
+        pl.concat_str(pl.lit("email_"), pl.col("email_status")).alias("reason"),
+        pl.col("email_reasons").list.join(LIST_SEPARATOR).alias("detail"),
+        pl.lit("skipped").alias("action"),
+        pl.col("email").cast(pl.String).fill_null("").alias("raw") if "email" in dropped.columns else pl.lit("").alias("raw"),
+    )
