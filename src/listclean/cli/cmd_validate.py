@@ -201,10 +201,10 @@ def command(
 def _dns_checker(timeout: float, cache: str | None):  # -> DnsChecker
     from pathlib import Path
 
-    from listclean.email.dns import DnsChecker, default_cache_path
+    from listclean.email import dns
 
-    cache_path = default_cache_path() if cache is None else (Path(cache) if cache else None)
-    return DnsChecker(timeout=timeout, cache_path=cache_path)
+    cache_path = dns.default_cache_path() if cache is None else (Path(cache) if cache else None)
+    return dns.DnsChecker(resolver=dns.dnspython_resolver, timeout=timeout, cache_path=cache_path)
 
 
 def _dropped_rejects(dropped):  # pl.DataFrame -> pl.DataFrame

@@ -35,7 +35,8 @@ def repair(frame: pl.DataFrame, cell: pl.Expr) -> pl.DataFrame:
     )
     steps = steps.with_columns(
         (pl.col("visible") != pl.col("cell")).alias("invisible"),
-        pl.col("visible").str.strip_chars().alias("trimmed"),
+        # Control characters count as space here (Python's str.strip agrees; Rust's whitespace does not).
+        pl.col("visible").str.replace(r"^[\s\x00-\x1f\x7f]+", "").str.replace(r"[\s\x00-\x1f\x7f]+$", "").alias("trimmed"),
     )
     steps = steps.with_columns(
         (pl.col("trimmed") != pl.col("visible")).alias("whitespace"),

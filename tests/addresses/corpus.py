@@ -37,10 +37,17 @@ def mutate(rng: random.Random, text: str) -> str:
     return "".join(chars)
 
 
+PLAIN_DOMAINS = ["gmail.com", "Yahoo.com", "outlook.de", "firma.pl", "mail.example.co.uk", "x.io", "a-b.museum"]
+
+
 def corpus(size: int, seed: int = 20261124) -> list[str]:
+    """Half everyday addresses (distinct, as in a real list), half edge cases, some of them mutated."""
     rng = random.Random(seed)
     out = []
-    for _ in range(size):
+    for index in range(size):
+        if index % 2:
+            out.append(f"{rng.choice(['anna', 'J.Doe', 'x_y', 'o+news'])}{index}@{rng.choice(PLAIN_DOMAINS)}")
+            continue
         address = realistic(rng)
         if rng.random() < 0.5:
             address = mutate(rng, address)

@@ -1,0 +1,60 @@
+"""Syntax: listclean's verdict and normalised form are email-validator's, on every address."""
+
+from __future__ import annotations
+
+import polars as pl
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given
+from hypothesis import strategies as st
+
+from corpus import DOMAINS, LOCALS, corpus
+from listclean.email.syntax import judge_syntax
+
+
+def reference(address: str) -> tuple[bool, str | None]:
+    try:
+        return True, validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return False, None
+
+
+def assert_same_as_email_validator(addresses: list[str]) -> pl.DataFrame:
+    judged = judge_syntax(pl.Series(addresses, dtype=pl.String))
+    got = {row[0]: (row[1], row[2]) for row in judged.select("address", "syntax_ok", "normalized").iter_rows()}
+    mismatches = [(a, got[a], reference(a)) for a in set(addresses) if got[a] != reference(a)]
+    assert not mismatches, mismatches[:10]
+    return judged
+
+
+def test_identical_to_email_validator_on_a_large_generated_corpus():
+    judged = assert_same_as_email_validator(corpus(60_000))
+    # The corpus is built to be hard: both paths must have had real work to do.
+    assert judged["fast"].sum() > 5_000
+    assert (~judged["fast"]).sum() > 5_000
+
+
+def test_identical_on_edge_cases():
+    cases = [
+        "simple@example.org", "UPPER@GMAIL.COM", "Info@Firma.PL", "POSTMASTER@x.de", "a.b@c.d.e.f.museum",
+        "x@localhost", "x@foo.test", "x@a.invalid", "x@printer.local", "x@1.0.0.127.in-addr.arpa", "x@abc.onion",
+        "x@[127.0.0.1]", '"quoted"@example.com', '"a b"@example.com', "a..b@x.com", ".a@x.com", "a.@x.com",
+        "a@-x.com", "a@x-.com", "a@x..com", "a@x.com.", "a@.x.com", "a@x", "a@x.1", "a@x.c0m", "a@x.co1",
+        "a@ab--cd.com", "a@xn--bcher-kva.de", "a@XN--BCHER-KVA.DE", "a@bücher.de", "a@BÜCHER.DE", "jürgen@web.de",
+        "a@xn--.com", "a@" + "l" * 63 + ".com", "a@" + "l" * 64 + ".com", "x" * 64 + "@x.com", "x" * 65 + "@x.com",
+        "x" * 245 + "@abcd.com", "x" * 246 + "@abcd.com", "a@ｇｍａｉｌ.com", "a@gmail。com", "a b@x.com", "a@x.com ",
+        "", "@", "a@", "@x.com", "a@@x.com", "a@b@x.com", "a＠x.com", "Ａ@x.com", "\u200ba@x.com", "a@x.co\u200b",
+        "#!$%&'*+-/=?^_`{}|~@example.net", "user+tag@gmail.com", "δοκιμή@παράδειγμα.δοκιμή", "用户@例子.广告",
+        "a@xn--fsqu00a.xn--0zwm56d", "e\u0301@x.com", "é@x.com", "a@x.com\n", "a\t@x.com",
+    ]
+    assert_same_as_email_validator(cases)
+
+
+@given(st.lists(st.builds(lambda l, d: f"{l}@{d}", st.sampled_from(LOCALS) | st.text(max_size=12), st.sampled_from(DOMAINS) | st.text(max_size=12)), max_size=40))
+def test_identical_on_arbitrary_text(addresses):
+    assert_same_as_email_validator(addresses)
+
+
+def test_plain_addresses_never_reach_email_validator():
+    judged = judge_syntax(pl.Series(["anna.nowak@gmail.com", "J.Doe+news@Company.co.uk", "info@firma.pl"]))
+    assert judged["fast"].all()
+    assert judged["normalized"].to_list() == ["anna.nowak@gmail.com", "J.Doe+news@company.co.uk", "info@firma.pl"]
