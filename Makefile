@@ -1,0 +1,10 @@
+# Benchmarks run on demand, never in the test suite.
+PYTHON ?= .venv/bin/python
+ROWS ?= 1000000
+
+.PHONY: bench test
+bench:
+	$(PYTHON) bench/bench_validate.py $(ROWS)
+
+test:
+	$(PYTHON) -m pytest
