@@ -142,11 +142,19 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     missing = [name for name in schema.CANONICAL if name not in mapping.fields]
     frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in missing)
 
-    orders = _date_orders(frame, mapping, options, source.name, notices)
-    frame = standardize(
-        frame,
-        StandardizeOptions(date_order=orders, default_country=options.default_country, source_name=options.source_name),
+    # listclean's own typed Parquet is standard already (standardising is idempotent), unless an
+    # option asks to read it differently: skip the work, which is most of a re-read's cost.
+    already_standard = source.canonical and not options.overrides and options.date_order == "auto" and (
+        options.default_country is None and options.source_name is None
     )
+    if already_standard:
+        notes.append("listclean's own Parquet output: its columns are standard already and were not re-standardised")
+    else:
+        orders = _date_orders(frame, mapping, options, source.name, notices)
+        frame = standardize(
+            frame,
+            StandardizeOptions(date_order=orders, default_country=options.default_country, source_name=options.source_name),
+        )
     opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
     frame = apply_opt_out(frame, opt_out_columns)
     frame = _status_from_export_name(frame, source, mapping, notes)

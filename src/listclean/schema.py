@@ -133,3 +133,13 @@ def column_order(columns: list[str]) -> list[str]:
     fixed = set(canonical) | set(raw) | set(derived) | set(PROVENANCE)
     rest = [name for name in columns if name not in fixed]
     return canonical + raw + derived + rest + [name for name in PROVENANCE if name in columns]
+
+
+# Parquet key-value metadata listclean writes on files whose canonical columns are already
+# standard and typed; reading such a file back skips re-standardising (see importer).
+CANONICAL_MARK: Final = "listclean.canonical"
+
+
+def is_canonical_schema(columns) -> bool:  # (Mapping[str, pl.DataType]) -> bool
+    """Every canonical column present with its canonical type: a frame listclean standardised."""
+    return all(name in columns and columns[name] == polars_dtype(CANONICAL_TYPES[name]) for name in CANONICAL)

@@ -19,6 +19,9 @@ ADDRESS_TOKEN = r"[^\s,;<>()\"']+@[^\s,;<>()\"']+"
 _DISPLAY_NAME = r"^[^<>]*<([^<>]*)>$"
 _FULLWIDTH_AT = "\uff20\ufe6b"  # ＠ and ﹫
 _TRAILING = r"[.,;:]+$"
+# A cell no step would change: printable ASCII without spaces, angle brackets, separators or a
+# colon (mailto:), one @, ending in a letter or digit.
+_NOTHING_TO_REPAIR = r"^[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]+@[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]*[A-Za-z0-9]$"
 
 
 def repair(frame: pl.DataFrame, cell: pl.Expr) -> pl.DataFrame:
@@ -30,7 +33,23 @@ def repair(frame: pl.DataFrame, cell: pl.Expr) -> pl.DataFrame:
     """
     import polars as pl
 
-    steps = frame.select(cell.cast(pl.String).alias("cell")).with_columns(
+    cells = frame.select(cell.cast(pl.String).alias("cell")).with_row_index("__i")
+    # Most cells need no repair; only the others go through the steps.
+    clean = cells["cell"].str.contains(_NOTHING_TO_REPAIR).fill_null(False)
+    untouched = cells.filter(clean).select(
+        "__i",
+        pl.col("cell").alias("address"),
+        pl.lit([], dtype=pl.List(pl.String)).alias("repairs"),
+        pl.lit([], dtype=pl.List(pl.String)).alias("alternates"),
+    )
+    repaired = _repair_steps(cells.filter(~clean))
+    return pl.concat([untouched, repaired], how="vertical").sort("__i").drop("__i")
+
+
+def _repair_steps(cells: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    steps = cells.with_columns(
         pl.col("cell").str.replace_all(f"[{INVISIBLE}]", "").str.replace_all(f"[{ODD_SPACES}]", " ").alias("visible")
     )
     steps = steps.with_columns(
@@ -80,6 +99,7 @@ def repair(frame: pl.DataFrame, cell: pl.Expr) -> pl.DataFrame:
     ]
     codes = pl.concat_list([pl.when(pl.col(flag).fill_null(False)).then(pl.lit(code)) for flag, code in flags]).list.drop_nulls()
     return steps.select(
+        "__i",
         pl.when(pl.col("repaired").str.len_bytes() > 0).then(pl.col("repaired")).alias("address"),
         codes.alias("repairs"),
         pl.col("alternates"),

@@ -77,30 +77,38 @@ def fast_path(addresses: pl.LazyFrame) -> pl.LazyFrame:
     import polars as pl
 
     address = pl.col("address")
-    local = address.str.extract(r"^(.*)@", 1)
-    domain = address.str.extract(r"@([^@]*)$", 1).str.to_lowercase()
     special = _special_use_domains()
+    # Staged: each intermediate is a column read by the next stage (nested re-use is not shared).
+    staged = addresses.with_columns(
+        address.str.extract(r"^(.*)@", 1).alias("__local"),
+        address.str.extract(r"@([^@]*)$", 1).str.to_lowercase().alias("__domain"),
+        (address.str.contains(FAST_ADDRESS) & (address.str.len_bytes() <= 254)).alias("__shape"),
+        (~address.str.contains("@", literal=True)).alias("__no_at"),
+    )
+    domain = pl.col("__domain")
     is_special = domain.is_in(special) | domain.str.contains(r"\.(?:" + "|".join(map(re.escape, special)) + r")$")
-    plain = (
-        address.str.contains(FAST_ADDRESS)
-        & (address.str.len_bytes() <= 254)
-        & (domain.str.len_bytes() <= 253)
-        & ~domain.str.contains("--")  # R-LDH and punycode labels: email-validator decides
-        & ~domain.str.contains(_LONG_LABEL)
-        & ~is_special
+    staged = staged.with_columns(
+        (
+            pl.col("__shape")
+            & (domain.str.len_bytes() <= 253)
+            & ~domain.str.contains("--")  # R-LDH and punycode labels: email-validator decides
+            & ~domain.str.contains(_LONG_LABEL)
+            & ~is_special
+        ).alias("__plain"),
+        pl.when(pl.col("__local").str.to_lowercase().is_in(_case_insensitive_mailboxes()))
+        .then(pl.col("__local").str.to_lowercase())
+        .otherwise(pl.col("__local"))
+        .alias("__folded"),
     )
-    no_at = ~address.str.contains("@", literal=True)
-    folded_local = (
-        pl.when(local.str.to_lowercase().is_in(_case_insensitive_mailboxes())).then(local.str.to_lowercase()).otherwise(local)
-    )
-    return addresses.with_columns(
+    plain, no_at = pl.col("__plain"), pl.col("__no_at")
+    return staged.with_columns(
         decided=plain | no_at,
         syntax_ok=pl.when(plain).then(True).when(no_at).then(False),
-        normalized=pl.when(plain).then(pl.concat_str(folded_local, pl.lit("@"), domain)),
+        normalized=pl.when(plain).then(pl.concat_str(pl.col("__folded"), pl.lit("@"), domain)),
         ascii_domain=pl.when(plain).then(domain),
-        local_part=pl.when(plain).then(folded_local),
+        local_part=pl.when(plain).then(pl.col("__folded")),
         syntax_reason=pl.when(no_at & ~plain).then(pl.lit("no_at_sign")),
-    )
+    ).drop("__local", "__domain", "__shape", "__no_at", "__plain", "__folded")
 
 
 def slow_path(addresses: list[str]) -> dict[str, list]:

@@ -72,6 +72,7 @@ class Source:
     bad_rows: list[BadRow] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     has_provenance: bool = False  # the file already carries _source_file/_source_row
+    canonical: bool = False  # listclean's own typed Parquet: columns already standard
 
 
 class Workspace:
@@ -500,8 +501,24 @@ def _read_parquet(local: Path, name: str) -> Source:
     except Exception as exc:  # noqa: BLE001 - Polars raises several types for corrupt files
         raise InputError(f"not a readable Parquet file ({_first_line(exc)})", source=name) from None
     frame, provenance = _with_row_numbers(frame)
-    frame = _stringify(frame)
-    return Source(name, "parquet", frame, [c for c in frame.collect_schema().names() if c != ROW], has_provenance=provenance)
+    canonical = provenance and _marked_canonical(local, frame)
+    if not canonical:
+        frame = _stringify(frame)
+    header = [c for c in frame.collect_schema().names() if c != ROW]
+    return Source(name, "parquet", frame, header, has_provenance=provenance, canonical=canonical)
+
+
+def _marked_canonical(local: Path, frame: pl.LazyFrame) -> bool:
+    """A Parquet file listclean wrote from standard, typed contacts (and nobody re-typed since)."""
+    import polars as pl
+
+    from listclean import schema
+
+    try:
+        metadata = pl.read_parquet_metadata(local)
+    except Exception:  # noqa: BLE001 - no metadata: read it like any file
+        return False
+    return schema.CANONICAL_MARK in metadata and schema.is_canonical_schema(frame.collect_schema())
 
 
 def _read_json(local: Path, name: str, fmt: str) -> Source:

@@ -173,12 +173,16 @@ def _serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes]) -> 
     elif fmt == "ndjson":
         _datetimes_as_text(frame).write_ndjson(handle)
     elif fmt == "parquet":
+        from listclean import __version__, schema
+
+        marked = schema.is_canonical_schema(frame.schema)
+        metadata = {schema.CANONICAL_MARK: __version__} if marked else None
         if target.is_stdout:
             buffer = io.BytesIO()
-            frame.write_parquet(buffer, compression="zstd")
+            frame.write_parquet(buffer, compression="zstd", metadata=metadata)
             handle.write(buffer.getvalue())
         else:
-            frame.write_parquet(handle, compression="zstd", statistics=True)
+            frame.write_parquet(handle, compression="zstd", statistics=True, metadata=metadata)
     elif fmt == "xlsx":
         _write_xlsx(frame, handle)
     else:  # pragma: no cover - format_for only returns known formats
