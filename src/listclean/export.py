@@ -22,12 +22,16 @@ _PLAIN_NUMBER = r"^[+-]?\d[\d ]*([.,]\d+)?$"
 
 
 def suppressed_mask(frame: pl.DataFrame) -> pl.Series:
+    """Rows never to be mailed: a suppressing consent status, or `validate` said "suppressed"
+    (which also covers addresses on a --suppress list)."""
     import polars as pl
 
-    if "consent_status" not in frame.columns:
-        return pl.Series("suppressed", [False] * frame.height, dtype=pl.Boolean)
-    status = frame["consent_status"]
-    return status.is_in(sorted(schema.SUPPRESSING_STATUSES)).fill_null(False).alias("suppressed")
+    mask = pl.Series("suppressed", [False] * frame.height, dtype=pl.Boolean)
+    if "consent_status" in frame.columns:
+        mask = mask | frame["consent_status"].cast(pl.String).is_in(sorted(schema.SUPPRESSING_STATUSES)).fill_null(False)
+    if "email_status" in frame.columns:
+        mask = mask | (frame["email_status"].cast(pl.String) == "suppressed").fill_null(False)
+    return mask.alias("suppressed")
 
 
 def split_suppressed(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -41,11 +45,26 @@ def split_suppressed(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         *(pl.col(c) for c in provenance),
         pl.lit(None, dtype=pl.Int64).alias("_source_line"),
         pl.lit("suppressed").alias("reason"),
-        pl.concat_str(pl.lit("consent_status is "), pl.col("consent_status")).alias("detail"),
+        _suppression_detail(excluded).alias("detail"),
         pl.lit("skipped").alias("action"),
         pl.col("email").cast(pl.String).fill_null("").alias("raw") if "email" in frame.columns else pl.lit("").alias("raw"),
     )
     return frame.filter(~mask), rejects
+
+
+def _suppression_detail(frame: pl.DataFrame) -> pl.Expr:
+    import polars as pl
+
+    consent = pl.col("consent_status").cast(pl.String) if "consent_status" in frame.columns else pl.lit(None, dtype=pl.String)
+    reasons = (
+        pl.col("email_reasons").list.join(", ") if "email_reasons" in frame.columns and frame.schema["email_reasons"] != pl.String
+        else pl.col("email_reasons") if "email_reasons" in frame.columns else pl.lit(None, dtype=pl.String)
+    )
+    return (
+        pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES)))
+        .then(pl.concat_str(pl.lit("consent_status is "), consent))
+        .otherwise(pl.concat_str(pl.lit("email_status is suppressed: "), reasons.fill_null("")))
+    )
 
 
 def select_columns(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:

@@ -62,3 +62,18 @@ def test_pipeline_import_to_export_through_stdin(cli, tmp_path):
     assert "Kraków" in second.stdout
     # provenance survives the round trip: it still names the original file
     assert str(FIXTURES / "utf16le_bom.csv") in second.stdout
+
+
+def test_export_leaves_out_addresses_validate_suppressed(cli, tmp_path):
+    validated = tmp_path / "validated.parquet"
+    listed = tmp_path / "suppress.txt"
+    listed.write_text("Anna.Nowak@gmail.com\n")
+    examples = sorted(str(p) for p in EXAMPLES.iterdir() if p.is_file())
+    assert cli(["validate", *examples, "-o", validated, "--suppress", listed]).exit_code == 0
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    result = cli(["export", validated, "-o", out, "--rejects", rejects])
+    assert result.exit_code == 0, result.stderr
+    exported = pl.read_csv(out, infer_schema=False)
+    assert "anna.nowak@gmail.com" not in {e.lower() for e in exported["email"].drop_nulls()}
+    skipped = pl.read_csv(rejects, infer_schema=False)
+    assert any("suppression_list" in (detail or "") for detail in skipped["detail"])
