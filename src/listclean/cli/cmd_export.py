@@ -18,20 +18,14 @@ Columns = Annotated[
 
 
 @guarded
+@opt.writes_contacts
 @opt.reads_contacts
 def command(
     inputs: opt.Inputs,
-    output: opt.Output = None,
-    format: opt.Format = None,
     columns: Columns = None,
-    force: opt.Force = False,
-    rejects: opt.Rejects = None,
-    json: opt.Json = False,
-    report: opt.Report = None,
-    bom: opt.Bom = False,
-    excel_safe: opt.ExcelSafe = False,
     *,
     reading: opt.ReadingChoices,
+    writing: opt.WritingChoices,
 ) -> None:
     """Write contacts as csv, tsv, ndjson, parquet or xlsx.
 
@@ -47,16 +41,7 @@ def command(
     from listclean.io.write import write_frame
 
     reporter = Reporter()
-    target = prepare_outputs(
-        inputs,
-        output,
-        fmt=format,
-        force=force,
-        rejects=rejects,
-        json_summary=json,
-        bom=bom,
-        skip_bad_rows=reading.on_bad_rows is opt.OnBadRows.skip,
-    )
+    target = prepare_outputs(inputs, writing, reading)
     wanted = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
     settings = import_options(reading)
 
@@ -64,11 +49,11 @@ def command(
         result = import_sources(inputs, settings, workspace)
         mailable, suppressed = split_suppressed(result.frame)
         frame = select_columns(mailable, wanted) if wanted else mailable
-        if excel_safe:
+        if writing.excel_safe:
             frame = make_excel_safe(frame)
         write_frame(frame, target)
         all_rejects = pl.concat([result.rejects, suppressed], how="vertical_relaxed")
-        write_rejects(all_rejects, rejects, inputs, force, reporter)
+        write_rejects(all_rejects, writing.rejects, inputs, writing.force, reporter)
 
     counts = accounting(result.rows_in, frame.height, result.rejected + suppressed.height)
     reporter.info(
@@ -80,11 +65,11 @@ def command(
             "command": "export",
             "output": target.display,
             "format": target.format,
-            "rejects": rejects,
+            "rejects": writing.rejects,
             **counts,
             "suppressed": suppressed.height,
             "columns": frame.columns,
         },
-        json_summary=json,
-        report=report,
+        json_summary=writing.json,
+        report=writing.report,
     )

@@ -89,20 +89,14 @@ def write_rejects(result_rejects: Any, path: str | None, inputs: list[str], forc
 
 
 @guarded
+@opt.writes_contacts
 @opt.reads_contacts
 def command(
     inputs: opt.Inputs,
-    output: opt.Output = None,
-    format: opt.Format = None,
-    force: opt.Force = False,
-    rejects: opt.Rejects = None,
-    json: opt.Json = False,
-    report: opt.Report = None,
-    bom: opt.Bom = False,
-    excel_safe: opt.ExcelSafe = False,
     source_name: opt.SourceName = None,
     *,
     reading: opt.ReadingChoices,
+    writing: opt.WritingChoices,
 ) -> None:
     """Read messy exports, map their columns onto the canonical contact and write one clean file.
 
@@ -114,41 +108,32 @@ def command(
     from listclean.io.write import write_frame
 
     reporter = Reporter()
-    target = prepare_outputs(
-        inputs,
-        output,
-        fmt=format,
-        force=force,
-        rejects=rejects,
-        json_summary=json,
-        bom=bom,
-        skip_bad_rows=reading.on_bad_rows is opt.OnBadRows.skip,
-    )
+    target = prepare_outputs(inputs, writing, reading)
     settings = import_options(reading, source_name)
 
     with Workspace() as workspace, reporter.status("Importing…"):
         result = import_sources(inputs, settings, workspace)
-        frame = make_excel_safe(result.frame) if excel_safe else result.frame
+        frame = make_excel_safe(result.frame) if writing.excel_safe else result.frame
         write_frame(frame, target)
-        write_rejects(result.rejects, rejects, inputs, force, reporter)
+        write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter)
 
     render_sources(reporter, result)
     counts = accounting(result.rows_in, result.rows_out, result.rejected)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
-        f" → {target.display}" + (f" (rejects: {rejects})" if rejects else "")
+        f" → {target.display}" + (f" (rejects: {writing.rejects})" if writing.rejects else "")
     )
-    if result.rejected and rejects is None:
+    if result.rejected and writing.rejects is None:
         reporter.detail("the rejected rows were empty; pass --rejects PATH to list them")
     emit_summary(
         {
             "command": "import",
             "output": target.display,
-            "rejects": rejects,
+            "rejects": writing.rejects,
             **counts,
             "columns": result.frame.columns,
             "inputs": [source.as_dict() for source in result.sources],
         },
-        json_summary=json,
-        report=report,
+        json_summary=writing.json,
+        report=writing.report,
     )

@@ -91,17 +91,10 @@ def render_report(reporter: Reporter, report: ValidationReport) -> None:
 
 
 @guarded
+@opt.writes_contacts
 @opt.reads_contacts
 def command(
     inputs: opt.Inputs,
-    output: opt.Output = None,
-    format: opt.Format = None,
-    force: opt.Force = False,
-    rejects: opt.Rejects = None,
-    json: opt.Json = False,
-    report: opt.Report = None,
-    bom: opt.Bom = False,
-    excel_safe: opt.ExcelSafe = False,
     fix_typos: FixTypos = False,
     suppress: Suppress = None,
     drop: Drop = None,
@@ -111,6 +104,7 @@ def command(
     fail_on: FailOn = None,
     *,
     reading: opt.ReadingChoices,
+    writing: opt.WritingChoices,
 ) -> None:
     """Judge every address: syntax, typos, domain, disposable, role, consent and suppression.
 
@@ -128,17 +122,8 @@ def command(
     from listclean.thresholds import crossed, parse_thresholds
 
     reporter = Reporter()
-    target = prepare_outputs(
-        inputs,
-        output,
-        fmt=format,
-        force=force,
-        rejects=rejects,
-        json_summary=json,
-        bom=bom,
-        skip_bad_rows=reading.on_bad_rows is opt.OnBadRows.skip,
-    )
-    if drop and rejects is None:
+    target = prepare_outputs(inputs, writing, reading)
+    if drop and writing.rejects is None:
         raise UsageError("--drop needs --rejects PATH, so dropped rows are kept somewhere")
     thresholds = parse_thresholds(fail_on or [], [*STATUS_ORDER, *REASONS])
     if dns_timeout <= 0:
@@ -165,10 +150,10 @@ def command(
         dropped_statuses = [status.value for status in drop or []]
         dropped = frame.filter(pl.col("email_status").is_in(dropped_statuses))
         kept = frame.filter(~pl.col("email_status").is_in(dropped_statuses)) if dropped_statuses else frame
-        written = make_excel_safe(kept) if excel_safe else kept
+        written = make_excel_safe(kept) if writing.excel_safe else kept
         write_frame(written, target)
         all_rejects = pl.concat([result.rejects, _dropped_rejects(dropped)], how="vertical_relaxed")
-        write_rejects(all_rejects, rejects, inputs, force, reporter)
+        write_rejects(all_rejects, writing.rejects, inputs, writing.force, reporter)
 
     render_report(reporter, summary)
     counts = accounting(result.rows_in, kept.height, result.rejected + dropped.height)
@@ -184,15 +169,15 @@ def command(
         {
             "command": "validate",
             "output": target.display,
-            "rejects": rejects,
+            "rejects": writing.rejects,
             **counts,
             "dropped": dropped.height,
             **summary.as_dict(),
             "thresholds": [str(t) for t in thresholds],
             "thresholds_crossed": failures,
         },
-        json_summary=json,
-        report=report,
+        json_summary=writing.json,
+        report=writing.report,
     )
     if failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(failures))

@@ -15,6 +15,7 @@ from listclean.cli.console import Reporter, print_json, settings, write_json
 from listclean.errors import ExitCode, ListcleanError, UsageError
 
 if TYPE_CHECKING:
+    from listclean.cli.options import ReadingChoices, WritingChoices
     from listclean.io.write import OutputTarget
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,28 +83,19 @@ def decide_output(output: str | None, *, json_summary: bool) -> str:
     return output
 
 
-def prepare_outputs(
-    inputs: list[str],
-    output: str | None,
-    *,
-    fmt: str | None,
-    force: bool,
-    rejects: str | None,
-    json_summary: bool,
-    bom: bool,
-    skip_bad_rows: bool,
-) -> OutputTarget:
+def prepare_outputs(inputs: list[str], writing: WritingChoices, reading: ReadingChoices) -> OutputTarget:
     """Check inputs and outputs before any work, so a run never fails after reading for an hour."""
+    from listclean.cli.options import OnBadRows
     from listclean.io.write import prepare_target
 
     if inputs.count("-") > 1:
         raise UsageError("stdin ('-') can be read only once")
-    if skip_bad_rows and rejects is None:
+    if reading.on_bad_rows is OnBadRows.skip and writing.rejects is None:
         raise UsageError("--on-bad-rows skip needs --rejects PATH, so skipped rows are kept somewhere")
-    output = decide_output(output, json_summary=json_summary)
-    target = prepare_target(output, fmt=fmt, force=force, inputs=inputs, bom=bom)
-    if rejects is not None:
-        prepare_target(rejects, fmt=None, force=force, inputs=[*inputs, output])
+    output = decide_output(writing.output, json_summary=writing.json)
+    target = prepare_target(output, fmt=writing.format, force=writing.force, inputs=inputs, bom=writing.bom)
+    if writing.rejects is not None:
+        prepare_target(writing.rejects, fmt=None, force=writing.force, inputs=[*inputs, output])
     return target
 
 

@@ -79,10 +79,11 @@ DefaultCountry = Annotated[
 SourceName = Annotated[Optional[str], typer.Option("--source-name", help="Fill the 'source' field of rows that have none.", rich_help_panel=MAPPING)]
 
 
-# --------------------------------------------------------------------------- reading options, declared once
-# Every command that reads contact files takes the same reading and mapping options. Rather
-# than repeat eight parameters in each command's signature, `reads_contacts` appends them to
-# the signature Typer sees and hands the command one `ReadingChoices` value.
+# --------------------------------------------------------------------------- option groups, declared once
+# Every command that reads contact files takes the same reading options, and every command that
+# writes them the same writing options. Rather than repeat those parameters in each signature,
+# `reads_contacts` / `writes_contacts` append them to the signature Typer sees and hand the
+# command one `ReadingChoices` / `WritingChoices` value.
 
 
 @dataclass
@@ -97,30 +98,66 @@ class ReadingChoices:
     default_country: str | None = None
 
 
+@dataclass
+class WritingChoices:
+    output: str | None = None
+    format: str | None = None
+    force: bool = False
+    rejects: str | None = None
+    json: bool = False
+    report: str | None = None
+    bom: bool = False
+    excel_safe: bool = False
+
+
+def _keyword(name: str, default: Any, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
 _READING_PARAMETERS = [
-    inspect.Parameter("delimiter", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Delimiter),
-    inspect.Parameter("encoding", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Encoding),
-    inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Sheet),
-    inspect.Parameter("header", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Header),
-    inspect.Parameter("on_bad_rows", inspect.Parameter.KEYWORD_ONLY, default=OnBadRows.error, annotation=BadRows),
-    inspect.Parameter("mapping", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Map),
-    inspect.Parameter("date_order", inspect.Parameter.KEYWORD_ONLY, default=DateOrderChoice.auto, annotation=DateOrder),
-    inspect.Parameter("default_country", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DefaultCountry),
+    _keyword("delimiter", None, Delimiter),
+    _keyword("encoding", None, Encoding),
+    _keyword("sheet", None, Sheet),
+    _keyword("header", None, Header),
+    _keyword("on_bad_rows", OnBadRows.error, BadRows),
+    _keyword("mapping", None, Map),
+    _keyword("date_order", DateOrderChoice.auto, DateOrder),
+    _keyword("default_country", None, DefaultCountry),
+]
+_WRITING_PARAMETERS = [
+    _keyword("output", None, Output),
+    _keyword("format", None, Format),
+    _keyword("force", False, Force),
+    _keyword("rejects", None, Rejects),
+    _keyword("json", False, Json),
+    _keyword("report", None, Report),
+    _keyword("bom", False, Bom),
+    _keyword("excel_safe", False, ExcelSafe),
 ]
 
 
-def reads_contacts(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command the shared reading options, passed to it as `reading: ReadingChoices`."""
-    signature = inspect.signature(function, eval_str=True)
-    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else p
-           for p in signature.parameters.values() if p.name != "reading"]
-    names = [p.name for p in _READING_PARAMETERS]
+def _option_group(keyword: str, choices: type, parameters: list[inspect.Parameter]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    names = [p.name for p in parameters]
 
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        choices = ReadingChoices(**{name: kwargs.pop(name) for name in names if name in kwargs})
-        return function(*args, reading=choices, **kwargs)
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(function, eval_str=True)
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY) if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else p
+            for p in signature.parameters.values()
+            if p.name != keyword
+        ]
 
-    wrapper.__signature__ = signature.replace(parameters=own + _READING_PARAMETERS)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in own + _READING_PARAMETERS}
-    return wrapper
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = choices(**{name: kwargs.pop(name) for name in names if name in kwargs})
+            return function(*args, **{keyword: values}, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in own + parameters}
+        return wrapper
+
+    return decorate
+
+
+reads_contacts = _option_group("reading", ReadingChoices, _READING_PARAMETERS)
+writes_contacts = _option_group("writing", WritingChoices, _WRITING_PARAMETERS)
