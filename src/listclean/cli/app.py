@@ -53,7 +53,7 @@ def global_options(
 
 
 app.command("import", no_args_is_help=True)(cmd_import.command)
-app.command("validate", no_args_is_help=True)(cmd_validate.command)
+app.command("validate", no_args_is_help=True, epilog=cmd_validate.reasons_epilog())(cmd_validate.command)
 app.command("export", no_args_is_help=True)(cmd_export.command)
 
 

@@ -51,6 +51,17 @@ FailOn = Annotated[
 ]
 
 
+def reasons_epilog() -> str:
+    """The reason codes by status, for --help."""
+    from listclean.email.reasons import REASONS, STATUS_ORDER
+
+    lines = ["Reason codes (email_reasons), by the status they lead to:"]
+    for status in STATUS_ORDER:
+        codes = [code for code, reason in REASONS.items() if reason.severity == status]
+        lines.append(f"{status}: {', '.join(codes)}.")
+    return "\n\n".join(lines)
+
+
 def render_report(reporter: Reporter, report: ValidationReport) -> None:
     from listclean.email.reasons import REASONS
 
