@@ -199,7 +199,8 @@ def judge_syntax(addresses: pl.Series) -> pl.DataFrame:
     judged = fast_path(distinct.lazy()).collect()
     decided = judged.filter(pl.col("decided")).select(COLUMNS)
     undecided = judged.filter(~pl.col("decided")).select("address")
-    plain_local = pl.col("address").str.contains(rf"^{_LOCAL}@")
+    # (A bracketed domain is a domain literal, which validate_email handles before the domain check.)
+    plain_local = pl.col("address").str.contains(rf"^{_LOCAL}@") & ~pl.col("address").str.contains(r"@\[.*\]$")
     composed = composed_path(undecided.filter(plain_local)).select(COLUMNS)
     slow = pl.DataFrame(slow_path(undecided.filter(~plain_local)["address"].to_list()), schema=decided.schema)
     return pl.concat(
