@@ -163,7 +163,7 @@ def composed_path(addresses: pl.DataFrame) -> pl.DataFrame:
 
     staged = addresses.with_columns(
         pl.col("address").str.extract(r"^([^@]*)@", 1).alias("__local"),
-        pl.col("address").str.extract(r"^[^@]*@(.*)$", 1).fill_null("").alias("__domain"),
+        pl.col("address").str.extract(r"(?s)^[^@]*@(.*)$", 1).fill_null("").alias("__domain"),
     )
     distinct = staged["__domain"].unique().sort().to_list()
     table = pl.DataFrame(judge_domains(distinct), schema={
