@@ -153,6 +153,14 @@ def test_suppression_by_address_and_by_hash():
     assert all("suppression_list" in reasons for reasons in out["email_reasons"].to_list()[:3])
 
 
+def test_a_suppressed_typo_stays_suppressed_when_the_typo_is_fixed():
+    listed = SuppressionList()
+    listed.add("jan@gmial.com")
+    out, _ = validate(pl.DataFrame({"email": ["jan@gmial.com"]}), ValidateOptions(fix_typos=True, suppression=listed))
+    assert out["email_normalized"].item() == "jan@gmail.com"
+    assert out["email_status"].item() == "suppressed"
+
+
 def test_suppression_file_formats(tmp_path):
     from listclean.errors import InputError
     from listclean.io.read import Workspace

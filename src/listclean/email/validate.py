@@ -241,8 +241,10 @@ def validate(
     consent = pl.col("consent_status").cast(pl.String) if "consent_status" in work.columns else pl.lit(None, dtype=pl.String)
     suppressed = pl.lit(False)
     if options.suppression is not None:
-        key = pl.coalesce(pl.col("normalized"), pl.col("__judged"))
-        suppressed = options.suppression.matches(work, key)
+        # Either form matching suppresses: what was typed (repaired) and what was judged (normalised, maybe typo-fixed).
+        suppressed = options.suppression.matches(work, pl.col("__addr")) | options.suppression.matches(
+            work, pl.coalesce(pl.col("normalized"), pl.col("__judged"))
+        )
     work = work.with_columns(
         pl.when(pl.col("syntax_ok").fill_null(False)).then(_role_reasons(pl.col("local_part"))).alias("__role"),
         pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES)))
