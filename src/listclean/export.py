@@ -38,17 +38,11 @@ def split_suppressed(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(mailable rows, rejects table of the suppressed ones)."""
     import polars as pl
 
+    from listclean.importer import rows_as_rejects
+
     mask = suppressed_mask(frame)
     excluded = frame.filter(mask)
-    provenance = [c for c in schema.PROVENANCE if c in frame.columns]
-    rejects = excluded.select(
-        *(pl.col(c) for c in provenance),
-        pl.lit(None, dtype=pl.Int64).alias("_source_line"),
-        pl.lit("suppressed").alias("reason"),
-        _suppression_detail(excluded).alias("detail"),
-        pl.lit("skipped").alias("action"),
-        pl.col("email").cast(pl.String).fill_null("").alias("raw") if "email" in frame.columns else pl.lit("").alias("raw"),
-    )
+    rejects = rows_as_rejects(excluded, pl.lit("suppressed"), _suppression_detail(excluded))
     return frame.filter(~mask), rejects
 
 

@@ -304,6 +304,24 @@ def _reject_schema() -> dict[str, pl.DataType]:
     }
 
 
+def rows_as_rejects(rows: pl.DataFrame, reason: pl.Expr, detail: pl.Expr) -> pl.DataFrame:
+    """Rows a step kept out of its output, as rejects-table rows (provenance, reason, detail, the email)."""
+    import polars as pl
+
+    def column(name: str, dtype: pl.DataType) -> pl.Expr:
+        return pl.col(name).cast(dtype) if name in rows.columns else pl.lit(None, dtype=dtype).alias(name)
+
+    return rows.select(
+        column("_source_file", pl.String),
+        column("_source_row", pl.Int64),
+        pl.lit(None, dtype=pl.Int64).alias("_source_line"),
+        reason.alias("reason"),
+        detail.alias("detail"),
+        pl.lit("skipped").alias("action"),
+        column("email", pl.String).fill_null("").alias("raw"),
+    )
+
+
 def _empty_rejects() -> pl.DataFrame:
     import polars as pl
 

@@ -440,13 +440,12 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     if "email" in present:
         typed = as_text(pl.col("email"), names["email"])
         changed = pl.when(typed.str.strip_chars().str.len_bytes() > 0).then(pl.when(clean_text(typed) != typed).then(typed))
-        earlier = pl.col("email_raw").cast(pl.String) if "email_raw" in names else None
-        cleaned.append((pl.coalesce(earlier, changed) if earlier is not None else changed).alias("email_raw"))
+        cleaned.append(_keep_raw("email", changed, names))
     frame = frame.with_columns(cleaned)
 
     # Date pattern groups as temporary columns first (see date_groups).
     dates = [name for name in present if name in schema.DATETIME_FIELDS]
-    temporary = {name: {part: f"__date_{part}_{name}" for part in ("text", "iso", "compact", "numeric", "dmn", "mnd")} for name in dates}
+    temporary = {name: {part: f"__date_{part}_{name}" for part in date_groups(pl.col(name))} for name in dates}
     if dates:
         frame = frame.with_columns(
             expr.alias(temporary[name][part]) for name in dates for part, expr in date_groups(pl.col(name)).items()
@@ -477,10 +476,7 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
             value = map_country(text)
         out.append(value.alias(name))
         if name in schema.INTERPRETED_FIELDS:
-            raw_name = f"{name}{schema.RAW_SUFFIX}"
-            fresh = pl.when(text.is_not_null() & value.is_null()).then(text)
-            earlier = pl.col(raw_name).cast(pl.String) if raw_name in names else None
-            out.append((pl.coalesce(earlier, fresh) if earlier is not None else fresh).alias(raw_name))
+            out.append(_keep_raw(name, pl.when(text.is_not_null() & value.is_null()).then(text), names))
     frame = frame.with_columns(out).drop([column for parts in temporary.values() for column in parts.values()])
 
     derived: list[pl.Expr] = []
@@ -506,6 +502,14 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
         frame = frame.with_columns(typed_derived)
 
     return frame
+
+
+def _keep_raw(name: str, fresh: pl.Expr, names) -> pl.Expr:  # names: the frame's schema
+    """`<name>_raw`: the original text kept by an earlier run (re-reading our own output), else `fresh`."""
+    import polars as pl
+
+    raw_name = f"{name}{schema.RAW_SUFFIX}"
+    return (pl.coalesce(pl.col(raw_name).cast(pl.String), fresh) if raw_name in names else fresh).alias(raw_name)
 
 
 def _full_name(first: pl.Expr, last: pl.Expr) -> pl.Expr:

@@ -64,16 +64,18 @@ class SuppressionList:
             return True
         return bool(self.md5) and hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest() in self.md5
 
-    def matches(self, frame: pl.DataFrame, key: pl.Expr) -> pl.Expr:
-        """A boolean expression: the row's address is suppressed. Hashing runs once per distinct address."""
+    def matches(self, frame: pl.DataFrame, *keys: pl.Expr) -> pl.Expr:
+        """A boolean expression: any of the row's address forms is suppressed. Hashing runs once
+        per distinct address over all the forms."""
         import polars as pl
 
-        lowered = key.str.strip_chars().str.to_lowercase()
+        lowered = [key.str.strip_chars().str.to_lowercase() for key in keys]
         if not (self.sha256 or self.md5):
-            return lowered.is_in(sorted(self.addresses)).fill_null(False)
-        distinct = frame.select(lowered.alias("key")).drop_nulls().unique()["key"].to_list()
-        hit = sorted(value for value in distinct if self.contains(value))
-        return lowered.is_in(hit).fill_null(False)
+            hit = sorted(self.addresses)
+        else:
+            distinct = pl.concat([frame.select(form.alias("key")) for form in lowered]).drop_nulls().unique()["key"].to_list()
+            hit = sorted(value for value in distinct if self.contains(value))
+        return pl.any_horizontal([form.is_in(hit).fill_null(False) for form in lowered])
 
 
 def load_suppression(paths: list[str], workspace: Workspace) -> SuppressionList:

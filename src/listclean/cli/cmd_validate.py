@@ -62,43 +62,33 @@ def reasons_epilog() -> str:
     return "\n\n".join(lines)
 
 
+def _table(title: str, rows: list[tuple[str, ...]], *columns: str) -> Table:
+    """A summary table; a column named "rows" or "share" is right-aligned, "means" folds."""
+    table = Table(show_edge=False, header_style="bold", pad_edge=False, title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="right" if name in ("rows", "share") else "left", overflow="fold" if name == "means" else "ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def render_report(reporter: Reporter, report: ValidationReport) -> None:
     from listclean.email.reasons import REASONS
 
-    statuses = Table(show_edge=False, header_style="bold", pad_edge=False, title="email status", title_justify="left")
-    statuses.add_column("status")
-    statuses.add_column("rows", justify="right")
-    statuses.add_column("share", justify="right")
-    for status, count in report.by_status.items():
-        statuses.add_row(status, f"{count:,}", f"{100 * count / report.rows:.1f}%" if report.rows else "-")
-    reporter.table(statuses)
+    def share(count: int) -> str:
+        return f"{100 * count / report.rows:.1f}%" if report.rows else "-"
 
+    statuses = [(status, f"{count:,}", share(count)) for status, count in report.by_status.items()]
+    reporter.table(_table("email status", statuses, "status", "rows", "share"))
     if report.by_reason:
-        reasons = Table(show_edge=False, header_style="bold", pad_edge=False, title="reasons", title_justify="left")
-        reasons.add_column("reason")
-        reasons.add_column("rows", justify="right")
-        reasons.add_column("means", overflow="fold")
-        for code, count in report.by_reason.items():
-            reason = REASONS.get(code)
-            reasons.add_row(code, f"{count:,}", reason.meaning if reason else "")
-        reporter.table(reasons)
-
+        reasons = [(code, f"{count:,}", REASONS[code].meaning if code in REASONS else "") for code, count in report.by_reason.items()]
+        reporter.table(_table("reasons", reasons, "reason", "rows", "means"))
     if report.top_domains:
-        domains = Table(show_edge=False, header_style="bold", pad_edge=False, title="top domains", title_justify="left")
-        domains.add_column("domain")
-        domains.add_column("rows", justify="right")
-        for domain, count in report.top_domains:
-            domains.add_row(domain, f"{count:,}")
-        reporter.table(domains)
-
+        domains = [(domain, f"{count:,}") for domain, count in report.top_domains]
+        reporter.table(_table("top domains", domains, "domain", "rows"))
     if report.top_typos:
-        typos = Table(show_edge=False, header_style="bold", pad_edge=False, title="top typos", title_justify="left")
-        typos.add_column("typed")
-        typos.add_column("did they mean")
-        typos.add_column("rows", justify="right")
-        for typed, suggested, count in report.top_typos:
-            typos.add_row(typed, suggested, f"{count:,}")
-        reporter.table(typos)
+        typos = [(typed, suggested, f"{count:,}") for typed, suggested, count in report.top_typos]
+        reporter.table(_table("top typos", typos, "typed", "did they mean", "rows"))
 
 
 @guarded
@@ -206,14 +196,8 @@ def _dns_checker(timeout: float, cache: str | None):  # -> DnsChecker
 def _dropped_rejects(dropped):  # pl.DataFrame -> pl.DataFrame
     import polars as pl
 
+    from listclean.importer import rows_as_rejects
     from listclean.schema import LIST_SEPARATOR
 
-    return dropped.select(
-        pl.col("_source_file") if "_source_file" in dropped.columns else pl.lit(None, dtype=pl.String).alias("_source_file"),
-        pl.col("_source_row") if "_source_row" in dropped.columns else pl.lit(None, dtype=pl.Int64).alias("_source_row"),
-        pl.lit(None, dtype=pl.Int64).alias("_source_line"),
-        pl.concat_str(pl.lit("email_"), pl.col("email_status")).alias("reason"),
-        pl.col("email_reasons").list.join(LIST_SEPARATOR).alias("detail"),
-        pl.lit("skipped").alias("action"),
-        pl.col("email").cast(pl.String).fill_null("").alias("raw") if "email" in dropped.columns else pl.lit("").alias("raw"),
-    )
+    reason = pl.concat_str(pl.lit("email_"), pl.col("email_status"))
+    return rows_as_rejects(dropped, reason, pl.col("email_reasons").list.join(LIST_SEPARATOR))

@@ -62,10 +62,13 @@ def _special_use_domains() -> list[str]:
     return list(email_validator.SPECIAL_USE_DOMAIN_NAMES)
 
 
-def _case_insensitive_mailboxes() -> list[str]:
+def _folded_local(local: pl.Expr) -> pl.Expr:
+    """The local part as email-validator normalises an ASCII one: RFC 2142 names (Info, SALES...) lower-cased."""
+    import polars as pl
     from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-    return list(CASE_INSENSITIVE_MAILBOX_NAMES)
+    lowered = local.str.to_lowercase()
+    return pl.when(lowered.is_in(list(CASE_INSENSITIVE_MAILBOX_NAMES))).then(lowered).otherwise(local)
 
 
 def fast_path(addresses: pl.LazyFrame) -> pl.LazyFrame:
@@ -95,10 +98,7 @@ def fast_path(addresses: pl.LazyFrame) -> pl.LazyFrame:
             & ~domain.str.contains(_LONG_LABEL)
             & ~is_special
         ).alias("__plain"),
-        pl.when(pl.col("__local").str.to_lowercase().is_in(_case_insensitive_mailboxes()))
-        .then(pl.col("__local").str.to_lowercase())
-        .otherwise(pl.col("__local"))
-        .alias("__folded"),
+        _folded_local(pl.col("__local")).alias("__folded"),
     )
     plain, no_at = pl.col("__plain"), pl.col("__no_at")
     return staged.with_columns(
@@ -169,12 +169,7 @@ def composed_path(addresses: pl.DataFrame) -> pl.DataFrame:
     table = pl.DataFrame(judge_domains(distinct), schema={
         "__domain": pl.String, "__domain_ok": pl.Boolean, "__unicode": pl.String, "__ascii": pl.String, "__domain_reason": pl.String,
     })
-    staged = staged.join(table, on="__domain", how="left").with_columns(
-        pl.when(pl.col("__local").str.to_lowercase().is_in(_case_insensitive_mailboxes()))
-        .then(pl.col("__local").str.to_lowercase())
-        .otherwise(pl.col("__local"))
-        .alias("__folded")
-    )
+    staged = staged.join(table, on="__domain", how="left").with_columns(_folded_local(pl.col("__local")).alias("__folded"))
     normalized = pl.concat_str(pl.col("__folded"), pl.lit("@"), pl.col("__unicode"))
     ascii_form = pl.concat_str(pl.col("__folded"), pl.lit("@"), pl.col("__ascii"))
     fits = (pl.col("address").str.len_bytes() <= 254) & (normalized.str.len_bytes() <= 254) & (ascii_form.str.len_bytes() <= 254)

@@ -58,10 +58,6 @@ class ValidationReport:
     typos_fixed: int
     dns: dict[str, Any] = field(default_factory=dict)
 
-    def share(self, key: str) -> float:
-        count = self.by_status.get(key, self.by_reason.get(key, 0))
-        return count / self.rows if self.rows else 0.0
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
@@ -126,9 +122,8 @@ def _domain_table(domains: pl.DataFrame, dns: DnsChecker | None) -> pl.DataFrame
 def _typo_table(domains: list[str]) -> pl.DataFrame:
     import polars as pl
 
-    from listclean.email.typos import Suggestion, suggest
-
     from listclean.email.scripts import skeleton
+    from listclean.email.typos import Suggestion, suggest
 
     typed, suggested, confident = [], [], []
     for domain in domains:
@@ -242,9 +237,7 @@ def validate(
     suppressed = pl.lit(False)
     if options.suppression is not None:
         # Either form matching suppresses: what was typed (repaired) and what was judged (normalised, maybe typo-fixed).
-        suppressed = options.suppression.matches(work, pl.col("__addr")) | options.suppression.matches(
-            work, pl.coalesce(pl.col("normalized"), pl.col("__judged"))
-        )
+        suppressed = options.suppression.matches(work, pl.col("__addr"), pl.coalesce(pl.col("normalized"), pl.col("__judged")))
     work = work.with_columns(
         pl.when(pl.col("syntax_ok").fill_null(False)).then(_role_reasons(pl.col("local_part"))).alias("__role"),
         pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES)))
