@@ -139,8 +139,6 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     if EXTRA_FIELDS in source.frame.collect_schema().names():
         selected.append(pl.col(EXTRA_FIELDS))  # surplus fields of rows repaired with --on-bad-rows keep
     frame = source.frame.select(selected)
-    missing = [name for name in schema.CANONICAL if name not in mapping.fields]
-    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in missing)
 
     # listclean's own typed Parquet is standard already (standardising is idempotent), unless an
     # option asks to read it differently: skip the work, which is most of a re-read's cost.
@@ -155,6 +153,14 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
             frame,
             StandardizeOptions(date_order=orders, default_country=options.default_country, source_name=options.source_name),
         )
+    # Fields the source lacks are added after standardising, already typed: pushing dozens of
+    # null columns through the cleaning expressions made the plan several times larger.
+    names = frame.collect_schema().names()
+    frame = frame.with_columns(
+        pl.lit(None, dtype=schema.polars_dtype(schema.CANONICAL_TYPES[name])).alias(name)
+        for name in schema.CANONICAL
+        if name not in names
+    )
     opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
     frame = apply_opt_out(frame, opt_out_columns)
     frame = _status_from_export_name(frame, source, mapping, notes)
