@@ -87,7 +87,13 @@ def load_suppression(paths: list[str], workspace: Workspace) -> SuppressionList:
 
     listed = SuppressionList(sources=list(paths))
     for path in paths:
-        source = read_source(path, ReadOptions(), workspace)
+        try:
+            source = read_source(path, ReadOptions(), workspace)
+        except InputError as error:
+            # The reading options (--on-bad-rows...) are for the data, not for this file: an
+            # unreadable suppression list must be fixed, never half-read.
+            error.hint = "fix the suppression file: every listed address must be read for certain"
+            raise
         header_is_data = bool(source.header) and listed_entry(source.header[0])
         if header_is_data:
             source = read_source(path, ReadOptions(header=False), workspace)

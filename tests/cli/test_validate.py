@@ -161,3 +161,13 @@ def test_a_missing_suppression_file_is_an_input_error(cli, tmp_path):
     assert result.exit_code == 2
     assert "nope.txt" in result.stderr
     assert not out.exists()
+
+
+def test_a_ragged_suppression_file_is_refused_with_a_hint_about_that_file(cli, tmp_path):
+    listed = tmp_path / "suppress.csv"
+    listed.write_text("email,reason\nann@firma.pl,unsubscribed\nbob@firma.pl,bounced,2024-01-01\n")
+    result, out = run(cli, tmp_path, "--suppress", listed)
+    assert result.exit_code == 2
+    assert "suppress.csv" in result.stderr and "row 2" in result.stderr
+    assert "suppression file" in result.stderr and "--on-bad-rows" not in result.stderr
+    assert not out.exists()
