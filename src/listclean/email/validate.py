@@ -207,7 +207,8 @@ def validate(
     say("looking for domain typos")
     typed_domains = work.select(pl.col("__typed_domain").drop_nulls().unique()).to_series().sort().to_list()
     typos = _typo_table(typed_domains)
-    work = work.join(typos, left_on="__typed_domain", right_on="typed_domain", how="left")
+    # Every join keeps the rows' order (no re-sort of a million rows at the end).
+    work = work.join(typos, left_on="__typed_domain", right_on="typed_domain", how="left", maintain_order="left")
     suggestion = pl.concat_str(pl.col("__typed_local"), pl.lit("@"), pl.col("suggested_domain"))
     fixed = pl.col("confident").fill_null(False) & pl.lit(options.fix_typos) & pl.col("__typed_local").is_not_null()
     work = work.with_columns(
@@ -219,7 +220,7 @@ def validate(
     say("checking syntax")
     syntax = judge_syntax(work["__judged"])
     decided_fast = int(syntax["fast"].sum())
-    work = work.join(syntax, left_on="__judged", right_on="address", how="left")
+    work = work.join(syntax, left_on="__judged", right_on="address", how="left", maintain_order="left")
 
     say("checking domains")
     domains = (
@@ -228,10 +229,14 @@ def validate(
         .select(pl.col("ascii_domain"), pl.col("normalized").str.extract(r"@([^@]*)$", 1).alias("unicode_domain"))
         .sort("ascii_domain")
     )
-    work = work.join(_domain_table(domains, options.dns), on="ascii_domain", how="left")
+    work = work.join(_domain_table(domains, options.dns), on="ascii_domain", how="left", maintain_order="left")
 
     non_ascii_locals = work.select(pl.col("local_part").filter(~pl.col("local_part").str.contains(r"^[\x00-\x7f]*$")).unique()).to_series()
-    work = work.join(_mixed_script_locals(non_ascii_locals.drop_nulls().to_list()), on="local_part", how="left")
+    mixed = _mixed_script_locals(non_ascii_locals.drop_nulls().to_list())
+    if mixed.height:
+        work = work.join(mixed, on="local_part", how="left", maintain_order="left")
+    else:
+        work = work.with_columns(pl.lit(None, dtype=pl.Boolean).alias("mixed_local"))
 
     consent = pl.col("consent_status").cast(pl.String) if "consent_status" in work.columns else pl.lit(None, dtype=pl.String)
     suppressed = pl.lit(False)
@@ -279,7 +284,7 @@ def validate(
     report = _report(work, typos, decided_fast, syntax.height, options)
     keep_alternates = bool(work["email_alternates"].list.len().sum())
     added = [*OUTPUT_COLUMNS, *(["email_alternates"] if keep_alternates else [])]
-    out = work.sort("__row").select([*frame.drop(previous).columns, *added])
+    out = work.select([*frame.drop(previous).columns, *added])
     return out.select(schema.column_order(out.columns)), report
 
 
