@@ -52,6 +52,9 @@ DERIVED_TYPES: Final[dict[str, str]] = {
     "cluster_id": "str",
     "is_survivor": "bool",
     "merge_reason": "str",
+    "merged_rows": "int",
+    "merged_from": "list[str]",
+    "field_sources": "str",
     "segment": "str",
 }
 

@@ -475,6 +475,8 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
                 typed_derived.append(parse_list(column).alias(name))
             elif kind == "bool":
                 typed_derived.append(truthy(column).alias(name))
+            elif kind == "int":
+                typed_derived.append(parse_integer(column).alias(name))
     if typed_derived:
         frame = frame.with_columns(typed_derived)
 

@@ -1,0 +1,178 @@
+"""listclean dedupe: one person, one record, every merge explained."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from listclean.cli import options as opt
+from listclean.cli.cmd_import import accounting, import_options, write_rejects
+from listclean.cli.cmd_validate import _table
+from listclean.cli.common import emit_summary, guarded, prepare_outputs
+from listclean.cli.console import Reporter
+from listclean.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from listclean.dedupe import DedupeReport
+
+MATCHING = "Matching"
+REVIEW = "Review files"
+
+
+class MatchLevel(str, Enum):
+    exact = "exact"
+    canonical = "canonical"
+    fuzzy = "fuzzy"
+
+
+Clusters = Annotated[Optional[str], typer.Option("--clusters", help="Write every input row's _source_file, _source_row -> cluster_id, is_survivor here.", rich_help_panel=REVIEW)]
+Explain = Annotated[
+    Optional[str],
+    typer.Option("--explain", help="Write the compared pairs with their per-field scores, rule and reason here (matches and near misses).", rich_help_panel=REVIEW),
+]
+ExplainAll = Annotated[bool, typer.Option("--explain-all", help="With --explain: every compared pair, not only matches and near misses.", rich_help_panel=REVIEW)]
+Against = Annotated[
+    Optional[str],
+    typer.Option("--against", help="An earlier dedupe output: match the input to its clusters (keeping their ids) without re-clustering it; writes the updated master.", rich_help_panel=MATCHING),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would merge (and write --clusters/--explain) but write no output.", rich_help_panel=MATCHING)]
+Match = Annotated[
+    MatchLevel,
+    typer.Option("--match", help="exact: same address only; canonical: + provider rules (Gmail dots, +tags) and same phone with similar name; fuzzy: + typos, nicknames, swapped names, second mailboxes.", rich_help_panel=MATCHING),
+]
+NameThreshold = Annotated[float, typer.Option("--name-threshold", help="Name similarity (0-1) needed alongside a phone or a near-identical address.", rich_help_panel=MATCHING)]
+StrongNameThreshold = Annotated[
+    float, typer.Option("--strong-name-threshold", help="Name similarity (0-1) needed when only a mailbox name or postcode agrees.", rich_help_panel=MATCHING)
+]
+EmailThreshold = Annotated[float, typer.Option("--email-threshold", help="Address similarity (0-1) counted as a typo of the same address.", rich_help_panel=MATCHING)]
+MaxBlock = Annotated[int, typer.Option("--max-block-size", help="Largest group of rows sharing a blocking key that is compared pairwise.", rich_help_panel=MATCHING)]
+MaxCluster = Annotated[int, typer.Option("--max-cluster-size", help="Clusters larger than this are rebuilt from strong matches only (chaining guard).", rich_help_panel=MATCHING)]
+Trust = Annotated[
+    Optional[list[str]],
+    typer.Option("--trust", help="A source (the 'source' value or input file name), most trusted first (repeatable): its values win in golden records.", show_default=False, rich_help_panel=MATCHING),
+]
+
+NEAR_MISS = 0.7
+
+
+def render_report(reporter: Reporter, report: DedupeReport) -> None:
+    from listclean.dedupe.compare import RULES
+
+    rows = [(RULES.get(rule, rule), f"{count:,}") for rule, count in report.by_rule.items()]
+    if rows:
+        reporter.table(_table("matched pairs by rule", rows, "rule", "rows"))
+    if report.shared_addresses:
+        reporter.info(f"{report.shared_addresses:,} pair(s) share an address but have different given names: kept apart")
+    for key, blocks in report.blocking.skipped_blocks.items():
+        reporter.warn(
+            f"{blocks:,} '{key}' block(s) ({report.blocking.skipped_rows[key]:,} rows) were too common to compare pairwise"
+            " (raise --max-block-size to compare them)"
+        )
+    if report.guarded_rows:
+        reporter.warn(f"{report.guarded_rows:,} row(s) were in clusters larger than --max-cluster-size: rebuilt from strong matches only")
+
+
+@guarded
+@opt.writes_contacts
+@opt.reads_contacts
+def command(
+    inputs: opt.Inputs,
+    clusters: Clusters = None,
+    explain: Explain = None,
+    explain_all: ExplainAll = False,
+    against: Against = None,
+    dry_run: DryRun = False,
+    match: Match = MatchLevel.fuzzy,
+    name_threshold: NameThreshold = 0.88,
+    strong_name_threshold: StrongNameThreshold = 0.93,
+    email_threshold: EmailThreshold = 0.9,
+    max_block_size: MaxBlock = 50,
+    max_cluster_size: MaxCluster = 25,
+    trust: Trust = None,
+    *,
+    reading: opt.ReadingChoices,
+    writing: opt.WritingChoices,
+) -> None:
+    """Find the same person across rows and files and merge each into one golden record.
+
+    Every input row is in the output, in --rejects (unreadable rows), or named in its golden
+    record's merged_from; merge_reason says why rows were merged.
+    """
+    import polars as pl
+
+    from listclean.dedupe import DedupeOptions, dedupe
+    from listclean.dedupe.compare import MatchSettings
+    from listclean.dedupe.engine import CLUSTER_COLUMNS
+    from listclean.dedupe.survivorship import SurvivorshipSettings
+    from listclean.export import excel_safe as make_excel_safe
+    from listclean.importer import import_sources
+    from listclean.io.read import Workspace
+    from listclean.io.write import prepare_target, write_frame
+
+    reporter = Reporter()
+    for name, value in (("--name-threshold", name_threshold), ("--strong-name-threshold", strong_name_threshold), ("--email-threshold", email_threshold)):
+        if not 0 < value <= 1:
+            raise UsageError(f"{name} must be between 0 and 1, not {value}")
+    if max_block_size < 2 or max_cluster_size < 2:
+        raise UsageError("--max-block-size and --max-cluster-size must be at least 2")
+    sources = [*inputs, *([against] if against else [])]
+    target = None if dry_run else prepare_outputs(sources, writing, reading)
+    review = {path: prepare_target(path, fmt=None, force=writing.force, inputs=sources) for path in (clusters, explain) if path}
+    options = DedupeOptions(
+        match=match.value,
+        settings=MatchSettings(name=name_threshold, strong_name=strong_name_threshold, email=email_threshold),
+        survivorship=SurvivorshipSettings(trusted_sources=tuple(trust or ())),
+        max_block=max_block_size,
+        max_cluster=max_cluster_size,
+    )
+    settings = import_options(reading)
+
+    with Workspace() as workspace, reporter.status("Deduplicating…"):
+        result = import_sources(inputs, settings, workspace)
+        master = None
+        if against:
+            master = import_sources([against], settings, workspace).frame
+            if "cluster_id" not in master.columns:
+                raise InputError("has no cluster_id column", source=against, hint="--against takes a file written by listclean dedupe")
+        deduped = dedupe(result.frame, options, master)
+        if target is not None:
+            written = make_excel_safe(deduped.frame) if writing.excel_safe else deduped.frame
+            write_frame(written, target)
+            write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter)
+        if clusters:
+            write_frame(deduped.clusters.select(CLUSTER_COLUMNS), review[clusters])
+        if explain:
+            pairs = deduped.pairs
+            if not explain_all:
+                pairs = pairs.filter(pl.col("matched") | (pl.col("rule") == "shared_address") | (pl.col("score") >= NEAR_MISS))
+            write_frame(pairs.sort(["cluster_id", "left_file", "left_row", "right_file", "right_row"], nulls_last=True), review[explain])
+
+    report = deduped.report
+    render_report(reporter, report)
+    master_rows = master.height if master is not None else 0
+    counts = accounting(result.rows_in + master_rows, report.rows_out, result.rejected, report.merged_rows)
+    where = "(dry run: nothing written)" if target is None else f"→ {target.display}"
+    reporter.info(
+        f"{counts['rows_in']:,} rows in" + (f" ({master_rows:,} from the master)" if master_rows else "")
+        + f" = {counts['rows_out']:,} out + {counts['merged']:,} merged into {report.clusters_merged:,} golden records"
+        + f" + {counts['rejected']:,} rejected {where}"
+    )
+    if against:
+        reporter.info(f"{report.matched_existing:,} new row(s) joined existing clusters; {report.new_clusters:,} new cluster(s)")
+    emit_summary(
+        {
+            "command": "dedupe",
+            "output": None if target is None else target.display,
+            "dry_run": dry_run,
+            "rejects": writing.rejects,
+            **counts,
+            "master_rows": master_rows,
+            **{key: value for key, value in report.as_dict().items() if key not in ("rows_in", "rows_out", "merged_rows")},
+            "clusters": clusters,
+            "explain": explain,
+        },
+        json_summary=writing.json,
+        report=writing.report,
+    )

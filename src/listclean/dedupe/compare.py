@@ -1,0 +1,172 @@
+"""Score candidate pairs field by field and decide, by named rules, which are one person.
+
+Similarities are rapidfuzz scorers run over whole columns of pairs (``process.cpdist``,
+multi-threaded C++), never a Python loop per pair. Every field score is kept for
+``--explain``; the decision is the first rule that holds (``RULES``, in order), so a merge
+can always be said in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    name: float = 0.88  # name similarity needed with a second identifier (phone, near-identical address)
+    strong_name: float = 0.93  # name similarity needed when the rest is circumstantial (mailbox name, postcode)
+    email: float = 0.9  # address similarity counted as a typo of the same address
+    first_conflict: float = 0.85  # given names below this are different people, even at one address
+
+
+# Rule name -> plain words, in the order they are tried.
+RULES = {
+    "same_address": "same address",
+    "same_phone_and_name": "same phone number and similar name",
+    "address_typo_and_name": "nearly the same address (a typo) and similar name",
+    "same_mailbox_name_and_name": "same mailbox name at another domain and the same name",
+    "same_name_and_place": "same name at the same postcode",
+}
+NOT_MATCHED = {
+    "shared_address": "same address but different given names (a shared inbox): kept apart",
+    "no_rule": "not enough in common",
+}
+STRONG_RULES = ("same_address", "same_phone_and_name")
+
+
+def _similarity(left: pl.Series, right: pl.Series, scorer) -> pl.Series:  # noqa: ANN001
+    """Element-wise similarity; null where either side is null.
+
+    Scored once per distinct (left, right) combination: names, cities and companies repeat
+    across pairs, so this is a fraction of the pairs.
+    """
+    import polars as pl
+    from rapidfuzz.process import cpdist
+
+    pairs = pl.DataFrame({"l": left, "r": right})
+    distinct = pairs.drop_nulls().unique()
+    if distinct.height == 0:
+        return pl.Series([None] * left.len(), dtype=pl.Float32)
+    values = cpdist(distinct["l"].to_list(), distinct["r"].to_list(), scorer=scorer, workers=-1)
+    table = distinct.with_columns(pl.Series("s", values).cast(pl.Float32))
+    return pairs.join(table, on=["l", "r"], how="left", maintain_order="left")["s"]
+
+
+def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    """Each pair with its field scores, the rule that decided it, `matched` and a 0-1 `score`."""
+    import polars as pl
+    from rapidfuzz import fuzz
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    left = features[pairs["left"]]
+    right = features[pairs["right"]]
+
+    def both(name: str) -> tuple[pl.Series, pl.Series]:
+        return left[name], right[name]
+
+    jw = JaroWinkler.normalized_similarity
+    first_sim = _similarity(*both("__first"), jw)
+    last_sim = _similarity(*both("__last"), jw)
+    swapped = (_similarity(left["__first"], right["__last"], jw) + _similarity(left["__last"], right["__first"], jw)) / 2
+    city_sim = _similarity(*both("__city"), jw)
+    company_sim = _similarity(*both("__company"), fuzz.token_set_ratio) / 100
+
+    frame = pl.DataFrame(
+        {
+            "left": pairs["left"],
+            "right": pairs["right"],
+            "key": pairs["key"],
+            "first_sim": first_sim,
+            "last_sim": last_sim,
+            "swapped_sim": swapped,
+            "city_sim": city_sim,
+            "company_sim": company_sim,
+        }
+    )
+    same = {
+        name: (left[name] == right[name])
+        for name in ("email_canonical", "__first_key", "__phone", "__postal", "__mailbox", "__country", "__email_digits")
+    }
+    # One slip of the keyboard in a given name (Ail/Ali, Zëo/Zoë) is the same name.
+    slip = _similarity(left["__first"], right["__first"], OSA.distance) <= 1
+    long_enough = (left["__first"].str.len_chars() >= 2) & (right["__first"].str.len_chars() >= 2)
+    initial = (left["__first"].str.len_chars() == 1) | (right["__first"].str.len_chars() == 1)
+    initial_ok = initial & (left["__first"].str.slice(0, 1) == right["__first"].str.slice(0, 1))
+    frame = frame.with_columns(
+        same_email=same["email_canonical"].fill_null(False),
+        same_phone=same["__phone"].fill_null(False),
+        phone_conflict=(~same["__phone"]).fill_null(False),
+        same_postal=same["__postal"].fill_null(False),
+        postal_conflict=(~same["__postal"]).fill_null(False),
+        same_local=same["__mailbox"].fill_null(False),
+        same_digits=same["__email_digits"].fill_null(False),
+        first_slip=(slip & long_enough).fill_null(False),
+        country_conflict=(~same["__country"]).fill_null(False),
+        same_given_group=same["__first_key"].fill_null(False),
+        initial_ok=initial_ok.fill_null(False),
+        exact_address=(left["__normalized"].str.to_lowercase() == right["__normalized"].str.to_lowercase()).fill_null(False),
+        rules_used=pl.concat_str(left["email_canonical_rules"], right["email_canonical_rules"], separator=",", ignore_nulls=True),
+    )
+    # Given names: one nickname group, or an initial that fits, count as the same name.
+    first = (
+        pl.when(pl.col("same_given_group"))
+        .then(1.0)
+        .when(pl.col("initial_ok") | pl.col("first_slip"))
+        .then(pl.max_horizontal(pl.col("first_sim"), pl.lit(0.9)))
+        .otherwise(pl.col("first_sim"))
+    )
+    direct = pl.when(first.is_not_null() & pl.col("last_sim").is_not_null()).then((first + pl.col("last_sim")) / 2)
+    # Only one side knows the given name: the surname alone, a little discounted.
+    partial = pl.when(first.is_null()).then(pl.col("last_sim") - 0.05)
+    frame = frame.with_columns(
+        first_score=first,
+        name_score=pl.max_horizontal(direct, pl.col("swapped_sim"), partial),
+    )
+    s = settings
+    # Address similarity is only worth computing where it could decide: different addresses
+    # of people whose names already agree (a fraction of the pairs; the rest stay null).
+    needed = frame.select((~pl.col("same_email") & (pl.col("name_score") >= min(s.name, s.strong_name))).fill_null(False)).to_series()
+    email_sim = pl.Series("email_sim", [None] * frame.height, dtype=pl.Float32)
+    wanted = needed.arg_true()
+    if wanted.len():
+        typed = _similarity(left["email_canonical"].gather(wanted), right["email_canonical"].gather(wanted), OSA.normalized_similarity)
+        email_sim = email_sim.scatter(wanted, typed)
+    frame = frame.with_columns(email_sim)
+    name, email = pl.col("name_score").fill_null(0), pl.col("email_sim").fill_null(0)
+    # Given names that disagree, unless first and last were swapped ("H. John" / "John Harris").
+    first_conflict = ((pl.col("first_score") < s.first_conflict) & (pl.col("swapped_sim").fill_null(0) < 0.85)).fill_null(False)
+    no_email = left["email_canonical"].is_null() | right["email_canonical"].is_null()
+    conditions = {
+        # One address but two phone numbers and not quite the same given name: a shared inbox.
+        "same_address": pl.col("same_email") & ~first_conflict & ~(pl.col("phone_conflict") & (pl.col("first_score").fill_null(0) < 0.95)),
+        "same_phone_and_name": pl.col("same_phone") & (name >= s.name) & ~pl.col("country_conflict"),
+        # A typo, not another account: the digits of both addresses agree (susan727 and susan789 are two
+        # people), or the postcode does.
+        "address_typo_and_name": ~pl.col("same_email") & (email >= s.email) & (pl.col("same_digits") | pl.col("same_postal"))
+        & (name >= s.name) & ~pl.col("phone_conflict"),
+        "same_mailbox_name_and_name": pl.col("same_local") & (name >= s.strong_name) & ~pl.col("phone_conflict")
+        & ~pl.col("country_conflict") & ~pl.col("postal_conflict"),
+        "same_name_and_place": no_email & (name >= s.strong_name) & ~pl.col("phone_conflict")
+        & (pl.col("same_postal") | ((pl.col("city_sim").fill_null(0) >= 0.95) & (pl.col("company_sim").fill_null(0) >= 0.9))),
+    }
+    chain = None
+    for rule_name, condition in conditions.items():
+        chain = (pl.when(condition) if chain is None else chain.when(condition)).then(pl.lit(rule_name))
+    rule = chain.when(pl.col("same_email")).then(pl.lit("shared_address")).otherwise(pl.lit("no_rule"))
+    place = pl.when(pl.col("same_postal")).then(1.0).otherwise(pl.col("city_sim"))
+    phone = pl.when(pl.col("same_phone")).then(1.0).when(pl.col("phone_conflict")).then(0.0)
+    email_score = pl.when(pl.col("same_email")).then(1.0).otherwise(pl.col("email_sim"))
+    weighted = [(email_score, 0.4), (pl.col("name_score"), 0.3), (phone, 0.2), (place, 0.1)]
+    total = pl.sum_horizontal([value.fill_null(0) * weight for value, weight in weighted])
+    present = pl.sum_horizontal([pl.when(value.is_not_null()).then(weight).otherwise(0.0) for value, weight in weighted])
+    return frame.with_columns(
+        rule=rule,
+        email_score=email_score,
+        phone_score=phone,
+        place_score=place,
+        score=pl.when(present > 0).then(total / present),
+    ).with_columns(matched=pl.col("rule").is_in(list(RULES)))

@@ -1,0 +1,285 @@
+"""The dedupe step: features -> candidate pairs -> scored pairs -> clusters -> golden records.
+
+``dedupe(frame)`` returns the golden records (one row per cluster, every row of the input
+accounted for in ``merged_from``), the row -> cluster map, the scored pairs for
+``--explain`` and a report. ``dedupe(frame, master=...)`` matches new rows to the clusters
+of an earlier dedupe output without re-clustering it (see ``_against_master``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from listclean import schema
+from listclean.dedupe.blocking import KEYS, BlockingReport, candidate_pairs
+from listclean.dedupe.cluster import cluster_ids, components, guarded_components
+from listclean.dedupe.compare import NOT_MATCHED, RULES, STRONG_RULES, MatchSettings, score_pairs
+from listclean.dedupe.features import prepare
+from listclean.dedupe.survivorship import ADDED, SurvivorshipSettings, golden_records, rank_rows
+
+if TYPE_CHECKING:
+    import polars as pl
+
+CLUSTER_COLUMNS = ("_source_file", "_source_row", "cluster_id", "is_survivor")
+EXPLAIN_COLUMNS = (
+    "cluster_id", "left_file", "left_row", "right_file", "right_row", "matched", "rule", "reason", "score",
+    "email_score", "name_score", "first_score", "last_sim", "swapped_sim", "phone_score", "place_score",
+    "company_sim", "key",
+)  # fmt: skip
+
+
+@dataclass
+class DedupeOptions:
+    match: str = "fuzzy"  # exact | canonical | fuzzy: which blocking keys and rules are used
+    settings: MatchSettings = field(default_factory=MatchSettings)
+    survivorship: SurvivorshipSettings = field(default_factory=SurvivorshipSettings)
+    max_block: int = 50
+    max_cluster: int = 25
+
+
+@dataclass
+class DedupeReport:
+    rows_in: int = 0
+    rows_out: int = 0
+    merged_rows: int = 0  # rows folded into another row's golden record
+    clusters_merged: int = 0  # golden records made of two or more rows
+    largest_cluster: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)  # matched pairs by rule
+    shared_addresses: int = 0  # pairs with one address but different given names, kept apart
+    pairs_compared: int = 0
+    guarded_rows: int = 0  # rows in components rebuilt by the chaining guard
+    blocking: BlockingReport = field(default_factory=BlockingReport)
+    matched_existing: int = 0  # --against: new rows that joined a master cluster
+    new_clusters: int = 0  # --against: clusters made only of new rows
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "merged_rows": self.merged_rows,
+            "clusters_merged": self.clusters_merged,
+            "largest_cluster": self.largest_cluster,
+            "matches_by_rule": self.by_rule,
+            "shared_addresses_kept_apart": self.shared_addresses,
+            "pairs_compared": self.pairs_compared,
+            "chain_guard_rows": self.guarded_rows,
+            "blocks_too_large": self.blocking.skipped_blocks,
+            "matched_existing": self.matched_existing,
+            "new_clusters": self.new_clusters,
+        }
+
+
+@dataclass
+class DedupeResult:
+    frame: pl.DataFrame  # golden records, in the input's order of survivors
+    clusters: pl.DataFrame  # _source_file, _source_row -> cluster_id, is_survivor
+    pairs: pl.DataFrame  # every scored candidate pair (EXPLAIN_COLUMNS)
+    report: DedupeReport
+
+
+def _rules_for(match: str) -> tuple[str, ...]:
+    return {"exact": ("same_address",), "canonical": ("same_address", "same_phone_and_name")}.get(match, tuple(RULES))
+
+
+def _score(features: pl.DataFrame, options: DedupeOptions, report: DedupeReport, skip_pairs: pl.Expr | None = None) -> pl.DataFrame:
+    import polars as pl
+
+    if options.match not in KEYS:
+        raise ValueError(f"unknown match level {options.match!r}")
+    pairs, report.blocking = candidate_pairs(features, KEYS[options.match], options.max_block)
+    if skip_pairs is not None:
+        pairs = pairs.filter(~skip_pairs)
+    scored = score_pairs(pairs, features, options.settings)
+    allowed = _rules_for(options.match)
+    if options.match == "exact":
+        # Exact: one address, as written (case aside), and nothing provider-specific.
+        scored = scored.with_columns(pl.when(pl.col("rule") == "same_address").then(pl.col("exact_address")).otherwise(False).alias("matched"))
+        scored = scored.with_columns(pl.when(pl.col("matched") | (pl.col("rule") != "same_address")).then(pl.col("rule")).otherwise(pl.lit("no_rule")).alias("rule"))
+    scored = scored.with_columns((pl.col("matched") & pl.col("rule").is_in(list(allowed))).alias("matched"))
+    report.pairs_compared = scored.height
+    return scored
+
+
+def _edge_reasons(scored: pl.DataFrame) -> pl.Expr:
+    """Plain words for each scored pair."""
+    import polars as pl
+
+    words = pl.col("rule").replace_strict({**RULES, **NOT_MATCHED}, default=pl.col("rule"), return_dtype=pl.String)
+    normalised = pl.col("rules_used").str.split(",").list.unique().list.sort().list.join(", ")
+    return (
+        pl.when((pl.col("rule") == "same_address") & ~pl.col("exact_address") & (pl.col("rules_used").str.len_bytes() > 0))
+        .then(pl.concat_str(pl.lit("same address once normalised ("), normalised, pl.lit(")")))
+        .when(pl.col("rule").is_in(["same_phone_and_name", "address_typo_and_name"]))
+        .then(pl.concat_str(words, pl.lit(" ("), pl.col("name_score").round(2).cast(pl.String), pl.lit(")")))
+        .otherwise(words)
+    )
+
+
+def _explained(scored: pl.DataFrame, features: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    import polars as pl
+
+    refs = features.select(
+        pl.col("__ref").str.extract(r"^(.*):[^:]*$", 1).alias("file"), pl.col("__ref").str.extract(r":([^:]*)$", 1).alias("row")
+    )
+    left, right = refs[scored["left"]], refs[scored["right"]]
+    return scored.with_columns(
+        cluster_id=pl.when(pl.col("matched")).then(ids.gather(scored["left"])),
+        left_file=left["file"],
+        left_row=left["row"].cast(pl.Int64, strict=False),
+        right_file=right["file"],
+        right_row=right["row"].cast(pl.Int64, strict=False),
+        reason=_edge_reasons(scored),
+    ).select(EXPLAIN_COLUMNS)
+
+
+def _cluster_reasons(explained: pl.DataFrame) -> pl.DataFrame:
+    """cluster_id -> merge_reason: what joined its rows, in words, with how many times."""
+    import polars as pl
+
+    matched = explained.filter(pl.col("matched"))
+    counted = matched.group_by("cluster_id", "reason").len().with_columns(
+        pl.when(pl.col("len") > 1).then(pl.concat_str(pl.col("reason"), pl.lit(" ×"), pl.col("len").cast(pl.String))).otherwise(pl.col("reason")).alias("text")
+    )
+    return counted.group_by("cluster_id").agg(pl.col("text").sort().str.join("; ").alias("merge_reason"))
+
+
+def _identity(features: pl.DataFrame) -> pl.Series:
+    import polars as pl
+
+    return features.select(
+        pl.coalesce(
+            pl.concat_str(pl.lit("e:"), pl.col("email_canonical")),
+            pl.concat_str(pl.lit("p:"), pl.col("__phone")),
+            pl.concat_str(pl.lit("r:"), pl.col("__ref")),
+        )
+    ).to_series()
+
+
+def _assemble(frame: pl.DataFrame, features: pl.DataFrame, ids: pl.Series, explained: pl.DataFrame, options: DedupeOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Golden records (input order of each cluster's first row) and the row -> cluster map."""
+    import polars as pl
+
+    work = frame.drop([c for c in ADDED if c in frame.columns]).with_columns(
+        features["__id"], features["__ref"], features["email_canonical"], ids.alias("cluster_id")
+    )
+    work = work.with_columns(rank_rows(work, options.survivorship).alias("__rank"))
+    sizes = work.group_by("cluster_id").agg(pl.len().alias("__size"), pl.col("__id").min().alias("__first"))
+    work = work.join(sizes, on="cluster_id", how="left", maintain_order="left")
+    survivor = work.group_by("cluster_id").agg(pl.col("__id").sort_by("__rank").first().alias("__survivor"))
+    work = work.join(survivor, on="cluster_id", how="left", maintain_order="left")
+
+    clusters = work.select(
+        "_source_file", "_source_row", "cluster_id", (pl.col("__id") == pl.col("__survivor")).alias("is_survivor")
+    )
+    singles = work.filter(pl.col("__size") == 1).with_columns(
+        pl.lit(1, dtype=pl.Int64).alias("merged_rows"),
+        pl.lit(None, dtype=pl.List(pl.String)).alias("merged_from"),
+        pl.lit(None, dtype=pl.String).alias("merge_reason"),
+        pl.lit(None, dtype=pl.String).alias("field_sources"),
+    )
+    merged = golden_records(work.filter(pl.col("__size") > 1), _cluster_reasons(explained))
+    order = work.select("cluster_id", "__first").unique("cluster_id")
+    merged = merged.join(order, on="cluster_id", how="left")
+    keep = [c for c in work.columns if not c.startswith("__")] + ["merged_rows", "merged_from", "merge_reason", "field_sources", "__first"]
+    golden = pl.concat([singles.select(keep), merged.select(keep)], how="vertical_relaxed").sort("__first").drop("__first")
+    return golden.select(schema.column_order(golden.columns)), clusters
+
+
+def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl.DataFrame | None = None) -> DedupeResult:
+    import polars as pl
+
+    options = options or DedupeOptions()
+    if master is not None:
+        return _against_master(frame, master, options)
+    report = DedupeReport(rows_in=frame.height)
+    features = prepare(frame)
+    scored = _score(features, options, report)
+    labels, report.guarded_rows = guarded_components(scored, frame.height, options.max_cluster, STRONG_RULES)
+    ids = cluster_ids(labels, _identity(features), features["__ref"])
+    explained = _explained(scored, features, ids)
+    golden, clusters = _assemble(frame, features, ids, explained, options)
+    _count(report, golden, explained)
+    return DedupeResult(golden, clusters, explained, report)
+
+
+def _count(report: DedupeReport, golden: pl.DataFrame, explained: pl.DataFrame) -> None:
+    import polars as pl
+
+    report.rows_out = golden.height
+    report.merged_rows = report.rows_in - golden.height
+    report.clusters_merged = int((golden["merged_rows"] > 1).sum())
+    report.largest_cluster = int(golden["merged_rows"].max() or 0)
+    matched = explained.filter(pl.col("matched")).group_by("rule").len().sort(["len", "rule"], descending=[True, False])
+    report.by_rule = dict(matched.iter_rows())
+    report.shared_addresses = int((explained["rule"] == "shared_address").sum())
+
+
+def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions) -> DedupeResult:
+    """New rows matched to an existing master's clusters; the master is not re-clustered.
+
+    A new row that matches master rows joins the cluster of its best-scoring master match.
+    New rows that match only each other form clusters among themselves, and such a cluster
+    joins a master cluster when one of its rows did. Master clusters are never merged with
+    one another, and master rows untouched by new rows are returned unchanged.
+    """
+    import polars as pl
+
+    if "cluster_id" not in master.columns:
+        raise ValueError("the master has no cluster_id column")
+    report = DedupeReport(rows_in=frame.height)
+    master_rows = master.height
+    combined = pl.concat([master.with_columns(pl.lit(True).alias("__master")), frame.with_columns(pl.lit(False).alias("__master"))], how="diagonal_relaxed")
+    features = prepare(combined)
+    is_master = pl.col("left") < master_rows  # left < right, so a master-master pair has left < master_rows and right < master_rows
+    scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows))
+    matched = scored.filter(pl.col("matched"))
+
+    master_ids = combined["cluster_id"].cast(pl.String)
+    # 1. New rows with a master match take the master cluster of their best match.
+    to_master = matched.filter(is_master).sort(["right", "score", "left"], descending=[False, True, False]).unique("right", keep="first", maintain_order=True)
+    adopted = to_master.select(pl.col("right").alias("id"), master_ids.gather(to_master["left"]).alias("adopted"))
+    # 2. New-only components; a component with an adopted row follows it.
+    new_edges = matched.filter(~is_master)
+    labels = components(new_edges, combined.height)
+    table = pl.DataFrame({"id": pl.int_range(combined.height, dtype=pl.UInt32, eager=True), "label": labels}).join(adopted, on="id", how="left", maintain_order="left")
+    follow = table.filter(pl.col("adopted").is_not_null()).sort("id").group_by("label", maintain_order=True).agg(pl.col("adopted").first().alias("component_adopted"))
+    table = table.join(follow, on="label", how="left", maintain_order="left")
+    fresh = cluster_ids(labels, _identity(features), features["__ref"])
+    ids = pl.select(
+        pl.when(pl.int_range(combined.height) < master_rows)
+        .then(master_ids)
+        .otherwise(pl.coalesce(table["adopted"], table["component_adopted"], fresh))
+    ).to_series().alias("cluster_id")
+    explained = _explained(scored, features, ids)
+
+    new_part = ids[master_rows:]
+    touched = new_part.unique()
+    report.matched_existing = int(new_part.is_in(master_ids[:master_rows]).sum())
+    report.new_clusters = int(new_part.filter(~new_part.is_in(master_ids[:master_rows])).n_unique())
+    in_play = ids.is_in(touched)
+    # Master golden rows keep their merge history: their own rows stay listed in merged_from.
+    history = combined.select(
+        pl.coalesce(pl.col("merged_from"), pl.concat_list(features["__ref"])) if "merged_from" in combined.columns else pl.concat_list(features["__ref"])
+    ).to_series()
+    work_frame = combined.filter(in_play).drop("__master")
+    work_features = features.filter(in_play).with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__id"))
+    work_ids = ids.filter(in_play)
+    work_explained = explained.filter(pl.col("matched") & pl.col("cluster_id").is_in(touched.implode()))
+    golden, clusters = _assemble(work_frame, work_features, work_ids, work_explained, options)
+    prior = pl.DataFrame({"cluster_id": ids.filter(in_play), "__history": history.filter(in_play)}).explode("__history")
+    histories = prior.group_by("cluster_id").agg(pl.col("__history").drop_nulls().unique().sort().alias("__all"))
+    golden = golden.join(histories, on="cluster_id", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("__all").list.len() > 1).then(pl.col("__all")).alias("merged_from"),
+        pl.col("__all").list.len().cast(pl.Int64).alias("merged_rows"),
+    ).drop("__all")
+    untouched = master.filter(~master_ids[:master_rows].is_in(touched))
+    out = pl.concat([untouched, golden], how="diagonal_relaxed")
+    out = out.select(schema.column_order(out.columns))
+    report.rows_out = out.height
+    report.merged_rows = frame.height + master_rows - out.height
+    report.clusters_merged = int((golden["merged_rows"] > 1).sum())
+    report.largest_cluster = int(out["merged_rows"].max() or 0) if "merged_rows" in out.columns else 0
+    matched_rules = explained.filter(pl.col("matched")).group_by("rule").len()
+    report.by_rule = dict(matched_rules.sort(["len", "rule"], descending=[True, False]).iter_rows())
+    return DedupeResult(out, clusters, explained, report)

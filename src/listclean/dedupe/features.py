@@ -1,0 +1,73 @@
+"""Per-row comparison features: what blocking and scoring read, computed once, vectorised.
+
+Row ``i`` of ``prepare(frame)`` describes row ``i`` of ``frame`` (column ``__id``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from listclean.dedupe.canonical import canonical_columns
+from listclean.dedupe.names import fold_company, fold_name, given_name_key
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
+    import polars as pl
+
+    return pl.col(name).cast(pl.String) if name in frame.columns else pl.lit(None, dtype=pl.String)
+
+
+def normalized_emails(frame: pl.DataFrame) -> pl.Series:
+    """email_normalized where validate already wrote it, else judged now (valid addresses only)."""
+    import polars as pl
+
+    from listclean.email.syntax import judge_syntax
+
+    if "email_normalized" in frame.columns:
+        return frame["email_normalized"].cast(pl.String)
+    if "email" not in frame.columns:
+        return pl.Series("email_normalized", [None] * frame.height, dtype=pl.String)
+    typed = frame["email"].cast(pl.String).str.strip_chars()
+    judged = judge_syntax(typed).filter(pl.col("syntax_ok")).select("address", "normalized")
+    joined = typed.to_frame("address").join(judged, on="address", how="left", maintain_order="left")
+    return joined["normalized"].alias("email_normalized")
+
+
+def prepare(frame: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    canonical, rules = canonical_columns(pl.col("__normalized"))
+    first, last, full = (fold_name(_text(frame, name)) for name in ("first_name", "last_name", "full_name"))
+    work = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("__id"),
+        normalized_emails(frame).alias("__normalized"),
+        first.alias("__first_given"),
+        last.alias("__last_given"),
+        full.alias("__full"),
+        _text(frame, "phone").alias("__phone_text"),
+        _text(frame, "postal_code").str.to_uppercase().str.replace_all(r"[\s\-]", "").alias("__postal"),
+        fold_name(_text(frame, "city")).alias("__city"),
+        fold_company(_text(frame, "company")).alias("__company"),
+        _text(frame, "country").str.to_uppercase().alias("__country"),
+        pl.concat_str(_text(frame, "_source_file").fill_null("?"), pl.lit(":"), _text(frame, "_source_row").fill_null("?")).alias("__ref"),
+    )
+    # A full name stands in for missing first and last names: first word and last word.
+    no_parts = pl.col("__first_given").is_null() & pl.col("__last_given").is_null()
+    work = work.with_columns(
+        pl.when(no_parts).then(pl.col("__full").str.extract(r"^(\S+)\s", 1)).otherwise(pl.col("__first_given")).alias("__first"),
+        pl.when(no_parts).then(pl.col("__full").str.extract(r"(\S+)$", 1)).otherwise(pl.col("__last_given")).alias("__last"),
+        canonical.alias("email_canonical"),
+        rules.alias("email_canonical_rules"),
+        pl.when(pl.col("__phone_text").str.contains(r"^\+[1-9]\d{6,14}$")).then(pl.col("__phone_text")).alias("__phone"),
+    )
+    return work.with_columns(
+        given_name_key(pl.col("__first")).alias("__first_key"),
+        # The mailbox name as a person would say it: no dots, dashes, underscores or +tag, so
+        # anna.nowak@gmail.com (canonical annanowak) and anna.nowak@firma.pl compare as one name.
+        pl.col("email_canonical").str.extract(r"^([^+@]*)", 1).str.replace_all(r"[._\-]", "").alias("__mailbox"),
+        pl.col("email_canonical").str.replace_all(r"[^0-9]", "").alias("__email_digits"),
+        pl.col("email_canonical").str.extract(r"@([^@]*)$", 1).alias("__domain"),
+    ).drop("__first_given", "__last_given", "__full", "__phone_text")
