@@ -59,7 +59,7 @@ def guarded_components(scored: pl.DataFrame, nodes: int, max_cluster: int, stron
     too_big = sizes.filter(pl.col("len") > max_cluster)["label"]
     if too_big.len() == 0:
         return labels, 0
-    in_big = labels.is_in(too_big)
+    in_big = labels.is_in(too_big.implode())
     rebuilt = components(matched.filter(pl.col("rule").is_in(list(strong_rules))), nodes)
     return pl.select(pl.when(in_big).then(rebuilt).otherwise(labels)).to_series(), int(in_big.sum())
 

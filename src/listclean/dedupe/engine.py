@@ -255,9 +255,9 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
 
     new_part = ids[master_rows:]
     touched = new_part.unique()
-    report.matched_existing = int(new_part.is_in(master_ids[:master_rows]).sum())
-    report.new_clusters = int(new_part.filter(~new_part.is_in(master_ids[:master_rows])).n_unique())
-    in_play = ids.is_in(touched)
+    report.matched_existing = int(new_part.is_in(master_ids[:master_rows].implode()).sum())
+    report.new_clusters = int(new_part.filter(~new_part.is_in(master_ids[:master_rows].implode())).n_unique())
+    in_play = ids.is_in(touched.implode())
     # Master golden rows keep their merge history: their own rows stay listed in merged_from.
     history = combined.select(
         pl.coalesce(pl.col("merged_from"), pl.concat_list(features["__ref"])) if "merged_from" in combined.columns else pl.concat_list(features["__ref"])
@@ -273,7 +273,7 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
         pl.when(pl.col("__all").list.len() > 1).then(pl.col("__all")).alias("merged_from"),
         pl.col("__all").list.len().cast(pl.Int64).alias("merged_rows"),
     ).drop("__all")
-    untouched = master.filter(~master_ids[:master_rows].is_in(touched))
+    untouched = master.filter(~master_ids[:master_rows].is_in(touched.implode()))
     out = pl.concat([untouched, golden], how="diagonal_relaxed")
     out = out.select(schema.column_order(out.columns))
     report.rows_out = out.height

@@ -1,0 +1,97 @@
+"""`listclean dedupe`: golden records out, every row accounted for, every merge explained."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from conftest import FIXTURES
+
+PEOPLE = FIXTURES / "dedupe_people.csv"
+
+
+def test_duplicates_merge_into_golden_records_and_the_summary_accounts_for_every_row(cli, tmp_path):
+    out = tmp_path / "golden.csv"
+    result = cli(["dedupe", PEOPLE, "-o", out, "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["rows_in"], summary["rows_out"], summary["merged"], summary["rejected"]) == (10, 7, 3, 0)
+    golden = pl.read_csv(out, infer_schema=False)
+    anna = golden.filter(pl.col("last_name") == "Nowak", pl.col("first_name") == "Anna").row(0, named=True)
+    assert anna["consent_status"] == "unsubscribed"  # an unsubscribe anywhere stays
+    assert anna["merged_rows"] == "2" and "same address once normalised" in anna["merge_reason"]
+    assert golden.filter(pl.col("email").str.starts_with("nowakowie")).height == 2  # a shared inbox, two people
+    assert golden.filter(pl.col("first_name") == "Susan").height == 2
+    assert "3 merged into 3 golden records" in result.stderr
+
+
+def test_clusters_map_every_input_row_and_explain_gives_scores_and_reasons(cli, tmp_path):
+    clusters, explain = tmp_path / "clusters.csv", tmp_path / "explain.csv"
+    result = cli(["dedupe", PEOPLE, "-o", tmp_path / "out.parquet", "--clusters", clusters, "--explain", explain])
+    assert result.exit_code == 0, result.stderr
+    mapping = pl.read_csv(clusters)
+    assert mapping.columns == ["_source_file", "_source_row", "cluster_id", "is_survivor"]
+    assert sorted(mapping["_source_row"].to_list()) == list(range(1, 11))
+    assert mapping["is_survivor"].sum() == 7
+    pairs = pl.read_csv(explain)
+    matched = pairs.filter(pl.col("matched"))
+    assert set(matched["rule"]) == {"same_address", "same_phone_and_name", "address_typo_and_name"}
+    assert matched["cluster_id"].null_count() == 0 and matched["score"].min() > 0.5
+    shared = pairs.filter(pl.col("rule") == "shared_address").row(0, named=True)
+    assert "shared inbox" in shared["reason"] and not shared["matched"]
+
+
+def test_dry_run_writes_no_output_but_the_review_files(cli, tmp_path):
+    out, clusters = tmp_path / "out.csv", tmp_path / "clusters.csv"
+    result = cli(["dedupe", PEOPLE, "-o", out, "--dry-run", "--clusters", clusters])
+    assert result.exit_code == 0, result.stderr
+    assert not out.exists() and clusters.exists()
+    assert "dry run" in result.stderr
+
+
+def test_against_a_master_keeps_its_cluster_ids_and_adds_only_what_is_new(cli, tmp_path):
+    master = tmp_path / "master.parquet"
+    assert cli(["dedupe", PEOPLE, "-o", master]).exit_code == 0
+    before = pl.read_parquet(master)
+    incoming = tmp_path / "new.csv"
+    incoming.write_text(
+        "Email,First Name,Last Name,Status\n"
+        "anna.nowak+x@gmail.com,Anna,Nowak,subscribed\n"
+        "new.person@firma.pl,Nowa,Osoba,subscribed\n"
+    )
+    out = tmp_path / "master2.parquet"
+    result = cli(["dedupe", incoming, "--against", master, "-o", out, "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["matched_existing"], summary["new_clusters"], summary["rows_out"]) == (1, 1, 8)
+    after = pl.read_parquet(out)
+    assert set(before["cluster_id"]) < set(after["cluster_id"])
+    anna = after.filter(pl.col("cluster_id") == before.filter(pl.col("first_name") == "Anna")["cluster_id"][0]).row(0, named=True)
+    assert anna["merged_rows"] == 3 and len(anna["merged_from"]) == 3
+    untouched = before.filter(pl.col("first_name") == "Susan").sort("email")
+    assert after.filter(pl.col("first_name") == "Susan").sort("email").select(untouched.columns).equals(untouched)
+
+
+def test_a_master_without_cluster_ids_is_refused(cli, tmp_path):
+    result = cli(["dedupe", PEOPLE, "--against", PEOPLE, "-o", tmp_path / "out.csv"])
+    assert result.exit_code == 2
+    assert "cluster_id" in result.stderr and "listclean dedupe" in result.stderr
+
+
+def test_bad_thresholds_are_usage_errors(cli, tmp_path):
+    result = cli(["dedupe", PEOPLE, "-o", tmp_path / "out.csv", "--name-threshold", "1.5"])
+    assert result.exit_code == 2 and "--name-threshold" in result.stderr
+
+
+def test_exact_matching_only_merges_the_same_address(cli, tmp_path):
+    out = tmp_path / "out.csv"
+    result = cli(["dedupe", PEOPLE, "-o", out, "--match", "exact", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["rows_out"] == 10  # nothing here is the same address twice, except the shared inbox
+
+
+def test_reads_stdin_and_writes_stdout_in_a_pipeline(cli):
+    result = cli(["dedupe", "-", "-o", "-"], input=PEOPLE.read_bytes())
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("\n") == 8  # header + 7 golden records
