@@ -130,7 +130,7 @@ def _explained(scored: pl.DataFrame, features: pl.DataFrame, ids: pl.Series) -> 
         right_file=right["file"],
         right_row=right["row"].cast(pl.Int64, strict=False),
         reason=_edge_reasons(scored),
-    ).select(EXPLAIN_COLUMNS)
+    ).select(EXPLAIN_COLUMNS).with_columns(pl.col(pl.Float32, pl.Float64).cast(pl.Float64).round(4))
 
 
 def _cluster_reasons(explained: pl.DataFrame) -> pl.DataFrame:
