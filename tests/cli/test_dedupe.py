@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import polars as pl
 
@@ -95,3 +98,15 @@ def test_reads_stdin_and_writes_stdout_in_a_pipeline(cli):
     result = cli(["dedupe", "-", "-o", "-"], input=PEOPLE.read_bytes())
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count("\n") == 8  # header + 7 golden records
+
+
+def test_thresholds_and_rules_come_from_listclean_toml(tmp_path):
+    (tmp_path / "listclean.toml").write_text('[dedupe]\nmatch = "canonical"\ntrust = ["crm"]\n')
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LISTCLEAN_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "listclean", "dedupe", str(PEOPLE), "-o", "out.csv", "--json"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["rows_out"] == 8 and "address_typo_and_name" not in summary["matches_by_rule"]

@@ -54,8 +54,6 @@ Trust = Annotated[
     typer.Option("--trust", help="A source (the 'source' value or input file name), most trusted first (repeatable): its values win in golden records.", show_default=False, rich_help_panel=MATCHING),
 ]
 
-NEAR_MISS = 0.7
-
 
 def render_report(reporter: Reporter, report: DedupeReport) -> None:
     from listclean.dedupe.compare import RULES
@@ -97,11 +95,8 @@ def command(
 ) -> None:
     """Find the same person across rows and files and merge each into one golden record.
 
-    Every input row is in the output, in --rejects (unreadable rows), or named in its golden
-    record's merged_from; merge_reason says why rows were merged.
+    Every input row is in the output, in --rejects (unreadable rows), or named in its golden record's merged_from; merge_reason says why rows were merged.
     """
-    import polars as pl
-
     from listclean.dedupe import DedupeOptions, dedupe
     from listclean.dedupe.compare import MatchSettings
     from listclean.dedupe.engine import CLUSTER_COLUMNS
@@ -126,6 +121,7 @@ def command(
         survivorship=SurvivorshipSettings(trusted_sources=tuple(trust or ())),
         max_block=max_block_size,
         max_cluster=max_cluster_size,
+        keep_all_pairs=explain_all,
     )
     settings = import_options(reading)
 
@@ -144,10 +140,8 @@ def command(
         if clusters:
             write_frame(deduped.clusters.select(CLUSTER_COLUMNS), review[clusters])
         if explain:
-            pairs = deduped.pairs
-            if not explain_all:
-                pairs = pairs.filter(pl.col("matched") | (pl.col("rule") == "shared_address") | (pl.col("score") >= NEAR_MISS))
-            write_frame(pairs.sort(["cluster_id", "left_file", "left_row", "right_file", "right_row"], nulls_last=True), review[explain])
+            pairs = deduped.pairs.sort(["cluster_id", "left_file", "left_row", "right_file", "right_row"], nulls_last=True)
+            write_frame(pairs, review[explain])
 
     report = deduped.report
     render_report(reporter, report)

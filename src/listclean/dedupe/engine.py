@@ -21,6 +21,7 @@ from listclean.dedupe.survivorship import ADDED, SurvivorshipSettings, golden_re
 if TYPE_CHECKING:
     import polars as pl
 
+PAIR_CHUNK = 500_000  # candidate pairs scored at a time
 CLUSTER_COLUMNS = ("_source_file", "_source_row", "cluster_id", "is_survivor")
 EXPLAIN_COLUMNS = (
     "cluster_id", "left_file", "left_row", "right_file", "right_row", "matched", "rule", "reason", "score",
@@ -36,6 +37,8 @@ class DedupeOptions:
     survivorship: SurvivorshipSettings = field(default_factory=SurvivorshipSettings)
     max_block: int = 50
     max_cluster: int = 25
+    keep_all_pairs: bool = False  # keep every scored pair for --explain-all (else matches and near misses)
+    near_miss: float = 0.7  # unmatched pairs scoring at least this are kept for --explain
 
 
 @dataclass
@@ -83,6 +86,11 @@ def _rules_for(match: str) -> tuple[str, ...]:
 
 
 def _score(features: pl.DataFrame, options: DedupeOptions, report: DedupeReport, skip_pairs: pl.Expr | None = None) -> pl.DataFrame:
+    """Scored candidate pairs: every match, shared inbox and near miss (every pair with keep_all_pairs).
+
+    Pairs are scored in chunks and the uninteresting ones dropped as they go, so memory
+    follows the matches, not the number of comparisons.
+    """
     import polars as pl
 
     if options.match not in KEYS:
@@ -90,15 +98,23 @@ def _score(features: pl.DataFrame, options: DedupeOptions, report: DedupeReport,
     pairs, report.blocking = candidate_pairs(features, KEYS[options.match], options.max_block)
     if skip_pairs is not None:
         pairs = pairs.filter(~skip_pairs)
-    scored = score_pairs(pairs, features, options.settings)
-    allowed = _rules_for(options.match)
-    if options.match == "exact":
-        # Exact: one address, as written (case aside), and nothing provider-specific.
-        scored = scored.with_columns(pl.when(pl.col("rule") == "same_address").then(pl.col("exact_address")).otherwise(False).alias("matched"))
-        scored = scored.with_columns(pl.when(pl.col("matched") | (pl.col("rule") != "same_address")).then(pl.col("rule")).otherwise(pl.lit("no_rule")).alias("rule"))
-    scored = scored.with_columns((pl.col("matched") & pl.col("rule").is_in(list(allowed))).alias("matched"))
-    report.pairs_compared = scored.height
-    return scored
+    allowed = list(_rules_for(options.match))
+    kept: list[pl.DataFrame] = []
+    for start in range(0, max(pairs.height, 1), PAIR_CHUNK):
+        scored = score_pairs(pairs.slice(start, PAIR_CHUNK), features, options.settings)
+        if options.match == "exact":
+            # Exact: one address as written (case aside), nothing provider-specific.
+            exact = (pl.col("rule") == "same_address") & pl.col("exact_address")
+            scored = scored.with_columns(
+                exact.alias("matched"),
+                pl.when(exact | (pl.col("rule") != "same_address")).then(pl.col("rule")).otherwise(pl.lit("no_rule")).alias("rule"),
+            )
+        scored = scored.with_columns((pl.col("matched") & pl.col("rule").is_in(allowed)).alias("matched"))
+        if not options.keep_all_pairs:
+            scored = scored.filter(pl.col("matched") | (pl.col("rule") == "shared_address") | (pl.col("score") >= options.near_miss))
+        kept.append(scored)
+    report.pairs_compared = pairs.height
+    return pl.concat(kept)
 
 
 def _edge_reasons(scored: pl.DataFrame) -> pl.Expr:
