@@ -154,3 +154,16 @@ def test_every_input_row_is_accounted_for():
     assert listed == people.height
     assert result.clusters.height == people.height
     assert result.clusters["is_survivor"].sum() == result.frame.height
+
+
+def test_identical_rows_merge_without_pairwise_work_and_say_so():
+    row = {"email": "anna@firma.pl", "first_name": "Anna", "last_name": "Nowak", "phone": "+48600100200"}
+    result = dedupe(contacts(row, row, row))
+    assert result.frame.height == 1
+    assert result.frame["merge_reason"][0] == "duplicate rows with the same details ×2"
+    assert result.report.pairs_compared == 0
+
+
+def test_rows_with_nothing_to_compare_are_never_merged():
+    result = dedupe(contacts({"city": "Kraków"}, {"city": "Kraków"}, {"country": "PL"}, {"country": "PL"}))
+    assert result.frame.height == 4

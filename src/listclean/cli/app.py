@@ -54,7 +54,7 @@ def global_options(
 
 app.command("import", no_args_is_help=True)(cmd_import.command)
 app.command("validate", no_args_is_help=True, epilog=cmd_validate.reasons_epilog())(cmd_validate.command)
-app.command("dedupe", no_args_is_help=True)(cmd_dedupe.command)
+app.command("dedupe", no_args_is_help=True, epilog=cmd_dedupe.rules_epilog())(cmd_dedupe.command)
 app.command("export", no_args_is_help=True)(cmd_export.command)
 
 

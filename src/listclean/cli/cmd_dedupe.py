@@ -55,6 +55,16 @@ Trust = Annotated[
 ]
 
 
+def rules_epilog() -> str:
+    """The matching rules, for --help."""
+    from listclean.dedupe.compare import NOT_MATCHED, RULES
+
+    lines = ["Rules, tried in this order (the first that holds decides; the rule is named in --explain):"]
+    lines += [f"{rule}: {words}." for rule, words in RULES.items()]
+    lines += [f"Not merged — {rule}: {words}." for rule, words in NOT_MATCHED.items()]
+    return "\n\n".join(lines)
+
+
 def render_report(reporter: Reporter, report: DedupeReport) -> None:
     from listclean.dedupe.compare import RULES
 

@@ -149,12 +149,19 @@ def _explained(scored: pl.DataFrame, features: pl.DataFrame, ids: pl.Series) -> 
     ).select(EXPLAIN_COLUMNS).with_columns(pl.col(pl.Float32, pl.Float64).cast(pl.Float64).round(4))
 
 
-def _cluster_reasons(explained: pl.DataFrame) -> pl.DataFrame:
+IDENTICAL = "duplicate rows with the same details"
+
+
+def _cluster_reasons(explained: pl.DataFrame, identical: pl.DataFrame | None = None) -> pl.DataFrame:
     """cluster_id -> merge_reason: what joined its rows, in words, with how many times."""
     import polars as pl
 
     matched = explained.filter(pl.col("matched"))
-    counted = matched.group_by("cluster_id", "reason").len().with_columns(
+    counted = matched.group_by("cluster_id", "reason").len().cast({"len": pl.UInt32})
+    if identical is not None and identical.height:
+        copies = identical.select("cluster_id", pl.lit(IDENTICAL).alias("reason"), pl.col("identical").cast(pl.UInt32).alias("len"))
+        counted = pl.concat([counted, copies])
+    counted = counted.with_columns(
         pl.when(pl.col("len") > 1).then(pl.concat_str(pl.col("reason"), pl.lit(" ×"), pl.col("len").cast(pl.String))).otherwise(pl.col("reason")).alias("text")
     )
     return counted.group_by("cluster_id").agg(pl.col("text").sort().str.join("; ").alias("merge_reason"))
@@ -172,7 +179,9 @@ def _identity(features: pl.DataFrame) -> pl.Series:
     ).to_series()
 
 
-def _assemble(frame: pl.DataFrame, features: pl.DataFrame, ids: pl.Series, explained: pl.DataFrame, options: DedupeOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _assemble(
+    frame: pl.DataFrame, features: pl.DataFrame, ids: pl.Series, explained: pl.DataFrame, options: DedupeOptions, identical: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Golden records (input order of each cluster's first row) and the row -> cluster map."""
     import polars as pl
 
@@ -194,7 +203,7 @@ def _assemble(frame: pl.DataFrame, features: pl.DataFrame, ids: pl.Series, expla
         pl.lit(None, dtype=pl.String).alias("merge_reason"),
         pl.lit(None, dtype=pl.String).alias("field_sources"),
     )
-    merged = golden_records(work.filter(pl.col("__size") > 1), _cluster_reasons(explained))
+    merged = golden_records(work.filter(pl.col("__size") > 1), _cluster_reasons(explained, identical))
     order = work.select("cluster_id", "__first").unique("cluster_id")
     merged = merged.join(order, on="cluster_id", how="left")
     keep = [c for c in work.columns if not c.startswith("__")] + ["merged_rows", "merged_from", "merge_reason", "field_sources", "__first"]
@@ -210,13 +219,51 @@ def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl
         return _against_master(frame, master, options)
     report = DedupeReport(rows_in=frame.height)
     features = prepare(frame)
-    scored = _score(features, options, report)
-    labels, report.guarded_rows = guarded_components(scored, frame.height, options.max_cluster, STRONG_RULES)
-    ids = cluster_ids(labels, _identity(features), features["__ref"])
-    explained = _explained(scored, features, ids)
-    golden, clusters = _assemble(frame, features, ids, explained, options)
+    representatives, representative_of = _representatives(features, options.match)
+    scored = _score(representatives, options, report)
+    labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster, STRONG_RULES)
+    ids = cluster_ids(labels.gather(representative_of), _identity(features), features["__ref"])
+    explained = _explained(scored, representatives, ids.gather(representatives["__row"]))
+    identical = _identical_rows(ids, representative_of)
+    golden, clusters = _assemble(frame, features, ids, explained, options, identical)
     _count(report, golden, explained)
     return DedupeResult(golden, clusters, explained, report)
+
+
+def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
+    """One row per distinct set of comparison features, and each row's representative.
+
+    Rows whose every compared field is identical are the same person by any rule (a list
+    exported twice, a form submitted again), so only one of them needs comparing: exact
+    copies cost nothing however many there are. Only rows with an address (or, beyond
+    --match exact, a phone and a surname) are collapsed: rows with nothing to compare are
+    never merged just for being empty alike.
+    """
+    import polars as pl
+
+    compared = [c for c in features.columns if c not in ("__id", "__ref", "email_canonical_rules")]
+    identified = pl.col("email_canonical").is_not_null()
+    if match != "exact":
+        identified = identified | (pl.col("__phone").is_not_null() & pl.col("__last").is_not_null())
+    keyed = features.select(
+        "__id",
+        pl.when(identified).then(pl.struct(compared)).otherwise(pl.struct(pl.col("__id").alias("__alone"))).alias("__signature"),
+    )
+    first = keyed.group_by("__signature").agg(pl.col("__id").min().alias("__first"))
+    row_to_first = keyed.join(first, on="__signature", how="left", maintain_order="left")["__first"]
+    firsts = row_to_first.unique().sort()
+    representatives = features[firsts].with_columns(pl.col("__id").alias("__row"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("__id"))
+    index = pl.DataFrame({"__first": firsts, "__rep": pl.int_range(firsts.len(), dtype=pl.UInt32, eager=True)})
+    representative_of = row_to_first.to_frame().join(index, on="__first", how="left", maintain_order="left")["__rep"]
+    return representatives, representative_of
+
+
+def _identical_rows(ids: pl.Series, representative_of: pl.Series) -> pl.DataFrame:
+    """cluster_id -> how many of its rows were folded into an identical row before comparing."""
+    import polars as pl
+
+    frame = pl.DataFrame({"cluster_id": ids, "rep": representative_of})
+    return frame.group_by("cluster_id").agg((pl.len() - pl.col("rep").n_unique()).alias("identical")).filter(pl.col("identical") > 0)
 
 
 def _count(report: DedupeReport, golden: pl.DataFrame, explained: pl.DataFrame) -> None:
