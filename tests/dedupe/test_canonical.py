@@ -7,12 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from listclean.dedupe.canonical import canonical_columns
+from listclean.dedupe.canonical import canonicalise
 
 
 def canonical(*addresses: str | None) -> list[tuple[str | None, str | None]]:
-    key, rules = canonical_columns(pl.col("a"))
-    frame = pl.DataFrame({"a": list(addresses)}, schema={"a": pl.String}).select(key.alias("k"), rules.alias("r"))
+    frame = canonicalise(pl.Series(list(addresses), dtype=pl.String))
     return list(frame.iter_rows())
 
 

@@ -46,38 +46,51 @@ RULES = {
 }
 
 
-def canonical_columns(normalized: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(email_canonical, email_canonical_rules) from a normalised (validated) address.
+def canonicalise(addresses: pl.Series) -> pl.DataFrame:
+    """`email_canonical` and `email_canonical_rules` for each address (row for row).
 
-    Null stays null. Vectorised: a few string operations over the whole column.
+    Computed once per distinct address in staged columns (each intermediate is read by the
+    next stage, not re-derived inside every expression that needs it). Null stays null.
     """
     import polars as pl
 
-    lowered = normalized.str.to_lowercase()
-    local = lowered.str.extract(r"^(.*)@[^@]*$", 1)
-    domain = lowered.str.extract(r"@([^@]*)$", 1)
-    plus = domain.is_in(PLUS_TAG_DOMAINS) & local.str.contains("+", literal=True) & ~local.str.starts_with("+")
-    untagged = pl.when(plus).then(local.str.extract(r"^([^+]*)\+", 1)).otherwise(local)
-    gmail = domain.is_in(GMAIL)
-    dotted = gmail & untagged.str.contains(".", literal=True)
-    final_local = pl.when(gmail).then(untagged.str.replace_all(".", "", literal=True)).otherwise(untagged)
-    final_domain = (
-        pl.when(domain == "googlemail.com")
-        .then(pl.lit("gmail.com"))
-        .when(domain.is_in(("me.com", "mac.com")))
-        .then(pl.lit("icloud.com"))
-        .otherwise(domain)
+    values = addresses.cast(pl.String).alias("address")
+    distinct = values.unique().drop_nulls().to_frame()
+    staged = distinct.with_columns(pl.col("address").str.to_lowercase().alias("lowered"))
+    staged = staged.with_columns(
+        pl.col("lowered").str.extract(r"^(.*)@[^@]*$", 1).alias("local"),
+        pl.col("lowered").str.extract(r"@([^@]*)$", 1).alias("domain"),
     )
-    canonical = pl.concat_str(final_local, pl.lit("@"), final_domain)
+    local, domain = pl.col("local"), pl.col("domain")
+    staged = staged.with_columns(
+        (domain.is_in(PLUS_TAG_DOMAINS) & local.str.contains("+", literal=True) & ~local.str.starts_with("+")).alias("plus"),
+        domain.is_in(GMAIL).alias("gmail"),
+        domain.is_in(("me.com", "mac.com")).alias("apple"),
+    )
+    staged = staged.with_columns(
+        pl.when(pl.col("plus")).then(local.str.extract(r"^([^+]*)\+", 1)).otherwise(local).alias("untagged")
+    )
+    untagged = pl.col("untagged")
+    dotted = pl.col("gmail") & untagged.str.contains(".", literal=True)
+    final_local = pl.when(pl.col("gmail")).then(untagged.str.replace_all(".", "", literal=True)).otherwise(untagged)
+    final_domain = (
+        pl.when(domain == "googlemail.com").then(pl.lit("gmail.com")).when(pl.col("apple")).then(pl.lit("icloud.com")).otherwise(domain)
+    )
     rules = pl.concat_str(
         [
-            pl.when(lowered != normalized).then(pl.lit("lowercase")),
+            pl.when(pl.col("lowered") != pl.col("address")).then(pl.lit("lowercase")),
             pl.when(domain == "googlemail.com").then(pl.lit("googlemail_domain")),
-            pl.when(domain.is_in(("me.com", "mac.com"))).then(pl.lit("apple_domain")),
+            pl.when(pl.col("apple")).then(pl.lit("apple_domain")),
             pl.when(dotted).then(pl.lit("gmail_dots")),
-            pl.when(plus).then(pl.lit("plus_tag")),
+            pl.when(pl.col("plus")).then(pl.lit("plus_tag")),
         ],
         separator=",",
         ignore_nulls=True,
     )
-    return canonical, pl.when(normalized.is_not_null()).then(rules)
+    table = staged.select(
+        "address",
+        pl.concat_str(final_local, pl.lit("@"), final_domain).alias("email_canonical"),
+        rules.alias("email_canonical_rules"),
+    )
+    joined = values.to_frame().join(table, on="address", how="left", maintain_order="left")
+    return joined.select("email_canonical", "email_canonical_rules")

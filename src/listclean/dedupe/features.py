@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from listclean.dedupe.canonical import canonical_columns
+from listclean.dedupe.canonical import canonicalise
 from listclean.dedupe.names import fold_company, fold_name, given_name_key
 
 if TYPE_CHECKING:
@@ -39,18 +39,25 @@ def normalized_emails(frame: pl.DataFrame) -> pl.Series:
 def prepare(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
-    canonical, rules = canonical_columns(pl.col("__normalized"))
-    first, last, full = (fold_name(_text(frame, name)) for name in ("first_name", "last_name", "full_name"))
+    from listclean.standardize import on_distinct
+
+    def folded(name: str, fold=fold_name) -> pl.Expr:  # noqa: ANN001
+        # Names, cities and companies repeat: fold each distinct value once.
+        return on_distinct(_text(frame, name), lambda values: values.to_frame("v").select(fold(pl.col("v"))).to_series(), pl.String)
+
+    normalized = normalized_emails(frame)
+    canonical = canonicalise(normalized)
+    first, last, full = (folded(name) for name in ("first_name", "last_name", "full_name"))
     work = frame.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("__id"),
-        normalized_emails(frame).alias("__normalized"),
+        normalized.alias("__normalized"),
         first.alias("__first_given"),
         last.alias("__last_given"),
         full.alias("__full"),
         _text(frame, "phone").alias("__phone_text"),
         _text(frame, "postal_code").str.to_uppercase().str.replace_all(r"[\s\-]", "").alias("__postal"),
-        fold_name(_text(frame, "city")).alias("__city"),
-        fold_company(_text(frame, "company")).alias("__company"),
+        folded("city").alias("__city"),
+        folded("company", fold_company).alias("__company"),
         _text(frame, "country").str.to_uppercase().alias("__country"),
         pl.concat_str(_text(frame, "_source_file").fill_null("?"), pl.lit(":"), _text(frame, "_source_row").fill_null("?")).alias("__ref"),
     )
@@ -59,8 +66,8 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
     work = work.with_columns(
         pl.when(no_parts).then(pl.col("__full").str.extract(r"^(\S+)\s", 1)).otherwise(pl.col("__first_given")).alias("__first"),
         pl.when(no_parts).then(pl.col("__full").str.extract(r"(\S+)$", 1)).otherwise(pl.col("__last_given")).alias("__last"),
-        canonical.alias("email_canonical"),
-        rules.alias("email_canonical_rules"),
+        canonical["email_canonical"],
+        canonical["email_canonical_rules"],
         pl.when(pl.col("__phone_text").str.contains(r"^\+[1-9]\d{6,14}$")).then(pl.col("__phone_text")).alias("__phone"),
     )
     return work.with_columns(
