@@ -183,16 +183,24 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
     churned = work.filter(pl.col("churn").is_not_null() & (pl.col("consent_at") >= window_start)).group_by(
         month("consent_at").alias("month"), "churn"
     ).len()
-    undated_churn = int(work.filter(pl.col("churn").is_not_null() & pl.col("consent_at").is_null()).height)
+    undated_churn = int(work.select((pl.col("churn").is_not_null() & pl.col("consent_at").is_null()).sum()).item())
     # List size at the start of each month: everyone signed up before it (or with no signup date),
     # minus everyone who churned before it.
+    # One aggregate query for every month's starting size (sums of conditions, nothing materialised).
+    sizes = work.select(
+        [
+            (
+                (pl.col("signup").is_null() | (pl.col("signup") < start)).sum()
+                - (pl.col("churn").is_not_null() & (pl.col("consent_at") < start)).sum()
+            ).alias(str(index))
+            for index, start in enumerate(starts)
+        ]
+    ).row(0)
     rows: list[dict[str, Any]] = []
     total_churn = total_start = 0
-    for start in starts:
+    for index, start in enumerate(starts):
         end = (start + timedelta(days=32)).replace(day=1)
-        joined = int(work.filter(pl.col("signup").is_null() | (pl.col("signup") < start)).height)
-        gone = int(work.filter(pl.col("churn").is_not_null() & (pl.col("consent_at") < start)).height)
-        size_start = joined - gone
+        size_start = int(sizes[index])
         by_source = {source: int(n) for _, source, n in added.filter(pl.col("month") == start).sort("source").iter_rows()}
         churn = {kind: int(n) for _, kind, n in churned.filter(pl.col("month") == start).iter_rows()}
         lost = sum(churn.values())
@@ -216,7 +224,7 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
             }
         )
     rate = total_churn / total_start if total_start else None
-    mailable = int(work.filter(pl.col("category") == "mailable").height)
+    mailable = int(work.select((pl.col("category") == "mailable").sum()).item())
     annual = 1 - (1 - rate) ** 12 if rate is not None else None
     benchmark_annual = 1 - (1 - options.benchmark_monthly) ** 12
     decay = {
@@ -228,7 +236,7 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
         "mailable_now": mailable,
         "projected_mailable_in_12_months": round(mailable * (1 - annual)) if annual is not None else None,
         "projected_lost_in_12_months": round(mailable * annual) if annual is not None else None,
-        "versus_benchmark": None if rate is None else ("faster" if rate > options.benchmark_monthly else "slower or equal"),
+        "versus_benchmark": None if rate is None else ("above" if rate > options.benchmark_monthly else "at or below"),
         "undated_churn": undated_churn,
     }
     return rows, decay
@@ -329,10 +337,15 @@ def _deliverability(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]
 
     window = pl.col("as_of") - pl.duration(days=30)
     recent = pl.col("consent_at") >= window
-    bounced = int(work.filter((pl.col("churn") == "bounced") & recent).height)
-    complained = int(work.filter((pl.col("churn") == "complained") & recent).height)
     # The base: contacts that could have been mailed in the window (mailable now, or lost in it).
-    base = int(work.filter((pl.col("category") == "mailable") | (pl.col("churn").is_not_null() & recent.fill_null(False))).height)
+    bounced, complained, base = (
+        int(value)
+        for value in work.select(
+            ((pl.col("churn") == "bounced") & recent).sum(),
+            ((pl.col("churn") == "complained") & recent).sum().alias("c"),
+            ((pl.col("category") == "mailable") | (pl.col("churn").is_not_null() & recent.fill_null(False))).sum().alias("b"),
+        ).row(0)
+    )
     bounce_rate = bounced / base if base else 0.0
     complaint_rate = complained / base if base else 0.0
     return {

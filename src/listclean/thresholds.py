@@ -29,12 +29,14 @@ class Threshold:
         number = f"{self.value:g}{'%' if self.percent else ''}"
         return f"{self.name}{self.op}{number}"
 
-    def measure(self, counts: Mapping[str, int], total: int) -> float:
+    def measure(self, counts: Mapping[str, int], total: int, rates: Mapping[str, float] | None = None) -> float:
+        if rates and self.name in rates:
+            return rates[self.name]  # already a percentage (a decay or bounce rate)
         count = counts.get(self.name, 0)
         return (100.0 * count / total if total else 0.0) if self.percent else float(count)
 
-    def crossed(self, counts: Mapping[str, int], total: int) -> bool:
-        return _OPERATORS[self.op](self.measure(counts, total), self.value)
+    def crossed(self, counts: Mapping[str, int], total: int, rates: Mapping[str, float] | None = None) -> bool:
+        return _OPERATORS[self.op](self.measure(counts, total, rates), self.value)
 
 
 def parse_thresholds(texts: Iterable[str], known: Iterable[str]) -> list[Threshold]:
@@ -52,12 +54,12 @@ def parse_thresholds(texts: Iterable[str], known: Iterable[str]) -> list[Thresho
     return found
 
 
-def crossed(thresholds: list[Threshold], counts: Mapping[str, int], total: int) -> list[str]:
+def crossed(thresholds: list[Threshold], counts: Mapping[str, int], total: int, rates: Mapping[str, float] | None = None) -> list[str]:
     """Human-readable descriptions of every crossed threshold."""
     out = []
     for threshold in thresholds:
-        if threshold.crossed(counts, total):
-            measured = threshold.measure(counts, total)
-            shown = f"{measured:.2f}%" if threshold.percent else f"{measured:,.0f}"
+        if threshold.crossed(counts, total, rates):
+            measured = threshold.measure(counts, total, rates)
+            shown = f"{measured:.2f}%" if threshold.percent or (rates and threshold.name in rates) else f"{measured:,.0f}"
             out.append(f"{threshold.name} is {shown} ({threshold})")
     return out

@@ -245,3 +245,12 @@ def atomic_text(path: str, text: str) -> None:
             handle.write(text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_text(text: str, target: OutputTarget) -> None:
+    """Write a prepared text output (an HTML report) atomically, honouring --force."""
+    try:
+        with _open_target(target) as handle:
+            handle.write(text.encode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None

@@ -1,0 +1,199 @@
+"""listclean decay-report: how stale is the list, how fast is it rotting, what to sunset."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from listclean.cli import options as opt
+from listclean.cli.cmd_import import import_options
+from listclean.cli.common import emit_summary, guarded
+from listclean.cli.console import Reporter
+from listclean.errors import ThresholdExceeded, UsageError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from listclean.decay import DecayReport
+
+REPORT = "Report"
+RULES = "Rules"
+
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Report date, YYYY-MM-DD (midnight UTC). Default: now. Set it for reproducible reports.", rich_help_panel=REPORT)]
+Html = Annotated[Optional[str], typer.Option("--html", help="Also write the report as one self-contained HTML file (charts inline, works offline).", rich_help_panel=REPORT)]
+SunsetOut = Annotated[Optional[str], typer.Option("--sunset-out", help="Write the sunset candidates (all their columns plus sunset_reason) here.", rich_help_panel=REPORT)]
+Months = Annotated[int, typer.Option("--months", help="Months of growth, churn and decay to measure (ending with the as-of month).", rich_help_panel=RULES)]
+Benchmark = Annotated[float, typer.Option("--benchmark", help="Benchmark monthly decay, in percent (published figures: about 2-2.5 %).", rich_help_panel=RULES)]
+SunsetDays = Annotated[int, typer.Option("--sunset-days", help="Sunset: no click or purchase for this many days ...", rich_help_panel=RULES)]
+SunsetMinAge = Annotated[int, typer.Option("--sunset-min-age", help="... and signed up more than this many days ago.", rich_help_panel=RULES)]
+LapseDays = Annotated[int, typer.Option("--lapse-days", help="Survival: a contact lapses after this many days without a click, purchase or activity.", rich_help_panel=RULES)]
+NoValidate = Annotated[bool, typer.Option("--no-validate", help="Do not validate addresses when the input has no email_status column.", rich_help_panel=RULES)]
+FailOn = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a measure crosses a threshold: monthly_decay>3%, bounce_rate>1%, complaint_rate>0.1%, sunset>1000, unsubscribed>10%, implied_expired>0 … (repeatable).",
+        show_default=False,
+        rich_help_panel=RULES,
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the report as one JSON object on stdout.", rich_help_panel=REPORT)]
+ReportPath = Annotated[Optional[str], typer.Option("--report", help="Write the report as JSON to this file.", rich_help_panel=REPORT)]
+Force = Annotated[bool, typer.Option("--force", help="Replace existing output files.", rich_help_panel=REPORT)]
+Format = Annotated[Optional[str], typer.Option("--format", "-f", help="Format of --sunset-out (default: from its extension, else csv).", rich_help_panel=REPORT)]
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    from datetime import datetime, timezone
+
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    return day.replace(tzinfo=timezone.utc)
+
+
+def _bar(share: float, width: int = 24) -> str:
+    filled = round(share * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+def render_report(reporter: Reporter, report: DecayReport) -> None:
+    from listclean.decay_html import LABELS
+
+    def table(title: str, *columns: str) -> Table:
+        out = Table(show_edge=False, header_style="bold", pad_edge=False, title=title, title_justify="left")
+        for index, name in enumerate(columns):
+            out.add_column(name, justify="left" if index == 0 or name == "" else "right")
+        return out
+
+    total = report.rows or 1
+    status = table(f"status mix (as of {report.as_of[:10]})", "status", "rows", "share", "")
+    for name, count in report.status.items():
+        status.add_row(LABELS[name], f"{count:,}", f"{100 * count / total:.1f}%", _bar(count / total))
+    reporter.table(status)
+    buckets = report.engagement["buckets"]
+    recency = table("days since last engagement", "days", "rows", "share", "")
+    for name, count in buckets.items():
+        recency.add_row(name, f"{count:,}", f"{100 * count / total:.1f}%", _bar(count / total))
+    reporter.table(recency)
+    if report.engagement["opens_only_90d"]:
+        reporter.info(f"{report.engagement['opens_only_90d']:,} contacts look engaged in the last 90 days only through opens (unreliable since Apple MPP)")
+    growth = table("growth and churn by month", "month", "size at start", "added", "unsub", "bounced", "complained", "net", "decay")
+    for row in report.monthly:
+        rate = "–" if row["decay_rate"] is None else f"{100 * row['decay_rate']:.2f}%"
+        growth.add_row(row["month"] + ("" if row["complete"] else "*"), f"{row['size_at_start']:,}", f"{row['added']:,}", f"{row['unsubscribed']:,}", f"{row['bounced']:,}", f"{row['complained']:,}", f"{row['net']:+,}", rate)
+    reporter.table(growth)
+    decay = report.decay
+    if decay["observed_monthly_rate"] is not None:
+        reporter.info(
+            f"observed decay {100 * decay['observed_monthly_rate']:.2f}%/month over {decay['months_measured']} months "
+            f"({decay['versus_benchmark']} the {100 * decay['benchmark_monthly_rate']:.1f}% benchmark); "
+            f"12-month projection: {decay['projected_lost_in_12_months']:,} of {decay['mailable_now']:,} mailable contacts lost"
+        )
+    survival = report.survival
+    if survival["contacts"]:
+        median = "not reached" if survival["median_days"] is None else f"{survival['median_days']:,} days"
+        reporter.info(
+            f"engagement survival (Kaplan-Meier, lapse after {survival['lapse_days']} days): median {median}; "
+            f"S(90) {100 * survival['s90']:.1f}%, S(180) {100 * survival['s180']:.1f}%, S(365) {100 * survival['s365']:.1f}%"
+        )
+    delivery = report.deliverability
+    for kind, limit in (("bounce", "bounce_limit"), ("complaint", "complaint_limit")):
+        rate = delivery[f"{kind}_rate_30d"]
+        verdict = "ok" if delivery[f"{kind}_ok"] else "OVER THE LIMIT"
+        line = f"{kind} rate, last 30 days: {100 * rate:.2f}% (limit {100 * delivery[limit]:.1f}%) {verdict}"
+        (reporter.info if delivery[f"{kind}_ok"] else reporter.warn)(line)
+    consent = report.consent
+    if consent["implied"] or consent["express_unproven"]:
+        reporter.info(
+            f"consent: {consent['implied']:,} implied ({consent['implied_expiring']:,} expiring soon, {consent['implied_expired']:,} expired); "
+            f"{consent['express_unproven']:,} subscribed without a consent date or source"
+        )
+    reporter.info(f"sunset candidates: {report.sunset['candidates']:,} ({report.sunset['rule']})")
+    for note in report.notes:
+        reporter.warn(note)
+
+
+@guarded
+@opt.reads_contacts
+def command(
+    inputs: opt.Inputs,
+    as_of: AsOf = None,
+    html: Html = None,
+    sunset_out: SunsetOut = None,
+    json: JsonFlag = False,
+    report: ReportPath = None,
+    force: Force = False,
+    format: Format = None,  # noqa: A002 - the option's name
+    months: Months = 12,
+    benchmark: Benchmark = 2.1,
+    sunset_days: SunsetDays = 180,
+    sunset_min_age: SunsetMinAge = 90,
+    lapse_days: LapseDays = 180,
+    no_validate: NoValidate = False,
+    fail_on: FailOn = None,
+    *,
+    reading: opt.ReadingChoices,
+) -> None:
+    """Measure how stale the list is and how fast it decays; list what to sunset.
+
+    Prints tables on stderr; --json for monitoring; --html for a report to read.
+    """
+    from listclean.decay import STATUS_ORDER, DecayOptions, decay_report
+    from listclean.decay_html import render_html
+    from listclean.importer import import_sources
+    from listclean.io.read import Workspace
+    from listclean.io.write import prepare_target, write_frame, write_text
+    from listclean.thresholds import crossed, parse_thresholds
+
+    reporter = Reporter()
+    if inputs.count("-") > 1:
+        raise UsageError("stdin ('-') can be read only once")
+    if months < 1 or months > 120:
+        raise UsageError("--months must be between 1 and 120")
+    if not 0 < benchmark < 100:
+        raise UsageError("--benchmark is a monthly percentage between 0 and 100, e.g. 2.1")
+    for name, value in (("--sunset-days", sunset_days), ("--sunset-min-age", sunset_min_age), ("--lapse-days", lapse_days)):
+        if value < 0:
+            raise UsageError(f"{name} cannot be negative")
+    measures = [*STATUS_ORDER, "sunset", "monthly_decay", "bounce_rate", "complaint_rate", "implied_expired", "implied_expiring"]
+    measures += [f"recency_{name}" for name in ("0_30", "31_60", "61_90", "91_180", "181_365", "over_365", "never", "too_new")]
+    thresholds = parse_thresholds(fail_on or [], measures)
+    options = DecayOptions(
+        as_of=parse_as_of(as_of), months=months, benchmark_monthly=benchmark / 100, sunset_days=sunset_days,
+        sunset_min_age_days=sunset_min_age, lapse_days=lapse_days,
+    )  # fmt: skip
+    html_target = prepare_target(html, fmt=None, force=force, inputs=inputs) if html else None
+    sunset_target = prepare_target(sunset_out, fmt=format, force=force, inputs=inputs) if sunset_out else None
+    if html_target is not None and html_target.is_stdout:
+        raise UsageError("--html needs a file name", hint="stdout is for --json")
+
+    with Workspace() as workspace, reporter.status("Measuring decay…"):
+        result = import_sources(inputs, import_options(reading), workspace)
+        frame = result.frame
+        if "email_status" not in frame.columns and not no_validate:
+            from listclean.email.validate import validate
+
+            frame, _ = validate(frame)
+        measured, candidates = decay_report(frame, options)
+        if sunset_target is not None:
+            write_frame(candidates, sunset_target)
+        if html_target is not None:
+            write_text(render_html(measured.as_dict()), html_target)
+
+    render_report(reporter, measured)
+    counts, rates = measured.metrics()
+    counts = {key.replace("-", "_").replace(">", "over_"): value for key, value in counts.items()}
+    failures = crossed(thresholds, counts, measured.rows, rates)
+    emit_summary(
+        {"command": "decay-report", "inputs": inputs, "html": html, "sunset_out": sunset_out, **measured.as_dict(), "thresholds_crossed": failures},
+        json_summary=json,
+        report=report,
+    )
+    if failures:
+        raise ThresholdExceeded("threshold crossed: " + "; ".join(failures))
