@@ -29,6 +29,8 @@ Benchmark = Annotated[float, typer.Option("--benchmark", help="Benchmark monthly
 SunsetDays = Annotated[int, typer.Option("--sunset-days", help="Sunset: no click or purchase for this many days ...", rich_help_panel=RULES)]
 SunsetMinAge = Annotated[int, typer.Option("--sunset-min-age", help="... and signed up more than this many days ago.", rich_help_panel=RULES)]
 LapseDays = Annotated[int, typer.Option("--lapse-days", help="Survival: a contact lapses after this many days without a click, purchase or activity.", rich_help_panel=RULES)]
+BounceLimit = Annotated[float, typer.Option("--bounce-limit", help="Deliverability limit for bounces in the last 30 days, in percent.", rich_help_panel=RULES)]
+ComplaintLimit = Annotated[float, typer.Option("--complaint-limit", help="Deliverability limit for complaints in the last 30 days, in percent.", rich_help_panel=RULES)]
 NoValidate = Annotated[bool, typer.Option("--no-validate", help="Do not validate addresses when the input has no email_status column.", rich_help_panel=RULES)]
 FailOn = Annotated[
     Optional[list[str]],
@@ -135,6 +137,8 @@ def command(
     sunset_days: SunsetDays = 180,
     sunset_min_age: SunsetMinAge = 90,
     lapse_days: LapseDays = 180,
+    bounce_limit: BounceLimit = 1.0,
+    complaint_limit: ComplaintLimit = 0.1,
     no_validate: NoValidate = False,
     fail_on: FailOn = None,
     *,
@@ -156,8 +160,9 @@ def command(
         raise UsageError("stdin ('-') can be read only once")
     if months < 1 or months > 120:
         raise UsageError("--months must be between 1 and 120")
-    if not 0 < benchmark < 100:
-        raise UsageError("--benchmark is a monthly percentage between 0 and 100, e.g. 2.1")
+    for name, value in (("--benchmark", benchmark), ("--bounce-limit", bounce_limit), ("--complaint-limit", complaint_limit)):
+        if not 0 < value < 100:
+            raise UsageError(f"{name} is a percentage between 0 and 100, e.g. 2.1")
     for name, value in (("--sunset-days", sunset_days), ("--sunset-min-age", sunset_min_age), ("--lapse-days", lapse_days)):
         if value < 0:
             raise UsageError(f"{name} cannot be negative")
@@ -166,7 +171,8 @@ def command(
     thresholds = parse_thresholds(fail_on or [], measures)
     options = DecayOptions(
         as_of=parse_as_of(as_of), months=months, benchmark_monthly=benchmark / 100, sunset_days=sunset_days,
-        sunset_min_age_days=sunset_min_age, lapse_days=lapse_days,
+        sunset_min_age_days=sunset_min_age, lapse_days=lapse_days, bounce_limit=bounce_limit / 100,
+        complaint_limit=complaint_limit / 100,
     )  # fmt: skip
     html_target = prepare_target(html, fmt=None, force=force, inputs=inputs) if html else None
     sunset_target = prepare_target(sunset_out, fmt=format, force=force, inputs=inputs) if sunset_out else None
