@@ -220,6 +220,8 @@ def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl
     report = DedupeReport(rows_in=frame.height)
     features = prepare(frame)
     representatives, representative_of = _representatives(features, options.match)
+    # From here on only these per-row columns are needed; dropping the rest frees most of the memory.
+    features = features.select("__id", "__ref", "email_canonical", "__phone")
     scored = _score(representatives, options, report)
     labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster, STRONG_RULES)
     ids = cluster_ids(labels.gather(representative_of), _identity(features), features["__ref"])
@@ -245,12 +247,18 @@ def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, 
     identified = pl.col("email_canonical").is_not_null()
     if match != "exact":
         identified = identified | (pl.col("__phone").is_not_null() & pl.col("__last").is_not_null())
+    # A 64-bit hash of the compared fields stands for them (no copy of every field); the address and
+    # phone are grouped on too, so a hash collision could only join rows that share both anyway.
     keyed = features.select(
         "__id",
-        pl.when(identified).then(pl.struct(compared)).otherwise(pl.struct(pl.col("__id").alias("__alone"))).alias("__signature"),
+        pl.when(identified).then(pl.struct(compared).hash(seed=0)).otherwise(pl.col("__id").cast(pl.UInt64)).alias("__signature"),
+        pl.when(identified).then(pl.col("email_canonical")).alias("__address"),
+        pl.when(identified).then(pl.col("__phone")).alias("__number"),
+        identified.alias("__identified"),
     )
-    first = keyed.group_by("__signature").agg(pl.col("__id").min().alias("__first"))
-    row_to_first = keyed.join(first, on="__signature", how="left", maintain_order="left")["__first"]
+    keys = ["__signature", "__address", "__number", "__identified"]
+    first = keyed.group_by(keys).agg(pl.col("__id").min().alias("__first"))
+    row_to_first = keyed.join(first, on=keys, how="left", maintain_order="left", nulls_equal=True)["__first"]
     firsts = row_to_first.unique().sort()
     representatives = features[firsts].with_columns(pl.col("__id").alias("__row"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("__id"))
     index = pl.DataFrame({"__first": firsts, "__rep": pl.int_range(firsts.len(), dtype=pl.UInt32, eager=True)})
