@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from listclean import __version__
-from listclean.cli import cmd_decay, cmd_dedupe, cmd_export, cmd_import, cmd_validate
+from listclean.cli import cmd_decay, cmd_dedupe, cmd_export, cmd_import, cmd_segment, cmd_validate
 from listclean.cli.console import Reporter, settings
 from listclean.errors import ConfigError, ExitCode
 
@@ -56,6 +56,7 @@ app.command("import", no_args_is_help=True)(cmd_import.command)
 app.command("validate", no_args_is_help=True, epilog=cmd_validate.reasons_epilog())(cmd_validate.command)
 app.command("dedupe", no_args_is_help=True, epilog=cmd_dedupe.rules_epilog())(cmd_dedupe.command)
 app.command("decay-report", no_args_is_help=True)(cmd_decay.command)
+app.command("segment", no_args_is_help=True)(cmd_segment.command)
 app.command("export", no_args_is_help=True)(cmd_export.command)
 
 

@@ -1,0 +1,371 @@
+"""Segments: rule-based (from a TOML file), RFM scores with named segments, lifecycle stages.
+
+Rules are data, never code: conditions are compiled to Polars expressions, and a segment's
+optional `where` text is parsed with `pl.sql_expr` — an SQL *expression* over the row's
+columns, which has no tables and cannot read files (unlike an SQL context).
+
+Rules file:
+
+    mode = "first"            # first matching segment wins; "all" gives every match (a list)
+
+    [[segment]]
+    name = "US, signed up in the last 6 months"
+    all = [ { field = "country", equals = "US" }, { field = "signup_at", within_days = 182 } ]
+
+    [[segment]]
+    name = "Engaged B2B in Poland"
+    where = "country = 'PL' AND company IS NOT NULL"
+    any = [ { field = "last_click_at", within_days = 90 }, { field = "last_purchase_at", within_days = 90 } ]
+    none = [ { field = "tags", has = "competitor" } ]
+
+A condition is a table with `field` and one operator: equals, not_equals, in, not_in,
+contains, starts_with, is_empty (true/false), gt, gte, lt, lte (numbers or dates),
+within_days, not_within_days, before, after, between ([from, to]), has (a tag), has_any,
+has_all (lists of tags).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from listclean.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+UNMAILABLE_CONSENT = ("unsubscribed", "bounced", "cleaned", "complained", "erased")
+UNMAILABLE_EMAIL = ("suppressed", "invalid")
+OPERATORS = (
+    "equals", "not_equals", "in", "not_in", "contains", "starts_with", "is_empty", "gt", "gte", "lt", "lte",
+    "within_days", "not_within_days", "before", "after", "between", "has", "has_any", "has_all",
+)  # fmt: skip
+
+# RFM: rows are recency score 5..1, columns frequency(+monetary) score 1..5.
+RFM_GRID = {
+    5: ("New", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"),
+    4: ("Promising", "Potential Loyalist", "Potential Loyalist", "Loyal", "Champions"),
+    3: ("About to Sleep", "About to Sleep", "Need Attention", "Loyal", "Loyal"),
+    2: ("Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"),
+    1: ("Lost", "Lost", "Hibernating", "At Risk", "Can't Lose Them"),
+}
+RFM_SEGMENTS = ("Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost")
+LIFECYCLE_STAGES = ("new", "active", "at_risk", "dormant", "lost")
+ENGAGEMENT = ("last_click_at", "last_purchase_at", "last_activity_at", "last_open_at")
+
+
+class SegmentError(ConfigError):
+    """A rules file that cannot be used: says which segment and which condition."""
+
+
+@dataclass
+class Segment:
+    name: str
+    all: list[dict[str, Any]] = field(default_factory=list)
+    any: list[dict[str, Any]] = field(default_factory=list)
+    none: list[dict[str, Any]] = field(default_factory=list)
+    where: str | None = None
+
+
+@dataclass
+class Rules:
+    segments: list[Segment]
+    mode: str = "first"  # first | all
+
+
+def load_rules(path: str) -> Rules:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SegmentError(f"{path}: no such rules file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SegmentError(f"{path}: cannot be read as TOML ({error})", hint="check the file's syntax") from None
+    return parse_rules(data, path)
+
+
+def parse_rules(data: dict[str, Any], origin: str = "rules") -> Rules:
+    mode = data.get("mode", "first")
+    if mode not in ("first", "all"):
+        raise SegmentError(f"{origin}: mode must be 'first' or 'all', not {mode!r}")
+    raw = data.get("segment")
+    if not isinstance(raw, list) or not raw:
+        raise SegmentError(f"{origin}: no [[segment]] tables", hint="define at least one segment with a name")
+    segments = []
+    seen: set[str] = set()
+    for number, item in enumerate(raw, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            raise SegmentError(f"{origin}: segment #{number} has no name")
+        name = item["name"].strip()
+        if name in seen:
+            raise SegmentError(f"{origin}: segment {name!r} is defined twice")
+        seen.add(name)
+        unknown = set(item) - {"name", "all", "any", "none", "where"}
+        if unknown:
+            raise SegmentError(f"{origin}: segment {name!r}: unknown key(s) {', '.join(sorted(unknown))}", hint="use all, any, none and where")
+        groups = {}
+        for group in ("all", "any", "none"):
+            conditions = item.get(group, [])
+            if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
+                raise SegmentError(f"{origin}: segment {name!r}: '{group}' must be a list of condition tables")
+            groups[group] = conditions
+        where = item.get("where")
+        if where is not None and not isinstance(where, str):
+            raise SegmentError(f"{origin}: segment {name!r}: 'where' must be a string")
+        segments.append(Segment(name=name, where=where, **groups))
+    return Rules(segments=segments, mode=mode)
+
+
+def _as_datetime(value: Any, where: str) -> datetime:  # noqa: ANN401
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if isinstance(value, str):
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    raise SegmentError(f"{where}: {value!r} is not a date", hint="write dates as YYYY-MM-DD")
+
+
+def condition_expr(condition: dict[str, Any], schema: dict[str, Any], as_of: datetime, where: str) -> pl.Expr:
+    """One condition as a boolean expression (null counts as false)."""
+    import polars as pl
+
+    name = condition.get("field")
+    if not isinstance(name, str):
+        raise SegmentError(f"{where}: no 'field'")
+    if name not in schema:
+        raise SegmentError(f"{where}: unknown column {name!r}", hint=f"columns: {', '.join(list(schema)[:12])}…")
+    operators = [key for key in condition if key != "field"]
+    if len(operators) != 1 or operators[0] not in OPERATORS:
+        raise SegmentError(f"{where}: needs exactly one operator", hint=f"one of: {', '.join(OPERATORS)}")
+    op, value = operators[0], condition[operators[0]]
+    column = pl.col(name)
+    dtype = schema[name]
+    is_list = isinstance(dtype, pl.List)
+    is_date = isinstance(dtype, (pl.Datetime, pl.Date))
+    text = column.cast(pl.String) if not is_list else column
+
+    def number(v: Any) -> Any:  # noqa: ANN401
+        if is_date:
+            return pl.lit(_as_datetime(v, where)).cast(dtype)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise SegmentError(f"{where}: {op} needs a number for {name!r}, not {v!r}")
+        return v
+
+    def days(v: Any) -> pl.Expr:  # noqa: ANN401
+        if not is_date:
+            raise SegmentError(f"{where}: {op} needs a date column; {name!r} is {dtype}")
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise SegmentError(f"{where}: {op} takes a whole number of days, not {v!r}")
+        return pl.lit(as_of).cast(dtype) - pl.duration(days=v)
+
+    def texts(v: Any) -> list[str]:  # noqa: ANN401
+        if not isinstance(v, list) or not v:
+            raise SegmentError(f"{where}: {op} takes a non-empty list")
+        return [str(item) for item in v]
+
+    if op == "equals":
+        expr = (column == number(value)) if is_date else (text.str.to_lowercase() == str(value).lower())
+    elif op == "not_equals":
+        expr = (column != number(value)) if is_date else (text.str.to_lowercase() != str(value).lower())
+    elif op == "in":
+        expr = text.str.to_lowercase().is_in([item.lower() for item in texts(value)])
+    elif op == "not_in":
+        expr = ~text.str.to_lowercase().is_in([item.lower() for item in texts(value)])
+    elif op == "contains":
+        expr = text.str.to_lowercase().str.contains(str(value).lower(), literal=True)
+    elif op == "starts_with":
+        expr = text.str.to_lowercase().str.starts_with(str(value).lower())
+    elif op == "is_empty":
+        if not isinstance(value, bool):
+            raise SegmentError(f"{where}: is_empty takes true or false")
+        empty = column.is_null() | (column.list.len() == 0 if is_list else text.str.strip_chars() == "")
+        expr = empty if value else ~empty
+    elif op in ("gt", "gte", "lt", "lte"):
+        if not is_date and not dtype.is_numeric():
+            column = column.cast(pl.Float64, strict=False)
+        bound = number(value)
+        expr = {"gt": column > bound, "gte": column >= bound, "lt": column < bound, "lte": column <= bound}[op]
+    elif op == "within_days":
+        expr = column >= days(value)
+    elif op == "not_within_days":
+        expr = column.is_null() | (column < days(value))
+    elif op in ("before", "after"):
+        if not is_date:
+            raise SegmentError(f"{where}: {op} needs a date column; {name!r} is {dtype}")
+        bound = number(value)
+        expr = column < bound if op == "before" else column > bound
+    elif op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise SegmentError(f"{where}: between takes [low, high]")
+        low, high = number(value[0]), number(value[1])
+        expr = (column >= low) & (column <= high)
+    else:  # has, has_any, has_all: tags
+        if not is_list:
+            raise SegmentError(f"{where}: {op} needs a list column such as tags; {name!r} is {dtype}")
+        lowered = column.list.eval(pl.element().str.to_lowercase())
+        wanted = [str(value).lower()] if op == "has" else [item.lower() for item in texts(value)]
+        hits = [lowered.list.contains(item) for item in wanted]
+        expr = pl.all_horizontal(hits) if op in ("has", "has_all") else pl.any_horizontal(hits)
+    return expr.fill_null(False)
+
+
+def segment_expr(segment: Segment, schema: dict[str, Any], as_of: datetime, origin: str = "rules") -> pl.Expr:
+    import polars as pl
+
+    parts: list[pl.Expr] = []
+    for group in ("all", "any", "none"):
+        conditions = getattr(segment, group)
+        exprs = [
+            condition_expr(condition, schema, as_of, f"{origin}: segment {segment.name!r}, {group} condition #{index}")
+            for index, condition in enumerate(conditions, start=1)
+        ]
+        if not exprs:
+            continue
+        if group == "all":
+            parts.append(pl.all_horizontal(exprs))
+        elif group == "any":
+            parts.append(pl.any_horizontal(exprs))
+        else:
+            parts.append(~pl.any_horizontal(exprs))
+    if segment.where:
+        parts.append(where_expr(segment.where, schema, f"{origin}: segment {segment.name!r}, where"))
+    return pl.all_horizontal(parts) if parts else pl.lit(True)
+
+
+def where_expr(text: str, schema: dict[str, Any], where: str) -> pl.Expr:
+    """An SQL expression over the row's columns (no tables, no functions that read files)."""
+    import polars as pl
+
+    if re.search(r"(?i)\bselect\b|\bfrom\b|;", text):
+        raise SegmentError(f"{where}: {text!r} must be an expression, not a query", hint="e.g. country = 'PL' AND total_spend > 100")
+    try:
+        expr = pl.sql_expr(text)
+        pl.DataFrame(schema=schema).select(expr.alias("__check"))
+    except Exception as error:  # noqa: BLE001 - Polars raises several kinds; all mean "bad expression"
+        message = str(error).strip().splitlines()[0]
+        raise SegmentError(f"{where}: {text!r} cannot be used ({message})", hint="use column names of the input and SQL operators") from None
+    return expr.cast(pl.Boolean, strict=False).fill_null(False)
+
+
+def mailable(schema: dict[str, Any]) -> pl.Expr:
+    import polars as pl
+
+    ok = pl.lit(True)
+    if "consent_status" in schema:
+        ok = ok & ~pl.col("consent_status").cast(pl.String).is_in(UNMAILABLE_CONSENT).fill_null(False)
+    if "email_status" in schema:
+        ok = ok & ~pl.col("email_status").cast(pl.String).is_in(UNMAILABLE_EMAIL).fill_null(False)
+    return ok
+
+
+def apply_rules(frame: pl.DataFrame, rules: Rules, as_of: datetime, include_unmailable: bool = False, origin: str = "rules") -> pl.DataFrame:
+    """Add `segment`: the first matching segment's name (mode first) or every match (mode all)."""
+    import polars as pl
+
+    schema = dict(frame.schema)
+    matches = [segment_expr(segment, schema, as_of, origin).alias(f"__seg{i}") for i, segment in enumerate(rules.segments)]
+    allowed = pl.lit(True) if include_unmailable else mailable(schema)
+    names = [segment.name for segment in rules.segments]
+    work = frame.with_columns(*matches, allowed.alias("__allowed"))
+    if rules.mode == "first":
+        chain = None
+        for i, name in enumerate(names):
+            chain = (pl.when(pl.col(f"__seg{i}")) if chain is None else chain.when(pl.col(f"__seg{i}"))).then(pl.lit(name))
+        label = chain.otherwise(pl.lit(None, dtype=pl.String))
+    else:
+        label = pl.concat_list([pl.when(pl.col(f"__seg{i}")).then(pl.lit(name)) for i, name in enumerate(names)]).list.drop_nulls()
+        label = pl.when(label.list.len() > 0).then(label)
+    out = work.with_columns(pl.when(pl.col("__allowed")).then(label).alias("segment"))
+    return out.drop([f"__seg{i}" for i in range(len(names))] + ["__allowed"])
+
+
+def rfm(frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """rfm_recency, rfm_frequency, rfm_monetary (1-5; 5 best) and rfm_segment, for buyers.
+
+    Recency is days since last_purchase_at (fewer is better); frequency is purchase_count,
+    monetary is total_spend. Quintiles by rank, ties broken by input order. Without a
+    total_spend column the grid uses R and F only (rfm_monetary stays null).
+    """
+    import polars as pl
+
+    if "last_purchase_at" not in frame.columns:
+        raise SegmentError("--rfm needs a last_purchase_at column", hint="map the column holding the last order date with --map")
+    when = frame.schema["last_purchase_at"]
+    buyers = pl.col("last_purchase_at").is_not_null()
+    recency = pl.when(buyers).then((pl.lit(as_of).cast(when) - pl.col("last_purchase_at")).dt.total_days())
+    frequency = pl.when(buyers).then(pl.col("purchase_count").cast(pl.Float64)) if "purchase_count" in frame.columns else pl.when(buyers).then(pl.lit(1.0))
+    monetary = pl.when(buyers).then(pl.col("total_spend").cast(pl.Float64)) if "total_spend" in frame.columns else None
+    work = frame.with_row_index("__order").with_columns(recency.alias("__r"), frequency.alias("__f"), *( [monetary.alias("__m")] if monetary is not None else []))
+    scored = work.with_columns(
+        _ranked("__r", descending=True).alias("rfm_recency"),
+        _ranked("__f", descending=False).alias("rfm_frequency"),
+        (_ranked("__m", descending=False) if monetary is not None else pl.lit(None, dtype=pl.Int8)).alias("rfm_monetary"),
+    )
+    fm = pl.col("rfm_frequency") if monetary is None else ((pl.col("rfm_frequency") + pl.col("rfm_monetary").fill_null(pl.col("rfm_frequency"))) / 2).round(0, mode="half_away_from_zero").cast(pl.Int8)
+    keys = [f"{r}{f}" for r in range(1, 6) for f in range(1, 6)]
+    names = [RFM_GRID[int(key[0])][int(key[1]) - 1] for key in keys]
+    cell = pl.concat_str(pl.col("rfm_recency").cast(pl.String), fm.cast(pl.String))
+    return scored.with_columns(cell.replace_strict(keys, names, default=None, return_dtype=pl.String).alias("rfm_segment")).drop("__order", "__r", "__f", *(["__m"] if monetary is not None else []))
+
+
+def _ranked(column: str, descending: bool) -> pl.Expr:
+    """Quintile 1-5 of a column among its non-null values; larger is better unless descending.
+
+    Score = ceil(5 x rank / n) with ranks from worst (1) to best (n), ordinal with input
+    order as the tie-break (equal values may straddle a boundary, deterministically); the
+    best is always 5. Null values get no score.
+    """
+    import polars as pl
+
+    value = pl.col(column)
+    present = value.is_not_null()
+    # Sort key: nulls last whatever the direction, then the value, then input order.
+    ordered = pl.struct(present.not_().alias("missing"), (value * (-1 if descending else 1)).alias("value"), pl.col("__order")).rank("ordinal")
+    count = present.sum().clip(1)
+    score = ((ordered * 5 + count - 1) // count).clip(1, 5)  # ceil(5 * rank / n): the best is always 5
+    return pl.when(present).then(score.cast(pl.Int8))
+
+
+def rfm_segment_for(recency: int, frequency_monetary: int) -> str:
+    return RFM_GRID[recency][frequency_monetary - 1]
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    new_days: int = 30  # signed up at most this long ago (and not engaged since being new)
+    active_days: int = 90  # engaged at most this long ago
+    at_risk_days: int = 180
+    dormant_days: int = 365  # beyond: lost
+
+
+def lifecycle(frame: pl.DataFrame, as_of: datetime, settings: LifecycleSettings | None = None) -> pl.Expr:
+    """lifecycle_stage: new, active, at_risk, dormant or lost, from signup and engagement dates."""
+    import polars as pl
+
+    settings = settings or LifecycleSettings()
+    when = pl.Datetime("us", "UTC")
+    engaged = pl.max_horizontal([pl.col(name).cast(when) for name in ENGAGEMENT if name in frame.columns] or [pl.lit(None, dtype=when)])
+    signup = pl.col("signup_at").cast(when) if "signup_at" in frame.columns else pl.lit(None, dtype=when)
+    now = pl.lit(as_of).cast(when)
+    since_engaged = (now - engaged).dt.total_days()
+    since_signup = (now - signup).dt.total_days()
+    return (
+        pl.when(since_engaged <= settings.active_days).then(pl.lit("active"))
+        .when(since_signup <= settings.new_days).then(pl.lit("new"))
+        .when(since_engaged <= settings.at_risk_days).then(pl.lit("at_risk"))
+        .when(since_engaged <= settings.dormant_days).then(pl.lit("dormant"))
+        .otherwise(pl.lit("lost"))
+    ).alias("lifecycle_stage")  # fmt: skip
+
+
+def slug(name: str) -> str:
+    """A file-name-safe version of a segment name."""
+    text = re.sub(r"[^\w\-]+", "-", name.strip().lower(), flags=re.UNICODE).strip("-")
+    return text or "segment"
