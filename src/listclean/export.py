@@ -7,6 +7,7 @@ such rows go to the rejects table with the reason, and there is no override.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from listclean import schema
@@ -34,16 +35,47 @@ def suppressed_mask(frame: pl.DataFrame) -> pl.Series:
     return mask.alias("suppressed")
 
 
+def address_key(frame: pl.DataFrame) -> pl.Expr:
+    """The address as compared for suppression: normalised if validate ran, trimmed, lower-cased."""
+    import polars as pl
+
+    typed = pl.col("email").cast(pl.String) if "email" in frame.columns else pl.lit(None, dtype=pl.String)
+    normalised = pl.col("email_normalized").cast(pl.String) if "email_normalized" in frame.columns else pl.lit(None, dtype=pl.String)
+    return pl.coalesce(normalised, typed).str.strip_chars().str.to_lowercase()
+
+
 def split_suppressed(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(mailable rows, rejects table of the suppressed ones)."""
+    """(mailable rows, rejects table of the suppressed ones).
+
+    A row is suppressed by its own status, or because its address belongs to a suppressed
+    row elsewhere in the input (the same person unsubscribed in one export and still
+    "subscribed" in another must not be mailed).
+    """
     import polars as pl
 
     from listclean.importer import rows_as_rejects
 
     mask = suppressed_mask(frame)
+    keys = frame.select(address_key(frame).alias("key"))["key"]
+    blocked = keys.filter(mask).drop_nulls().unique()
+    elsewhere = ~mask & keys.is_in(blocked.implode()).fill_null(False)
     excluded = frame.filter(mask)
-    rejects = rows_as_rejects(excluded, pl.lit("suppressed"), _suppression_detail(excluded))
-    return frame.filter(~mask), rejects
+    same_address = frame.filter(elsewhere)
+    rejects = pl.concat(
+        [
+            rows_as_rejects(excluded, pl.lit("suppressed"), _suppression_detail(excluded)),
+            rows_as_rejects(same_address, pl.lit("suppressed"), pl.lit("the same address is suppressed in another row")),
+        ],
+        how="vertical_relaxed",
+    )
+    return frame.filter(~mask & ~elsewhere), rejects
+
+
+def suppressed_keys(frame: pl.DataFrame) -> set[str]:
+    """Every address (as address_key) an export must never contain."""
+    mask = suppressed_mask(frame)
+    keys = frame.select(address_key(frame).alias("key"))["key"]
+    return set(keys.filter(mask).drop_nulls().to_list())
 
 
 def _suppression_detail(frame: pl.DataFrame) -> pl.Expr:
@@ -87,3 +119,38 @@ def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
         elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
             exprs.append(pl.col(title).list.eval(guard(pl.element())).alias(title))
     return frame.with_columns(exprs) if exprs else frame
+
+
+def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: set[str], hashed: bool = False) -> None:
+    """Read the written files back; if any suppressed address is in them, remove them all and fail.
+
+    A last line of defence against a bug anywhere upstream: the check reads what is on disk,
+    not what the code meant to write.
+    """
+    import hashlib
+    import os
+
+    import polars as pl
+
+    from listclean.errors import OutputError
+
+    if not blocked:
+        return
+    wanted = {hashlib.sha256(key.encode("utf-8")).hexdigest() for key in blocked} if hashed else blocked
+    leaked = 0
+    for path in paths:
+        if fmt in ("csv", "tsv"):
+            column = pl.read_csv(path, separator="\t" if fmt == "tsv" else ",", columns=[header], infer_schema=False)[header]
+        elif fmt == "parquet":
+            column = pl.read_parquet(path, columns=[header])[header]
+        elif fmt == "ndjson":
+            column = pl.read_ndjson(path).get_column(header)
+        else:  # xlsx
+            column = pl.read_excel(path, columns=[header])[header]
+        values = column.cast(pl.String).str.strip_chars().str.strip_prefix("'").str.to_lowercase().drop_nulls()
+        leaked += int(values.is_in(list(wanted)).sum())
+    if leaked:
+        for path in paths:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise OutputError(f"{leaked} suppressed address(es) found in the written export; the files were removed", hint="this is a bug in listclean: please report it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
@@ -11,6 +12,26 @@ from listclean.cli.cmd_import import accounting, import_options, write_rejects
 from listclean.cli.common import emit_summary, guarded, prepare_outputs
 from listclean.cli.console import Reporter
 
+PLATFORM = "Platform"
+
+
+class Platform(str, Enum):
+    csv = "csv"
+    mailchimp = "mailchimp"
+    klaviyo = "klaviyo"
+    sendgrid = "sendgrid"
+    brevo = "brevo"
+    hubspot = "hubspot"
+
+
+class HashKind(str, Enum):
+    sha256 = "sha256"
+
+
+To = Annotated[Platform, typer.Option("--to", help="Write the import file of this platform (its headers, values and size limits); csv: listclean's own columns.", rich_help_panel=PLATFORM)]
+Hash = Annotated[Optional[HashKind], typer.Option("--hash", help="Write a hashed audience instead: email_sha256 of each trimmed, lower-cased address.", rich_help_panel=PLATFORM)]
+MaxRows = Annotated[Optional[int], typer.Option("--max-rows", help="Split the output into parts of at most this many rows (out-001.csv …). Default: the platform's limit.", rich_help_panel=PLATFORM)]
+MaxMb = Annotated[Optional[int], typer.Option("--max-mb", help="Split the output into parts of at most about this many megabytes. Default: the platform's limit.", rich_help_panel=PLATFORM)]
 Columns = Annotated[
     Optional[str],
     typer.Option("--columns", "-c", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
@@ -23,24 +44,39 @@ Columns = Annotated[
 def command(
     inputs: opt.Inputs,
     columns: Columns = None,
+    to: To = Platform.csv,
+    hash: Hash = None,  # noqa: A002 - the option's name
+    max_rows: MaxRows = None,
+    max_mb: MaxMb = None,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
 ) -> None:
-    """Write contacts as csv, tsv, ndjson, parquet or xlsx.
+    """Write contacts for people, pipelines or an email platform (--to); suppressed contacts never leave.
 
-    Contacts whose consent_status is unsubscribed, cleaned, bounced, complained or
-    erased are never exported; they are counted and, with --rejects, listed.
+    Contacts whose consent_status is unsubscribed, cleaned, bounced, complained or erased (or whose address is suppressed in any row) are never exported; they are counted and, with --rejects, listed. Every file written is read back and checked: if a suppressed address got in, the files are removed and the run fails.
     """
     import polars as pl
 
+    from listclean.errors import UsageError
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.export import select_columns, split_suppressed
+    from listclean.export import select_columns, split_suppressed, suppressed_keys, verify_no_leak
     from listclean.importer import import_sources
     from listclean.io.read import Workspace
-    from listclean.io.write import write_frame
+    from listclean.io.write import prepare_target, write_frame
+    from listclean.platforms import PROFILES, apply_profile, hashed_audience, part_paths, parts
 
     reporter = Reporter()
+    profile = PROFILES.get(to.value)
+    if profile is not None or hash is not None:
+        if columns:
+            raise UsageError("--columns cannot be combined with --to PLATFORM or --hash", hint="a platform profile decides the columns")
+        if writing.format not in (None, "csv"):
+            raise UsageError(f"--to {to.value} and --hash write CSV, not {writing.format}")
+        writing.format = "csv"
+    for name, value in (("--max-rows", max_rows), ("--max-mb", max_mb)):
+        if value is not None and value < 1:
+            raise UsageError(f"{name} must be at least 1")
     target = prepare_outputs(inputs, writing, reading)
     wanted = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
     settings = import_options(reading)
@@ -48,22 +84,45 @@ def command(
     with Workspace() as workspace, reporter.status("Exporting…"):
         result = import_sources(inputs, settings, workspace)
         mailable, suppressed = split_suppressed(result.frame)
-        frame = select_columns(mailable, wanted) if wanted else mailable
+        blocked = suppressed_keys(result.frame)
+        if hash is not None:
+            frame, email_header = hashed_audience(mailable), "email_sha256"
+        elif profile is not None:
+            frame, email_header = apply_profile(mailable, profile), profile.email_header
+        else:
+            frame = select_columns(mailable, wanted) if wanted else mailable
+            email_header = "email" if "email" in frame.columns else None
         if writing.excel_safe:
             frame = make_excel_safe(frame)
-        write_frame(frame, target)
+        rows_limit = max_rows or (profile.max_rows if profile else None)
+        mb_limit = max_mb or (profile.max_mb if profile else None)
+        pieces = parts(frame, rows_limit, mb_limit)
+        if len(pieces) > 1 and target.is_stdout:
+            raise UsageError(f"the export needs {len(pieces)} files, which stdout cannot hold", hint="write to a file with -o PATH")
+        paths = part_paths(target.path, len(pieces))
+        targets = [target] if len(pieces) == 1 else [prepare_target(path, fmt=target.format, force=writing.force, inputs=inputs, bom=writing.bom) for path in paths]
+        for piece, part_target in zip(pieces, targets):
+            write_frame(piece, part_target)
+        if not target.is_stdout and email_header is not None:
+            verify_no_leak([t.path for t in targets], target.format, email_header, blocked, hashed=hash is not None)
         all_rejects = pl.concat([result.rejects, suppressed], how="vertical_relaxed")
         write_rejects(all_rejects, writing.rejects, inputs, writing.force, reporter)
 
-    counts = accounting(result.rows_in, frame.height, result.rejected + suppressed.height)
+    counts = accounting(result.rows_in, mailable.height, result.rejected + suppressed.height)
+    written = ", ".join(t.display for t in targets)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
-        f" ({suppressed.height:,} suppressed) → {target.display}"
+        f" ({suppressed.height:,} suppressed) → {written}"
     )
+    if hash is not None and frame.height < mailable.height:
+        reporter.info(f"{mailable.height - frame.height:,} exported contact(s) have no address, so no hash")
     emit_summary(
         {
             "command": "export",
             "output": target.display,
+            "files": [t.display for t in targets],
+            "to": to.value,
+            "hash": hash.value if hash else None,
             "format": target.format,
             "rejects": writing.rejects,
             **counts,

@@ -1,0 +1,94 @@
+"""`listclean export --to PLATFORM` and `--hash`: platform columns and values, parts, and no leaks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import polars as pl
+import pytest
+
+from listclean.errors import OutputError
+from listclean.export import verify_no_leak
+
+CONTACTS = """email,first_name,last_name,phone,consent_status,tags
+ann@firma.pl,Ann,Nowak,+48600100200,subscribed,"vip, b2b"
+bob@firma.pl,Bob,Smith,+12125550101,pending,
+carl@firma.pl,Carl,Jones,,unsubscribed,
+Carl@Firma.pl,Carl,Jones,,subscribed,
+=cmd|' /C calc'!A0@evil.com,Eve,,,subscribed,
+"""
+
+
+@pytest.fixture
+def contacts(tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_text(CONTACTS)
+    return path
+
+
+def test_each_platform_gets_its_headers_and_values_and_suppressed_addresses_stay_out(cli, contacts, tmp_path):
+    expected_headers = {
+        "mailchimp": ["Email Address", "First Name", "Last Name", "Phone Number", "Tags"],
+        "klaviyo": ["Email", "First Name", "Last Name", "Phone Number", "Email Marketing Consent", "Tags"],
+        "sendgrid": ["email", "first_name", "last_name", "phone_number"],
+        "brevo": ["EMAIL", "FIRSTNAME", "LASTNAME", "SMS"],
+        "hubspot": ["Email", "First Name", "Last Name", "Phone Number", "Marketing contact status"],
+    }
+    for platform, headers in expected_headers.items():
+        out = tmp_path / f"{platform}.csv"
+        result = cli(["export", contacts, "--to", platform, "-o", out, "--excel-safe"])
+        assert result.exit_code == 0, result.stderr
+        frame = pl.read_csv(out, infer_schema=False)
+        assert frame.columns == headers
+        emails = [value.lower() for value in frame[headers[0]]]
+        assert "carl@firma.pl" not in emails  # unsubscribed in one row: the other row is suppressed too
+        assert frame.height == 3
+        phones = frame[headers[3]].to_list()
+        assert "+48600100200" in phones  # E.164 survives --excel-safe
+    klaviyo = pl.read_csv(tmp_path / "klaviyo.csv", infer_schema=False)
+    assert klaviyo["Email Marketing Consent"].to_list()[:2] == ["SUBSCRIBED", "NEVER_SUBSCRIBED"]
+    assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Tags"][0] == "vip,b2b"
+    assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Email Address"][2].startswith("'=")
+
+
+def test_large_exports_are_split_into_numbered_parts(cli, contacts, tmp_path):
+    out = tmp_path / "sendgrid.csv"
+    result = cli(["export", contacts, "--to", "sendgrid", "-o", out, "--max-rows", "2", "--json"])
+    assert result.exit_code == 0, result.stderr
+    files = json.loads(result.stdout)["files"]
+    assert [f.rsplit("/", 1)[1] for f in files] == ["sendgrid-001.csv", "sendgrid-002.csv"]
+    assert sum(pl.read_csv(f).height for f in files) == 3 and not out.exists()
+
+
+def test_splitting_to_stdout_is_refused(cli, contacts):
+    result = cli(["export", contacts, "--to", "sendgrid", "-o", "-", "--max-rows", "1"])
+    assert result.exit_code == 2 and "stdout" in result.stderr
+
+
+def test_hashed_audience_is_sha256_of_the_trimmed_lower_cased_address(cli, contacts, tmp_path):
+    out = tmp_path / "audience.csv"
+    result = cli(["export", contacts, "--hash", "sha256", "-o", out])
+    assert result.exit_code == 0, result.stderr
+    hashes = pl.read_csv(out)["email_sha256"].to_list()
+    assert hashes[0] == hashlib.sha256(b"ann@firma.pl").hexdigest()
+    assert hashlib.sha256(b"carl@firma.pl").hexdigest() not in hashes
+    assert pl.read_csv(out).columns == ["email_sha256"]
+
+
+def test_columns_and_platform_profiles_do_not_mix(cli, contacts, tmp_path):
+    result = cli(["export", contacts, "--to", "mailchimp", "--columns", "email", "-o", tmp_path / "x.csv"])
+    assert result.exit_code == 2 and "--columns" in result.stderr
+
+
+def test_the_read_back_check_removes_files_that_contain_a_suppressed_address(tmp_path):
+    good, bad = tmp_path / "part-001.csv", tmp_path / "part-002.csv"
+    good.write_text("email\nann@firma.pl\n")
+    bad.write_text("email\n Carl@Firma.pl\n")
+    with pytest.raises(OutputError, match="1 suppressed address"):
+        verify_no_leak([str(good), str(bad)], "csv", "email", {"carl@firma.pl"})
+    assert not good.exists() and not bad.exists()
+    hashed = tmp_path / "audience.csv"
+    hashed.write_text(f"email_sha256\n{hashlib.sha256(b'carl@firma.pl').hexdigest()}\n")
+    with pytest.raises(OutputError):
+        verify_no_leak([str(hashed)], "csv", "email_sha256", {"carl@firma.pl"}, hashed=True)
