@@ -47,10 +47,12 @@ def fold_name(expr: pl.Expr) -> pl.Expr:
     """Text folded for comparison; null when nothing comparable is left."""
     import polars as pl
 
+    # Lower-case on both sides of NFKD: compatibility letters (ᴬ) decompose to capitals.
     folded = (
         expr.str.to_lowercase()
         .str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
         .str.replace_many(_TRANSLITERATION)
         .str.replace_all(r"[^\p{L} ]", "")
         .str.replace_all(r"\s+", " ")
