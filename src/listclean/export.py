@@ -44,7 +44,7 @@ def address_key(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(normalised, typed).str.strip_chars().str.to_lowercase()
 
 
-def split_suppressed(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(mailable rows, rejects table of the suppressed ones).
 
     A row is suppressed by its own status, or because its address belongs to a suppressed
@@ -55,7 +55,7 @@ def split_suppressed(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
     from listclean.importer import rows_as_rejects
 
-    mask = suppressed_mask(frame)
+    mask = suppressed_mask(frame) if listed is None else suppressed_mask(frame) | listed
     keys = frame.select(address_key(frame).alias("key"))["key"]
     blocked = keys.filter(mask).drop_nulls().unique()
     elsewhere = ~mask & keys.is_in(blocked.implode()).fill_null(False)
@@ -71,9 +71,9 @@ def split_suppressed(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return frame.filter(~mask & ~elsewhere), rejects
 
 
-def suppressed_keys(frame: pl.DataFrame) -> set[str]:
+def suppressed_keys(frame: pl.DataFrame, listed: pl.Series | None = None) -> set[str]:
     """Every address (as address_key) an export must never contain."""
-    mask = suppressed_mask(frame)
+    mask = suppressed_mask(frame) if listed is None else suppressed_mask(frame) | listed
     keys = frame.select(address_key(frame).alias("key"))["key"]
     return set(keys.filter(mask).drop_nulls().to_list())
 
@@ -86,10 +86,13 @@ def _suppression_detail(frame: pl.DataFrame) -> pl.Expr:
         pl.col("email_reasons").list.join(", ") if "email_reasons" in frame.columns and frame.schema["email_reasons"] != pl.String
         else pl.col("email_reasons") if "email_reasons" in frame.columns else pl.lit(None, dtype=pl.String)
     )
+    status = pl.col("email_status").cast(pl.String) if "email_status" in frame.columns else pl.lit(None, dtype=pl.String)
     return (
         pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES)))
         .then(pl.concat_str(pl.lit("consent_status is "), consent))
-        .otherwise(pl.concat_str(pl.lit("email_status is suppressed: "), reasons.fill_null("")))
+        .when(status == "suppressed")
+        .then(pl.concat_str(pl.lit("email_status is suppressed: "), reasons.fill_null("")))
+        .otherwise(pl.lit("on a --suppress list or in the suppression store"))
     )
 
 

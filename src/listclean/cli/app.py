@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from listclean import __version__
-from listclean.cli import cmd_decay, cmd_dedupe, cmd_export, cmd_import, cmd_segment, cmd_validate
+from listclean.cli import cmd_decay, cmd_dedupe, cmd_erase, cmd_export, cmd_import, cmd_segment, cmd_validate
 from listclean.cli.console import Reporter, settings
 from listclean.errors import ConfigError, ExitCode
 
@@ -58,6 +58,7 @@ app.command("dedupe", no_args_is_help=True, epilog=cmd_dedupe.rules_epilog())(cm
 app.command("decay-report", no_args_is_help=True)(cmd_decay.command)
 app.command("segment", no_args_is_help=True)(cmd_segment.command)
 app.command("export", no_args_is_help=True)(cmd_export.command)
+app.command("erase", no_args_is_help=True)(cmd_erase.command)
 
 
 def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:

@@ -32,6 +32,14 @@ To = Annotated[Platform, typer.Option("--to", help="Write the import file of thi
 Hash = Annotated[Optional[HashKind], typer.Option("--hash", help="Write a hashed audience instead: email_sha256 of each trimmed, lower-cased address.", rich_help_panel=PLATFORM)]
 MaxRows = Annotated[Optional[int], typer.Option("--max-rows", help="Split the output into parts of at most this many rows (out-001.csv …). Default: the platform's limit.", rich_help_panel=PLATFORM)]
 MaxMb = Annotated[Optional[int], typer.Option("--max-mb", help="Split the output into parts of at most about this many megabytes. Default: the platform's limit.", rich_help_panel=PLATFORM)]
+Store = Annotated[
+    Optional[str],
+    typer.Option("--store", help="The suppression store: its entries are never exported, and this run's unsubscribed/bounced/complained/erased rows and --suppress lists are added to it.", rich_help_panel=PLATFORM),
+]
+Suppress = Annotated[
+    Optional[list[str]],
+    typer.Option("--suppress", help="A suppression list (addresses or SHA-256/MD5 hashes) never to export; repeatable.", show_default=False, rich_help_panel=PLATFORM),
+]
 Columns = Annotated[
     Optional[str],
     typer.Option("--columns", "-c", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
@@ -48,6 +56,8 @@ def command(
     hash: Hash = None,  # noqa: A002 - the option's name
     max_rows: MaxRows = None,
     max_mb: MaxMb = None,
+    store: Store = None,
+    suppress: Suppress = None,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
@@ -83,8 +93,24 @@ def command(
 
     with Workspace() as workspace, reporter.status("Exporting…"):
         result = import_sources(inputs, settings, workspace)
-        mailable, suppressed = split_suppressed(result.frame)
-        blocked = suppressed_keys(result.frame)
+        source = result.frame
+        kept_out = result.rejects.head(0)
+        if store:
+            from listclean.store import SuppressionStore, apply_store
+
+            kept_store = SuppressionStore.open(store)
+            source, kept_out, in_store = apply_store(source, kept_store)
+        listed_mask = in_store if store else None
+        if suppress:
+            from listclean.export import address_key
+            from listclean.suppression import load_suppression
+
+            listed = load_suppression(suppress, workspace)
+            on_list = source.select(listed.matches(source, address_key(source))).to_series()
+            listed_mask = on_list if listed_mask is None else listed_mask | on_list
+        mailable, suppressed = split_suppressed(source, listed_mask)
+        suppressed = pl.concat([kept_out, suppressed], how="vertical_relaxed")
+        blocked = suppressed_keys(source, listed_mask) | (kept_store.plain_addresses() if store else set())
         if hash is not None:
             frame, email_header = hashed_audience(mailable), "email_sha256"
         elif profile is not None:
@@ -107,6 +133,20 @@ def command(
             verify_no_leak([t.path for t in targets], target.format, email_header, blocked, hashed=hash is not None)
         all_rejects = pl.concat([result.rejects, suppressed], how="vertical_relaxed")
         write_rejects(all_rejects, writing.rejects, inputs, writing.force, reporter)
+        if store:
+            from listclean.store import feed_store
+
+            feed_store(kept_store, source)
+            if suppress:
+                # The list's own entries, and the addresses of the rows it matched (a hash matched by a typed address).
+                for address in sorted(_listed(source, on_list)):
+                    kept_store.add(address, "suppression_list")
+                for entry in sorted(listed.sha256 | listed.md5):
+                    kept_store.add_hash(entry, "suppression_list")
+                for address in sorted(listed.addresses):
+                    kept_store.add(address, "suppression_list")
+            kept_store.save()
+            reporter.detail(f"suppression store {store}: {kept_store.added:,} entries added, {len(kept_store):,} in all")
 
     counts = accounting(result.rows_in, mailable.height, result.rejected + suppressed.height)
     written = ", ".join(t.display for t in targets)
@@ -132,3 +172,9 @@ def command(
         json_summary=writing.json,
         report=writing.report,
     )
+
+
+def _listed(frame, mask) -> set[str]:  # noqa: ANN001
+    from listclean.export import address_key
+
+    return set(frame.filter(mask).select(address_key(frame)).to_series().drop_nulls().to_list())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import typer
 from rich.table import Table
 
 from listclean.cli import options as opt
@@ -88,12 +89,19 @@ def write_rejects(result_rejects: Any, path: str | None, inputs: list[str], forc
     reporter.detail(f"rejects written to {target.display}")
 
 
+StoreOption = Annotated[
+    Optional[str],
+    typer.Option("--store", help="A suppression store (see export --store): erased people are dropped (only their row numbers reach --rejects); unsubscribed ones come in unsubscribed.", rich_help_panel=opt.MAPPING),
+]
+
+
 @guarded
 @opt.writes_contacts
 @opt.reads_contacts
 def command(
     inputs: opt.Inputs,
     source_name: opt.SourceName = None,
+    store: StoreOption = None,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
@@ -102,6 +110,8 @@ def command(
 
     Every input row ends in the output or, with its reason, in --rejects.
     """
+    import polars as pl
+
     from listclean.export import excel_safe as make_excel_safe
     from listclean.importer import import_sources
     from listclean.io.read import Workspace
@@ -113,12 +123,19 @@ def command(
 
     with Workspace() as workspace, reporter.status("Importing…"):
         result = import_sources(inputs, settings, workspace)
-        frame = make_excel_safe(result.frame) if writing.excel_safe else result.frame
-        write_frame(frame, target)
-        write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter)
+        frame, erased = result.frame, result.rejects.head(0)
+        if store:
+            from listclean.store import SuppressionStore, apply_store
+
+            frame, erased, _ = apply_store(frame, SuppressionStore.open(store))
+        written = make_excel_safe(frame) if writing.excel_safe else frame
+        write_frame(written, target)
+        write_rejects(pl.concat([result.rejects, erased], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
 
     render_sources(reporter, result)
-    counts = accounting(result.rows_in, result.rows_out, result.rejected)
+    if erased.height:
+        reporter.info(f"{erased.height:,} row(s) of erased people dropped (see the suppression store)")
+    counts = accounting(result.rows_in, frame.height, result.rejected + erased.height)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
         f" → {target.display}" + (f" (rejects: {writing.rejects})" if writing.rejects else "")
