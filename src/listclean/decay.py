@@ -29,8 +29,6 @@ STATUS_ORDER = ("mailable", "pending", "risky", "invalid", "bounced_or_cleaned",
 RECENCY_BUCKETS = ("0-30", "31-60", "61-90", "91-180", "181-365", ">365", "never", "too_new")
 CHURN_STATUSES = {"unsubscribed": "unsubscribed", "bounced": "bounced", "cleaned": "bounced", "complained": "complained"}
 RELIABLE = ("last_click_at", "last_purchase_at", "last_activity_at")
-IMPLIED_SOURCE = r"(?i)implied|purchase|customer|order|transaction|inquiry|enquiry|quote"
-INQUIRY_SOURCE = r"(?i)inquiry|enquiry|quote"
 
 
 @dataclass
@@ -362,23 +360,21 @@ def _deliverability(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]
     }
 
 
-def _consent(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
+def _consent(frame: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
     import polars as pl
 
-    subscribed = pl.col("consent") == "subscribed"
-    implied = subscribed & pl.col("consent_source").str.contains(IMPLIED_SOURCE).fill_null(False)
-    lifetime = pl.when(pl.col("consent_source").str.contains(INQUIRY_SOURCE)).then(options.implied_inquiry_days).otherwise(options.implied_purchase_days)
-    expires = pl.col("consent_at") + pl.duration(days=lifetime)
-    expired = implied & (expires <= pl.col("as_of")).fill_null(False)
-    expiring = implied & ~expired & (expires <= pl.col("as_of") + pl.duration(days=options.expiry_warning_days)).fill_null(False)
-    undated_implied = implied & pl.col("consent_at").is_null()
-    unproven = subscribed & ~implied & (pl.col("consent_at").is_null() | pl.col("consent_source").is_null())
-    flags = work.select(
-        implied.sum().alias("implied"),
-        expired.sum().alias("implied_expired"),
-        expiring.sum().alias("implied_expiring"),
-        undated_implied.sum().alias("implied_undated"),
-        unproven.sum().alias("express_unproven"),
+    from listclean.consent import ConsentRules, implied, implied_expired, implied_expiring, unproven
+
+    rules = ConsentRules(options.implied_purchase_days, options.implied_inquiry_days, options.expiry_warning_days)
+    as_of = options.report_date()
+    undated = implied(frame) & (pl.col("consent_at").is_null() if "consent_at" in frame.columns else pl.lit(True))
+    subscribed = (pl.col("consent_status").cast(pl.String) == "subscribed") if "consent_status" in frame.columns else pl.lit(False)
+    flags = frame.select(
+        implied(frame).sum().alias("implied"),
+        implied_expired(frame, as_of, rules).sum().alias("implied_expired"),
+        implied_expiring(frame, as_of, rules).sum().alias("implied_expiring"),
+        undated.sum().alias("implied_undated"),
+        unproven(frame).sum().alias("express_unproven"),
         subscribed.sum().alias("subscribed"),
     ).row(0, named=True)
     return {key: int(value or 0) for key, value in flags.items()} | {
@@ -417,7 +413,7 @@ def decay_report(frame: pl.DataFrame, options: DecayOptions | None = None) -> tu
         cohorts=_cohorts(work, options),
         sunset={"rule": sunset_rule(options), "candidates": candidates.height},
         deliverability=_deliverability(work, options),
-        consent=_consent(work, options),
+        consent=_consent(frame, options),
         notes=notes,
     )
     return report, candidates

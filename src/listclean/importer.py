@@ -91,7 +91,11 @@ class ImportResult:
 
     @property
     def rejected(self) -> int:
-        return self.rejects.filter(self.rejects["action"] == "skipped").height if self.rejects.height else 0
+        return self.rejects.filter(self.rejects["action"].is_in(["skipped", "quarantined"])).height if self.rejects.height else 0
+
+    @property
+    def quarantined(self) -> int:
+        return self.rejects.filter(self.rejects["action"] == "quarantined").height if self.rejects.height else 0
 
 
 def import_sources(paths: list[str], options: ImportOptions, workspace: Workspace) -> ImportResult:
@@ -113,6 +117,15 @@ def import_sources(paths: list[str], options: ImportOptions, workspace: Workspac
                 passthrough_order.append(column)
     combined = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
     combined = combined.select(schema.column_order(combined.columns))
+    # Bought, rented or scraped addresses carry no consent: quarantined, never imported.
+    from listclean.consent import no_consent_source
+
+    bought = combined.select(no_consent_source(combined)).to_series()
+    if bought.any():
+        quarantined = combined.filter(bought)
+        detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' is bought, rented or scraped: no consent to mail"))
+        rejects.append(rows_as_rejects(quarantined, pl.lit("quarantined_source"), detail).with_columns(pl.lit("quarantined").alias("action")))
+        combined = combined.filter(~bought)
     all_rejects = pl.concat(rejects, how="vertical") if rejects else _empty_rejects()
     return ImportResult(combined, all_rejects, reports)
 

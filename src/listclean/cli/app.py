@@ -37,6 +37,9 @@ def global_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour on stderr (NO_COLOR is honoured too).")] = False,
+    log: Annotated[
+        Optional[str], typer.Option("--log", help="Append one JSON line per run (command, input hashes, counts; no data values) to this audit log.")
+    ] = None,
     version: Annotated[
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = None,
@@ -50,6 +53,7 @@ def global_options(
     settings.verbose = verbose
     settings.debug = debug
     settings.no_color = no_color
+    settings.log = log
 
 
 app.command("import", no_args_is_help=True)(cmd_import.command)

@@ -200,6 +200,7 @@ def command(
         {"command": "decay-report", "inputs": inputs, "html": html, "sunset_out": sunset_out, **measured.as_dict(), "thresholds_crossed": failures},
         json_summary=json,
         report=report,
+        inputs=inputs,
     )
     if failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(failures))

@@ -179,4 +179,5 @@ def command(
         },
         json_summary=writing.json,
         report=writing.report,
+        inputs=sources,
     )

@@ -45,4 +45,4 @@ def command(addresses: Addresses = None, store: StorePath = ..., from_files: Fro
         kept.add(address, "erased", erase=True)
     kept.save()
     reporter.info(f"{len(set(a.lower() for a in wanted)):,} people erased; the store {store} holds {len(kept):,} entries ({len(kept) - before:+,})")
-    emit_summary({"command": "erase", "store": store, "erased": len(set(a.lower() for a in wanted)), "entries": len(kept)}, json_summary=json, report=None)
+    emit_summary({"command": "erase", "store": store, "erased": len(set(a.lower() for a in wanted)), "entries": len(kept)}, json_summary=json, report=None, inputs=from_files or [])

@@ -109,7 +109,19 @@ def command(
             on_list = source.select(listed.matches(source, address_key(source))).to_series()
             listed_mask = on_list if listed_mask is None else listed_mask | on_list
         mailable, suppressed = split_suppressed(source, listed_mask)
-        suppressed = pl.concat([kept_out, suppressed], how="vertical_relaxed")
+        # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
+        from datetime import datetime, timezone
+
+        from listclean.consent import ConsentRules, implied_expired, implied_expiring, unproven
+        from listclean.importer import rows_as_rejects
+
+        now, rules = datetime.now(timezone.utc), ConsentRules()
+        expired = mailable.select(implied_expired(mailable, now, rules)).to_series()
+        expiring = int(mailable.select(implied_expiring(mailable, now, rules).sum()).item())
+        unproven_count = int(mailable.select(unproven(mailable).sum()).item())
+        lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit("implied consent has expired (2 years after a purchase, 6 months after an inquiry)"))
+        mailable = mailable.filter(~expired)
+        suppressed = pl.concat([kept_out, suppressed, lapsed], how="vertical_relaxed")
         blocked = suppressed_keys(source, listed_mask) | (kept_store.plain_addresses() if store else set())
         if hash is not None:
             frame, email_header = hashed_audience(mailable), "email_sha256"
@@ -152,8 +164,14 @@ def command(
     written = ", ".join(t.display for t in targets)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
-        f" ({suppressed.height:,} suppressed) → {written}"
+        f" ({suppressed.height - lapsed.height:,} suppressed) → {written}"
     )
+    if lapsed.height:
+        reporter.warn(f"{lapsed.height:,} contact(s) not exported: their implied consent has expired (reason consent_expired)")
+    if expiring:
+        reporter.warn(f"{expiring:,} exported contact(s) have implied consent expiring within 60 days: ask them to confirm")
+    if unproven_count:
+        reporter.warn(f"{unproven_count:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
     if hash is not None and frame.height < mailable.height:
         reporter.info(f"{mailable.height - frame.height:,} exported contact(s) have no address, so no hash")
     emit_summary(
@@ -166,11 +184,15 @@ def command(
             "format": target.format,
             "rejects": writing.rejects,
             **counts,
-            "suppressed": suppressed.height,
+            "suppressed": suppressed.height - lapsed.height,
+            "consent_expired": lapsed.height,
+            "consent_expiring": expiring,
+            "consent_unproven": unproven_count,
             "columns": frame.columns,
         },
         json_summary=writing.json,
         report=writing.report,
+        inputs=inputs,
     )
 
 

@@ -133,6 +133,8 @@ def command(
         write_rejects(pl.concat([result.rejects, erased], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
 
     render_sources(reporter, result)
+    if result.quarantined:
+        reporter.warn(f"{result.quarantined:,} row(s) quarantined: their source says bought, rented or scraped (reason quarantined_source in --rejects)")
     if erased.height:
         reporter.info(f"{erased.height:,} row(s) of erased people dropped (see the suppression store)")
     counts = accounting(result.rows_in, frame.height, result.rejected + erased.height)
@@ -153,4 +155,5 @@ def command(
         },
         json_summary=writing.json,
         report=writing.report,
+        inputs=inputs,
     )

@@ -126,6 +126,7 @@ def command(
         {"command": "segment", "output": target.display, **summary, "as_of": when.isoformat(), "counts": counts, "split_files": files},
         json_summary=writing.json,
         report=writing.report,
+        inputs=inputs,
     )
 
 

@@ -179,6 +179,7 @@ def command(
         },
         json_summary=writing.json,
         report=writing.report,
+        inputs=inputs,
     )
     if failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(failures))

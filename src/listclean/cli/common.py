@@ -99,8 +99,12 @@ def prepare_outputs(inputs: list[str], writing: WritingChoices, reading: Reading
     return target
 
 
-def emit_summary(summary: dict[str, Any], *, json_summary: bool, report: str | None) -> None:
+def emit_summary(summary: dict[str, Any], *, json_summary: bool, report: str | None, inputs: list[str] | None = None) -> None:
     summary = {"listclean": __version__, **summary}
+    if settings.log:
+        from listclean.runlog import record
+
+        record(settings.log, summary, inputs or [])
     if report:
         write_json(summary, report)
     if json_summary:

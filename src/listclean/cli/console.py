@@ -23,6 +23,7 @@ class Settings:
     verbose: bool = False
     debug: bool = False
     no_color: bool = False
+    log: str | None = None  # the append-only run log (--log / LISTCLEAN_LOG)
 
 
 settings = Settings()

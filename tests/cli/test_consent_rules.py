@@ -1,0 +1,63 @@
+"""Consent rules as behaviour: bought lists quarantined, expired implied consent not exported."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import polars as pl
+
+from listclean.consent import ConsentRules, implied_expired, implied_expiring, unproven
+
+
+def test_bought_rented_or_scraped_sources_are_quarantined_on_import(cli, tmp_path):
+    data = tmp_path / "mixed.csv"
+    data.write_text(
+        "email,source\nann@firma.pl,newsletter form\nbob@firma.pl,Purchased list 2024\ncy@firma.pl,web scraping\ndee@firma.pl,rented list\n"
+    )
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    result = cli(["import", data, "-o", out, "--rejects", rejects, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out)["email"].to_list() == ["ann@firma.pl"]
+    quarantined = pl.read_csv(rejects)
+    assert quarantined["reason"].to_list() == ["quarantined_source"] * 3
+    assert set(quarantined["action"]) == {"quarantined"}
+    summary = json.loads(result.stdout)
+    assert (summary["rows_in"], summary["rows_out"], summary["rejected"]) == (4, 1, 3)
+    assert "3 row(s) quarantined" in result.stderr
+
+
+def test_expired_implied_consent_is_not_exported_and_the_rest_is_flagged(cli, tmp_path):
+    now = datetime.now(timezone.utc)
+    day = lambda days: (now - timedelta(days=days)).strftime("%Y-%m-%d")  # noqa: E731
+    data = tmp_path / "consent.csv"
+    data.write_text(
+        "email,consent_status,consent_source,consent_at\n"
+        f"old-buyer@firma.pl,subscribed,purchase,{day(800)}\n"
+        f"soon@firma.pl,subscribed,purchase,{day(700)}\n"
+        f"asked@firma.pl,subscribed,web inquiry,{day(200)}\n"
+        f"fresh@firma.pl,subscribed,double opt-in form,{day(3)}\n"
+        "nodate@firma.pl,subscribed,,\n"
+    )
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    result = cli(["export", data, "-o", out, "--rejects", rejects, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out)["email"].to_list() == ["soon@firma.pl", "fresh@firma.pl", "nodate@firma.pl"]
+    summary = json.loads(result.stdout)
+    assert (summary["consent_expired"], summary["consent_expiring"], summary["consent_unproven"]) == (2, 1, 1)
+    assert set(pl.read_csv(rejects)["reason"]) == {"consent_expired"}
+
+
+def test_consent_rule_boundaries():
+    as_of = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    frame = pl.DataFrame(
+        {
+            "consent_status": ["subscribed"] * 4 + ["unsubscribed"],
+            "consent_source": ["customer order", "customer order", "quote request", None, "purchase"],
+            "consent_at": [as_of - timedelta(days=730), as_of - timedelta(days=729), as_of - timedelta(days=150), as_of, as_of - timedelta(days=900)],
+        }
+    )
+    rules = ConsentRules()
+    assert frame.select(implied_expired(frame, as_of, rules)).to_series().to_list() == [True, False, False, False, False]
+    assert frame.select(implied_expiring(frame, as_of, rules)).to_series().to_list() == [False, True, True, False, False]
+    assert frame.select(unproven(frame)).to_series().to_list() == [False, False, False, True, False]
