@@ -40,6 +40,8 @@ Suppress = Annotated[
     Optional[list[str]],
     typer.Option("--suppress", help="A suppression list (addresses or SHA-256/MD5 hashes) never to export; repeatable.", show_default=False, rich_help_panel=PLATFORM),
 ]
+ImpliedDays = Annotated[int, typer.Option("--implied-days", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=PLATFORM)]
+InquiryDays = Annotated[int, typer.Option("--inquiry-days", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=PLATFORM)]
 Columns = Annotated[
     Optional[str],
     typer.Option("--columns", "-c", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
@@ -58,6 +60,8 @@ def command(
     max_mb: MaxMb = None,
     store: Store = None,
     suppress: Suppress = None,
+    implied_days: ImpliedDays = 730,
+    inquiry_days: InquiryDays = 182,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
@@ -84,7 +88,7 @@ def command(
         if writing.format not in (None, "csv"):
             raise UsageError(f"--to {to.value} and --hash write CSV, not {writing.format}")
         writing.format = "csv"
-    for name, value in (("--max-rows", max_rows), ("--max-mb", max_mb)):
+    for name, value in (("--max-rows", max_rows), ("--max-mb", max_mb), ("--implied-days", implied_days), ("--inquiry-days", inquiry_days)):
         if value is not None and value < 1:
             raise UsageError(f"{name} must be at least 1")
     target = prepare_outputs(inputs, writing, reading)
@@ -115,11 +119,11 @@ def command(
         from listclean.consent import ConsentRules, implied_expired, implied_expiring, unproven
         from listclean.importer import rows_as_rejects
 
-        now, rules = datetime.now(timezone.utc), ConsentRules()
+        now, rules = datetime.now(timezone.utc), ConsentRules(purchase_days=implied_days, inquiry_days=inquiry_days)
         expired = mailable.select(implied_expired(mailable, now, rules)).to_series()
         expiring = int(mailable.select(implied_expiring(mailable, now, rules).sum()).item())
         unproven_count = int(mailable.select(unproven(mailable).sum()).item())
-        lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit("implied consent has expired (2 years after a purchase, 6 months after an inquiry)"))
+        lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(f"implied consent has expired ({implied_days} days after a purchase, {inquiry_days} after an inquiry)"))
         mailable = mailable.filter(~expired)
         suppressed = pl.concat([kept_out, suppressed, lapsed], how="vertical_relaxed")
         blocked = suppressed_keys(source, listed_mask) | (kept_store.plain_addresses() if store else set())
