@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad arguments, configuration or input data
     OUTPUT = 3  # an output could not be written
     INTERNAL = 70  # a bug in listclean (EX_SOFTWARE); please report it
+    LOCKED = 75  # another `listclean run` holds the work directory's lock (EX_TEMPFAIL): try later
     INTERRUPTED = 130  # SIGINT / SIGTERM
     BROKEN_PIPE = 141  # the reader of stdout went away (e.g. `| head`)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from listclean import __version__
-from listclean.cli import cmd_decay, cmd_dedupe, cmd_erase, cmd_export, cmd_import, cmd_segment, cmd_validate
+from listclean.cli import cmd_decay, cmd_dedupe, cmd_erase, cmd_export, cmd_import, cmd_run, cmd_segment, cmd_validate
 from listclean.cli.console import Reporter, settings
 from listclean.errors import ConfigError, ExitCode
 
@@ -47,7 +47,7 @@ def global_options(
     """listclean: offline, auditable contact-list cleaning.
 
     Exit codes: 0 ok · 1 findings over a --fail-on threshold · 2 usage, config or input error ·
-    3 output could not be written · 70 internal error · 130 interrupted · 141 stdout closed.
+    3 output could not be written · 70 internal error · 75 another run holds the lock · 130 interrupted · 141 stdout closed.
     """
     settings.quiet = quiet
     settings.verbose = verbose
@@ -63,6 +63,7 @@ app.command("decay-report", no_args_is_help=True)(cmd_decay.command)
 app.command("segment", no_args_is_help=True)(cmd_segment.command)
 app.command("export", no_args_is_help=True)(cmd_export.command)
 app.command("erase", no_args_is_help=True)(cmd_erase.command)
+app.command("run", no_args_is_help=True)(cmd_run.command)
 
 
 def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:
