@@ -266,6 +266,11 @@ def _clean_header(cells: list[str], name: str, notices: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     for index, cell in enumerate(cells):
         title = cell.replace("\ufeff", "").strip() or f"column_{index + 1}"
+        if title == "*" or (title.startswith("^") and title.endswith("$")) or title.startswith("__listclean"):
+            # Polars reads "*" and "^…$" as wildcards, and __listclean… names are listclean's own.
+            renamed = f"column_{index + 1} ({title})"
+            notices.append(f"line 1: column name {title!r} (column {index + 1}) renamed {renamed!r}: the name is reserved")
+            title = renamed
         key = title.casefold()
         if key in seen:
             seen[key] += 1
@@ -355,12 +360,14 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
 def _scan_fast(path: Path, delimiter: str, header: list[str], has_header: bool) -> pl.LazyFrame:
     import polars as pl
 
+    # An explicit all-text schema (not new_columns): a first line shorter than the header (an
+    # empty line before header-less data) must not leave a column typed Null.
     return pl.scan_csv(
         path,
         separator=delimiter,
-        has_header=has_header,
-        new_columns=header,
-        infer_schema=False,
+        has_header=False,
+        skip_rows=1 if has_header else 0,  # the header was parsed already (names cleaned, duplicates renamed)
+        schema={name: pl.String for name in header},
         quote_char='"',
         row_index_name=ROW,
         row_index_offset=1,

@@ -1,0 +1,101 @@
+"""Every command against hostile input: random bytes, encodings, ragged rows, odd column names.
+
+Whatever comes in, a command ends with a documented exit code, one error line and no
+traceback, and when it succeeds every input row is accounted for (in = out + rejected + merged).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+DOCUMENTED = {0, 1, 2, 3}
+COMMANDS = {
+    "import": [],
+    "validate": [],
+    "dedupe": [],
+    "segment": ["--lifecycle", "--as-of", "2026-11-24"],
+    "export": [],
+    "decay-report": ["--as-of", "2026-11-24", "--no-validate"],
+}
+
+CELLS = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.sampled_from(["ann@firma.pl", "ANN@FIRMA.PL", "bob@gmial.com", "n/a", "", "=1+1", "+48600100200", "2024-13-45", "unsubscribed", '"', "a,b"]),
+)
+HEADERS = st.one_of(st.sampled_from(["email", "E-Mail", "first_name", "Phone", "Status", "signup_at", "tags", "source", "", "email"]), st.text(max_size=8))
+
+
+@st.composite
+def hostile_files(draw) -> bytes:
+    kind = draw(st.sampled_from(["bytes", "csv", "ragged", "encoded"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=300))
+    headers = draw(st.lists(HEADERS, min_size=1, max_size=6))
+    rows = draw(st.lists(st.lists(CELLS, min_size=1, max_size=len(headers) + (2 if kind == "ragged" else 0)), max_size=8))
+    if kind != "ragged":
+        rows = [(row + [""] * len(headers))[: len(headers)] for row in rows]
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    quote = lambda cell: '"' + cell.replace('"', '""') + '"' if any(ch in cell for ch in (delimiter, '"', "\n")) else cell  # noqa: E731
+    text = "\n".join(delimiter.join(quote(cell) for cell in line) for line in [headers, *rows]) + "\n"
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])) if kind == "encoded" else "utf-8"
+    return text.encode(encoding, errors="replace")
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@settings(max_examples=int(os.environ.get("HARDENING_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=hostile_files())
+def test_no_traceback_a_documented_exit_code_and_every_row_accounted_for(cli, tmp_path, command, content):
+    source = tmp_path / "input.csv"
+    source.write_bytes(content)
+    out = tmp_path / "out.csv"
+    if out.exists():
+        out.unlink()
+    args = [command, source, *COMMANDS[command], "--json"]
+    if command != "decay-report":
+        args += ["-o", out, "--force"]
+    result = cli(args)
+    assert result.exit_code in DOCUMENTED, (result.exit_code, result.stderr)
+    assert "Traceback" not in result.stderr
+    if result.exit_code >= 2:
+        assert result.stderr.strip().startswith("listclean: error:") and result.stderr.count("\n") <= 2
+        assert not out.exists() or command == "decay-report"
+    elif command != "decay-report":
+        summary = json.loads(result.stdout)
+        assert summary["rows_in"] == summary["rows_out"] + summary.get("rejected", 0) + summary.get("merged", 0)
+
+
+@pytest.mark.parametrize("command", ["validate", "export", "dedupe"])
+def test_a_closed_stdout_ends_quietly_with_141(tmp_path, command):
+    rows = "email,first_name\n" + "".join(f"user{i}@firma{i % 7}.pl,Name{i}\n" for i in range(60_000))
+    (tmp_path / "big.csv").write_text(rows)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LISTCLEAN_")}
+    pipeline = subprocess.run(
+        f"{sys.executable} -m listclean {command} big.csv -o - | head -n 1; exit ${{PIPESTATUS[0]}}",
+        shell=True, executable="/bin/bash", cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=180,
+    )
+    assert pipeline.returncode == 141, pipeline.stderr
+    assert "Traceback" not in pipeline.stderr and "error" not in pipeline.stderr
+
+
+def test_sigterm_mid_run_leaves_no_output_behind(tmp_path):
+    rows = "email,first_name,phone,signup_at\n" + "".join(f"user{i}@firma.pl,Name{i},+4860{i % 10_000_000:07d},2024-01-{1 + i % 28:02d}\n" for i in range(400_000))
+    (tmp_path / "big.csv").write_text(rows)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LISTCLEAN_")}
+    process = subprocess.Popen([sys.executable, "-m", "listclean", "validate", "big.csv", "-o", "out.parquet"], cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    if process.poll() is not None:
+        pytest.skip("the run finished before the signal could be sent")
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]  # no output, no temp part
