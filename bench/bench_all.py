@@ -1,0 +1,95 @@
+"""Every command end to end on one generated file, next to a baseline, in one run.
+
+    python bench/bench_all.py [ROWS]          # default 1,000,000
+
+Generates ROWS messy contacts with known duplicates (bench/people.py rendered as a raw
+export: mixed case, spaces, national phone formats, several date formats, a few languages),
+then times each command as a user runs it (a child process each, so the peak memory is its
+own) against the floor: a plain Polars CSV -> Parquet copy of the same file. Also measures
+start-up (`--version`, `--help`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).parent))
+from people import generate_people  # noqa: E402
+
+LISTCLEAN = [sys.executable, "-m", "listclean", "-q"]
+
+
+def raw_export(rows: int) -> pl.DataFrame:
+    """The generated people as a CRM export would hold them: text, mixed formats, another header language."""
+    people = generate_people(rows)
+    day = pl.col("signup_at")
+    return people.select(
+        pl.when(pl.col("person_id") % 7 == 0).then(pl.concat_str(pl.lit(" "), pl.col("email"), pl.lit(" "))).otherwise(pl.col("email")).alias("E-Mail"),
+        pl.col("first_name").alias("Vorname"),
+        pl.col("last_name").alias("Nachname"),
+        pl.when(pl.col("person_id") % 3 == 0).then(pl.col("phone").str.replace(r"^\+48", "0048 ")).otherwise(pl.col("phone")).alias("Telefon"),
+        pl.col("company").alias("Firma"),
+        pl.col("city").alias("Ort"),
+        pl.col("country").alias("Land"),
+        pl.col("postal_code").alias("PLZ"),
+        pl.when(pl.col("person_id") % 2 == 0).then(day.dt.strftime("%d.%m.%Y")).otherwise(day.dt.strftime("%Y-%m-%d")).alias("Anmeldedatum"),
+        pl.col("consent_status").alias("Status"),
+        pl.col("purchase_count").cast(pl.String).alias("Bestellungen"),
+    )
+
+
+def child(label: str, args: list[str], baseline: float | None) -> float:
+    """Run one command; its own wall time and peak resident memory (wait4 on that child)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
+    failed = "" if code in (0, 1) else f"  FAILED ({code}): {error[:120]}"
+    ratio = f"{elapsed / baseline:6.1f}x" if baseline else "  base"
+    print(f"  {label:<44} {elapsed:8.2f} s  {ratio}   peak {usage.ru_maxrss / 1024:7,.0f} MB{failed}", flush=True)
+    return elapsed
+
+
+def startup() -> None:
+    for flag in ("--version", "--help"):
+        best = min(_time([sys.executable, "-m", "listclean", flag]) for _ in range(5))
+        print(f"  listclean {flag:<34} {best * 1000:8.0f} ms (best of 5)")
+
+
+def _time(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        csv = work / "export.csv"
+        raw_export(rows).write_csv(csv)
+        print(f"{rows:,} rows, {csv.stat().st_size / 1e6:,.0f} MB CSV")
+        copy = [sys.executable, "-c", f"import polars as pl; pl.scan_csv({str(csv)!r}, infer_schema=False).sink_parquet({str(work / 'copy.parquet')!r})"]
+        base = child("baseline: Polars scan_csv -> sink_parquet", copy, None)
+        child("import", [*LISTCLEAN, "import", str(csv), "-o", str(work / "contacts.parquet")], base)
+        child("validate (own Parquet)", [*LISTCLEAN, "validate", str(work / "contacts.parquet"), "-o", str(work / "validated.parquet")], base)
+        child("dedupe --match exact", [*LISTCLEAN, "dedupe", str(work / "validated.parquet"), "--match", "exact", "-o", str(work / "exact.parquet")], base)
+        child("dedupe (fuzzy)", [*LISTCLEAN, "dedupe", str(work / "validated.parquet"), "-o", str(work / "golden.parquet")], base)
+        child("segment --rfm --lifecycle", [*LISTCLEAN, "segment", str(work / "golden.parquet"), "--rfm", "--lifecycle", "-o", str(work / "segmented.parquet")], base)
+        child("export --to mailchimp", [*LISTCLEAN, "export", str(work / "segmented.parquet"), "--to", "mailchimp", "-o", str(work / "mailchimp.csv")], base)
+        child("decay-report --html", [*LISTCLEAN, "decay-report", str(work / "golden.parquet"), "--html", str(work / "decay.html")], base)
+    print("start-up:")
+    startup()
+
+
+if __name__ == "__main__":
+    main()
