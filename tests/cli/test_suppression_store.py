@@ -72,3 +72,17 @@ def test_erase_needs_someone_to_erase(cli, tmp_path):
     result = cli(["erase", "--store", tmp_path / "s.tsv"])
     assert result.exit_code == 2 and "no one to erase" in result.stderr
     assert json.dumps  # keep the import used
+
+
+def test_validate_marks_stored_addresses_suppressed_and_drops_erased_people(cli, tmp_path):
+    store = tmp_path / "suppression.tsv"
+    write(store, "# store\nzed@firma.pl\tsuppression_list\t2026-01-01\n")
+    assert cli(["erase", "eve@firma.pl", "--store", store]).exit_code == 0
+    data = write(tmp_path / "data.csv", "email,consent_status\nzed@firma.pl,subscribed\neve@firma.pl,subscribed\nann@firma.pl,subscribed\n")
+    out = tmp_path / "validated.csv"
+    result = cli(["validate", data, "-o", out, "--store", store, "--json"])
+    assert result.exit_code == 0, result.stderr
+    statuses = dict(pl.read_csv(out).select("email", "email_status").iter_rows())
+    assert statuses == {"zed@firma.pl": "suppressed", "ann@firma.pl": "valid"}
+    summary = json.loads(result.stdout)
+    assert (summary["rows_in"], summary["rows_out"], summary["rejected"]) == (3, 2, 1)

@@ -45,6 +45,10 @@ DnsCache = Annotated[
     Optional[str],
     typer.Option("--dns-cache", help="DNS cache file (SQLite); '' for no cache. Default: ~/.cache/listclean/dns.sqlite (XDG_CACHE_HOME honoured).", rich_help_panel=CHECKS),
 ]
+StoreOption = Annotated[
+    Optional[str],
+    typer.Option("--store", help="A suppression store (see export --store): its addresses become 'suppressed'; erased people are dropped to --rejects (row numbers only).", rich_help_panel=CHECKS),
+]
 FailOn = Annotated[
     Optional[list[str]],
     typer.Option("--fail-on", help="Exit 1 when a status or reason crosses a threshold, e.g. 'invalid>5%', 'disposable>=100' (repeatable).", show_default=False, rich_help_panel=CHECKS),
@@ -103,6 +107,7 @@ def command(
     dns_timeout: DnsTimeout = 5.0,
     dns_cache: DnsCache = None,
     fail_on: FailOn = None,
+    store: StoreOption = None,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
@@ -141,23 +146,35 @@ def command(
         if dns:
             options.dns = _dns_checker(dns_timeout, dns_cache)
         result = import_sources(inputs, settings, workspace)
+        source, erased = result.frame, result.rejects.head(0)
+        if store:
+            from listclean.store import SuppressionStore, apply_store
+            from listclean.suppression import SuppressionList
+
+            kept_store = SuppressionStore.open(store)
+            source, erased, _ = apply_store(source, kept_store)
+            stored = SuppressionList(addresses=kept_store.plain_addresses(), sources=[store])
+            if options.suppression is None:
+                options.suppression = stored
+            else:
+                options.suppression.addresses |= stored.addresses
 
         def progress(message: str) -> None:
             if status is not None:
                 status.update(f"Validating: {message}…")
             reporter.detail(message)
 
-        frame, summary = validate(result.frame, options, progress)
+        frame, summary = validate(source, options, progress)
         dropped_statuses = [status.value for status in drop or []]
         dropped = frame.filter(pl.col("email_status").is_in(dropped_statuses))
         kept = frame.filter(~pl.col("email_status").is_in(dropped_statuses)) if dropped_statuses else frame
         written = make_excel_safe(kept) if writing.excel_safe else kept
         write_frame(written, target)
-        all_rejects = pl.concat([result.rejects, _dropped_rejects(dropped)], how="vertical_relaxed")
+        all_rejects = pl.concat([result.rejects, erased, _dropped_rejects(dropped)], how="vertical_relaxed")
         write_rejects(all_rejects, writing.rejects, inputs, writing.force, reporter)
 
     render_report(reporter, summary)
-    counts = accounting(result.rows_in, kept.height, result.rejected + dropped.height)
+    counts = accounting(result.rows_in, kept.height, result.rejected + erased.height + dropped.height)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
         + (f" ({dropped.height:,} dropped by status)" if dropped_statuses else "")
