@@ -73,7 +73,7 @@ def test_no_traceback_a_documented_exit_code_and_every_row_accounted_for(cli, tm
         assert summary["rows_in"] == summary["rows_out"] + summary.get("rejected", 0) + summary.get("merged", 0)
 
 
-@pytest.mark.parametrize("command", ["validate", "export", "dedupe"])
+@pytest.mark.parametrize("command", ["import", "validate", "export", "dedupe"])
 def test_a_closed_stdout_ends_quietly_with_141(tmp_path, command):
     rows = "email,first_name\n" + "".join(f"user{i}@firma{i % 7}.pl,Name{i}\n" for i in range(60_000))
     (tmp_path / "big.csv").write_text(rows)
@@ -83,6 +83,7 @@ def test_a_closed_stdout_ends_quietly_with_141(tmp_path, command):
         shell=True, executable="/bin/bash", cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=180,
     )
     assert pipeline.returncode == 141, pipeline.stderr
+    assert pipeline.stdout.startswith("email,")
     assert "Traceback" not in pipeline.stderr and "error" not in pipeline.stderr
 
 
