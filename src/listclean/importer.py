@@ -182,7 +182,8 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     frame = frame.drop(ROW)
 
     try:
-        table = frame.collect()
+        # In memory: the per-distinct-value UDFs work on whole columns there, on small morsels when streamed.
+        table = frame.collect(engine="in-memory")
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"cannot be read ({str(exc).strip().splitlines()[0]})", source=source.name) from None
 

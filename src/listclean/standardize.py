@@ -434,12 +434,17 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     present = [name for name in schema.CANONICAL if name in names]
     # Pass 1 cleans the text in place; pass 2 interprets it and, in the same projection,
     # keeps the cleaned text of every value it could not interpret.
-    cleaned = [clean_text(as_text(pl.col(name), names[name])).alias(name) for name in present]
+    # Cleaning, too, runs once per distinct value (a city or a status repeats thousands of times).
+    cleaned = [on_distinct(as_text(pl.col(name), names[name]), _clean_values, pl.String).alias(name) for name in present]
     if "email" in present:
-        typed = as_text(pl.col("email"), names["email"])
-        changed = pl.when(typed.str.strip_chars().str.len_bytes() > 0).then(pl.when(clean_text(typed) != typed).then(typed))
-        cleaned.append(_keep_raw("email", changed, names))
+        # What was typed, kept beside the cleaned address so email_raw compares the two columns
+        # (not a second cleaning of the typed text).
+        frame = frame.with_columns(as_text(pl.col("email"), names["email"]).alias("__typed_email"))
     frame = frame.with_columns(cleaned)
+    if "email" in present:
+        typed = pl.col("__typed_email")
+        changed = pl.when(typed.str.strip_chars().str.len_bytes() > 0).then(pl.when(pl.col("email").fill_null("") != typed).then(typed))
+        frame = frame.with_columns(_keep_raw("email", changed, names)).drop("__typed_email")
 
     out: list[pl.Expr] = []
     for name in present:
@@ -506,6 +511,12 @@ def _interpreter(name: str, options: StandardizeOptions) -> Callable[[pl.Series]
     return lambda values: values.to_frame("v").select(kind(pl.col("v"))).to_series()
 
 
+def _clean_values(values: pl.Series) -> pl.Series:
+    import polars as pl
+
+    return values.to_frame("v").select(clean_text(pl.col("v"))).to_series()
+
+
 def _parse_datetimes(values: pl.Series, order: str) -> pl.Series:
     import polars as pl
 
@@ -526,6 +537,11 @@ def on_distinct(column: pl.Expr, interpret: Callable[[pl.Series], pl.Series], dt
     import polars as pl
 
     def apply(values: pl.Series) -> pl.Series:
+        # Judge the cardinality on a sample first: finding every distinct value of a column
+        # that is mostly distinct (addresses, phones) costs more than it saves.
+        sample = values.head(20_000)
+        if sample.n_unique() * 2 > sample.len():
+            return interpret(values).alias(values.name)
         distinct = values.unique()
         if distinct.len() * 2 > values.len():
             return interpret(values).alias(values.name)
