@@ -111,18 +111,21 @@ class SuppressionStore:
         import polars as pl
 
         lowered = frame.select(key.str.strip_chars().str.to_lowercase().alias("k"))["k"]
-        distinct = lowered.drop_nulls().unique().to_list()
-        hashed = any(entry.startswith(HMAC_PREFIX) for entry in self.entries)
-        plain_md = {}
-        for value in distinct:
-            found = self.entries.get(value)
-            if found is None and hashed and self.key:
-                found = self.entries.get(HMAC_PREFIX + hmac.new(self.key, value.encode("utf-8"), "sha256").hexdigest())
-            if found is None:
-                found = self._hashed_entry(value)
-            if found is not None:
-                plain_md[value] = found[0]
-        return lowered.replace_strict(plain_md, default=None, return_dtype=pl.String) if plain_md else pl.Series([None] * frame.height, dtype=pl.String)
+        plain = {entry: reason for entry, (reason, _) in self.entries.items() if "@" in entry}
+        if len(plain) == len(self.entries):
+            # Addresses only: one vectorised look-up.
+            return lowered.replace_strict(plain, default=None, return_dtype=pl.String) if plain else pl.Series([None] * frame.height, dtype=pl.String)
+        # Hashed entries too: each distinct address is hashed once (HMAC, SHA-256, MD5).
+        found: dict[str, str] = {}
+        for value in lowered.drop_nulls().unique().to_list():
+            entry = self.entries.get(value)
+            if entry is None and self.key:
+                entry = self.entries.get(HMAC_PREFIX + hmac.new(self.key, value.encode("utf-8"), "sha256").hexdigest())
+            if entry is None:
+                entry = self._hashed_entry(value)
+            if entry is not None:
+                found[value] = entry[0]
+        return lowered.replace_strict(found, default=None, return_dtype=pl.String) if found else pl.Series([None] * frame.height, dtype=pl.String)
 
     def _hashed_entry(self, value: str) -> tuple[str, str] | None:
         import hashlib
@@ -168,7 +171,7 @@ def apply_store(frame: pl.DataFrame, store: SuppressionStore) -> tuple[pl.DataFr
     status = pl.col("consent_status").cast(pl.String) if "consent_status" in frame.columns else pl.lit(None, dtype=pl.String)
     stored = pl.lit(reasons)
     stronger = stored.replace_strict(CONSENT_RANK, default=0, return_dtype=pl.Int8) > status.replace_strict(CONSENT_RANK, default=0, return_dtype=pl.Int8)
-    marked = frame.with_columns(pl.when(stronger & stored.is_in(list(CONSENT_RANK))).then(stored).otherwise(status).alias("consent_status"))
+    marked = frame.with_columns(pl.when(stronger).then(stored).otherwise(status).alias("consent_status"))
     kept = marked.filter(~erased)
     gone = frame.filter(erased).select("_source_file", "_source_row") if "_source_file" in frame.columns else frame.filter(erased).head(0)
     # Only provenance goes to the rejects: the erased person's data is not written anywhere.
