@@ -31,6 +31,8 @@ SunsetMinAge = Annotated[int, typer.Option("--sunset-min-age", help="... and sig
 LapseDays = Annotated[int, typer.Option("--lapse-days", help="Survival: a contact lapses after this many days without a click, purchase or activity.", rich_help_panel=RULES)]
 BounceLimit = Annotated[float, typer.Option("--bounce-limit", help="Deliverability limit for bounces in the last 30 days, in percent.", rich_help_panel=RULES)]
 ComplaintLimit = Annotated[float, typer.Option("--complaint-limit", help="Deliverability limit for complaints in the last 30 days, in percent.", rich_help_panel=RULES)]
+ImpliedDays = Annotated[int, typer.Option("--implied-days", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=RULES)]
+InquiryDays = Annotated[int, typer.Option("--inquiry-days", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=RULES)]
 NoValidate = Annotated[bool, typer.Option("--no-validate", help="Do not validate addresses when the input has no email_status column.", rich_help_panel=RULES)]
 FailOn = Annotated[
     Optional[list[str]],
@@ -139,6 +141,8 @@ def command(
     lapse_days: LapseDays = 180,
     bounce_limit: BounceLimit = 1.0,
     complaint_limit: ComplaintLimit = 0.1,
+    implied_days: ImpliedDays = 730,
+    inquiry_days: InquiryDays = 182,
     no_validate: NoValidate = False,
     fail_on: FailOn = None,
     *,
@@ -163,7 +167,7 @@ def command(
     for name, value in (("--benchmark", benchmark), ("--bounce-limit", bounce_limit), ("--complaint-limit", complaint_limit)):
         if not 0 < value < 100:
             raise UsageError(f"{name} is a percentage between 0 and 100, e.g. 2.1")
-    for name, value in (("--sunset-days", sunset_days), ("--sunset-min-age", sunset_min_age), ("--lapse-days", lapse_days)):
+    for name, value in (("--sunset-days", sunset_days), ("--sunset-min-age", sunset_min_age), ("--lapse-days", lapse_days), ("--implied-days", implied_days), ("--inquiry-days", inquiry_days)):
         if value < 0:
             raise UsageError(f"{name} cannot be negative")
     measures = [*STATUS_ORDER, "sunset", "monthly_decay", "bounce_rate", "complaint_rate", "implied_expired", "implied_expiring"]
@@ -172,7 +176,7 @@ def command(
     options = DecayOptions(
         as_of=parse_as_of(as_of), months=months, benchmark_monthly=benchmark / 100, sunset_days=sunset_days,
         sunset_min_age_days=sunset_min_age, lapse_days=lapse_days, bounce_limit=bounce_limit / 100,
-        complaint_limit=complaint_limit / 100,
+        complaint_limit=complaint_limit / 100, implied_purchase_days=implied_days, implied_inquiry_days=inquiry_days,
     )  # fmt: skip
     html_target = prepare_target(html, fmt=None, force=force, inputs=inputs) if html else None
     sunset_target = prepare_target(sunset_out, fmt=format, force=force, inputs=inputs) if sunset_out else None
