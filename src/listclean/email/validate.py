@@ -113,9 +113,10 @@ def _domain_table(domains: pl.DataFrame, dns: DnsChecker | None) -> pl.DataFrame
         {
             "ascii_domain": [domain for domain, _ in rows],
             "domain_reasons": facts,
+            "__domain_text": [",".join(found) if found else None for found in facts],
             "domain_rank": [min((rank[code] for code in found), default=None) for found in facts],
         },
-        schema={"ascii_domain": pl.String, "domain_reasons": pl.List(pl.String), "domain_rank": pl.Int8},
+        schema={"ascii_domain": pl.String, "domain_reasons": pl.List(pl.String), "__domain_text": pl.String, "domain_rank": pl.Int8},
     )
 
 
@@ -165,18 +166,23 @@ def _email_cell(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(pl.col("email_raw").cast(pl.String), email) if "email_raw" in frame.columns else email
 
 
+def _split_reasons(texts: pl.Series) -> pl.Series:
+    import polars as pl
+
+    return texts.to_frame("t").select(
+        pl.when(pl.col("t").str.len_bytes() > 0).then(pl.col("t").str.split(",")).otherwise(pl.lit([], dtype=pl.List(pl.String)))
+    ).to_series()
+
+
 def _role_reasons(local: pl.Expr) -> pl.Expr:
     import polars as pl
 
     key = local.str.to_lowercase().str.replace(r"\+.*$", "").str.replace_all(r"[._\-]", "")
-    return (
-        pl.when(key.is_in(sorted(ROLE_NO_REPLY)))
-        .then(pl.lit("role_no_reply"))
-        .when(key.is_in(sorted(ROLE_STANDARD)))
-        .then(pl.lit("role_standard"))
-        .when(key.is_in(sorted(ROLE_GENERIC)))
-        .then(pl.lit("role_generic"))
-    )
+    # One look-up (the key is evaluated once; eager frames do not share repeated sub-expressions).
+    codes = {name: "role_generic" for name in ROLE_GENERIC}
+    codes |= {name: "role_standard" for name in ROLE_STANDARD}
+    codes |= {name: "role_no_reply" for name in ROLE_NO_REPLY}
+    return key.replace_strict(codes, default=None, return_dtype=pl.String)
 
 
 def validate(
@@ -251,7 +257,6 @@ def validate(
         .then(pl.lit("consent_pending"))
         .alias("__consent"),
         suppressed.alias("__suppressed"),
-        pl.col("domain_reasons").list.join(",").alias("__domain_text"),
     )
 
     # Each reason is a nullable text column, in a fixed order; their worst severity is the status.
@@ -275,8 +280,12 @@ def validate(
     ]
     text = pl.concat_str([code for code, _ in codes_and_ranks], separator=",", ignore_nulls=True)
     worst = pl.min_horizontal([level for _, level in codes_and_ranks]).fill_null(len(R.STATUS_ORDER) - 1)
+    from listclean.standardize import on_distinct
+
+    # The reasons text takes a few hundred distinct values: split each once.
+    work = work.with_columns(text.alias("__reasons_text"))
     work = work.with_columns(
-        pl.when(text.str.len_bytes() > 0).then(text.str.split(",")).otherwise(pl.lit([], dtype=pl.List(pl.String))).alias("email_reasons"),
+        on_distinct(pl.col("__reasons_text"), _split_reasons, pl.List(pl.String)).alias("email_reasons"),
         worst.replace_strict(list(range(len(R.STATUS_ORDER))), list(R.STATUS_ORDER), return_dtype=pl.String).alias("email_status"),
         pl.col("normalized").alias("email_normalized"),
     )
