@@ -101,14 +101,27 @@ def golden_records(members: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame
         ]
     )
 
-    def anchored(group: tuple[str, ...]) -> pl.Expr | None:
+    # Row-level flags the aggregations share are materialised first: an expression repeated in
+    # forty aggregations would otherwise be evaluated forty times.
+    flags: dict[str, pl.Expr] = {}
+    for flag, group in (("__has_email", ("email",)), ("__has_place", PLACE_GROUP)):
         present = [pl.col(name).is_not_null() for name in group if name in columns]
-        return pl.any_horizontal(present) if present else None
+        if present:
+            flags[flag] = pl.any_horizontal(present)
+    if "consent_status" in columns:
+        flags["__restriction"] = pl.col("consent_status").cast(pl.String).replace_strict(CONSENT_RESTRICTION, default=0, return_dtype=pl.Int8)
+    for name in NAME_FIELDS:
+        if name in columns:
+            flags[f"__weak_{name}"] = pl.col(name).cast(pl.String).str.contains(r"^\s*\w\.?\s*$").fill_null(True) | pl.col(name).is_null()
+    members = members.with_columns(**flags) if flags else members
+
+    def anchored(flag: str) -> pl.Expr | None:
+        return pl.col(flag) if flag in flags else None
 
     aggregations: list[pl.Expr] = []
     sources: list[pl.Expr] = []
     handled: set[str] = set()
-    groups = {EMAIL_GROUP: anchored(("email",)), PLACE_GROUP: anchored(PLACE_GROUP)}
+    groups = {EMAIL_GROUP: anchored("__has_email"), PLACE_GROUP: anchored("__has_place")}
     for group, has_value in groups.items():
         if has_value is None:
             continue
@@ -118,7 +131,7 @@ def golden_records(members: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame
                 sources.append(pl.col("__ref").filter(has_value & pl.col(name).is_not_null()).first().alias(name))
                 handled.add(name)
     if "consent_status" in columns:
-        restriction = pl.col("consent_status").cast(pl.String).replace_strict(CONSENT_RESTRICTION, default=0, return_dtype=pl.Int8)
+        restriction = pl.col("__restriction")
         for name in CONSENT_GROUP:
             if name in columns:
                 aggregations.append(pl.col(name).sort_by([restriction, pl.col("__rank")], descending=[True, False]).first())
@@ -126,8 +139,7 @@ def golden_records(members: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame
                 handled.add(name)
     for name in NAME_FIELDS:
         if name in columns:
-            weak = pl.col(name).cast(pl.String).str.contains(r"^\s*\w\.?\s*$").fill_null(True) | pl.col(name).is_null()
-            order = [pl.col(name).is_null(), weak, pl.col("__rank")]
+            order = [pl.col(name).is_null(), pl.col(f"__weak_{name}"), pl.col("__rank")]
             aggregations.append(pl.col(name).sort_by(order).first())
             sources.append(pl.col("__ref").sort_by(order).first().alias(name))
             handled.add(name)
