@@ -101,6 +101,7 @@ def test_dry_run_prints_the_plan(cli, project):
         ('[run]\ninputs = ["nothing/*.csv"]\n', "matches no file"),
         ('[run]\ninputs = ["exports/*"]\nsurprise = 1\n', "unknown key"),
         ('[run]\ninputs = ["exports/*"]\n[[run.export]]\nto = "mailchimp"\n', "needs output"),
+        ('[run]\ninputs = ["exports/*"]\n[run.validate]\noutput = "x.csv"\n', "is set by the run itself"),
         ("not toml [", "cannot be read as TOML"),
     ],
 )

@@ -67,10 +67,15 @@ def _flag(name: str) -> str:
     return OPTION_NAMES.get(name, "--" + name.replace("_", "-"))
 
 
+RESERVED = {"output", "o", "force", "report", "json", "format", "f"}  # the run decides where each step writes
+
+
 def _arguments(options: dict[str, Any], where: str) -> list[str]:
     """TOML options -> command-line flags: true -> --flag, false -> omitted, lists repeat the flag."""
     args: list[str] = []
     for name, value in options.items():
+        if name in RESERVED:
+            raise ConfigError(f"{where}: {name!r} is set by the run itself", hint="only [[run.export]] takes an output")
         flag = _flag(name)
         if isinstance(value, bool):
             if value:
