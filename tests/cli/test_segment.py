@@ -85,3 +85,14 @@ def test_nothing_to_do_is_a_usage_error(cli, files, tmp_path):
     contacts, _ = files
     result = cli(["segment", contacts, "-o", tmp_path / "out.csv"])
     assert result.exit_code == 2 and "--rules" in result.stderr
+
+
+def test_split_files_are_checked_before_any_work(cli, files, tmp_path):
+    contacts, rules = files
+    split = tmp_path / "split"
+    split.mkdir()
+    (split / "engaged-b2b-in-poland.csv").write_text("old\n")
+    out = tmp_path / "out.csv"
+    result = cli(["segment", contacts, "--rules", rules, "-o", out, "--split-dir", split])
+    assert result.exit_code == 3 and "already exists" in result.stderr
+    assert not out.exists()

@@ -83,11 +83,20 @@ def command(
         definitions = seg.Rules([*(definitions.segments if definitions else []), extra], definitions.mode if definitions else "first")
     if definitions and multi:
         definitions.mode = "all"
+    split_targets = {}
     if split_dir:
         folder = Path(split_dir)
         if not folder.is_dir():
             raise OutputError(f"--split-dir {split_dir}: not a directory", hint="create it first")
+        if not definitions:
+            raise UsageError("--split-dir needs segments", hint="give --rules FILE or --where EXPR")
         split_format = format_for("x", writing.format)
+        # Every file is checked before any work: two names with one slug, or an existing file without --force.
+        for definition in definitions.segments:
+            path = str(folder / f"{seg.slug(definition.name)}.{split_format}")
+            if path in {t.path for t in split_targets.values()}:
+                raise UsageError(f"segments {definition.name!r} and another one would both be written to {path}", hint="rename one of them")
+            split_targets[definition.name] = prepare_target(path, fmt=split_format, force=writing.force, inputs=inputs)
 
     with Workspace() as workspace, reporter.status("Segmenting…"):
         result = import_sources(inputs, import_options(reading), workspace)
@@ -103,14 +112,10 @@ def command(
         write_frame(written, target)
         write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter)
         files: dict[str, str] = {}
-        if split_dir and definitions:
-            column = pl.col("segment")
-            for definition in definitions.segments:
-                member = column.list.contains(definition.name) if definitions.mode == "all" else column == definition.name
-                part = written.filter(member.fill_null(False))
-                path = str(Path(split_dir) / f"{seg.slug(definition.name)}.{split_format}")
-                write_frame(part, prepare_target(path, fmt=split_format, force=writing.force, inputs=inputs))
-                files[definition.name] = path
+        for name, split_target in split_targets.items():
+            member = pl.col("segment").list.contains(name) if definitions.mode == "all" else pl.col("segment") == name
+            write_frame(written.filter(member.fill_null(False)), split_target)
+            files[name] = split_target.path
 
     counts = _counts(frame, definitions, rfm, lifecycle)
     for title, rows in counts.items():
