@@ -181,15 +181,15 @@ def fast_e164(pairs: pl.DataFrame) -> pl.Series:
     by_length = {n: [str(c) for c in codes if len(str(c)) == n] for n in (1, 2, 3)}
     text = pl.col("text")
     international = text.str.starts_with("+") | text.str.starts_with("00")
-    digits = pl.when(text.str.starts_with("00")).then(text.str.slice(2)).otherwise(text).str.replace_all(r"[^0-9]", "")
-    code_text = pl.coalesce(
-        *[pl.when(digits.str.slice(0, n).is_in(by_length[n])).then(digits.str.slice(0, n)) for n in (1, 2, 3)]
-    )
+    # Staged columns: eager frames evaluate a repeated sub-expression once per use.
     work = pairs.with_row_index("__row").with_columns(
         __shape=text.str.contains(_SHAPE).fill_null(False),
         __international=international.fill_null(False),
-        __digits=digits,
-        __code=code_text,
+        __digits=pl.when(text.str.starts_with("00")).then(text.str.slice(2)).otherwise(text).str.replace_all(r"[^0-9]", ""),
+    )
+    digits = pl.col("__digits")
+    work = work.with_columns(
+        __code=pl.coalesce(*[pl.when(digits.str.slice(0, n).is_in(by_length[n])).then(digits.str.slice(0, n)) for n in (1, 2, 3)])
     )
     work = work.with_columns(
         __parse_region=pl.when(pl.col("__international"))
