@@ -3,7 +3,7 @@
     [run]
     inputs = ["exports/*.csv", "exports/*.xlsx"]
     workdir = "clean"                      # intermediate and final files
-    store = "suppression/store.tsv"        # optional: import and export use it
+    store = "suppression/store.tsv"        # optional: import, validate and export use it
     suppress = ["suppression/*.txt"]       # optional: validate and export use them
 
     [run.import]                           # any import option, named like the flag
@@ -142,7 +142,7 @@ def plan(path: str) -> tuple[list[tuple[str, list[str]]], Path]:
     steps: list[tuple[str, list[str]]] = []
     contacts, validated, golden = workdir / "contacts.parquet", workdir / "validated.parquet", workdir / "golden.parquet"
     steps.append(("import", ["import", *files, "-o", str(contacts), "--rejects", str(workdir / "rejects.csv"), *store, *_arguments(table("import"), f"{path}: [run.import]")]))
-    steps.append(("validate", ["validate", str(contacts), "-o", str(validated), *suppress, *_arguments(table("validate"), f"{path}: [run.validate]")]))
+    steps.append(("validate", ["validate", str(contacts), "-o", str(validated), *store, *suppress, *_arguments(table("validate"), f"{path}: [run.validate]")]))
     dedupe = table("dedupe")
     against = dedupe.pop("against", False)
     against_args = ["--against", str(golden)] if against is True and golden.exists() else (["--against", str(base / against)] if isinstance(against, str) else [])
