@@ -435,7 +435,7 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     # Pass 1 cleans the text in place; pass 2 interprets it and, in the same projection,
     # keeps the cleaned text of every value it could not interpret.
     # Cleaning, too, runs once per distinct value (a city or a status repeats thousands of times).
-    cleaned = [on_distinct(as_text(pl.col(name), names[name]), _clean_values, pl.String).alias(name) for name in present]
+    cleaned = [on_distinct(as_text(pl.col(name), names[name]), series_function(clean_text), pl.String).alias(name) for name in present]
     if "email" in present:
         # What was typed, kept beside the cleaned address so email_raw compares the two columns
         # (not a second cleaning of the typed text).
@@ -490,8 +490,6 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
 
 def _interpreter(name: str, options: StandardizeOptions) -> Callable[[pl.Series], pl.Series] | None:
     """The cleaned-text -> value function of one canonical field (None: the text is the value)."""
-    import polars as pl
-
     if name in schema.DATETIME_FIELDS:
         order = options.date_order.get(name) or "mdy"
         return lambda values: _parse_datetimes(values, order)
@@ -506,15 +504,18 @@ def _interpreter(name: str, options: StandardizeOptions) -> Callable[[pl.Series]
         else map_country if name == "country"
         else None
     )  # fmt: skip
-    if kind is None:
-        return None
-    return lambda values: values.to_frame("v").select(kind(pl.col("v"))).to_series()
+    return None if kind is None else series_function(kind)
 
 
-def _clean_values(values: pl.Series) -> pl.Series:
-    import polars as pl
+def series_function(build: Callable[[pl.Expr], pl.Expr]) -> Callable[[pl.Series], pl.Series]:
+    """An expression builder (Expr -> Expr) as a Series -> Series function, for `on_distinct`."""
 
-    return values.to_frame("v").select(clean_text(pl.col("v"))).to_series()
+    def apply(values: pl.Series) -> pl.Series:
+        import polars as pl
+
+        return values.to_frame("v").select(build(pl.col("v"))).to_series()
+
+    return apply
 
 
 def _parse_datetimes(values: pl.Series, order: str) -> pl.Series:

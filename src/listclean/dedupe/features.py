@@ -39,11 +39,11 @@ def normalized_emails(frame: pl.DataFrame) -> pl.Series:
 def prepare(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
-    from listclean.standardize import on_distinct
+    from listclean.standardize import on_distinct, series_function
 
     def folded(name: str, fold=fold_name) -> pl.Expr:  # noqa: ANN001
         # Names, cities and companies repeat: fold each distinct value once.
-        return on_distinct(_text(frame, name), lambda values: values.to_frame("v").select(fold(pl.col("v"))).to_series(), pl.String)
+        return on_distinct(_text(frame, name), series_function(fold), pl.String)
 
     normalized = normalized_emails(frame)
     canonical = canonicalise(normalized)

@@ -166,12 +166,10 @@ def _email_cell(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(pl.col("email_raw").cast(pl.String), email) if "email_raw" in frame.columns else email
 
 
-def _split_reasons(texts: pl.Series) -> pl.Series:
+def _split_reasons(text: pl.Expr) -> pl.Expr:
     import polars as pl
 
-    return texts.to_frame("t").select(
-        pl.when(pl.col("t").str.len_bytes() > 0).then(pl.col("t").str.split(",")).otherwise(pl.lit([], dtype=pl.List(pl.String)))
-    ).to_series()
+    return pl.when(text.str.len_bytes() > 0).then(text.str.split(",")).otherwise(pl.lit([], dtype=pl.List(pl.String)))
 
 
 def _role_reasons(local: pl.Expr) -> pl.Expr:
@@ -280,12 +278,12 @@ def validate(
     ]
     text = pl.concat_str([code for code, _ in codes_and_ranks], separator=",", ignore_nulls=True)
     worst = pl.min_horizontal([level for _, level in codes_and_ranks]).fill_null(len(R.STATUS_ORDER) - 1)
-    from listclean.standardize import on_distinct
+    from listclean.standardize import on_distinct, series_function
 
     # The reasons text takes a few hundred distinct values: split each once.
     work = work.with_columns(text.alias("__reasons_text"))
     work = work.with_columns(
-        on_distinct(pl.col("__reasons_text"), _split_reasons, pl.List(pl.String)).alias("email_reasons"),
+        on_distinct(pl.col("__reasons_text"), series_function(_split_reasons), pl.List(pl.String)).alias("email_reasons"),
         worst.replace_strict(list(range(len(R.STATUS_ORDER))), list(R.STATUS_ORDER), return_dtype=pl.String).alias("email_status"),
         pl.col("normalized").alias("email_normalized"),
     )
