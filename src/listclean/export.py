@@ -45,11 +45,18 @@ def address_key(frame: pl.DataFrame) -> pl.Expr:
 
 
 def split_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(mailable rows, rejects table of the suppressed ones).
+    """(mailable rows, rejects table of the suppressed ones); see `separate_suppressed`."""
+    mailable, rejects, _ = separate_suppressed(frame, listed)
+    return mailable, rejects
 
-    A row is suppressed by its own status, or because its address belongs to a suppressed
-    row elsewhere in the input (the same person unsubscribed in one export and still
-    "subscribed" in another must not be mailed).
+
+def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame, set[str]]:
+    """(mailable rows, rejects table of the suppressed ones, every suppressed address).
+
+    A row is suppressed by its own status, by `listed` (a --suppress list or the store), or
+    because its address belongs to a suppressed row elsewhere in the input (the same person
+    unsubscribed in one export and still "subscribed" in another must not be mailed). The
+    addresses (as `address_key`) are what the written export is checked against.
     """
     import polars as pl
 
@@ -68,14 +75,7 @@ def split_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tu
         ],
         how="vertical_relaxed",
     )
-    return frame.filter(~mask & ~elsewhere), rejects
-
-
-def suppressed_keys(frame: pl.DataFrame, listed: pl.Series | None = None) -> set[str]:
-    """Every address (as address_key) an export must never contain."""
-    mask = suppressed_mask(frame) if listed is None else suppressed_mask(frame) | listed
-    keys = frame.select(address_key(frame).alias("key"))["key"]
-    return set(keys.filter(mask).drop_nulls().to_list())
+    return frame.filter(~mask & ~elsewhere), rejects, set(blocked.to_list())
 
 
 def _suppression_detail(frame: pl.DataFrame) -> pl.Expr:

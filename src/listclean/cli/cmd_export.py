@@ -74,7 +74,7 @@ def command(
 
     from listclean.errors import UsageError
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.export import select_columns, split_suppressed, suppressed_keys, verify_no_leak
+    from listclean.export import select_columns, separate_suppressed, verify_no_leak
     from listclean.importer import import_sources
     from listclean.io.read import Workspace
     from listclean.io.write import prepare_target, write_frame
@@ -112,7 +112,7 @@ def command(
             listed = load_suppression(suppress, workspace)
             on_list = source.select(listed.matches(source, address_key(source))).to_series()
             listed_mask = on_list if listed_mask is None else listed_mask | on_list
-        mailable, suppressed = split_suppressed(source, listed_mask)
+        mailable, suppressed, blocked = separate_suppressed(source, listed_mask)
         # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
         from datetime import datetime, timezone
 
@@ -126,7 +126,8 @@ def command(
         lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(f"implied consent has expired ({implied_days} days after a purchase, {inquiry_days} after an inquiry)"))
         mailable = mailable.filter(~expired)
         suppressed = pl.concat([kept_out, suppressed, lapsed], how="vertical_relaxed")
-        blocked = suppressed_keys(source, listed_mask) | (kept_store.plain_addresses() if store else set())
+        if store:
+            blocked |= kept_store.plain_addresses()
         if hash is not None:
             frame, email_header = hashed_audience(mailable), "email_sha256"
         elif profile is not None:
@@ -173,7 +174,7 @@ def command(
     if lapsed.height:
         reporter.warn(f"{lapsed.height:,} contact(s) not exported: their implied consent has expired (reason consent_expired)")
     if expiring:
-        reporter.warn(f"{expiring:,} exported contact(s) have implied consent expiring within 60 days: ask them to confirm")
+        reporter.warn(f"{expiring:,} exported contact(s) have implied consent expiring within {rules.warning_days} days: ask them to confirm")
     if unproven_count:
         reporter.warn(f"{unproven_count:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
     if hash is not None and frame.height < mailable.height:
