@@ -130,16 +130,16 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: set[str], h
     A last line of defence against a bug anywhere upstream: the check reads what is on disk,
     not what the code meant to write.
     """
-    import hashlib
     import os
 
     import polars as pl
 
     from listclean.errors import OutputError
+    from listclean.suppression import sha256_of
 
     if not blocked:
         return
-    wanted = {hashlib.sha256(key.encode("utf-8")).hexdigest() for key in blocked} if hashed else blocked
+    wanted = {sha256_of(key) for key in blocked} if hashed else blocked
     leaked = 0
     for path in paths:
         if fmt in ("csv", "tsv"):

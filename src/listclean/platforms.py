@@ -121,14 +121,14 @@ def hashed_audience(frame: pl.DataFrame) -> pl.DataFrame:
     """One column, email_sha256: hex SHA-256 of each trimmed, lower-cased address (ad platforms' rule).
 
     Hashed once per distinct address; rows without an address are left out (nothing to match)."""
-    import hashlib
-
     import polars as pl
+
+    from listclean.suppression import sha256_of
 
     addresses = frame.select(pl.col("email").cast(pl.String).str.strip_chars().str.to_lowercase().alias("address")).drop_nulls()
     addresses = addresses.filter(pl.col("address").str.len_bytes() > 0)
     distinct = addresses.unique(maintain_order=True)
-    hashed = [hashlib.sha256(value.encode("utf-8")).hexdigest() for value in distinct["address"].to_list()]
+    hashed = [sha256_of(value) for value in distinct["address"].to_list()]
     table = distinct.with_columns(pl.Series("email_sha256", hashed, dtype=pl.String))
     return addresses.join(table, on="address", how="left", maintain_order="left").select("email_sha256")
 

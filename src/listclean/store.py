@@ -128,11 +128,11 @@ class SuppressionStore:
         return lowered.replace_strict(found, default=None, return_dtype=pl.String) if found else pl.Series([None] * frame.height, dtype=pl.String)
 
     def _hashed_entry(self, value: str) -> tuple[str, str] | None:
-        import hashlib
+        from listclean.suppression import md5_of, sha256_of
 
         if not any(len(entry) in (32, 64) for entry in self.entries):
             return None
-        for digest in (hashlib.sha256(value.encode("utf-8")).hexdigest(), hashlib.md5(value.encode("utf-8"), usedforsecurity=False).hexdigest()):
+        for digest in (sha256_of(value), md5_of(value)):
             if digest in self.entries:
                 return self.entries[digest]
         return None

@@ -29,8 +29,18 @@ def address_key(address: str) -> str:
     return address.strip().lower()
 
 
+def sha256_of(key: str) -> str:
+    """Hex SHA-256 of an already trimmed, lower-cased address (how suppression lists and ad platforms hash)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def md5_of(key: str) -> str:
+    """Hex MD5 of an already trimmed, lower-cased address (Mailchimp's subscriber hash)."""
+    return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
 def sha256_hex(address: str) -> str:
-    return hashlib.sha256(address_key(address).encode("utf-8")).hexdigest()
+    return sha256_of(address_key(address))
 
 
 @dataclass
@@ -60,9 +70,9 @@ class SuppressionList:
         key = address_key(address)
         if key in self.addresses:
             return True
-        if self.sha256 and hashlib.sha256(key.encode("utf-8")).hexdigest() in self.sha256:
+        if self.sha256 and sha256_of(key) in self.sha256:
             return True
-        return bool(self.md5) and hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest() in self.md5
+        return bool(self.md5) and md5_of(key) in self.md5
 
     def matches(self, frame: pl.DataFrame, *keys: pl.Expr) -> pl.Expr:
         """A boolean expression: any of the row's address forms is suppressed. Hashing runs once
