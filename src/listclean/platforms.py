@@ -31,17 +31,18 @@ def _joined_tags(expr: pl.Expr) -> pl.Expr:
     return expr.list.join(",")
 
 
-def _klaviyo_consent(expr: pl.Expr) -> pl.Expr:
-    import polars as pl
+def _consent_words(subscribed: str, otherwise: str) -> Callable[[pl.Expr], pl.Expr]:
+    """A platform's two consent words: `subscribed` for subscribed contacts, `otherwise` for the rest.
 
-    # Only mailable contacts are exported; an unconfirmed (pending) or unknown consent is not a subscription.
-    return pl.when(expr.cast(pl.String) == "subscribed").then(pl.lit("SUBSCRIBED")).otherwise(pl.lit("NEVER_SUBSCRIBED"))
+    Only mailable contacts are exported, so the rest is an unconfirmed (pending) or unknown
+    consent, which is not a subscription."""
 
+    def words(expr: pl.Expr) -> pl.Expr:
+        import polars as pl
 
-def _hubspot_status(expr: pl.Expr) -> pl.Expr:
-    import polars as pl
+        return pl.when(expr.cast(pl.String) == "subscribed").then(pl.lit(subscribed)).otherwise(pl.lit(otherwise))
 
-    return pl.when(expr.cast(pl.String) == "subscribed").then(pl.lit("Subscribed")).otherwise(pl.lit("Not subscribed"))
+    return words
 
 
 PROFILES: dict[str, Profile] = {
@@ -63,7 +64,7 @@ PROFILES: dict[str, Profile] = {
         email_header="Email",
         max_rows=None, max_mb=None,
         limits_note="no split by default",
-        values={"consent_status": _klaviyo_consent, "tags": _joined_tags},
+        values={"consent_status": _consent_words("SUBSCRIBED", "NEVER_SUBSCRIBED"), "tags": _joined_tags},
         note="Email Marketing Consent: SUBSCRIBED for subscribed contacts, NEVER_SUBSCRIBED otherwise (pending or unknown); phones in E.164.",
     ),  # fmt: skip
     "sendgrid": Profile(
@@ -91,7 +92,7 @@ PROFILES: dict[str, Profile] = {
         email_header="Email",
         max_rows=None, max_mb=None,
         limits_note="no split by default",
-        values={"consent_status": _hubspot_status},
+        values={"consent_status": _consent_words("Subscribed", "Not subscribed")},
     ),  # fmt: skip
 }
 
