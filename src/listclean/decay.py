@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from listclean.consent import ConsentRules
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -42,9 +44,7 @@ class DecayOptions:
     sunset_min_age_days: int = 90  # ... and signed up more than this long ago
     bounce_limit: float = 0.01  # deliverability: bounces in the last 30 days / list
     complaint_limit: float = 0.001
-    implied_purchase_days: int = 730  # CASL-style implied consent: 2 years after a purchase
-    implied_inquiry_days: int = 182  # ... 6 months after an inquiry
-    expiry_warning_days: int = 60
+    consent: ConsentRules = field(default_factory=ConsentRules)  # implied-consent lifetimes (shared with export)
 
     def report_date(self) -> datetime:
         return self.as_of or datetime.now(timezone.utc).replace(microsecond=0)
@@ -363,9 +363,9 @@ def _deliverability(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]
 def _consent(frame: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
     import polars as pl
 
-    from listclean.consent import ConsentRules, implied, implied_expired, implied_expiring, unproven
+    from listclean.consent import implied, implied_expired, implied_expiring, unproven
 
-    rules = ConsentRules(options.implied_purchase_days, options.implied_inquiry_days, options.expiry_warning_days)
+    rules = options.consent
     as_of = options.report_date()
     undated = implied(frame) & (pl.col("consent_at").is_null() if "consent_at" in frame.columns else pl.lit(True))
     subscribed = (pl.col("consent_status").cast(pl.String) == "subscribed") if "consent_status" in frame.columns else pl.lit(False)
@@ -379,8 +379,8 @@ def _consent(frame: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
     ).row(0, named=True)
     return {key: int(value or 0) for key, value in flags.items()} | {
         "implied_rule": (
-            f"consent_source mentions implied/purchase/customer/order/inquiry: valid {options.implied_purchase_days} days "
-            f"after consent_at ({options.implied_inquiry_days} for an inquiry); expiring = within {options.expiry_warning_days} days"
+            f"consent_source mentions implied/purchase/customer/order/inquiry: valid {rules.purchase_days} days "
+            f"after consent_at ({rules.inquiry_days} for an inquiry); expiring = within {rules.warning_days} days"
         )
     }
 

@@ -11,11 +11,10 @@ from listclean.cli import options as opt
 from listclean.cli.cmd_import import import_options
 from listclean.cli.common import emit_summary, guarded
 from listclean.cli.console import Reporter
+from listclean.consent import ConsentRules
 from listclean.errors import ThresholdExceeded, UsageError
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from listclean.decay import DecayReport
 
 REPORT = "Report"
@@ -31,8 +30,6 @@ SunsetMinAge = Annotated[int, typer.Option("--sunset-min-age", help="... and sig
 LapseDays = Annotated[int, typer.Option("--lapse-days", help="Survival: a contact lapses after this many days without a click, purchase or activity.", rich_help_panel=RULES)]
 BounceLimit = Annotated[float, typer.Option("--bounce-limit", help="Deliverability limit for bounces in the last 30 days, in percent.", rich_help_panel=RULES)]
 ComplaintLimit = Annotated[float, typer.Option("--complaint-limit", help="Deliverability limit for complaints in the last 30 days, in percent.", rich_help_panel=RULES)]
-ImpliedDays = Annotated[int, typer.Option("--implied-days", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=RULES)]
-InquiryDays = Annotated[int, typer.Option("--inquiry-days", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=RULES)]
 NoValidate = Annotated[bool, typer.Option("--no-validate", help="Do not validate addresses when the input has no email_status column.", rich_help_panel=RULES)]
 FailOn = Annotated[
     Optional[list[str]],
@@ -47,18 +44,6 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print the report as one 
 ReportPath = Annotated[Optional[str], typer.Option("--report", help="Write the report as JSON to this file.", rich_help_panel=REPORT)]
 Force = Annotated[bool, typer.Option("--force", help="Replace existing output files.", rich_help_panel=REPORT)]
 Format = Annotated[Optional[str], typer.Option("--format", "-f", help="Format of --sunset-out (default: from its extension, else csv).", rich_help_panel=REPORT)]
-
-
-def parse_as_of(text: str | None) -> datetime | None:
-    from datetime import datetime, timezone
-
-    if text is None:
-        return None
-    try:
-        day = datetime.strptime(text.strip(), "%Y-%m-%d")
-    except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
-    return day.replace(tzinfo=timezone.utc)
 
 
 def _bar(share: float, width: int = 24) -> str:
@@ -141,8 +126,8 @@ def command(
     lapse_days: LapseDays = 180,
     bounce_limit: BounceLimit = 1.0,
     complaint_limit: ComplaintLimit = 0.1,
-    implied_days: ImpliedDays = 730,
-    inquiry_days: InquiryDays = 182,
+    implied_days: opt.ImpliedDays = ConsentRules.purchase_days,
+    inquiry_days: opt.InquiryDays = ConsentRules.inquiry_days,
     no_validate: NoValidate = False,
     fail_on: FailOn = None,
     *,
@@ -174,9 +159,9 @@ def command(
     measures += [f"recency_{name}" for name in ("0_30", "31_60", "61_90", "91_180", "181_365", "over_365", "never", "too_new")]
     thresholds = parse_thresholds(fail_on or [], measures)
     options = DecayOptions(
-        as_of=parse_as_of(as_of), months=months, benchmark_monthly=benchmark / 100, sunset_days=sunset_days,
+        as_of=opt.parse_as_of(as_of), months=months, benchmark_monthly=benchmark / 100, sunset_days=sunset_days,
         sunset_min_age_days=sunset_min_age, lapse_days=lapse_days, bounce_limit=bounce_limit / 100,
-        complaint_limit=complaint_limit / 100, implied_purchase_days=implied_days, implied_inquiry_days=inquiry_days,
+        complaint_limit=complaint_limit / 100, consent=ConsentRules(purchase_days=implied_days, inquiry_days=inquiry_days),
     )  # fmt: skip
     html_target = prepare_target(html, fmt=None, force=force, inputs=inputs) if html else None
     sunset_target = prepare_target(sunset_out, fmt=format, force=force, inputs=inputs) if sunset_out else None

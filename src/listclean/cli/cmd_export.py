@@ -11,6 +11,7 @@ from listclean.cli import options as opt
 from listclean.cli.cmd_import import accounting, import_options, write_rejects
 from listclean.cli.common import emit_summary, guarded, prepare_outputs
 from listclean.cli.console import Reporter
+from listclean.consent import ConsentRules
 
 PLATFORM = "Platform"
 
@@ -40,8 +41,6 @@ Suppress = Annotated[
     Optional[list[str]],
     typer.Option("--suppress", help="A suppression list (addresses or SHA-256/MD5 hashes) never to export; repeatable.", show_default=False, rich_help_panel=PLATFORM),
 ]
-ImpliedDays = Annotated[int, typer.Option("--implied-days", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=PLATFORM)]
-InquiryDays = Annotated[int, typer.Option("--inquiry-days", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=PLATFORM)]
 Columns = Annotated[
     Optional[str],
     typer.Option("--columns", "-c", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
@@ -60,8 +59,8 @@ def command(
     max_mb: MaxMb = None,
     store: Store = None,
     suppress: Suppress = None,
-    implied_days: ImpliedDays = 730,
-    inquiry_days: InquiryDays = 182,
+    implied_days: opt.ImpliedDays = ConsentRules.purchase_days,
+    inquiry_days: opt.InquiryDays = ConsentRules.inquiry_days,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
@@ -116,7 +115,7 @@ def command(
         # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
         from datetime import datetime, timezone
 
-        from listclean.consent import ConsentRules, implied_expired, implied_expiring, unproven
+        from listclean.consent import implied_expired, implied_expiring, unproven
         from listclean.importer import rows_as_rejects
 
         now, rules = datetime.now(timezone.utc), ConsentRules(purchase_days=implied_days, inquiry_days=inquiry_days)

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from listclean.cli import options as opt
-from listclean.cli.cmd_decay import parse_as_of
 from listclean.cli.cmd_import import accounting, import_options, write_rejects
 from listclean.cli.common import emit_summary, guarded, prepare_outputs
 from listclean.cli.console import Reporter
@@ -75,7 +74,7 @@ def command(
         raise UsageError("nothing to do", hint="give --rules FILE, --where EXPR, --rfm or --lifecycle")
     if not (0 < active_days < at_risk_days < dormant_days) or new_days < 0:
         raise UsageError("lifecycle thresholds must grow: --active-days < --at-risk-days < --dormant-days")
-    when = parse_as_of(as_of) or datetime.now(timezone.utc).replace(microsecond=0)
+    when = opt.parse_as_of(as_of) or datetime.now(timezone.utc).replace(microsecond=0)
     target = prepare_outputs(inputs, writing, reading)
     definitions = seg.load_rules(rules) if rules else None
     if where:

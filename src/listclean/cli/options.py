@@ -25,6 +25,7 @@ class DateOrderChoice(str, Enum):
 
 
 READING = "Reading input"
+CONSENT = "Consent rules"
 WRITING = "Writing output"
 MAPPING = "Mapping and standardising"
 
@@ -76,7 +77,26 @@ DefaultCountry = Annotated[
     Optional[str],
     typer.Option("--default-country", help="ISO country code for reading phone numbers without a country code.", rich_help_panel=MAPPING),
 ]
+ImpliedDays = Annotated[
+    int, typer.Option("--implied-days", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=CONSENT)
+]
+InquiryDays = Annotated[int, typer.Option("--inquiry-days", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=CONSENT)]
 SourceName = Annotated[Optional[str], typer.Option("--source-name", help="Fill the 'source' field of rows that have none.", rich_help_panel=MAPPING)]
+
+
+def parse_as_of(text: str | None):  # -> datetime | None
+    """--as-of YYYY-MM-DD as midnight UTC of that day; None when not given."""
+    from datetime import datetime, timezone
+
+    from listclean.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    return day.replace(tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- option groups, declared once
