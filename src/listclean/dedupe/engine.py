@@ -228,7 +228,7 @@ def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl
     explained = _explained(scored, representatives, ids.gather(representatives["__row"]))
     identical = _identical_rows(ids, representative_of)
     golden, clusters = _assemble(frame, features, ids, explained, options, identical)
-    _count(report, golden, explained)
+    _count(report, golden, explained, report.rows_in, golden)
     return DedupeResult(golden, clusters, explained, report)
 
 
@@ -274,13 +274,14 @@ def _identical_rows(ids: pl.Series, representative_of: pl.Series) -> pl.DataFram
     return frame.group_by("cluster_id").agg((pl.len() - pl.col("rep").n_unique()).alias("identical")).filter(pl.col("identical") > 0)
 
 
-def _count(report: DedupeReport, golden: pl.DataFrame, explained: pl.DataFrame) -> None:
+def _count(report: DedupeReport, out: pl.DataFrame, explained: pl.DataFrame, rows_total: int, merged: pl.DataFrame) -> None:
+    """The report's counts: `out` is what is written, `merged` the golden records this run made."""
     import polars as pl
 
-    report.rows_out = golden.height
-    report.merged_rows = report.rows_in - golden.height
-    report.clusters_merged = int((golden["merged_rows"] > 1).sum())
-    report.largest_cluster = int(golden["merged_rows"].max() or 0)
+    report.rows_out = out.height
+    report.merged_rows = rows_total - out.height
+    report.clusters_merged = int((merged["merged_rows"] > 1).sum())
+    report.largest_cluster = int(out["merged_rows"].max() or 0)
     matched = explained.filter(pl.col("matched")).group_by("rule").len().sort(["len", "rule"], descending=[True, False])
     report.by_rule = dict(matched.iter_rows())
     report.shared_addresses = int((explained["rule"] == "shared_address").sum())
@@ -347,10 +348,5 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     untouched = master.filter(~master_ids[:master_rows].is_in(touched.implode()))
     out = pl.concat([untouched, golden], how="diagonal_relaxed")
     out = out.select(schema.column_order(out.columns))
-    report.rows_out = out.height
-    report.merged_rows = frame.height + master_rows - out.height
-    report.clusters_merged = int((golden["merged_rows"] > 1).sum())
-    report.largest_cluster = int(out["merged_rows"].max() or 0) if "merged_rows" in out.columns else 0
-    matched_rules = explained.filter(pl.col("matched")).group_by("rule").len()
-    report.by_rule = dict(matched_rules.sort(["len", "rule"], descending=[True, False]).iter_rows())
+    _count(report, out, explained, frame.height + master_rows, golden)
     return DedupeResult(out, clusters, explained, report)
