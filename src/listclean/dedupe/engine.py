@@ -301,9 +301,10 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
         raise ValueError("the master has no cluster_id column")
     report = DedupeReport(rows_in=frame.height)
     master_rows = master.height
-    combined = pl.concat([master.with_columns(pl.lit(True).alias("__master")), frame.with_columns(pl.lit(False).alias("__master"))], how="diagonal_relaxed")
+    # Master rows come first, so a row id below master_rows is a master row (and left < right in every pair).
+    combined = pl.concat([master, frame], how="diagonal_relaxed")
     features = prepare(combined)
-    is_master = pl.col("left") < master_rows  # left < right, so a master-master pair has left < master_rows and right < master_rows
+    is_master = pl.col("left") < master_rows
     scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows))
     matched = scored.filter(pl.col("matched"))
 
@@ -327,14 +328,15 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
 
     new_part = ids[master_rows:]
     touched = new_part.unique()
-    report.matched_existing = int(new_part.is_in(master_ids[:master_rows].implode()).sum())
-    report.new_clusters = int(new_part.filter(~new_part.is_in(master_ids[:master_rows].implode())).n_unique())
+    existing = new_part.is_in(master_ids[:master_rows].implode())
+    report.matched_existing = int(existing.sum())
+    report.new_clusters = int(new_part.filter(~existing).n_unique())
     in_play = ids.is_in(touched.implode())
     # Master golden rows keep their merge history: their own rows stay listed in merged_from.
     history = combined.select(
         pl.coalesce(pl.col("merged_from"), pl.concat_list(features["__ref"])) if "merged_from" in combined.columns else pl.concat_list(features["__ref"])
     ).to_series()
-    work_frame = combined.filter(in_play).drop("__master")
+    work_frame = combined.filter(in_play)
     work_features = features.filter(in_play).with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__id"))
     work_ids = ids.filter(in_play)
     work_explained = explained.filter(pl.col("matched") & pl.col("cluster_id").is_in(touched.implode()))
