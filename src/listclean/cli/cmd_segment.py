@@ -140,15 +140,10 @@ def _counts(frame, definitions, rfm: bool, lifecycle: bool) -> dict[str, dict[st
     out: dict[str, dict[str, int]] = {}
     if definitions:
         column = frame["segment"]
-        if definitions.mode == "all":
-            exploded = column.explode()
-            found = dict(exploded.drop_nulls().value_counts().iter_rows())
-            unlabelled = int(column.is_null().sum())
-        else:
-            found = dict(column.drop_nulls().value_counts().iter_rows())
-            unlabelled = int(column.is_null().sum())
+        labels = column.explode() if definitions.mode == "all" else column  # a list per row in multi-label mode
+        found = dict(labels.drop_nulls().value_counts().iter_rows())
         rows = {definition.name: int(found.get(definition.name, 0)) for definition in definitions.segments}
-        rows["(no segment)"] = unlabelled
+        rows["(no segment)"] = int(column.is_null().sum())
         out["segment counts"] = rows
     if rfm:
         found = dict(frame["rfm_segment"].drop_nulls().value_counts().iter_rows())
