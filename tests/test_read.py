@@ -107,6 +107,18 @@ def test_nul_byte_is_an_error_or_is_removed_on_keep():
     assert kept["email"].to_list() == ["ann@example.com", "bob@example.com", "cid@example.com"]
 
 
+def test_a_quote_inside_a_field_is_a_literal_character_like_every_csv_reader_reads_it(tmp_path):
+    # Only a quote that opens a field quotes it; hypothesis found a file where treating the
+    # inner quotes as quoting hid a separator and the import crashed.
+    literal = tmp_path / "literal.csv"
+    literal.write_text('email,note\nann@example.com,O"Brien\nbob@example.com,say "hi"\n')
+    assert load(literal).frame["note"].to_list() == ['O"Brien', 'say "hi"']
+    hidden = tmp_path / "hidden.csv"
+    hidden.write_text('email,note\nann@example.com,say "hi, there"\n')
+    with pytest.raises(InputError, match=r"hidden.csv:2.*3 fields"):
+        load(hidden)
+
+
 def test_unclosed_quote_names_the_line_where_it_starts():
     with pytest.raises(InputError, match=r"unclosed_quote.csv:3.*unclosed quote"):
         load(FIXTURES / "unclosed_quote.csv")

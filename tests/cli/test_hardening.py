@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 DOCUMENTED = {0, 1, 2, 3}
@@ -53,6 +53,7 @@ def hostile_files(draw) -> bytes:
 @pytest.mark.parametrize("command", list(COMMANDS))
 @settings(max_examples=int(os.environ.get("HARDENING_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=hostile_files())
+@example(content=b'email\temail\temail\n\t"\t|"\n0\n')  # a quote inside a field hid a separator: crashed import
 def test_no_traceback_a_documented_exit_code_and_every_row_accounted_for(cli, tmp_path, command, content):
     source = tmp_path / "input.csv"
     source.write_bytes(content)

@@ -323,6 +323,12 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
     lines = _read_lines(path)
     quote = '"'
     text = pl.col("line").str.strip_suffix("\r")
+    # Polars (like the csv module) honours a quote only at the start of a field; one inside a
+    # field is a literal character. Each line, closed with the quotes a multi-line record
+    # lends it, must therefore read as fields that are quoted whole or hold no quote at all.
+    separator = f"\\x{{{ord(delimiter):X}}}"  # any delimiter, written as a regex escape
+    field = f'(?:"(?:[^"]|"")*"|[^"{separator}]*)'
+    well_formed = f"^{field}(?:{separator}{field})*$"
     checked = (
         lines.lazy()
         .with_row_index("lineno", offset=1)
@@ -336,9 +342,11 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
                 pl.col("line"),
                 pl.when(pl.col("open_after")).then(pl.lit(quote)).otherwise(pl.lit("")),
             )
-            .str.replace_all(r'"[^"]*"', "")
-            .str.count_matches(delimiter, literal=True)
-            .alias("separators"),
+            .alias("closed"),
+        )
+        .with_columns(
+            pl.col("closed").str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True).alias("separators"),
+            (~pl.col("closed").str.contains(well_formed)).alias("stray_quote"),
             (~pl.col("open_before")).cum_sum().alias("record"),
             pl.col("line").str.contains("\x00", literal=True).alias("nul"),
         )
@@ -347,13 +355,14 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
             pl.col("lineno").first(),
             (pl.col("separators").sum() + 1).alias("fields"),
             pl.col("nul").any(),
+            pl.col("stray_quote").any(),
             (pl.len() == 1).alias("single_line"),
             (pl.col("line").first().str.len_bytes() == 0).alias("blank_first"),
             pl.col("open_after").last().alias("unclosed"),
         )
     )
     blank = pl.col("single_line") & pl.col("blank_first")
-    bad = checked.filter(((pl.col("fields") != width) & ~blank) | pl.col("nul") | pl.col("unclosed")).head(1).collect()
+    bad = checked.filter(((pl.col("fields") != width) & ~blank) | pl.col("nul") | pl.col("stray_quote") | pl.col("unclosed")).head(1).collect()
     return None if bad.is_empty() else bad
 
 
