@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from listclean import schema
@@ -56,6 +57,7 @@ class SourceReport:
     notices: list[str]  # things a person should check (guessed encodings, ambiguous dates, ...)
     uninterpretable: dict[str, int]
     notes: list[str] = field(default_factory=list)  # informational: decisions taken from the data
+    cleaned_emails: int = 0  # email cells whose text was cleaned (kept as typed in email_raw)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -102,35 +104,99 @@ def import_sources(paths: list[str], options: ImportOptions, workspace: Workspac
     """Read, map and standardise every source; return the combined table and its rejects."""
     import polars as pl
 
-    frames: list[pl.DataFrame] = []
-    rejects: list[pl.DataFrame] = []
-    reports: list[SourceReport] = []
-    passthrough_order: list[str] = []
-    for path in paths:
-        source = read_source(path, options.read, workspace)
-        frame, rejected, report = _import_one(source, options)
-        frames.append(frame)
-        rejects.append(rejected)
-        reports.append(report)
-        for column in frame.columns:
-            if column not in passthrough_order:
-                passthrough_order.append(column)
+    stream = ImportStream(paths, options, workspace)
+    frames = list(stream)
     combined = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    combined = combined.select(schema.column_order(combined.columns))
-    # Bought, rented or scraped addresses carry no consent: quarantined, never imported.
-    from listclean.consent import no_consent_source
-
-    bought = combined.select(no_consent_source(combined)).to_series()
-    if bought.any():
-        quarantined = combined.filter(bought)
-        detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' is bought, rented or scraped: no consent to mail"))
-        rejects.append(rows_as_rejects(quarantined, pl.lit("quarantined_source"), detail).with_columns(pl.lit("quarantined").alias("action")))
-        combined = combined.filter(~bought)
-    all_rejects = pl.concat(rejects, how="vertical") if rejects else _empty_rejects()
-    return ImportResult(combined, all_rejects, reports)
+    return ImportResult(combined.select(stream.columns()), stream.rejects(), stream.sources)
 
 
-def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, pl.DataFrame, SourceReport]:
+class ImportStream:
+    """The sources imported a chunk of rows at a time, so a large file never sits in memory whole.
+
+    Iterating yields standardised chunks in input order. Decisions that need the whole
+    file (which column holds the addresses, the date order) are taken before the first
+    chunk; what a chunk drops (empty rows, bought sources) goes to `rejects()`. After the
+    last chunk, `sources` holds the per-file reports and `columns()` the output's columns
+    (an `_raw` column no chunk needed is left out).
+    """
+
+    def __init__(self, paths: list[str], options: ImportOptions, workspace: Workspace) -> None:
+        self.paths = paths
+        self.options = options
+        self.workspace = workspace
+        self.sources: list[SourceReport] = []
+        self._rejects: list[pl.DataFrame] = []
+        self._order: list[str] = []
+        self._unused_raw: set[str] | None = None
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        import polars as pl
+
+        from listclean.consent import no_consent_source
+
+        for path in self.paths:
+            source = read_source(path, self.options.read, self.workspace)
+            plan = _plan(source, self.options)
+            tally = _Tally()
+            self._rejects.append(_bad_row_rejects(source))
+            for chunk in source.chunks():
+                table, empty_rows = _import_chunk(chunk, plan, source, tally)
+                self._rejects.append(_empty_row_rejects(source.name, empty_rows))
+                # Bought, rented or scraped addresses carry no consent: quarantined, never imported.
+                bought = table.select(no_consent_source(table)).to_series()
+                if bought.any():
+                    quarantined = table.filter(bought)
+                    detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' is bought, rented or scraped: no consent to mail"))
+                    self._rejects.append(rows_as_rejects(quarantined, pl.lit("quarantined_source"), detail).with_columns(pl.lit("quarantined").alias("action")))
+                    table = table.filter(~bought)
+                for column in table.columns:
+                    if column not in self._order:
+                        self._order.append(column)
+                yield table.select(schema.column_order(table.columns))
+            self.sources.append(_report(source, plan, tally))
+        self._unused_raw = {
+            f"{name}{schema.RAW_SUFFIX}"
+            for name in (*schema.INTERPRETED_FIELDS, "email")
+            if not any(report.uninterpretable.get(name) for report in self.sources) and not (name == "email" and self._cleaned_emails())
+        }
+
+    def _cleaned_emails(self) -> int:
+        return sum(report.cleaned_emails for report in self.sources)
+
+    def columns(self) -> list[str]:
+        """The output's columns, in listclean's order (known once every chunk is read)."""
+        if self._unused_raw is None:
+            raise RuntimeError("columns() is known only after the last chunk")
+        return schema.column_order([column for column in self._order if column not in self._unused_raw])
+
+    def rejects(self) -> pl.DataFrame:
+        import polars as pl
+
+        parts = [part for part in self._rejects if part.height]
+        return pl.concat(parts, how="vertical") if parts else _empty_rejects()
+
+
+@dataclass
+class _Plan:
+    mapping: ColumnMapping
+    selected: list[pl.Expr]
+    standardize: StandardizeOptions | None  # None: listclean's own Parquet, standard already
+    opt_out_columns: list[str]
+    notices: list[str]
+    notes: list[str]
+
+
+@dataclass
+class _Tally:
+    chunks: int = 0
+    rows: int = 0
+    empty: int = 0
+    uninterpretable: dict[str, int] = field(default_factory=dict)
+    cleaned_emails: int = 0
+
+
+def _plan(source: Source, options: ImportOptions) -> _Plan:
+    """What every chunk of the source goes through: decided once, from the whole file."""
     import polars as pl
 
     notices = list(source.notices)
@@ -151,21 +217,29 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     selected += [pl.col(column).alias(mapping.renamed.get(column, column)) for column in mapping.passthrough]
     if EXTRA_FIELDS in source.frame.collect_schema().names():
         selected.append(pl.col(EXTRA_FIELDS))  # surplus fields of rows repaired with --on-bad-rows keep
-    frame = source.frame.select(selected)
 
     # listclean's own typed Parquet is standard already (standardising is idempotent), unless an
     # option asks to read it differently: skip the work, which is most of a re-read's cost.
     already_standard = source.canonical and not options.overrides and options.date_order == "auto" and (
         options.default_country is None and options.source_name is None
     )
+    standardize_options = None
     if already_standard:
         notes.append("listclean's own Parquet output: its columns are standard already and were not re-standardised")
     else:
-        orders = _date_orders(frame, mapping, options, source.name, notices)
-        frame = standardize(
-            frame,
-            StandardizeOptions(date_order=orders, default_country=options.default_country, source_name=options.source_name),
-        )
+        orders = _date_orders(source.frame.select(selected), mapping, options, source.name, notices)
+        standardize_options = StandardizeOptions(date_order=orders, default_country=options.default_country, source_name=options.source_name)
+    opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
+    return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes)
+
+
+def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tally) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One chunk standardised: (the rows, the empty rows' provenance)."""
+    import polars as pl
+
+    frame = chunk.select(plan.selected)
+    if plan.standardize is not None:
+        frame = standardize(frame, plan.standardize)
     # Fields the source lacks are added after standardising, already typed: pushing dozens of
     # null columns through the cleaning expressions made the plan several times larger.
     names = frame.collect_schema().names()
@@ -174,9 +248,9 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
         for name in schema.CANONICAL
         if name not in names
     )
-    opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
-    frame = apply_opt_out(frame, opt_out_columns)
-    frame = _status_from_export_name(frame, source, mapping, notes)
+    frame = apply_opt_out(frame, plan.opt_out_columns)
+    tally.chunks += 1
+    frame = _status_from_export_name(frame, source, plan.mapping, plan.notices if tally.chunks == 1 else [])
     if not source.has_provenance:
         frame = frame.with_columns(pl.lit(source.name).alias("_source_file"), pl.col(ROW).alias("_source_row"))
     frame = frame.drop(ROW)
@@ -187,72 +261,70 @@ def _import_one(source: Source, options: ImportOptions) -> tuple[pl.DataFrame, p
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"cannot be read ({str(exc).strip().splitlines()[0]})", source=source.name) from None
 
-    empty_rows = table.filter(pl.col(_EMPTY))
+    empty_rows = table.filter(pl.col(_EMPTY)).select("_source_row")
     table = table.filter(~pl.col(_EMPTY)).drop(_EMPTY)
-    uninterpretable: dict[str, int] = {}
+    tally.rows += table.height
+    tally.empty += empty_rows.height
     for name in schema.INTERPRETED_FIELDS:
         raw = f"{name}{schema.RAW_SUFFIX}"
         if raw in table.columns:
-            count = table[raw].is_not_null().sum()
-            if count:
-                uninterpretable[name] = int(count)
-            else:
-                table = table.drop(raw)
+            tally.uninterpretable[name] = tally.uninterpretable.get(name, 0) + int(table[raw].is_not_null().sum())
     if "email_raw" in table.columns:
-        cleaned_emails = int(table["email_raw"].is_not_null().sum())
-        if cleaned_emails:
-            notes.append(f"{cleaned_emails} email cell(s) had stray spaces or invisible characters; cleaned, as typed in email_raw")
-        else:
-            table = table.drop("email_raw")
-    for name, count in uninterpretable.items():
-        notices.append(f"{count} {name} value(s) could not be interpreted; kept as typed in {name}{schema.RAW_SUFFIX}")
+        tally.cleaned_emails += int(table["email_raw"].is_not_null().sum())
+    return table, empty_rows
 
-    row_key = "_source_row"
-    reject_rows = [
-        {
-            "_source_file": source.name,
-            "_source_row": bad.row,
-            "_source_line": bad.line,
-            "reason": bad.reason,
-            "detail": bad.detail,
-            "action": bad.action,
-            "raw": bad.raw,
-        }
+
+def _empty_row_rejects(name: str, empty_rows: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    return empty_rows.select(
+        pl.lit(name).alias("_source_file"),
+        pl.col("_source_row").cast(pl.Int64),
+        pl.lit(None, dtype=pl.Int64).alias("_source_line"),
+        pl.lit("empty_row").alias("reason"),
+        pl.lit("no value in any column").alias("detail"),
+        pl.lit("skipped").alias("action"),
+        pl.lit("").alias("raw"),
+    )
+
+
+def _bad_row_rejects(source: Source) -> pl.DataFrame:
+    import polars as pl
+
+    rows = [
+        {"_source_file": source.name, "_source_row": bad.row, "_source_line": bad.line, "reason": bad.reason, "detail": bad.detail, "action": bad.action, "raw": bad.raw}
         for bad in source.bad_rows
     ]
-    for row in empty_rows.select(row_key).iter_rows():
-        reject_rows.append(
-            {
-                "_source_file": source.name,
-                "_source_row": row[0],
-                "_source_line": None,
-                "reason": "empty_row",
-                "detail": "no value in any column",
-                "action": "skipped",
-                "raw": "",
-            }
-        )
-    rejected = pl.DataFrame(reject_rows, schema=_reject_schema()) if reject_rows else _empty_rejects()
-    skipped = sum(1 for row in reject_rows if row["action"] == "skipped")
-    repaired = sum(1 for row in reject_rows if row["action"] == "kept")
+    return pl.DataFrame(rows, schema=_reject_schema()) if rows else _empty_rejects()
+
+
+def _report(source: Source, plan: _Plan, tally: _Tally) -> SourceReport:
+    notices, notes = list(plan.notices), list(plan.notes)
+    if tally.cleaned_emails:
+        notes.append(f"{tally.cleaned_emails} email cell(s) had stray spaces or invisible characters; cleaned, as typed in email_raw")
+    uninterpretable = {name: count for name, count in tally.uninterpretable.items() if count}
+    for name, count in uninterpretable.items():
+        notices.append(f"{count} {name} value(s) could not be interpreted; kept as typed in {name}{schema.RAW_SUFFIX}")
+    skipped = tally.empty + sum(1 for bad in source.bad_rows if bad.action == "skipped")
+    repaired = sum(1 for bad in source.bad_rows if bad.action == "kept")
     if repaired:
         notices.append(f"{repaired} bad row(s) repaired and kept (listed in the rejects file)")
-    report = SourceReport(
+    return SourceReport(
         name=source.name,
         format=source.format,
         encoding=source.encoding,
         delimiter=source.delimiter,
         sheet=source.sheet,
-        rows_in=table.height + skipped,
-        rows_out=table.height,
+        rows_in=tally.rows + skipped,
+        rows_out=tally.rows,
         rejected=skipped,
         repaired=repaired,
-        mapping=mapping,
+        mapping=plan.mapping,
         notices=notices,
         uninterpretable=uninterpretable,
         notes=notes,
+        cleaned_emails=tally.cleaned_emails,
     )
-    return table, rejected, report
 
 
 def _email_like_columns(frame: pl.LazyFrame, columns: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -36,6 +36,7 @@ OnBadRows = Literal["error", "skip", "keep"]
 ROW = "__listclean_row"  # the reader's own 1-based data row number
 PROVENANCE_COLUMNS = ("_source_file", "_source_row")
 EXTRA_FIELDS = "_extra_fields"
+DEFAULT_CHUNK_ROWS = 500_000
 
 _ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-sig": "utf-8", "latin1": "latin-1", "shift_jis": "cp932", "sjis": "cp932"}
 
@@ -73,6 +74,28 @@ class Source:
     notices: list[str] = field(default_factory=list)
     has_provenance: bool = False  # the file already carries _source_file/_source_row
     canonical: bool = False  # listclean's own typed Parquet: columns already standard
+    # Large files are processed a chunk of rows at a time (bounded memory); `frame` still
+    # reads the whole file lazily, for decisions that need every row (date order).
+    split: Callable[[], Iterator[pl.LazyFrame]] | None = None
+
+    def chunks(self) -> Iterator[pl.LazyFrame]:
+        """The rows in order, as one frame or, for a large file, several."""
+        if self.split is None:
+            yield self.frame
+        else:
+            yield from self.split()
+
+
+def chunk_rows() -> int:
+    """Rows per chunk when a large input is streamed (LISTCLEAN_CHUNK_ROWS, default 500,000)."""
+    text = os.environ.get("LISTCLEAN_CHUNK_ROWS", "")
+    try:
+        rows = int(text) if text.strip() else DEFAULT_CHUNK_ROWS
+    except ValueError:
+        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} is not a whole number", hint="e.g. LISTCLEAN_CHUNK_ROWS=500000") from None
+    if rows < 1:
+        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} must be at least 1")
+    return rows
 
 
 class Workspace:
@@ -161,10 +184,14 @@ def _read_delimited(
         notices.append("the first row holds an email address, so it is read as data (pass --header if it is a header)")
     header = _clean_header(first, name, notices) if has_header else [f"column_{i + 1}" for i in range(len(first))]
 
-    check = _check_structure(utf8_path, delimiter, len(first), has_header)
+    ranges = _record_ranges(utf8_path, sample, has_header)
+    check = _check_structure(utf8_path, delimiter, len(first), has_header, ranges)
+    split = None
     if check is None:
         frame = _scan_fast(utf8_path, delimiter, header, has_header)
         bad_rows: list[BadRow] = []
+        if len(ranges) > 1:
+            split = _range_reader(utf8_path, delimiter, header, ranges)
     else:
         frame, bad_rows = _read_careful(utf8_path, name, delimiter, header, has_header, options.on_bad_rows)
     if frame is None:
@@ -179,7 +206,75 @@ def _read_delimited(
         delimiter=delimiter,
         bad_rows=bad_rows,
         notices=notices,
+        split=split,
     )
+
+
+def _record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int, int]]:
+    """Byte ranges of the data, each about chunk_rows() records long and ending at a record's end.
+
+    A newline ends a record when the quotes before it are balanced. The structure check
+    proves every quote opens or closes a field before the ranges are trusted, so this
+    simple parity rule agrees with the CSV reader.
+    """
+    size = path.stat().st_size
+    lines = max(sample.count("\n"), 1)
+    target = max(64, int(len(sample.encode("utf-8")) / lines * chunk_rows()))
+    if size <= target:
+        return [(0, size)]
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    with open(path, "rb") as handle:
+        if has_header:
+            head = handle.read(min(size, 1 << 20))
+            if head[:1] in (b"\n", b"\r"):
+                return [(0, size)]  # blank lines before the header: read whole, as Polars skips them
+            end = _balanced_newline(head, len(head), from_end=False)
+            if end is None:
+                return [(0, size)]
+            ranges.append((0, end + 1))  # the header (and nothing else)
+            start = end + 1
+        while start < size:
+            handle.seek(start)
+            block = handle.read(target)
+            if start + len(block) >= size:
+                ranges.append((start, size))
+                break
+            end = _balanced_newline(block, len(block), from_end=True)
+            if end is None:  # a quoted field longer than a chunk: take the rest whole
+                ranges.append((start, size))
+                break
+            ranges.append((start, start + end + 1))
+            start += end + 1
+    return ranges
+
+
+def _balanced_newline(block: bytes, limit: int, from_end: bool) -> int | None:
+    """The last (or first) newline in block[:limit] with an even number of quotes before it."""
+    if from_end:
+        end = block.rfind(b"\n", 0, limit)
+        while end >= 0 and block.count(b'"', 0, end) % 2:
+            end = block.rfind(b"\n", 0, end)
+        return end if end >= 0 else None
+    end = block.find(b"\n", 0, limit)
+    while end >= 0 and block.count(b'"', 0, end) % 2:
+        end = block.find(b"\n", end + 1, limit)
+    return end if end >= 0 else None
+
+
+def _range_reader(path: Path, delimiter: str, header: list[str], ranges: list[tuple[int, int]]) -> Callable[[], Iterator[pl.LazyFrame]]:
+    """The data ranges read one at a time, numbered on from the rows before them."""
+
+    def chunks() -> Iterator[pl.LazyFrame]:
+        rows_before = 0
+        with open(path, "rb") as handle:
+            for start, end in ranges[1:]:
+                handle.seek(start)
+                frame = _scan_fast(handle.read(end - start), delimiter, header, False, first_row=rows_before + 1).collect()
+                rows_before += frame.height
+                yield frame.lazy()
+
+    return chunks
 
 
 def _decide_encoding(local: Path, name: str, head: bytes, options: ReadOptions, notices: list[str]) -> sniff.Encoding:
@@ -285,12 +380,10 @@ def _clean_header(cells: list[str], name: str, notices: list[str]) -> list[str]:
     return header
 
 
-def _read_lines(path: Path) -> pl.DataFrame:
-    """Every physical line of the file as one text value (quotes not interpreted)."""
+def _read_lines(data: bytes) -> pl.DataFrame:
+    """Every physical line of the data as one text value (quotes not interpreted)."""
     import polars as pl
 
-    with open(path, "rb") as handle:
-        data = handle.read()
     # A byte that occurs nowhere in the file serves as the "separator" so each line is one field.
     unused = next((chr(c) for c in (0x1F, 0x1E, 0x1D, 0x1C, 0x07) if bytes([c]) not in data), None)
     if unused is None:  # pragma: no cover - a file holding every control byte
@@ -298,9 +391,8 @@ def _read_lines(path: Path) -> pl.DataFrame:
         if series.len() and series[-1] == "":
             series = series.head(-1)
         return series.to_frame()
-    del data
     return pl.read_csv(
-        path,
+        data,
         has_header=False,
         separator=unused,
         quote_char=None,
@@ -310,7 +402,23 @@ def _read_lines(path: Path) -> pl.DataFrame:
     )
 
 
-def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -> pl.DataFrame | None:
+def _check_structure(
+    path: Path, delimiter: str, width: int, has_header: bool, ranges: list[tuple[int, int]]
+) -> pl.DataFrame | None:
+    """_check_range over the file, range by range (lines numbered across the whole file)."""
+    lines_before = 0
+    with open(path, "rb") as handle:
+        for start, end in ranges:
+            handle.seek(start)
+            data = handle.read(end - start)
+            bad = _check_range(data, delimiter, width, lines_before)
+            if bad is not None:
+                return bad
+            lines_before += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    return None
+
+
+def _check_range(data: bytes, delimiter: str, width: int, lines_before: int) -> pl.DataFrame | None:
     """Vectorised check of the whole file: None when every record has `width` fields.
 
     Quote parity per line tells which lines continue a quoted field; separators are
@@ -320,7 +428,7 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
     """
     import polars as pl
 
-    lines = _read_lines(path)
+    lines = _read_lines(data)
     quote = '"'
     text = pl.col("line").str.strip_suffix("\r")
     # Polars (like the csv module) honours a quote only at the start of a field; one inside a
@@ -331,7 +439,7 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
     well_formed = f"^{field}(?:{separator}{field})*$"
     checked = (
         lines.lazy()
-        .with_row_index("lineno", offset=1)
+        .with_row_index("lineno", offset=lines_before + 1)
         .with_columns(text.alias("line"))
         .with_columns(pl.col("line").str.count_matches(quote, literal=True).alias("quotes"))
         .with_columns(((pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1).alias("open_before"))
@@ -366,7 +474,7 @@ def _check_structure(path: Path, delimiter: str, width: int, has_header: bool) -
     return None if bad.is_empty() else bad
 
 
-def _scan_fast(path: Path, delimiter: str, header: list[str], has_header: bool) -> pl.LazyFrame:
+def _scan_fast(path: Path | bytes, delimiter: str, header: list[str], has_header: bool, first_row: int = 1) -> pl.LazyFrame:
     import polars as pl
 
     # An explicit all-text schema (not new_columns): a first line shorter than the header (an
@@ -379,7 +487,7 @@ def _scan_fast(path: Path, delimiter: str, header: list[str], has_header: bool) 
         schema={name: pl.String for name in header},
         quote_char='"',
         row_index_name=ROW,
-        row_index_offset=1,
+        row_index_offset=first_row,
         missing_columns="insert",
     ).select(pl.col(ROW).cast(pl.Int64), *header)
 
