@@ -93,11 +93,16 @@ class ImportResult:
 
     @property
     def rejected(self) -> int:
-        return self.rejects.filter(self.rejects["action"].is_in(["skipped", "quarantined"])).height if self.rejects.height else 0
+        return rows_with_action(self.rejects, "skipped", "quarantined")
 
     @property
     def quarantined(self) -> int:
-        return self.rejects.filter(self.rejects["action"] == "quarantined").height if self.rejects.height else 0
+        return rows_with_action(self.rejects, "quarantined")
+
+
+def rows_with_action(rejects: pl.DataFrame, *actions: str) -> int:
+    """Rejects rows taken out of the output ("skipped", "quarantined"), or repaired ("kept")."""
+    return rejects.filter(rejects["action"].is_in(list(actions))).height if rejects.height else 0
 
 
 def import_sources(paths: list[str], options: ImportOptions, workspace: Workspace) -> ImportResult:

@@ -162,7 +162,7 @@ def test_a_bug_is_exit_70_without_traceback_and_debug_shows_it(cli, tmp_path, mo
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(importer, "import_sources", broken)
+    monkeypatch.setattr(importer, "read_source", broken)
     result = cli(["import", FIXTURES / "utf8.csv", "-o", tmp_path / "o.csv"])
     assert result.exit_code == 70
     assert "internal error: RuntimeError: boom" in result.stderr and "Traceback" not in result.stderr
@@ -178,7 +178,7 @@ def test_interrupt_is_exit_130_and_leaves_no_output(cli, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(importer, "import_sources", interrupted)
+    monkeypatch.setattr(importer, "read_source", interrupted)
     result = cli(["import", FIXTURES / "utf8.csv", "-o", tmp_path / "o.csv"])
     assert result.exit_code == 130
     assert list(tmp_path.iterdir()) == []

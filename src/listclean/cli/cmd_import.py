@@ -13,7 +13,7 @@ from listclean.cli.console import Reporter
 from listclean.errors import UsageError
 
 if TYPE_CHECKING:
-    from listclean.importer import ImportOptions, ImportResult
+    from listclean.importer import ImportOptions, SourceReport
 
 
 def import_options(reading: opt.ReadingChoices, source_name: str | None = None) -> ImportOptions:
@@ -43,13 +43,13 @@ def import_options(reading: opt.ReadingChoices, source_name: str | None = None) 
     )
 
 
-def render_sources(reporter: Reporter, result: ImportResult) -> None:
+def render_sources(reporter: Reporter, sources: list[SourceReport]) -> None:
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     table.add_column("input", overflow="fold")
     table.add_column("read as", overflow="fold")
     for title in ("rows in", "out", "rejected"):
         table.add_column(title, justify="right")
-    for source in result.sources:
+    for source in sources:
         delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(source.delimiter or "", source.delimiter)
         parts = (source.format, source.encoding, delimiter, f"sheet {source.sheet}" if source.sheet else None)
         table.add_row(
@@ -60,7 +60,7 @@ def render_sources(reporter: Reporter, result: ImportResult) -> None:
             f"{source.rejected:,}",
         )
     reporter.table(table)
-    for source in result.sources:
+    for source in sources:
         renamed = [f"{column} → {target}" for target, column in source.mapping.fields.items() if column != target]
         kept = [target for target, column in source.mapping.fields.items() if column == target]
         mapped = renamed + ([f"{len(kept)} canonical column(s)"] if kept else [])
@@ -113,36 +113,50 @@ def command(
     import polars as pl
 
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import import_sources
+    from listclean.importer import ImportStream, rows_with_action
     from listclean.io.read import Workspace
-    from listclean.io.write import write_frame
+    from listclean.io.write import ChunkedOutput
 
     reporter = Reporter()
     target = prepare_outputs(inputs, writing, reading)
     settings = import_options(reading, source_name)
 
-    with Workspace() as workspace, reporter.status("Importing…"):
-        result = import_sources(inputs, settings, workspace)
-        frame, erased = result.frame, result.rejects.head(0)
+    with Workspace() as workspace, reporter.status("Importing…") as status:
+        kept_store = None
         if store:
             from listclean.store import SuppressionStore, apply_store
 
-            frame, erased, _ = apply_store(frame, SuppressionStore.open(store))
-        written = make_excel_safe(frame) if writing.excel_safe else frame
-        write_frame(written, target)
-        write_rejects(pl.concat([result.rejects, erased], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
+            kept_store = SuppressionStore.open(store)
+        stream = ImportStream(inputs, settings, workspace)
+        output = ChunkedOutput(target, workspace.path)
+        erased_parts = []
+        for chunk in stream:  # a chunk at a time: a file larger than memory streams through
+            if kept_store is not None:
+                chunk, erased_chunk, _ = apply_store(chunk, kept_store)
+                erased_parts.append(erased_chunk)
+            output.add(make_excel_safe(chunk) if writing.excel_safe else chunk)
+            if status is not None:
+                status.update(f"Importing… {output.rows:,} rows")
+        columns = stream.columns()
+        output.finish(columns)
+        rejects = stream.rejects()
+        erased = pl.concat(erased_parts, how="vertical") if erased_parts else rejects.head(0)
+        write_rejects(pl.concat([rejects, erased], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
 
-    render_sources(reporter, result)
-    if result.quarantined:
-        reporter.warn(f"{result.quarantined:,} row(s) quarantined: their source says bought, rented or scraped (reason quarantined_source in --rejects)")
+    render_sources(reporter, stream.sources)
+    quarantined = rows_with_action(rejects, "quarantined")
+    if quarantined:
+        reporter.warn(f"{quarantined:,} row(s) quarantined: their source says bought, rented or scraped (reason quarantined_source in --rejects)")
     if erased.height:
         reporter.info(f"{erased.height:,} row(s) of erased people dropped (see the suppression store)")
-    counts = accounting(result.rows_in, frame.height, result.rejected + erased.height)
+    rows_in = sum(source.rows_in for source in stream.sources)
+    rejected = rows_with_action(rejects, "skipped", "quarantined")
+    counts = accounting(rows_in, output.rows, rejected + erased.height)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
         f" → {target.display}" + (f" (rejects: {writing.rejects})" if writing.rejects else "")
     )
-    if result.rejected and writing.rejects is None:
+    if rejected and writing.rejects is None:
         reporter.detail("the rejected rows were empty; pass --rejects PATH to list them")
     emit_summary(
         {
@@ -150,8 +164,8 @@ def command(
             "output": target.display,
             "rejects": writing.rejects,
             **counts,
-            "columns": result.frame.columns,
-            "inputs": [source.as_dict() for source in result.sources],
+            "columns": columns,
+            "inputs": [source.as_dict() for source in stream.sources],
         },
         json_summary=writing.json,
         report=writing.report,

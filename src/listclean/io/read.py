@@ -629,7 +629,14 @@ def _read_parquet(local: Path, name: str) -> Source:
     if not canonical:
         frame = _stringify(frame)
     header = [c for c in frame.collect_schema().names() if c != ROW]
-    return Source(name, "parquet", frame, header, has_provenance=provenance, canonical=canonical)
+    rows, size = pl.scan_parquet(local).select(pl.len()).collect().item(), chunk_rows()
+    split = None
+    if rows > size:
+        def split() -> Iterator[pl.LazyFrame]:
+            for offset in range(0, rows, size):
+                yield frame.slice(offset, size)
+
+    return Source(name, "parquet", frame, header, has_provenance=provenance, canonical=canonical, split=split)
 
 
 def _marked_canonical(local: Path, frame: pl.LazyFrame) -> bool:

@@ -11,9 +11,10 @@ import contextlib
 import errno
 import io
 import os
+import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -139,6 +140,87 @@ def write_frame(frame: pl.DataFrame, target: OutputTarget) -> None:
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
 
 
+class ChunkedOutput:
+    """One output written from frames that arrive one chunk at a time, in bounded memory.
+
+    The first chunk is held; from the second on, chunks are spilled to Parquet parts in
+    `spool` (a directory). `finish` writes them out atomically, in order, in the target's
+    format: text formats a part at a time, Parquet through a streaming sink. A chunk may
+    lack columns others have; `finish(columns)` names the output's columns and order.
+    """
+
+    def __init__(self, target: OutputTarget, spool: Callable[[str], Path]) -> None:
+        self.target = target
+        self._spool = spool
+        self._held: pl.DataFrame | None = None
+        self._parts: list[Path] = []
+        self.rows = 0
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.rows += frame.height
+        if self._held is None and not self._parts:
+            self._held = frame
+            return
+        if self._held is not None:
+            self._spill(self._held)
+            self._held = None
+        self._spill(frame)
+
+    def _spill(self, frame: pl.DataFrame) -> None:
+        part = self._spool(".part.parquet")
+        frame.write_parquet(part, compression="lz4", statistics=False)
+        self._parts.append(part)
+
+    def finish(self, columns: Sequence[str] | None = None, empty: pl.DataFrame | None = None) -> None:
+        """Write the output. `empty` gives the columns and types when no chunk came at all."""
+        import polars as pl
+
+        if not self._parts:
+            frame = self._held if self._held is not None else empty
+            if frame is None:
+                raise ValueError("no chunk and no empty frame to write")
+            write_frame(frame.select(columns) if columns is not None else frame, self.target)
+            return
+        if self.target.format == "xlsx":
+            whole = pl.concat([pl.read_parquet(part) for part in self._parts], how="diagonal_relaxed")
+            write_frame(whole.select(columns) if columns is not None else whole, self.target)
+            return
+        lazy = pl.concat([pl.scan_parquet(part) for part in self._parts], how="diagonal_relaxed")
+        output_schema = lazy.collect_schema()
+        names = list(columns) if columns is not None else output_schema.names()
+        try:
+            with _open_target(self.target) as handle:
+                if self.target.format == "parquet":
+                    self._sink_parquet(lazy.select(names), handle)
+                else:
+                    for number, part in enumerate(self._parts):
+                        chunk = pl.read_parquet(part)
+                        chunk = chunk.select(
+                            pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
+                            for name in names
+                        )
+                        _serialise(chunk, self.target, handle, header=number == 0)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            if self.target.is_stdout and (exc.errno == errno.EPIPE or "Broken pipe" in str(exc)):
+                raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None
+            raise OutputError(f"{self.target.display}: cannot write ({exc.strerror or exc})") from None
+
+    def _sink_parquet(self, lazy: pl.LazyFrame, handle: IO[bytes]) -> None:
+        from listclean import __version__, schema
+
+        marked = schema.is_canonical_schema(lazy.collect_schema())
+        metadata = {schema.CANONICAL_MARK: __version__} if marked else None
+        if not self.target.is_stdout:
+            lazy.sink_parquet(handle, compression="zstd", statistics=True, metadata=metadata)
+            return
+        staged = self._spool(".out.parquet")  # Parquet needs a seekable file: stage, then copy
+        lazy.sink_parquet(staged, compression="zstd", statistics=True, metadata=metadata)
+        with open(staged, "rb") as source:
+            shutil.copyfileobj(source, handle, 1 << 20)
+
+
 @contextlib.contextmanager
 def _open_target(target: OutputTarget) -> Iterator[IO[bytes]]:
     if target.is_stdout:
@@ -164,12 +246,13 @@ def _open_target(target: OutputTarget) -> Iterator[IO[bytes]]:
         raise
 
 
-def _serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes]) -> None:
+def _serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], header: bool = True) -> None:
+    """Write the frame; header=False continues a text output already begun (a later chunk)."""
     fmt = target.format
     if fmt in ("csv", "tsv"):
-        if target.bom:
+        if target.bom and header:
             handle.write(b"\xef\xbb\xbf")
-        for_text(frame).write_csv(handle, separator="," if fmt == "csv" else "\t", quote_style="necessary")
+        for_text(frame).write_csv(handle, separator="," if fmt == "csv" else "\t", quote_style="necessary", include_header=header)
     elif fmt == "ndjson":
         _datetimes_as_text(frame).write_ndjson(handle)
     elif fmt == "parquet":

@@ -1,0 +1,53 @@
+"""Large inputs stream a chunk of rows at a time: the output is the same as read whole."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+MESSY = (
+    "E-Mail,Vorname,Telefon,signup_at,Land,Notiz\n"
+    + "".join(
+        f'user{i}@firma{i % 5}.pl,Anna{i},+48 600 100 {i:03d},{(i % 28) + 1:02d}/03/2024,{"PL" if i % 3 else "Polen"},"line one\nline two, {i}"\n'
+        for i in range(40)
+    )
+    + ",,,,,\n"  # an empty row, rejected
+    + " ann@firma.pl ,Ann,not a phone,someday,Atlantis,\n"  # repairs and uninterpretable values, late in the file
+)
+
+
+def _run(cli, tmp_path, name, args, chunk_rows):
+    env = {"LISTCLEAN_CHUNK_ROWS": str(chunk_rows)} if chunk_rows else None
+    result = cli([*args, "-o", tmp_path / name, "--force", "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet", "ndjson"])
+def test_import_in_chunks_writes_exactly_what_a_whole_read_writes(cli, tmp_path, suffix):
+    source = tmp_path / "messy.csv"
+    source.write_text(MESSY)
+    whole = _run(cli, tmp_path, f"whole.{suffix}", ["import", source, "--rejects", tmp_path / "whole_rejects.csv"], None)
+    chunked = _run(cli, tmp_path, f"chunked.{suffix}", ["import", source, "--rejects", tmp_path / "chunked_rejects.csv"], 4)
+    if suffix == "parquet":
+        assert pl.read_parquet(tmp_path / "chunked.parquet").equals(pl.read_parquet(tmp_path / "whole.parquet"))
+    else:
+        assert (tmp_path / f"chunked.{suffix}").read_bytes() == (tmp_path / f"whole.{suffix}").read_bytes()
+    assert (tmp_path / "chunked_rejects.csv").read_text() == (tmp_path / "whole_rejects.csv").read_text()
+    assert _summary(chunked) == _summary(whole)  # the same counts, columns and per-file notes
+    assert _summary(whole)["rejected"] == 1 and "signup_at_raw" in _summary(whole)["columns"]
+
+
+def _summary(result) -> dict:
+    summary = json.loads(result.stdout)
+    return {key: value for key, value in summary.items() if key not in ("output", "rejects")}
+
+
+def test_a_listclean_parquet_is_read_back_in_chunks(cli, tmp_path):
+    source = tmp_path / "messy.csv"
+    source.write_text(MESSY)
+    _run(cli, tmp_path, "first.parquet", ["import", source], None)
+    _run(cli, tmp_path, "again.parquet", ["import", tmp_path / "first.parquet"], 7)
+    assert pl.read_parquet(tmp_path / "again.parquet").equals(pl.read_parquet(tmp_path / "first.parquet"))
