@@ -170,9 +170,13 @@ class ImportStream:
 
     def columns(self) -> list[str]:
         """The output's columns, in listclean's order (known once every chunk is read)."""
+        return self.output_columns(self._order)
+
+    def output_columns(self, seen: list[str]) -> list[str]:
+        """A later step's columns (`seen` over its chunks) in order, less the `_raw` ones no chunk used."""
         if self._unused_raw is None:
-            raise RuntimeError("columns() is known only after the last chunk")
-        return schema.column_order([column for column in self._order if column not in self._unused_raw])
+            raise RuntimeError("the output's columns are known only after the last chunk")
+        return schema.column_order([column for column in seen if column not in self._unused_raw])
 
     def rejects(self) -> pl.DataFrame:
         import polars as pl

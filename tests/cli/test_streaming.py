@@ -51,3 +51,21 @@ def test_a_listclean_parquet_is_read_back_in_chunks(cli, tmp_path):
     _run(cli, tmp_path, "first.parquet", ["import", source], None)
     _run(cli, tmp_path, "again.parquet", ["import", tmp_path / "first.parquet"], 7)
     assert pl.read_parquet(tmp_path / "again.parquet").equals(pl.read_parquet(tmp_path / "first.parquet"))
+
+
+def test_validate_in_chunks_writes_and_reports_exactly_what_a_whole_run_does(cli, tmp_path):
+    source = tmp_path / "messy.csv"
+    extra = "".join(f"x{i}@gmial.com,X,,,,\n" for i in range(5)) + "info@firma1.pl,Info,,,,\n<bob@firma2.pl>; carl@firma2.pl,B,,,,\n"
+    source.write_text(MESSY + extra)
+    args = ["validate", source, "--drop", "invalid", "--fail-on", "invalid>90%"]
+    whole = _run(cli, tmp_path, "whole.csv", [*args, "--rejects", tmp_path / "whole_rejects.csv"], None)
+    chunked = _run(cli, tmp_path, "chunked.csv", [*args, "--rejects", tmp_path / "chunked_rejects.csv"], 4)
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (tmp_path / "chunked_rejects.csv").read_text() == (tmp_path / "whole_rejects.csv").read_text()
+    whole_summary, chunked_summary = _summary(whole), _summary(chunked)
+    # Each chunk judges its own distinct addresses; everything else adds up to the whole run's figures.
+    for summary in (whole_summary, chunked_summary):
+        summary.pop("distinct_addresses"), summary.pop("decided_without_email_validator")
+    assert chunked_summary == whole_summary
+    assert whole_summary["top_typos"] == [{"typed": "gmial.com", "suggested": "gmail.com", "rows": 5}]
+    assert "email_alternates" in pl.read_csv(tmp_path / "whole.csv").columns  # from one chunk only, kept

@@ -120,11 +120,11 @@ def command(
     import polars as pl
 
     from listclean.email.reasons import REASONS, STATUS_ORDER
-    from listclean.email.validate import ValidateOptions, validate
+    from listclean.email.validate import ValidateOptions, ValidationReport, validate
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import import_sources
+    from listclean.importer import ImportStream, rows_with_action
     from listclean.io.read import Workspace
-    from listclean.io.write import write_frame
+    from listclean.io.write import ChunkedOutput
     from listclean.thresholds import crossed, parse_thresholds
 
     reporter = Reporter()
@@ -145,14 +145,12 @@ def command(
             reporter.detail(f"suppression list: {len(options.suppression):,} entries from {', '.join(suppress)}")
         if dns:
             options.dns = _dns_checker(dns_timeout, dns_cache)
-        result = import_sources(inputs, settings, workspace)
-        source, erased = result.frame, result.rejects.head(0)
+        kept_store = None
         if store:
-            from listclean.store import SuppressionStore, apply_store
+            from listclean.store import SuppressionStore
             from listclean.suppression import SuppressionList
 
             kept_store = SuppressionStore.open(store)
-            source, erased, _ = apply_store(source, kept_store)
             stored = SuppressionList(addresses=kept_store.plain_addresses(), sources=[store])
             if options.suppression is None:
                 options.suppression = stored
@@ -164,20 +162,39 @@ def command(
                 status.update(f"Validating: {message}…")
             reporter.detail(message)
 
-        frame, summary = validate(source, options, progress)
         dropped_statuses = [status.value for status in drop or []]
-        dropped = frame.filter(pl.col("email_status").is_in(dropped_statuses))
-        kept = frame.filter(~pl.col("email_status").is_in(dropped_statuses)) if dropped_statuses else frame
-        written = make_excel_safe(kept) if writing.excel_safe else kept
-        write_frame(written, target)
-        all_rejects = pl.concat([result.rejects, erased, _dropped_rejects(dropped)], how="vertical_relaxed")
-        write_rejects(all_rejects, writing.rejects, inputs, writing.force, reporter)
+        stream = ImportStream(inputs, settings, workspace)
+        output = ChunkedOutput(target, workspace.path)
+        reports, erased, dropped_rows, seen = [], [], [], []
+        for chunk in stream:  # a chunk at a time: a file larger than memory streams through
+            if kept_store is not None:
+                from listclean.store import apply_store
 
+                chunk, erased_chunk, _ = apply_store(chunk, kept_store)
+                erased.append(erased_chunk)
+            frame, report = validate(chunk, options, progress)
+            reports.append(report)
+            if dropped_statuses:
+                dropped = pl.col("email_status").is_in(dropped_statuses)
+                dropped_rows.append(_dropped_rejects(frame.filter(dropped)))
+                frame = frame.filter(~dropped)
+            seen += [column for column in frame.columns if column not in seen]
+            if "email_alternates" not in frame.columns:  # kept when any chunk has some: empty lists here
+                frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
+            output.add(make_excel_safe(frame) if writing.excel_safe else frame)
+        output.finish(stream.output_columns(seen))
+        summary = ValidationReport.combined(reports)
+        rejects = stream.rejects()
+        write_rejects(pl.concat([rejects, *erased, *dropped_rows], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
+
+    dropped = sum(part.height for part in dropped_rows)
+    removed = dropped + sum(part.height for part in erased)
     render_report(reporter, summary)
-    counts = accounting(result.rows_in, kept.height, result.rejected + erased.height + dropped.height)
+    rows_in = sum(source.rows_in for source in stream.sources)
+    counts = accounting(rows_in, output.rows, rows_with_action(rejects, "skipped", "quarantined") + removed)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
-        + (f" ({dropped.height:,} dropped by status)" if dropped_statuses else "")
+        + (f" ({dropped:,} dropped by status)" if dropped_statuses else "")
         + f" → {target.display}"
     )
     if summary.typos_fixed:
@@ -189,7 +206,7 @@ def command(
             "output": target.display,
             "rejects": writing.rejects,
             **counts,
-            "dropped": dropped.height,
+            "dropped": dropped,
             **summary.as_dict(),
             "thresholds": [str(t) for t in thresholds],
             "thresholds_crossed": failures,

@@ -51,12 +51,48 @@ class ValidationReport:
     rows: int
     by_status: dict[str, int]
     by_reason: dict[str, int]
-    top_domains: list[tuple[str, int]]
-    top_typos: list[tuple[str, str, int]]
-    distinct_addresses: int
+    domain_counts: pl.DataFrame  # ascii_domain, len: every domain (the top ten are shown)
+    typo_counts: pl.DataFrame  # typed_domain, suggested_domain, len
+    distinct_addresses: int  # judged once each (per chunk when a large file is streamed)
     decided_fast: int
     typos_fixed: int
     dns: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def top_domains(self) -> list[tuple[str, int]]:
+        top = self.domain_counts.sort(["len", "ascii_domain"], descending=[True, False]).head(10)
+        return [(domain, count) for domain, count in top.rows()]
+
+    @property
+    def top_typos(self) -> list[tuple[str, str, int]]:
+        top = self.typo_counts.sort(["len", "typed_domain"], descending=[True, False]).head(10)
+        return [(typed, suggested, count) for typed, suggested, count in top.rows()]
+
+    @classmethod
+    def combined(cls, reports: list[ValidationReport]) -> ValidationReport:
+        """The report of a file validated a chunk at a time: the chunks' reports summed."""
+        import polars as pl
+
+        if len(reports) == 1:
+            return reports[0]
+        by_reason: Counter[str] = Counter()
+        for report in reports:
+            by_reason.update(report.by_reason)
+
+        def summed(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+            return pl.concat(frames).group_by(keys, maintain_order=True).agg(pl.col("len").sum())
+
+        return cls(
+            rows=sum(r.rows for r in reports),
+            by_status={status: sum(r.by_status.get(status, 0) for r in reports) for status in R.STATUS_ORDER},
+            by_reason=dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))),
+            domain_counts=summed([r.domain_counts for r in reports], ["ascii_domain"]),
+            typo_counts=summed([r.typo_counts for r in reports], ["typed_domain", "suggested_domain"]),
+            distinct_addresses=sum(r.distinct_addresses for r in reports),
+            decided_fast=sum(r.decided_fast for r in reports),
+            typos_fixed=sum(r.typos_fixed for r in reports),
+            dns=reports[-1].dns,  # the checker's running totals
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -307,30 +343,19 @@ def _report(work: pl.DataFrame, typos: pl.DataFrame, decided_fast: int, distinct
         for code in filter(None, combination.split(",")):
             counter[code] += count
     by_reason = dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
-    top_domains = (
-        work.select("ascii_domain")
-        .filter(pl.col("ascii_domain").is_not_null())
-        .group_by("ascii_domain")
-        .len()
-        .sort(["len", "ascii_domain"], descending=[True, False])
-        .head(10)
-        .rows()
-    )
-    top_typos = (
-        work.select("__typed_domain", "suggested_domain")
+    domain_counts = work.select("ascii_domain").filter(pl.col("ascii_domain").is_not_null()).group_by("ascii_domain").len()
+    typo_counts = (
+        work.select(pl.col("__typed_domain").alias("typed_domain"), "suggested_domain")
         .filter(pl.col("suggested_domain").is_not_null())
-        .group_by("__typed_domain", "suggested_domain")
+        .group_by("typed_domain", "suggested_domain")
         .len()
-        .sort(["len", "__typed_domain"], descending=[True, False])
-        .head(10)
-        .rows()
     )
     return ValidationReport(
         rows=work.height,
         by_status=by_status,
         by_reason=by_reason,
-        top_domains=[(d, n) for d, n in top_domains],
-        top_typos=[(t, s, n) for t, s, n in top_typos],
+        domain_counts=domain_counts.with_columns(pl.col("len").cast(pl.Int64)),
+        typo_counts=typo_counts.with_columns(pl.col("len").cast(pl.Int64)),
         distinct_addresses=distinct,
         decided_fast=decided_fast,
         typos_fixed=int(work["__fixed"].sum()),
