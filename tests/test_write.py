@@ -9,7 +9,7 @@ import pytest
 
 from conftest import load
 from listclean.errors import OutputError
-from listclean.export import excel_safe, split_suppressed
+from listclean.export import excel_safe, separate_suppressed
 from listclean.io.write import prepare_target, write_frame
 
 
@@ -95,6 +95,7 @@ def test_excel_safe_escapes_formulas_but_not_numbers_or_phones():
 
 def test_suppressed_contacts_are_split_out_with_a_reason():
     frame = contacts().with_columns(pl.Series("_source_file", ["a.csv", "a.csv"]), pl.Series("_source_row", [1, 2]))
-    kept, rejects = split_suppressed(frame)
+    kept, rejects, blocked = separate_suppressed(frame)
     assert kept["email"].to_list() == ["ann@example.com"]
+    assert blocked == {frame["email"][1].lower()}
     assert rejects.select("_source_row", "reason", "detail").row(0) == (2, "suppressed", "consent_status is unsubscribed")

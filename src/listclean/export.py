@@ -44,12 +44,6 @@ def address_key(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(normalised, typed).str.strip_chars().str.to_lowercase()
 
 
-def split_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(mailable rows, rejects table of the suppressed ones); see `separate_suppressed`."""
-    mailable, rejects, _ = separate_suppressed(frame, listed)
-    return mailable, rejects
-
-
 def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame, set[str]]:
     """(mailable rows, rejects table of the suppressed ones, every suppressed address).
 
@@ -124,11 +118,11 @@ def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: set[str], hashed: bool = False) -> None:
+def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series | set[str], hashed: bool = False) -> None:
     """Read the written files back; if any suppressed address is in them, remove them all and fail.
 
     A last line of defence against a bug anywhere upstream: the check reads what is on disk,
-    not what the code meant to write.
+    not what the code meant to write (one column at a time, streamed where the format allows).
     """
     import os
 
@@ -137,21 +131,22 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: set[str], h
     from listclean.errors import OutputError
     from listclean.suppression import sha256_of
 
-    if not blocked:
+    keys = pl.Series("key", sorted(blocked), dtype=pl.String) if isinstance(blocked, set) else blocked
+    if keys.len() == 0:
         return
-    wanted = {sha256_of(key) for key in blocked} if hashed else blocked
+    wanted = pl.Series("key", [sha256_of(key) for key in keys.to_list()], dtype=pl.String) if hashed else keys
     leaked = 0
     for path in paths:
         if fmt in ("csv", "tsv"):
-            column = pl.read_csv(path, separator="\t" if fmt == "tsv" else ",", columns=[header], infer_schema=False)[header]
+            column = pl.scan_csv(path, separator="\t" if fmt == "tsv" else ",", infer_schema=False).select(header)
         elif fmt == "parquet":
-            column = pl.read_parquet(path, columns=[header])[header]
+            column = pl.scan_parquet(path).select(header)
         elif fmt == "ndjson":
-            column = pl.read_ndjson(path).get_column(header)
+            column = pl.read_ndjson(path).lazy().select(header)
         else:  # xlsx
-            column = pl.read_excel(path, columns=[header])[header]
-        values = column.cast(pl.String).str.strip_chars().str.strip_prefix("'").str.to_lowercase().drop_nulls()
-        leaked += int(values.is_in(list(wanted)).sum())
+            column = pl.read_excel(path, columns=[header]).lazy()
+        values = pl.col(header).cast(pl.String).str.strip_chars().str.strip_prefix("'").str.to_lowercase()
+        leaked += int(column.select(values.is_in(wanted.implode()).fill_null(False).sum()).collect().item())
     if leaked:
         for path in paths:
             with contextlib.suppress(OSError):

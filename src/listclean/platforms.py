@@ -97,14 +97,24 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def apply_profile(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
-    """The platform's columns (those the input fills; email always), its headers and values."""
+def empty_columns(frame: pl.DataFrame | pl.LazyFrame, profile: Profile) -> set[str]:
+    """The profile's canonical columns the rows leave empty (or lack): left out of the file."""
     import polars as pl
 
+    present = [name for name in profile.columns if name in frame.collect_schema().names()]
+    counts = frame.lazy().select(pl.len().alias("__rows"), *(pl.col(name).null_count() for name in present)).collect().row(0, named=True)
+    rows = counts.pop("__rows")
+    return {name for name in profile.columns if name not in present or (rows > 0 and counts[name] == rows)}
+
+
+def apply_profile(frame: pl.DataFrame, profile: Profile, empty: set[str] | None = None) -> pl.DataFrame:
+    """The platform's columns (those the input fills, see `empty_columns`; email always), its headers and values."""
+    import polars as pl
+
+    empty = empty_columns(frame, profile) if empty is None else empty
     exprs = []
     for canonical, header in profile.columns.items():
-        empty = canonical in frame.columns and frame[canonical].null_count() == frame.height and frame.height > 0
-        if canonical not in frame.columns or (empty and canonical != "email"):
+        if canonical not in frame.columns or (canonical in empty and canonical != "email"):
             if canonical == "email":
                 exprs.append(pl.lit(None, dtype=pl.String).alias(header))
             continue
@@ -134,17 +144,15 @@ def hashed_audience(frame: pl.DataFrame) -> pl.DataFrame:
     return addresses.join(table, on="address", how="left", maintain_order="left").select("email_sha256")
 
 
-def parts(frame: pl.DataFrame, max_rows: int | None, max_mb: int | None) -> list[pl.DataFrame]:
-    """Split so that every part has at most max_rows rows and, as CSV, about max_mb megabytes."""
-    if frame.height == 0:
-        return [frame]
-    limit = max_rows or frame.height
-    if max_mb:
+def rows_per_part(sample: pl.DataFrame, total: int, max_rows: int | None, max_mb: int | None) -> int:
+    """Rows a file may hold: max_rows, and about max_mb megabytes of CSV judged from the sample's rows."""
+    limit = max(1, max_rows or total)
+    if max_mb and sample.height:
         # Estimate bytes a row from the CSV of a sample; keep a 10 % margin.
-        sample = frame.head(min(frame.height, 10_000))
+        sample = sample.head(10_000)
         per_row = max(1, len(sample.write_csv().encode("utf-8")) / sample.height)
         limit = min(limit, max(1, int(max_mb * 1_000_000 * 0.9 / per_row)))
-    return [frame.slice(start, limit) for start in range(0, frame.height, limit)]
+    return limit
 
 
 def part_paths(path: str, count: int) -> list[str]:

@@ -69,3 +69,44 @@ def test_validate_in_chunks_writes_and_reports_exactly_what_a_whole_run_does(cli
     assert chunked_summary == whole_summary
     assert whole_summary["top_typos"] == [{"typed": "gmial.com", "suggested": "gmail.com", "rows": 5}]
     assert "email_alternates" in pl.read_csv(tmp_path / "whole.csv").columns  # from one chunk only, kept
+
+
+EXPORTABLE = (
+    "email,first_name,consent_status,consent_at,consent_source,source\n"
+    + "".join(f"p{i}@firma.pl,P{i},subscribed,2026-01-01,form,web\n" for i in range(30))
+    + "p3@firma.pl,P3,unsubscribed,2026-02-01,form,web\n"  # p3 unsubscribed in the last chunk: never exported
+    + "listed@firma.pl,L,subscribed,2026-01-01,form,web\n"
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["--to", "mailchimp", "--max-rows", "7"],
+        ["--hash", "sha256"],
+        ["--columns", "email,first_name", "--excel-safe"],
+    ],
+    ids=["csv", "mailchimp-parts", "hash", "columns"],
+)
+def test_export_in_chunks_writes_exactly_what_a_whole_run_does(cli, tmp_path, extra):
+    source = tmp_path / "list.csv"
+    source.write_text(EXPORTABLE)
+    (tmp_path / "suppress.txt").write_text("listed@firma.pl\n")
+    outputs = {}
+    for label, rows in (("whole", None), ("chunked", 4)):
+        (tmp_path / label).mkdir()
+        args = ["export", source, *extra, "--suppress", tmp_path / "suppress.txt", "--store", tmp_path / label / "store.tsv",
+                "--rejects", tmp_path / label / "rejects.csv"]
+        result = _run(cli, tmp_path, f"{label}/out.csv", args, rows)
+        outputs[label] = (_summary(result), {p.name: p.read_bytes() for p in sorted((tmp_path / label).iterdir())})
+    (whole_summary, whole_files), (chunked_summary, chunked_files) = outputs["whole"], outputs["chunked"]
+    assert chunked_summary["suppressed"] == whole_summary["suppressed"] == 3  # both p3 rows and the listed one
+    assert {k: v for k, v in chunked_summary.items() if k != "files"} == {k: v for k, v in whole_summary.items() if k != "files"}
+    whole_files.pop("store.tsv.key", None), chunked_files.pop("store.tsv.key", None)
+    assert chunked_files.keys() == whole_files.keys()
+    for name in whole_files:
+        if name != "store.tsv":  # the store's lines carry the time they were added
+            assert chunked_files[name] == whole_files[name], name
+    exported = b"".join(content for name, content in whole_files.items() if name.startswith("out"))
+    assert b"p3@firma.pl" not in exported and b"listed@firma.pl" not in exported

@@ -69,15 +69,18 @@ def command(
 
     Contacts whose consent_status is unsubscribed, cleaned, bounced, complained or erased (or whose address is suppressed in any row) are never exported; they are counted and, with --rejects, listed. Every file written is read back and checked: if a suppressed address got in, the files are removed and the run fails.
     """
+    import math
+    from datetime import datetime, timezone
+
     import polars as pl
 
+    from listclean.consent import implied_expired, implied_expiring, unproven
     from listclean.errors import UsageError
-    from listclean.export import excel_safe as make_excel_safe
-    from listclean.export import select_columns, separate_suppressed, verify_no_leak
-    from listclean.importer import import_sources
+    from listclean.export import address_key, separate_suppressed, verify_no_leak
+    from listclean.importer import ImportStream, rows_as_rejects, rows_with_action
     from listclean.io.read import Workspace
-    from listclean.io.write import prepare_target, write_frame
-    from listclean.platforms import PROFILES, apply_profile, hashed_audience, part_paths, parts
+    from listclean.io.write import ChunkedOutput, FrameSpool, prepare_target
+    from listclean.platforms import PROFILES, empty_columns, part_paths, rows_per_part
 
     reporter = Reporter()
     profile = PROFILES.get(to.value)
@@ -93,69 +96,84 @@ def command(
     target = prepare_outputs(inputs, writing, reading)
     wanted = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
     settings = import_options(reading)
+    now, rules = datetime.now(timezone.utc), ConsentRules(purchase_days=implied_days, inquiry_days=inquiry_days)
+    lapsed_detail = f"implied consent has expired ({implied_days} days after a purchase, {inquiry_days} after an inquiry)"
 
     with Workspace() as workspace, reporter.status("Exporting…"):
-        result = import_sources(inputs, settings, workspace)
-        source = result.frame
-        kept_out = result.rejects.head(0)
+        kept_store = listed = None
         if store:
-            from listclean.store import SuppressionStore, apply_store
+            from listclean.store import SuppressionStore, apply_store, feed_store
 
             kept_store = SuppressionStore.open(store)
-            source, kept_out, in_store = apply_store(source, kept_store)
-        listed_mask = in_store if store else None
         if suppress:
-            from listclean.export import address_key
             from listclean.suppression import load_suppression
 
             listed = load_suppression(suppress, workspace)
-            on_list = source.select(listed.matches(source, address_key(source))).to_series()
-            listed_mask = on_list if listed_mask is None else listed_mask | on_list
-        mailable, suppressed, blocked = separate_suppressed(source, listed_mask)
-        # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
-        from datetime import datetime, timezone
 
-        from listclean.consent import implied_expired, implied_expiring, unproven
-        from listclean.importer import rows_as_rejects
+        # Pass 1, a chunk at a time: suppression and consent decided per row; the mailable rows
+        # wait in a spool until every suppressed address of the whole input is known.
+        stream = ImportStream(inputs, settings, workspace)
+        candidates = FrameSpool(workspace.path)
+        removed: list[pl.DataFrame] = []  # rejects: suppressed or lapsed rows
+        blocked_parts: list[pl.Series] = []
+        matched_by_list: set[str] = set()
+        suppressed = lapsed = expiring = unproven_count = 0
+        for chunk in stream:
+            listed_mask = None
+            if kept_store is not None:
+                chunk, erased, listed_mask = apply_store(chunk, kept_store)
+                removed.append(erased)
+                suppressed += erased.height
+            if listed is not None:
+                on_list = chunk.select(listed.matches(chunk, address_key(chunk))).to_series()
+                listed_mask = on_list if listed_mask is None else listed_mask | on_list
+                matched_by_list |= _listed(chunk, on_list)
+            mailable, chunk_suppressed, blocked = separate_suppressed(chunk, listed_mask)
+            blocked_parts.append(pl.Series("key", sorted(blocked), dtype=pl.String))
+            # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
+            expired = mailable.select(implied_expired(mailable, now, rules)).to_series()
+            expiring += int(mailable.select(implied_expiring(mailable, now, rules).sum()).item())
+            unproven_count += int(mailable.select(unproven(mailable).sum()).item())
+            chunk_lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(lapsed_detail))
+            removed += [chunk_suppressed, chunk_lapsed]
+            suppressed, lapsed = suppressed + chunk_suppressed.height, lapsed + chunk_lapsed.height
+            candidates.add(mailable.filter(~expired).with_columns(address_key(mailable).alias(_KEY)))
+            if kept_store is not None:
+                feed_store(kept_store, chunk)
 
-        now, rules = datetime.now(timezone.utc), ConsentRules(purchase_days=implied_days, inquiry_days=inquiry_days)
-        expired = mailable.select(implied_expired(mailable, now, rules)).to_series()
-        expiring = int(mailable.select(implied_expiring(mailable, now, rules).sum()).item())
-        unproven_count = int(mailable.select(unproven(mailable).sum()).item())
-        lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(f"implied consent has expired ({implied_days} days after a purchase, {inquiry_days} after an inquiry)"))
-        mailable = mailable.filter(~expired)
-        suppressed = pl.concat([kept_out, suppressed, lapsed], how="vertical_relaxed")
-        if store:
-            blocked |= kept_store.plain_addresses()
-        if hash is not None:
-            frame, email_header = hashed_audience(mailable), "email_sha256"
-        elif profile is not None:
-            frame, email_header = apply_profile(mailable, profile), profile.email_header
-        else:
-            frame = select_columns(mailable, wanted) if wanted else mailable
-            email_header = "email" if "email" in frame.columns else None
-        if writing.excel_safe:
-            frame = make_excel_safe(frame)
-        rows_limit = max_rows or (profile.max_rows if profile else None)
-        mb_limit = max_mb or (profile.max_mb if profile else None)
-        pieces = parts(frame, rows_limit, mb_limit)
-        if len(pieces) > 1 and target.is_stdout:
-            raise UsageError(f"the export needs {len(pieces)} files, which stdout cannot hold", hint="write to a file with -o PATH")
-        paths = part_paths(target.path, len(pieces))
-        targets = [target] if len(pieces) == 1 else [prepare_target(path, fmt=target.format, force=writing.force, inputs=inputs, bom=writing.bom) for path in paths]
-        for piece, part_target in zip(pieces, targets):
-            write_frame(piece, part_target)
+        # Pass 2: an address suppressed in any chunk is suppressed in all of them.
+        blocked_keys = pl.concat(blocked_parts).unique() if blocked_parts else pl.Series("key", [], dtype=pl.String)
+        exported = FrameSpool(workspace.path)
+        for part in candidates:
+            elsewhere = part[_KEY].is_in(blocked_keys.implode()).fill_null(False)
+            same_address = rows_as_rejects(part.filter(elsewhere), pl.lit("suppressed"), pl.lit("the same address is suppressed in another row"))
+            removed.append(same_address)
+            suppressed += same_address.height
+            exported.add(part.filter(~elsewhere).drop(_KEY))
+
+        # Pass 3: the platform's (or the asked-for) columns, then files within the size limits.
+        empty = empty_columns(exported.lazy(), profile) if profile is not None else None
+        formatted = FrameSpool(workspace.path)
+        for part in exported:
+            formatted.add(_formatted(part, profile, empty, hash is not None, wanted, writing.excel_safe))
+        first = next(iter(formatted))
+        email_header = "email_sha256" if hash is not None else profile.email_header if profile is not None else ("email" if "email" in first.columns else None)
+        limit = rows_per_part(first, formatted.rows, max_rows or (profile.max_rows if profile else None), max_mb or (profile.max_mb if profile else None))
+        count = max(1, math.ceil(formatted.rows / limit))
+        if count > 1 and target.is_stdout:
+            raise UsageError(f"the export needs {count} files, which stdout cannot hold", hint="write to a file with -o PATH")
+        paths = part_paths(target.path, count)
+        targets = [target] if count == 1 else [prepare_target(path, fmt=target.format, force=writing.force, inputs=inputs, bom=writing.bom) for path in paths]
+        _write_files(formatted, [ChunkedOutput(t, workspace.path) for t in targets], limit, first.head(0))
+        if kept_store is not None:
+            blocked_keys = pl.concat([blocked_keys, pl.Series("key", sorted(kept_store.plain_addresses()), dtype=pl.String)]).unique()
         if not target.is_stdout and email_header is not None:
-            verify_no_leak([t.path for t in targets], target.format, email_header, blocked, hashed=hash is not None)
-        all_rejects = pl.concat([result.rejects, suppressed], how="vertical_relaxed")
-        write_rejects(all_rejects, writing.rejects, inputs, writing.force, reporter)
-        if store:
-            from listclean.store import feed_store
-
-            feed_store(kept_store, source)
-            if suppress:
+            verify_no_leak([t.path for t in targets], target.format, email_header, blocked_keys, hashed=hash is not None)
+        write_rejects(pl.concat([stream.rejects(), *removed], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
+        if kept_store is not None:
+            if listed is not None:
                 # The list's own entries, and the addresses of the rows it matched (a hash matched by a typed address).
-                for address in sorted(_listed(source, on_list)):
+                for address in sorted(matched_by_list):
                     kept_store.add(address, "suppression_list")
                 for entry in sorted(listed.sha256 | listed.md5):
                     kept_store.add_hash(entry, "suppression_list")
@@ -164,20 +182,21 @@ def command(
             kept_store.save()
             reporter.detail(f"suppression store {store}: {kept_store.added:,} entries added, {len(kept_store):,} in all")
 
-    counts = accounting(result.rows_in, mailable.height, result.rejected + suppressed.height)
+    rows_in = sum(source.rows_in for source in stream.sources)
+    counts = accounting(rows_in, exported.rows, rows_with_action(stream.rejects(), "skipped", "quarantined") + suppressed + lapsed)
     written = ", ".join(t.display for t in targets)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
-        f" ({suppressed.height - lapsed.height:,} suppressed) → {written}"
+        f" ({suppressed:,} suppressed) → {written}"
     )
-    if lapsed.height:
-        reporter.warn(f"{lapsed.height:,} contact(s) not exported: their implied consent has expired (reason consent_expired)")
+    if lapsed:
+        reporter.warn(f"{lapsed:,} contact(s) not exported: their implied consent has expired (reason consent_expired)")
     if expiring:
         reporter.warn(f"{expiring:,} exported contact(s) have implied consent expiring within {rules.warning_days} days: ask them to confirm")
     if unproven_count:
         reporter.warn(f"{unproven_count:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
-    if hash is not None and frame.height < mailable.height:
-        reporter.info(f"{mailable.height - frame.height:,} exported contact(s) have no address, so no hash")
+    if hash is not None and formatted.rows < exported.rows:
+        reporter.info(f"{exported.rows - formatted.rows:,} exported contact(s) have no address, so no hash")
     emit_summary(
         {
             "command": "export",
@@ -188,16 +207,49 @@ def command(
             "format": target.format,
             "rejects": writing.rejects,
             **counts,
-            "suppressed": suppressed.height - lapsed.height,
-            "consent_expired": lapsed.height,
+            "suppressed": suppressed,
+            "consent_expired": lapsed,
             "consent_expiring": expiring,
             "consent_unproven": unproven_count,
-            "columns": frame.columns,
+            "columns": first.columns,
         },
         json_summary=writing.json,
         report=writing.report,
         inputs=inputs,
     )
+
+
+_KEY = "__listclean_address_key"
+
+
+def _formatted(frame, profile, empty, hashed: bool, wanted, excel_safe: bool):  # noqa: ANN001, ANN202 - polars types
+    """The rows as the file holds them: a hashed audience, a platform's columns, or the chosen columns."""
+    from listclean.export import excel_safe as make_excel_safe
+    from listclean.export import select_columns
+    from listclean.platforms import apply_profile, hashed_audience
+
+    if hashed:
+        frame = hashed_audience(frame)
+    elif profile is not None:
+        frame = apply_profile(frame, profile, empty)
+    elif wanted:
+        frame = select_columns(frame, wanted)
+    return make_excel_safe(frame) if excel_safe else frame
+
+
+def _write_files(frames, outputs, limit: int, empty) -> None:  # noqa: ANN001
+    """The rows in order across the outputs, `limit` rows to a file; then every file written."""
+    index = 0
+    for frame in frames:
+        while frame.height:
+            room = limit - outputs[index].rows
+            if room == 0:
+                index += 1
+                continue
+            outputs[index].add(frame.head(room))
+            frame = frame.slice(room)
+    for output in outputs:
+        output.finish(empty=empty)
 
 
 def _listed(frame, mask) -> set[str]:  # noqa: ANN001

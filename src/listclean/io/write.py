@@ -140,17 +140,14 @@ def write_frame(frame: pl.DataFrame, target: OutputTarget) -> None:
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
 
 
-class ChunkedOutput:
-    """One output written from frames that arrive one chunk at a time, in bounded memory.
+class FrameSpool:
+    """Frames kept in order for a later pass, in bounded memory.
 
-    The first chunk is held; from the second on, chunks are spilled to Parquet parts in
-    `spool` (a directory). `finish` writes them out atomically, in order, in the target's
-    format: text formats a part at a time, Parquet through a streaming sink. A chunk may
-    lack columns others have; `finish(columns)` names the output's columns and order.
+    The first frame is held in memory; from the second on, frames are spilled to Parquet
+    files made by `spool` (a workspace's path maker) and read back one at a time.
     """
 
-    def __init__(self, target: OutputTarget, spool: Callable[[str], Path]) -> None:
-        self.target = target
+    def __init__(self, spool: Callable[[str], Path]) -> None:
         self._spool = spool
         self._held: pl.DataFrame | None = None
         self._parts: list[Path] = []
@@ -171,21 +168,51 @@ class ChunkedOutput:
         frame.write_parquet(part, compression="lz4", statistics=False)
         self._parts.append(part)
 
+    @property
+    def spilled(self) -> bool:
+        return bool(self._parts)
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        import polars as pl
+
+        if self._held is not None:
+            yield self._held
+        for part in self._parts:
+            yield pl.read_parquet(part)
+
+    def lazy(self) -> pl.LazyFrame:
+        """Every frame as one lazy frame (columns a frame lacks are null)."""
+        import polars as pl
+
+        if self._held is not None:
+            return self._held.lazy()
+        return pl.concat([pl.scan_parquet(part) for part in self._parts], how="diagonal_relaxed")
+
+
+class ChunkedOutput(FrameSpool):
+    """One output written from frames that arrive one chunk at a time, in bounded memory.
+
+    Chunks are spooled (see FrameSpool); `finish` writes them out atomically, in order, in
+    the target's format: text formats a chunk at a time, Parquet through a streaming sink.
+    A chunk may lack columns others have; `finish(columns)` names the output's columns.
+    """
+
+    def __init__(self, target: OutputTarget, spool: Callable[[str], Path]) -> None:
+        super().__init__(spool)
+        self.target = target
+
     def finish(self, columns: Sequence[str] | None = None, empty: pl.DataFrame | None = None) -> None:
         """Write the output. `empty` gives the columns and types when no chunk came at all."""
         import polars as pl
 
-        if not self._parts:
-            frame = self._held if self._held is not None else empty
+        if not self.spilled or self.target.format == "xlsx":  # one chunk, or a sheet (a million rows at most)
+            frames = list(self)
+            frame = pl.concat(frames, how="diagonal_relaxed") if frames else empty
             if frame is None:
                 raise ValueError("no chunk and no empty frame to write")
             write_frame(frame.select(columns) if columns is not None else frame, self.target)
             return
-        if self.target.format == "xlsx":
-            whole = pl.concat([pl.read_parquet(part) for part in self._parts], how="diagonal_relaxed")
-            write_frame(whole.select(columns) if columns is not None else whole, self.target)
-            return
-        lazy = pl.concat([pl.scan_parquet(part) for part in self._parts], how="diagonal_relaxed")
+        lazy = self.lazy()
         output_schema = lazy.collect_schema()
         names = list(columns) if columns is not None else output_schema.names()
         try:
@@ -193,8 +220,7 @@ class ChunkedOutput:
                 if self.target.format == "parquet":
                     self._sink_parquet(lazy.select(names), handle)
                 else:
-                    for number, part in enumerate(self._parts):
-                        chunk = pl.read_parquet(part)
+                    for number, chunk in enumerate(self):
                         chunk = chunk.select(
                             pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
                             for name in names
