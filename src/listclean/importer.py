@@ -182,7 +182,7 @@ class ImportStream:
         import polars as pl
 
         parts = [part for part in self._rejects if part.height]
-        return pl.concat(parts, how="vertical") if parts else _empty_rejects()
+        return pl.concat(parts, how="vertical") if parts else empty_rejects()
 
 
 @dataclass
@@ -304,7 +304,7 @@ def _bad_row_rejects(source: Source) -> pl.DataFrame:
         {"_source_file": source.name, "_source_row": bad.row, "_source_line": bad.line, "reason": bad.reason, "detail": bad.detail, "action": bad.action, "raw": bad.raw}
         for bad in source.bad_rows
     ]
-    return pl.DataFrame(rows, schema=_reject_schema()) if rows else _empty_rejects()
+    return pl.DataFrame(rows, schema=_reject_schema()) if rows else empty_rejects()
 
 
 def _report(source: Source, plan: _Plan, tally: _Tally) -> SourceReport:
@@ -423,7 +423,7 @@ def rows_as_rejects(rows: pl.DataFrame, reason: pl.Expr, detail: pl.Expr) -> pl.
     )
 
 
-def _empty_rejects() -> pl.DataFrame:
+def empty_rejects() -> pl.DataFrame:
     import polars as pl
 
     return pl.DataFrame(schema=_reject_schema())

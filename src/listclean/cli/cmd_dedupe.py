@@ -146,7 +146,7 @@ def command(
         if target is not None:
             written = make_excel_safe(deduped.frame) if writing.excel_safe else deduped.frame
             write_frame(written, target)
-            write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter)
+            write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter, workspace.path)
         if clusters:
             write_frame(deduped.clusters.select(CLUSTER_COLUMNS), review[clusters])
         if explain:

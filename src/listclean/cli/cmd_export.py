@@ -114,7 +114,7 @@ def command(
         # wait in a spool until every suppressed address of the whole input is known.
         stream = ImportStream(inputs, settings, workspace)
         candidates = FrameSpool(workspace.path)
-        removed: list[pl.DataFrame] = []  # rejects: suppressed or lapsed rows
+        removed = FrameSpool(workspace.path)  # rejects: suppressed or lapsed rows
         blocked_parts: list[pl.Series] = []
         matched_by_list: set[str] = set()
         suppressed = lapsed = expiring = unproven_count = 0
@@ -122,7 +122,7 @@ def command(
             listed_mask = None
             if kept_store is not None:
                 chunk, erased, listed_mask = apply_store(chunk, kept_store)
-                removed.append(erased)
+                removed.add(erased)
                 suppressed += erased.height
             if listed is not None:
                 on_list = chunk.select(listed.matches(chunk, address_key(chunk))).to_series()
@@ -135,19 +135,24 @@ def command(
             expiring += int(mailable.select(implied_expiring(mailable, now, rules).sum()).item())
             unproven_count += int(mailable.select(unproven(mailable).sum()).item())
             chunk_lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(lapsed_detail))
-            removed += [chunk_suppressed, chunk_lapsed]
+            removed.add(chunk_suppressed)
+            removed.add(chunk_lapsed)
             suppressed, lapsed = suppressed + chunk_suppressed.height, lapsed + chunk_lapsed.height
-            candidates.add(mailable.filter(~expired).with_columns(address_key(mailable).alias(_KEY)))
+            key = address_key(mailable)
+            candidates.add(mailable.filter(~expired).with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY)))
             if kept_store is not None:
                 feed_store(kept_store, chunk)
 
         # Pass 2: an address suppressed in any chunk is suppressed in all of them.
-        blocked_keys = pl.concat(blocked_parts).unique() if blocked_parts else pl.Series("key", [], dtype=pl.String)
+        # Compared as 64-bit hashes: a set of a million hashes is a few megabytes, and a collision
+        # could only ever suppress one more address, never let one through.
+        blocked_keys = pl.concat(blocked_parts).unique()
+        blocked_hashes = blocked_keys.hash().implode()
         exported = FrameSpool(workspace.path)
         for part in candidates:
-            elsewhere = part[_KEY].is_in(blocked_keys.implode()).fill_null(False)
+            elsewhere = part[_KEY].is_in(blocked_hashes).fill_null(False)
             same_address = rows_as_rejects(part.filter(elsewhere), pl.lit("suppressed"), pl.lit("the same address is suppressed in another row"))
-            removed.append(same_address)
+            removed.add(same_address)
             suppressed += same_address.height
             exported.add(part.filter(~elsewhere).drop(_KEY))
 
@@ -169,7 +174,7 @@ def command(
             blocked_keys = pl.concat([blocked_keys, pl.Series("key", sorted(kept_store.plain_addresses()), dtype=pl.String)]).unique()
         if not target.is_stdout and email_header is not None:
             verify_no_leak([t.path for t in targets], target.format, email_header, blocked_keys, hashed=hash is not None)
-        write_rejects(pl.concat([stream.rejects(), *removed], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
+        write_rejects([stream.rejects(), *removed], writing.rejects, inputs, writing.force, reporter, workspace.path)
         if kept_store is not None:
             if listed is not None:
                 # The list's own entries, and the addresses of the rows it matched (a hash matched by a typed address).

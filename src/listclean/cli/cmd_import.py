@@ -79,14 +79,24 @@ def accounting(rows_in: int, rows_out: int, rejected: int, merged: int = 0) -> d
     return {"rows_in": rows_in, "rows_out": rows_out, "rejected": rejected, "merged": merged}
 
 
-def write_rejects(result_rejects: Any, path: str | None, inputs: list[str], force: bool, reporter: Reporter) -> None:
-    from listclean.io.write import prepare_target, write_frame
+def write_rejects(parts: Any, path: str | None, inputs: list[str], force: bool, reporter: Reporter, spool: Any) -> None:
+    """Write the rejects (a frame, or frames one after another) to --rejects PATH, if given.
+
+    `spool` (a workspace's path maker) lets many or large parts pass through in bounded memory.
+    """
+    import polars as pl
+
+    from listclean.importer import REJECT_COLUMNS, empty_rejects
+    from listclean.io.write import ChunkedOutput, prepare_target
 
     if path is None:
         return
-    target = prepare_target(path, fmt=None, force=force, inputs=inputs)
-    write_frame(result_rejects, target)
-    reporter.detail(f"rejects written to {target.display}")
+    output = ChunkedOutput(prepare_target(path, fmt=None, force=force, inputs=inputs), spool)
+    for part in [parts] if isinstance(parts, pl.DataFrame) else parts:
+        if part.height:
+            output.add(part)
+    output.finish(list(REJECT_COLUMNS), empty=empty_rejects())
+    reporter.detail(f"rejects written to {output.target.display}")
 
 
 StoreOption = Annotated[
@@ -141,7 +151,7 @@ def command(
         output.finish(columns)
         rejects = stream.rejects()
         erased = pl.concat(erased_parts, how="vertical") if erased_parts else rejects.head(0)
-        write_rejects(pl.concat([rejects, erased], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
+        write_rejects([rejects, erased], writing.rejects, inputs, writing.force, reporter, workspace.path)
 
     render_sources(reporter, stream.sources)
     quarantined = rows_with_action(rejects, "quarantined")

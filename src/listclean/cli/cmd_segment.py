@@ -109,7 +109,7 @@ def command(
             frame = frame.with_columns(seg.lifecycle(frame, when, settings))
         written = make_excel_safe(frame) if writing.excel_safe else frame
         write_frame(written, target)
-        write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter)
+        write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter, workspace.path)
         files: dict[str, str] = {}
         for name, split_target in split_targets.items():
             member = pl.col("segment").list.contains(name) if definitions.mode == "all" else pl.col("segment") == name

@@ -185,7 +185,7 @@ def command(
         output.finish(stream.output_columns(seen))
         summary = ValidationReport.combined(reports)
         rejects = stream.rejects()
-        write_rejects(pl.concat([rejects, *erased, *dropped_rows], how="vertical_relaxed"), writing.rejects, inputs, writing.force, reporter)
+        write_rejects([rejects, *erased, *dropped_rows], writing.rejects, inputs, writing.force, reporter, workspace.path)
 
     dropped = sum(part.height for part in dropped_rows)
     removed = dropped + sum(part.height for part in erased)
