@@ -20,7 +20,7 @@ MESSY = (
 
 def _run(cli, tmp_path, name, args, chunk_rows):
     env = {"LISTCLEAN_CHUNK_ROWS": str(chunk_rows)} if chunk_rows else None
-    result = cli([*args, "-o", tmp_path / name, "--force", "--json"], env=env)
+    result = cli(["-v", *args, "-o", tmp_path / name, "--force", "--json"], env=env)
     assert result.exit_code == 0, result.stderr
     return result
 
@@ -110,3 +110,35 @@ def test_export_in_chunks_writes_exactly_what_a_whole_run_does(cli, tmp_path, ex
             assert chunked_files[name] == whole_files[name], name
     exported = b"".join(content for name, content in whole_files.items() if name.startswith("out"))
     assert b"p3@firma.pl" not in exported and b"listed@firma.pl" not in exported
+
+
+PEOPLE = (
+    "email,first_name,last_name,phone,consent_status,signup_at,tags\n"
+    + "".join(f"person{i}@firma.pl,Person,Number{i},+4860010{i:04d},subscribed,2024-01-{1 + i % 28:02d},t{i % 3}\n" for i in range(40))
+    + "Person3@Firma.pl,Person,Number3,,unsubscribed,2025-01-01,late\n"  # the same person, much later in the file
+    + "family@home.pl,Anna,Kowalska,,subscribed,2024-02-01,\n"
+    + "family@home.pl,Jan,Kowalski,,subscribed,2024-02-02,\n"  # a shared inbox: kept apart
+    + "family@home.pl,Anna,Kowalska,,subscribed,2024-03-01,again\n"
+    + ",Phone,Only,+48600999999,subscribed,2024-01-01,\n"
+    + ",Phone,Only,+48600999999,subscribed,2024-01-02,\n"  # no address: the phone is the identity
+    + "person7@firma.pl,Person,Number7,,subscribed,2024-05-05,\n"
+)
+
+
+@pytest.mark.parametrize("match", ["exact", "canonical"])
+def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, match):
+    source = tmp_path / "people.csv"
+    source.write_text(PEOPLE)
+    results = {}
+    for label, rows in (("whole", None), ("parts", 5)):
+        (tmp_path / label).mkdir()
+        args = ["dedupe", source, "--match", match, "--clusters", tmp_path / label / "clusters.csv", "--explain", tmp_path / label / "pairs.csv"]
+        result = _run(cli, tmp_path, f"{label}/golden.csv", args, rows)
+        results[label] = (_summary(result), {p.name: p.read_text() for p in (tmp_path / label).iterdir()}, result.stderr)
+    (whole, whole_files, _), (parts, part_files, stderr) = results["whole"], results["parts"]
+    assert "deduplicated in 10 parts that no match crosses" in stderr
+    for name in ("golden.csv", "clusters.csv", "pairs.csv"):
+        assert part_files[name] == whole_files[name], name
+    strip = lambda summary: {k: v for k, v in summary.items() if k not in ("clusters", "explain")}  # noqa: E731
+    assert strip(parts) == strip(whole)
+    assert whole["merged"] >= 3 and whole["shared_addresses_kept_apart"] == 1

@@ -111,10 +111,15 @@ def command(
     from listclean.dedupe.compare import MatchSettings
     from listclean.dedupe.engine import CLUSTER_COLUMNS
     from listclean.dedupe.survivorship import SurvivorshipSettings
+    import itertools
+
+    import polars as pl
+
+    from listclean.dedupe.partitioned import PARTITIONED_MATCHES, dedupe_in_parts
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import import_sources
-    from listclean.io.read import Workspace
-    from listclean.io.write import prepare_target, write_frame
+    from listclean.importer import ImportStream, import_sources, rows_with_action
+    from listclean.io.read import Workspace, chunk_rows
+    from listclean.io.write import ChunkedOutput, prepare_target, write_frame
 
     reporter = Reporter()
     for name, value in (("--name-threshold", name_threshold), ("--strong-name-threshold", strong_name_threshold), ("--email-threshold", email_threshold)):
@@ -136,27 +141,55 @@ def command(
     settings = import_options(reading)
 
     with Workspace() as workspace, reporter.status("Deduplicating…"):
-        result = import_sources(inputs, settings, workspace)
+        stream = ImportStream(inputs, settings, workspace)
+        chunks = iter(stream)
+        first = next(chunks)
+        second = next(chunks, None)
         master = None
         if against:
             master = import_sources([against], settings, workspace).frame
             if "cluster_id" not in master.columns:
                 raise InputError("has no cluster_id column", source=against, hint="--against takes a file written by listclean dedupe")
-        deduped = dedupe(result.frame, options, master)
-        if target is not None:
-            written = make_excel_safe(deduped.frame) if writing.excel_safe else deduped.frame
-            write_frame(written, target)
-            write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter, workspace.path)
-        if clusters:
-            write_frame(deduped.clusters.select(CLUSTER_COLUMNS), review[clusters])
+        outputs = {
+            name: ChunkedOutput(path_target, workspace.path)
+            for name, path_target in (("golden", target), ("clusters", review.get(clusters)))
+            if path_target is not None
+        }
+        if second is not None and master is None and options.match in PARTITIONED_MATCHES:
+            # A list larger than a chunk: exact and canonical matching split it into parts that
+            # no match crosses, deduped one at a time (the same output as all at once).
+            parted = dedupe_in_parts(itertools.chain([first, second], chunks), options, workspace.path, chunk_rows(), keep_pairs=bool(explain), columns=stream.output_columns)
+            report, pairs, seen = parted.report, parted.pairs, []
+            for golden in parted.golden:
+                seen += [column for column in golden.columns if column not in seen]
+                if "golden" in outputs:
+                    outputs["golden"].add(make_excel_safe(golden) if writing.excel_safe else golden)
+            for rows in parted.clusters:
+                if "clusters" in outputs:
+                    outputs["clusters"].add(rows.select(CLUSTER_COLUMNS))
+            reporter.detail(f"deduplicated in {parted.parts} parts that no match crosses")
+        else:
+            frames = [first, *([second] if second is not None else []), *chunks]
+            frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+            deduped = dedupe(frame.select(stream.columns()), options, master)
+            report, pairs, seen = deduped.report, deduped.pairs, deduped.frame.columns
+            if "golden" in outputs:
+                outputs["golden"].add(make_excel_safe(deduped.frame) if writing.excel_safe else deduped.frame)
+            if "clusters" in outputs:
+                outputs["clusters"].add(deduped.clusters.select(CLUSTER_COLUMNS))
+        if "golden" in outputs:
+            outputs["golden"].finish(stream.output_columns(seen))
+            write_rejects(stream.rejects(), writing.rejects, inputs, writing.force, reporter, workspace.path)
+        if "clusters" in outputs:
+            outputs["clusters"].finish(list(CLUSTER_COLUMNS))
         if explain:
-            pairs = deduped.pairs.sort(["cluster_id", "left_file", "left_row", "right_file", "right_row"], nulls_last=True)
+            pairs = pairs.sort(["cluster_id", "left_file", "left_row", "right_file", "right_row"], nulls_last=True)
             write_frame(pairs, review[explain])
 
-    report = deduped.report
     render_report(reporter, report)
     master_rows = master.height if master is not None else 0
-    counts = accounting(result.rows_in + master_rows, report.rows_out, result.rejected, report.merged_rows)
+    rows_in = sum(source.rows_in for source in stream.sources)
+    counts = accounting(rows_in + master_rows, report.rows_out, rows_with_action(stream.rejects(), "skipped", "quarantined"), report.merged_rows)
     where = "(dry run: nothing written)" if target is None else f"→ {target.display}"
     reporter.info(
         f"{counts['rows_in']:,} rows in" + (f" ({master_rows:,} from the master)" if master_rows else "")

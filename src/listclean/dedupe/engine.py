@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 PAIR_CHUNK = 500_000  # candidate pairs scored at a time
+FIRST_ROW = "__first"
 CLUSTER_COLUMNS = ("_source_file", "_source_row", "cluster_id", "is_survivor")
 EXPLAIN_COLUMNS = (
     "cluster_id", "left_file", "left_row", "right_file", "right_row", "matched", "rule", "reason", "score",
@@ -79,6 +80,7 @@ class DedupeResult:
     clusters: pl.DataFrame  # _source_file, _source_row -> cluster_id, is_survivor
     pairs: pl.DataFrame  # every scored candidate pair (EXPLAIN_COLUMNS)
     report: DedupeReport
+    first_rows: pl.Series | None = None  # each golden record's first input row (its place in the output)
 
 
 def _rules_for(match: str) -> tuple[str, ...]:
@@ -207,8 +209,9 @@ def _assemble(
     order = work.select("cluster_id", "__first").unique("cluster_id")
     merged = merged.join(order, on="cluster_id", how="left")
     keep = [c for c in work.columns if not c.startswith("__")] + ["merged_rows", "merged_from", "merge_reason", "field_sources", "__first"]
-    golden = pl.concat([singles.select(keep), merged.select(keep)], how="vertical_relaxed").sort("__first").drop("__first")
-    return golden.select(schema.column_order(golden.columns)), clusters
+    golden = pl.concat([singles.select(keep), merged.select(keep)], how="vertical_relaxed").sort("__first")
+    columns = schema.column_order([c for c in golden.columns if c != "__first"])
+    return golden.select(*columns, pl.col("__first").alias(FIRST_ROW)), clusters
 
 
 def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl.DataFrame | None = None) -> DedupeResult:
@@ -228,8 +231,10 @@ def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl
     explained = _explained(scored, representatives, ids.gather(representatives["__row"]))
     identical = _identical_rows(ids, representative_of)
     golden, clusters = _assemble(frame, features, ids, explained, options, identical)
+    first_rows = golden[FIRST_ROW]
+    golden = golden.drop(FIRST_ROW)
     _count(report, golden, explained, report.rows_in, golden)
-    return DedupeResult(golden, clusters, explained, report)
+    return DedupeResult(golden, clusters, explained, report, first_rows)
 
 
 def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
@@ -341,6 +346,7 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     work_ids = ids.filter(in_play)
     work_explained = explained.filter(pl.col("matched") & pl.col("cluster_id").is_in(touched.implode()))
     golden, clusters = _assemble(work_frame, work_features, work_ids, work_explained, options)
+    golden = golden.drop(FIRST_ROW)
     prior = pl.DataFrame({"cluster_id": ids.filter(in_play), "__history": history.filter(in_play)}).explode("__history")
     histories = prior.group_by("cluster_id").agg(pl.col("__history").drop_nulls().unique().sort().alias("__all"))
     golden = golden.join(histories, on="cluster_id", how="left", maintain_order="left").with_columns(

@@ -1,0 +1,180 @@
+"""Exact and canonical dedupe of lists larger than memory: the same result, a part at a time.
+
+Under ``--match exact`` two rows can only be compared when they share a canonical address,
+and under ``--match canonical`` also when they share a phone. So the rows fall into groups
+that no comparison, cluster or golden record ever crosses: the connected components of
+"shares a key". A slim first pass computes each row's keys (as 64-bit hashes: a collision
+only puts two groups in one part, it never merges anyone), the components over them, and
+gives every component a part. Each part, a few hundred thousand rows, is then deduped in
+memory by the ordinary engine, and the parts' golden records are merged back into the
+input's order. The output is the one ``dedupe`` writes for the whole list in memory.
+
+A phone also decides a row's cluster id when the row has no address (see
+``engine._identity``), so under ``--match exact`` such rows are grouped by phone too:
+two clusters that could share an id always meet in one part.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from listclean.dedupe.canonical import canonicalise
+from listclean.dedupe.cluster import components
+from listclean.dedupe.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe
+from listclean.dedupe.features import normalized_emails
+
+if TYPE_CHECKING:
+    import polars as pl
+
+PARTITIONED_MATCHES = ("exact", "canonical")
+POSITION = "__listclean_position"  # a row's place in the whole input
+_PART = "__listclean_part"
+_E164 = r"^\+[1-9]\d{6,14}$"
+
+
+@dataclass
+class PartitionedResult:
+    golden: Iterator[pl.DataFrame]  # golden records in the input's order, a window at a time
+    clusters: Iterator[pl.DataFrame]  # _source_file, _source_row -> cluster_id, is_survivor, in input order
+    pairs: pl.DataFrame  # the explained pairs of every part
+    report: DedupeReport
+    parts: int
+
+
+def row_keys(frame: pl.DataFrame, match: str) -> pl.DataFrame:
+    """Per row, the hashed keys that can bring two rows together (null: none)."""
+    import polars as pl
+
+    address = canonicalise(normalized_emails(frame))["email_canonical"]
+    phone = frame["phone"].cast(pl.String) if "phone" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
+    phone = pl.select(pl.when(phone.str.contains(_E164)).then(phone)).to_series()
+    if match == "exact":
+        phone = pl.select(pl.when(address.is_null()).then(phone)).to_series()  # it is the row's identity then
+    return pl.DataFrame({"address": address, "phone": phone}).select(
+        pl.when(pl.col(name).is_not_null()).then(pl.col(name).hash(seed=7)).alias(name) for name in ("address", "phone")
+    )
+
+
+def key_groups(keys: pl.DataFrame) -> pl.Series:
+    """The component of every row in the "shares a key" graph (its smallest row number)."""
+    import polars as pl
+
+    indexed = keys.with_row_index("__row")
+    edges = []
+    for name in keys.columns:
+        present = indexed.select("__row", name).drop_nulls(name)
+        first = present.group_by(name).agg(pl.col("__row").min().alias("__first"))
+        linked = present.join(first, on=name).filter(pl.col("__row") != pl.col("__first"))
+        edges.append(linked.select(pl.col("__first").alias("left"), pl.col("__row").alias("right")))
+    return components(pl.concat(edges), keys.height)
+
+
+def dedupe_in_parts(
+    chunks: Iterable[pl.DataFrame],
+    options: DedupeOptions,
+    spool: Callable[[str], Path],
+    part_rows: int,
+    keep_pairs: bool = True,
+    columns: Callable[[list[str]], list[str]] | None = None,
+) -> PartitionedResult:
+    """Dedupe rows arriving in chunks with memory for about `part_rows` rows at a time.
+
+    `keep_pairs=False` drops the explained pairs as each part is done (only --explain reads
+    them). `columns`, given the chunks' columns once all are read, says which to dedupe (an
+    importer's stream knows only at its end which `_raw` columns no row needed).
+    """
+    import polars as pl
+
+    from listclean.io.write import FrameSpool
+
+    if options.match not in PARTITIONED_MATCHES:
+        raise ValueError(f"--match {options.match} compares across any key: it cannot be split into parts")
+    # Pass 1: keep the rows on disk, and only their keys in memory.
+    rows = FrameSpool(spool)
+    keys = []
+    for chunk in chunks:
+        rows.add(chunk)
+        keys.append(row_keys(chunk, options.match))
+    groups = key_groups(pl.concat(keys))
+    parts = max(1, math.ceil(rows.rows / part_rows))
+    part_of = groups.hash(seed=11) % parts if parts > 1 else pl.Series([0] * rows.rows, dtype=pl.UInt64)
+    del keys, groups
+
+    # Pass 2: each chunk's rows to its parts' files (in input order within a part).
+    files: list[list[Path]] = [[] for _ in range(parts)]
+    offset = 0
+    for chunk in rows:
+        height = chunk.height
+        marked = chunk.with_columns(
+            pl.int_range(offset, offset + height, dtype=pl.Int64).alias(POSITION), part_of.slice(offset, height).alias(_PART)
+        )
+        for (part,), piece in marked.partition_by(_PART, as_dict=True, include_key=False).items():
+            path = spool(".dedupe-in.parquet")
+            piece.write_parquet(path, compression="lz4", statistics=False)
+            files[int(part)].append(path)
+        offset += height
+    del part_of
+
+    # Pass 3: dedupe part by part; golden records and cluster rows keep their input positions.
+    report = DedupeReport()
+    golden_files, cluster_files, pairs = [], [], []
+    for part_files in files:
+        if not part_files:
+            continue
+        frame = pl.concat([pl.read_parquet(path) for path in part_files], how="diagonal_relaxed")
+        positions = frame[POSITION]
+        frame = frame.drop(POSITION)
+        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options)
+        golden = result.frame.with_columns(positions.gather(result.first_rows).alias(POSITION))
+        clusters = result.clusters.with_columns(positions.alias(POSITION))
+        for table, kept in ((golden, golden_files), (clusters, cluster_files)):
+            path = spool(".dedupe-out.parquet")
+            table.write_parquet(path, compression="lz4", statistics=True, row_group_size=50_000)
+            kept.append(path)
+        if keep_pairs:
+            pairs.append(result.pairs)
+        _add(report, result.report)
+        del frame, result, golden, clusters
+    window = max(part_rows, 1)
+    explained = pl.concat(pairs, how="vertical_relaxed") if pairs else pl.DataFrame(schema=dict.fromkeys(EXPLAIN_COLUMNS, pl.String))
+    return PartitionedResult(
+        golden=_in_input_order(golden_files, rows.rows, window),
+        clusters=_in_input_order(cluster_files, rows.rows, window),
+        pairs=explained,
+        report=report,
+        parts=parts,
+    )
+
+
+def _in_input_order(files: list[Path], rows: int, window: int) -> Iterator[pl.DataFrame]:
+    """The parts' rows merged by input position, `window` positions at a time (each file is sorted)."""
+    import polars as pl
+
+    scans = pl.concat([pl.scan_parquet(path) for path in files], how="diagonal_relaxed")
+    for start in range(0, max(rows, 1), window):
+        inside = (pl.col(POSITION) >= start) & (pl.col(POSITION) < start + window)
+        yield scans.filter(inside).collect().sort(POSITION).drop(POSITION)
+
+
+def _add(total: DedupeReport, part: DedupeReport) -> None:
+    """Sum a part's report into the total (the largest cluster is the largest of any part)."""
+    total.rows_in += part.rows_in
+    total.rows_out += part.rows_out
+    total.merged_rows += part.merged_rows
+    total.clusters_merged += part.clusters_merged
+    total.largest_cluster = max(total.largest_cluster, part.largest_cluster)
+    total.shared_addresses += part.shared_addresses
+    total.pairs_compared += part.pairs_compared
+    total.guarded_rows += part.guarded_rows
+    for rule, count in part.by_rule.items():
+        total.by_rule[rule] = total.by_rule.get(rule, 0) + count
+    total.by_rule = dict(sorted(total.by_rule.items(), key=lambda item: (-item[1], item[0])))
+    blocking = total.blocking
+    blocking.pairs += part.blocking.pairs
+    for mine, theirs in ((blocking.by_key, part.blocking.by_key), (blocking.skipped_blocks, part.blocking.skipped_blocks), (blocking.skipped_rows, part.blocking.skipped_rows)):
+        for key, count in theirs.items():
+            mine[key] = mine.get(key, 0) + count
