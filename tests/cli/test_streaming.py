@@ -130,7 +130,7 @@ def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, mat
     source = tmp_path / "people.csv"
     source.write_text(PEOPLE)
     results = {}
-    for label, rows in (("whole", None), ("parts", 5)):
+    for label, rows in (("whole", None), ("parts", 10)):
         (tmp_path / label).mkdir()
         args = ["dedupe", source, "--match", match, "--clusters", tmp_path / label / "clusters.csv", "--explain", tmp_path / label / "pairs.csv"]
         result = _run(cli, tmp_path, f"{label}/golden.csv", args, rows)

@@ -111,7 +111,7 @@ def command(
     from listclean.dedupe.compare import MatchSettings
     from listclean.dedupe.engine import CLUSTER_COLUMNS
     from listclean.dedupe.survivorship import SurvivorshipSettings
-    import itertools
+    from collections.abc import Iterator
 
     import polars as pl
 
@@ -158,7 +158,16 @@ def command(
         if second is not None and master is None and options.match in PARTITIONED_MATCHES:
             # A list larger than a chunk: exact and canonical matching split it into parts that
             # no match crosses, deduped one at a time (the same output as all at once).
-            parted = dedupe_in_parts(itertools.chain([first, second], chunks), options, workspace.path, chunk_rows(), keep_pairs=bool(explain), columns=stream.output_columns)
+            head = [first, second]
+            del first, second  # a chunk is large: only the spool may keep it
+
+            def every_chunk() -> Iterator[pl.DataFrame]:
+                while head:
+                    yield head.pop(0)
+                yield from chunks
+
+            # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
+            parted = dedupe_in_parts(every_chunk(), options, workspace.path, max(1, chunk_rows() // 2), keep_pairs=bool(explain), columns=stream.output_columns)
             report, pairs, seen = parted.report, parted.pairs, []
             for golden in parted.golden:
                 seen += [column for column in golden.columns if column not in seen]

@@ -64,6 +64,11 @@ def key_groups(keys: pl.DataFrame) -> pl.Series:
     import polars as pl
 
     indexed = keys.with_row_index("__row")
+    if indexed.select(pl.all_horizontal(pl.col(keys.columns).is_not_null()).any()).item() is False:
+        # No row holds two keys (--match exact): the groups are simply the rows sharing one.
+        key = pl.coalesce(keys.columns)
+        first = pl.when(key.is_not_null()).then(pl.col("__row").min().over(key)).otherwise(pl.col("__row"))
+        return indexed.select(first.alias("label"))["label"]
     edges = []
     for name in keys.columns:
         present = indexed.select("__row", name).drop_nulls(name)
@@ -121,7 +126,13 @@ def dedupe_in_parts(
 
     # Pass 3: dedupe part by part; golden records and cluster rows keep their input positions.
     report = DedupeReport()
-    golden_files, cluster_files, pairs = [], [], []
+    window = max(part_rows, 1)
+    windows = max(1, math.ceil(rows.rows / window))
+    # Each part's output is filed by window of input positions, so putting the input's order
+    # back reads whole small files, one window at a time.
+    golden_files: list[list[Path]] = [[] for _ in range(windows)]
+    cluster_files: list[list[Path]] = [[] for _ in range(windows)]
+    pairs = []
     for part_files in files:
         if not part_files:
             continue
@@ -132,32 +143,32 @@ def dedupe_in_parts(
         golden = result.frame.with_columns(positions.gather(result.first_rows).alias(POSITION))
         clusters = result.clusters.with_columns(positions.alias(POSITION))
         for table, kept in ((golden, golden_files), (clusters, cluster_files)):
-            path = spool(".dedupe-out.parquet")
-            table.write_parquet(path, compression="lz4", statistics=True, row_group_size=50_000)
-            kept.append(path)
+            by_window = table.with_columns((pl.col(POSITION) // window).alias(_PART)).partition_by(_PART, as_dict=True, include_key=False)
+            for (number,), piece in by_window.items():
+                path = spool(".dedupe-out.parquet")
+                piece.write_parquet(path, compression="lz4", statistics=False)
+                kept[int(number)].append(path)
         if keep_pairs:
             pairs.append(result.pairs)
         _add(report, result.report)
         del frame, result, golden, clusters
-    window = max(part_rows, 1)
     explained = pl.concat(pairs, how="vertical_relaxed") if pairs else pl.DataFrame(schema=dict.fromkeys(EXPLAIN_COLUMNS, pl.String))
     return PartitionedResult(
-        golden=_in_input_order(golden_files, rows.rows, window),
-        clusters=_in_input_order(cluster_files, rows.rows, window),
+        golden=_in_input_order(golden_files),
+        clusters=_in_input_order(cluster_files),
         pairs=explained,
         report=report,
         parts=parts,
     )
 
 
-def _in_input_order(files: list[Path], rows: int, window: int) -> Iterator[pl.DataFrame]:
-    """The parts' rows merged by input position, `window` positions at a time (each file is sorted)."""
+def _in_input_order(windows: list[list[Path]]) -> Iterator[pl.DataFrame]:
+    """The parts' rows back in input order, a window of input positions at a time."""
     import polars as pl
 
-    scans = pl.concat([pl.scan_parquet(path) for path in files], how="diagonal_relaxed")
-    for start in range(0, max(rows, 1), window):
-        inside = (pl.col(POSITION) >= start) & (pl.col(POSITION) < start + window)
-        yield scans.filter(inside).collect().sort(POSITION).drop(POSITION)
+    for files in windows:
+        if files:
+            yield pl.concat([pl.read_parquet(path) for path in files], how="diagonal_relaxed").sort(POSITION).drop(POSITION)
 
 
 def _add(total: DedupeReport, part: DedupeReport) -> None:
