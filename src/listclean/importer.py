@@ -143,7 +143,7 @@ class ImportStream:
             source = read_source(path, self.options.read, self.workspace)
             plan = _plan(source, self.options)
             tally = _Tally()
-            self._rejects.append(_bad_row_rejects(source))
+            first_rejects = len(self._rejects)
             for chunk in source.chunks():
                 table, empty_rows = _import_chunk(chunk, plan, source, tally)
                 self._rejects.append(_empty_row_rejects(source.name, empty_rows))
@@ -158,6 +158,8 @@ class ImportStream:
                     if column not in self._order:
                         self._order.append(column)
                 yield table.select(schema.column_order(table.columns))
+            # Bad rows first (a large file's are found as its chunks are read).
+            self._rejects.insert(first_rejects, _bad_row_rejects(source))
             self.sources.append(_report(source, plan, tally))
         self._unused_raw = {
             f"{name}{schema.RAW_SUFFIX}"

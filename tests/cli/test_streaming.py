@@ -142,3 +142,39 @@ def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, mat
     strip = lambda summary: {k: v for k, v in summary.items() if k not in ("clusters", "explain")}  # noqa: E731
     assert strip(parts) == strip(whole)
     assert whole["merged"] >= 3 and whole["shared_addresses_kept_apart"] == 1
+
+
+RAGGED = (
+    "email,first_name,city\n"
+    + "".join(f"r{i}@firma.pl,R{i},Kraków\n" for i in range(12))
+    + "short@firma.pl,Short\n"  # one field missing
+    + "".join(f"s{i}@firma.pl,S{i},\"Multi\nline\"\n" for i in range(6))
+    + "long@firma.pl,Long,Oslo,extra,more\n"  # two fields too many
+    + "nul@firma.pl,N\x00ul,Rome\n"
+    + "".join(f"t{i}@firma.pl,T{i},Berlin\n" for i in range(9))
+)
+
+
+@pytest.mark.parametrize("mode", ["skip", "keep"])
+def test_ragged_rows_in_a_large_file_are_read_carefully_only_where_they_are(cli, tmp_path, mode):
+    source = tmp_path / "ragged.csv"
+    source.write_text(RAGGED)
+    runs = {}
+    for label, rows in (("whole", None), ("chunked", 4)):
+        result = _run(cli, tmp_path, f"{label}.csv", ["import", source, "--on-bad-rows", mode, "--rejects", tmp_path / f"{label}_rejects.csv"], rows)
+        runs[label] = _summary(result)
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (tmp_path / "chunked_rejects.csv").read_text() == (tmp_path / "whole_rejects.csv").read_text()
+    assert runs["chunked"] == runs["whole"]
+    rejects = pl.read_csv(tmp_path / "whole_rejects.csv")
+    assert rejects["_source_line"].to_list() == [14, 27, 28] and rejects["_source_row"].to_list() == [13, 20, 21]
+
+
+def test_the_first_ragged_row_of_a_large_file_stops_the_import_before_any_work(cli, tmp_path):
+    source = tmp_path / "ragged.csv"
+    source.write_text(RAGGED)
+    whole = cli(["import", source, "-o", tmp_path / "whole.csv"])
+    chunked = cli(["import", source, "-o", tmp_path / "chunked.csv"], env={"LISTCLEAN_CHUNK_ROWS": "4"})
+    assert whole.exit_code == chunked.exit_code == 2
+    assert chunked.stderr == whole.stderr and "ragged.csv:14: row 13 has 2 fields" in whole.stderr
+    assert not (tmp_path / "chunked.csv").exists()

@@ -170,6 +170,8 @@ def _local_copy(path: str, workspace: Workspace) -> Path:
 def _read_delimited(
     local: Path, name: str, head: bytes, fmt: str, options: ReadOptions, workspace: Workspace
 ) -> Source:
+    import polars as pl
+
     notices: list[str] = []
     encoding = _decide_encoding(local, name, head, options, notices)
     utf8_path = _as_utf8(local, encoding, head, workspace)
@@ -185,15 +187,25 @@ def _read_delimited(
     header = _clean_header(first, name, notices) if has_header else [f"column_{i + 1}" for i in range(len(first))]
 
     ranges = _record_ranges(utf8_path, sample, has_header)
-    check = _check_structure(utf8_path, delimiter, len(first), has_header, ranges)
+    checks = _check_structure(utf8_path, delimiter, len(first), ranges)
     split = None
-    if check is None:
+    bad_rows: list[BadRow] = []
+    if not any(check.bad for check in checks):
         frame = _scan_fast(utf8_path, delimiter, header, has_header)
-        bad_rows: list[BadRow] = []
         if len(ranges) > 1:
-            split = _range_reader(utf8_path, delimiter, header, ranges)
+            split = _range_reader(utf8_path, name, delimiter, header, checks, options.on_bad_rows, bad_rows)
+    elif len(ranges) > 1 and not any(check.quotes for check in checks):
+        # Only some records are ragged or hold NUL bytes, and every quote is where it belongs,
+        # so the ranges end where records end: the careful reader takes just the bad ranges.
+        split = _range_reader(utf8_path, name, delimiter, header, checks, options.on_bad_rows, bad_rows)
+        if options.on_bad_rows == "error":
+            next(split())  # raises at the first bad row, naming it, before any work is done
+        # For decisions over the whole file (the date order) the bad records hardly matter.
+        frame = _scan_fast(utf8_path, delimiter, header, has_header, ragged=True)
+        if options.on_bad_rows == "keep" and any(check.extra_fields for check in checks):
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
     else:
-        frame, bad_rows = _read_careful(utf8_path, name, delimiter, header, has_header, options.on_bad_rows)
+        frame, bad_rows, _ = _read_careful(utf8_path, name, delimiter, header, has_header, options.on_bad_rows)
     if frame is None:
         raise InputError("the file holds no rows", source=name)
     return Source(
@@ -262,16 +274,31 @@ def _balanced_newline(block: bytes, limit: int, from_end: bool) -> int | None:
     return end if end >= 0 else None
 
 
-def _range_reader(path: Path, delimiter: str, header: list[str], ranges: list[tuple[int, int]]) -> Callable[[], Iterator[pl.LazyFrame]]:
-    """The data ranges read one at a time, numbered on from the rows before them."""
+def _range_reader(
+    path: Path, name: str, delimiter: str, header: list[str], checks: list[_RangeCheck], on_bad_rows: OnBadRows, bad_rows: list[BadRow]
+) -> Callable[[], Iterator[pl.LazyFrame]]:
+    """The data ranges read one at a time, numbered on from the rows before them; a range with
+    bad records goes through the careful reader, whose findings are added to `bad_rows`."""
+    import polars as pl
 
     def chunks() -> Iterator[pl.LazyFrame]:
         rows_before = 0
         with open(path, "rb") as handle:
-            for start, end in ranges[1:]:
-                handle.seek(start)
-                frame = _scan_fast(handle.read(end - start), delimiter, header, False, first_row=rows_before + 1).collect()
-                rows_before += frame.height
+            for check in checks[1:]:  # the first range is the header
+                handle.seek(check.start)
+                data = handle.read(check.end - check.start)
+                if not check.bad:
+                    frame = _scan_fast(data, delimiter, header, False, first_row=rows_before + 1).collect()
+                    rows_before += frame.height
+                else:
+                    text = data.decode("utf-8")
+                    lazy, found, rows_before = _read_careful(text, name, delimiter, header, False, on_bad_rows, check.lines_before, rows_before)
+                    bad_rows.extend(found)
+                    frame = lazy.collect()
+                    if on_bad_rows == "keep" and EXTRA_FIELDS not in frame.columns:
+                        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
+                if on_bad_rows == "keep" and any(c.extra_fields for c in checks) and EXTRA_FIELDS not in frame.columns:
+                    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
                 yield frame.lazy()
 
     return chunks
@@ -402,24 +429,31 @@ def _read_lines(data: bytes) -> pl.DataFrame:
     )
 
 
-def _check_structure(
-    path: Path, delimiter: str, width: int, has_header: bool, ranges: list[tuple[int, int]]
-) -> pl.DataFrame | None:
+@dataclass
+class _RangeCheck:
+    start: int  # byte range of the file
+    end: int
+    lines_before: int  # physical lines before the range
+    bad: bool  # some record is ragged, holds a NUL byte or a stray/unclosed quote
+    quotes: bool  # a stray or unclosed quote: where records end is uncertain
+    extra_fields: bool  # some record has more fields than the header
+
+
+def _check_structure(path: Path, delimiter: str, width: int, ranges: list[tuple[int, int]]) -> list[_RangeCheck]:
     """_check_range over the file, range by range (lines numbered across the whole file)."""
+    checks = []
     lines_before = 0
     with open(path, "rb") as handle:
         for start, end in ranges:
             handle.seek(start)
             data = handle.read(end - start)
-            bad = _check_range(data, delimiter, width, lines_before)
-            if bad is not None:
-                return bad
+            checks.append(_RangeCheck(start, end, lines_before, *_check_range(data, delimiter, width, lines_before)))
             lines_before += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    return None
+    return checks
 
 
-def _check_range(data: bytes, delimiter: str, width: int, lines_before: int) -> pl.DataFrame | None:
-    """Vectorised check of the whole file: None when every record has `width` fields.
+def _check_range(data: bytes, delimiter: str, width: int, lines_before: int) -> tuple[bool, bool, bool]:
+    """Vectorised check of a range: (any bad record, any stray or unclosed quote, any record too long).
 
     Quote parity per line tells which lines continue a quoted field; separators are
     counted outside quoted sections. This accepts exactly the files Polars' reader
@@ -470,11 +504,16 @@ def _check_range(data: bytes, delimiter: str, width: int, lines_before: int) -> 
         )
     )
     blank = pl.col("single_line") & pl.col("blank_first")
-    bad = checked.filter(((pl.col("fields") != width) & ~blank) | pl.col("nul") | pl.col("stray_quote") | pl.col("unclosed")).head(1).collect()
-    return None if bad.is_empty() else bad
+    quotes = pl.col("stray_quote") | pl.col("unclosed")
+    verdict = checked.select(
+        (((pl.col("fields") != width) & ~blank) | pl.col("nul") | quotes).any().alias("bad"),
+        quotes.any().alias("quotes"),
+        (pl.col("fields") > width).any().alias("extra"),
+    ).collect()
+    return bool(verdict["bad"][0]), bool(verdict["quotes"][0]), bool(verdict["extra"][0])
 
 
-def _scan_fast(path: Path | bytes, delimiter: str, header: list[str], has_header: bool, first_row: int = 1) -> pl.LazyFrame:
+def _scan_fast(path: Path | bytes, delimiter: str, header: list[str], has_header: bool, first_row: int = 1, ragged: bool = False) -> pl.LazyFrame:
     import polars as pl
 
     # An explicit all-text schema (not new_columns): a first line shorter than the header (an
@@ -489,13 +528,25 @@ def _scan_fast(path: Path | bytes, delimiter: str, header: list[str], has_header
         row_index_name=ROW,
         row_index_offset=first_row,
         missing_columns="insert",
+        truncate_ragged_lines=ragged,  # only for a first look over a file with ragged rows
     ).select(pl.col(ROW).cast(pl.Int64), *header)
 
 
 def _read_careful(
-    path: Path, name: str, delimiter: str, header: list[str], has_header: bool, on_bad_rows: OnBadRows
-) -> tuple[pl.LazyFrame | None, list[BadRow]]:
-    """Parse with Python's csv module, which can say where and why a row is bad."""
+    source: Path | str,
+    name: str,
+    delimiter: str,
+    header: list[str],
+    has_header: bool,
+    on_bad_rows: OnBadRows,
+    lines_before: int = 0,
+    rows_before: int = 0,
+) -> tuple[pl.LazyFrame, list[BadRow], int]:
+    """Parse with Python's csv module, which can say where and why a row is bad.
+
+    `source` is the file, or a range of it as text that starts `lines_before` lines and
+    `rows_before` data rows in. Returns the rows, the bad ones, and the last row number.
+    """
     import polars as pl
 
     width = len(header)
@@ -503,7 +554,8 @@ def _read_careful(
     extras: list[str | None] = []
     row_numbers: list[int] = []
     bad_rows: list[BadRow] = []
-    for row_number, line, record, raw in _records(path, name, delimiter, has_header):
+    row_number = rows_before
+    for row_number, line, record, raw in _records(source, name, delimiter, has_header, lines_before, rows_before):
         problem = None
         if not record:
             pass  # a blank line: an empty row, counted and reported by the importer
@@ -539,12 +591,16 @@ def _read_careful(
     if any(value is not None for value in extras):
         data[EXTRA_FIELDS] = extras
         schema[EXTRA_FIELDS] = pl.String
-    return pl.DataFrame(data, schema=schema).lazy(), bad_rows
+    return pl.DataFrame(data, schema=schema).lazy(), bad_rows, row_number
 
 
-def _records(path: Path, name: str, delimiter: str, has_header: bool) -> Iterator[tuple[int, int, list[str], str]]:
+def _records(
+    source: Path | str, name: str, delimiter: str, has_header: bool, lines_before: int = 0, rows_before: int = 0
+) -> Iterator[tuple[int, int, list[str], str]]:
     """(data row number, first line, fields, raw text) for every record after the header."""
-    with open(path, encoding="utf-8", newline="") as handle:
+    import io
+
+    with open(source, encoding="utf-8", newline="") if isinstance(source, Path) else io.StringIO(source, newline="") as handle:
         raw_lines: list[str] = []
 
         def lines() -> Iterator[str]:
@@ -553,8 +609,8 @@ def _records(path: Path, name: str, delimiter: str, has_header: bool) -> Iterato
                 yield text
 
         reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', strict=False)
-        line_before = 0
-        row_number = 0
+        line_before = lines_before
+        row_number = rows_before
         first = True
         while True:
             raw_lines.clear()
@@ -570,7 +626,7 @@ def _records(path: Path, name: str, delimiter: str, has_header: bool) -> Iterato
                     hint='close the quote, or double a literal " inside a quoted field',
                 ) from None
             start = line_before + 1
-            line_before = reader.line_num
+            line_before = lines_before + reader.line_num
             if first and has_header:
                 first = False
                 continue
@@ -580,7 +636,7 @@ def _records(path: Path, name: str, delimiter: str, has_header: bool) -> Iterato
                 yield row_number, start, [], ""
                 continue
             row_number += 1
-            if reader.line_num > start and "".join(raw_lines).count('"') % 2 == 1:
+            if line_before > start and "".join(raw_lines).count('"') % 2 == 1:
                 # The non-strict csv module lets a quote that never closes swallow the rest
                 # of the file; a record spanning lines with an odd number of quotes is that.
                 raise InputError(
