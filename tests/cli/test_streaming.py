@@ -170,7 +170,7 @@ def test_ragged_rows_in_a_large_file_are_read_carefully_only_where_they_are(cli,
     assert rejects["_source_line"].to_list() == [14, 27, 28] and rejects["_source_row"].to_list() == [13, 20, 21]
 
 
-def test_the_first_ragged_row_of_a_large_file_stops_the_import_before_any_work(cli, tmp_path):
+def test_the_first_ragged_row_of_a_large_file_stops_the_import_with_the_same_error(cli, tmp_path):
     source = tmp_path / "ragged.csv"
     source.write_text(RAGGED)
     whole = cli(["import", source, "-o", tmp_path / "whole.csv"])

@@ -197,9 +197,9 @@ def _read_delimited(
     elif len(ranges) > 1 and not any(check.quotes for check in checks):
         # Only some records are ragged or hold NUL bytes, and every quote is where it belongs,
         # so the ranges end where records end: the careful reader takes just the bad ranges.
+        # (With --on-bad-rows error, reading the chunks stops at the first bad row, naming it;
+        # outputs are written only at the end, so nothing is left behind.)
         split = _range_reader(utf8_path, name, delimiter, header, checks, options.on_bad_rows, bad_rows)
-        if options.on_bad_rows == "error":
-            next(split())  # raises at the first bad row, naming it, before any work is done
         # For decisions over the whole file (the date order) the bad records hardly matter.
         frame = _scan_fast(utf8_path, delimiter, header, has_header, ragged=True)
         if options.on_bad_rows == "keep" and any(check.extra_fields for check in checks):
@@ -281,6 +281,8 @@ def _range_reader(
     bad records goes through the careful reader, whose findings are added to `bad_rows`."""
     import polars as pl
 
+    extras = on_bad_rows == "keep" and any(check.extra_fields for check in checks)
+
     def chunks() -> Iterator[pl.LazyFrame]:
         rows_before = 0
         with open(path, "rb") as handle:
@@ -295,9 +297,7 @@ def _range_reader(
                     lazy, found, rows_before = _read_careful(text, name, delimiter, header, False, on_bad_rows, check.lines_before, rows_before)
                     bad_rows.extend(found)
                     frame = lazy.collect()
-                    if on_bad_rows == "keep" and EXTRA_FIELDS not in frame.columns:
-                        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
-                if on_bad_rows == "keep" and any(c.extra_fields for c in checks) and EXTRA_FIELDS not in frame.columns:
+                if extras and EXTRA_FIELDS not in frame.columns:  # as the first look at the file promised
                     frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
                 yield frame.lazy()
 
