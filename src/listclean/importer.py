@@ -186,6 +186,16 @@ class ImportStream:
         parts = [part for part in self._rejects if part.height]
         return pl.concat(parts, how="vertical") if parts else empty_rejects()
 
+    @property
+    def rows_in(self) -> int:
+        """Rows read from every source (after the last chunk)."""
+        return sum(source.rows_in for source in self.sources)
+
+    @property
+    def rejected(self) -> int:
+        """Rows the import kept out of its output: empty, unreadable or quarantined."""
+        return rows_with_action(self.rejects(), "skipped", "quarantined")
+
 
 @dataclass
 class _Plan:

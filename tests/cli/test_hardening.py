@@ -54,6 +54,7 @@ def hostile_files(draw) -> bytes:
 @settings(max_examples=int(os.environ.get("HARDENING_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=hostile_files(), chunk_rows=st.sampled_from([None, 2, 3]))  # whole, and streamed in tiny chunks
 @example(content=b'email\temail\temail\n\t"\t|"\n0\n', chunk_rows=None)  # a quote inside a field hid a separator: crashed import
+@example(content=b'h\na,b\n"0"""\n"00"""\n', chunk_rows=2)  # a long first data row broke the first look at a streamed file
 def test_no_traceback_a_documented_exit_code_and_every_row_accounted_for(cli, tmp_path, command, content, chunk_rows):
     source = tmp_path / "input.csv"
     source.write_bytes(content)

@@ -178,3 +178,12 @@ def test_the_first_ragged_row_of_a_large_file_stops_the_import_with_the_same_err
     assert whole.exit_code == chunked.exit_code == 2
     assert chunked.stderr == whole.stderr and "ragged.csv:14: row 13 has 2 fields" in whole.stderr
     assert not (tmp_path / "chunked.csv").exists()
+
+
+def test_a_large_file_without_a_header_streams_from_its_first_row(cli, tmp_path):
+    source = tmp_path / "bare.csv"
+    source.write_text("".join(f"n{i}@firma.pl,N{i}\n" for i in range(25)))
+    for label, rows in (("whole", None), ("chunked", 4)):
+        _run(cli, tmp_path, f"{label}.csv", ["import", source], rows)
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert pl.read_csv(tmp_path / "whole.csv")["email"].to_list()[:2] == ["n0@firma.pl", "n1@firma.pl"]

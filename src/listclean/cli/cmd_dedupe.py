@@ -107,17 +107,17 @@ def command(
 
     Every input row is in the output, in --rejects (unreadable rows), or named in its golden record's merged_from; merge_reason says why rows were merged.
     """
-    from listclean.dedupe import DedupeOptions, dedupe
-    from listclean.dedupe.compare import MatchSettings
-    from listclean.dedupe.engine import CLUSTER_COLUMNS
-    from listclean.dedupe.survivorship import SurvivorshipSettings
     from collections.abc import Iterator
 
     import polars as pl
 
+    from listclean.dedupe import DedupeOptions, dedupe
+    from listclean.dedupe.compare import MatchSettings
+    from listclean.dedupe.engine import CLUSTER_COLUMNS
     from listclean.dedupe.partitioned import PARTITIONED_MATCHES, dedupe_in_parts
+    from listclean.dedupe.survivorship import SurvivorshipSettings
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import ImportStream, import_sources, rows_with_action
+    from listclean.importer import ImportStream, import_sources
     from listclean.io.read import Workspace, chunk_rows
     from listclean.io.write import ChunkedOutput, prepare_target, write_frame
 
@@ -197,8 +197,7 @@ def command(
 
     render_report(reporter, report)
     master_rows = master.height if master is not None else 0
-    rows_in = sum(source.rows_in for source in stream.sources)
-    counts = accounting(rows_in + master_rows, report.rows_out, rows_with_action(stream.rejects(), "skipped", "quarantined"), report.merged_rows)
+    counts = accounting(stream.rows_in + master_rows, report.rows_out, stream.rejected, report.merged_rows)
     where = "(dry run: nothing written)" if target is None else f"→ {target.display}"
     reporter.info(
         f"{counts['rows_in']:,} rows in" + (f" ({master_rows:,} from the master)" if master_rows else "")

@@ -77,7 +77,7 @@ def command(
     from listclean.consent import implied_expired, implied_expiring, unproven
     from listclean.errors import UsageError
     from listclean.export import address_key, separate_suppressed, verify_no_leak
-    from listclean.importer import ImportStream, rows_as_rejects, rows_with_action
+    from listclean.importer import ImportStream, rows_as_rejects
     from listclean.io.read import Workspace
     from listclean.io.write import ChunkedOutput, FrameSpool, prepare_target
     from listclean.platforms import PROFILES, empty_columns, part_paths, rows_per_part
@@ -139,10 +139,13 @@ def command(
             removed.add(chunk_lapsed)
             suppressed, lapsed = suppressed + chunk_suppressed.height, lapsed + chunk_lapsed.height
             key = address_key(mailable)
-            candidates.add(mailable.filter(~expired).with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY)))
+            kept = mailable.filter(~expired).with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
+            needed = _needed_columns(profile, hash is not None, wanted)
+            candidates.add(kept.select([c for c in kept.columns if needed is None or c in needed or c == _KEY]))
+            del kept
             if kept_store is not None:
                 feed_store(kept_store, chunk)
-
+            del chunk, mailable, expired  # before the next chunk is read, not after
         # Pass 2: an address suppressed in any chunk is suppressed in all of them.
         # Compared as 64-bit hashes: a set of a million hashes is a few megabytes, and a collision
         # could only ever suppress one more address, never let one through.
@@ -155,12 +158,14 @@ def command(
             removed.add(same_address)
             suppressed += same_address.height
             exported.add(part.filter(~elsewhere).drop(_KEY))
+            del part
 
         # Pass 3: the platform's (or the asked-for) columns, then files within the size limits.
         empty = empty_columns(exported.lazy(), profile) if profile is not None else None
         formatted = FrameSpool(workspace.path)
         for part in exported:
             formatted.add(_formatted(part, profile, empty, hash is not None, wanted, writing.excel_safe))
+            del part
         first = next(iter(formatted))
         email_header = "email_sha256" if hash is not None else profile.email_header if profile is not None else ("email" if "email" in first.columns else None)
         limit = rows_per_part(first, formatted.rows, max_rows or (profile.max_rows if profile else None), max_mb or (profile.max_mb if profile else None))
@@ -187,8 +192,7 @@ def command(
             kept_store.save()
             reporter.detail(f"suppression store {store}: {kept_store.added:,} entries added, {len(kept_store):,} in all")
 
-    rows_in = sum(source.rows_in for source in stream.sources)
-    counts = accounting(rows_in, exported.rows, rows_with_action(stream.rejects(), "skipped", "quarantined") + suppressed + lapsed)
+    counts = accounting(stream.rows_in, exported.rows, stream.rejected + suppressed + lapsed)
     written = ", ".join(t.display for t in targets)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
@@ -225,6 +229,16 @@ def command(
 
 
 _KEY = "__listclean_address_key"
+
+
+def _needed_columns(profile, hashed: bool, wanted) -> set[str] | None:  # noqa: ANN001
+    """The columns the written file is made from (None: all of them), and what a reject names."""
+    named = {"email", "_source_file", "_source_row"}
+    if hashed:
+        return named
+    if profile is not None:
+        return named | set(profile.columns)
+    return named | set(wanted) if wanted else None
 
 
 def _formatted(frame, profile, empty, hashed: bool, wanted, excel_safe: bool):  # noqa: ANN001, ANN202 - polars types

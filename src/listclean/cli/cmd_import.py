@@ -147,6 +147,7 @@ def command(
             output.add(make_excel_safe(chunk) if writing.excel_safe else chunk)
             if status is not None:
                 status.update(f"Importing… {output.rows:,} rows")
+            del chunk  # before the next chunk is read, not after
         columns = stream.columns()
         output.finish(columns)
         rejects = stream.rejects()
@@ -159,14 +160,12 @@ def command(
         reporter.warn(f"{quarantined:,} row(s) quarantined: their source says bought, rented or scraped (reason quarantined_source in --rejects)")
     if erased.height:
         reporter.info(f"{erased.height:,} row(s) of erased people dropped (see the suppression store)")
-    rows_in = sum(source.rows_in for source in stream.sources)
-    rejected = rows_with_action(rejects, "skipped", "quarantined")
-    counts = accounting(rows_in, output.rows, rejected + erased.height)
+    counts = accounting(stream.rows_in, output.rows, stream.rejected + erased.height)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
         f" → {target.display}" + (f" (rejects: {writing.rejects})" if writing.rejects else "")
     )
-    if rejected and writing.rejects is None:
+    if stream.rejected and writing.rejects is None:
         reporter.detail("the rejected rows were empty; pass --rejects PATH to list them")
     emit_summary(
         {

@@ -122,7 +122,7 @@ def command(
     from listclean.email.reasons import REASONS, STATUS_ORDER
     from listclean.email.validate import ValidateOptions, ValidationReport, validate
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import ImportStream, rows_with_action
+    from listclean.importer import ImportStream
     from listclean.io.read import Workspace
     from listclean.io.write import ChunkedOutput
     from listclean.thresholds import crossed, parse_thresholds
@@ -182,6 +182,7 @@ def command(
             if "email_alternates" not in frame.columns:  # kept when any chunk has some: empty lists here
                 frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
             output.add(make_excel_safe(frame) if writing.excel_safe else frame)
+            del chunk, frame  # before the next chunk is read, not after
         output.finish(stream.output_columns(seen))
         summary = ValidationReport.combined(reports)
         rejects = stream.rejects()
@@ -190,8 +191,7 @@ def command(
     dropped = sum(part.height for part in dropped_rows)
     removed = dropped + sum(part.height for part in erased)
     render_report(reporter, summary)
-    rows_in = sum(source.rows_in for source in stream.sources)
-    counts = accounting(rows_in, output.rows, rows_with_action(rejects, "skipped", "quarantined") + removed)
+    counts = accounting(stream.rows_in, output.rows, stream.rejected + removed)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
         + (f" ({dropped:,} dropped by status)" if dropped_statuses else "")

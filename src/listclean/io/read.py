@@ -246,6 +246,8 @@ def _record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int,
                 return [(0, size)]
             ranges.append((0, end + 1))  # the header (and nothing else)
             start = end + 1
+        else:
+            ranges.append((0, 0))  # no header: the first range (read as the header's) is empty
         while start < size:
             handle.seek(start)
             block = handle.read(target)
@@ -447,7 +449,8 @@ def _check_structure(path: Path, delimiter: str, width: int, ranges: list[tuple[
         for start, end in ranges:
             handle.seek(start)
             data = handle.read(end - start)
-            checks.append(_RangeCheck(start, end, lines_before, *_check_range(data, delimiter, width, lines_before)))
+            verdict = _check_range(data, delimiter, width, lines_before) if data else (False, False, False)
+            checks.append(_RangeCheck(start, end, lines_before, *verdict))
             lines_before += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     return checks
 
@@ -528,7 +531,9 @@ def _scan_fast(path: Path | bytes, delimiter: str, header: list[str], has_header
         row_index_name=ROW,
         row_index_offset=first_row,
         missing_columns="insert",
-        truncate_ragged_lines=ragged,  # only for a first look over a file with ragged rows
+        # Only for a first look over a file with ragged rows: surplus fields are ignored.
+        truncate_ragged_lines=ragged,
+        **({"extra_columns": "ignore"} if ragged else {}),
     ).select(pl.col(ROW).cast(pl.Int64), *header)
 
 
