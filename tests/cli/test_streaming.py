@@ -187,3 +187,16 @@ def test_a_large_file_without_a_header_streams_from_its_first_row(cli, tmp_path)
         _run(cli, tmp_path, f"{label}.csv", ["import", source], rows)
     assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert pl.read_csv(tmp_path / "whole.csv")["email"].to_list()[:2] == ["n0@firma.pl", "n1@firma.pl"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_streamed_pipeline_through_stdin_and_stdout_matches_a_whole_one(cli, tmp_path, fmt):
+    outputs = {}
+    for label, rows in (("whole", None), ("chunked", 4)):
+        env = {"LISTCLEAN_CHUNK_ROWS": str(rows)} if rows else None
+        validated = cli(["validate", "-", "-o", "-", "--format", fmt], input=MESSY, env=env)
+        assert validated.exit_code == 0, validated.stderr
+        deduped = cli(["dedupe", "-", "--match", "exact", "-o", "-"], input=validated.stdout_bytes, env=env)
+        assert deduped.exit_code == 0, deduped.stderr
+        outputs[label] = deduped.stdout_bytes
+    assert outputs["chunked"] == outputs["whole"] and outputs["whole"].startswith(b"email,")
