@@ -93,6 +93,9 @@ def test_sigterm_mid_run_leaves_no_output_behind(tmp_path):
     rows = "email,first_name,phone,signup_at\n" + "".join(f"user{i}@firma.pl,Name{i},+4860{i % 10_000_000:07d},2024-01-{1 + i % 28:02d}\n" for i in range(400_000))
     (tmp_path / "big.csv").write_text(rows)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LISTCLEAN_")}
+    environment["LISTCLEAN_CHUNK_ROWS"] = "50000"  # streamed: the signal lands between chunks or inside one
+    environment["TMPDIR"] = str(tmp_path / "work")  # where the spooled chunks go: must be cleaned up too
+    (tmp_path / "work").mkdir()
     process = subprocess.Popen([sys.executable, "-m", "listclean", "validate", "big.csv", "-o", "out.parquet"], cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True)
     time.sleep(2.0)
     if process.poll() is not None:
@@ -101,4 +104,5 @@ def test_sigterm_mid_run_leaves_no_output_behind(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]  # no output, no temp part
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "work"]  # no output, no temp part
+    assert list((tmp_path / "work").iterdir()) == []  # no spooled chunk left behind
