@@ -200,3 +200,14 @@ def test_a_streamed_pipeline_through_stdin_and_stdout_matches_a_whole_one(cli, t
         assert deduped.exit_code == 0, deduped.stderr
         outputs[label] = deduped.stdout_bytes
     assert outputs["chunked"] == outputs["whole"] and outputs["whole"].startswith(b"email,")
+
+
+def test_a_large_file_with_a_quote_inside_a_field_streams_through_the_careful_reader(cli, tmp_path):
+    source = tmp_path / "quotes.csv"
+    text = RAGGED.replace("r3@firma.pl,R3,", 'r3@firma.pl,O"Brien,')  # no chunk boundary can be trusted now
+    source.write_text(text)
+    for label, rows in (("whole", None), ("chunked", 4)):
+        _run(cli, tmp_path, f"{label}.csv", ["import", source, "--on-bad-rows", "keep", "--rejects", tmp_path / f"{label}_rejects.csv"], rows)
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (tmp_path / "chunked_rejects.csv").read_text() == (tmp_path / "whole_rejects.csv").read_text()
+    assert 'O"Brien' in pl.read_csv(tmp_path / "whole.csv")["first_name"].to_list()

@@ -204,6 +204,10 @@ def _read_delimited(
         frame = _scan_fast(utf8_path, delimiter, header, has_header, ragged=True)
         if options.on_bad_rows == "keep" and any(check.extra_fields for check in checks):
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
+    elif len(ranges) > 1:
+        # A quote out of place somewhere: no range boundary can be trusted, so the careful reader
+        # reads the whole file, a chunk of records at a time, into the workspace.
+        frame, bad_rows, split = _read_careful_spooled(utf8_path, name, delimiter, header, has_header, options.on_bad_rows, workspace)
     else:
         frame, bad_rows, _ = _read_careful(utf8_path, name, delimiter, header, has_header, options.on_bad_rows)
     if frame is None:
@@ -554,11 +558,68 @@ def _read_careful(
     """
     import polars as pl
 
+    bad_rows: list[BadRow] = []
+    batches = list(_careful_batches(source, name, delimiter, header, has_header, on_bad_rows, bad_rows, lines_before, rows_before))
+    frame = pl.concat([batch for batch, _ in batches], how="diagonal_relaxed")
+    return frame.lazy(), bad_rows, batches[-1][1]
+
+
+def _read_careful_spooled(
+    path: Path, name: str, delimiter: str, header: list[str], has_header: bool, on_bad_rows: OnBadRows, workspace: Workspace
+) -> tuple[pl.LazyFrame, list[BadRow], Callable[[], Iterator[pl.LazyFrame]]]:
+    """The careful reader over a large file, a chunk of records at a time into Parquet parts:
+    the whole file as one lazy frame (for whole-file decisions) and its chunks, in bounded memory."""
+    import polars as pl
+
+    bad_rows: list[BadRow] = []
+    parts = []
+    for batch, _ in _careful_batches(path, name, delimiter, header, has_header, on_bad_rows, bad_rows, batch_rows=chunk_rows()):
+        part = workspace.path(".careful.parquet")
+        batch.write_parquet(part, compression="lz4", statistics=False)
+        parts.append(part)
+    frame = pl.concat([pl.scan_parquet(part) for part in parts], how="diagonal_relaxed")
+    extras = EXTRA_FIELDS in frame.collect_schema().names()
+
+    def chunks() -> Iterator[pl.LazyFrame]:
+        for part in parts:
+            chunk = pl.scan_parquet(part)
+            if extras and EXTRA_FIELDS not in chunk.collect_schema().names():
+                chunk = chunk.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
+            yield chunk
+
+    return frame, bad_rows, chunks
+
+
+def _careful_batches(
+    source: Path | str,
+    name: str,
+    delimiter: str,
+    header: list[str],
+    has_header: bool,
+    on_bad_rows: OnBadRows,
+    bad_rows: list[BadRow],
+    lines_before: int = 0,
+    rows_before: int = 0,
+    batch_rows: int | None = None,
+) -> Iterator[tuple[pl.DataFrame, int]]:
+    """(rows, last row number) for every `batch_rows` records (all in one batch when None);
+    bad rows are reported into `bad_rows` as they are met."""
+    import polars as pl
+
     width = len(header)
+
+    def batch(columns: list[list[str | None]], extras: list[str | None], row_numbers: list[int]) -> pl.DataFrame:
+        data: dict[str, list] = {ROW: row_numbers}
+        data.update({title: values for title, values in zip(header, columns, strict=True)})
+        schema = {ROW: pl.Int64, **{title: pl.String for title in header}}
+        if any(value is not None for value in extras):
+            data[EXTRA_FIELDS] = extras
+            schema[EXTRA_FIELDS] = pl.String
+        return pl.DataFrame(data, schema=schema)
+
     columns: list[list[str | None]] = [[] for _ in range(width)]
     extras: list[str | None] = []
     row_numbers: list[int] = []
-    bad_rows: list[BadRow] = []
     row_number = rows_before
     for row_number, line, record, raw in _records(source, name, delimiter, has_header, lines_before, rows_before):
         problem = None
@@ -590,13 +651,11 @@ def _read_careful(
         for index, cell in enumerate(record):
             columns[index].append(cell if cell != "" else None)
         row_numbers.append(row_number)
-    data: dict[str, list] = {ROW: row_numbers}
-    data.update({title: values for title, values in zip(header, columns, strict=True)})
-    schema = {ROW: pl.Int64, **{title: pl.String for title in header}}
-    if any(value is not None for value in extras):
-        data[EXTRA_FIELDS] = extras
-        schema[EXTRA_FIELDS] = pl.String
-    return pl.DataFrame(data, schema=schema).lazy(), bad_rows, row_number
+        if batch_rows is not None and len(row_numbers) >= batch_rows:
+            yield batch(columns, extras, row_numbers), row_number
+            columns, extras, row_numbers = [[] for _ in range(width)], [], []
+    if row_numbers or batch_rows is None:
+        yield batch(columns, extras, row_numbers), row_number
 
 
 def _records(
