@@ -245,7 +245,7 @@ def _record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int,
             head = handle.read(min(size, 1 << 20))
             if head[:1] in (b"\n", b"\r"):
                 return [(0, size)]  # blank lines before the header: read whole, as Polars skips them
-            end = _balanced_newline(head, len(head), from_end=False)
+            end = _balanced_newline(head, len(head))
             if end is None:
                 return [(0, size)]
             ranges.append((0, end + 1))  # the header (and nothing else)
@@ -258,8 +258,8 @@ def _record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int,
             if start + len(block) >= size:
                 ranges.append((start, size))
                 break
-            end = _balanced_newline(block, len(block), from_end=True)
-            if end is None:  # a quoted field longer than a chunk: take the rest whole
+            end = _record_end(block)
+            if end is None:  # one line longer than a chunk: take the rest whole
                 ranges.append((start, size))
                 break
             ranges.append((start, start + end + 1))
@@ -267,17 +267,38 @@ def _record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int,
     return ranges
 
 
-def _balanced_newline(block: bytes, limit: int, from_end: bool) -> int | None:
-    """The last (or first) newline in block[:limit] with an even number of quotes before it."""
-    if from_end:
-        end = block.rfind(b"\n", 0, limit)
-        while end >= 0 and block.count(b'"', 0, end) % 2:
-            end = block.rfind(b"\n", 0, end)
-        return end if end >= 0 else None
-    end = block.find(b"\n", 0, limit)
-    while end >= 0 and block.count(b'"', 0, end) % 2:
-        end = block.find(b"\n", end + 1, limit)
-    return end if end >= 0 else None
+def _record_end(block: bytes, tries: int = 10_000) -> int | None:
+    """The last newline in the block with an even number of quotes before it.
+
+    Failing that within `tries` newlines (a quote out of place, or a quoted field longer
+    than the block), the last newline: the structure check then finds the quote trouble
+    and the careful reader, which trusts no range, reads the file.
+    """
+    last = block.rfind(b"\n")
+    if last < 0:
+        return None
+    candidate, quotes = last, block.count(b'"', 0, last)
+    for _ in range(tries):
+        if quotes % 2 == 0:
+            return candidate
+        previous = block.rfind(b"\n", 0, candidate)
+        if previous < 0:
+            break
+        quotes -= block.count(b'"', previous, candidate)
+        candidate = previous
+    return last
+
+
+def _balanced_newline(block: bytes, limit: int) -> int | None:
+    """The first newline in block[:limit] with an even number of quotes before it (the header's end)."""
+    end, quotes = block.find(b"\n", 0, limit), 0
+    previous = 0
+    while end >= 0:
+        quotes += block.count(b'"', previous, end)
+        if quotes % 2 == 0:
+            return end
+        previous, end = end, block.find(b"\n", end + 1, limit)
+    return None
 
 
 def _range_reader(
