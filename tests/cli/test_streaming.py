@@ -211,3 +211,11 @@ def test_a_large_file_with_a_quote_inside_a_field_streams_through_the_careful_re
     assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert (tmp_path / "chunked_rejects.csv").read_text() == (tmp_path / "whole_rejects.csv").read_text()
     assert 'O"Brien' in pl.read_csv(tmp_path / "whole.csv")["first_name"].to_list()
+
+
+def test_a_large_file_whose_every_row_is_skipped_writes_an_empty_output(cli, tmp_path):
+    source = tmp_path / "all_bad.csv"
+    source.write_text('email,name\n' + "".join(f'x{i}@firma.pl,O"Brien,extra\n' for i in range(12)))
+    result = _run(cli, tmp_path, "out.csv", ["import", source, "--on-bad-rows", "skip", "--rejects", tmp_path / "rejects.csv"], 4)
+    assert _summary(result)["rows_out"] == 0 and _summary(result)["rejected"] == 12
+    assert (tmp_path / "out.csv").read_text().startswith("email,")

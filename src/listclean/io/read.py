@@ -641,7 +641,7 @@ def _careful_batches(
     columns: list[list[str | None]] = [[] for _ in range(width)]
     extras: list[str | None] = []
     row_numbers: list[int] = []
-    row_number = rows_before
+    row_number, batches = rows_before, 0
     for row_number, line, record, raw in _records(source, name, delimiter, has_header, lines_before, rows_before):
         problem = None
         if not record:
@@ -675,7 +675,8 @@ def _careful_batches(
         if batch_rows is not None and len(row_numbers) >= batch_rows:
             yield batch(columns, extras, row_numbers), row_number
             columns, extras, row_numbers = [[] for _ in range(width)], [], []
-    if row_numbers or batch_rows is None:
+            batches += 1
+    if row_numbers or not batches:  # at least one batch, if empty (every row skipped)
         yield batch(columns, extras, row_numbers), row_number
 
 
