@@ -129,9 +129,16 @@ def write_frame(frame: pl.DataFrame, target: OutputTarget) -> None:
             f"{target.display}: {frame.height:,} rows do not fit in one Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most)",
             hint="write csv or parquet instead",
         )
+    with _writing(target) as handle:
+        _serialise(frame, target, handle)
+
+
+@contextlib.contextmanager
+def _writing(target: OutputTarget) -> Iterator[IO[bytes]]:
+    """The target opened for writing (atomically when a file); OS errors become listclean's."""
     try:
         with _open_target(target) as handle:
-            _serialise(frame, target, handle)
+            yield handle
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -215,23 +222,16 @@ class ChunkedOutput(FrameSpool):
         lazy = self.lazy()
         output_schema = lazy.collect_schema()
         names = list(columns) if columns is not None else output_schema.names()
-        try:
-            with _open_target(self.target) as handle:
-                if self.target.format == "parquet":
-                    self._sink_parquet(lazy.select(names), handle)
-                else:
-                    for number, chunk in enumerate(self):
-                        chunk = chunk.select(
-                            pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
-                            for name in names
-                        )
-                        _serialise(chunk, self.target, handle, header=number == 0)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            if self.target.is_stdout and (exc.errno == errno.EPIPE or "Broken pipe" in str(exc)):
-                raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None
-            raise OutputError(f"{self.target.display}: cannot write ({exc.strerror or exc})") from None
+        with _writing(self.target) as handle:
+            if self.target.format == "parquet":
+                self._sink_parquet(lazy.select(names), handle)
+                return
+            for number, chunk in enumerate(self):
+                chunk = chunk.select(
+                    pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
+                    for name in names
+                )
+                _serialise(chunk, self.target, handle, header=number == 0)
 
     def _sink_parquet(self, lazy: pl.LazyFrame, handle: IO[bytes]) -> None:
         from listclean import __version__, schema
@@ -348,12 +348,8 @@ def atomic_text(path: str, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = OutputTarget(path, "text", force=True)
-    try:
-        with _open_target(target) as handle:
-            handle.write(text.encode("utf-8"))
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    with _writing(OutputTarget(path, "text", force=True)) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def write_text(text: str, target: OutputTarget) -> None:
