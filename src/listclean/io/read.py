@@ -245,7 +245,7 @@ def _record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int,
             head = handle.read(min(size, 1 << 20))
             if head[:1] in (b"\n", b"\r"):
                 return [(0, size)]  # blank lines before the header: read whole, as Polars skips them
-            end = _balanced_newline(head, len(head))
+            end = _balanced_newline(head)
             if end is None:
                 return [(0, size)]
             ranges.append((0, end + 1))  # the header (and nothing else)
@@ -289,15 +289,15 @@ def _record_end(block: bytes, tries: int = 10_000) -> int | None:
     return last
 
 
-def _balanced_newline(block: bytes, limit: int) -> int | None:
-    """The first newline in block[:limit] with an even number of quotes before it (the header's end)."""
-    end, quotes = block.find(b"\n", 0, limit), 0
+def _balanced_newline(block: bytes) -> int | None:
+    """The first newline in the block with an even number of quotes before it (the header's end)."""
+    end, quotes = block.find(b"\n"), 0
     previous = 0
     while end >= 0:
         quotes += block.count(b'"', previous, end)
         if quotes % 2 == 0:
             return end
-        previous, end = end, block.find(b"\n", end + 1, limit)
+        previous, end = end, block.find(b"\n", end + 1)
     return None
 
 
@@ -592,21 +592,20 @@ def _read_careful_spooled(
     the whole file as one lazy frame (for whole-file decisions) and its chunks, in bounded memory."""
     import polars as pl
 
+    from listclean.io.write import FrameSpool
+
     bad_rows: list[BadRow] = []
-    parts = []
+    spool = FrameSpool(workspace.path)
     for batch, _ in _careful_batches(path, name, delimiter, header, has_header, on_bad_rows, bad_rows, batch_rows=chunk_rows()):
-        part = workspace.path(".careful.parquet")
-        batch.write_parquet(part, compression="lz4", statistics=False)
-        parts.append(part)
-    frame = pl.concat([pl.scan_parquet(part) for part in parts], how="diagonal_relaxed")
+        spool.add(batch)
+    frame = spool.lazy()
     extras = EXTRA_FIELDS in frame.collect_schema().names()
 
     def chunks() -> Iterator[pl.LazyFrame]:
-        for part in parts:
-            chunk = pl.scan_parquet(part)
-            if extras and EXTRA_FIELDS not in chunk.collect_schema().names():
+        for chunk in spool:
+            if extras and EXTRA_FIELDS not in chunk.columns:
                 chunk = chunk.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
-            yield chunk
+            yield chunk.lazy()
 
     return frame, bad_rows, chunks
 
