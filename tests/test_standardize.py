@@ -14,6 +14,7 @@ from listclean.standardize import (
     StandardizeOptions,
     apply_opt_out,
     clean_text,
+    clean_text_values,
     infer_date_orders,
     map_consent,
     map_country,
@@ -164,6 +165,15 @@ def test_property_clean_text_is_idempotent_and_leaves_no_invisible_characters(te
         assert once == once.strip()
         assert not any(ch in once for ch in INVISIBLE + ODD_SPACES)
         assert "  " not in once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | st.text(alphabet=st.sampled_from("ab @.\t\x1f\x7f\u00a0\u200be\u0301") | st.characters(codec="ascii"), max_size=12), max_size=8))
+def test_property_cleaning_a_column_skips_only_values_the_chain_would_not_change(values):
+    # Import cleans whole columns through clean_text_values, which leaves plain ASCII alone.
+    column = pl.Series("v", values, dtype=pl.String)
+    assert clean_text_values(column).to_list() == apply(clean_text, values)
+    assert column.to_list() == values  # the caller's column is not written over
 
 
 @settings(max_examples=200, deadline=None)

@@ -86,6 +86,26 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(cleaned.str.len_bytes() > 0).then(cleaned)
 
 
+# Printable ASCII words separated by single spaces: text that clean_text returns unchanged.
+# Most cells of a list look like this; recognising them is one regex pass, where the
+# cleaning chain (NFC above all) costs ten times as much.
+_PLAIN_TEXT = r"^[\x21-\x7e]+(?: [\x21-\x7e]+)*$"
+
+
+def clean_text_values(values: pl.Series) -> pl.Series:
+    """`clean_text` of a Series, running the cleaning chain only on values it could change."""
+    import polars as pl
+
+    plain = values.str.contains(_PLAIN_TEXT).fill_null(False)
+    if plain.all():
+        return values
+    rows = (~plain).arg_true()
+    cleaned = values.gather(rows).to_frame("v").select(clean_text(pl.col("v"))).to_series()
+    # Scattered into a new column: Series.scatter writes in place, and `values` is the caller's.
+    others = pl.Series(values.name, [None], dtype=pl.String).extend_constant(None, values.len() - 1).scatter(rows, cleaned)
+    return values.zip_with(plain, others)
+
+
 _PARTICLES = ("van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "dos", "das", "la", "le", "ten", "ter")
 
 
@@ -271,28 +291,27 @@ def infer_date_orders(frame: pl.LazyFrame, columns: dict[str, str]) -> dict[str,
 
     if not columns:
         return {}
-    # The pattern groups are a column of their own first: written as one expression per
-    # aggregate, the cleaning and matching would be evaluated three times over.
-    grouped = frame.select(
-        _prepare_date_text(clean_text(pl.col(column))).str.extract_groups(NUMERIC_DATE).alias(target)
-        for target, column in columns.items()
-    )
-    exprs = []
-    for target in columns:
-        groups = pl.col(target)
-        slash = groups.struct.field("2") != "."
-        exprs.append((slash & (groups.struct.field("1").cast(pl.Int32) > 12)).any().alias(f"{target}|day"))
-        exprs.append((slash & (groups.struct.field("3").cast(pl.Int32) > 12)).any().alias(f"{target}|month"))
-        exprs.append(slash.any().alias(f"{target}|numeric"))
-    row = grouped.select(exprs).collect().row(0, named=True)
+    # Only the distinct values are read as dates: a million rows hold a few thousand days,
+    # and the query's one pass over the file is then little more than reading the columns.
+    distinct = frame.select(pl.col(column).unique().implode().alias(target) for target, column in columns.items()).collect()
     orders: dict[str, str | None] = {}
     for target in columns:
-        day, month = row[f"{target}|day"], row[f"{target}|month"]
+        values = distinct[target].explode().to_frame("v")
+        # The pattern groups are a column of their own first: written as one expression per
+        # aggregate, the cleaning and matching would be evaluated three times over.
+        groups = values.select(_prepare_date_text(clean_text(pl.col("v"))).str.extract_groups(NUMERIC_DATE))
+        slash = pl.col("v").struct.field("2") != "."
+        row = groups.select(
+            day=(slash & (pl.col("v").struct.field("1").cast(pl.Int32) > 12)).any(),
+            month=(slash & (pl.col("v").struct.field("3").cast(pl.Int32) > 12)).any(),
+            numeric=slash.any(),
+        ).row(0, named=True)
+        day, month = row["day"], row["month"]
         if day and not month:
             orders[target] = "dmy"
         elif month and not day:
             orders[target] = "mdy"
-        elif row[f"{target}|numeric"]:
+        elif row["numeric"]:
             orders[target] = None  # ambiguous (or contradictory): the caller decides and says so
         else:
             orders[target] = "mdy"  # no numeric dates at all: the order never matters
@@ -435,7 +454,7 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     # Pass 1 cleans the text in place; pass 2 interprets it and, in the same projection,
     # keeps the cleaned text of every value it could not interpret.
     # Cleaning, too, runs once per distinct value (a city or a status repeats thousands of times).
-    cleaned = [on_distinct(as_text(pl.col(name), names[name]), series_function(clean_text), pl.String).alias(name) for name in present]
+    cleaned = [on_distinct(as_text(pl.col(name), names[name]), clean_text_values, pl.String).alias(name) for name in present]
     if "email" in present:
         # What was typed, kept beside the cleaned address so email_raw compares the two columns
         # (not a second cleaning of the typed text).

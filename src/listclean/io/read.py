@@ -474,13 +474,13 @@ def _check_structure(path: Path, delimiter: str, width: int, ranges: list[tuple[
         for start, end in ranges:
             handle.seek(start)
             data = handle.read(end - start)
-            verdict = _check_range(data, delimiter, width, lines_before) if data else (False, False, False)
+            verdict = _check_range(data, delimiter, width) if data else (False, False, False)
             checks.append(_RangeCheck(start, end, lines_before, *verdict))
             lines_before += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     return checks
 
 
-def _check_range(data: bytes, delimiter: str, width: int, lines_before: int) -> tuple[bool, bool, bool]:
+def _check_range(data: bytes, delimiter: str, width: int) -> tuple[bool, bool, bool]:
     """Vectorised check of a range: (any bad record, any stray or unclosed quote, any record too long).
 
     Quote parity per line tells which lines continue a quoted field; separators are
@@ -499,13 +499,30 @@ def _check_range(data: bytes, delimiter: str, width: int, lines_before: int) -> 
     separator = f"\\x{{{ord(delimiter):X}}}"  # any delimiter, written as a regex escape
     field = f'(?:"(?:[^"]|"")*"|[^"{separator}]*)'
     well_formed = f"^{field}(?:{separator}{field})*$"
-    checked = (
+    lines = (
         lines.lazy()
-        .with_row_index("lineno", offset=lines_before + 1)
         .with_columns(text.alias("line"))
         .with_columns(pl.col("line").str.count_matches(quote, literal=True).alias("quotes"))
         .with_columns(((pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1).alias("open_before"))
         .with_columns(((pl.col("quotes").cum_sum()) % 2 == 1).alias("open_after"))
+        .with_columns((~pl.col("open_before")).cum_sum().alias("record"))
+        .collect()
+    )
+    # Most lines hold no quote and continue no quoted field: each is a record of its own whose
+    # fields are its separators plus one. Only the records with quotes need the costly checks
+    # below (a record either has a quote on its first line or is one quote-free line).
+    plain = (pl.col("quotes") == 0) & ~pl.col("open_before")
+    simple = lines.lazy().filter(plain).select(
+        (pl.col("line").str.count_matches(delimiter, literal=True) + 1).cast(pl.UInt32).alias("fields"),
+        pl.col("line").str.contains("\x00", literal=True).alias("nul"),
+        pl.lit(False).alias("stray_quote"),
+        pl.lit(True).alias("single_line"),
+        (pl.col("line").str.len_bytes() == 0).alias("blank_first"),
+        pl.lit(False).alias("unclosed"),
+    )
+    quoted = (
+        lines.lazy()
+        .filter(~plain)
         .with_columns(
             pl.concat_str(
                 pl.when(pl.col("open_before")).then(pl.lit(quote)).otherwise(pl.lit("")),
@@ -517,20 +534,20 @@ def _check_range(data: bytes, delimiter: str, width: int, lines_before: int) -> 
         .with_columns(
             pl.col("closed").str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True).alias("separators"),
             (~pl.col("closed").str.contains(well_formed)).alias("stray_quote"),
-            (~pl.col("open_before")).cum_sum().alias("record"),
             pl.col("line").str.contains("\x00", literal=True).alias("nul"),
         )
         .group_by("record", maintain_order=True)
         .agg(
-            pl.col("lineno").first(),
-            (pl.col("separators").sum() + 1).alias("fields"),
+            (pl.col("separators").sum() + 1).cast(pl.UInt32).alias("fields"),
             pl.col("nul").any(),
             pl.col("stray_quote").any(),
             (pl.len() == 1).alias("single_line"),
             (pl.col("line").first().str.len_bytes() == 0).alias("blank_first"),
             pl.col("open_after").last().alias("unclosed"),
         )
+        .drop("record")
     )
+    checked = pl.concat([simple, quoted])
     blank = pl.col("single_line") & pl.col("blank_first")
     quotes = pl.col("stray_quote") | pl.col("unclosed")
     verdict = checked.select(
