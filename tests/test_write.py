@@ -99,3 +99,24 @@ def test_suppressed_contacts_are_split_out_with_a_reason():
     assert kept["email"].to_list() == ["ann@example.com"]
     assert blocked == {frame["email"][1].lower()}
     assert rejects.select("_source_row", "reason", "detail").row(0) == (2, "suppressed", "consent_status is unsubscribed")
+
+
+def test_a_spool_holds_small_lists_in_memory_and_spills_large_ones_in_order(tmp_path, monkeypatch):
+    from listclean.io.write import FrameSpool
+
+    names = iter(range(1000))
+    spool_path = lambda suffix: tmp_path / f"{next(names)}{suffix}"  # noqa: E731
+    chunks = [pl.DataFrame({"n": list(range(start, start + 1000))}) for start in range(0, 5000, 1000)]
+
+    small = FrameSpool(spool_path)
+    for chunk in chunks:
+        small.add(chunk)
+    assert not small.spilled and not list(tmp_path.iterdir())  # a few kilobytes never touch the disk
+
+    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", chunks[0].estimated_size() * 2)
+    large = FrameSpool(spool_path)
+    for chunk in chunks:
+        large.add(chunk)
+    assert large.spilled and large.rows == 5000
+    assert pl.concat(list(large))["n"].to_list() == list(range(5000))  # held frames were spilled first
+    assert large.lazy().collect()["n"].to_list() == list(range(5000))

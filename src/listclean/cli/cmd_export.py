@@ -159,6 +159,7 @@ def command(
             suppressed += same_address.height
             exported.add(part.filter(~elsewhere).drop(_KEY))
             del part
+        del candidates  # spools hold frames in memory: let each go once it has been read
 
         # Pass 3: the platform's (or the asked-for) columns, then files within the size limits.
         empty = empty_columns(exported.lazy(), profile) if profile is not None else None
@@ -166,6 +167,8 @@ def command(
         for part in exported:
             formatted.add(_formatted(part, profile, empty, hash is not None, wanted, writing.excel_safe))
             del part
+        exported_rows = exported.rows
+        del exported
         first = next(iter(formatted))
         email_header = "email_sha256" if hash is not None else profile.email_header if profile is not None else ("email" if "email" in first.columns else None)
         limit = rows_per_part(first, formatted.rows, max_rows or (profile.max_rows if profile else None), max_mb or (profile.max_mb if profile else None))
@@ -192,7 +195,7 @@ def command(
             kept_store.save()
             reporter.detail(f"suppression store {store}: {kept_store.added:,} entries added, {len(kept_store):,} in all")
 
-    counts = accounting(stream.rows_in, exported.rows, stream.rejected + suppressed + lapsed)
+    counts = accounting(stream.rows_in, exported_rows, stream.rejected + suppressed + lapsed)
     written = ", ".join(t.display for t in targets)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
@@ -204,8 +207,8 @@ def command(
         reporter.warn(f"{expiring:,} exported contact(s) have implied consent expiring within {rules.warning_days} days: ask them to confirm")
     if unproven_count:
         reporter.warn(f"{unproven_count:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
-    if hash is not None and formatted.rows < exported.rows:
-        reporter.info(f"{exported.rows - formatted.rows:,} exported contact(s) have no address, so no hash")
+    if hash is not None and formatted.rows < exported_rows:
+        reporter.info(f"{exported_rows - formatted.rows:,} exported contact(s) have no address, so no hash")
     emit_summary(
         {
             "command": "export",

@@ -122,12 +122,13 @@ def dedupe_in_parts(
             piece.write_parquet(path, compression="lz4", statistics=False)
             files[int(part)].append(path)
         offset += height
-    del part_of
+    total_rows = rows.rows
+    del part_of, rows  # the spool may hold frames in memory: not needed past this pass
 
     # Pass 3: dedupe part by part; golden records and cluster rows keep their input positions.
     report = DedupeReport()
     window = max(part_rows, 1)
-    windows = max(1, math.ceil(rows.rows / window))
+    windows = max(1, math.ceil(total_rows / window))
     # Each part's output is filed by window of input positions, so putting the input's order
     # back reads whole small files, one window at a time.
     golden_files: list[list[Path]] = [[] for _ in range(windows)]

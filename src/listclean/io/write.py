@@ -150,24 +150,31 @@ def _writing(target: OutputTarget) -> Iterator[IO[bytes]]:
 class FrameSpool:
     """Frames kept in order for a later pass, in bounded memory.
 
-    The first frame is held in memory; from the second on, frames are spilled to Parquet
-    files made by `spool` (a workspace's path maker) and read back one at a time.
+    Frames are held in memory while they add up to `HOLD_BYTES` (the first always is); once
+    they would not, every frame is spilled to a Parquet file made by `spool` (a workspace's
+    path maker) and read back one at a time. A list of a million rows or so never touches
+    the disk; a larger one costs at most HOLD_BYTES more than one chunk.
     """
+
+    HOLD_BYTES = 256 << 20
 
     def __init__(self, spool: Callable[[str], Path]) -> None:
         self._spool = spool
-        self._held: pl.DataFrame | None = None
+        self._held: list[pl.DataFrame] = []
+        self._held_bytes = 0
         self._parts: list[Path] = []
         self.rows = 0
 
     def add(self, frame: pl.DataFrame) -> None:
         self.rows += frame.height
-        if self._held is None and not self._parts:
-            self._held = frame
+        size = frame.estimated_size()
+        if not self._parts and (not self._held or self._held_bytes + size <= self.HOLD_BYTES):
+            self._held.append(frame)
+            self._held_bytes += size
             return
-        if self._held is not None:
-            self._spill(self._held)
-            self._held = None
+        for held in self._held:  # held frames come first: spill them before this one
+            self._spill(held)
+        self._held, self._held_bytes = [], 0
         self._spill(frame)
 
     def _spill(self, frame: pl.DataFrame) -> None:
@@ -182,8 +189,7 @@ class FrameSpool:
     def __iter__(self) -> Iterator[pl.DataFrame]:
         import polars as pl
 
-        if self._held is not None:
-            yield self._held
+        yield from self._held
         for part in self._parts:
             yield pl.read_parquet(part)
 
@@ -191,9 +197,10 @@ class FrameSpool:
         """Every frame as one lazy frame (columns a frame lacks are null)."""
         import polars as pl
 
-        if self._held is not None:
-            return self._held.lazy()
-        return pl.concat([pl.scan_parquet(part) for part in self._parts], how="diagonal_relaxed")
+        frames = [held.lazy() for held in self._held] + [pl.scan_parquet(part) for part in self._parts]
+        if not frames:
+            raise ValueError("nothing spooled")
+        return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
 class ChunkedOutput(FrameSpool):
