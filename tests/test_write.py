@@ -120,3 +120,23 @@ def test_a_spool_holds_small_lists_in_memory_and_spills_large_ones_in_order(tmp_
     assert large.spilled and large.rows == 5000
     assert pl.concat(list(large))["n"].to_list() == list(range(5000))  # held frames were spilled first
     assert large.lazy().collect()["n"].to_list() == list(range(5000))
+
+
+def test_spools_share_one_memory_budget(tmp_path, monkeypatch):
+    from listclean.io.write import FrameSpool
+
+    names = iter(range(1000))
+    spool_path = lambda suffix: tmp_path / f"{next(names)}{suffix}"  # noqa: E731
+    chunk = pl.DataFrame({"n": list(range(1000))})
+    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", chunk.estimated_size() * 3)
+    first, second = FrameSpool(spool_path), FrameSpool(spool_path)
+    for _ in range(2):
+        first.add(chunk)
+    second.add(chunk)  # a spool's first frame is always held
+    second.add(chunk)  # four chunks would be over the budget of three
+    assert not first.spilled and second.spilled
+    del first  # its frames are let go, and the budget with them
+    third = FrameSpool(spool_path)
+    for _ in range(3):
+        third.add(chunk)
+    assert not third.spilled

@@ -221,9 +221,11 @@ def fast_e164(pairs: pl.DataFrame) -> pl.Series:
                 .otherwise(pl.col("text")),
             )
         )
-    found = pl.concat(answers) if answers else pl.DataFrame(schema={"__row": pl.UInt32, "__e164": pl.String})
-    rows = pl.DataFrame({"__row": pl.arange(0, pairs.height, eager=True).cast(pl.UInt32)})
-    return rows.join(found, on="__row", how="left", maintain_order="left")["__e164"]
+    answer = pl.repeat(None, pairs.height, dtype=pl.String, eager=True).alias("__e164")
+    if answers:
+        found = pl.concat(answers)
+        answer = answer.scatter(found["__row"], found["__e164"])  # a new Series: writing in place is safe
+    return answer
 
 
 @cache
@@ -249,19 +251,32 @@ def library_e164(phone: str | None, region_code: str | None) -> str | None:
 
 
 def e164(pairs: pl.DataFrame) -> pl.Series:
-    """E.164 for every (text, region) row: fast path first, the library once per distinct rest."""
+    """E.164 for every (text, region) row: fast path first, the library once per distinct rest.
+
+    Phones are mostly distinct, so rows are worked on as they are; a column that repeats
+    (judged on a sample) is worked on once per distinct pair and joined back.
+    """
     import polars as pl
 
+    sample = pairs.head(20_000)
+    if sample.n_unique() * 2 > sample.height:
+        return _e164_rows(pairs)
     distinct = pairs.unique(maintain_order=False)
-    fast = fast_e164(distinct)
-    distinct = distinct.with_columns(fast.alias("__e164"))
-    undecided = distinct.filter(pl.col("__e164").is_null() & pl.col("text").is_not_null())
-    slow = [library_e164(text, code) for text, code, _ in undecided.iter_rows()]
-    decided = pl.concat(
-        [
-            distinct.filter(pl.col("__e164").is_not_null() | pl.col("text").is_null()),
-            undecided.with_columns(pl.Series("__e164", slow, dtype=pl.String)),
-        ]
-    )
-    joined = pairs.join(decided, on=["text", "region"], how="left", nulls_equal=True, maintain_order="left")
+    distinct = distinct.with_columns(_e164_rows(distinct).alias("__e164"))
+    joined = pairs.join(distinct, on=["text", "region"], how="left", nulls_equal=True, maintain_order="left")
     return joined["__e164"]
+
+
+def _e164_rows(pairs: pl.DataFrame) -> pl.Series:
+    import polars as pl
+
+    answer = fast_e164(pairs)
+    undecided = (answer.is_null() & pairs["text"].is_not_null()).arg_true()
+    if undecided.len():
+        rest = pairs.select(pl.all().gather(undecided)).with_row_index("__at")
+        distinct = rest.select("text", "region").unique(maintain_order=True)
+        slow = [library_e164(text, code) for text, code in distinct.iter_rows()]
+        distinct = distinct.with_columns(pl.Series("__e164", slow, dtype=pl.String))
+        filled = rest.join(distinct, on=["text", "region"], how="left", nulls_equal=True).sort("__at")
+        answer = answer.scatter(undecided, filled["__e164"])  # fast_e164's own Series: safe to write in place
+    return answer

@@ -102,7 +102,7 @@ def clean_text_values(values: pl.Series) -> pl.Series:
     rows = (~plain).arg_true()
     cleaned = values.gather(rows).to_frame("v").select(clean_text(pl.col("v"))).to_series()
     # Scattered into a new column: Series.scatter writes in place, and `values` is the caller's.
-    others = pl.Series(values.name, [None], dtype=pl.String).extend_constant(None, values.len() - 1).scatter(rows, cleaned)
+    others = pl.repeat(None, values.len(), dtype=pl.String, eager=True).scatter(rows, cleaned)
     return values.zip_with(plain, others)
 
 

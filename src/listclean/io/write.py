@@ -150,13 +150,15 @@ def _writing(target: OutputTarget) -> Iterator[IO[bytes]]:
 class FrameSpool:
     """Frames kept in order for a later pass, in bounded memory.
 
-    Frames are held in memory while they add up to `HOLD_BYTES` (the first always is); once
-    they would not, every frame is spilled to a Parquet file made by `spool` (a workspace's
-    path maker) and read back one at a time. A list of a million rows or so never touches
-    the disk; a larger one costs at most HOLD_BYTES more than one chunk.
+    Frames are held in memory while all the spools of the process hold at most `HOLD_BYTES`
+    between them (a spool's first frame always is); once a frame would not fit, the spool
+    spills every frame to a Parquet file made by `spool` (a workspace's path maker) and reads
+    them back one at a time. A list of a million rows or so never touches the disk; a larger
+    one costs at most HOLD_BYTES more than holding one chunk per spool.
     """
 
     HOLD_BYTES = 256 << 20
+    _held_by_all = 0  # bytes held by every live spool (export keeps several at once)
 
     def __init__(self, spool: Callable[[str], Path]) -> None:
         self._spool = spool
@@ -168,14 +170,23 @@ class FrameSpool:
     def add(self, frame: pl.DataFrame) -> None:
         self.rows += frame.height
         size = frame.estimated_size()
-        if not self._parts and (not self._held or self._held_bytes + size <= self.HOLD_BYTES):
+        if not self._parts and (not self._held or FrameSpool._held_by_all + size <= self.HOLD_BYTES):
             self._held.append(frame)
-            self._held_bytes += size
+            self._hold(size)
             return
         for held in self._held:  # held frames come first: spill them before this one
             self._spill(held)
-        self._held, self._held_bytes = [], 0
+        self._held = []
+        self._hold(-self._held_bytes)
         self._spill(frame)
+
+    def _hold(self, size: int) -> None:
+        self._held_bytes += size
+        FrameSpool._held_by_all += size
+
+    def __del__(self) -> None:
+        # Not the subclass's attribute: the tally is one for every kind of spool.
+        FrameSpool._held_by_all -= getattr(self, "_held_bytes", 0)
 
     def _spill(self, frame: pl.DataFrame) -> None:
         part = self._spool(".part.parquet")
