@@ -233,7 +233,10 @@ def validate(
     options = options or ValidateOptions()
     say = progress or (lambda message: None)
     previous = [c for c in (*OUTPUT_COLUMNS, "email_alternates") if c in frame.columns]
-    work = frame.drop(previous).with_row_index("__row")
+    kept = frame.drop(previous)
+    # The judging works on the few columns it reads: every join below copies the whole frame,
+    # and a contact list is thirty columns wide. The answers are put beside the rows at the end.
+    work = frame.select(c for c in ("email", "email_raw", "consent_status") if c in frame.columns)
 
     cells = repair(frame, _email_cell(frame)).select(
         pl.col("address").alias("__addr"), pl.col("repairs").alias("__repairs"), pl.col("alternates").alias("email_alternates")
@@ -327,7 +330,7 @@ def validate(
     report = _report(work, typos, decided_fast, syntax.height, options)
     keep_alternates = bool(work["email_alternates"].list.len().sum())
     added = [*OUTPUT_COLUMNS, *(["email_alternates"] if keep_alternates else [])]
-    out = work.select([*frame.drop(previous).columns, *added])
+    out = pl.concat([kept, work.select(added)], how="horizontal")
     return out.select(schema.column_order(out.columns)), report
 
 
@@ -337,7 +340,7 @@ def _report(work: pl.DataFrame, typos: pl.DataFrame, decided_fast: int, distinct
     by_status = dict(work.group_by("email_status").len().sort(["len", "email_status"], descending=[True, False]).iter_rows())
     by_status = {status: by_status.get(status, 0) for status in R.STATUS_ORDER}
     # Count the few distinct combinations of reasons, then spread them: exploding a million lists is slow.
-    combinations = work.group_by(pl.col("email_reasons").list.join(",").alias("combination")).len()
+    combinations = work.group_by(pl.col("__reasons_text").fill_null("").alias("combination")).len()
     counter: Counter[str] = Counter()
     for combination, count in combinations.iter_rows():
         for code in filter(None, combination.split(",")):
