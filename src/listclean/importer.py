@@ -9,11 +9,12 @@ export can be piped straight into ``validate`` or ``dedupe``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from listclean import schema
 from listclean.columns import ColumnMapping, map_columns
@@ -31,6 +32,7 @@ _MAILCHIMP_FILE = re.compile(r"(?i)(?:^|[_\-\s])(subscribed|unsubscribed|cleaned
 _STATUS_COLUMNS = {"unsub_time": "unsubscribed", "clean_time": "cleaned"}
 _EMPTY = "__listclean_empty"
 _EMAIL_VALUE = r"^\s*(?:mailto:)?[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+\s*$"
+T = TypeVar("T")
 
 
 @dataclass
@@ -195,6 +197,32 @@ class ImportStream:
     def rejected(self) -> int:
         """Rows the import kept out of its output: empty, unreadable or quarantined."""
         return rows_with_action(self.rejects(), "skipped", "quarantined")
+
+
+@contextlib.contextmanager
+def read_ahead(chunks: Iterable[T]) -> Iterator[Iterator[T]]:
+    """The chunks, each next one prepared in a second thread while the caller works on this one.
+
+    Reading and standardising a chunk and the caller's work on the previous one (validating,
+    writing) are mostly Polars work, which runs without the GIL: on two cores the two overlap.
+    Order is kept, one chunk at most waits in memory, and an error in either thread surfaces
+    in the caller. Leaving the block waits for the chunk being prepared before the caller's
+    work directory is removed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    end = object()
+    iterator = iter(chunks)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="listclean-read") as pool:
+
+        def ahead() -> Iterator[T]:
+            pending = pool.submit(next, iterator, end)
+            while (chunk := pending.result()) is not end:
+                pending = pool.submit(next, iterator, end)
+                yield chunk
+                del chunk  # the caller's reference is the only one left
+
+        yield ahead()
 
 
 @dataclass

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -105,12 +104,16 @@ def test_sigterm_mid_run_leaves_no_output_behind(tmp_path):
     environment["LISTCLEAN_CHUNK_ROWS"] = "50000"  # streamed: the signal lands between chunks or inside one
     environment["TMPDIR"] = str(tmp_path / "work")  # where the spooled chunks go: must be cleaned up too
     (tmp_path / "work").mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "listclean", "validate", "big.csv", "-o", "out.parquet"], cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
-    if process.poll() is not None:
-        pytest.skip("the run finished before the signal could be sent")
+    process = subprocess.Popen([sys.executable, "-m", "listclean", "-v", "validate", "big.csv", "-o", "out.parquet"], cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True)
+    # Mid-run for sure: the first of eight chunks is being validated (-v says so on stderr).
+    said = []
+    for line in process.stderr:
+        said.append(line)
+        if "checking syntax" in line:
+            break
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
+    stderr = "".join(said) + stderr
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "work"]  # no output, no temp part

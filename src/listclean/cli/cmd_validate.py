@@ -122,7 +122,7 @@ def command(
     from listclean.email.reasons import REASONS, STATUS_ORDER
     from listclean.email.validate import ValidateOptions, ValidationReport, validate
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import ImportStream
+    from listclean.importer import ImportStream, read_ahead
     from listclean.io.read import Workspace
     from listclean.io.write import ChunkedOutput
     from listclean.thresholds import crossed, parse_thresholds
@@ -166,23 +166,24 @@ def command(
         stream = ImportStream(inputs, settings, workspace)
         output = ChunkedOutput(target, workspace.path)
         reports, erased, dropped_rows, seen = [], [], [], []
-        for chunk in stream:  # a chunk at a time: a file larger than memory streams through
-            if kept_store is not None:
-                from listclean.store import apply_store
+        with read_ahead(stream) as chunks:
+            for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
+                if kept_store is not None:
+                    from listclean.store import apply_store
 
-                chunk, erased_chunk, _ = apply_store(chunk, kept_store)
-                erased.append(erased_chunk)
-            frame, report = validate(chunk, options, progress)
-            reports.append(report)
-            if dropped_statuses:
-                dropped = pl.col("email_status").is_in(dropped_statuses)
-                dropped_rows.append(_dropped_rejects(frame.filter(dropped)))
-                frame = frame.filter(~dropped)
-            seen += [column for column in frame.columns if column not in seen]
-            if "email_alternates" not in frame.columns:  # kept when any chunk has some: empty lists here
-                frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
-            output.add(make_excel_safe(frame) if writing.excel_safe else frame)
-            del chunk, frame  # before the next chunk is read, not after
+                    chunk, erased_chunk, _ = apply_store(chunk, kept_store)
+                    erased.append(erased_chunk)
+                frame, report = validate(chunk, options, progress)
+                reports.append(report)
+                if dropped_statuses:
+                    dropped = pl.col("email_status").is_in(dropped_statuses)
+                    dropped_rows.append(_dropped_rejects(frame.filter(dropped)))
+                    frame = frame.filter(~dropped)
+                seen += [column for column in frame.columns if column not in seen]
+                if "email_alternates" not in frame.columns:  # kept when any chunk has some: empty lists here
+                    frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
+                output.add(make_excel_safe(frame) if writing.excel_safe else frame)
+                del chunk, frame  # before the next chunk is read, not after
         output.finish(stream.output_columns(seen))
         summary = ValidationReport.combined(reports)
         rejects = stream.rejects()

@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,7 @@ class Workspace:
     def __init__(self) -> None:
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._counter = 0
+        self._lock = threading.Lock()  # chunks are read ahead in a second thread (importer.read_ahead)
 
     def __enter__(self) -> Workspace:
         return self
@@ -112,10 +114,11 @@ class Workspace:
         self.close()
 
     def path(self, suffix: str) -> Path:
-        if self._dir is None:
-            self._dir = tempfile.TemporaryDirectory(prefix="listclean-")
-        self._counter += 1
-        return Path(self._dir.name) / f"{self._counter}{suffix}"
+        with self._lock:
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="listclean-")
+            self._counter += 1
+            return Path(self._dir.name) / f"{self._counter}{suffix}"
 
     def close(self) -> None:
         if self._dir is not None:

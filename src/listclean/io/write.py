@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,7 @@ class FrameSpool:
 
     HOLD_BYTES = 256 << 20
     _held_by_all = 0  # bytes held by every live spool (export keeps several at once)
+    _tally_lock = threading.Lock()  # spools are filled from two threads when chunks are read ahead
 
     def __init__(self, spool: Callable[[str], Path]) -> None:
         self._spool = spool
@@ -182,11 +184,12 @@ class FrameSpool:
 
     def _hold(self, size: int) -> None:
         self._held_bytes += size
-        FrameSpool._held_by_all += size
+        with FrameSpool._tally_lock:  # not the subclass's attribute: one tally for every kind of spool
+            FrameSpool._held_by_all += size
 
     def __del__(self) -> None:
-        # Not the subclass's attribute: the tally is one for every kind of spool.
-        FrameSpool._held_by_all -= getattr(self, "_held_bytes", 0)
+        with FrameSpool._tally_lock:
+            FrameSpool._held_by_all -= getattr(self, "_held_bytes", 0)
 
     def _spill(self, frame: pl.DataFrame) -> None:
         part = self._spool(".part.parquet")
