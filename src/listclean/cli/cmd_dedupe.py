@@ -107,8 +107,6 @@ def command(
 
     Every input row is in the output, in --rejects (unreadable rows), or named in its golden record's merged_from; merge_reason says why rows were merged.
     """
-    from collections.abc import Iterator
-
     import polars as pl
 
     from listclean.dedupe import DedupeOptions, dedupe
@@ -142,9 +140,6 @@ def command(
 
     with Workspace() as workspace, reporter.status("Deduplicating…"):
         stream = ImportStream(inputs, settings, workspace)
-        chunks = iter(stream)
-        first = next(chunks)
-        second = next(chunks, None)
         master = None
         if against:
             master = import_sources([against], settings, workspace).frame
@@ -155,19 +150,11 @@ def command(
             for name, path_target in (("golden", target), ("clusters", review.get(clusters)))
             if path_target is not None
         }
-        if second is not None and master is None and options.match in PARTITIONED_MATCHES:
-            # A list larger than a chunk: exact and canonical matching split it into parts that
+        if master is None and options.match in PARTITIONED_MATCHES:
+            # Exact and canonical matching can split a list larger than memory into parts that
             # no match crosses, deduped one at a time (the same output as all at once).
-            head = [first, second]
-            del first, second  # a chunk is large: only the spool may keep it
-
-            def every_chunk() -> Iterator[pl.DataFrame]:
-                while head:
-                    yield head.pop(0)
-                yield from chunks
-
             # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
-            parted = dedupe_in_parts(every_chunk(), options, workspace.path, max(1, chunk_rows() // 2), keep_pairs=bool(explain), columns=stream.output_columns)
+            parted = dedupe_in_parts(stream, options, workspace.path, max(1, chunk_rows() // 2), keep_pairs=bool(explain), columns=stream.output_columns)
             report, pairs, seen = parted.report, parted.pairs, []
             for golden in parted.golden:
                 seen += [column for column in golden.columns if column not in seen]
@@ -176,10 +163,12 @@ def command(
             for rows in parted.clusters:
                 if "clusters" in outputs:
                     outputs["clusters"].add(rows.select(CLUSTER_COLUMNS))
-            reporter.detail(f"deduplicated in {parted.parts} parts that no match crosses")
+            if parted.parts > 1:
+                reporter.detail(f"deduplicated in {parted.parts} parts that no match crosses")
         else:
-            frames = [first, *([second] if second is not None else []), *chunks]
+            frames = list(stream)
             frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+            del frames
             deduped = dedupe(frame.select(stream.columns()), options, master)
             report, pairs, seen = deduped.report, deduped.pairs, deduped.frame.columns
             if "golden" in outputs:

@@ -30,6 +30,8 @@ from listclean.dedupe.features import normalized_emails
 if TYPE_CHECKING:
     import polars as pl
 
+    from listclean.io.write import FrameSpool
+
 PARTITIONED_MATCHES = ("exact", "canonical")
 POSITION = "__listclean_position"  # a row's place in the whole input
 _PART = "__listclean_part"
@@ -88,9 +90,11 @@ def dedupe_in_parts(
 ) -> PartitionedResult:
     """Dedupe rows arriving in chunks with memory for about `part_rows` rows at a time.
 
-    `keep_pairs=False` drops the explained pairs as each part is done (only --explain reads
-    them). `columns`, given the chunks' columns once all are read, says which to dedupe (an
-    importer's stream knows only at its end which `_raw` columns no row needed).
+    A list small enough for the spool to hold in memory (see io.write.FrameSpool) is deduped
+    in one piece, which is faster; a larger one in parts. `keep_pairs=False` drops the
+    explained pairs as each part is done (only --explain reads them). `columns`, given the
+    chunks' columns once all are read, says which to dedupe (an importer's stream knows only
+    at its end which `_raw` columns no row needed).
     """
     import polars as pl
 
@@ -98,16 +102,18 @@ def dedupe_in_parts(
 
     if options.match not in PARTITIONED_MATCHES:
         raise ValueError(f"--match {options.match} compares across any key: it cannot be split into parts")
-    # Pass 1: keep the rows on disk, and only their keys in memory.
     rows = FrameSpool(spool)
-    keys = []
     for chunk in chunks:
         rows.add(chunk)
-        keys.append(row_keys(chunk, options.match))
-    groups = key_groups(pl.concat(keys))
+        del chunk  # once spilled, the spool's file is its only copy
+    if not rows.spilled:
+        return _in_one_piece(rows, options, keep_pairs, columns)
+
+    # Pass 1: only the rows' keys in memory.
+    groups = key_groups(pl.concat([row_keys(chunk, options.match) for chunk in rows]))
     parts = max(1, math.ceil(rows.rows / part_rows))
     part_of = groups.hash(seed=11) % parts if parts > 1 else pl.Series([0] * rows.rows, dtype=pl.UInt64)
-    del keys, groups
+    del groups
 
     # Pass 2: each chunk's rows to its parts' files (in input order within a part).
     files: list[list[Path]] = [[] for _ in range(parts)]
@@ -161,6 +167,18 @@ def dedupe_in_parts(
         report=report,
         parts=parts,
     )
+
+
+def _in_one_piece(rows: FrameSpool, options: DedupeOptions, keep_pairs: bool, columns: Callable[[list[str]], list[str]] | None) -> PartitionedResult:
+    import polars as pl
+
+    frames = list(rows)
+    del rows  # the frames are the only copy now
+    frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    del frames
+    result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options)
+    pairs = result.pairs if keep_pairs else result.pairs.head(0)
+    return PartitionedResult(golden=iter([result.frame]), clusters=iter([result.clusters]), pairs=pairs, report=result.report, parts=1)
 
 
 def _in_input_order(windows: list[list[Path]]) -> Iterator[pl.DataFrame]:
