@@ -18,6 +18,7 @@ Everything is computed with Polars aggregations over the whole frame (no per-row
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ STATUS_ORDER = ("mailable", "pending", "risky", "invalid", "bounced_or_cleaned",
 RECENCY_BUCKETS = ("0-30", "31-60", "61-90", "91-180", "181-365", ">365", "never", "too_new")
 CHURN_STATUSES = {"unsubscribed": "unsubscribed", "bounced": "bounced", "cleaned": "bounced", "complained": "complained"}
 RELIABLE = ("last_click_at", "last_purchase_at", "last_activity_at")
+_CONSENT_COUNTS = ("implied", "implied_expired", "implied_expiring", "implied_undated", "express_unproven", "subscribed")
 
 
 @dataclass
@@ -120,14 +122,19 @@ def prepared(frame: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
         _column(frame, "last_click_at", when).alias("click"),
         _column(frame, "last_purchase_at", when).alias("purchase"),
         _column(frame, "consent_at", when).alias("consent_at"),
-        _column(frame, "consent_source", pl.String).cast(pl.String).alias("consent_source"),
         _column(frame, "source", pl.String).cast(pl.String).fill_null("(none)").alias("source"),
-        pl.lit(as_of).cast(when).alias("as_of"),
     ).with_columns(
         pl.col("consent").replace_strict(CHURN_STATUSES, default=None, return_dtype=pl.String).alias("churn"),
-        ((pl.col("as_of") - pl.col("engaged")).dt.total_days()).alias("recency_days"),
-        ((pl.col("as_of") - pl.col("signup")).dt.total_days()).alias("age_days"),
+        ((pl.lit(as_of).cast(when) - pl.col("engaged")).dt.total_days()).alias("recency_days"),
+        ((pl.lit(as_of).cast(when) - pl.col("signup")).dt.total_days()).alias("age_days"),
     )
+
+
+def _with_as_of(work: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
+    """The report date as a column, for the sections' date arithmetic (added once, not spooled)."""
+    import polars as pl
+
+    return work.with_columns(pl.lit(options.report_date()).cast(pl.Datetime("us", "UTC")).alias("as_of"))
 
 
 def _status(work: pl.DataFrame) -> dict[str, int]:
@@ -360,7 +367,7 @@ def _deliverability(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]
     }
 
 
-def _consent(frame: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
+def _consent(frame: pl.DataFrame, options: DecayOptions) -> dict[str, int]:
     import polars as pl
 
     from listclean.consent import implied, implied_expired, implied_expiring, unproven
@@ -377,43 +384,75 @@ def _consent(frame: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
         unproven(frame).sum().alias("express_unproven"),
         subscribed.sum().alias("subscribed"),
     ).row(0, named=True)
-    return {key: int(value or 0) for key, value in flags.items()} | {
-        "implied_rule": (
-            f"consent_source mentions implied/purchase/customer/order/inquiry: valid {rules.purchase_days} days "
-            f"after consent_at ({rules.inquiry_days} for an inquiry); expiring = within {rules.warning_days} days"
-        )
-    }
+    return {key: int(value or 0) for key, value in flags.items()}
 
 
-def decay_report(frame: pl.DataFrame, options: DecayOptions | None = None) -> tuple[DecayReport, pl.DataFrame]:
-    """The report and the frame of sunset candidates (the input's rows, plus `sunset_reason`)."""
+def _consent_rule(options: DecayOptions) -> str:
+    rules = options.consent
+    return (
+        f"consent_source mentions implied/purchase/customer/order/inquiry: valid {rules.purchase_days} days "
+        f"after consent_at ({rules.inquiry_days} for an inquiry); expiring = within {rules.warning_days} days"
+    )
+
+
+@dataclass
+class DecayChunk:
+    """What the report needs of one chunk of the list: kept small, so a list of any length fits."""
+
+    work: pl.DataFrame  # `prepared` columns, one row per contact
+    consent: dict[str, int]  # consent-health counts (they add up over chunks)
+    candidates: pl.DataFrame  # the chunk's sunset candidates, every column, plus sunset_reason
+    columns: list[str]  # the chunk's columns (the notes say what the list lacks)
+    sunset_rows: int = 0  # how many candidates (the frame may be let go once written)
+
+
+def measure_chunk(frame: pl.DataFrame, options: DecayOptions) -> DecayChunk:
     import polars as pl
 
-    options = options or DecayOptions()
     work = prepared(frame, options)
+    mask = _with_as_of(work, options).select(sunset_mask(options).fill_null(False)).to_series()
+    candidates = frame.filter(mask).with_columns(pl.lit(f"sunset: {sunset_rule(options)}").alias("sunset_reason"))
+    return DecayChunk(work=work, consent=_consent(frame, options), candidates=candidates, columns=frame.columns, sunset_rows=candidates.height)
+
+
+def report_of(chunks: Iterable[DecayChunk], options: DecayOptions) -> DecayReport:
+    """The report over every chunk of the list (their `work` frames are put together)."""
+    import polars as pl
+
+    works, columns, consent, candidates = [], set(), dict.fromkeys(_CONSENT_COUNTS, 0), 0
+    for chunk in chunks:
+        works.append(chunk.work)
+        columns.update(chunk.columns)
+        consent = {key: consent[key] + chunk.consent[key] for key in consent}
+        candidates += chunk.sunset_rows
+    work = _with_as_of(pl.concat(works, how="vertical_relaxed") if len(works) > 1 else works[0], options)
+    del works
     notes = []
-    if "email_status" not in frame.columns:
+    if "email_status" not in columns:
         notes.append("no email_status column: addresses were not validated (run listclean validate first for invalid/risky counts)")
-    if "signup_at" not in frame.columns:
+    if "signup_at" not in columns:
         notes.append("no signup_at column: growth, cohorts and survival cannot be measured")
-    if not any(name in frame.columns for name in (*RELIABLE, "last_open_at")):
+    if not any(name in columns for name in (*RELIABLE, "last_open_at")):
         notes.append("no engagement dates (last click/purchase/activity/open): recency and survival cannot be measured")
     monthly, decay = _monthly(work, options)
-    mask = work.select(sunset_mask(options).fill_null(False)).to_series()
-    reason = pl.lit(f"sunset: {sunset_rule(options)}")
-    candidates = frame.filter(mask).with_columns(reason.alias("sunset_reason"))
-    report = DecayReport(
+    return DecayReport(
         as_of=options.report_date().isoformat(),
-        rows=frame.height,
+        rows=work.height,
         status=_status(work),
         engagement=_engagement(work, options),
         monthly=monthly,
         decay=decay,
         survival=_survival(work, options),
         cohorts=_cohorts(work, options),
-        sunset={"rule": sunset_rule(options), "candidates": candidates.height},
+        sunset={"rule": sunset_rule(options), "candidates": candidates},
         deliverability=_deliverability(work, options),
-        consent=_consent(frame, options),
+        consent={**consent, "implied_rule": _consent_rule(options)},
         notes=notes,
     )
-    return report, candidates
+
+
+def decay_report(frame: pl.DataFrame, options: DecayOptions | None = None) -> tuple[DecayReport, pl.DataFrame]:
+    """The report and the frame of sunset candidates (the input's rows, plus `sunset_reason`)."""
+    options = options or DecayOptions()
+    chunk = measure_chunk(frame, options)
+    return report_of([chunk], options), chunk.candidates

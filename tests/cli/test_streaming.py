@@ -228,3 +228,31 @@ def test_a_large_file_whose_every_row_is_skipped_writes_an_empty_output(cli, tmp
     result = _run(cli, tmp_path, "out.csv", ["import", source, "--on-bad-rows", "skip", "--rejects", tmp_path / "rejects.csv"], 4)
     assert _summary(result)["rows_out"] == 0 and _summary(result)["rejected"] == 12
     assert (tmp_path / "out.csv").read_text().startswith("email,")
+
+
+ENGAGED = "email,signup_at,last_click_at,last_open_at,consent_status,consent_at,consent_source,source\n" + "".join(
+    f"p{i}@firma{i % 4}.pl,2025-{1 + i % 12:02d}-{1 + i % 27:02d},{'2026-%02d-10' % (1 + i % 11) if i % 3 else ''},"
+    f"{'2026-11-01' if i % 5 == 0 else ''},{('subscribed', 'unsubscribed', 'bounced', 'complained', 'pending')[i % 5]},"
+    f"2026-{1 + i % 11:02d}-15,{('form', 'purchase', '')[i % 3]},{('shop', 'webinar', '')[i % 3]}\n"
+    for i in range(60)
+) + "<ann@firma1.pl>; bob@firma2.pl,2024-02-02,,,subscribed,,,\n"  # validated on the fly: alternates in one chunk only
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_decay_report_in_chunks_measures_and_lists_exactly_what_a_whole_run_does(cli, tmp_path, suffix):
+    source = tmp_path / "engaged.csv"
+    source.write_text(ENGAGED)
+    summaries = {}
+    for label, rows in (("whole", None), ("chunked", 4)):
+        args = ["decay-report", source, "--as-of", "2026-11-24", "--json", "--sunset-out", tmp_path / f"{label}.{suffix}", "--html", tmp_path / f"{label}.html"]
+        result = cli(args, env={"LISTCLEAN_CHUNK_ROWS": str(rows)} if rows else None)
+        assert result.exit_code == 0, result.stderr
+        summaries[label] = {key: value for key, value in json.loads(result.stdout).items() if key not in ("sunset_out", "html")}
+    assert summaries["chunked"] == summaries["whole"]
+    assert summaries["whole"]["rows"] == 61 and summaries["whole"]["sunset"]["candidates"] > 0
+    assert summaries["whole"]["status"]["unsubscribed"] == 12
+    if suffix == "parquet":
+        assert pl.read_parquet(tmp_path / "chunked.parquet").equals(pl.read_parquet(tmp_path / "whole.parquet"))
+    else:
+        assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (tmp_path / "chunked.html").read_text() == (tmp_path / "whole.html").read_text()

@@ -137,11 +137,13 @@ def command(
 
     Prints tables on stderr; --json for monitoring; --html for a report to read.
     """
-    from listclean.decay import STATUS_ORDER, DecayOptions, decay_report
+    import polars as pl
+
+    from listclean.decay import STATUS_ORDER, DecayChunk, DecayOptions, measure_chunk, report_of
     from listclean.decay_html import render_html
-    from listclean.importer import import_sources
+    from listclean.importer import ImportStream, read_ahead
     from listclean.io.read import Workspace
-    from listclean.io.write import prepare_target, write_frame, write_text
+    from listclean.io.write import ChunkedOutput, prepare_target, write_text
     from listclean.thresholds import crossed, parse_thresholds
 
     reporter = Reporter()
@@ -169,15 +171,31 @@ def command(
         raise UsageError("--html needs a file name", hint="stdout is for --json")
 
     with Workspace() as workspace, reporter.status("Measuring decay…"):
-        result = import_sources(inputs, import_options(reading), workspace)
-        frame = result.frame
-        if "email_status" not in frame.columns and not no_validate:
-            from listclean.email.validate import validate
+        # A chunk at a time: each chunk leaves only a few narrow columns (and its sunset
+        # candidates) behind, so a list larger than memory is measured too.
+        stream = ImportStream(inputs, import_options(reading), workspace)
+        measured_chunks: list[DecayChunk] = []
+        sunset = ChunkedOutput(sunset_target, workspace.path) if sunset_target is not None else None
+        seen: list[str] = []
+        with read_ahead(stream) as chunks:
+            for chunk in chunks:
+                if "email_status" not in chunk.columns and not no_validate:
+                    from listclean.email.validate import validate
 
-            frame, _ = validate(frame)
-        measured, candidates = decay_report(frame, options)
-        if sunset_target is not None:
-            write_frame(candidates, sunset_target)
+                    chunk, _ = validate(chunk)
+                part = measure_chunk(chunk, options)
+                if sunset is not None:
+                    candidates = part.candidates
+                    seen += [column for column in candidates.columns if column not in seen]
+                    if "email_alternates" not in candidates.columns:  # as validate writes it: kept when any chunk has some
+                        candidates = candidates.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
+                    sunset.add(candidates)
+                part.candidates = part.candidates.head(0)  # written (or not wanted): let the rows go
+                measured_chunks.append(part)
+                del chunk, part
+        measured = report_of(measured_chunks, options)
+        if sunset is not None:
+            sunset.finish([*(c for c in stream.output_columns(seen) if c != "sunset_reason"), "sunset_reason"])
         if html_target is not None:
             write_text(render_html(measured.as_dict()), html_target)
 
