@@ -56,6 +56,8 @@ RFM_GRID = {
 RFM_SEGMENTS = ("Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost")
 LIFECYCLE_STAGES = ("new", "active", "at_risk", "dormant", "lost")
 ENGAGEMENT = ("last_click_at", "last_purchase_at", "last_activity_at", "last_open_at")
+RFM_INPUTS = ("last_purchase_at", "purchase_count", "total_spend")
+RFM_COLUMNS = ("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment")
 
 
 class SegmentError(ConfigError):
@@ -313,6 +315,12 @@ def rfm(frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     names = [RFM_GRID[int(key[0])][int(key[1]) - 1] for key in keys]
     cell = pl.concat_str(pl.col("rfm_recency").cast(pl.String), fm.cast(pl.String))
     return scored.with_columns(cell.replace_strict(keys, names, default=None, return_dtype=pl.String).alias("rfm_segment")).drop("__order", "__r", "__f", *(["__m"] if monetary is not None else []))
+
+
+def rfm_scores(inputs: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """Only the columns `rfm` adds, from a frame of the RFM_INPUTS of every row of the list
+    (the quintiles rank the whole list, so a chunked run computes them once, up front)."""
+    return rfm(inputs, as_of).select(RFM_COLUMNS)
 
 
 def _ranked(column: str, descending: bool) -> pl.Expr:

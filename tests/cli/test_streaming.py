@@ -256,3 +256,33 @@ def test_decay_report_in_chunks_measures_and_lists_exactly_what_a_whole_run_does
     else:
         assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert (tmp_path / "chunked.html").read_text() == (tmp_path / "whole.html").read_text()
+
+
+BUYERS = "email,country,signup_at,last_purchase_at,purchase_count,total_spend,last_click_at,consent_status,tags\n" + "".join(
+    f"b{i}@firma{i % 3}.pl,{('PL', 'US', 'DE')[i % 3]},2025-{1 + i % 12:02d}-03,{'2026-%02d-%02d' % (1 + i % 11, 1 + i % 28) if i % 4 else ''},"
+    f"{i % 7 if i % 4 else ''},{(i * 37) % 500 if i % 4 else ''},{'2026-11-%02d' % (1 + i % 20) if i % 2 else ''},"
+    f"{'unsubscribed' if i % 9 == 0 else 'subscribed'},{'vip' if i % 5 == 0 else ''}\n"
+    for i in range(50)
+)
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_segment_in_chunks_writes_exactly_what_a_whole_run_does(cli, tmp_path, multi):
+    source = tmp_path / "buyers.csv"
+    source.write_text(BUYERS)
+    rules = tmp_path / "segments.toml"
+    rules.write_text(
+        '[[segment]]\nname = "Poland"\nall = [ { field = "country", equals = "PL" } ]\n'
+        '[[segment]]\nname = "VIP buyers"\nwhere = "total_spend > 100"\nany = [ { field = "tags", has = "vip" }, { field = "purchase_count", gte = 3 } ]\n'
+    )
+    summaries = {}
+    for label, rows in (("whole", None), ("chunked", 4)):
+        (tmp_path / label).mkdir()
+        args = ["segment", source, "--rules", rules, "--rfm", "--lifecycle", "--as-of", "2026-11-24", "--split-dir", tmp_path / label, "--format", "csv", *(["--multi"] if multi else [])]
+        result = _run(cli, tmp_path, f"{label}.csv", args, rows)
+        summaries[label] = {key: value for key, value in _summary(result).items() if key != "split_files"}
+    assert summaries["chunked"] == summaries["whole"]
+    assert summaries["whole"]["counts"]["segment counts"]["Poland"] > 0 and summaries["whole"]["counts"]["rfm_segment counts"]["Champions"] > 0
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    for split in ("poland.csv", "vip-buyers.csv"):
+        assert (tmp_path / "chunked" / split).read_bytes() == (tmp_path / "whole" / split).read_bytes(), split

@@ -65,9 +65,9 @@ def command(
 
     from listclean import segment as seg
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import import_sources
+    from listclean.importer import ImportStream, read_ahead
     from listclean.io.read import Workspace
-    from listclean.io.write import format_for, prepare_target, write_frame
+    from listclean.io.write import ChunkedOutput, FrameSpool, format_for, prepare_target
 
     reporter = Reporter()
     if not (rules or where or rfm or lifecycle):
@@ -97,34 +97,61 @@ def command(
                 raise UsageError(f"segments {definition.name!r} and another one would both be written to {path}", hint="rename one of them")
             split_targets[definition.name] = prepare_target(path, fmt=split_format, force=writing.force, inputs=inputs)
 
+    settings = seg.LifecycleSettings(new_days=new_days, active_days=active_days, at_risk_days=at_risk_days, dormant_days=dormant_days)
     with Workspace() as workspace, reporter.status("Segmenting…"):
-        result = import_sources(inputs, import_options(reading), workspace)
-        frame = result.frame
-        if definitions:
-            frame = seg.apply_rules(frame, definitions, when, include_unmailable, origin=rules or "--where")
+        # Pass 1 spools the rows (and keeps the three RFM inputs of every row: quintiles rank the
+        # whole list); pass 2 labels a chunk at a time, so a list larger than memory streams.
+        stream = ImportStream(inputs, import_options(reading), workspace)
+        rows = FrameSpool(workspace.path)
+        rfm_inputs: list[pl.DataFrame] = []
+        with read_ahead(stream) as chunks:
+            for chunk in chunks:
+                rows.add(chunk)
+                if rfm:
+                    rfm_inputs.append(chunk.select(c for c in seg.RFM_INPUTS if c in chunk.columns))
+                del chunk
+        columns = stream.columns()
+        types = rows.lazy().collect_schema()
+        scores = None
         if rfm:
-            frame = seg.rfm(frame, when)
-        if lifecycle:
-            settings = seg.LifecycleSettings(new_days=new_days, active_days=active_days, at_risk_days=at_risk_days, dormant_days=dormant_days)
-            frame = frame.with_columns(seg.lifecycle(frame, when, settings))
-        written = make_excel_safe(frame) if writing.excel_safe else frame
-        write_frame(written, target)
-        write_rejects(result.rejects, writing.rejects, inputs, writing.force, reporter, workspace.path)
+            scores = seg.rfm_scores(pl.concat(rfm_inputs, how="diagonal_relaxed"), when)
+            del rfm_inputs
+        output = ChunkedOutput(target, workspace.path)
+        splits = {name: ChunkedOutput(split_target, workspace.path) for name, split_target in split_targets.items()}
+        counts: dict[str, dict[str, int]] = {}
+        offset = 0
+        for chunk in rows:
+            # Every chunk with the whole list's columns, as one frame of the whole list would have them.
+            frame = chunk.select(pl.col(c).cast(types[c]) if c in chunk.columns else pl.lit(None, dtype=types[c]).alias(c) for c in columns)
+            if definitions:
+                frame = seg.apply_rules(frame, definitions, when, include_unmailable, origin=rules or "--where")
+            if scores is not None:
+                frame = pl.concat([frame, scores.slice(offset, frame.height)], how="horizontal")
+            if lifecycle:
+                frame = frame.with_columns(seg.lifecycle(frame, when, settings))
+            offset += frame.height
+            counts = _add_counts(counts, _counts(frame, definitions, rfm, lifecycle))
+            written = make_excel_safe(frame) if writing.excel_safe else frame
+            output.add(written)
+            for name, split in splits.items():
+                member = pl.col("segment").list.contains(name) if definitions.mode == "all" else pl.col("segment") == name
+                split.add(written.filter(member.fill_null(False)))
+            del chunk, frame, written
+        output.finish()
+        write_rejects(stream.rejects(), writing.rejects, inputs, writing.force, reporter, workspace.path)
         files: dict[str, str] = {}
-        for name, split_target in split_targets.items():
-            member = pl.col("segment").list.contains(name) if definitions.mode == "all" else pl.col("segment") == name
-            write_frame(written.filter(member.fill_null(False)), split_target)
-            files[name] = split_target.path
+        for name, split in splits.items():
+            split.finish()
+            files[name] = split.target.path
 
-    counts = _counts(frame, definitions, rfm, lifecycle)
-    for title, rows in counts.items():
+    for title, labels in counts.items():
         table = Table(show_edge=False, header_style="bold", pad_edge=False, title=title, title_justify="left")
         table.add_column(title.split(" ")[0])
         table.add_column("rows", justify="right")
-        for label, count in rows.items():
+        for label, count in labels.items():
             table.add_row(label, f"{count:,}")
         reporter.table(table)
-    summary = accounting(result.rows_in, frame.height, result.rejected)
+    summary = accounting(stream.rows_in, output.rows, stream.rejected)
     reporter.info(f"{summary['rows_in']:,} rows in = {summary['rows_out']:,} out + {summary['rejected']:,} rejected → {target.display}")
     emit_summary(
         {"command": "segment", "output": target.display, **summary, "as_of": when.isoformat(), "counts": counts, "split_files": files},
@@ -132,6 +159,11 @@ def command(
         report=writing.report,
         inputs=inputs,
     )
+
+
+def _add_counts(total: dict[str, dict[str, int]], chunk: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Counts of two chunks together (every table has the same labels in the same order)."""
+    return {title: {label: total.get(title, {}).get(label, 0) + count for label, count in labels.items()} for title, labels in chunk.items()}
 
 
 def _counts(frame, definitions, rfm: bool, lifecycle: bool) -> dict[str, dict[str, int]]:  # noqa: ANN001
