@@ -140,3 +140,26 @@ def test_spools_share_one_memory_budget(tmp_path, monkeypatch):
     for _ in range(3):
         third.add(chunk)
     assert not third.spilled
+
+
+def test_draining_a_spool_hands_out_every_frame_in_order_and_lets_each_go(tmp_path, monkeypatch):
+    from listclean.io.write import FrameSpool
+
+    names = iter(range(1000))
+    spool_path = lambda suffix: tmp_path / f"{next(names)}{suffix}"  # noqa: E731
+    chunks = [pl.DataFrame({"n": list(range(start, start + 100))}) for start in range(0, 500, 100)]
+    before = FrameSpool._held_by_all
+    held = FrameSpool(spool_path)
+    for chunk in chunks[:2]:
+        held.add(chunk)
+    assert FrameSpool._held_by_all > before
+    assert pl.concat(list(held.drain()))["n"].to_list() == list(range(200))
+    assert FrameSpool._held_by_all == before and list(held) == []  # its memory is free for the next spool
+
+    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 1)
+    spilled = FrameSpool(spool_path)
+    for chunk in chunks:
+        spilled.add(chunk)
+    assert spilled.spilled
+    assert pl.concat(list(spilled.drain()))["n"].to_list() == list(range(500))
+    assert not list(tmp_path.glob("*.parquet"))  # each part removed once read

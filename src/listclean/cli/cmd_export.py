@@ -152,19 +152,19 @@ def command(
         blocked_keys = pl.concat(blocked_parts).unique()
         blocked_hashes = blocked_keys.hash().implode()
         exported = FrameSpool(workspace.path)
-        for part in candidates:
+        for part in candidates.drain():
             elsewhere = part[_KEY].is_in(blocked_hashes).fill_null(False)
             same_address = rows_as_rejects(part.filter(elsewhere), pl.lit("suppressed"), pl.lit("the same address is suppressed in another row"))
             removed.add(same_address)
             suppressed += same_address.height
             exported.add(part.filter(~elsewhere).drop(_KEY))
             del part
-        del candidates  # spools hold frames in memory: let each go once it has been read
+        del candidates
 
         # Pass 3: the platform's (or the asked-for) columns, then files within the size limits.
         empty = empty_columns(exported.lazy(), profile) if profile is not None else None
         formatted = FrameSpool(workspace.path)
-        for part in exported:
+        for part in exported.drain():
             formatted.add(_formatted(part, profile, empty, hash is not None, wanted, writing.excel_safe))
             del part
         exported_rows = exported.rows

@@ -120,7 +120,7 @@ def command(
         splits = {name: ChunkedOutput(split_target, workspace.path) for name, split_target in split_targets.items()}
         counts: dict[str, dict[str, int]] = {}
         offset = 0
-        for chunk in rows:
+        for chunk in rows.drain():
             # Every chunk with the whole list's columns, as one frame of the whole list would have them.
             frame = chunk.select(pl.col(c).cast(types[c]) if c in chunk.columns else pl.lit(None, dtype=types[c]).alias(c) for c in columns)
             if definitions:

@@ -118,7 +118,7 @@ def dedupe_in_parts(
     # Pass 2: each chunk's rows to its parts' files (in input order within a part).
     files: list[list[Path]] = [[] for _ in range(parts)]
     offset = 0
-    for chunk in rows:
+    for chunk in rows.drain():
         height = chunk.height
         marked = chunk.with_columns(
             pl.int_range(offset, offset + height, dtype=pl.Int64).alias(POSITION), part_of.slice(offset, height).alias(_PART)

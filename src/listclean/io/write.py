@@ -207,6 +207,21 @@ class FrameSpool:
         for part in self._parts:
             yield pl.read_parquet(part)
 
+    def drain(self) -> Iterator[pl.DataFrame]:
+        """Every frame in order, each let go as it is handed out: the memory a pass reads from
+        is free for the spool it writes to. The spool is empty afterwards."""
+        import polars as pl
+
+        while self._held:
+            frame = self._held.pop(0)
+            self._hold(-frame.estimated_size())
+            yield frame
+            del frame
+        parts, self._parts = self._parts, []
+        for part in parts:
+            yield pl.read_parquet(part)
+            part.unlink(missing_ok=True)
+
     def lazy(self) -> pl.LazyFrame:
         """Every frame as one lazy frame (columns a frame lacks are null)."""
         import polars as pl
