@@ -92,3 +92,25 @@ def test_the_read_back_check_removes_files_that_contain_a_suppressed_address(tmp
     hashed.write_text(f"email_sha256\n{hashlib.sha256(b'carl@firma.pl').hexdigest()}\n")
     with pytest.raises(OutputError):
         verify_no_leak([str(hashed)], "csv", "email_sha256", {"carl@firma.pl"}, hashed=True)
+
+
+def test_a_platform_gets_only_usable_addresses_and_the_others_are_listed(cli, tmp_path):
+    source = tmp_path / "contacts.csv"
+    source.write_text("email,first_name,consent_status\nAnn@FIRMA.PL,Ann,subscribed\n,NoMail,subscribed\nbob@@firma.pl,Bob,subscribed\ncarl@firma.pl,Carl,subscribed\n")
+    validated = tmp_path / "validated.parquet"
+    assert cli(["validate", source, "-o", validated]).exit_code == 0
+    result = cli(["export", validated, "--to", "mailchimp", "-o", tmp_path / "mc.csv", "--rejects", tmp_path / "rejects.csv", "--json"])
+    assert result.exit_code == 0, result.stderr
+    written = pl.read_csv(tmp_path / "mc.csv")
+    assert written["Email Address"].to_list() == ["Ann@firma.pl", "carl@firma.pl"]  # validate's normalised form: domain lower-cased
+    rejects = pl.read_csv(tmp_path / "rejects.csv")
+    assert rejects.select("_source_row", "reason").rows() == [(2, "no_address"), (3, "email_invalid")]
+    summary = json.loads(result.stdout)
+    assert (summary["rows_in"], summary["rows_out"], summary["rejected"], summary["unusable_address"]) == (4, 2, 2, 2)
+
+    kept = cli(["export", validated, "--to", "mailchimp", "-o", tmp_path / "all.csv", "--keep-invalid"])
+    assert kept.exit_code == 0
+    assert pl.read_csv(tmp_path / "all.csv")["Email Address"].to_list() == ["Ann@firma.pl", "bob@@firma.pl", "carl@firma.pl"]
+    # A hashed audience: the row without an address is listed, not silently left out.
+    hashed = cli(["export", validated, "--hash", "sha256", "-o", tmp_path / "ads.csv", "--keep-invalid", "--json"])
+    assert json.loads(hashed.stdout)["rows_out"] == pl.read_csv(tmp_path / "ads.csv").height == 3

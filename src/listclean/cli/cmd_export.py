@@ -41,6 +41,10 @@ Suppress = Annotated[
     Optional[list[str]],
     typer.Option("--suppress", help="A suppression list (addresses or SHA-256/MD5 hashes) never to export; repeatable.", show_default=False, rich_help_panel=PLATFORM),
 ]
+KeepInvalid = Annotated[
+    bool,
+    typer.Option("--keep-invalid", help="With --to PLATFORM or --hash: also export addresses validate judged invalid (default: listed in --rejects as email_invalid).", rich_help_panel=PLATFORM),
+]
 Columns = Annotated[
     Optional[str],
     typer.Option("--columns", "-c", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
@@ -61,6 +65,7 @@ def command(
     suppress: Suppress = None,
     implied_days: opt.ImpliedDays = ConsentRules.purchase_days,
     inquiry_days: opt.InquiryDays = ConsentRules.inquiry_days,
+    keep_invalid: KeepInvalid = False,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
@@ -114,10 +119,10 @@ def command(
         # wait in a spool until every suppressed address of the whole input is known.
         stream = ImportStream(inputs, settings, workspace)
         candidates = FrameSpool(workspace.path)
-        removed = FrameSpool(workspace.path)  # rejects: suppressed or lapsed rows
+        removed = FrameSpool(workspace.path)  # rejects: suppressed, lapsed or unusable rows
         blocked_parts: list[pl.Series] = []
         matched_by_list: set[str] = set()
-        suppressed = lapsed = expiring = unproven_count = 0
+        suppressed = lapsed = expiring = unproven_count = unusable = 0
         for chunk in stream:
             listed_mask = None
             if kept_store is not None:
@@ -132,14 +137,22 @@ def command(
             blocked_parts.append(pl.Series("key", sorted(blocked), dtype=pl.String))
             # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
             expired = mailable.select(implied_expired(mailable, now, rules)).to_series()
-            expiring += int(mailable.select(implied_expiring(mailable, now, rules).sum()).item())
-            unproven_count += int(mailable.select(unproven(mailable).sum()).item())
             chunk_lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(lapsed_detail))
             removed.add(chunk_suppressed)
             removed.add(chunk_lapsed)
             suppressed, lapsed = suppressed + chunk_suppressed.height, lapsed + chunk_lapsed.height
-            key = address_key(mailable)
-            kept = mailable.filter(~expired).with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
+            if profile is not None or hash is not None:
+                # A platform (or an ad audience) can only take a usable address: rows without one,
+                # or with one validate judged invalid, are listed instead of written.
+                kept, chunk_unusable = _unusable(mailable.filter(~expired), keep_invalid)
+                removed.add(chunk_unusable)
+                unusable += chunk_unusable.height
+            else:
+                kept = mailable.filter(~expired)
+            expiring += int(kept.select(implied_expiring(kept, now, rules).sum()).item())
+            unproven_count += int(kept.select(unproven(kept).sum()).item())
+            key = address_key(kept)
+            kept = kept.with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
             needed = _needed_columns(profile, hash is not None, wanted)
             candidates.add(kept.select([c for c in kept.columns if needed is None or c in needed or c == _KEY]))
             del kept
@@ -195,7 +208,7 @@ def command(
             kept_store.save()
             reporter.detail(f"suppression store {store}: {kept_store.added:,} entries added, {len(kept_store):,} in all")
 
-    counts = accounting(stream.rows_in, exported_rows, stream.rejected + suppressed + lapsed)
+    counts = accounting(stream.rows_in, exported_rows, stream.rejected + suppressed + lapsed + unusable)
     written = ", ".join(t.display for t in targets)
     reporter.info(
         f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
@@ -207,8 +220,8 @@ def command(
         reporter.warn(f"{expiring:,} exported contact(s) have implied consent expiring within {rules.warning_days} days: ask them to confirm")
     if unproven_count:
         reporter.warn(f"{unproven_count:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
-    if hash is not None and formatted.rows < exported_rows:
-        reporter.info(f"{exported_rows - formatted.rows:,} exported contact(s) have no address, so no hash")
+    if unusable:
+        reporter.warn(f"{unusable:,} contact(s) not exported: no address, or one validate judged invalid (reasons no_address, email_invalid)")
     emit_summary(
         {
             "command": "export",
@@ -221,6 +234,7 @@ def command(
             **counts,
             "suppressed": suppressed,
             "consent_expired": lapsed,
+            "unusable_address": unusable,
             "consent_expiring": expiring,
             "consent_unproven": unproven_count,
             "columns": first.columns,
@@ -240,12 +254,14 @@ def _needed_columns(profile, hashed: bool, wanted) -> set[str] | None:  # noqa: 
     if hashed:
         return named
     if profile is not None:
-        return named | set(profile.columns)
+        return named | set(profile.columns) | {"email_normalized"}
     return named | set(wanted) if wanted else None
 
 
 def _formatted(frame, profile, empty, hashed: bool, wanted, excel_safe: bool):  # noqa: ANN001, ANN202 - polars types
     """The rows as the file holds them: a hashed audience, a platform's columns, or the chosen columns."""
+    import polars as pl
+
     from listclean.export import excel_safe as make_excel_safe
     from listclean.export import select_columns
     from listclean.platforms import apply_profile, hashed_audience
@@ -253,10 +269,35 @@ def _formatted(frame, profile, empty, hashed: bool, wanted, excel_safe: bool):  
     if hashed:
         frame = hashed_audience(frame)
     elif profile is not None:
+        if "email_normalized" in frame.columns:  # validate's form of the address (domain lower-cased, NFC)
+            frame = frame.with_columns(pl.coalesce("email_normalized", "email").alias("email"))
         frame = apply_profile(frame, profile, empty)
     elif wanted:
         frame = select_columns(frame, wanted)
     return make_excel_safe(frame) if excel_safe else frame
+
+
+def _unusable(frame, keep_invalid: bool):  # noqa: ANN001, ANN202 - polars types
+    """(rows a platform can import, rejects of the others): no address, or an invalid one."""
+    import polars as pl
+
+    from listclean.export import address_key
+    from listclean.importer import rows_as_rejects
+
+    key = address_key(frame)
+    invalid = pl.lit(False)
+    if "email_status" in frame.columns and not keep_invalid:
+        invalid = (pl.col("email_status").cast(pl.String) == "invalid").fill_null(False)
+    flagged = frame.with_columns((key.is_null() | (key.str.len_bytes() == 0)).alias("__missing"), invalid.alias("__invalid"))
+    missing, dropped = pl.col("__missing"), pl.col("__missing") | pl.col("__invalid")
+    rejects = rows_as_rejects(
+        flagged.filter(dropped),
+        pl.when(missing).then(pl.lit("no_address")).otherwise(pl.lit("email_invalid")),
+        pl.when(missing)
+        .then(pl.lit("no address: a platform cannot import the contact"))
+        .otherwise(pl.lit("validate judged the address invalid: the platform would reject it or it would bounce (--keep-invalid to export it)")),
+    )
+    return flagged.filter(~dropped).drop("__missing", "__invalid"), rejects
 
 
 def _write_files(frames, outputs, limit: int, empty) -> None:  # noqa: ANN001
