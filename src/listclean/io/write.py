@@ -160,11 +160,13 @@ class FrameSpool:
 
     HOLD_BYTES = 256 << 20
     _held_by_all = 0  # bytes held by every live spool (export keeps several at once)
-    _tally_lock = threading.Lock()  # spools are filled from two threads when chunks are read ahead
+    # Spools are filled from two threads when chunks are read ahead; re-entrant, as a spool
+    # collected while another updates the tally lets its bytes go under the same lock.
+    _tally_lock = threading.RLock()
 
     def __init__(self, spool: Callable[[str], Path]) -> None:
         self._spool = spool
-        self._held: list[pl.DataFrame] = []
+        self._held: list[tuple[pl.DataFrame, int]] = []  # frames and their sizes as counted
         self._held_bytes = 0
         self._parts: list[Path] = []
         self.rows = 0
@@ -173,10 +175,10 @@ class FrameSpool:
         self.rows += frame.height
         size = frame.estimated_size()
         if not self._parts and (not self._held or FrameSpool._held_by_all + size <= self.HOLD_BYTES):
-            self._held.append(frame)
+            self._held.append((frame, size))
             self._hold(size)
             return
-        for held in self._held:  # held frames come first: spill them before this one
+        for held, _ in self._held:  # held frames come first: spill them before this one
             self._spill(held)
         self._held = []
         self._hold(-self._held_bytes)
@@ -203,7 +205,8 @@ class FrameSpool:
     def __iter__(self) -> Iterator[pl.DataFrame]:
         import polars as pl
 
-        yield from self._held
+        for frame, _ in self._held:
+            yield frame
         for part in self._parts:
             yield pl.read_parquet(part)
 
@@ -213,8 +216,8 @@ class FrameSpool:
         import polars as pl
 
         while self._held:
-            frame = self._held.pop(0)
-            self._hold(-frame.estimated_size())
+            frame, size = self._held.pop(0)
+            self._hold(-size)
             yield frame
             del frame
         parts, self._parts = self._parts, []
@@ -226,7 +229,7 @@ class FrameSpool:
         """Every frame as one lazy frame (columns a frame lacks are null)."""
         import polars as pl
 
-        frames = [held.lazy() for held in self._held] + [pl.scan_parquet(part) for part in self._parts]
+        frames = [held.lazy() for held, _ in self._held] + [pl.scan_parquet(part) for part in self._parts]
         if not frames:
             raise ValueError("nothing spooled")
         return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
