@@ -53,7 +53,7 @@ class ValidationReport:
     by_reason: dict[str, int]
     domain_counts: pl.DataFrame  # ascii_domain, len: every domain (the top ten are shown)
     typo_counts: pl.DataFrame  # typed_domain, suggested_domain, len
-    distinct_addresses: int  # judged once each (per chunk when a large file is streamed)
+    distinct_addresses: int  # judged once each (per chunk when streamed, per half of a chunk judged in two halves)
     decided_fast: int
     typos_fixed: int
     dns: dict[str, Any] = field(default_factory=dict)
