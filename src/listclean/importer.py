@@ -53,13 +53,14 @@ class SourceReport:
     sheet: str | None
     rows_in: int
     rows_out: int
-    rejected: int
+    rejected: int  # skipped (empty, unreadable) and quarantined rows
     repaired: int
     mapping: ColumnMapping
     notices: list[str]  # things a person should check (guessed encodings, ambiguous dates, ...)
     uninterpretable: dict[str, int]
     notes: list[str] = field(default_factory=list)  # informational: decisions taken from the data
     cleaned_emails: int = 0  # email cells whose text was cleaned (kept as typed in email_raw)
+    quarantined: int = 0  # rows from a bought, rented or scraped source (counted in rejected)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +72,7 @@ class SourceReport:
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
             "rejected": self.rejected,
+            "quarantined": self.quarantined,
             "repaired": self.repaired,
             "columns": self.mapping.as_dict(),
             "uninterpretable_values": self.uninterpretable,
@@ -156,6 +158,7 @@ class ImportStream:
                     detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' is bought, rented or scraped: no consent to mail"))
                     self._rejects.append(rows_as_rejects(quarantined, pl.lit("quarantined_source"), detail).with_columns(pl.lit("quarantined").alias("action")))
                     table = table.filter(~bought)
+                    tally.quarantined += quarantined.height
                 for column in table.columns:
                     if column not in self._order:
                         self._order.append(column)
@@ -242,6 +245,7 @@ class _Tally:
     empty: int = 0
     uninterpretable: dict[str, int] = field(default_factory=dict)
     cleaned_emails: int = 0
+    quarantined: int = 0
 
 
 def _plan(source: Source, options: ImportOptions) -> _Plan:
@@ -365,14 +369,15 @@ def _report(source: Source, plan: _Plan, tally: _Tally) -> SourceReport:
         delimiter=source.delimiter,
         sheet=source.sheet,
         rows_in=tally.rows + skipped,
-        rows_out=tally.rows,
-        rejected=skipped,
+        rows_out=tally.rows - tally.quarantined,
+        rejected=skipped + tally.quarantined,
         repaired=repaired,
         mapping=plan.mapping,
         notices=notices,
         uninterpretable=uninterpretable,
         notes=notes,
         cleaned_emails=tally.cleaned_emails,
+        quarantined=tally.quarantined,
     )
 
 

@@ -25,6 +25,9 @@ def test_bought_rented_or_scraped_sources_are_quarantined_on_import(cli, tmp_pat
     summary = json.loads(result.stdout)
     assert (summary["rows_in"], summary["rows_out"], summary["rejected"]) == (4, 1, 3)
     assert "3 row(s) quarantined" in result.stderr
+    # The per-file figures add up to the totals: quarantined rows are not counted as out.
+    (per_file,) = summary["inputs"]
+    assert (per_file["rows_in"], per_file["rows_out"], per_file["rejected"], per_file["quarantined"]) == (4, 1, 3, 3)
 
 
 def test_expired_implied_consent_is_not_exported_and_the_rest_is_flagged(cli, tmp_path):
