@@ -285,7 +285,7 @@ def infer_date_orders(frame: pl.LazyFrame, columns: dict[str, str]) -> dict[str,
     """For each field's source column: "dmy", "mdy", or None when its dates never tell.
 
     A numeric date with a first part over 12 proves day-first; a second part over 12
-    proves month-first. One aggregate query over the whole column.
+    proves month-first. One query over the file reads each column's distinct values.
     """
     import polars as pl
 

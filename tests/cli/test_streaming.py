@@ -289,12 +289,12 @@ def test_segment_in_chunks_writes_exactly_what_a_whole_run_does(cli, tmp_path, m
 
 
 def test_a_large_chunk_judged_in_two_halves_side_by_side_gives_the_same_output(cli, tmp_path, monkeypatch):
-    from listclean.cli import cmd_validate
+    from listclean.email import validate as validate_module
 
     source = tmp_path / "messy.csv"
     source.write_text(MESSY + "<ann@firma1.pl>; bob@firma2.pl,B,,,,\n" + "".join(f"x{i}@gmial.com,X,,,,\n" for i in range(5)))
     whole = _run(cli, tmp_path, "whole.csv", ["validate", source], None)
-    monkeypatch.setattr(cmd_validate, "_HALVES_FROM", 4)
+    monkeypatch.setattr(validate_module, "_HALVES_FROM", 4)
     halves = _run(cli, tmp_path, "halves.csv", ["validate", source], None)
     assert "two halves" in halves.stderr and "two halves" not in whole.stderr
     assert (tmp_path / "halves.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()

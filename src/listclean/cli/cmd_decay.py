@@ -137,10 +137,9 @@ def command(
 
     Prints tables on stderr; --json for monitoring; --html for a report to read.
     """
-    import polars as pl
-
     from listclean.decay import STATUS_ORDER, DecayChunk, DecayOptions, measure_chunk, report_of
     from listclean.decay_html import render_html
+    from listclean.email.validate import validate, with_alternates
     from listclean.importer import ImportStream, read_ahead
     from listclean.io.read import Workspace
     from listclean.io.write import ChunkedOutput, prepare_target, write_text
@@ -180,16 +179,12 @@ def command(
         with read_ahead(stream) as chunks:
             for chunk in chunks:
                 if "email_status" not in chunk.columns and not no_validate:
-                    from listclean.email.validate import validate
-
                     chunk, _ = validate(chunk)
                 part = measure_chunk(chunk, options)
                 if sunset is not None:
                     candidates = part.candidates
                     seen += [column for column in candidates.columns if column not in seen]
-                    if "email_alternates" not in candidates.columns:  # as validate writes it: kept when any chunk has some
-                        candidates = candidates.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
-                    sunset.add(candidates)
+                    sunset.add(with_alternates(candidates))  # as validate writes it: kept when any chunk has some
                 part.candidates = part.candidates.head(0)  # written (or not wanted): let the rows go
                 measured_chunks.append(part)
                 del chunk, part

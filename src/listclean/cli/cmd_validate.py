@@ -15,11 +15,7 @@ from listclean.cli.console import Reporter
 from listclean.errors import ThresholdExceeded, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    import polars as pl
-
-    from listclean.email.validate import ValidateOptions, ValidationReport
+    from listclean.email.validate import ValidationReport
 
 CHECKS = "Checks"
 
@@ -124,7 +120,7 @@ def command(
     import polars as pl
 
     from listclean.email.reasons import REASONS, STATUS_ORDER
-    from listclean.email.validate import ValidateOptions, ValidationReport, validate
+    from listclean.email.validate import ValidateOptions, ValidationReport, validate, with_alternates
     from listclean.export import excel_safe as make_excel_safe
     from listclean.importer import ImportStream, read_ahead
     from listclean.io.read import Workspace
@@ -177,15 +173,14 @@ def command(
 
                     chunk, erased_chunk, _ = apply_store(chunk, kept_store)
                     erased.append(erased_chunk)
-                frame, report = _validate_chunk(chunk, options, progress)
+                frame, report = validate(chunk, options, progress)
                 reports.append(report)
                 if dropped_statuses:
                     dropped = pl.col("email_status").is_in(dropped_statuses)
                     dropped_rows.append(_dropped_rejects(frame.filter(dropped)))
                     frame = frame.filter(~dropped)
                 seen += [column for column in frame.columns if column not in seen]
-                if "email_alternates" not in frame.columns:  # kept when any chunk has some: empty lists here
-                    frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
+                frame = with_alternates(frame)  # kept when any chunk has some (see output_columns)
                 output.add(make_excel_safe(frame) if writing.excel_safe else frame)
                 del chunk, frame  # before the next chunk is read, not after
         output.finish(stream.output_columns(seen))
@@ -242,31 +237,3 @@ def _dropped_rejects(dropped):  # pl.DataFrame -> pl.DataFrame
     reason = pl.concat_str(pl.lit("email_"), pl.col("email_status"))
     return rows_as_rejects(dropped, reason, pl.col("email_reasons").list.join(LIST_SEPARATOR))
 
-
-# Above this many rows a chunk is judged as two halves in two threads: Polars works on a column
-# on one core, and the halves' work (all in Polars, without the GIL) runs side by side.
-_HALVES_FROM = 200_000
-
-
-def _validate_chunk(chunk: pl.DataFrame, options: ValidateOptions, progress: Callable[[str], None]) -> tuple[pl.DataFrame, ValidationReport]:
-    """validate() of a chunk; a large one as two halves at once (not with --dns: its resolver and
-    cache are shared). An address in both halves is judged twice, once in each."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import polars as pl
-
-    from listclean import schema
-    from listclean.email.validate import ValidationReport, validate
-
-    if options.dns is not None or chunk.height < _HALVES_FROM:
-        return validate(chunk, options, progress)
-    progress("judging two halves of the chunk side by side")
-    half = chunk.height // 2
-    with ThreadPoolExecutor(2, thread_name_prefix="listclean-validate") as pool:
-        parts = list(pool.map(lambda frame: validate(frame, options), [chunk.slice(0, half), chunk.slice(half)]))
-    frames = [frame for frame, _ in parts]
-    if any("email_alternates" in frame.columns for frame in frames):  # kept when either half has some
-        empty = pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates")
-        frames = [frame if "email_alternates" in frame.columns else frame.with_columns(empty) for frame in frames]
-        frames = [frame.select(schema.column_order(frame.columns)) for frame in frames]
-    return pl.concat(frames, how="vertical_relaxed"), ValidationReport.combined([report for _, report in parts])
