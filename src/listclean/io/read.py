@@ -470,16 +470,27 @@ class _RangeCheck:
 
 
 def _check_structure(path: Path, delimiter: str, width: int, ranges: list[tuple[int, int]]) -> list[_RangeCheck]:
-    """_check_range over the file, range by range (lines numbered across the whole file)."""
-    checks = []
-    lines_before = 0
-    with open(path, "rb") as handle:
-        for start, end in ranges:
+    """_check_range over the file, range by range (lines numbered across the whole file).
+
+    Two ranges are checked at a time, in two threads: the check is Polars work (it runs
+    without the GIL), and it reads the whole file before the first chunk can start.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def check(byte_range: tuple[int, int]) -> tuple[tuple[bool, bool, bool], int]:
+        start, end = byte_range
+        with open(path, "rb") as handle:
             handle.seek(start)
             data = handle.read(end - start)
-            verdict = _check_range(data, delimiter, width) if data else (False, False, False)
+        verdict = _check_range(data, delimiter, width) if data else (False, False, False)
+        return verdict, data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+
+    checks = []
+    lines_before = 0
+    with ThreadPoolExecutor(2, thread_name_prefix="listclean-check") as pool:
+        for (start, end), (verdict, lines) in zip(ranges, pool.map(check, ranges)):
             checks.append(_RangeCheck(start, end, lines_before, *verdict))
-            lines_before += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+            lines_before += lines
     return checks
 
 
