@@ -168,3 +168,16 @@ def test_missing_file_and_directory_are_input_errors(tmp_path):
         load(tmp_path / "missing.csv")
     with pytest.raises(InputError, match="directory"):
         load(tmp_path)
+
+
+def test_ndjson_nested_values_become_text_and_missing_ones_stay_missing(tmp_path):
+    source = tmp_path / "events.ndjson"
+    source.write_text(
+        '{"email": "ann@example.com", "address": {"city": "Kraków"}, "labels": ["vip", "b2b"]}\n'
+        '{"email": "bob@example.com"}\n'
+        '{"email": "cy@example.com", "address": null, "labels": []}\n',
+        encoding="utf-8",
+    )
+    frame = load(source).frame
+    assert frame["address"].to_list() == ['{"city":"Kraków"}', None, None]  # not the text "null"
+    assert frame["tags"].to_list() == [["vip", "b2b"], None, None]  # "labels" is a name for tags

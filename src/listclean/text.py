@@ -43,7 +43,8 @@ def as_text(expr, dtype):  # (pl.Expr, pl.DataType) -> pl.Expr
     if isinstance(dtype, (pl.List, pl.Array)):
         return expr.cast(pl.List(pl.String)).list.join(LIST_SEPARATOR)
     if isinstance(dtype, pl.Struct):
-        return expr.struct.json_encode()
+        # json_encode writes a missing object as the text "null": it stays missing here.
+        return pl.when(expr.is_not_null()).then(expr.struct.json_encode())
     if isinstance(dtype, pl.Datetime):
         return expr.dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
     return expr.cast(pl.String)

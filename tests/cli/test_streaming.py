@@ -54,6 +54,44 @@ def _summary(result) -> dict:
     return {key: value for key, value in summary.items() if key not in ("output", "rejects")}
 
 
+def _signup_log(rows: int) -> str:
+    """An NDJSON signup log whose later lines change what the whole file's columns are."""
+    lines = []
+    for i in range(rows):
+        record: dict = {"E-Mail": f"user{i}@firma{i % 5}.pl", "Vorname": f"Anna{i}", "signup_at": f"{(i % 28) + 1:02d}/03/2024"}
+        if i in (3, 9):
+            record["Kundennummer"] = 17 + i  # a number in early lines...
+        if i == 25:
+            record["Kundennummer"] = "K-25"  # ...and text in a late one: text in every chunk
+        if i == 20:
+            record["Adresse"] = {"Stadt": "Kraków", "PLZ": "30-001"}  # a key first seen late, nested
+        lines.append(json.dumps(record, ensure_ascii=False))
+    lines[10:10] = ["", "   "]  # blank lines: no records
+    return "\n".join(lines) + "\n"
+
+
+def test_an_ndjson_input_is_read_in_chunks_exactly_as_whole(cli, tmp_path):
+    source = tmp_path / "signups.ndjson"
+    source.write_text(_signup_log(30), encoding="utf-8")
+    whole = _run(cli, tmp_path, "whole.csv", ["import", source, "--rejects", tmp_path / "whole_rejects.csv"], None)
+    chunked = _run(cli, tmp_path, "chunked.csv", ["import", source, "--rejects", tmp_path / "chunked_rejects.csv"], 4)
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert _summary(chunked) == _summary(whole)
+    rows = pl.read_csv(tmp_path / "whole.csv", infer_schema=False)
+    assert rows["_source_row"].to_list() == [str(n) for n in range(1, 31)]  # numbered across chunks
+    assert rows["Kundennummer"].drop_nulls().to_list() == ["20", "26", "K-25"]
+    assert '"Stadt":"Kraków"' in rows["Adresse"].drop_nulls()[0]
+
+
+def test_a_broken_line_late_in_a_large_ndjson_is_named(cli, tmp_path):
+    source = tmp_path / "signups.ndjson"
+    source.write_text(_signup_log(30) + '{"E-Mail": "late@firma.pl", \n', encoding="utf-8")
+    result = cli(["import", source, "-o", tmp_path / "out.csv"], env={"LISTCLEAN_CHUNK_ROWS": "4"})
+    assert result.exit_code == 2
+    assert "signups.ndjson:33" in result.stderr and "invalid JSON" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_a_listclean_parquet_is_read_back_in_chunks(cli, tmp_path):
     source = tmp_path / "messy.csv"
     source.write_text(MESSY)

@@ -827,25 +827,99 @@ def _marked_canonical(local: Path, frame: pl.LazyFrame) -> bool:
 def _read_json(local: Path, name: str, fmt: str) -> Source:
     import polars as pl
 
+    if fmt == "ndjson":
+        return _read_ndjson(local, name)
     try:
-        if fmt == "ndjson":
-            frame = pl.read_ndjson(local, infer_schema_length=None).lazy()
-        else:
-            frame = pl.read_json(local, infer_schema_length=None).lazy()
+        frame = pl.read_json(local, infer_schema_length=None).lazy()
     except Exception as exc:  # noqa: BLE001
-        line, detail = _diagnose_json(local, fmt)
-        raise InputError(
-            detail or f"not readable as {fmt.upper()} ({_first_line(exc)})",
-            source=name,
-            line=line,
-            hint="each line must be one JSON object" if fmt == "ndjson" else "expected an array of objects",
-        ) from None
+        raise _json_error(local, name, fmt, exc) from None
+    return _json_source(name, fmt, frame)
+
+
+def _read_ndjson(local: Path, name: str) -> Source:
+    """NDJSON, read a chunk of lines at a time when the file is large (a record never spans lines).
+
+    The column types are Polars' inference over the whole file, and every chunk is read with
+    them, so a chunk's rows read exactly as the same rows of the whole file do (a field that is
+    a number in early lines and text later is text in every chunk).
+    """
+    import io
+
+    import polars as pl
+
+    ranges = _line_ranges(local, chunk_rows())
+    try:
+        whole = pl.read_ndjson(local, infer_schema_length=None) if len(ranges) == 1 else None
+        types = whole.schema if whole is not None else pl.scan_ndjson(local, infer_schema_length=None).collect_schema()
+    except Exception as exc:  # noqa: BLE001 - Polars raises several types for bad JSON
+        raise _json_error(local, name, "ndjson", exc) from None
+    if whole is not None:
+        return _json_source(name, "ndjson", whole.lazy())
+
+    def split() -> Iterator[pl.LazyFrame]:
+        rows_before = 0
+        with open(local, "rb") as handle:
+            for start, end in ranges:
+                handle.seek(start)
+                data = handle.read(end - start)
+                if not data.strip():
+                    continue  # blank lines only: no record (a whole read skips them too)
+                try:
+                    chunk = pl.read_ndjson(io.BytesIO(data), schema=types)
+                except Exception as exc:  # noqa: BLE001
+                    raise _json_error(local, name, "ndjson", exc) from None
+                numbered = chunk.lazy().with_row_index(ROW, offset=rows_before + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+                rows_before += chunk.height
+                yield _stringify(numbered)
+
+    # The whole file, lazily, for the decisions that need every row (the date order).
+    return _json_source(name, "ndjson", pl.scan_ndjson(local, schema=types), split)
+
+
+def _json_source(name: str, fmt: str, frame: pl.LazyFrame, split: Callable[[], Iterator[pl.LazyFrame]] | None = None) -> Source:
     frame, provenance = _with_row_numbers(frame)
     frame = _stringify(frame)
     header = [c for c in frame.collect_schema().names() if c != ROW]
     if not header:
         raise InputError("holds no fields", source=name)
-    return Source(name, fmt, frame, header, encoding="utf-8", has_provenance=provenance)
+    return Source(name, fmt, frame, header, encoding="utf-8", has_provenance=provenance, split=split)
+
+
+def _json_error(local: Path, name: str, fmt: str, exc: Exception) -> InputError:
+    line, detail = _diagnose_json(local, fmt)
+    return InputError(
+        detail or f"not readable as {fmt.upper()} ({_first_line(exc)})",
+        source=name,
+        line=line,
+        hint="each line must be one JSON object" if fmt == "ndjson" else "expected an array of objects",
+    )
+
+
+def _line_ranges(path: Path, rows: int) -> list[tuple[int, int]]:
+    """Byte ranges of about `rows` lines each (judged from the first lines' length), each ending
+    at a newline."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        sample = handle.read(sniff.SAMPLE_BYTES)
+        target = max(64, int(len(sample) / max(sample.count(b"\n"), 1) * rows))
+        ranges: list[tuple[int, int]] = []
+        start = 0
+        while start < size:
+            end = start + target
+            if end >= size:
+                ranges.append((start, size))
+                break
+            handle.seek(end)
+            while True:  # on to the end of the line the target falls in
+                block = handle.read(1 << 16)
+                newline = block.find(b"\n")
+                if newline >= 0 or not block:
+                    end = end + newline + 1 if newline >= 0 else size
+                    break
+                end += len(block)
+            ranges.append((start, end))
+            start = end
+    return ranges
 
 
 def _diagnose_json(local: Path, fmt: str) -> tuple[int | None, str | None]:
