@@ -76,6 +76,22 @@ def test_against_a_master_keeps_its_cluster_ids_and_adds_only_what_is_new(cli, t
     assert after.filter(pl.col("first_name") == "Susan").sort("email").select(untouched.columns).equals(untouched)
 
 
+def test_rows_never_validated_still_match_a_validated_list_by_address(cli, tmp_path):
+    # A validated master (email_normalized on every row) and tonight's raw export (none):
+    # the raw rows are judged on the spot, not treated as having no address.
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_text("email,first_name,last_name\nanna.nowak@gmail.com,Anna,Nowak\nbob@firma.pl,Bob,Smith\n")
+    new.write_text("email,first_name,last_name\nAnna.Nowak@gmail.com,Anna,Nowak\ncarl@firma.pl,Carl,Jones\n")
+    assert cli(["validate", old, "-o", tmp_path / "old.parquet"]).exit_code == 0
+    assert cli(["dedupe", tmp_path / "old.parquet", "-o", tmp_path / "golden.parquet"]).exit_code == 0
+    against = cli(["dedupe", new, "--against", tmp_path / "golden.parquet", "-o", tmp_path / "next.parquet", "--json"])
+    assert against.exit_code == 0, against.stderr
+    assert (json.loads(against.stdout)["matched_existing"], json.loads(against.stdout)["rows_out"]) == (1, 3)
+    together = cli(["dedupe", tmp_path / "old.parquet", new, "--match", "exact", "-o", tmp_path / "both.csv", "--json"])
+    assert together.exit_code == 0, together.stderr
+    assert json.loads(together.stdout)["rows_out"] == 3  # Anna once, Bob, Carl
+
+
 def test_a_master_without_cluster_ids_is_refused(cli, tmp_path):
     result = cli(["dedupe", PEOPLE, "--against", PEOPLE, "-o", tmp_path / "out.csv"])
     assert result.exit_code == 2

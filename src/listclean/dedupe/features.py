@@ -21,19 +21,24 @@ def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
 
 
 def normalized_emails(frame: pl.DataFrame) -> pl.Series:
-    """email_normalized where validate already wrote it, else judged now (valid addresses only)."""
+    """email_normalized where validate already wrote it, else judged now (valid addresses only).
+
+    Row by row: a validated list deduplicated with (or against) rows that were never validated
+    has email_normalized only on its own rows, and the others must still be matched by address.
+    """
     import polars as pl
 
     from listclean.email.syntax import judge_syntax
 
-    if "email_normalized" in frame.columns:
-        return frame["email_normalized"].cast(pl.String)
+    given = frame["email_normalized"].cast(pl.String) if "email_normalized" in frame.columns else None
     if "email" not in frame.columns:
-        return pl.Series("email_normalized", [None] * frame.height, dtype=pl.String)
+        return given if given is not None else pl.Series("email_normalized", [None] * frame.height, dtype=pl.String)
     typed = frame["email"].cast(pl.String).str.strip_chars()
-    judged = judge_syntax(typed).filter(pl.col("syntax_ok")).select("address", "normalized")
-    joined = typed.to_frame("address").join(judged, on="address", how="left", maintain_order="left")
-    return joined["normalized"].alias("email_normalized")
+    # Where validate wrote nothing (an invalid address, or a row it never saw), judge what was typed.
+    unjudged = typed if given is None else typed.filter(given.is_null())
+    judged = judge_syntax(unjudged).filter(pl.col("syntax_ok")).select("address", "normalized")
+    joined = typed.to_frame("address").join(judged, on="address", how="left", maintain_order="left")["normalized"]
+    return (joined if given is None else given.fill_null(joined)).alias("email_normalized")
 
 
 def prepare(frame: pl.DataFrame) -> pl.DataFrame:
