@@ -191,6 +191,42 @@ def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, mat
     assert whole["merged"] >= 3 and whole["shared_addresses_kept_apart"] == 1
 
 
+INCOMING = (
+    "email,first_name,last_name,phone,consent_status,signup_at\n"
+    "PERSON5@firma.pl,Person,Number5,,unsubscribed,2025-06-01\n"  # joins a master cluster
+    "person12@firma.pl,Person,Number12,,subscribed,2025-06-02\n"
+    "family@home.pl,Jan,Kowalski,,subscribed,2025-06-03\n"  # joins one of the shared inbox's two clusters
+    "new.one@firma.pl,New,One,+48600555555,subscribed,2025-06-04\n"
+    "new.one@firma.pl,New,One,,subscribed,2025-06-05\n"  # a new cluster of two
+    ",Phone,Only,+48600999999,subscribed,2025-06-06\n"
+)
+
+
+@pytest.mark.parametrize("match", ["exact", "fuzzy"])
+def test_dedupe_against_a_streamed_master_writes_exactly_what_a_held_one_does(cli, tmp_path, match):
+    source, incoming = tmp_path / "people.csv", tmp_path / "incoming.csv"
+    source.write_text(PEOPLE + "broken@firma.pl,Bad,Date,,subscribed,someday,\n")  # the master keeps a signup_at_raw
+    incoming.write_text(INCOMING)
+    _run(cli, tmp_path, "master.parquet", ["dedupe", source, "--match", match], None)
+    results = {}
+    for label, rows in (("whole", None), ("chunked", 4)):
+        (tmp_path / label).mkdir()
+        args = ["dedupe", incoming, "--against", tmp_path / "master.parquet", "--match", match,
+                "--clusters", tmp_path / label / "clusters.csv", "--explain", tmp_path / label / "pairs.csv"]
+        result = _run(cli, tmp_path, f"{label}/golden.csv", args, rows)
+        results[label] = (_summary(result), {p.name: p.read_text() for p in (tmp_path / label).iterdir()})
+    (whole, whole_files), (chunked, chunked_files) = results["whole"], results["chunked"]
+    for name in ("golden.csv", "clusters.csv", "pairs.csv"):
+        assert chunked_files[name] == whole_files[name], name
+    strip = lambda summary: {k: v for k, v in summary.items() if k not in ("clusters", "explain")}  # noqa: E731
+    assert strip(chunked) == strip(whole)
+    # Fuzzy also matches the phone-only row by its phone and name; exact leaves it a new cluster.
+    assert (whole["matched_existing"], whole["new_clusters"]) == ((3, 2) if match == "exact" else (4, 1))
+    golden = pl.read_csv(tmp_path / "whole" / "golden.csv", infer_schema=False)
+    assert golden["signup_at_raw"].drop_nulls().to_list() == ["someday"]  # the master's, though no new row needed one
+    assert golden.height == whole["rows_out"] and whole["rows_in"] == whole["master_rows"] + 6
+
+
 RAGGED = (
     "email,first_name,city\n"
     + "".join(f"r{i}@firma.pl,R{i},Kraków\n" for i in range(12))

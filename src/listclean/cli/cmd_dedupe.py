@@ -15,6 +15,10 @@ from listclean.cli.console import Reporter
 from listclean.errors import InputError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    import polars as pl
+
     from listclean.dedupe import DedupeReport
 
 MATCHING = "Matching"
@@ -110,12 +114,13 @@ def command(
     import polars as pl
 
     from listclean.dedupe import DedupeOptions, dedupe
+    from listclean.dedupe.against import dedupe_against
     from listclean.dedupe.compare import MatchSettings
     from listclean.dedupe.engine import CLUSTER_COLUMNS
     from listclean.dedupe.partitioned import PARTITIONED_MATCHES, dedupe_in_parts
     from listclean.dedupe.survivorship import SurvivorshipSettings
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import ImportStream, import_sources
+    from listclean.importer import ImportStream
     from listclean.io.read import Workspace, chunk_rows
     from listclean.io.write import ChunkedOutput, prepare_target, write_frame
 
@@ -138,19 +143,31 @@ def command(
     )
     settings = import_options(reading)
 
+    master_rows = 0
     with Workspace() as workspace, reporter.status("Deduplicating…"):
         stream = ImportStream(inputs, settings, workspace)
-        master = None
-        if against:
-            master = import_sources([against], settings, workspace).frame
-            if "cluster_id" not in master.columns:
-                raise InputError("has no cluster_id column", source=against, hint="--against takes a file written by listclean dedupe")
         outputs = {
             name: ChunkedOutput(path_target, workspace.path)
             for name, path_target in (("golden", target), ("clusters", review.get(clusters)))
             if path_target is not None
         }
-        if master is None and options.match in PARTITIONED_MATCHES:
+        if against:
+            # The new rows in memory; the master streamed through (see dedupe/against.py).
+            frames = list(stream)
+            new = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+            del frames
+            master = ImportStream([against], settings, workspace)
+            result = dedupe_against(new.select(stream.columns()), _with_cluster_ids(master, against), options, workspace.path, master.output_columns)
+            report, pairs, master_rows = result.report, result.pairs, result.master_rows
+            # The master's columns all stay (its `_raw` columns too, when no new row needed one).
+            new_columns = stream.output_columns(result.columns)
+            seen = [column for column in result.columns if column in result.master_columns or column in new_columns]
+            for golden in result.golden:
+                if "golden" in outputs:
+                    outputs["golden"].add(make_excel_safe(golden) if writing.excel_safe else golden)
+            if "clusters" in outputs:
+                outputs["clusters"].add(result.clusters.select(CLUSTER_COLUMNS))
+        elif options.match in PARTITIONED_MATCHES:
             # Exact and canonical matching can split a list larger than memory into parts that
             # no match crosses, deduped one at a time (the same output as all at once).
             # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
@@ -169,14 +186,14 @@ def command(
             frames = list(stream)
             frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
             del frames
-            deduped = dedupe(frame.select(stream.columns()), options, master)
+            deduped = dedupe(frame.select(stream.columns()), options)
             report, pairs, seen = deduped.report, deduped.pairs, deduped.frame.columns
             if "golden" in outputs:
                 outputs["golden"].add(make_excel_safe(deduped.frame) if writing.excel_safe else deduped.frame)
             if "clusters" in outputs:
                 outputs["clusters"].add(deduped.clusters.select(CLUSTER_COLUMNS))
         if "golden" in outputs:
-            outputs["golden"].finish(stream.output_columns(seen))
+            outputs["golden"].finish(seen if against else stream.output_columns(seen))
             write_rejects(stream.rejects(), writing.rejects, inputs, writing.force, reporter, workspace.path)
         if "clusters" in outputs:
             outputs["clusters"].finish(list(CLUSTER_COLUMNS))
@@ -185,7 +202,6 @@ def command(
             write_frame(pairs, review[explain])
 
     render_report(reporter, report)
-    master_rows = master.height if master is not None else 0
     counts = accounting(stream.rows_in + master_rows, report.rows_out, stream.rejected, report.merged_rows)
     where = "(dry run: nothing written)" if target is None else f"→ {target.display}"
     reporter.info(
@@ -211,3 +227,11 @@ def command(
         report=writing.report,
         inputs=sources,
     )
+
+
+def _with_cluster_ids(chunks: Iterable[pl.DataFrame], source: str) -> Iterator[pl.DataFrame]:
+    """The master's chunks, refused at the first if it is not a dedupe output."""
+    for chunk in chunks:
+        if "cluster_id" not in chunk.columns:
+            raise InputError("has no cluster_id column", source=source, hint="--against takes a file written by listclean dedupe")
+        yield chunk

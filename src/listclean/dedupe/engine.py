@@ -169,7 +169,8 @@ def _cluster_reasons(explained: pl.DataFrame, identical: pl.DataFrame | None = N
     return counted.group_by("cluster_id").agg(pl.col("text").sort().str.join("; ").alias("merge_reason"))
 
 
-def _identity(features: pl.DataFrame) -> pl.Series:
+def row_identity(features: pl.DataFrame) -> pl.Series:
+    """What a row's cluster id is made from: its canonical address, else its phone, else its place."""
     import polars as pl
 
     return features.select(
@@ -227,13 +228,13 @@ def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl
     features = features.select("__id", "__ref", "email_canonical", "__phone")
     scored = _score(representatives, options, report)
     labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster, STRONG_RULES)
-    ids = cluster_ids(labels.gather(representative_of), _identity(features), features["__ref"])
+    ids = cluster_ids(labels.gather(representative_of), row_identity(features), features["__ref"])
     explained = _explained(scored, representatives, ids.gather(representatives["__row"]))
     identical = _identical_rows(ids, representative_of)
     golden, clusters = _assemble(frame, features, ids, explained, options, identical)
     first_rows = golden[FIRST_ROW]
     golden = golden.drop(FIRST_ROW)
-    _count(report, golden, explained, report.rows_in, golden)
+    _count(report, explained, golden, report.rows_in, golden.height, golden["merged_rows"].max())
     return DedupeResult(golden, clusters, explained, report, first_rows)
 
 
@@ -279,31 +280,62 @@ def _identical_rows(ids: pl.Series, representative_of: pl.Series) -> pl.DataFram
     return frame.group_by("cluster_id").agg((pl.len() - pl.col("rep").n_unique()).alias("identical")).filter(pl.col("identical") > 0)
 
 
-def _count(report: DedupeReport, out: pl.DataFrame, explained: pl.DataFrame, rows_total: int, merged: pl.DataFrame) -> None:
-    """The report's counts: `out` is what is written, `merged` the golden records this run made."""
+def _count(report: DedupeReport, explained: pl.DataFrame, merged: pl.DataFrame, rows_total: int, rows_out: int, largest: Any) -> None:
+    """The report's counts: `merged` holds the golden records this run made; the output has
+    `rows_out` rows, the largest made of `largest` input rows (None: no row)."""
     import polars as pl
 
-    report.rows_out = out.height
-    report.merged_rows = rows_total - out.height
+    report.rows_out = rows_out
+    report.merged_rows = rows_total - rows_out
     report.clusters_merged = int((merged["merged_rows"] > 1).sum())
-    report.largest_cluster = int(out["merged_rows"].max() or 0)
+    report.largest_cluster = int(largest or 0)
     matched = explained.filter(pl.col("matched")).group_by("rule").len().sort(["len", "rule"], descending=[True, False])
     report.by_rule = dict(matched.iter_rows())
     report.shared_addresses = int((explained["rule"] == "shared_address").sum())
 
 
+@dataclass
+class MasterMatch:
+    """New rows matched to (part of) a master: what changes, and what stays as it was."""
+
+    golden: pl.DataFrame  # re-merged master clusters and new clusters, in order
+    clusters: pl.DataFrame  # rows in play -> cluster_id, is_survivor
+    explained: pl.DataFrame  # every scored pair that holds a new row
+    report: DedupeReport  # rows_out, merged_rows, largest_cluster: left for the caller (see count_against)
+    touched: pl.Series  # cluster ids the new rows are in: master rows with these ids were re-merged
+
+
 def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions) -> DedupeResult:
+    """The new rows matched to the whole master in memory (see match_to_master)."""
+    import polars as pl
+
+    if "cluster_id" not in master.columns:
+        raise ValueError("the master has no cluster_id column")
+    match = match_to_master(frame, master, options)
+    untouched = master.filter(~master["cluster_id"].cast(pl.String).is_in(match.touched.implode()))
+    out = pl.concat([untouched, match.golden], how="diagonal_relaxed")
+    out = out.select(schema.column_order(out.columns))
+    count_against(match, frame.height + master.height, out.height, out["merged_rows"].max())
+    return DedupeResult(out, match.clusters, match.explained, match.report)
+
+
+def count_against(match: MasterMatch, rows_total: int, rows_out: int, largest: Any) -> None:
+    """The report's counts once the output is known: `rows_total` rows in (new and master),
+    `rows_out` out, the largest golden record made of `largest` input rows."""
+    _count(match.report, match.explained, match.golden, rows_total, rows_out, largest)
+
+
+def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions) -> MasterMatch:
     """New rows matched to an existing master's clusters; the master is not re-clustered.
 
     A new row that matches master rows joins the cluster of its best-scoring master match.
     New rows that match only each other form clusters among themselves, and such a cluster
     joins a master cluster when one of its rows did. Master clusters are never merged with
-    one another, and master rows untouched by new rows are returned unchanged.
+    one another, and master rows untouched by new rows stay as they are (the caller keeps
+    them: every master row whose cluster id is not in `touched`).
     """
     import polars as pl
 
-    if "cluster_id" not in master.columns:
-        raise ValueError("the master has no cluster_id column")
     report = DedupeReport(rows_in=frame.height)
     master_rows = master.height
     # Master rows come first, so a row id below master_rows is a master row (and left < right in every pair).
@@ -323,7 +355,7 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     table = pl.DataFrame({"id": pl.int_range(combined.height, dtype=pl.UInt32, eager=True), "label": labels}).join(adopted, on="id", how="left", maintain_order="left")
     follow = table.filter(pl.col("adopted").is_not_null()).sort("id").group_by("label", maintain_order=True).agg(pl.col("adopted").first().alias("component_adopted"))
     table = table.join(follow, on="label", how="left", maintain_order="left")
-    fresh = cluster_ids(labels, _identity(features), features["__ref"])
+    fresh = cluster_ids(labels, row_identity(features), features["__ref"])
     ids = pl.select(
         pl.when(pl.int_range(combined.height) < master_rows)
         .then(master_ids)
@@ -353,8 +385,4 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
         pl.when(pl.col("__all").list.len() > 1).then(pl.col("__all")).alias("merged_from"),
         pl.col("__all").list.len().cast(pl.Int64).alias("merged_rows"),
     ).drop("__all")
-    untouched = master.filter(~master_ids[:master_rows].is_in(touched.implode()))
-    out = pl.concat([untouched, golden], how="diagonal_relaxed")
-    out = out.select(schema.column_order(out.columns))
-    _count(report, out, explained, frame.height + master_rows, golden)
-    return DedupeResult(out, clusters, explained, report)
+    return MasterMatch(golden, clusters, explained, report, touched)

@@ -10,7 +10,7 @@ memory by the ordinary engine, and the parts' golden records are merged back int
 input's order. The output is the one ``dedupe`` writes for the whole list in memory.
 
 A phone also decides a row's cluster id when the row has no address (see
-``engine._identity``), so under ``--match exact`` such rows are grouped by phone too:
+``engine.row_identity``), so under ``--match exact`` such rows are grouped by phone too:
 two clusters that could share an id always meet in one part.
 """
 

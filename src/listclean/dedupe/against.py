@@ -1,0 +1,167 @@
+"""New rows deduplicated against a master larger than memory: the same result, the master streamed.
+
+A new row is only ever compared with master rows that share a blocking key value with it
+(see blocking.py), master clusters are never merged with each other, and a master row whose
+cluster no new row joins is written as it was. So only a small part of the master matters:
+
+1. the master is read a chunk at a time into a spool (in memory up to a budget, then on
+   disk), keeping the cluster ids of the rows that share a key value, or an identity (what a
+   new cluster's id is made from), with a new row;
+2. every master row of those clusters is gathered, in the master's order, and the engine
+   matches the new rows to that part exactly as it would to the whole master — the blocks
+   that hold a new row are whole, so the same pairs are compared (a new cluster whose id a
+   master cluster outside the part already has is added and the part matched again);
+3. the master rows of untouched clusters are written unchanged and in order, then the
+   re-merged and new golden records: what ``dedupe(new, options, master)`` returns.
+
+Only the report's ``blocks_too_large`` differs: it counts the blocks that hold a new row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from listclean import schema
+from listclean.dedupe.blocking import KEYS, key_expressions
+from listclean.dedupe.engine import DedupeOptions, DedupeReport, MasterMatch, count_against, match_to_master, row_identity
+from listclean.dedupe.features import prepare
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from listclean.io.write import FrameSpool
+
+
+@dataclass
+class AgainstResult:
+    golden: Iterator[pl.DataFrame]  # the updated master, a chunk at a time (untouched rows, then golden records)
+    clusters: pl.DataFrame  # rows in play -> cluster_id, is_survivor
+    pairs: pl.DataFrame  # every scored pair that holds a new row
+    report: DedupeReport
+    master_rows: int
+    columns: list[str]  # the updated master's columns: the master's and those new rows brought
+    master_columns: list[str]
+
+
+def dedupe_against(
+    new: pl.DataFrame,
+    master: Iterable[pl.DataFrame],
+    options: DedupeOptions,
+    spool: Callable[[str], Path],
+    master_columns: Callable[[list[str]], list[str]] | None = None,
+) -> AgainstResult:
+    """Match `new` rows to the clusters of a master that arrives in chunks (each with `cluster_id`).
+
+    `master_columns`, given a master chunk's columns once every chunk is read, says which are
+    the master's (an importer's stream knows only at its end which `_raw` columns no row needed).
+    """
+    import polars as pl
+
+    from listclean.io.write import FrameSpool
+
+    wanted, identities = _new_keys(new, options.match)
+    rows = FrameSpool(spool)
+    hit: list[pl.Series] = []
+    for chunk in master:
+        if "cluster_id" not in chunk.columns:
+            raise ValueError("the master has no cluster_id column")
+        rows.add(chunk)
+        hit.append(_sharing(chunk, wanted, identities, options.match))
+        del chunk  # once spilled, the spool's file is its only copy
+    if not rows.rows:
+        raise ValueError("the master holds no rows")
+    first = next(iter(rows))
+    columns = master_columns(first.columns) if master_columns else first.columns
+    del first
+    in_part = pl.concat(hit).unique()
+
+    match, part = _match_part(new, rows, columns, in_part, options)
+    outside = match.touched.filter(~match.touched.is_in(part.ids.implode()))
+    if outside.len():  # a new cluster's id is a master cluster's that shares nothing with it: that one is touched too
+        extra = _master_part(rows, columns, outside).ids
+        if extra.len():
+            match, part = _match_part(new, rows, columns, pl.concat([in_part, extra]).unique(), options)
+
+    untouched = part.rows.filter(~pl.col("cluster_id").cast(pl.String).is_in(match.touched.implode()))
+    largest = _largest(part.largest_elsewhere, _largest_in(untouched), _largest_in(match.golden))
+    count_against(match, new.height + rows.rows, part.rows_elsewhere + untouched.height + match.golden.height, largest)
+    return AgainstResult(
+        golden=_updated_master(rows, columns, match),
+        clusters=match.clusters,
+        pairs=match.explained,
+        report=match.report,
+        master_rows=rows.rows,
+        columns=schema.column_order([*columns, *(c for c in match.golden.columns if c not in columns)]),
+        master_columns=columns,
+    )
+
+
+def _new_keys(new: pl.DataFrame, match: str) -> tuple[dict[str, pl.Series], pl.Series]:
+    """The new rows' distinct blocking key values (per key) and identities."""
+    import polars as pl
+
+    features = prepare(new)
+    wanted = {name: features.select(expr.alias("key")).to_series().drop_nulls().unique() for name, expr in key_expressions(KEYS[match]).items()}
+    return wanted, row_identity(features).drop_nulls().unique()
+
+
+def _sharing(chunk: pl.DataFrame, wanted: dict[str, pl.Series], identities: pl.Series, match: str) -> pl.Series:
+    """The cluster ids of the chunk's rows that share a key value or an identity with a new row."""
+    import polars as pl
+
+    features = prepare(chunk)
+    shares = [expr.is_in(wanted[name].implode()).fill_null(False) for name, expr in key_expressions(KEYS[match]).items()]
+    mask = features.select(pl.any_horizontal(shares).alias("hit")).to_series() | row_identity(features).is_in(identities.implode()).fill_null(False)
+    return chunk.filter(mask)["cluster_id"].cast(pl.String).unique()
+
+
+@dataclass
+class _Part:
+    rows: pl.DataFrame  # every master row of the chosen clusters, in the master's order
+    ids: pl.Series  # their cluster ids
+    rows_elsewhere: int  # master rows outside the part
+    largest_elsewhere: int | None  # the largest merged_rows outside it
+
+
+def _master_part(rows: FrameSpool, columns: list[str], ids: pl.Series) -> _Part:
+    """The master rows whose cluster id is in `ids`, with counts of the rest."""
+    import polars as pl
+
+    chosen, elsewhere, largest = [], 0, None
+    wanted = ids.implode()
+    for chunk in rows:
+        inside = chunk["cluster_id"].cast(pl.String).is_in(wanted)
+        chosen.append(chunk.filter(inside).select(columns))
+        rest = chunk.filter(~inside)
+        elsewhere += rest.height
+        largest = _largest(largest, _largest_in(rest))
+    part = pl.concat(chosen, how="diagonal_relaxed")
+    return _Part(part, part["cluster_id"].cast(pl.String).unique(), elsewhere, largest)
+
+
+def _largest_in(frame: pl.DataFrame) -> int | None:
+    """The largest merged_rows of the frame's golden records (None: no row, or no such column)."""
+    return frame["merged_rows"].max() if "merged_rows" in frame.columns and frame.height else None  # type: ignore[return-value]
+
+
+def _largest(*values: int | None) -> int | None:
+    return max((value for value in values if value is not None), default=None)
+
+
+def _match_part(new: pl.DataFrame, rows: FrameSpool, columns: list[str], ids: pl.Series, options: DedupeOptions) -> tuple[MasterMatch, _Part]:
+    part = _master_part(rows, columns, ids)
+    return match_to_master(new, part.rows, options), part
+
+
+def _updated_master(rows: FrameSpool, columns: list[str], match: MasterMatch) -> Iterator[pl.DataFrame]:
+    import polars as pl
+
+    touched = match.touched.implode()
+    for chunk in rows.drain():
+        kept = chunk.filter(~pl.col("cluster_id").cast(pl.String).is_in(touched))
+        if kept.height:
+            yield kept.select(columns)
+    yield match.golden

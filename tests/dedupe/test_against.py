@@ -1,0 +1,72 @@
+"""Deduplicating against a master larger than memory: streamed, the result is the in-memory one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import listclean.dedupe.against as against
+from helpers import contacts
+from listclean.dedupe import DedupeOptions, dedupe
+from listclean.dedupe.against import dedupe_against
+from listclean.io.write import FrameSpool
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+from people import generate_people  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _spill_early(monkeypatch):
+    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 2_000)  # the master's chunks go to disk, as a large one's do
+
+
+def _streamed(new, master, options, tmp_path, chunk=97):
+    counter = iter(range(10**6))
+    result = dedupe_against(new, [master.slice(i, chunk) for i in range(0, master.height, chunk)], options, lambda suffix: tmp_path / f"{next(counter)}{suffix}")
+    return result, pl.concat(list(result.golden), how="diagonal_relaxed").select(result.columns)
+
+
+@pytest.mark.parametrize("match", ["exact", "canonical", "fuzzy"])
+def test_a_streamed_master_gives_the_in_memory_result_from_a_small_part_of_it(tmp_path, monkeypatch, match):
+    people = generate_people(3000, seed=5).drop("person_id")
+    options = DedupeOptions(match=match)
+    master = dedupe(people.head(2400), options).frame
+    new = people.tail(600)
+    whole = dedupe(new, options, master)
+
+    matched_against = []
+    original = against.match_to_master
+    monkeypatch.setattr(against, "match_to_master", lambda new, part, options: matched_against.append(part.height) or original(new, part, options))
+    result, out = _streamed(new, master, options, tmp_path)
+
+    assert out.equals(whole.frame)
+    assert result.clusters.equals(whole.clusters)
+    assert result.pairs.equals(whole.pairs)
+    strip = lambda report: {k: v for k, v in report.as_dict().items() if k != "blocks_too_large"}  # noqa: E731
+    assert strip(result.report) == strip(whole.report)
+    assert result.report.matched_existing > 0 and result.master_rows == master.height
+    assert matched_against and max(matched_against) < master.height / 2  # only the master rows that can matter
+
+
+def test_a_new_cluster_whose_id_an_unrelated_master_cluster_has_is_merged_as_in_memory(tmp_path):
+    # The id of a new cluster comes from its address; a master cluster that once held that
+    # address (merged away since) carries the same id without sharing any key with the new row.
+    new = contacts({"email": "old.address@firma.pl", "first_name": "Zofia", "last_name": "Lis"}, source="new.csv")
+    options = DedupeOptions(match="exact")
+    fresh_id = dedupe(new, options).frame["cluster_id"][0]
+    rows = [{"email": f"p{i}@firma.pl", "first_name": f"P{i}", "last_name": "Kowal"} for i in range(30)]
+    master = dedupe(contacts(*rows, source="crm.csv"), options).frame
+    master = master.with_columns(pl.when(pl.col("email") == "p17@firma.pl").then(pl.lit(fresh_id)).otherwise(pl.col("cluster_id")).alias("cluster_id"))
+    whole = dedupe(new, options, master)
+    result, out = _streamed(new, master, options, tmp_path, chunk=4)
+    assert out.equals(whole.frame)
+    assert out.height == 30 and out.filter(pl.col("cluster_id") == fresh_id)["merged_rows"].to_list() == [2]
+    assert result.report.matched_existing == whole.report.matched_existing == 1
+
+
+def test_a_master_without_cluster_ids_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="cluster_id"):
+        _streamed(contacts({"email": "a@firma.pl"}), contacts({"email": "b@firma.pl"}), DedupeOptions(), tmp_path)
