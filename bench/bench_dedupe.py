@@ -7,7 +7,8 @@ Prints, for ROWS generated contacts with known duplicates (bench/people.py):
   - time and peak memory of the fuzzy dedupe (targets: <= 5 minutes, <= 4 GB on 2 cores);
   - the same for `--match exact` and `--match canonical`;
 and, for EXACT_ROWS rows (ROWS repeated), time and peak memory of `listclean dedupe --match exact`
-(the command, which streams the list and dedupes it in parts).
+(the command, which streams the list and dedupes it in parts); then the nightly job: 1 % new rows
+deduplicated `--against` the golden list of the other 99 % (the command, which streams the master).
 Each measurement runs in a child process, so its peak resident memory is its own.
 """
 
@@ -69,14 +70,27 @@ def main() -> None:
             repeated.write_parquet(big)
             del repeated
             # As a user runs it: the command streams the list and dedupes it in parts (bounded memory).
-            start = time.perf_counter()
-            command = [sys.executable, "-m", "listclean", "-q", "dedupe", str(big), "--match", "exact", "-o", str(work / "golden_big.parquet")]
-            process = subprocess.Popen(command, stderr=subprocess.PIPE)
-            _, status, usage = os.wait4(process.pid, 0)
-            error = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-            failed = "" if os.waitstatus_to_exitcode(status) == 0 else f"  FAILED: {error[:200]}"
-            print(f"  listclean dedupe --match exact on {exact_rows:,} rows: {time.perf_counter() - start:.1f} s, peak {usage.ru_maxrss / 1024:,.0f} MB{failed}")
+            command(f"listclean dedupe --match exact on {exact_rows:,} rows", ["dedupe", str(big), "--match", "exact", "-o", str(work / "golden_big.parquet")])
+        # The nightly job: tonight's rows (1 % more, people partly already listed) against last night's golden list.
+        tonight = max(1, rows // 100)
+        people.head(rows - tonight).drop("person_id").write_parquet(work / "listed.parquet")
+        people.tail(tonight).drop("person_id").write_parquet(work / "tonight.parquet")
+        command(f"listclean dedupe of {rows - tonight:,} rows (the master)", ["dedupe", str(work / "listed.parquet"), "-o", str(work / "master.parquet")])
+        command(
+            f"listclean dedupe {tonight:,} new rows --against it",
+            ["dedupe", str(work / "tonight.parquet"), "--against", str(work / "master.parquet"), "-o", str(work / "master2.parquet")],
+        )
         print(f"  (this process: peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB)")
+
+
+def command(label: str, args: list[str]) -> None:
+    """Run listclean as a user would, in a child process; print its time and peak memory."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "listclean", "-q", *args], stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    error = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
+    failed = "" if os.waitstatus_to_exitcode(status) == 0 else f"  FAILED: {error[:200]}"
+    print(f"  {label}: {time.perf_counter() - start:.1f} s, peak {usage.ru_maxrss / 1024:,.0f} MB{failed}", flush=True)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,19 @@ def test_rows_never_validated_still_match_a_validated_list_by_address(cli, tmp_p
     assert json.loads(together.stdout)["rows_out"] == 3  # Anna once, Bob, Carl
 
 
+def test_the_masters_unreadable_rows_are_rejected_and_counted_too(cli, tmp_path):
+    master = tmp_path / "master.csv"
+    assert cli(["dedupe", PEOPLE, "-o", master]).exit_code == 0
+    with master.open("a") as handle:
+        handle.write("," * (pl.read_csv(master).width - 1) + "\n")  # an empty row
+    rejects = tmp_path / "rejects.csv"
+    result = cli(["dedupe", PEOPLE, "--against", master, "-o", tmp_path / "out.csv", "--rejects", rejects, "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["rejected"] == 1 and summary["rows_in"] == summary["rows_out"] + summary["rejected"] + summary["merged"]
+    assert pl.read_csv(rejects).select("_source_file", "reason").rows() == [(str(master), "empty_row")]
+
+
 def test_a_master_without_cluster_ids_is_refused(cli, tmp_path):
     result = cli(["dedupe", PEOPLE, "--against", PEOPLE, "-o", tmp_path / "out.csv"])
     assert result.exit_code == 2

@@ -143,7 +143,7 @@ def command(
     )
     settings = import_options(reading)
 
-    master_rows = 0
+    master = None
     with Workspace() as workspace, reporter.status("Deduplicating…"):
         stream = ImportStream(inputs, settings, workspace)
         outputs = {
@@ -158,7 +158,7 @@ def command(
             del frames
             master = ImportStream([against], settings, workspace)
             result = dedupe_against(new.select(stream.columns()), _with_cluster_ids(master, against), options, workspace.path, master.output_columns)
-            report, pairs, master_rows = result.report, result.pairs, result.master_rows
+            report, pairs = result.report, result.pairs
             # The master's columns all stay (its `_raw` columns too, when no new row needed one).
             new_columns = stream.output_columns(result.columns)
             seen = [column for column in result.columns if column in result.master_columns or column in new_columns]
@@ -194,7 +194,9 @@ def command(
                 outputs["clusters"].add(deduped.clusters.select(CLUSTER_COLUMNS))
         if "golden" in outputs:
             outputs["golden"].finish(seen if against else stream.output_columns(seen))
-            write_rejects(stream.rejects(), writing.rejects, inputs, writing.force, reporter, workspace.path)
+            # The master's unreadable or empty rows too: every row read is accounted for.
+            rejects = [stream.rejects(), *([master.rejects()] if master is not None else [])]
+            write_rejects(rejects, writing.rejects, sources, writing.force, reporter, workspace.path)
         if "clusters" in outputs:
             outputs["clusters"].finish(list(CLUSTER_COLUMNS))
         if explain:
@@ -202,7 +204,9 @@ def command(
             write_frame(pairs, review[explain])
 
     render_report(reporter, report)
-    counts = accounting(stream.rows_in + master_rows, report.rows_out, stream.rejected, report.merged_rows)
+    master_rows = master.rows_in if master is not None else 0
+    master_rejected = master.rejected if master is not None else 0
+    counts = accounting(stream.rows_in + master_rows, report.rows_out, stream.rejected + master_rejected, report.merged_rows)
     where = "(dry run: nothing written)" if target is None else f"→ {target.display}"
     reporter.info(
         f"{counts['rows_in']:,} rows in" + (f" ({master_rows:,} from the master)" if master_rows else "")

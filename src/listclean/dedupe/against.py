@@ -71,9 +71,9 @@ def dedupe_against(
         rows.add(chunk)
         hit.append(_sharing(chunk, wanted, identities, options.match))
         del chunk  # once spilled, the spool's file is its only copy
-    if not rows.rows:
-        raise ValueError("the master holds no rows")
-    first = next(iter(rows))
+    first = next(iter(rows), None)
+    if first is None:
+        raise ValueError("the master came without a single chunk")
     columns = master_columns(first.columns) if master_columns else first.columns
     del first
     in_part = pl.concat(hit).unique()
