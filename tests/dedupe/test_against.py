@@ -39,7 +39,7 @@ def test_a_streamed_master_gives_the_in_memory_result_from_a_small_part_of_it(tm
 
     matched_against = []
     original = against.match_to_master
-    monkeypatch.setattr(against, "match_to_master", lambda new, part, options: matched_against.append(part.height) or original(new, part, options))
+    monkeypatch.setattr(against, "match_to_master", lambda new, part, *rest: matched_against.append(part.height) or original(new, part, *rest))
     result, out = _streamed(new, master, options, tmp_path)
 
     assert out.equals(whole.frame)
@@ -65,6 +65,26 @@ def test_a_new_cluster_whose_id_an_unrelated_master_cluster_has_is_merged_as_in_
     assert out.equals(whole.frame)
     assert out.height == 30 and out.filter(pl.col("cluster_id") == fresh_id)["merged_rows"].to_list() == [2]
     assert result.report.matched_existing == whole.report.matched_existing == 1
+
+
+def test_a_block_too_large_in_the_whole_master_stays_skipped_in_the_part(tmp_path):
+    # Four Nowaks with an A. in the master and one new: a block of five, too large at
+    # max_block 3, so Apolonia is never compared with Anna, though Anna is in the part (she shares
+    # a phone with another new row) and the part holds only two of the five.
+    options = DedupeOptions(match="fuzzy", max_block=3)
+    names = [("m1@firma.pl", "Anna", "+48600000001"), ("m2@other.pl", "Adam", None), ("m3@other.pl", "Agata", None), ("m4@other.pl", "Alicja", None)]
+    master = dedupe(contacts(*({"email": e, "first_name": f, "last_name": "Nowak", "phone": ph} for e, f, ph in names), source="crm.csv"), options).frame
+    new = contacts(
+        {"email": "apolonia.nowak@gmail.com", "first_name": "Apolonia", "last_name": "Nowak"},
+        {"email": "piotr@zielinski.pl", "first_name": "Piotr", "last_name": "Zielinski", "phone": "+48600000001"},
+        source="new.csv",
+    )
+    whole = dedupe(new, options, master)
+    result, out = _streamed(new, master, options, tmp_path, chunk=2)
+    assert out.equals(whole.frame)
+    assert result.pairs.equals(whole.pairs)
+    assert result.report.pairs_compared == whole.report.pairs_compared
+    assert result.report.as_dict()["blocks_too_large"] == {"surname_initial": 1}
 
 
 def test_a_master_without_cluster_ids_is_refused(tmp_path):

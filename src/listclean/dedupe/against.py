@@ -64,26 +64,37 @@ def dedupe_against(
 
     wanted, identities = _new_keys(new, options.match)
     rows = FrameSpool(spool)
-    hit: list[pl.Series] = []
+    always: list[pl.Series] = []
+    by_value: list[pl.DataFrame] = []
     for chunk in master:
         if "cluster_id" not in chunk.columns:
             raise ValueError("the master has no cluster_id column")
         rows.add(chunk)
-        hit.append(_sharing(chunk, wanted, identities, options.match))
+        sharing, values = _sharing(chunk, wanted, identities, options.match)
+        always.append(sharing)
+        by_value.append(values)
         del chunk  # once spilled, the spool's file is its only copy
     first = next(iter(rows), None)
     if first is None:
         raise ValueError("the master came without a single chunk")
     columns = master_columns(first.columns) if master_columns else first.columns
     del first
-    in_part = pl.concat(hit).unique()
+    # A block of more than max_block rows is skipped by the engine: its master rows matter only
+    # when they share something else with a new row. Told which blocks those are, the engine
+    # skips them in the part as it would in the whole master.
+    hits = pl.concat(by_value)
+    blocks = pl.concat([hits.group_by("key", "value").len(), wanted]).group_by("key", "value").agg(pl.col("len").sum())
+    small = blocks.filter(pl.col("len") <= options.max_block)
+    large_blocks = blocks.filter(pl.col("len") > options.max_block).partition_by("key", as_dict=True)
+    too_large = {name: group["value"] for (name,), group in large_blocks.items()}
+    in_part = pl.concat([*always, hits.join(small, on=["key", "value"], how="semi")["cluster_id"]]).unique()
 
-    match, part = _match_part(new, rows, columns, in_part, options)
+    match, part = _match_part(new, rows, columns, in_part, options, too_large)
     outside = match.touched.filter(~match.touched.is_in(part.ids.implode()))
     if outside.len():  # a new cluster's id is a master cluster's that shares nothing with it: that one is touched too
         extra = _master_part(rows, columns, outside).ids
         if extra.len():
-            match, part = _match_part(new, rows, columns, pl.concat([in_part, extra]).unique(), options)
+            match, part = _match_part(new, rows, columns, pl.concat([in_part, extra]).unique(), options, too_large)
 
     untouched = part.rows.filter(~pl.col("cluster_id").cast(pl.String).is_in(match.touched.implode()))
     largest = _largest(part.largest_elsewhere, _largest_in(untouched), _largest_in(match.golden))
@@ -99,23 +110,37 @@ def dedupe_against(
     )
 
 
-def _new_keys(new: pl.DataFrame, match: str) -> tuple[dict[str, pl.Series], pl.Series]:
-    """The new rows' distinct blocking key values (per key) and identities."""
+def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
+    """The new rows' blocking key values with their counts (key, value, len), and their identities."""
     import polars as pl
 
     features = prepare(new)
-    wanted = {name: features.select(expr.alias("key")).to_series().drop_nulls().unique() for name, expr in key_expressions(KEYS[match]).items()}
-    return wanted, row_identity(features).drop_nulls().unique()
+    values = [
+        features.select(expr.alias("value")).drop_nulls().group_by("value").len().select(pl.lit(name).alias("key"), "value", pl.col("len").cast(pl.UInt32))
+        for name, expr in key_expressions(KEYS[match]).items()
+    ]
+    return pl.concat(values), row_identity(features).drop_nulls().unique()
 
 
-def _sharing(chunk: pl.DataFrame, wanted: dict[str, pl.Series], identities: pl.Series, match: str) -> pl.Series:
-    """The cluster ids of the chunk's rows that share a key value or an identity with a new row."""
+def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, match: str) -> tuple[pl.Series, pl.DataFrame]:
+    """What the chunk's rows share with the new rows: the cluster ids of those that share an
+    address or an identity (always in the part), and (key, value, cluster_id) for the other keys
+    (in the part unless that block turns out too large)."""
     import polars as pl
 
-    features = prepare(chunk)
-    shares = [expr.is_in(wanted[name].implode()).fill_null(False) for name, expr in key_expressions(KEYS[match]).items()]
-    mask = features.select(pl.any_horizontal(shares).alias("hit")).to_series() | row_identity(features).is_in(identities.implode()).fill_null(False)
-    return chunk.filter(mask)["cluster_id"].cast(pl.String).unique()
+    features = prepare(chunk).with_columns(chunk["cluster_id"].cast(pl.String).alias("cluster_id"))
+    identity = row_identity(features).is_in(identities.implode()).fill_null(False)
+    always = [identity]
+    values = []
+    for name, expr in key_expressions(KEYS[match]).items():
+        shared = expr.is_in(wanted.filter(pl.col("key") == name)["value"].implode()).fill_null(False)
+        if name == "email":  # a large address block is split by given name, not skipped: take it whole
+            always.append(features.select(shared).to_series())
+        else:
+            values.append(features.filter(shared).select(pl.lit(name).alias("key"), expr.alias("value"), "cluster_id"))
+    sharing = features.filter(pl.any_horizontal(always))["cluster_id"].unique()
+    schema = {"key": pl.String, "value": pl.String, "cluster_id": pl.String}
+    return sharing, pl.concat(values) if values else pl.DataFrame(schema=schema)
 
 
 @dataclass
@@ -151,9 +176,11 @@ def _largest(*values: int | None) -> int | None:
     return max((value for value in values if value is not None), default=None)
 
 
-def _match_part(new: pl.DataFrame, rows: FrameSpool, columns: list[str], ids: pl.Series, options: DedupeOptions) -> tuple[MasterMatch, _Part]:
+def _match_part(
+    new: pl.DataFrame, rows: FrameSpool, columns: list[str], ids: pl.Series, options: DedupeOptions, too_large: dict[str, pl.Series]
+) -> tuple[MasterMatch, _Part]:
     part = _master_part(rows, columns, ids)
-    return match_to_master(new, part.rows, options), part
+    return match_to_master(new, part.rows, options, too_large), part
 
 
 def _updated_master(rows: FrameSpool, columns: list[str], match: MasterMatch) -> Iterator[pl.DataFrame]:

@@ -63,8 +63,14 @@ def key_expressions(keys: tuple[str, ...]) -> dict[str, pl.Expr]:
     return {name: exprs[name] for name in keys}
 
 
-def candidate_pairs(features: pl.DataFrame, keys: tuple[str, ...], max_block: int) -> tuple[pl.DataFrame, BlockingReport]:
-    """Distinct (left, right) row-id pairs, left < right, with the first key that proposed them."""
+def candidate_pairs(
+    features: pl.DataFrame, keys: tuple[str, ...], max_block: int, too_large: dict[str, pl.Series] | None = None
+) -> tuple[pl.DataFrame, BlockingReport]:
+    """Distinct (left, right) row-id pairs, left < right, with the first key that proposed them.
+
+    `too_large` names key values (per key other than email) whose blocks are too large in a
+    wider list than these rows: they are skipped as if all those rows were here (see against.py).
+    """
     import polars as pl
 
     report = BlockingReport()
@@ -72,6 +78,8 @@ def candidate_pairs(features: pl.DataFrame, keys: tuple[str, ...], max_block: in
     for name, expr in key_expressions(keys).items():
         keyed = features.select("__id", expr.alias("__key"), pl.col("__first_key")).drop_nulls("__key")
         sizes = keyed.group_by("__key").len()
+        if too_large and name in too_large:
+            sizes = sizes.with_columns(pl.when(pl.col("__key").is_in(too_large[name].implode())).then(max_block + 1).otherwise(pl.col("len")).alias("len"))
         keyed = keyed.join(sizes, on="__key")
         if name == "email":
             # A shared address: compare within each given name (and with rows that have none).

@@ -87,7 +87,9 @@ def _rules_for(match: str) -> tuple[str, ...]:
     return {"exact": ("same_address",), "canonical": ("same_address", "same_phone_and_name")}.get(match, tuple(RULES))
 
 
-def _score(features: pl.DataFrame, options: DedupeOptions, report: DedupeReport, skip_pairs: pl.Expr | None = None) -> pl.DataFrame:
+def _score(
+    features: pl.DataFrame, options: DedupeOptions, report: DedupeReport, skip_pairs: pl.Expr | None = None, too_large: dict[str, pl.Series] | None = None
+) -> pl.DataFrame:
     """Scored candidate pairs: every match, shared inbox and near miss (every pair with keep_all_pairs).
 
     Pairs are scored in chunks and the uninteresting ones dropped as they go, so memory
@@ -97,7 +99,7 @@ def _score(features: pl.DataFrame, options: DedupeOptions, report: DedupeReport,
 
     if options.match not in KEYS:
         raise ValueError(f"unknown match level {options.match!r}")
-    pairs, report.blocking = candidate_pairs(features, KEYS[options.match], options.max_block)
+    pairs, report.blocking = candidate_pairs(features, KEYS[options.match], options.max_block, too_large)
     if skip_pairs is not None:
         pairs = pairs.filter(~skip_pairs)
     allowed = list(_rules_for(options.match))
@@ -325,14 +327,15 @@ def count_against(match: MasterMatch, rows_total: int, rows_out: int, largest: A
     _count(match.report, match.explained, match.golden, rows_total, rows_out, largest)
 
 
-def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions) -> MasterMatch:
+def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions, too_large: dict[str, pl.Series] | None = None) -> MasterMatch:
     """New rows matched to an existing master's clusters; the master is not re-clustered.
 
     A new row that matches master rows joins the cluster of its best-scoring master match.
     New rows that match only each other form clusters among themselves, and such a cluster
     joins a master cluster when one of its rows did. Master clusters are never merged with
     one another, and master rows untouched by new rows stay as they are (the caller keeps
-    them: every master row whose cluster id is not in `touched`).
+    them: every master row whose cluster id is not in `touched`). `too_large`: see
+    blocking.candidate_pairs (`master` may be the part of a larger one that matters).
     """
     import polars as pl
 
@@ -342,7 +345,7 @@ def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     combined = pl.concat([master, frame], how="diagonal_relaxed")
     features = prepare(combined)
     is_master = pl.col("left") < master_rows
-    scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows))
+    scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows), too_large=too_large)
     matched = scored.filter(pl.col("matched"))
 
     master_ids = combined["cluster_id"].cast(pl.String)
