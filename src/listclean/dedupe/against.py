@@ -65,13 +65,15 @@ def dedupe_against(
     wanted, identities = _new_keys(new, options.match)
     rows = FrameSpool(spool)
     always: list[pl.Series] = []
+    counts: list[pl.DataFrame] = []
     by_value: list[pl.DataFrame] = []
     for chunk in master:
         if "cluster_id" not in chunk.columns:
             raise ValueError("the master has no cluster_id column")
         rows.add(chunk)
-        sharing, values = _sharing(chunk, wanted, identities, options.match)
+        sharing, counted, values = _sharing(chunk, wanted, identities, options)
         always.append(sharing)
+        counts.append(counted)
         by_value.append(values)
         del chunk  # once spilled, the spool's file is its only copy
     first = next(iter(rows), None)
@@ -83,7 +85,7 @@ def dedupe_against(
     # when they share something else with a new row. Told which blocks those are, the engine
     # skips them in the part as it would in the whole master.
     hits = pl.concat(by_value)
-    blocks = pl.concat([hits.group_by("key", "value").len(), wanted]).group_by("key", "value").agg(pl.col("len").sum())
+    blocks = pl.concat([*counts, wanted]).group_by("key", "value").agg(pl.col("len").sum())
     small = blocks.filter(pl.col("len") <= options.max_block)
     large_blocks = blocks.filter(pl.col("len") > options.max_block).partition_by("key", as_dict=True)
     too_large = {name: group["value"] for (name,), group in large_blocks.items()}
@@ -122,25 +124,31 @@ def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
     return pl.concat(values), row_identity(features).drop_nulls().unique()
 
 
-def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, match: str) -> tuple[pl.Series, pl.DataFrame]:
+def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, options: DedupeOptions) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame]:
     """What the chunk's rows share with the new rows: the cluster ids of those that share an
-    address or an identity (always in the part), and (key, value, cluster_id) for the other keys
-    (in the part unless that block turns out too large)."""
+    address or an identity (always in the part); for the other keys, how many rows share each
+    value (key, value, len) and, for values shared by at most max_block rows of the chunk, those
+    rows (key, value, cluster_id): in the part unless the whole master's block is too large.
+    A value shared by more rows of one chunk is too large anyway, so its rows are not kept."""
     import polars as pl
 
     features = prepare(chunk).with_columns(chunk["cluster_id"].cast(pl.String).alias("cluster_id"))
-    identity = row_identity(features).is_in(identities.implode()).fill_null(False)
-    always = [identity]
-    values = []
-    for name, expr in key_expressions(KEYS[match]).items():
+    always = [row_identity(features).is_in(identities.implode()).fill_null(False)]
+    counts, rows = [], []
+    for name, expr in key_expressions(KEYS[options.match]).items():
         shared = expr.is_in(wanted.filter(pl.col("key") == name)["value"].implode()).fill_null(False)
         if name == "email":  # a large address block is split by given name, not skipped: take it whole
             always.append(features.select(shared).to_series())
-        else:
-            values.append(features.filter(shared).select(pl.lit(name).alias("key"), expr.alias("value"), "cluster_id"))
+            continue
+        found = features.filter(shared).select(pl.lit(name).alias("key"), expr.alias("value"), "cluster_id")
+        counted = found.group_by("key", "value").len()
+        counts.append(counted)
+        rows.append(found.join(counted.filter(pl.col("len") <= options.max_block), on=["key", "value"], how="semi"))
     sharing = features.filter(pl.any_horizontal(always))["cluster_id"].unique()
-    schema = {"key": pl.String, "value": pl.String, "cluster_id": pl.String}
-    return sharing, pl.concat(values) if values else pl.DataFrame(schema=schema)
+    if not counts:  # --match exact: the address is the only key
+        counts = [wanted.head(0)]
+        rows = [pl.DataFrame(schema={"key": pl.String, "value": pl.String, "cluster_id": pl.String})]
+    return sharing, pl.concat(counts), pl.concat(rows)
 
 
 @dataclass
