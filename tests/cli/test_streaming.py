@@ -172,7 +172,7 @@ PEOPLE = (
 )
 
 
-@pytest.mark.parametrize("match", ["exact", "canonical"])
+@pytest.mark.parametrize("match", ["exact", "canonical", "fuzzy"])
 def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, match):
     source = tmp_path / "people.csv"
     source.write_text(PEOPLE)

@@ -113,11 +113,11 @@ def command(
     """
     import polars as pl
 
-    from listclean.dedupe import DedupeOptions, dedupe
+    from listclean.dedupe import DedupeOptions
     from listclean.dedupe.against import dedupe_against
     from listclean.dedupe.compare import MatchSettings
     from listclean.dedupe.engine import CLUSTER_COLUMNS
-    from listclean.dedupe.partitioned import PARTITIONED_MATCHES, dedupe_in_parts
+    from listclean.dedupe.partitioned import dedupe_in_parts
     from listclean.dedupe.survivorship import SurvivorshipSettings
     from listclean.export import excel_safe as make_excel_safe
     from listclean.importer import ImportStream
@@ -167,9 +167,9 @@ def command(
                     outputs["golden"].add(make_excel_safe(golden) if writing.excel_safe else golden)
             if "clusters" in outputs:
                 outputs["clusters"].add(result.clusters.select(CLUSTER_COLUMNS))
-        elif options.match in PARTITIONED_MATCHES:
-            # Exact and canonical matching can split a list larger than memory into parts that
-            # no match crosses, deduped one at a time (the same output as all at once).
+        else:
+            # A list larger than memory is split into parts that no match crosses, deduped one
+            # at a time (the same output as all at once).
             # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
             parted = dedupe_in_parts(stream, options, workspace.path, max(1, chunk_rows() // 2), keep_pairs=bool(explain), columns=stream.output_columns)
             report, pairs, seen = parted.report, parted.pairs, []
@@ -182,16 +182,6 @@ def command(
                     outputs["clusters"].add(rows.select(CLUSTER_COLUMNS))
             if parted.parts > 1:
                 reporter.detail(f"deduplicated in {parted.parts} parts that no match crosses")
-        else:
-            frames = list(stream)
-            frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-            del frames
-            deduped = dedupe(frame.select(stream.columns()), options)
-            report, pairs, seen = deduped.report, deduped.pairs, deduped.frame.columns
-            if "golden" in outputs:
-                outputs["golden"].add(make_excel_safe(deduped.frame) if writing.excel_safe else deduped.frame)
-            if "clusters" in outputs:
-                outputs["clusters"].add(deduped.clusters.select(CLUSTER_COLUMNS))
         if "golden" in outputs:
             outputs["golden"].finish(seen if against else stream.output_columns(seen))
             # The master's unreadable or empty rows too: every row read is accounted for.

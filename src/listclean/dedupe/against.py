@@ -98,6 +98,9 @@ def dedupe_against(
         if extra.len():
             match, part = _match_part(new, rows, columns, pl.concat([in_part, extra]).unique(), options, too_large)
 
+    skipped = match.report.blocking.skipped_blocks
+    for name, values in too_large.items():  # blocks too large in the whole master, counted once here
+        skipped[name] = skipped.get(name, 0) + values.len()
     untouched = part.rows.filter(~pl.col("cluster_id").cast(pl.String).is_in(match.touched.implode()))
     largest = _largest(part.largest_elsewhere, _largest_in(untouched), _largest_in(match.golden))
     count_against(match, new.height + rows.rows, part.rows_elsewhere + untouched.height + match.golden.height, largest)

@@ -69,7 +69,8 @@ def candidate_pairs(
     """Distinct (left, right) row-id pairs, left < right, with the first key that proposed them.
 
     `too_large` names key values (per key other than email) whose blocks are too large in a
-    wider list than these rows: they are skipped as if all those rows were here (see against.py).
+    wider list than these rows: they are skipped as if all those rows were here (see against.py
+    and partitioned.py), and left out of the report's skipped blocks (the caller counts them once).
     """
     import polars as pl
 
@@ -88,6 +89,8 @@ def candidate_pairs(
             refined = refined.drop("len").join(refined.group_by("__key").len(), on="__key")
             keyed = pl.concat([keyed.filter(pl.col("len") <= max_block), refined])
         oversized = keyed.filter(pl.col("len") > max_block)
+        if too_large and name in too_large:
+            oversized = oversized.filter(~pl.col("__key").is_in(too_large[name].implode()))
         if oversized.height:
             report.skipped_blocks[name] = oversized["__key"].n_unique()
             report.skipped_rows[name] = oversized.height

@@ -217,7 +217,14 @@ def _assemble(
     return golden.select(*columns, pl.col("__first").alias(FIRST_ROW)), clusters
 
 
-def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl.DataFrame | None = None) -> DedupeResult:
+def dedupe(
+    frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl.DataFrame | None = None, too_large: dict[str, pl.Series] | None = None
+) -> DedupeResult:
+    """Golden records of the frame (or, with `master`, the master updated with the frame's rows).
+
+    `too_large`: key values whose blocks are too large in a wider list that `frame` is a part
+    of (see blocking.candidate_pairs).
+    """
     import polars as pl
 
     options = options or DedupeOptions()
@@ -228,7 +235,7 @@ def dedupe(frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl
     representatives, representative_of = _representatives(features, options.match)
     # From here on only these per-row columns are needed; dropping the rest frees most of the memory.
     features = features.select("__id", "__ref", "email_canonical", "__phone")
-    scored = _score(representatives, options, report)
+    scored = _score(representatives, options, report, too_large=too_large)
     labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster, STRONG_RULES)
     ids = cluster_ids(labels.gather(representative_of), row_identity(features), features["__ref"])
     explained = _explained(scored, representatives, ids.gather(representatives["__row"]))
@@ -251,15 +258,12 @@ def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, 
     """
     import polars as pl
 
-    compared = [c for c in features.columns if c not in ("__id", "__ref", "email_canonical_rules")]
-    identified = pl.col("email_canonical").is_not_null()
-    if match != "exact":
-        identified = identified | (pl.col("__phone").is_not_null() & pl.col("__last").is_not_null())
+    identified = _identified(match)
     # A 64-bit hash of the compared fields stands for them (no copy of every field); the address and
     # phone are grouped on too, so a hash collision could only join rows that share both anyway.
     keyed = features.select(
         "__id",
-        pl.when(identified).then(pl.struct(compared).hash(seed=0)).otherwise(pl.col("__id").cast(pl.UInt64)).alias("__signature"),
+        fold_signature(features, match).alias("__signature"),
         pl.when(identified).then(pl.col("email_canonical")).alias("__address"),
         pl.when(identified).then(pl.col("__phone")).alias("__number"),
         identified.alias("__identified"),
@@ -272,6 +276,25 @@ def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, 
     index = pl.DataFrame({"__first": firsts, "__rep": pl.int_range(firsts.len(), dtype=pl.UInt32, eager=True)})
     representative_of = row_to_first.to_frame().join(index, on="__first", how="left", maintain_order="left")["__rep"]
     return representatives, representative_of
+
+
+def _identified(match: str) -> pl.Expr:
+    """Rows with something to compare: an address (or, beyond --match exact, a phone and a surname)."""
+    import polars as pl
+
+    identified = pl.col("email_canonical").is_not_null()
+    if match != "exact":
+        identified = identified | (pl.col("__phone").is_not_null() & pl.col("__last").is_not_null())
+    return identified
+
+
+def fold_signature(features: pl.DataFrame, match: str) -> pl.Expr:
+    """A 64-bit stand-in for a row's compared fields: rows that share it (and their address and
+    phone) fold into one representative; a row with nothing to compare has its own (its __id)."""
+    import polars as pl
+
+    compared = [c for c in features.columns if c not in ("__id", "__ref", "email_canonical_rules")]
+    return pl.when(_identified(match)).then(pl.struct(compared).hash(seed=0)).otherwise(pl.col("__id").cast(pl.UInt64))
 
 
 def _identical_rows(ids: pl.Series, representative_of: pl.Series) -> pl.DataFrame:

@@ -1,13 +1,17 @@
-"""Exact and canonical dedupe of lists larger than memory: the same result, a part at a time.
+"""Dedupe of lists larger than memory: the same result, a part at a time.
 
-Under ``--match exact`` two rows can only be compared when they share a canonical address,
-and under ``--match canonical`` also when they share a phone. So the rows fall into groups
-that no comparison, cluster or golden record ever crosses: the connected components of
-"shares a key". A slim first pass computes each row's keys (as 64-bit hashes: a collision
-only puts two groups in one part, it never merges anyone), the components over them, and
-gives every component a part. Each part, a few hundred thousand rows, is then deduped in
-memory by the ordinary engine, and the parts' golden records are merged back into the
-input's order. The output is the one ``dedupe`` writes for the whole list in memory.
+Two rows are only ever compared when they share a blocking key (blocking.py), so the rows
+fall into groups that no comparison, cluster or golden record ever crosses: the connected
+components of "shares a key". Under ``--match exact`` the key is the canonical address, under
+``--match canonical`` also the phone; under ``--match fuzzy`` also the mailbox name, the name,
+the surname with an initial and the surname with a postcode — but only where that block is
+small enough to be compared at all (see ``fuzzy_keys``): a common name's block is skipped by
+the engine anyway, and each part is told so. A slim first pass computes each row's keys (as
+64-bit hashes: a collision only puts two groups in one part, it never merges anyone), the
+components over them, and gives every component a part. Each part, a few hundred thousand
+rows, is then deduped in memory by the ordinary engine, and the parts' golden records are
+merged back into the input's order. The output is the one ``dedupe`` writes for the whole
+list in memory.
 
 A phone also decides a row's cluster id when the row has no address (see
 ``engine.row_identity``), so under ``--match exact`` such rows are grouped by phone too:
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
 
     from listclean.io.write import FrameSpool
 
-PARTITIONED_MATCHES = ("exact", "canonical")
+PARTITIONED_MATCHES = ("exact", "canonical", "fuzzy")
 POSITION = "__listclean_position"  # a row's place in the whole input
 _PART = "__listclean_part"
 _E164 = r"^\+[1-9]\d{6,14}$"
@@ -61,12 +65,56 @@ def row_keys(frame: pl.DataFrame, match: str) -> pl.DataFrame:
     )
 
 
+def fuzzy_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Per row, the hashed keys that can bring two rows together under fuzzy matching, and the
+    key values whose blocks are too large to compare (per key other than address and phone).
+
+    Fuzzy matching compares rows that share any blocking key (blocking.py), but skips a block
+    of more than max_block representatives (rows folded when every compared field is equal).
+    A row therefore keeps a name, mailbox or postcode key only where that block is small: it is
+    then whole in one part, and the part compares it as the whole list would. A larger block
+    ends up spread over parts, so each part is told to skip it. Address and phone always link
+    (an address block is split by given name, not skipped, and either can make a cluster's id).
+    Representatives are counted as distinct (value, 64-bit signature) pairs: a collision can
+    only count too few, which keeps a block whole (a larger part), never skips a small one.
+    """
+    import polars as pl
+
+    from listclean.dedupe.blocking import KEYS, key_expressions
+    from listclean.dedupe.engine import fold_signature
+    from listclean.dedupe.features import prepare
+
+    expressions = key_expressions(KEYS["fuzzy"])
+    sized = [name for name in expressions if name not in ("email", "phone")]
+    hashed: list[pl.DataFrame] = []
+    seen: dict[str, list[pl.DataFrame]] = {name: [] for name in sized}
+    offset = 0
+    for chunk in rows:
+        # __id numbered across the whole list: a row with nothing to compare is its own representative.
+        features = prepare(chunk).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
+        offset += chunk.height
+        hashed.append(features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in expressions.items()))
+        signature = fold_signature(features, options.match)
+        for name in sized:
+            seen[name].append(features.select(expressions[name].alias("value"), signature.alias("signature")).drop_nulls("value").unique())
+        del features
+    keys = pl.concat(hashed)
+    too_large: dict[str, pl.Series] = {}
+    small: list[pl.Expr] = []
+    for name in sized:
+        sizes = pl.concat(seen.pop(name)).unique().group_by("value").len()
+        too_large[name] = sizes.filter(pl.col("len") > options.max_block)["value"].sort()
+        small_hashes = sizes.filter(pl.col("len") <= options.max_block).select(pl.col("value").hash(seed=7))["value"]
+        small.append(pl.when(pl.col(name).is_in(small_hashes.implode())).then(pl.col(name)).alias(name))
+    return keys.with_columns(small), {name: values for name, values in too_large.items() if values.len()}
+
+
 def key_groups(keys: pl.DataFrame) -> pl.Series:
     """The component of every row in the "shares a key" graph (its smallest row number)."""
     import polars as pl
 
     indexed = keys.with_row_index("__row")
-    if indexed.select(pl.all_horizontal(pl.col(keys.columns).is_not_null()).any()).item() is False:
+    if indexed.select((pl.sum_horizontal(pl.col(keys.columns).is_not_null()) >= 2).any()).item() is False:
         # No row holds two keys (--match exact): the groups are simply the rows sharing one.
         key = pl.coalesce(keys.columns)
         first = pl.when(key.is_not_null()).then(pl.col("__row").min().over(key)).otherwise(pl.col("__row"))
@@ -101,7 +149,7 @@ def dedupe_in_parts(
     from listclean.io.write import FrameSpool
 
     if options.match not in PARTITIONED_MATCHES:
-        raise ValueError(f"--match {options.match} compares across any key: it cannot be split into parts")
+        raise ValueError(f"unknown match level {options.match!r}")
     rows = FrameSpool(spool)
     for chunk in chunks:
         rows.add(chunk)
@@ -110,7 +158,12 @@ def dedupe_in_parts(
         return _in_one_piece(rows, options, keep_pairs, columns)
 
     # Pass 1: only the rows' keys in memory.
-    groups = key_groups(pl.concat([row_keys(chunk, options.match) for chunk in rows]))
+    if options.match == "fuzzy":
+        keys, too_large = fuzzy_keys(rows, options)
+    else:
+        keys, too_large = pl.concat([row_keys(chunk, options.match) for chunk in rows]), {}
+    groups = key_groups(keys)
+    del keys
     parts = max(1, math.ceil(rows.rows / part_rows))
     part_of = groups.hash(seed=11) % parts if parts > 1 else pl.Series([0] * rows.rows, dtype=pl.UInt64)
     del groups
@@ -146,7 +199,7 @@ def dedupe_in_parts(
         frame = pl.concat([pl.read_parquet(path) for path in part_files], how="diagonal_relaxed")
         positions = frame[POSITION]
         frame = frame.drop(POSITION)
-        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options)
+        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options, too_large=too_large)
         golden = result.frame.with_columns(positions.gather(result.first_rows).alias(POSITION))
         clusters = result.clusters.with_columns(positions.alias(POSITION))
         for table, kept in ((golden, golden_files), (clusters, cluster_files)):
@@ -159,6 +212,8 @@ def dedupe_in_parts(
             pairs.append(result.pairs)
         _add(report, result.report)
         del frame, result, golden, clusters
+    for name, values in too_large.items():  # blocks too large across the parts, counted once here
+        report.blocking.skipped_blocks[name] = report.blocking.skipped_blocks.get(name, 0) + values.len()
     explained = pl.concat(pairs, how="vertical_relaxed") if pairs else pl.DataFrame(schema=dict.fromkeys(EXPLAIN_COLUMNS, pl.String))
     return PartitionedResult(
         golden=_in_input_order(golden_files),

@@ -1,0 +1,58 @@
+"""Dedupe in parts (lists larger than memory): the parts' result is the whole list's."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from helpers import contacts
+from listclean.dedupe import DedupeOptions, dedupe
+from listclean.dedupe.partitioned import dedupe_in_parts
+from listclean.io.write import FrameSpool
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+from people import generate_people  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _spill_early(monkeypatch):
+    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 2_000)  # the rows go to disk, as a large list's do
+
+
+def _in_parts(frame, options, tmp_path, chunk=211, part_rows=150):
+    counter = iter(range(10**6))
+    result = dedupe_in_parts([frame.slice(i, chunk) for i in range(0, frame.height, chunk)], options, lambda suffix: tmp_path / f"{next(counter)}{suffix}", part_rows)
+    return result, pl.concat(list(result.golden), how="diagonal_relaxed"), pl.concat(list(result.clusters), how="diagonal_relaxed")
+
+
+@pytest.mark.parametrize("max_block", [50, 4])
+def test_fuzzy_dedupe_in_parts_gives_the_whole_lists_result(tmp_path, max_block):
+    # max_block 4: many name and postcode blocks are too large, and spread over several parts.
+    people = generate_people(2500, seed=21).drop("person_id")
+    options = DedupeOptions(match="fuzzy", max_block=max_block)
+    whole = dedupe(people, options)
+    result, golden, clusters = _in_parts(people, options, tmp_path)
+    assert result.parts > 5
+    assert golden.equals(whole.frame)
+    assert clusters.equals(whole.clusters)
+    sort = ["cluster_id", "left_file", "left_row", "right_file", "right_row"]
+    assert result.pairs.sort(sort, nulls_last=True).equals(whole.pairs.sort(sort, nulls_last=True))
+    assert result.report.as_dict() == whole.report.as_dict()
+    assert whole.report.blocking.skipped_blocks or max_block == 50
+
+
+def test_identical_rows_spread_over_chunks_fold_as_in_one_piece(tmp_path):
+    # Twelve copies of one Kowalski (one representative) and two others: a block of three
+    # representatives, compared at max_block 3 though it holds fourteen rows.
+    row = {"email": "jan@kowalski.pl", "first_name": "Jan", "last_name": "Kowalski", "postal_code": "30-001"}
+    others = [{"email": f"{name.lower()}@other.pl", "first_name": name, "last_name": "Kowalski", "postal_code": "30-001"} for name in ("Janek", "Jon")]
+    frame = contacts(*[row] * 6, *others, *[row] * 6)
+    options = DedupeOptions(match="fuzzy", max_block=3)
+    whole = dedupe(frame, options)
+    result, golden, _ = _in_parts(frame, options, tmp_path, chunk=3, part_rows=2)
+    assert golden.equals(whole.frame)
+    assert result.report.as_dict() == whole.report.as_dict()
+    assert whole.report.pairs_compared > 0
