@@ -23,30 +23,34 @@ if TYPE_CHECKING:
 
 
 def components(edges: pl.DataFrame, nodes: int) -> pl.Series:
-    """Component label (the smallest row id in it) for every row id 0..nodes-1."""
+    """Component label (the smallest row id in it) for every row id 0..nodes-1.
+
+    Min-label hooking with pointer jumping, vectorised in numpy: each round every edge whose
+    ends have different roots hooks the larger root under the smaller, then every row follows
+    its pointers to its root. A few rounds suffice even for long chains (label propagation,
+    one hop per round, took minutes on a few million rows linked by many keys).
+    """
+    import numpy as np
     import polars as pl
 
-    labels = pl.DataFrame({"id": pl.int_range(nodes, dtype=pl.UInt32, eager=True)}).with_columns(label=pl.col("id"))
-    if edges.height == 0:
-        return labels["label"]
-    both = pl.concat(
-        [edges.select(pl.col("left").alias("a"), pl.col("right").alias("b")), edges.select(pl.col("right").alias("a"), pl.col("left").alias("b"))]
-    )
-    while True:
-        neighbour = (
-            both.join(labels, left_on="b", right_on="id")
-            .group_by("a")
-            .agg(pl.col("label").min().alias("neighbour"))
-        )
-        step = labels.join(neighbour, left_on="id", right_on="a", how="left", maintain_order="left").select(
-            "id", pl.min_horizontal("label", "neighbour").alias("label")
-        )
-        # Pointer jumping: take the label of your label, which halves the remaining distance.
-        jumped = step.join(step.rename({"id": "label", "label": "further"}), on="label", how="left", maintain_order="left")
-        step = jumped.select("id", pl.min_horizontal("label", "further").alias("label"))
-        if step["label"].equals(labels["label"]):
-            return step["label"]
-        labels = step
+    label = np.arange(nodes, dtype=np.int64)
+    if edges.height:
+        left = edges["left"].to_numpy().astype(np.int64)
+        right = edges["right"].to_numpy().astype(np.int64)
+        while True:
+            a, b = label[left], label[right]
+            apart = a != b
+            if not apart.any():
+                break
+            low, high = np.minimum(a[apart], b[apart]), np.maximum(a[apart], b[apart])
+            np.minimum.at(label, high, low)  # a root only ever points lower: no cycles
+            while True:  # pointer jumping until every row points at its root
+                further = label[label]
+                if np.array_equal(further, label):
+                    break
+                label = further
+            left, right = left[apart], right[apart]  # joined edges stay joined
+    return pl.Series("label", label, dtype=pl.UInt32)
 
 
 def guarded_components(scored: pl.DataFrame, nodes: int, max_cluster: int, strong_rules: tuple[str, ...]) -> tuple[pl.Series, int]:
