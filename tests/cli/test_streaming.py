@@ -172,18 +172,25 @@ PEOPLE = (
 )
 
 
-@pytest.mark.parametrize("match", ["exact", "canonical", "fuzzy"])
-def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, match):
+@pytest.mark.parametrize(
+    "match, extra",
+    [("exact", []), ("canonical", []), ("fuzzy", []), ("fuzzy", ["--max-block-size", "3"])],
+    ids=["exact", "canonical", "fuzzy", "fuzzy-small-blocks"],
+)
+def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, match, extra):
     source = tmp_path / "people.csv"
     source.write_text(PEOPLE)
     results = {}
     for label, rows in (("whole", None), ("parts", 10)):
         (tmp_path / label).mkdir()
-        args = ["dedupe", source, "--match", match, "--clusters", tmp_path / label / "clusters.csv", "--explain", tmp_path / label / "pairs.csv"]
+        args = ["dedupe", source, "--match", match, *extra, "--clusters", tmp_path / label / "clusters.csv", "--explain", tmp_path / label / "pairs.csv"]
         result = _run(cli, tmp_path, f"{label}/golden.csv", args, rows)
         results[label] = (_summary(result), {p.name: p.read_text() for p in (tmp_path / label).iterdir()}, result.stderr)
-    (whole, whole_files, _), (parts, part_files, stderr) = results["whole"], results["parts"]
-    assert "deduplicated in 10 parts that no match crosses" in stderr
+    (whole, whole_files, whole_stderr), (parts, part_files, stderr) = results["whole"], results["parts"]
+    assert "deduplicated in" in stderr and "parts that no match crosses" in stderr
+    too_common = [line for line in whole_stderr.splitlines() if "too common to compare" in line]
+    assert too_common == [line for line in stderr.splitlines() if "too common to compare" in line]
+    assert bool(too_common) == bool(extra)  # the name block of forty Person Numbers, at max-block-size 3
     for name in ("golden.csv", "clusters.csv", "pairs.csv"):
         assert part_files[name] == whole_files[name], name
     strip = lambda summary: {k: v for k, v in summary.items() if k not in ("clusters", "explain")}  # noqa: E731

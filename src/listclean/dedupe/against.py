@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from listclean import schema
-from listclean.dedupe.blocking import KEYS, key_expressions
+from listclean.dedupe.blocking import KEYS, count_skipped, key_expressions
 from listclean.dedupe.engine import DedupeOptions, DedupeReport, MasterMatch, count_against, match_to_master, row_identity
 from listclean.dedupe.features import prepare
 
@@ -89,6 +89,7 @@ def dedupe_against(
     small = blocks.filter(pl.col("len") <= options.max_block)
     large_blocks = blocks.filter(pl.col("len") > options.max_block).partition_by("key", as_dict=True)
     too_large = {name: group["value"] for (name,), group in large_blocks.items()}
+    large_by_key = {name: group.select("value", "len") for (name,), group in large_blocks.items()}
     in_part = pl.concat([*always, hits.join(small, on=["key", "value"], how="semi")["cluster_id"]]).unique()
 
     match, part = _match_part(new, rows, columns, in_part, options, too_large)
@@ -98,9 +99,7 @@ def dedupe_against(
         if extra.len():
             match, part = _match_part(new, rows, columns, pl.concat([in_part, extra]).unique(), options, too_large)
 
-    skipped = match.report.blocking.skipped_blocks
-    for name, values in too_large.items():  # blocks too large in the whole master, counted once here
-        skipped[name] = skipped.get(name, 0) + values.len()
+    count_skipped(match.report.blocking, large_by_key)  # too large in the whole master: counted once, here
     untouched = part.rows.filter(~pl.col("cluster_id").cast(pl.String).is_in(match.touched.implode()))
     largest = _largest(part.largest_elsewhere, _largest_in(untouched), _largest_in(match.golden))
     count_against(match, new.height + rows.rows, part.rows_elsewhere + untouched.height + match.golden.height, largest)

@@ -107,3 +107,11 @@ def candidate_pairs(
     pairs = pl.concat(found).unique(subset=["left", "right"], keep="first", maintain_order=True)
     report.pairs = pairs.height
     return pairs, report
+
+
+def count_skipped(report: BlockingReport, blocks: dict[str, pl.DataFrame]) -> None:
+    """Count blocks known to be too large in a wider list (per key: value, len) into the report,
+    once: the parts that skipped them left them out (see candidate_pairs' `too_large`)."""
+    for name, sizes in blocks.items():
+        report.skipped_blocks[name] = report.skipped_blocks.get(name, 0) + sizes.height
+        report.skipped_rows[name] = report.skipped_rows.get(name, 0) + int(sizes["len"].sum())

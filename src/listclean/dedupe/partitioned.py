@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from listclean.dedupe.blocking import count_skipped
 from listclean.dedupe.canonical import canonicalise
 from listclean.dedupe.cluster import components
 from listclean.dedupe.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe
@@ -65,9 +66,9 @@ def row_keys(frame: pl.DataFrame, match: str) -> pl.DataFrame:
     )
 
 
-def fuzzy_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+def fuzzy_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     """Per row, the hashed keys that can bring two rows together under fuzzy matching, and the
-    key values whose blocks are too large to compare (per key other than address and phone).
+    blocks too large to compare (per key other than address and phone: value, len).
 
     Fuzzy matching compares rows that share any blocking key (blocking.py), but skips a block
     of more than max_block representatives (rows folded when every compared field is equal).
@@ -99,14 +100,16 @@ def fuzzy_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tuple[pl
             seen[name].append(features.select(expressions[name].alias("value"), signature.alias("signature")).drop_nulls("value").unique())
         del features
     keys = pl.concat(hashed)
-    too_large: dict[str, pl.Series] = {}
+    too_large: dict[str, pl.DataFrame] = {}
     small: list[pl.Expr] = []
     for name in sized:
         sizes = pl.concat(seen.pop(name)).unique().group_by("value").len()
-        too_large[name] = sizes.filter(pl.col("len") > options.max_block)["value"].sort()
+        large = sizes.filter(pl.col("len") > options.max_block).sort("value")
+        if large.height:
+            too_large[name] = large
         small_hashes = sizes.filter(pl.col("len") <= options.max_block).select(pl.col("value").hash(seed=7))["value"]
         small.append(pl.when(pl.col(name).is_in(small_hashes.implode())).then(pl.col(name)).alias(name))
-    return keys.with_columns(small), {name: values for name, values in too_large.items() if values.len()}
+    return keys.with_columns(small), too_large
 
 
 def key_groups(keys: pl.DataFrame) -> pl.Series:
@@ -164,6 +167,7 @@ def dedupe_in_parts(
         keys, too_large = pl.concat([row_keys(chunk, options.match) for chunk in rows]), {}
     groups = key_groups(keys)
     del keys
+    skip = {name: blocks["value"] for name, blocks in too_large.items()}
     parts = max(1, math.ceil(rows.rows / part_rows))
     part_of = groups.hash(seed=11) % parts if parts > 1 else pl.Series([0] * rows.rows, dtype=pl.UInt64)
     del groups
@@ -199,7 +203,7 @@ def dedupe_in_parts(
         frame = pl.concat([pl.read_parquet(path) for path in part_files], how="diagonal_relaxed")
         positions = frame[POSITION]
         frame = frame.drop(POSITION)
-        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options, too_large=too_large)
+        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options, too_large=skip)
         golden = result.frame.with_columns(positions.gather(result.first_rows).alias(POSITION))
         clusters = result.clusters.with_columns(positions.alias(POSITION))
         for table, kept in ((golden, golden_files), (clusters, cluster_files)):
@@ -212,8 +216,7 @@ def dedupe_in_parts(
             pairs.append(result.pairs)
         _add(report, result.report)
         del frame, result, golden, clusters
-    for name, values in too_large.items():  # blocks too large across the parts, counted once here
-        report.blocking.skipped_blocks[name] = report.blocking.skipped_blocks.get(name, 0) + values.len()
+    count_skipped(report.blocking, too_large)
     explained = pl.concat(pairs, how="vertical_relaxed") if pairs else pl.DataFrame(schema=dict.fromkeys(EXPLAIN_COLUMNS, pl.String))
     return PartitionedResult(
         golden=_in_input_order(golden_files),
