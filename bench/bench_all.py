@@ -24,7 +24,6 @@ LISTCLEAN = [sys.executable, "-m", "listclean", "-q"]
 
 
 BLOCK = 1_000_000  # people are generated a million rows at a time, so 10M rows fit in memory
-IN_MEMORY_LIMIT = 2_000_000  # above this, fuzzy dedupe (in memory) is not run (see README)
 
 
 def write_export(rows: int, path: str) -> None:
@@ -99,13 +98,8 @@ def main() -> None:
         child("validate (own Parquet)", [*LISTCLEAN, "validate", str(work / "contacts.parquet"), "-o", str(work / "validated.parquet")], base)
         child("dedupe --match exact", [*LISTCLEAN, "dedupe", str(work / "validated.parquet"), "--match", "exact", "-o", str(work / "exact.parquet")], base)
         child("export --to mailchimp (exact-deduped)", [*LISTCLEAN, "export", str(work / "exact.parquet"), "--to", "mailchimp", "-o", str(work / "mailchimp.csv")], base)
-        if rows > IN_MEMORY_LIMIT:
-            # Fuzzy dedupe holds the list in memory: the streaming steps go on from the exact dedupe.
-            print(f"  (fuzzy dedupe holds the list in memory: not run above {IN_MEMORY_LIMIT:,} rows)")
-            golden = work / "exact.parquet"
-        else:
-            child("dedupe (fuzzy)", [*LISTCLEAN, "dedupe", str(work / "validated.parquet"), "-o", str(work / "golden.parquet")], base)
-            golden = work / "golden.parquet"
+        child("dedupe (fuzzy)", [*LISTCLEAN, "dedupe", str(work / "validated.parquet"), "-o", str(work / "golden.parquet")], base)
+        golden = work / "golden.parquet"
         child("segment --rfm --lifecycle", [*LISTCLEAN, "segment", str(golden), "--rfm", "--lifecycle", "-o", str(work / "segmented.parquet")], base)
         child("export --to mailchimp (segmented)", [*LISTCLEAN, "export", str(work / "segmented.parquet"), "--to", "mailchimp", "-o", str(work / "segmented.csv")], base)
         child("decay-report --html", [*LISTCLEAN, "decay-report", str(golden), "--html", str(work / "decay.html")], base)
