@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+from hypothesis import strategies as st
 
 FIELDS = ("email", "first_name", "last_name", "phone", "postal_code", "city", "country", "company")
 
@@ -22,3 +23,23 @@ def together(result, a: int, b: int) -> bool:
     """Whether input rows a and b (1-based) ended in one cluster."""
     ids = result.clusters.sort("_source_row")["cluster_id"]
     return ids[a - 1] == ids[b - 1]
+
+
+FIRST = ["Anna", "Ania", "Jan", "Janek", "Ewa", None]
+LAST = ["Nowak", "Nowakowska", "Kowalski", None]
+MAILBOX = ["anna.nowak", "a.nowak", "jan", "info", "ewa.k", None]
+DOMAIN = ["gmail.com", "firma.pl", "gmial.com"]
+PHONE = ["+48600100200", "+48600100201", None]
+POSTAL = ["30-001", "00-950", None]
+
+
+def person(draw) -> dict:
+    """A contact drawn from small pools: shared addresses, phones, names and typos abound."""
+    mailbox = draw(st.sampled_from(MAILBOX))
+    return {
+        "email": None if mailbox is None else f"{mailbox}@{draw(st.sampled_from(DOMAIN))}",
+        "first_name": draw(st.sampled_from(FIRST)),
+        "last_name": draw(st.sampled_from(LAST)),
+        "phone": draw(st.sampled_from(PHONE)),
+        "postal_code": draw(st.sampled_from(POSTAL)),
+    }

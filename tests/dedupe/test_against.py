@@ -7,9 +7,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import listclean.dedupe.against as against
-from helpers import contacts
+from helpers import contacts, person
 from listclean.dedupe import DedupeOptions, dedupe
 from listclean.dedupe.against import dedupe_against
 from listclean.io.write import FrameSpool
@@ -90,3 +92,25 @@ def test_a_block_too_large_in_the_whole_master_stays_skipped_in_the_part(tmp_pat
 def test_a_master_without_cluster_ids_is_refused(tmp_path):
     with pytest.raises(ValueError, match="cluster_id"):
         _streamed(contacts({"email": "a@firma.pl"}), contacts({"email": "b@firma.pl"}), DedupeOptions(), tmp_path)
+
+
+@st.composite
+def _nights(draw):
+    master = [person(draw) for _ in range(draw(st.integers(1, 30)))]
+    new = [person(draw) for _ in range(draw(st.integers(1, 12)))]
+    return master, new, draw(st.sampled_from(["exact", "canonical", "fuzzy"])), draw(st.integers(2, 6)), draw(st.integers(1, 9))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_nights())
+def test_any_small_master_streamed_gives_the_in_memory_result(tmp_path_factory, case):
+    master_rows, new_rows, match, max_block, chunk = case
+    options = DedupeOptions(match=match, max_block=max_block)
+    master = dedupe(contacts(*master_rows, source="crm.csv"), options).frame
+    new = contacts(*new_rows, source="new.csv")
+    whole = dedupe(new, options, master)
+    result, out = _streamed(new, master, options, tmp_path_factory.mktemp("against"), chunk=chunk)
+    assert out.equals(whole.frame)
+    assert result.clusters.equals(whole.clusters)
+    strip = lambda report: {k: v for k, v in report.as_dict().items() if k != "blocks_too_large"}  # noqa: E731
+    assert strip(result.report) == strip(whole.report)

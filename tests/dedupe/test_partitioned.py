@@ -7,8 +7,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from helpers import contacts
+from helpers import contacts, person
 from listclean.dedupe import DedupeOptions, dedupe
 from listclean.dedupe.partitioned import dedupe_in_parts
 from listclean.io.write import FrameSpool
@@ -56,3 +58,23 @@ def test_identical_rows_spread_over_chunks_fold_as_in_one_piece(tmp_path):
     assert golden.equals(whole.frame)
     assert result.report.as_dict() == whole.report.as_dict()
     assert whole.report.pairs_compared > 0
+
+
+@st.composite
+def _lists(draw):
+    rows = [person(draw) for _ in range(draw(st.integers(1, 40)))]
+    return rows, draw(st.integers(2, 6)), draw(st.integers(1, 9)), draw(st.integers(1, 5))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_lists())
+def test_any_small_list_in_parts_is_deduplicated_as_in_one_piece(tmp_path_factory, case):
+    rows, max_block, chunk, part_rows = case
+    frame = contacts(*rows)
+    for match in ("fuzzy", "canonical"):
+        options = DedupeOptions(match=match, max_block=max_block)
+        whole = dedupe(frame, options)
+        result, golden, clusters = _in_parts(frame, options, tmp_path_factory.mktemp("parts"), chunk=chunk, part_rows=part_rows)
+        assert golden.equals(whole.frame), match
+        assert clusters.equals(whole.clusters), match
+        assert result.report.as_dict() == whole.report.as_dict(), match
