@@ -188,6 +188,7 @@ def test_dedupe_in_parts_writes_exactly_what_a_whole_run_does(cli, tmp_path, mat
         results[label] = (_summary(result), {p.name: p.read_text() for p in (tmp_path / label).iterdir()}, result.stderr)
     (whole, whole_files, whole_stderr), (parts, part_files, stderr) = results["whole"], results["parts"]
     assert "deduplicated in" in stderr and "parts that no match crosses" in stderr
+    assert "matching part 1 of" in stderr and "matching 47 rows in one piece" in whole_stderr  # -v says what it does
     too_common = [line for line in whole_stderr.splitlines() if "too common to compare" in line]
     assert too_common == [line for line in stderr.splitlines() if "too common to compare" in line]
     assert bool(too_common) == bool(extra)  # the name block of forty Person Numbers, at max-block-size 3
@@ -222,6 +223,7 @@ def test_dedupe_against_a_streamed_master_writes_exactly_what_a_held_one_does(cl
                 "--clusters", tmp_path / label / "clusters.csv", "--explain", tmp_path / label / "pairs.csv"]
         result = _run(cli, tmp_path, f"{label}/golden.csv", args, rows)
         results[label] = (_summary(result), {p.name: p.read_text() for p in (tmp_path / label).iterdir()})
+        assert "reading the master for what 6 new rows share with it" in result.stderr  # -v says what it does
     (whole, whole_files), (chunked, chunked_files) = results["whole"], results["chunked"]
     for name in ("golden.csv", "clusters.csv", "pairs.csv"):
         assert chunked_files[name] == whole_files[name], name

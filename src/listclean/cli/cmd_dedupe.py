@@ -144,7 +144,8 @@ def command(
     settings = import_options(reading)
 
     master = None
-    with Workspace() as workspace, reporter.status("Deduplicating…"):
+    with Workspace() as workspace, reporter.status("Deduplicating…") as status:
+        progress = reporter.progress(status, "Deduplicating")
         stream = ImportStream(inputs, settings, workspace)
         outputs = {
             name: ChunkedOutput(path_target, workspace.path)
@@ -157,7 +158,9 @@ def command(
             new = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
             del frames
             master = ImportStream([against], settings, workspace)
-            result = dedupe_against(new.select(stream.columns()), _with_cluster_ids(master, against), options, workspace.path, master.output_columns)
+            result = dedupe_against(
+                new.select(stream.columns()), _with_cluster_ids(master, against), options, workspace.path, master.output_columns, progress
+            )
             report, pairs = result.report, result.pairs
             # The master's columns all stay (its `_raw` columns too, when no new row needed one).
             new_columns = stream.output_columns(result.columns)
@@ -171,7 +174,9 @@ def command(
             # A list larger than memory is split into parts that no match crosses, deduped one
             # at a time (the same output as all at once).
             # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
-            parted = dedupe_in_parts(stream, options, workspace.path, max(1, chunk_rows() // 2), keep_pairs=bool(explain), columns=stream.output_columns)
+            parted = dedupe_in_parts(
+                stream, options, workspace.path, max(1, chunk_rows() // 2), keep_pairs=bool(explain), columns=stream.output_columns, progress=progress
+            )
             report, pairs, seen = parted.report, parted.pairs, []
             for golden in parted.golden:
                 seen += [column for column in golden.columns if column not in seen]

@@ -157,11 +157,7 @@ def command(
             else:
                 options.suppression.addresses |= stored.addresses
 
-        def progress(message: str) -> None:
-            if status is not None:
-                status.update(f"Validating: {message}…")
-            reporter.detail(message)
-
+        progress = reporter.progress(status, "Validating")
         dropped_statuses = [status.value for status in drop or []]
         stream = ImportStream(inputs, settings, workspace)
         output = ChunkedOutput(target, workspace.path)

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -62,6 +63,17 @@ class Reporter:
         if settings.quiet or not self.console.is_terminal:
             return contextlib.nullcontext()
         return self.console.status(escape(message), spinner="dots")
+
+    def progress(self, status: Any, doing: str) -> Callable[[str], None]:
+        """A library step's progress callback: each message on the spinner `status` (None off a
+        terminal) after `doing`, and as a line of its own with -v."""
+
+        def say(message: str) -> None:
+            if status is not None:
+                status.update(escape(f"{doing}: {message}…"))
+            self.detail(message)
+
+        return say
 
 
 def print_json(summary: dict[str, Any]) -> None:

@@ -52,15 +52,20 @@ def dedupe_against(
     options: DedupeOptions,
     spool: Callable[[str], Path],
     master_columns: Callable[[list[str]], list[str]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> AgainstResult:
     """Match `new` rows to the clusters of a master that arrives in chunks (each with `cluster_id`).
 
     `master_columns`, given a master chunk's columns once every chunk is read, says which are
     the master's (an importer's stream knows only at its end which `_raw` columns no row needed).
+    `progress` hears what is being done.
     """
     import polars as pl
 
     from listclean.io.write import FrameSpool
+
+    say = progress or (lambda message: None)
+    say(f"reading the master for what {new.height:,} new rows share with it")
 
     wanted, identities = _new_keys(new, options.match)
     rows = FrameSpool(spool)
@@ -92,6 +97,7 @@ def dedupe_against(
     large_by_key = {name: group.select("value", "len") for (name,), group in large_blocks.items()}
     in_part = pl.concat([*always, hits.join(small, on=["key", "value"], how="semi")["cluster_id"]]).unique()
 
+    say(f"matching the new rows to the {in_part.len():,} master clusters (of {rows.rows:,} records) they share a key with")
     match, part = _match_part(new, rows, columns, in_part, options, too_large)
     outside = match.touched.filter(~match.touched.is_in(part.ids.implode()))
     if outside.len():  # a new cluster's id is a master cluster's that shares nothing with it: that one is touched too

@@ -138,6 +138,7 @@ def dedupe_in_parts(
     part_rows: int,
     keep_pairs: bool = True,
     columns: Callable[[list[str]], list[str]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> PartitionedResult:
     """Dedupe rows arriving in chunks with memory for about `part_rows` rows at a time.
 
@@ -145,11 +146,13 @@ def dedupe_in_parts(
     in one piece, which is faster; a larger one in parts. `keep_pairs=False` drops the
     explained pairs as each part is done (only --explain reads them). `columns`, given the
     chunks' columns once all are read, says which to dedupe (an importer's stream knows only
-    at its end which `_raw` columns no row needed).
+    at its end which `_raw` columns no row needed). `progress` hears what is being done.
     """
     import polars as pl
 
     from listclean.io.write import FrameSpool
+
+    say = progress or (lambda message: None)
 
     if options.match not in PARTITIONED_MATCHES:
         raise ValueError(f"unknown match level {options.match!r}")
@@ -158,9 +161,11 @@ def dedupe_in_parts(
         rows.add(chunk)
         del chunk  # once spilled, the spool's file is its only copy
     if not rows.spilled:
+        say(f"matching {rows.rows:,} rows in one piece")
         return _in_one_piece(rows, options, keep_pairs, columns)
 
     # Pass 1: only the rows' keys in memory.
+    say(f"{rows.rows:,} rows read; finding the groups that no match crosses")
     if options.match == "fuzzy":
         keys, too_large = fuzzy_keys(rows, options)
     else:
@@ -197,9 +202,10 @@ def dedupe_in_parts(
     golden_files: list[list[Path]] = [[] for _ in range(windows)]
     cluster_files: list[list[Path]] = [[] for _ in range(windows)]
     pairs = []
-    for part_files in files:
+    for number, part_files in enumerate(files, start=1):
         if not part_files:
             continue
+        say(f"matching part {number:,} of {parts:,}")
         frame = pl.concat([pl.read_parquet(path) for path in part_files], how="diagonal_relaxed")
         positions = frame[POSITION]
         frame = frame.drop(POSITION)
