@@ -181,3 +181,23 @@ def test_ndjson_nested_values_become_text_and_missing_ones_stay_missing(tmp_path
     frame = load(source).frame
     assert frame["address"].to_list() == ['{"city":"Kraków"}', None, None]  # not the text "null"
     assert frame["tags"].to_list() == [["vip", "b2b"], None, None]  # "labels" is a name for tags
+
+
+def test_only_listclean_parquet_is_read_again_instead_of_spooled(tmp_path):
+    import polars as pl
+
+    from listclean import schema
+    from listclean.importer import ImportOptions, ImportStream
+    from listclean.io.read import Workspace, is_listclean_parquet
+
+    contacts = load(FIXTURES / "utf8.csv").frame
+    marked, unmarked, plain = tmp_path / "marked.parquet", tmp_path / "unmarked.parquet", tmp_path / "plain.parquet"
+    contacts.write_parquet(marked, metadata={schema.CANONICAL_MARK: "test"})
+    contacts.write_parquet(unmarked)  # standard columns, but nobody says listclean wrote them
+    pl.DataFrame({"email": ["a@b.pl"]}).write_parquet(plain)
+    assert is_listclean_parquet(str(marked))
+    assert not any(is_listclean_parquet(path) for path in (str(unmarked), str(plain), str(FIXTURES / "utf8.csv"), "-"))
+    with Workspace() as workspace:
+        assert ImportStream([str(marked)], ImportOptions(), workspace).replayable()
+        assert not ImportStream([str(marked), str(FIXTURES / "utf8.csv")], ImportOptions(), workspace).replayable()
+        assert not ImportStream([str(marked)], ImportOptions(overrides={"Email": "email"}), workspace).replayable()  # re-standardised

@@ -172,6 +172,20 @@ class ImportStream:
             if not any(report.uninterpretable.get(name) for report in self.sources) and not (name == "email" and self._cleaned_emails())
         }
 
+    def replayable(self) -> bool:
+        """Whether a later pass can read the inputs again (`again`) instead of keeping their rows:
+        every input is listclean's own Parquet, read as it is — a read, where keeping a large
+        list's rows means writing them to disk and reading them back."""
+        from listclean.io.read import is_listclean_parquet
+
+        options = self.options
+        reads_as_is = not options.overrides and options.date_order == "auto" and options.default_country is None and options.source_name is None
+        return reads_as_is and options.read.format in (None, "parquet") and all(is_listclean_parquet(path) for path in self.paths)
+
+    def again(self) -> ImportStream:
+        """A fresh stream over the same inputs: the same chunks, in the same order (see `replayable`)."""
+        return ImportStream(self.paths, self.options, self.workspace)
+
     def _cleaned_emails(self) -> int:
         return sum(report.cleaned_emails for report in self.sources)
 

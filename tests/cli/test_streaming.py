@@ -349,10 +349,13 @@ BUYERS = "email,country,signup_at,last_purchase_at,purchase_count,total_spend,la
 )
 
 
-@pytest.mark.parametrize("multi", [False, True])
-def test_segment_in_chunks_writes_exactly_what_a_whole_run_does(cli, tmp_path, multi):
+@pytest.mark.parametrize("multi, own_parquet", [(False, False), (True, False), (False, True)], ids=["first-match", "multi", "own-parquet"])
+def test_segment_in_chunks_writes_exactly_what_a_whole_run_does(cli, tmp_path, multi, own_parquet):
     source = tmp_path / "buyers.csv"
     source.write_text(BUYERS)
+    if own_parquet:  # listclean's own Parquet is read twice instead of spooled
+        _run(cli, tmp_path, "buyers.parquet", ["import", source], None)
+        source = tmp_path / "buyers.parquet"
     rules = tmp_path / "segments.toml"
     rules.write_text(
         '[[segment]]\nname = "Poland"\nall = [ { field = "country", equals = "PL" } ]\n'
@@ -364,6 +367,7 @@ def test_segment_in_chunks_writes_exactly_what_a_whole_run_does(cli, tmp_path, m
         args = ["segment", source, "--rules", rules, "--rfm", "--lifecycle", "--as-of", "2026-11-24", "--split-dir", tmp_path / label, "--format", "csv", *(["--multi"] if multi else [])]
         result = _run(cli, tmp_path, f"{label}.csv", args, rows)
         summaries[label] = {key: value for key, value in _summary(result).items() if key != "split_files"}
+        assert ("read again for the second pass" in result.stderr) == own_parquet
     assert summaries["chunked"] == summaries["whole"]
     assert summaries["whole"]["counts"]["segment counts"]["Poland"] > 0 and summaries["whole"]["counts"]["rfm_segment counts"]["Champions"] > 0
     assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()

@@ -101,17 +101,23 @@ def command(
     with Workspace() as workspace, reporter.status("Segmenting…"):
         # Pass 1 spools the rows (and keeps the three RFM inputs of every row: quintiles rank the
         # whole list); pass 2 labels a chunk at a time, so a list larger than memory streams.
+        # listclean's own Parquet is read again for pass 2 instead: cheaper than spooling it.
         stream = ImportStream(inputs, import_options(reading), workspace)
-        rows = FrameSpool(workspace.path)
+        rows = None if stream.replayable() else FrameSpool(workspace.path)
         rfm_inputs: list[pl.DataFrame] = []
+        shapes: list[pl.DataFrame] = []  # each chunk's columns and types (no rows)
         with read_ahead(stream) as chunks:
             for chunk in chunks:
-                rows.add(chunk)
+                if rows is not None:
+                    rows.add(chunk)
+                shapes.append(chunk.head(0))
                 if rfm:
                     rfm_inputs.append(chunk.select(c for c in seg.RFM_INPUTS if c in chunk.columns))
                 del chunk
         columns = stream.columns()
-        types = rows.lazy().collect_schema()
+        types = pl.concat(shapes, how="diagonal_relaxed").schema  # the whole list's, as one frame of it would have
+        if rows is None:
+            reporter.detail("listclean's own Parquet: read again for the second pass, not kept")
         scores = None
         if rfm:
             scores = seg.rfm_scores(pl.concat(rfm_inputs, how="diagonal_relaxed"), when)
@@ -120,7 +126,7 @@ def command(
         splits = {name: ChunkedOutput(split_target, workspace.path) for name, split_target in split_targets.items()}
         counts: dict[str, dict[str, int]] = {}
         offset = 0
-        for chunk in rows.drain():
+        for chunk in rows.drain() if rows is not None else _chunks_again(stream):
             # Every chunk with the whole list's columns, as one frame of the whole list would have them.
             frame = chunk.select(pl.col(c).cast(types[c]) if c in chunk.columns else pl.lit(None, dtype=types[c]).alias(c) for c in columns)
             if definitions:
@@ -186,3 +192,11 @@ def _counts(frame, definitions, rfm: bool, lifecycle: bool) -> dict[str, dict[st
         found = dict(frame["lifecycle_stage"].value_counts().iter_rows())
         out["lifecycle_stage counts"] = {stage: int(found.get(stage, 0)) for stage in seg.LIFECYCLE_STAGES}
     return out
+
+
+def _chunks_again(stream):  # (ImportStream) -> Iterator[pl.DataFrame]
+    """The stream's chunks read again, the next one prepared while one is labelled."""
+    from listclean.importer import read_ahead
+
+    with read_ahead(stream.again()) as chunks:
+        yield from chunks

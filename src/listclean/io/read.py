@@ -811,6 +811,26 @@ def _read_parquet(local: Path, name: str) -> Source:
     return Source(name, "parquet", frame, header, has_provenance=provenance, canonical=canonical, split=split)
 
 
+def is_listclean_parquet(path: str) -> bool:
+    """Whether the input is a Parquet file listclean wrote from standard contacts, with its
+    provenance: reading it again is only a read (nothing is re-standardised)."""
+    import polars as pl
+
+    from listclean import schema
+
+    local = Path(path)
+    if path == STDIN or not local.is_file():
+        return False
+    with open(local, "rb") as handle:
+        if handle.read(4) != b"PAR1":
+            return False
+    try:
+        columns = pl.read_parquet_schema(local)
+    except Exception:  # noqa: BLE001 - Polars raises several types for corrupt files
+        return False
+    return all(name in columns for name in PROVENANCE_COLUMNS) and _marked_canonical(local, pl.LazyFrame(schema=columns))
+
+
 def _marked_canonical(local: Path, frame: pl.LazyFrame) -> bool:
     """A Parquet file listclean wrote from standard, typed contacts (and nobody re-typed since)."""
     import polars as pl
