@@ -72,29 +72,28 @@ def dedupe_against(
     always: list[pl.Series] = []
     counts: list[pl.DataFrame] = []
     by_value: list[pl.DataFrame] = []
+    first_columns: list[str] | None = None
     for chunk in master:
         if "cluster_id" not in chunk.columns:
             raise ValueError("the master has no cluster_id column")
+        first_columns = first_columns or chunk.columns
         rows.add(chunk)
         sharing, counted, values = _sharing(chunk, wanted, identities, options)
         always.append(sharing)
         counts.append(counted)
         by_value.append(values)
         del chunk  # once spilled, the spool's file is its only copy
-    first = next(iter(rows), None)
-    if first is None:
+    if first_columns is None:
         raise ValueError("the master came without a single chunk")
-    columns = master_columns(first.columns) if master_columns else first.columns
-    del first
+    columns = master_columns(first_columns) if master_columns else first_columns
     # A block of more than max_block rows is skipped by the engine: its master rows matter only
     # when they share something else with a new row. Told which blocks those are, the engine
     # skips them in the part as it would in the whole master.
     hits = pl.concat(by_value)
     blocks = pl.concat([*counts, wanted]).group_by("key", "value").agg(pl.col("len").sum())
     small = blocks.filter(pl.col("len") <= options.max_block)
-    large_blocks = blocks.filter(pl.col("len") > options.max_block).partition_by("key", as_dict=True)
-    too_large = {name: group["value"] for (name,), group in large_blocks.items()}
-    large_by_key = {name: group.select("value", "len") for (name,), group in large_blocks.items()}
+    large_blocks = blocks.filter(pl.col("len") > options.max_block).partition_by("key", as_dict=True, include_key=False)
+    too_large = {name: values for (name,), values in large_blocks.items()}
     in_part = pl.concat([*always, hits.join(small, on=["key", "value"], how="semi")["cluster_id"]]).unique()
 
     say(f"matching the new rows to the {in_part.len():,} master clusters (of {rows.rows:,} records) they share a key with")
@@ -105,7 +104,7 @@ def dedupe_against(
         if extra.len():
             match, part = _match_part(new, rows, columns, pl.concat([in_part, extra]).unique(), options, too_large)
 
-    count_skipped(match.report.blocking, large_by_key)  # too large in the whole master: counted once, here
+    count_skipped(match.report.blocking, too_large)  # too large in the whole master: counted once, here
     untouched = part.rows.filter(~pl.col("cluster_id").cast(pl.String).is_in(match.touched.implode()))
     largest = _largest(part.largest_elsewhere, _largest_in(untouched), _largest_in(match.golden))
     count_against(match, new.height + rows.rows, part.rows_elsewhere + untouched.height + match.golden.height, largest)
@@ -193,7 +192,7 @@ def _largest(*values: int | None) -> int | None:
 
 
 def _match_part(
-    new: pl.DataFrame, rows: FrameSpool, columns: list[str], ids: pl.Series, options: DedupeOptions, too_large: dict[str, pl.Series]
+    new: pl.DataFrame, rows: FrameSpool, columns: list[str], ids: pl.Series, options: DedupeOptions, too_large: dict[str, pl.DataFrame]
 ) -> tuple[MasterMatch, _Part]:
     part = _master_part(rows, columns, ids)
     return match_to_master(new, part.rows, options, too_large), part

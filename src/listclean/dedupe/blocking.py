@@ -64,13 +64,14 @@ def key_expressions(keys: tuple[str, ...]) -> dict[str, pl.Expr]:
 
 
 def candidate_pairs(
-    features: pl.DataFrame, keys: tuple[str, ...], max_block: int, too_large: dict[str, pl.Series] | None = None
+    features: pl.DataFrame, keys: tuple[str, ...], max_block: int, too_large: dict[str, pl.DataFrame] | None = None
 ) -> tuple[pl.DataFrame, BlockingReport]:
     """Distinct (left, right) row-id pairs, left < right, with the first key that proposed them.
 
-    `too_large` names key values (per key other than email) whose blocks are too large in a
-    wider list than these rows: they are skipped as if all those rows were here (see against.py
-    and partitioned.py), and left out of the report's skipped blocks (the caller counts them once).
+    `too_large` names key values whose blocks are too large in a wider list than these rows
+    (per key other than email, a frame of value and len, as count_skipped takes it): they are
+    skipped as if all those rows were here (see against.py and partitioned.py), and left out of
+    the report's skipped blocks (the caller counts them once).
     """
     import polars as pl
 
@@ -80,7 +81,7 @@ def candidate_pairs(
         keyed = features.select("__id", expr.alias("__key"), pl.col("__first_key")).drop_nulls("__key")
         sizes = keyed.group_by("__key").len()
         if too_large and name in too_large:
-            sizes = sizes.with_columns(pl.when(pl.col("__key").is_in(too_large[name].implode())).then(max_block + 1).otherwise(pl.col("len")).alias("len"))
+            sizes = sizes.with_columns(pl.when(pl.col("__key").is_in(too_large[name]["value"].implode())).then(max_block + 1).otherwise(pl.col("len")).alias("len"))
         keyed = keyed.join(sizes, on="__key")
         if name == "email":
             # A shared address: compare within each given name (and with rows that have none).
@@ -90,7 +91,7 @@ def candidate_pairs(
             keyed = pl.concat([keyed.filter(pl.col("len") <= max_block), refined])
         oversized = keyed.filter(pl.col("len") > max_block)
         if too_large and name in too_large:
-            oversized = oversized.filter(~pl.col("__key").is_in(too_large[name].implode()))
+            oversized = oversized.filter(~pl.col("__key").is_in(too_large[name]["value"].implode()))
         if oversized.height:
             report.skipped_blocks[name] = oversized["__key"].n_unique()
             report.skipped_rows[name] = oversized.height

@@ -88,7 +88,7 @@ def _rules_for(match: str) -> tuple[str, ...]:
 
 
 def _score(
-    features: pl.DataFrame, options: DedupeOptions, report: DedupeReport, skip_pairs: pl.Expr | None = None, too_large: dict[str, pl.Series] | None = None
+    features: pl.DataFrame, options: DedupeOptions, report: DedupeReport, skip_pairs: pl.Expr | None = None, too_large: dict[str, pl.DataFrame] | None = None
 ) -> pl.DataFrame:
     """Scored candidate pairs: every match, shared inbox and near miss (every pair with keep_all_pairs).
 
@@ -218,7 +218,7 @@ def _assemble(
 
 
 def dedupe(
-    frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl.DataFrame | None = None, too_large: dict[str, pl.Series] | None = None
+    frame: pl.DataFrame, options: DedupeOptions | None = None, master: pl.DataFrame | None = None, too_large: dict[str, pl.DataFrame] | None = None
 ) -> DedupeResult:
     """Golden records of the frame (or, with `master`, the master updated with the frame's rows).
 
@@ -350,7 +350,7 @@ def count_against(match: MasterMatch, rows_total: int, rows_out: int, largest: A
     _count(match.report, match.explained, match.golden, rows_total, rows_out, largest)
 
 
-def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions, too_large: dict[str, pl.Series] | None = None) -> MasterMatch:
+def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions, too_large: dict[str, pl.DataFrame] | None = None) -> MasterMatch:
     """New rows matched to an existing master's clusters; the master is not re-clustered.
 
     A new row that matches master rows joins the cluster of its best-scoring master match.

@@ -172,7 +172,6 @@ def dedupe_in_parts(
         keys, too_large = pl.concat([row_keys(chunk, options.match) for chunk in rows]), {}
     groups = key_groups(keys)
     del keys
-    skip = {name: blocks["value"] for name, blocks in too_large.items()}
     parts = max(1, math.ceil(rows.rows / part_rows))
     part_of = groups.hash(seed=11) % parts if parts > 1 else pl.Series([0] * rows.rows, dtype=pl.UInt64)
     del groups
@@ -209,7 +208,7 @@ def dedupe_in_parts(
         frame = pl.concat([pl.read_parquet(path) for path in part_files], how="diagonal_relaxed")
         positions = frame[POSITION]
         frame = frame.drop(POSITION)
-        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options, too_large=skip)
+        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options, too_large=too_large)
         golden = result.frame.with_columns(positions.gather(result.first_rows).alias(POSITION))
         clusters = result.clusters.with_columns(positions.alias(POSITION))
         for table, kept in ((golden, golden_files), (clusters, cluster_files)):
