@@ -232,4 +232,3 @@ def _dropped_rejects(dropped):  # pl.DataFrame -> pl.DataFrame
 
     reason = pl.concat_str(pl.lit("email_"), pl.col("email_status"))
     return rows_as_rejects(dropped, reason, pl.col("email_reasons").list.join(LIST_SEPARATOR))
-

@@ -779,12 +779,13 @@ def _stringify(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _with_row_numbers(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, bool]:
-    """Add the reader's row numbers; say whether the file carries listclean's provenance."""
+def _with_row_numbers(frame: pl.LazyFrame, first_row: int = 1) -> tuple[pl.LazyFrame, bool]:
+    """Add the reader's row numbers (from `first_row`: a later chunk numbers on); say whether
+    the file carries listclean's provenance."""
     import polars as pl
 
     columns = frame.collect_schema().names()
-    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = frame.with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
     return frame, all(name in columns for name in PROVENANCE_COLUMNS)
 
 
@@ -888,7 +889,7 @@ def _read_ndjson(local: Path, name: str) -> Source:
                     chunk = pl.read_ndjson(io.BytesIO(data), schema=types)
                 except Exception as exc:  # noqa: BLE001
                     raise _json_error(local, name, "ndjson", exc) from None
-                numbered = chunk.lazy().with_row_index(ROW, offset=rows_before + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+                numbered, _ = _with_row_numbers(chunk.lazy(), first_row=rows_before + 1)
                 rows_before += chunk.height
                 yield _stringify(numbered)
 
