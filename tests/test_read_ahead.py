@@ -1,4 +1,4 @@
-"""importer.read_ahead: chunks prepared in a second thread arrive in order, errors reach the caller."""
+"""stream.read_ahead: chunks prepared in a second thread arrive in order, errors reach the caller."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from listclean.importer import read_ahead
+from listclean.stream.ahead import read_ahead
 
 
 def test_chunks_arrive_in_order_each_prepared_while_the_previous_is_worked_on():

@@ -75,7 +75,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(write, "_serialise", explode)
+    monkeypatch.setattr(write, "serialise", explode)
     with pytest.raises(KeyboardInterrupt):
         write_frame(contacts(), prepare_target(str(path), fmt=None, force=True, inputs=[]))
     assert path.read_text() == "precious"
@@ -99,67 +99,3 @@ def test_suppressed_contacts_are_split_out_with_a_reason():
     assert kept["email"].to_list() == ["ann@example.com"]
     assert blocked == {frame["email"][1].lower()}
     assert rejects.select("_source_row", "reason", "detail").row(0) == (2, "suppressed", "consent_status is unsubscribed")
-
-
-def test_a_spool_holds_small_lists_in_memory_and_spills_large_ones_in_order(tmp_path, monkeypatch):
-    from listclean.io.write import FrameSpool
-
-    names = iter(range(1000))
-    spool_path = lambda suffix: tmp_path / f"{next(names)}{suffix}"  # noqa: E731
-    chunks = [pl.DataFrame({"n": list(range(start, start + 1000))}) for start in range(0, 5000, 1000)]
-
-    small = FrameSpool(spool_path)
-    for chunk in chunks:
-        small.add(chunk)
-    assert not small.spilled and not list(tmp_path.iterdir())  # a few kilobytes never touch the disk
-
-    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", chunks[0].estimated_size() * 2)
-    large = FrameSpool(spool_path)
-    for chunk in chunks:
-        large.add(chunk)
-    assert large.spilled and large.rows == 5000
-    assert pl.concat(list(large))["n"].to_list() == list(range(5000))  # held frames were spilled first
-    assert large.lazy().collect()["n"].to_list() == list(range(5000))
-
-
-def test_spools_share_one_memory_budget(tmp_path, monkeypatch):
-    from listclean.io.write import FrameSpool
-
-    names = iter(range(1000))
-    spool_path = lambda suffix: tmp_path / f"{next(names)}{suffix}"  # noqa: E731
-    chunk = pl.DataFrame({"n": list(range(1000))})
-    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", chunk.estimated_size() * 3)
-    first, second = FrameSpool(spool_path), FrameSpool(spool_path)
-    for _ in range(2):
-        first.add(chunk)
-    second.add(chunk)  # a spool's first frame is always held
-    second.add(chunk)  # four chunks would be over the budget of three
-    assert not first.spilled and second.spilled
-    del first  # its frames are let go, and the budget with them
-    third = FrameSpool(spool_path)
-    for _ in range(3):
-        third.add(chunk)
-    assert not third.spilled
-
-
-def test_draining_a_spool_hands_out_every_frame_in_order_and_lets_each_go(tmp_path, monkeypatch):
-    from listclean.io.write import FrameSpool
-
-    names = iter(range(1000))
-    spool_path = lambda suffix: tmp_path / f"{next(names)}{suffix}"  # noqa: E731
-    chunks = [pl.DataFrame({"n": list(range(start, start + 100))}) for start in range(0, 500, 100)]
-    before = FrameSpool._held_by_all
-    held = FrameSpool(spool_path)
-    for chunk in chunks[:2]:
-        held.add(chunk)
-    assert FrameSpool._held_by_all > before
-    assert pl.concat(list(held.drain()))["n"].to_list() == list(range(200))
-    assert FrameSpool._held_by_all == before and list(held) == []  # its memory is free for the next spool
-
-    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 1)
-    spilled = FrameSpool(spool_path)
-    for chunk in chunks:
-        spilled.add(chunk)
-    assert spilled.spilled
-    assert pl.concat(list(spilled.drain()))["n"].to_list() == list(range(500))
-    assert not list(tmp_path.glob("*.parquet"))  # each part removed once read

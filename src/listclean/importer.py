@@ -20,12 +20,12 @@ from listclean import schema
 from listclean.columns import ColumnMapping, map_columns
 from listclean.errors import InputError
 from listclean.io.read import EXTRA_FIELDS, ROW, ReadOptions, Source, Workspace, read_source
+from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects, reject_schema, rows_as_rejects
 from listclean.standardize import DateOrder, StandardizeOptions, apply_opt_out, infer_date_orders, standardize
 
 if TYPE_CHECKING:
     import polars as pl
 
-REJECT_COLUMNS = ("_source_file", "_source_row", "_source_line", "reason", "detail", "action", "raw")
 
 # Mailchimp's audience export is a zip of one CSV per status, named after it.
 _MAILCHIMP_FILE = re.compile(r"(?i)(?:^|[_\-\s])(subscribed|unsubscribed|cleaned|pending|nonsubscribed|transactional)_members_export")
@@ -216,32 +216,6 @@ class ImportStream:
         return rows_with_action(self.rejects(), "skipped", "quarantined")
 
 
-@contextlib.contextmanager
-def read_ahead(chunks: Iterable[T]) -> Iterator[Iterator[T]]:
-    """The chunks, each next one prepared in a second thread while the caller works on this one.
-
-    Reading and standardising a chunk and the caller's work on the previous one (validating,
-    writing) are mostly Polars work, which runs without the GIL: on two cores the two overlap.
-    Order is kept, one chunk at most waits in memory, and an error in either thread surfaces
-    in the caller. Leaving the block waits for the chunk being prepared before the caller's
-    work directory is removed.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    end = object()
-    iterator = iter(chunks)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="listclean-read") as pool:
-
-        def ahead() -> Iterator[T]:
-            pending = pool.submit(next, iterator, end)
-            while (chunk := pending.result()) is not end:
-                pending = pool.submit(next, iterator, end)
-                yield chunk
-                del chunk  # the caller's reference is the only one left
-
-        yield ahead()
-
-
 @dataclass
 class _Plan:
     mapping: ColumnMapping
@@ -362,7 +336,7 @@ def _bad_row_rejects(source: Source) -> pl.DataFrame:
         {"_source_file": source.name, "_source_row": bad.row, "_source_line": bad.line, "reason": bad.reason, "detail": bad.detail, "action": bad.action, "raw": bad.raw}
         for bad in source.bad_rows
     ]
-    return pl.DataFrame(rows, schema=_reject_schema()) if rows else empty_rejects()
+    return pl.DataFrame(rows, schema=reject_schema()) if rows else empty_rejects()
 
 
 def _report(source: Source, plan: _Plan, tally: _Tally) -> SourceReport:
@@ -450,39 +424,3 @@ def _status_from_export_name(frame: pl.LazyFrame, source: Source, mapping: Colum
     return frame.with_columns(pl.col("consent_status").fill_null(pl.lit(status)))
 
 
-def _reject_schema() -> dict[str, pl.DataType]:
-    import polars as pl
-
-    return {
-        "_source_file": pl.String,
-        "_source_row": pl.Int64,
-        "_source_line": pl.Int64,
-        "reason": pl.String,
-        "detail": pl.String,
-        "action": pl.String,
-        "raw": pl.String,
-    }
-
-
-def rows_as_rejects(rows: pl.DataFrame, reason: pl.Expr, detail: pl.Expr) -> pl.DataFrame:
-    """Rows a step kept out of its output, as rejects-table rows (provenance, reason, detail, the email)."""
-    import polars as pl
-
-    def column(name: str, dtype: pl.DataType) -> pl.Expr:
-        return pl.col(name).cast(dtype) if name in rows.columns else pl.lit(None, dtype=dtype).alias(name)
-
-    return rows.select(
-        column("_source_file", pl.String),
-        column("_source_row", pl.Int64),
-        pl.lit(None, dtype=pl.Int64).alias("_source_line"),
-        reason.alias("reason"),
-        detail.alias("detail"),
-        pl.lit("skipped").alias("action"),
-        column("email", pl.String).fill_null("").alias("raw"),
-    )
-
-
-def empty_rejects() -> pl.DataFrame:
-    import polars as pl
-
-    return pl.DataFrame(schema=_reject_schema())

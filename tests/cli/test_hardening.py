@@ -21,9 +21,7 @@ from hypothesis import strategies as st
 def _spill_early(monkeypatch):
     """Spools hold a few kilobytes here, not the default 256 MB: chunks of a few rows are
     then held, spilled to Parquet and read back, as a large list's are."""
-    from listclean.io.write import FrameSpool
-
-    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 2_000)
+    monkeypatch.setattr("listclean.stream.budget.DEFAULT_SPOOL_BYTES", 2_000)
 
 DOCUMENTED = {0, 1, 2, 3}
 COMMANDS = {

@@ -12,9 +12,7 @@ import pytest
 def _spill_early(monkeypatch):
     """Spools hold a few kilobytes here, not the default 256 MB: chunks of a few rows are
     then held, spilled to Parquet and read back, as a large list's are."""
-    from listclean.io.write import FrameSpool
-
-    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 2_000)
+    monkeypatch.setattr("listclean.stream.budget.DEFAULT_SPOOL_BYTES", 2_000)
 
 MESSY = (
     "E-Mail,Vorname,Telefon,signup_at,Land,Notiz\n"

@@ -14,7 +14,6 @@ import listclean.dedupe.against as against
 from helpers import contacts, person
 from listclean.dedupe import DedupeOptions, dedupe
 from listclean.dedupe.against import dedupe_against
-from listclean.io.write import FrameSpool
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from people import generate_people  # noqa: E402
@@ -22,7 +21,7 @@ from people import generate_people  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _spill_early(monkeypatch):
-    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 2_000)  # the master's chunks go to disk, as a large one's do
+    monkeypatch.setattr("listclean.stream.budget.DEFAULT_SPOOL_BYTES", 2_000)  # the master's chunks go to disk, as a large one's do
 
 
 def _streamed(new, master, options, tmp_path, chunk=97):

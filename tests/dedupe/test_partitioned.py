@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from helpers import contacts, person
 from listclean.dedupe import DedupeOptions, dedupe
 from listclean.dedupe.partitioned import dedupe_in_parts
-from listclean.io.write import FrameSpool
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from people import generate_people  # noqa: E402
@@ -21,7 +20,7 @@ from people import generate_people  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _spill_early(monkeypatch):
-    monkeypatch.setattr(FrameSpool, "HOLD_BYTES", 2_000)  # the rows go to disk, as a large list's do
+    monkeypatch.setattr("listclean.stream.budget.DEFAULT_SPOOL_BYTES", 2_000)  # the rows go to disk, as a large list's do
 
 
 def _in_parts(frame, options, tmp_path, chunk=211, part_rows=150):

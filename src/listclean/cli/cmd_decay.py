@@ -140,7 +140,8 @@ def command(
     from listclean.decay import STATUS_ORDER, DecayChunk, DecayOptions, measure_chunk, report_of
     from listclean.decay_html import render_html
     from listclean.email.validate import validate, with_alternates
-    from listclean.importer import ImportStream, read_ahead
+    from listclean.importer import ImportStream
+    from listclean.stream.ahead import read_ahead
     from listclean.io.read import Workspace
     from listclean.io.write import ChunkedOutput, prepare_target, write_text
     from listclean.thresholds import crossed, parse_thresholds

@@ -144,8 +144,7 @@ def command(
     settings = import_options(reading)
 
     master = None
-    with Workspace() as workspace, reporter.status("Deduplicating…") as status:
-        progress = reporter.progress(status, "Deduplicating")
+    with Workspace() as workspace, reporter.phase("Deduplicating") as progress:
         stream = ImportStream(inputs, settings, workspace)
         outputs = {
             name: ChunkedOutput(path_target, workspace.path)

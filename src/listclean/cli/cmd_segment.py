@@ -65,7 +65,8 @@ def command(
 
     from listclean import segment as seg
     from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import ImportStream, read_ahead
+    from listclean.importer import ImportStream
+    from listclean.stream.ahead import read_ahead
     from listclean.io.read import Workspace
     from listclean.io.write import ChunkedOutput, FrameSpool, format_for, prepare_target
 
@@ -196,7 +197,7 @@ def _counts(frame, definitions, rfm: bool, lifecycle: bool) -> dict[str, dict[st
 
 def _chunks_again(stream):  # (ImportStream) -> Iterator[pl.DataFrame]
     """The stream's chunks read again, the next one prepared while one is labelled."""
-    from listclean.importer import read_ahead
+    from listclean.stream.ahead import read_ahead
 
     with read_ahead(stream.again()) as chunks:
         yield from chunks

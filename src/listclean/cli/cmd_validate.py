@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 
 from listclean.cli import options as opt
-from listclean.cli.cmd_import import accounting, import_options, write_rejects
-from listclean.cli.common import emit_summary, guarded, prepare_outputs
+from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink, rows_line
 from listclean.cli.console import Reporter
 from listclean.errors import ThresholdExceeded, UsageError
 
@@ -117,102 +116,38 @@ def command(
     Adds email_normalized, email_status (valid, risky, invalid, unknown, suppressed),
     email_reasons and email_suggestion; keeps every row (unless --drop).
     """
-    import polars as pl
-
     from listclean.email.reasons import REASONS, STATUS_ORDER
-    from listclean.email.validate import ValidateOptions, ValidationReport, validate, with_alternates
-    from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import ImportStream, read_ahead
-    from listclean.io.read import Workspace
-    from listclean.io.write import ChunkedOutput
-    from listclean.thresholds import crossed, parse_thresholds
+    from listclean.steps.validate import ValidateStepOptions, validate_step
+    from listclean.thresholds import parse_thresholds
 
     reporter = Reporter()
     target = prepare_outputs(inputs, writing, reading)
     if drop and writing.rejects is None:
         raise UsageError("--drop needs --rejects PATH, so dropped rows are kept somewhere")
-    thresholds = parse_thresholds(fail_on or [], [*STATUS_ORDER, *REASONS])
     if dns_timeout <= 0:
         raise UsageError("--dns-timeout must be a positive number of seconds")
-    settings = import_options(reading)
-
-    with Workspace() as workspace, reporter.status("Validating…") as status:
-        options = ValidateOptions(fix_typos=fix_typos)
-        if suppress:
-            from listclean.suppression import load_suppression
-
-            options.suppression = load_suppression(suppress, workspace)
-            reporter.detail(f"suppression list: {len(options.suppression):,} entries from {', '.join(suppress)}")
-        if dns:
-            options.dns = _dns_checker(dns_timeout, dns_cache)
-        kept_store = None
-        if store:
-            from listclean.store import SuppressionStore
-            from listclean.suppression import SuppressionList
-
-            kept_store = SuppressionStore.open(store)
-            stored = SuppressionList(addresses=kept_store.plain_addresses(), sources=[store])
-            if options.suppression is None:
-                options.suppression = stored
-            else:
-                options.suppression.addresses |= stored.addresses
-
-        progress = reporter.progress(status, "Validating")
-        dropped_statuses = [status.value for status in drop or []]
-        stream = ImportStream(inputs, settings, workspace)
-        output = ChunkedOutput(target, workspace.path)
-        reports, erased, dropped_rows, seen = [], [], [], []
-        with read_ahead(stream) as chunks:
-            for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
-                if kept_store is not None:
-                    from listclean.store import apply_store
-
-                    chunk, erased_chunk, _ = apply_store(chunk, kept_store)
-                    erased.append(erased_chunk)
-                frame, report = validate(chunk, options, progress)
-                reports.append(report)
-                if dropped_statuses:
-                    dropped = pl.col("email_status").is_in(dropped_statuses)
-                    dropped_rows.append(_dropped_rejects(frame.filter(dropped)))
-                    frame = frame.filter(~dropped)
-                seen += [column for column in frame.columns if column not in seen]
-                frame = with_alternates(frame)  # kept when any chunk has some (see output_columns)
-                output.add(make_excel_safe(frame) if writing.excel_safe else frame)
-                del chunk, frame  # before the next chunk is read, not after
-        output.finish(stream.output_columns(seen))
-        summary = ValidationReport.combined(reports)
-        rejects = stream.rejects()
-        write_rejects([rejects, *erased, *dropped_rows], writing.rejects, inputs, writing.force, reporter, workspace.path)
-
-    dropped = sum(part.height for part in dropped_rows)
-    removed = dropped + sum(part.height for part in erased)
-    render_report(reporter, summary)
-    counts = accounting(stream.rows_in, output.rows, stream.rejected + removed)
-    reporter.info(
-        f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected"
-        + (f" ({dropped:,} dropped by status)" if dropped_statuses else "")
-        + f" → {target.display}"
+    options = ValidateStepOptions(
+        fix_typos=fix_typos,
+        suppress=suppress or [],
+        store=store,
+        drop=[status.value for status in drop or []],
+        dns=_dns_checker(dns_timeout, dns_cache) if dns else None,
+        thresholds=parse_thresholds(fail_on or [], [*STATUS_ORDER, *REASONS]),
     )
-    if summary.typos_fixed:
-        reporter.info(f"{summary.typos_fixed:,} domain typo(s) fixed in email_normalized (email keeps what was typed)")
-    failures = crossed(thresholds, {**summary.by_status, **summary.by_reason}, summary.rows)
-    emit_summary(
-        {
-            "command": "validate",
-            "output": target.display,
-            "rejects": writing.rejects,
-            **counts,
-            "dropped": dropped,
-            **summary.as_dict(),
-            "thresholds": [str(t) for t in thresholds],
-            "thresholds_crossed": failures,
-        },
-        json_summary=writing.json,
-        report=writing.report,
-        inputs=inputs,
-    )
-    if failures:
-        raise ThresholdExceeded("threshold crossed: " + "; ".join(failures))
+    with cli_runtime(reporter) as runtime:
+        source = open_inputs(inputs, reading, runtime)
+        sink = runtime.file_sink(target, excel_safe=writing.excel_safe)
+        report = validate_step(source, options, sink, runtime, rejects=rejects_sink(writing, inputs, runtime))
+    if writing.rejects:
+        reporter.detail(f"rejects written to {writing.rejects}")
+
+    render_report(reporter, report.validation)
+    reporter.info(rows_line(report.counts, target.display, f" ({report.dropped:,} dropped by status)" if options.drop else ""))
+    if report.validation.typos_fixed:
+        reporter.info(f"{report.validation.typos_fixed:,} domain typo(s) fixed in email_normalized (email keeps what was typed)")
+    emit_summary(report.summary(output=target.display, rejects=writing.rejects), json_summary=writing.json, report=writing.report, inputs=inputs)
+    if report.failures:
+        raise ThresholdExceeded("threshold crossed: " + "; ".join(report.failures))
 
 
 def _dns_checker(timeout: float, cache: str | None):  # -> DnsChecker
@@ -222,13 +157,3 @@ def _dns_checker(timeout: float, cache: str | None):  # -> DnsChecker
 
     cache_path = dns.default_cache_path() if cache is None else (Path(cache) if cache else None)
     return dns.DnsChecker(resolver=dns.dnspython_resolver, timeout=timeout, cache_path=cache_path)
-
-
-def _dropped_rejects(dropped):  # pl.DataFrame -> pl.DataFrame
-    import polars as pl
-
-    from listclean.importer import rows_as_rejects
-    from listclean.schema import LIST_SEPARATOR
-
-    reason = pl.concat_str(pl.lit("email_"), pl.col("email_status"))
-    return rows_as_rejects(dropped, reason, pl.col("email_reasons").list.join(LIST_SEPARATOR))

@@ -16,7 +16,10 @@ from listclean.errors import ExitCode, ListcleanError, UsageError
 
 if TYPE_CHECKING:
     from listclean.cli.options import ReadingChoices, WritingChoices
+    from listclean.importer import ImportOptions, ImportStream
     from listclean.io.write import OutputTarget
+    from listclean.runtime import Runtime
+    from listclean.stream.sink import Sink
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,3 +112,74 @@ def emit_summary(summary: dict[str, Any], *, json_summary: bool, report: str | N
         write_json(summary, report)
     if json_summary:
         print_json(summary)
+
+
+def chunk_rows_from_env() -> int:
+    """Rows per chunk when a large input is streamed: LISTCLEAN_CHUNK_ROWS, else the default."""
+    import os
+
+    from listclean.io.read import DEFAULT_CHUNK_ROWS
+
+    text = os.environ.get("LISTCLEAN_CHUNK_ROWS", "")
+    try:
+        rows = int(text) if text.strip() else DEFAULT_CHUNK_ROWS
+    except ValueError:
+        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} is not a whole number", hint="e.g. LISTCLEAN_CHUNK_ROWS=500000") from None
+    if rows < 1:
+        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} must be at least 1")
+    return rows
+
+
+def cli_runtime(reporter: Reporter) -> Runtime:
+    """The runtime of one command run from the shell: its reporter, chunk size from the environment."""
+    from listclean.runtime import Runtime
+
+    return Runtime(chunk_rows=chunk_rows_from_env(), reporter=reporter)
+
+
+def open_inputs(inputs: list[str], reading: ReadingChoices, runtime: Runtime, source_name: str | None = None) -> ImportStream:
+    """The inputs as a chunk source, read the way the reading options say."""
+    from listclean.importer import ImportStream
+
+    return ImportStream(inputs, import_options(reading, runtime, source_name), runtime.workspace)
+
+
+def import_options(reading: ReadingChoices, runtime: Runtime, source_name: str | None = None) -> ImportOptions:
+    from listclean.columns import parse_overrides
+    from listclean.importer import ImportOptions
+    from listclean.io.read import ReadOptions
+    from listclean.text import fold_key
+    from listclean.vocabulary import country_lookup
+
+    country = None
+    if reading.default_country:
+        country = country_lookup().get(fold_key(reading.default_country))
+        if country is None:
+            raise UsageError(f"--default-country {reading.default_country!r} is not a country", hint="use an ISO code such as PL or US")
+    return ImportOptions(
+        read=ReadOptions(
+            delimiter=reading.delimiter,
+            encoding=reading.encoding,
+            sheet=reading.sheet,
+            header=reading.header,
+            on_bad_rows=reading.on_bad_rows.value,
+        ),
+        overrides=parse_overrides(reading.mapping or []),
+        date_order=reading.date_order.value,  # type: ignore[arg-type]
+        default_country=country,
+        source_name=source_name,
+    )
+
+
+def rejects_sink(writing: WritingChoices, inputs: list[str], runtime: Runtime) -> Sink | None:
+    """The --rejects file as a sink (None without --rejects)."""
+    from listclean.io.write import prepare_target
+
+    if writing.rejects is None:
+        return None
+    return runtime.file_sink(prepare_target(writing.rejects, fmt=None, force=writing.force, inputs=inputs))
+
+
+def rows_line(counts: dict[str, int], where: str, extra: str = "") -> str:
+    """The summary's accounting line: rows in = out + rejected, and where they went."""
+    return f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected{extra} → {where}"

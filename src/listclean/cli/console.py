@@ -6,10 +6,11 @@ User-supplied text is never interpreted as Rich markup.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,22 +59,23 @@ class Reporter:
 
     def status(self, message: str):  # noqa: ANN201 - a context manager
         """A transient spinner on an interactive stderr; nothing otherwise."""
-        import contextlib
-
         if settings.quiet or not self.console.is_terminal:
             return contextlib.nullcontext()
         return self.console.status(escape(message), spinner="dots")
 
-    def progress(self, status: Any, doing: str) -> Callable[[str], None]:
-        """A library step's progress callback: each message on the spinner `status` (None off a
-        terminal) after `doing`, and as a line of its own with -v."""
+    @contextlib.contextmanager
+    def phase(self, doing: str) -> Iterator[Callable[..., None]]:
+        """A library step's phase: a transient spinner "doing…" on a terminal; the step's
+        progress messages update it and, unless log=False, are lines of their own with -v."""
+        with self.status(f"{doing}…") as status:
 
-        def say(message: str) -> None:
-            if status is not None:
-                status.update(escape(f"{doing}: {message}…"))
-            self.detail(message)
+            def say(message: str, *, log: bool = True) -> None:
+                if status is not None:
+                    status.update(escape(f"{doing}: {message}…"))
+                if log:
+                    self.detail(message)
 
-        return say
+            yield say
 
 
 def print_json(summary: dict[str, Any]) -> None:

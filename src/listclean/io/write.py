@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,12 +133,12 @@ def write_frame(frame: pl.DataFrame, target: OutputTarget) -> None:
             f"{target.display}: {frame.height:,} rows do not fit in one Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most)",
             hint="write csv or parquet instead",
         )
-    with _writing(target) as handle:
-        _serialise(frame, target, handle)
+    with writing(target) as handle:
+        serialise(frame, target, handle)
 
 
 @contextlib.contextmanager
-def _writing(target: OutputTarget) -> Iterator[IO[bytes]]:
+def writing(target: OutputTarget) -> Iterator[IO[bytes]]:
     """The target opened for writing (atomically when a file); OS errors become listclean's."""
     try:
         with _open_target(target) as handle:
@@ -152,142 +151,20 @@ def _writing(target: OutputTarget) -> Iterator[IO[bytes]]:
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
 
 
-class FrameSpool:
-    """Frames kept in order for a later pass, in bounded memory.
+def sink_parquet(lazy: pl.LazyFrame, target: OutputTarget, handle: IO[bytes], paths: Callable[[str], Path]) -> None:
+    """Stream a lazy frame into a Parquet output (marked as listclean's own when canonical);
+    stdout is not seekable, so Parquet bound there is staged at a path from `paths` first."""
+    from listclean import __version__, schema
 
-    Frames are held in memory while all the spools of the process hold at most `HOLD_BYTES`
-    between them (a spool's first frame always is); once a frame would not fit, the spool
-    spills every frame to a Parquet file made by `spool` (a workspace's path maker) and reads
-    them back one at a time. A list of a million rows or so never touches the disk; a larger
-    one costs at most HOLD_BYTES more than holding one chunk per spool.
-    """
-
-    HOLD_BYTES = 256 << 20
-    _held_by_all = 0  # bytes held by every live spool (export keeps several at once)
-    # Spools are filled from two threads when chunks are read ahead; re-entrant, as a spool
-    # collected while another updates the tally lets its bytes go under the same lock.
-    _tally_lock = threading.RLock()
-
-    def __init__(self, spool: Callable[[str], Path]) -> None:
-        self._spool = spool
-        self._held: list[tuple[pl.DataFrame, int]] = []  # frames and their sizes as counted
-        self._held_bytes = 0
-        self._parts: list[Path] = []
-        self.rows = 0
-
-    def add(self, frame: pl.DataFrame) -> None:
-        self.rows += frame.height
-        size = frame.estimated_size()
-        if not self._parts and (not self._held or FrameSpool._held_by_all + size <= self.HOLD_BYTES):
-            self._held.append((frame, size))
-            self._hold(size)
-            return
-        for held, _ in self._held:  # held frames come first: spill them before this one
-            self._spill(held)
-        self._held = []
-        self._hold(-self._held_bytes)
-        self._spill(frame)
-
-    def _hold(self, size: int) -> None:
-        self._held_bytes += size
-        with FrameSpool._tally_lock:  # not the subclass's attribute: one tally for every kind of spool
-            FrameSpool._held_by_all += size
-
-    def __del__(self) -> None:
-        with FrameSpool._tally_lock:
-            FrameSpool._held_by_all -= getattr(self, "_held_bytes", 0)
-
-    def _spill(self, frame: pl.DataFrame) -> None:
-        part = self._spool(".part.parquet")
-        frame.write_parquet(part, compression="lz4", statistics=False)
-        self._parts.append(part)
-
-    @property
-    def spilled(self) -> bool:
-        return bool(self._parts)
-
-    def __iter__(self) -> Iterator[pl.DataFrame]:
-        import polars as pl
-
-        for frame, _ in self._held:
-            yield frame
-        for part in self._parts:
-            yield pl.read_parquet(part)
-
-    def drain(self) -> Iterator[pl.DataFrame]:
-        """Every frame in order, each let go as it is handed out: the memory a pass reads from
-        is free for the spool it writes to. The spool is empty afterwards."""
-        import polars as pl
-
-        while self._held:
-            frame, size = self._held.pop(0)
-            self._hold(-size)
-            yield frame
-            del frame
-        parts, self._parts = self._parts, []
-        for part in parts:
-            yield pl.read_parquet(part)
-            part.unlink(missing_ok=True)
-
-    def lazy(self) -> pl.LazyFrame:
-        """Every frame as one lazy frame (columns a frame lacks are null)."""
-        import polars as pl
-
-        frames = [held.lazy() for held, _ in self._held] + [pl.scan_parquet(part) for part in self._parts]
-        if not frames:
-            raise ValueError("nothing spooled")
-        return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-
-
-class ChunkedOutput(FrameSpool):
-    """One output written from frames that arrive one chunk at a time, in bounded memory.
-
-    Chunks are spooled (see FrameSpool); `finish` writes them out atomically, in order, in
-    the target's format: text formats a chunk at a time, Parquet through a streaming sink.
-    A chunk may lack columns others have; `finish(columns)` names the output's columns.
-    """
-
-    def __init__(self, target: OutputTarget, spool: Callable[[str], Path]) -> None:
-        super().__init__(spool)
-        self.target = target
-
-    def finish(self, columns: Sequence[str] | None = None, empty: pl.DataFrame | None = None) -> None:
-        """Write the output. `empty` gives the columns and types when no chunk came at all."""
-        import polars as pl
-
-        if not self.spilled or self.target.format == "xlsx":  # one chunk, or a sheet (a million rows at most)
-            frames = list(self)
-            frame = pl.concat(frames, how="diagonal_relaxed") if frames else empty
-            if frame is None:
-                raise ValueError("no chunk and no empty frame to write")
-            write_frame(frame.select(columns) if columns is not None else frame, self.target)
-            return
-        lazy = self.lazy()
-        output_schema = lazy.collect_schema()
-        names = list(columns) if columns is not None else output_schema.names()
-        with _writing(self.target) as handle:
-            if self.target.format == "parquet":
-                self._sink_parquet(lazy.select(names), handle)
-                return
-            for number, chunk in enumerate(self):
-                chunk = chunk.select(
-                    pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
-                    for name in names
-                )
-                _serialise(chunk, self.target, handle, header=number == 0)
-
-    def _sink_parquet(self, lazy: pl.LazyFrame, handle: IO[bytes]) -> None:
-        from listclean import __version__, schema
-
-        marked = schema.is_canonical_schema(lazy.collect_schema())
-        metadata = {schema.CANONICAL_MARK: __version__} if marked else None
-        if not self.target.is_stdout:
-            lazy.sink_parquet(handle, **_PARQUET, metadata=metadata)
-            return
-        staged = self._spool(".out.parquet")  # Parquet needs a seekable file: stage, then copy
-        lazy.sink_parquet(staged, **_PARQUET, metadata=metadata)
-        with open(staged, "rb") as source:
-            shutil.copyfileobj(source, handle, 1 << 20)
+    marked = schema.is_canonical_schema(lazy.collect_schema())
+    metadata = {schema.CANONICAL_MARK: __version__} if marked else None
+    if not target.is_stdout:
+        lazy.sink_parquet(handle, **_PARQUET, metadata=metadata)
+        return
+    staged = paths(".out.parquet")
+    lazy.sink_parquet(staged, **_PARQUET, metadata=metadata)
+    with open(staged, "rb") as source:
+        shutil.copyfileobj(source, handle, 1 << 20)
 
 
 @contextlib.contextmanager
@@ -315,7 +192,7 @@ def _open_target(target: OutputTarget) -> Iterator[IO[bytes]]:
         raise
 
 
-def _serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], header: bool = True) -> None:
+def serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], header: bool = True) -> None:
     """Write the frame; header=False continues a text output already begun (a later chunk)."""
     fmt = target.format
     if fmt in ("csv", "tsv"):
@@ -391,7 +268,7 @@ def atomic_text(path: str, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    with _writing(OutputTarget(path, "text", force=True)) as handle:
+    with writing(OutputTarget(path, "text", force=True)) as handle:
         handle.write(text.encode("utf-8"))
 
 
@@ -402,3 +279,22 @@ def write_text(text: str, target: OutputTarget) -> None:
             handle.write(text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
+
+
+# ---- TEMPORARY shims while the commands move to listclean.stream (issue #15); removed when the last one has.
+def _legacy_budget():  # noqa: ANN202
+    from listclean.stream.budget import MemoryBudget
+
+    return MemoryBudget()
+
+
+def FrameSpool(spool):  # noqa: ANN001, ANN201, N802
+    from listclean.stream.spool import Spool
+
+    return Spool(spool, _legacy_budget())
+
+
+def ChunkedOutput(target, spool):  # noqa: ANN001, ANN201, N802
+    from listclean.stream.sink import FileSink
+
+    return FileSink(target, spool, _legacy_budget())

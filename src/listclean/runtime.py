@@ -1,0 +1,126 @@
+"""What a run needs besides its data and options, built once and passed down to every step.
+
+The CLI builds one `Runtime` from its flags and environment; a test, a notebook or an
+orchestrator builds its own (`Runtime()` has quiet, sensible defaults). Nothing in the
+library reads the process's environment, the wall clock or `sys.stdout` behind the
+runtime's back: chunk size, memory budget, temporary files, clock and messages all come
+from here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
+
+from listclean.io.read import DEFAULT_CHUNK_ROWS, Workspace
+from listclean.stream.budget import MemoryBudget
+from listclean.stream.ledger import Ledger
+from listclean.stream.spool import Spool
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from listclean.io.write import OutputTarget
+    from listclean.stream.sink import FileSink
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """Progress within a phase: `message` on a live display; with `log`, also a -v log line."""
+
+    def __call__(self, message: str, *, log: bool = True) -> None: ...
+
+
+def _ignore(message: str, *, log: bool = True) -> None:
+    pass
+
+
+class Reporter(Protocol):
+    """Where a step's messages go: the CLI prints them on stderr; the default drops them."""
+
+    def info(self, message: str) -> None: ...
+
+    def detail(self, message: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def phase(self, doing: str) -> AbstractContextManager[Progress]:
+        """A long phase ("Validating"): a context whose value reports its progress."""
+        ...
+
+
+class SilentReporter:
+    """Says nothing: the library's default (a notebook reads the returned report instead)."""
+
+    def info(self, message: str) -> None:
+        pass
+
+    def detail(self, message: str) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+    @contextmanager
+    def phase(self, doing: str) -> Iterator[Progress]:
+        yield _ignore
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Runtime:
+    """Chunk size, memory budget, work directory, streams, clock and reporter of one run."""
+
+    chunk_rows: int = DEFAULT_CHUNK_ROWS  # rows per chunk when a large input is streamed
+    budget: MemoryBudget = field(default_factory=MemoryBudget)  # what spools may hold in memory
+    workspace: Workspace = field(default_factory=Workspace)  # temporary files, removed by close()
+    stdout: IO[str] | None = None  # where --json summaries go (None: sys.stdout at the time)
+    clock: Callable[[], datetime] = utc_now  # "now", wherever a step needs it and no --as-of is given
+    reporter: Reporter = field(default_factory=SilentReporter)
+    read_ahead: bool = True  # prepare the next chunk in a second thread while this one is worked on
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.workspace.close()
+
+    @property
+    def paths(self) -> Callable[[str], Any]:
+        """A maker of fresh temporary paths (by suffix) in the work directory."""
+        return self.workspace.path
+
+    def spool(self) -> Spool:
+        return Spool(self.workspace.path, self.budget)
+
+    def file_sink(self, target: OutputTarget, *, excel_safe: bool = False) -> FileSink:
+        from listclean.stream.sink import FileSink
+
+        return FileSink(target, self.workspace.path, self.budget, excel_safe=excel_safe)
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.workspace.path, self.budget)
+
+    def chunks(self, source: Iterable[T]) -> AbstractContextManager[Iterator[T]]:
+        """The source's chunks, read ahead in a second thread (unless switched off)."""
+        from listclean.stream.ahead import read_ahead
+
+        return read_ahead(source) if self.read_ahead else nullcontext(iter(source))
+
+    def now(self, as_of: datetime | None = None) -> datetime:
+        """The date a step measures against: `as_of` when given, else the clock's now."""
+        return as_of if as_of is not None else self.clock()
+
+    def out(self) -> IO[str]:
+        return self.stdout if self.stdout is not None else sys.stdout

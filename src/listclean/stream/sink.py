@@ -1,0 +1,141 @@
+"""Where a step's rows go: a file written atomically at the end, or frames kept for the caller.
+
+A step adds its output a chunk at a time and calls `finish` once. A sink tracks the columns
+of every chunk it was given (in the order they first appeared), so a step need not: `finish`
+takes the output's columns as a list, or as a function of the columns seen (an input stream's
+`output_columns`, which drops `_raw` columns no chunk used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol, Union
+
+from listclean.stream.budget import MemoryBudget
+from listclean.stream.spool import PathMaker, Spool
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from listclean.io.write import OutputTarget
+
+Columns = Union[Sequence[str], Callable[[list[str]], list[str]], None]
+
+
+class Sink(Protocol):
+    rows: int
+    seen: list[str]
+
+    def add(self, frame: pl.DataFrame) -> None: ...
+
+    def finish(self, columns: Columns = None, empty: pl.DataFrame | None = None) -> None: ...
+
+
+def _note_columns(seen: list[str], frame: pl.DataFrame) -> None:
+    seen += [column for column in frame.columns if column not in seen]
+
+
+def _resolve(columns: Columns, seen: list[str]) -> list[str] | None:
+    if columns is None:
+        return None
+    return list(columns(seen)) if callable(columns) else list(columns)
+
+
+class FileSink(Spool):
+    """One output written from frames that arrive one chunk at a time, in bounded memory.
+
+    Chunks are spooled (see Spool); `finish` writes them out atomically, in order, in the
+    target's format: text formats a chunk at a time, Parquet through a streaming sink. A chunk
+    may lack columns others have; the output has the columns `finish` names (default: every
+    chunk's, as one frame of them all would have).
+    """
+
+    def __init__(self, target: OutputTarget, paths: PathMaker, budget: MemoryBudget, *, excel_safe: bool = False) -> None:
+        super().__init__(paths, budget)
+        self.target = target
+        self.excel_safe = excel_safe  # guard cells a spreadsheet would run as formulas (--excel-safe)
+        self.seen: list[str] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        _note_columns(self.seen, frame)
+        if self.excel_safe:
+            from listclean.export import excel_safe
+
+            frame = excel_safe(frame)
+        super().add(frame)
+
+    def finish(self, columns: Columns = None, empty: pl.DataFrame | None = None) -> None:
+        """Write the output. `empty` gives the columns and types when no chunk came at all."""
+        import polars as pl
+
+        from listclean.io.write import serialise, sink_parquet, write_frame, writing
+
+        names = _resolve(columns, self.seen)
+        if not self.spilled or self.target.format == "xlsx":  # one chunk, or a sheet (a million rows at most)
+            frames = list(self)
+            frame = pl.concat(frames, how="diagonal_relaxed") if frames else empty
+            if frame is None:
+                raise ValueError("no chunk and no empty frame to write")
+            write_frame(frame.select(names) if names is not None else frame, self.target)
+            self.release()
+            return
+        lazy = self.lazy()
+        output_schema = lazy.collect_schema()
+        names = names if names is not None else output_schema.names()
+        with writing(self.target) as handle:
+            if self.target.format == "parquet":
+                sink_parquet(lazy.select(names), self.target, handle, self._paths)
+            else:
+                for number, chunk in enumerate(self):
+                    chunk = chunk.select(
+                        pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
+                        for name in names
+                    )
+                    serialise(chunk, self.target, handle, header=number == 0)
+        self.release()
+
+
+class FrameSink:
+    """The output kept in memory as one frame (`frame`, after `finish`): the Python API's sink."""
+
+    def __init__(self) -> None:
+        self.frames: list[pl.DataFrame] = []
+        self.seen: list[str] = []
+        self.rows = 0
+        self.frame: pl.DataFrame | None = None
+
+    def add(self, frame: pl.DataFrame) -> None:
+        _note_columns(self.seen, frame)
+        self.frames.append(frame)
+        self.rows += frame.height
+
+    def finish(self, columns: Columns = None, empty: pl.DataFrame | None = None) -> None:
+        import polars as pl
+
+        names = _resolve(columns, self.seen)
+        frame = pl.concat(self.frames, how="diagonal_relaxed") if self.frames else empty
+        if frame is None:
+            frame = pl.DataFrame(schema={name: pl.String for name in names or []})
+        self.frame = frame.select(names) if names is not None else frame
+        self.frames = []
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        if self.frame is not None:
+            yield self.frame
+        else:
+            yield from self.frames
+
+
+class NullSink:
+    """A sink that counts rows and keeps none (a dry run)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.seen: list[str] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        _note_columns(self.seen, frame)
+        self.rows += frame.height
+
+    def finish(self, columns: Columns = None, empty: pl.DataFrame | None = None) -> None:
+        return None

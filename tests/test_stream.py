@@ -1,0 +1,111 @@
+"""listclean.stream: spools under one explicit memory budget, sinks that track their columns, the ledger."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from listclean.stream.budget import MemoryBudget
+from listclean.stream.ledger import Ledger, rows_as_rejects
+from listclean.stream.sink import FrameSink
+from listclean.stream.spool import Spool
+
+
+def _paths(tmp_path):
+    names = iter(range(1000))
+    return lambda suffix: tmp_path / f"{next(names)}{suffix}"
+
+
+def test_a_spool_holds_small_lists_in_memory_and_spills_large_ones_in_order(tmp_path):
+    spool_path = _paths(tmp_path)
+    chunks = [pl.DataFrame({"n": list(range(start, start + 1000))}) for start in range(0, 5000, 1000)]
+
+    small = Spool(spool_path, MemoryBudget())
+    for chunk in chunks:
+        small.add(chunk)
+    assert not small.spilled and not list(tmp_path.iterdir())  # a few kilobytes never touch the disk
+
+    large = Spool(spool_path, MemoryBudget(chunks[0].estimated_size() * 2))
+    for chunk in chunks:
+        large.add(chunk)
+    assert large.spilled and large.rows == 5000
+    assert pl.concat(list(large))["n"].to_list() == list(range(5000))  # held frames were spilled first
+    assert large.lazy().collect()["n"].to_list() == list(range(5000))
+
+
+def test_spools_share_one_memory_budget(tmp_path):
+    spool_path = _paths(tmp_path)
+    chunk = pl.DataFrame({"n": list(range(1000))})
+    budget = MemoryBudget(chunk.estimated_size() * 3)
+    first, second = Spool(spool_path, budget), Spool(spool_path, budget)
+    for _ in range(2):
+        first.add(chunk)
+    second.add(chunk)  # a spool's first frame is always held
+    second.add(chunk)  # four chunks would be over the budget of three
+    assert not first.spilled and second.spilled
+    first.release()  # its frames are let go, and the budget with them
+    third = Spool(spool_path, budget)
+    for _ in range(3):
+        third.add(chunk)
+    assert not third.spilled
+
+
+def test_draining_a_spool_hands_out_every_frame_in_order_and_lets_each_go(tmp_path):
+    spool_path = _paths(tmp_path)
+    chunks = [pl.DataFrame({"n": list(range(start, start + 100))}) for start in range(0, 500, 100)]
+    budget = MemoryBudget()
+    held = Spool(spool_path, budget)
+    for chunk in chunks[:2]:
+        held.add(chunk)
+    assert budget.held > 0
+    assert pl.concat(list(held.drain()))["n"].to_list() == list(range(200))
+    assert budget.held == 0 and list(held) == []  # its memory is free for the next spool
+
+    spilled = Spool(spool_path, MemoryBudget(1))
+    for chunk in chunks:
+        spilled.add(chunk)
+    assert spilled.spilled
+    assert pl.concat(list(spilled.drain()))["n"].to_list() == list(range(500))
+    assert not list(tmp_path.glob("*.parquet"))  # each part removed once read
+
+
+def test_budgets_of_two_runs_are_independent(tmp_path):
+    """No class-global counter: one run's held frames never make another run spill."""
+    chunk = pl.DataFrame({"n": list(range(1000))})
+    busy = Spool(_paths(tmp_path), MemoryBudget(chunk.estimated_size() * 2))
+    busy.add(chunk)
+    busy.add(chunk)
+    other = Spool(_paths(tmp_path / "x"), MemoryBudget(chunk.estimated_size() * 2))
+    (tmp_path / "x").mkdir()
+    other.add(chunk)
+    other.add(chunk)
+    assert not busy.spilled and not other.spilled
+
+
+def test_a_frame_sink_tracks_the_columns_of_every_chunk_and_keeps_their_order():
+    sink = FrameSink()
+    sink.add(pl.DataFrame({"email": ["a@x.com"], "b": ["1"]}))
+    sink.add(pl.DataFrame({"email": ["c@x.com"], "c": ["2"]}))
+    assert sink.seen == ["email", "b", "c"] and sink.rows == 2
+    sink.finish(lambda seen: [column for column in seen if column != "b"])
+    assert sink.frame.columns == ["email", "c"] and sink.frame["c"].to_list() == [None, "2"]
+
+
+class _Source:
+    rows_in, rejected = 5, 1
+
+    def rejects(self):
+        return rows_as_rejects(pl.DataFrame({"_source_file": ["a.csv"], "_source_row": [5], "email": [""]}), pl.lit("empty_row"), pl.lit("empty"))
+
+
+def test_the_ledger_lists_the_sources_rejects_first_and_refuses_a_broken_balance(tmp_path):
+    ledger = Ledger(_paths(tmp_path), MemoryBudget())
+    ledger.remove(rows_as_rejects(pl.DataFrame({"_source_file": ["a.csv"], "_source_row": [2], "email": ["x@y.com"]}), pl.lit("suppressed"), pl.lit("")))
+    ledger.read(_Source())
+    assert ledger.rejects()["_source_row"].to_list() == [5, 2]
+    assert ledger.balance(3) == {"rows_in": 5, "rows_out": 3, "rejected": 2, "merged": 0}
+    with pytest.raises(AssertionError, match="row accounting broken"):
+        ledger.balance(4)
+    sink = FrameSink()
+    ledger.write(sink)
+    assert sink.frame["reason"].to_list() == ["empty_row", "suppressed"]
