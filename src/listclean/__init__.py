@@ -1,10 +1,39 @@
 """listclean: keep subscriber and contact lists clean, offline and auditably.
 
-The library does the work; ``listclean.cli`` is a thin Typer layer over it.
-Heavy modules (Polars, email-validator, rapidfuzz) are imported lazily by the
-functions that need them so that ``listclean --help`` starts fast.
+The Python API (see `listclean.api` and the README's "Python API" section)::
+
+    import listclean
+
+    contacts, report = listclean.read("crm_export.csv")
+    checked, report = listclean.validate(contacts, fix_typos=True)
+    golden, report = listclean.dedupe(checked)
+
+Each function takes Polars frames (eager or lazy) or paths and returns a DataFrame and the
+step's report. ``listclean.cli`` is a thin Typer layer over the same library steps. The API is
+loaded on first use, so ``import listclean`` (and ``listclean --help``) stays fast.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_API = ("read", "validate", "dedupe", "segment", "decay_report", "export")
+__all__ = ["__version__", "Runtime", *_API]
+
+if TYPE_CHECKING:
+    from listclean.api import decay_report, dedupe, export, read, segment, validate
+    from listclean.runtime import Runtime
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from listclean import api
+
+        return getattr(api, name)
+    if name == "Runtime":
+        from listclean.runtime import Runtime
+
+        return Runtime
+    raise AttributeError(f"module 'listclean' has no attribute {name!r}")

@@ -129,10 +129,11 @@ class ImportStream:
     (an `_raw` column no chunk needed is left out).
     """
 
-    def __init__(self, paths: list[str], options: ImportOptions, workspace: Workspace) -> None:
+    def __init__(self, paths: list[str], options: ImportOptions, workspace: Workspace, names: dict[str, str] | None = None) -> None:
         self.paths = paths
         self.options = options
         self.workspace = workspace
+        self.names = names or {}  # a display name for a path (the Python API's "<frame>" for a spooled frame)
         self.sources: list[SourceReport] = []
         self._rejects: list[pl.DataFrame] = []
         self._order: list[str] = []
@@ -145,6 +146,7 @@ class ImportStream:
 
         for path in self.paths:
             source = read_source(path, self.options.read, self.workspace)
+            source.name = self.names.get(path, source.name)
             plan = _plan(source, self.options)
             tally = _Tally()
             first_rejects = len(self._rejects)
@@ -184,7 +186,7 @@ class ImportStream:
 
     def again(self) -> ImportStream:
         """A fresh stream over the same inputs: the same chunks, in the same order (see `replayable`)."""
-        return ImportStream(self.paths, self.options, self.workspace)
+        return ImportStream(self.paths, self.options, self.workspace, self.names)
 
     def _cleaned_emails(self) -> int:
         return sum(report.cleaned_emails for report in self.sources)

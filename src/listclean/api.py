@@ -1,0 +1,197 @@
+"""The Python API: every step on Polars frames or files, without a subprocess.
+
+    import listclean
+
+    contacts, report = listclean.read(["crm.csv", "shop.xlsx"], default_country="PL")
+    checked, report = listclean.validate(contacts, fix_typos=True)
+    golden, report = listclean.dedupe(checked, match="fuzzy")
+
+Each function takes `data` — a Polars DataFrame or LazyFrame (raw or already canonical), a
+path, or a list of paths — runs the same library step the command line runs, and returns the
+resulting DataFrame with the step's report. Rows the step kept out of its output are on
+`report.rejects` (a DataFrame with the rejects file's columns). Options are the command's
+flags as keyword arguments (underscored). Pass `runtime=Runtime(...)` to set the chunk size,
+memory budget, clock or a reporter; by default a quiet runtime is made and cleaned up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, timezone
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+import polars as pl
+
+from listclean.importer import ImportOptions, ImportStream
+from listclean.io.read import ReadOptions
+from listclean.runtime import Runtime
+from listclean.stream.sink import FrameSink
+
+if TYPE_CHECKING:
+    from listclean.steps.importing import ImportReport
+    from listclean.steps.validate import ValidateReport
+
+Data = Union[pl.DataFrame, pl.LazyFrame, str, PathLike, Sequence[Union[str, PathLike]]]
+FRAME_NAME = "<frame>"  # the _source_file of rows that came from a frame without provenance
+
+
+def read(
+    data: Data,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    header: bool | None = None,
+    on_bad_rows: str = "error",
+    mapping: Mapping[str, str | None] | None = None,
+    date_order: str = "auto",
+    default_country: str | None = None,
+    source_name: str | None = None,
+    store: str | None = None,
+    runtime: Runtime | None = None,
+) -> tuple[pl.DataFrame, ImportReport]:
+    """Read messy exports (files or a frame) into canonical contacts: `listclean import`.
+
+    `mapping` maps input columns to canonical fields ({"E-Mail": "email"}; None leaves a column
+    unmapped). Returns the contacts and an `ImportReport` (per-file reports in `.sources`,
+    counts in `.counts`, rejected rows in `.rejects`).
+    """
+    from listclean.steps.importing import ImportStepOptions, import_step
+
+    reading = _reading(delimiter, encoding, sheet, header, on_bad_rows, mapping, date_order, default_country, source_name)
+    with _runtime(runtime) as run:
+        return _call(import_step, data, ImportStepOptions(store=store), run, reading)
+
+
+def validate(
+    data: Data,
+    *,
+    fix_typos: bool = False,
+    suppress: Sequence[str] = (),
+    store: str | None = None,
+    drop: Sequence[str] = (),
+    fail_on: Sequence[str] = (),
+    runtime: Runtime | None = None,
+    **reading: Any,
+) -> tuple[pl.DataFrame, ValidateReport]:
+    """Judge every address (syntax, typos, domain, disposable, role, suppression): `listclean validate`.
+
+    Adds email_normalized, email_status, email_reasons and email_suggestion; rows whose status is
+    in `drop` go to `report.rejects`. `fail_on` thresholds ("invalid>5%") are checked and listed
+    in `report.failures` (nothing is raised). `suppress` takes suppression-list files.
+    """
+    from listclean.email.reasons import REASONS, STATUS_ORDER
+    from listclean.steps.validate import ValidateStepOptions, validate_step
+    from listclean.thresholds import parse_thresholds
+
+    options = ValidateStepOptions(
+        fix_typos=fix_typos,
+        suppress=[str(path) for path in suppress],
+        store=store,
+        drop=list(drop),
+        thresholds=parse_thresholds(list(fail_on), [*STATUS_ORDER, *REASONS]),
+    )
+    with _runtime(runtime) as run:
+        return _call(validate_step, data, options, run, _reading(**reading))
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def _reading(
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    header: bool | None = None,
+    on_bad_rows: str = "error",
+    mapping: Mapping[str, str | None] | None = None,
+    date_order: str = "auto",
+    default_country: str | None = None,
+    source_name: str | None = None,
+) -> ImportOptions:
+    """How inputs are read, from the import options named like the command's flags."""
+    from listclean.columns import parse_overrides
+    from listclean.errors import UsageError
+    from listclean.text import fold_key
+    from listclean.vocabulary import country_lookup
+
+    if on_bad_rows not in ("error", "skip", "keep"):
+        raise UsageError(f"on_bad_rows={on_bad_rows!r}: use error, skip or keep")
+    if date_order not in ("auto", "mdy", "dmy"):
+        raise UsageError(f"date_order={date_order!r}: use auto, mdy or dmy")
+    country = None
+    if default_country:
+        country = country_lookup().get(fold_key(default_country))
+        if country is None:
+            raise UsageError(f"default_country={default_country!r} is not a country", hint="use an ISO code such as PL or US")
+    overrides = parse_overrides([f"{column}={field or ''}" for column, field in (mapping or {}).items()])
+    return ImportOptions(
+        read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows),  # type: ignore[arg-type]
+        overrides=overrides,
+        date_order=date_order,  # type: ignore[arg-type]
+        default_country=country,
+        source_name=source_name,
+    )
+
+
+@contextlib.contextmanager
+def _runtime(given: Runtime | None) -> Iterator[Runtime]:
+    """The caller's runtime (left open), or a quiet one of our own, closed afterwards."""
+    if given is not None:
+        yield given
+        return
+    with Runtime() as made:
+        yield made
+
+
+def source_of(data: Data, reading: ImportOptions, runtime: Runtime) -> ImportStream:
+    """`data` as a chunk source: files are read as they are; a frame is spooled to Parquet in the
+    runtime's work directory (streamed when lazy) and read back like any input, so it gets the
+    same mapping, standardisation and provenance (`<frame>` and its row number, unless it
+    carries _source_file/_source_row already)."""
+    if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
+        path = str(runtime.workspace.path(".frame.parquet"))
+        _spool_frame(_as_read_from_text(data.lazy()), path, runtime)
+        return ImportStream([path], reading, runtime.workspace, names={path: FRAME_NAME})
+    paths = [data] if isinstance(data, (str, PathLike)) else list(data)
+    return ImportStream([str(Path(p)) if not isinstance(p, str) else p for p in paths], reading, runtime.workspace)
+
+
+def _as_read_from_text(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A raw frame's empty strings as missing values, as a CSV export's empty cells are read
+    (so a row of empty cells is an empty row). listclean's own canonical frames pass as they are."""
+    from listclean import schema
+
+    columns = frame.collect_schema()
+    if schema.is_canonical_schema(columns):
+        return frame
+    return frame.with_columns(pl.col(name).replace("", None) for name, dtype in columns.items() if dtype == pl.String)
+
+
+def _spool_frame(frame: pl.LazyFrame, path: str, runtime: Runtime) -> None:
+    from listclean.io.write import OutputTarget, sink_parquet, writing
+
+    target = OutputTarget(path, "parquet", force=True)
+    with writing(target) as handle:
+        sink_parquet(frame, target, handle, runtime.paths)
+
+
+def _call(step: Any, data: Data, options: Any, runtime: Runtime, reading: ImportOptions, **outputs: Any) -> tuple[pl.DataFrame, Any]:
+    """Run one step from `data` into frames: the output, and the rejects on `report.rejects`."""
+    source = source_of(data, reading, runtime)
+    sink, rejects = FrameSink(), FrameSink()
+    report = step(source, options, sink, runtime, rejects=rejects, **outputs)
+    report.rejects = rejects.frame
+    return sink.frame, report
+
+
+def as_of_datetime(value: date | datetime | str | None) -> datetime | None:
+    """A report date from a date, a datetime or 'YYYY-MM-DD' (midnight UTC), as the CLI's --as-of."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)

@@ -1,0 +1,78 @@
+"""The Python API: the steps on Polars frames, eager or lazy, or paths — no subprocess, no CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+import listclean
+from conftest import EXAMPLES, FIXTURES
+from listclean.errors import UsageError
+from listclean.runtime import Runtime
+
+
+def raw() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "E-Mail": [" Anna.Nowak@Example.PL ", "bob@gmial.com", "", "info@mailinator.com"],
+            "Vorname": ["Anna", "Bob", "", "Info"],
+            "Telefon": ["+48 600 100 200", "", "", "0048 600 100 201"],
+        }
+    )
+
+
+def test_read_maps_a_raw_frame_and_gives_each_row_provenance_and_counts():
+    contacts, report = listclean.read(raw())
+    assert contacts["email"].to_list() == ["Anna.Nowak@Example.PL", "bob@gmial.com", "info@mailinator.com"]
+    assert contacts["phone"].to_list()[0] == "+48600100200"
+    assert contacts["_source_file"].unique().to_list() == ["<frame>"] and contacts["_source_row"].to_list() == [1, 2, 4]
+    assert report.counts == {"rows_in": 4, "rows_out": 3, "rejected": 1, "merged": 0}
+    assert report.rejects.select("_source_row", "reason").rows() == [(3, "empty_row")]  # nothing lost silently
+
+
+def test_a_lazy_frame_is_read_like_an_eager_one():
+    eager, _ = listclean.read(raw())
+    lazy, _ = listclean.read(raw().lazy())
+    assert lazy.equals(eager)
+
+
+def test_read_takes_paths_and_the_commands_reading_options(tmp_path):
+    contacts, report = listclean.read(FIXTURES / "cp1252_semicolon.csv")
+    assert report.sources[0].delimiter == ";" and contacts.height == report.counts["rows_out"] > 0
+    mapped, _ = listclean.read(raw(), mapping={"Vorname": None})
+    assert "Vorname" in mapped.columns and mapped["first_name"].null_count() == mapped.height
+    with pytest.raises(UsageError, match="not a country"):
+        listclean.read(raw(), default_country="Atlantis")
+
+
+def test_validate_chains_on_reads_output_and_drops_to_the_reports_rejects():
+    contacts, _ = listclean.read(raw())
+    checked, report = listclean.validate(contacts, fix_typos=True, fail_on=["invalid>10%"], drop=["risky"])
+    by_row = dict(zip(checked["_source_row"], checked["email_status"]))
+    assert checked.filter(pl.col("_source_row") == 2)["email_normalized"].item() == "bob@gmail.com"
+    assert "risky" not in by_row.values() and report.rejects.filter(pl.col("reason") == "email_risky").height == 1  # a disposable address
+    assert report.counts["rows_in"] == 3 and report.counts["rows_out"] + report.counts["rejected"] == 3
+    assert report.validation.typos_fixed == 1 and report.failures == []
+
+
+def test_validate_of_a_raw_frame_is_the_same_as_validate_of_its_import():
+    direct, _ = listclean.validate(raw())
+    contacts, _ = listclean.read(raw())
+    chained, _ = listclean.validate(contacts)
+    assert direct.equals(chained)
+
+
+def test_a_caller_runtime_is_used_and_left_open(tmp_path):
+    with Runtime(chunk_rows=2) as runtime:
+        checked, report = listclean.validate(EXAMPLES / "hubspot_contacts.csv", runtime=runtime)
+        assert report.counts["rows_in"] == checked.height + report.counts["rejected"]
+        again, _ = listclean.validate(EXAMPLES / "hubspot_contacts.csv", runtime=runtime)  # still usable
+    assert again.equals(checked)
+
+
+def test_importing_listclean_does_not_load_polars_until_the_api_is_used():
+    code = "import sys, listclean; assert 'polars' not in sys.modules; listclean.read; assert 'polars' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
