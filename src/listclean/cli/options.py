@@ -82,10 +82,18 @@ ImpliedDays = Annotated[
 ]
 InquiryDays = Annotated[int, typer.Option("--inquiry-days", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=CONSENT)]
 SourceName = Annotated[Optional[str], typer.Option("--source-name", help="Fill the 'source' field of rows that have none.", rich_help_panel=MAPPING)]
+AsOf = Annotated[
+    Optional[str],
+    typer.Option(
+        "--as-of",
+        help="The date that counts as today (relative dates, ages, recency, consent lifetimes), YYYY-MM-DD, midnight UTC. Default: now. Set it for reproducible runs.",
+        show_default=False,
+    ),
+]
 
 
 def parse_as_of(text: str | None):  # -> datetime | None
-    """--as-of YYYY-MM-DD as midnight UTC of that day; None when not given."""
+    """--as-of YYYY-MM-DD (see AsOf) as midnight UTC of that day; None when not given."""
     from datetime import datetime, timezone
 
     from listclean.errors import UsageError
