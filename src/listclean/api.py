@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import polars as pl
 
-from listclean.importer import ImportOptions, ImportStream
-from listclean.io.read import ReadOptions
+from listclean.importer import ImportOptions, ImportStream, reading_options
 from listclean.runtime import Runtime
 from listclean.stream.sink import FrameSink
 
@@ -61,7 +60,10 @@ def read(
     """
     from listclean.steps.importing import ImportStepOptions, import_step
 
-    reading = _reading(delimiter, encoding, sheet, header, on_bad_rows, mapping, date_order, default_country, source_name)
+    reading = reading_options(
+        delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows,
+        mapping=mapping, date_order=date_order, default_country=default_country, source_name=source_name,
+    )  # fmt: skip
     with _runtime(runtime) as run:
         return _call(import_step, data, ImportStepOptions(store=store), run, reading)
 
@@ -101,40 +103,9 @@ def validate(
 # --------------------------------------------------------------------------- plumbing
 
 
-def _reading(
-    delimiter: str | None = None,
-    encoding: str | None = None,
-    sheet: str | None = None,
-    header: bool | None = None,
-    on_bad_rows: str = "error",
-    mapping: Mapping[str, str | None] | None = None,
-    date_order: str = "auto",
-    default_country: str | None = None,
-    source_name: str | None = None,
-) -> ImportOptions:
+def _reading(**options: Any) -> ImportOptions:
     """How inputs are read, from the import options named like the command's flags."""
-    from listclean.columns import parse_overrides
-    from listclean.errors import UsageError
-    from listclean.text import fold_key
-    from listclean.vocabulary import country_lookup
-
-    if on_bad_rows not in ("error", "skip", "keep"):
-        raise UsageError(f"on_bad_rows={on_bad_rows!r}: use error, skip or keep")
-    if date_order not in ("auto", "mdy", "dmy"):
-        raise UsageError(f"date_order={date_order!r}: use auto, mdy or dmy")
-    country = None
-    if default_country:
-        country = country_lookup().get(fold_key(default_country))
-        if country is None:
-            raise UsageError(f"default_country={default_country!r} is not a country", hint="use an ISO code such as PL or US")
-    overrides = parse_overrides([f"{column}={field or ''}" for column, field in (mapping or {}).items()])
-    return ImportOptions(
-        read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows),  # type: ignore[arg-type]
-        overrides=overrides,
-        date_order=date_order,  # type: ignore[arg-type]
-        default_country=country,
-        source_name=source_name,
-    )
+    return reading_options(**options)
 
 
 @contextlib.contextmanager

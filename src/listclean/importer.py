@@ -13,7 +13,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from listclean import schema
@@ -42,6 +42,45 @@ class ImportOptions:
     date_order: DateOrder = "auto"
     default_country: str | None = None
     source_name: str | None = None
+
+
+def reading_options(
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    header: bool | None = None,
+    on_bad_rows: str = "error",
+    mapping: Mapping[str, str | None] | Sequence[str] | None = None,
+    date_order: str = "auto",
+    default_country: str | None = None,
+    source_name: str | None = None,
+) -> ImportOptions:
+    """How inputs are read and mapped, from options named like the command-line flags (the CLI,
+    `listclean run` and the Python API all build them here). `mapping` is {"Column": "field"}
+    (None leaves a column unmapped) or --map's 'Column=field' texts."""
+    from listclean.columns import parse_overrides
+    from listclean.errors import UsageError
+    from listclean.text import fold_key
+    from listclean.vocabulary import country_lookup
+
+    if on_bad_rows not in ("error", "skip", "keep"):
+        raise UsageError(f"on_bad_rows {on_bad_rows!r}: use error, skip or keep")
+    if date_order not in ("auto", "mdy", "dmy"):
+        raise UsageError(f"date_order {date_order!r}: use auto, mdy or dmy")
+    country = None
+    if default_country:
+        country = country_lookup().get(fold_key(default_country))
+        if country is None:
+            raise UsageError(f"--default-country {default_country!r} is not a country", hint="use an ISO code such as PL or US")
+    specs = [f"{column}={field or ''}" for column, field in mapping.items()] if isinstance(mapping, Mapping) else list(mapping or [])
+    return ImportOptions(
+        read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows),  # type: ignore[arg-type]
+        overrides=parse_overrides(specs),
+        date_order=date_order,  # type: ignore[arg-type]
+        default_country=country,
+        source_name=source_name,
+    )
 
 
 @dataclass

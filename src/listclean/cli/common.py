@@ -145,28 +145,17 @@ def open_inputs(inputs: list[str], reading: ReadingChoices, runtime: Runtime, so
 
 
 def import_options(reading: ReadingChoices, runtime: Runtime, source_name: str | None = None) -> ImportOptions:
-    from listclean.columns import parse_overrides
-    from listclean.importer import ImportOptions
-    from listclean.io.read import ReadOptions
-    from listclean.text import fold_key
-    from listclean.vocabulary import country_lookup
+    from listclean.importer import reading_options
 
-    country = None
-    if reading.default_country:
-        country = country_lookup().get(fold_key(reading.default_country))
-        if country is None:
-            raise UsageError(f"--default-country {reading.default_country!r} is not a country", hint="use an ISO code such as PL or US")
-    return ImportOptions(
-        read=ReadOptions(
-            delimiter=reading.delimiter,
-            encoding=reading.encoding,
-            sheet=reading.sheet,
-            header=reading.header,
-            on_bad_rows=reading.on_bad_rows.value,
-        ),
-        overrides=parse_overrides(reading.mapping or []),
-        date_order=reading.date_order.value,  # type: ignore[arg-type]
-        default_country=country,
+    return reading_options(
+        delimiter=reading.delimiter,
+        encoding=reading.encoding,
+        sheet=reading.sheet,
+        header=reading.header,
+        on_bad_rows=reading.on_bad_rows.value,
+        mapping=reading.mapping or [],
+        date_order=reading.date_order.value,
+        default_country=reading.default_country,
         source_name=source_name,
     )
 
