@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -13,6 +13,7 @@ from listclean.cli.console import Reporter
 
 if TYPE_CHECKING:
     from listclean.importer import SourceReport
+    from listclean.steps.importing import ImportReport
 
 
 def render_sources(reporter: Reporter, sources: list[SourceReport]) -> None:
@@ -45,6 +46,21 @@ def render_sources(reporter: Reporter, sources: list[SourceReport]) -> None:
             reporter.warn(f"{source.name}: {notice}")
 
 
+def render_step(reporter: Reporter, report: ImportReport, summary: dict[str, Any]) -> None:
+    """What import says about a finished run (also under `listclean run`)."""
+    rejects = summary.get("rejects")
+    if rejects:
+        reporter.detail(f"rejects written to {rejects}")
+    render_sources(reporter, report.sources)
+    if report.quarantined:
+        reporter.warn(f"{report.quarantined:,} row(s) quarantined: their source says bought, rented or scraped (reason quarantined_source in --rejects)")
+    if report.erased:
+        reporter.info(f"{report.erased:,} row(s) of erased people dropped (see the suppression store)")
+    reporter.info(rows_line(report.counts, summary["output"]) + (f" (rejects: {rejects})" if rejects else ""))
+    if report.source_rejected and not rejects:
+        reporter.detail("the rejected rows were empty; pass --rejects PATH to list them")
+
+
 StoreOption = Annotated[
     Optional[str],
     typer.Option("--store", help="A suppression store (see export --store): erased people are dropped (only their row numbers reach --rejects); unsubscribed ones come in unsubscribed.", rich_help_panel=opt.MAPPING),
@@ -74,18 +90,9 @@ def command(
         source = open_inputs(inputs, reading, runtime, source_name)
         sink = runtime.file_sink(target, excel_safe=writing.excel_safe)
         report = import_step(source, ImportStepOptions(store=store), sink, runtime, rejects=rejects_sink(writing, inputs, runtime))
-    if writing.rejects:
-        reporter.detail(f"rejects written to {writing.rejects}")
-
-    render_sources(reporter, report.sources)
-    if report.quarantined:
-        reporter.warn(f"{report.quarantined:,} row(s) quarantined: their source says bought, rented or scraped (reason quarantined_source in --rejects)")
-    if report.erased:
-        reporter.info(f"{report.erased:,} row(s) of erased people dropped (see the suppression store)")
-    reporter.info(rows_line(report.counts, target.display) + (f" (rejects: {writing.rejects})" if writing.rejects else ""))
-    if report.source_rejected and writing.rejects is None:
-        reporter.detail("the rejected rows were empty; pass --rejects PATH to list them")
-    emit_summary(report.summary(output=target.display, rejects=writing.rejects), json_summary=writing.json, report=writing.report, inputs=inputs)
+    summary = report.summary(output=target.display, rejects=writing.rejects)
+    render_step(reporter, report, summary)
+    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
 
 
 # ---- TEMPORARY shims while the other commands move to listclean.steps (issue #15); removed when the last one has.

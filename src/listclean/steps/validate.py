@@ -31,6 +31,7 @@ class ValidateReport:
     counts: dict[str, int]
     validation: ValidationReport
     dropped: int = 0  # rows moved to the rejects by --drop
+    dropping: bool = False  # whether any status was to be dropped
     suppression_entries: int | None = None  # entries read from the suppression lists
     thresholds: list[Threshold] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # thresholds crossed
@@ -102,6 +103,7 @@ def validate_step(source: ImportStream, options: ValidateStepOptions, sink: Sink
         counts=ledger.balance(sink.rows),
         validation=summary,
         dropped=dropped,
+        dropping=bool(options.drop),
         suppression_entries=entries,
         thresholds=options.thresholds,
         failures=crossed(options.thresholds, {**summary.by_status, **summary.by_reason}, summary.rows),
