@@ -11,16 +11,30 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit statuses. Stable: scripts and cron jobs depend on them."""
+    """Exit statuses. Stable: scripts and cron jobs depend on them. Each is described in EXIT_CODE_MEANINGS."""
 
     OK = 0
-    FINDINGS = 1  # a --fail-on threshold was crossed
-    USAGE = 2  # bad arguments, configuration or input data
-    OUTPUT = 3  # an output could not be written
-    INTERNAL = 70  # a bug in listclean (EX_SOFTWARE); please report it
-    LOCKED = 75  # another `listclean run` holds the work directory's lock (EX_TEMPFAIL): try later
-    INTERRUPTED = 130  # SIGINT / SIGTERM
-    BROKEN_PIPE = 141  # the reader of stdout went away (e.g. `| head`)
+    FINDINGS = 1
+    USAGE = 2
+    OUTPUT = 3
+    INTERNAL = 70  # EX_SOFTWARE
+    LOCKED = 75  # EX_TEMPFAIL
+    INTERRUPTED = 130  # 128 + SIGINT
+    BROKEN_PIPE = 141  # 128 + SIGPIPE
+
+
+# What each exit code means, one line each (Markdown code spans in backticks): the source of
+# `listclean --help`'s exit-code lines and of the README's exit-code table.
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.FINDINGS: "findings over a `--fail-on` threshold (`validate`, also as a `run` step, and `decay-report`; outputs are written first)",
+    ExitCode.USAGE: "usage, configuration or input error (bad option, unreadable/empty/ragged file …)",
+    ExitCode.OUTPUT: "an output could not be written (exists without `--force`, is an input, no directory, disk full)",
+    ExitCode.INTERNAL: "internal error — a bug; rerun with `--debug` and report it",
+    ExitCode.LOCKED: "`listclean run`: another run holds the work directory's lock; try again later",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM); no partial output is left",
+    ExitCode.BROKEN_PIPE: "stdout was closed by the reader (e.g. `| head`)",
+}
 
 
 class ListcleanError(Exception):

@@ -93,6 +93,7 @@ PROFILES: dict[str, Profile] = {
         max_rows=None, max_mb=None,
         limits_note="no split by default",
         values={"consent_status": _consent_words("Subscribed", "Not subscribed")},
+        note="Marketing contact status: Subscribed for subscribed contacts, Not subscribed otherwise (pending or unknown).",
     ),  # fmt: skip
 }
 

@@ -10,7 +10,7 @@ import typer
 from listclean import __version__
 from listclean.cli import cmd_decay, cmd_dedupe, cmd_erase, cmd_export, cmd_import, cmd_run, cmd_segment, cmd_validate
 from listclean.cli.console import Reporter, settings
-from listclean.errors import ConfigError, ExitCode
+from listclean.errors import EXIT_CODE_MEANINGS, ConfigError, ExitCode
 
 CONFIG_FILE = "listclean.toml"
 
@@ -31,7 +31,13 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
+def exit_codes_epilog() -> str:
+    """The exit codes and what they mean (errors.EXIT_CODE_MEANINGS), one a line, for --help."""
+    lines = [f"{int(code):>3} {meaning.replace('`', '')}" for code, meaning in EXIT_CODE_MEANINGS.items()]
+    return "\b\nExit codes:\n" + "\n".join(lines)  # \b: Click keeps the lines as they are
+
+
+@app.callback(epilog=exit_codes_epilog())
 def global_options(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")] = False,
@@ -44,11 +50,7 @@ def global_options(
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = None,
 ) -> None:
-    """listclean: offline, auditable contact-list cleaning.
-
-    Exit codes: 0 ok · 1 findings over a --fail-on threshold · 2 usage, config or input error ·
-    3 output could not be written · 70 internal error · 75 another run holds the lock · 130 interrupted · 141 stdout closed.
-    """
+    """listclean: offline, auditable contact-list cleaning."""
     settings.quiet = quiet
     settings.verbose = verbose
     settings.debug = debug

@@ -1,0 +1,208 @@
+"""The README's reference tables, rendered from the registries in the code.
+
+Each generated table sits in README.md between two HTML comments,
+
+    <!-- table:NAME -->
+    ...
+    <!-- /table:NAME -->
+
+and is rewritten in place by `python scripts/readme_tables.py --write`. `--check` (the default)
+exits 1 naming every table that differs from the code; tests/test_docs.py runs the same check.
+
+Generated: reason codes by status and what each means (email/reasons.py), platform profiles
+(platforms.py), exit codes (errors.py), the RFM segment grid (segment.py). Two tables keep
+hand-written explanations and are only checked: the names in their first column must be the
+registry's, in its order — the dedupe rules (dedupe/compare.py) and the segment operators
+(segment.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+try:
+    import listclean  # noqa: F401
+except ImportError:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT / "src"))
+
+
+def cell(text: str) -> str:
+    """Text made safe for a Markdown table cell: pipes escaped (also inside code spans), one line."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def code(name: str) -> str:
+    return f"`{name}`"
+
+
+def plain(text: str) -> str:
+    """Plain text (a meaning, a note) as Markdown: characters that would start markup escaped."""
+    return re.sub(r"([\\`*<>\[\]])", r"\\\1", text)
+
+
+# --- generated tables
+
+
+def reasons() -> str:
+    """Reason codes by the status they lead to (most severe first), in the registry's order."""
+    from listclean.email.reasons import INFO, REASONS, STATUS_ORDER
+
+    rows = []
+    for status in STATUS_ORDER:
+        codes = [code(name) for name, reason in REASONS.items() if reason.severity == status]
+        rows.append((f"{status} (information)" if status == INFO else status, " ".join(codes)))
+    return table(("status", "codes"), rows)
+
+
+def reason_meanings() -> str:
+    """Every reason code with its status and meaning, in the registry's order."""
+    from listclean.email.reasons import REASONS
+
+    rows = [(code(name), reason.severity, plain(reason.meaning)) for name, reason in REASONS.items()]
+    return table(("code", "status", "meaning"), rows)
+
+
+def platforms() -> str:
+    """The --to profiles: headers in output order, value rules, file limits; then the plain csv."""
+    from listclean.platforms import PROFILES
+
+    rows = [
+        (code(name), plain(", ".join(profile.columns.values())), plain(profile.note.rstrip(".")) or "as they are", plain(profile.limits_note))
+        for name, profile in PROFILES.items()
+    ]
+    if "csv" not in PROFILES:
+        rows.append((f"{code('csv')} (default)", "listclean's canonical columns", "as they are", "—"))
+    return table((code("--to"), "columns", "values", "parts"), rows)
+
+
+def exit_codes() -> str:
+    from listclean.errors import EXIT_CODE_MEANINGS
+
+    return table(("exit code", "meaning"), [(str(int(status)), meaning) for status, meaning in EXIT_CODE_MEANINGS.items()])
+
+
+def rfm_segments() -> str:
+    """rfm_segment by recency score (rows, 5 first) and the F+M score (columns 1-5)."""
+    from listclean.segment import RFM_GRID
+
+    width = len(next(iter(RFM_GRID.values())))
+    header = ("recency \\ F+M", *(str(score) for score in range(1, width + 1)))
+    return table(header, [(str(recency), *names) for recency, names in sorted(RFM_GRID.items(), reverse=True)])
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "reasons": reasons,
+    "reason-meanings": reason_meanings,
+    "platforms": platforms,
+    "exit-codes": exit_codes,
+    "rfm-segments": rfm_segments,
+}
+
+
+# --- checked tables: hand-written prose, the registry's names
+
+
+def dedupe_rules() -> list[str]:
+    from listclean.dedupe.compare import RULES
+
+    return list(RULES)
+
+
+def segment_operators() -> list[str]:
+    from listclean.segment import OPERATORS
+
+    return list(OPERATORS)
+
+
+CHECKED: dict[str, Callable[[], list[str]]] = {
+    "dedupe-rules": dedupe_rules,
+    "segment-operators": segment_operators,
+}
+
+
+# --- README regions
+
+
+def region_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- table:{re.escape(name)} -->\n)(.*?)(<!-- /table:{re.escape(name)} -->)", re.DOTALL)
+
+
+def body(text: str) -> str:
+    """What goes between the markers: the table with a blank line either side."""
+    return f"\n{text}\n\n"
+
+
+def region(readme: str, name: str) -> str:
+    """The text between the README's markers for one table."""
+    found = region_pattern(name).findall(readme)
+    if len(found) != 1:
+        raise SystemExit(f"README.md: expected one <!-- table:{name} --> … <!-- /table:{name} --> region, found {len(found)}")
+    return found[0][1]
+
+
+def first_column_names(text: str) -> list[str]:
+    """The code spans in the first column of a table's rows (after the header and its rule)."""
+    rows = [line for line in text.splitlines() if line.startswith("|")][2:]
+    return [name for row in rows for name in re.findall(r"`([^`]+)`", row.split(" | ")[0])]
+
+
+def render(name: str) -> str:
+    return body(GENERATED[name]())
+
+
+def stale(readme: str) -> dict[str, str]:
+    """Table name -> what is wrong, for every table that differs from the code."""
+    problems = {}
+    for name in GENERATED:
+        if region(readme, name) != render(name):
+            problems[name] = "differs from the code"
+    for name, names in CHECKED.items():
+        expected, written = names(), first_column_names(region(readme, name))
+        if written != expected:
+            problems[name] = f"names {written} should be {expected} (edit this table by hand)"
+    return problems
+
+
+def write(readme: str) -> str:
+    for name in GENERATED:
+        region(readme, name)  # exactly one region each
+        readme = region_pattern(name).sub(lambda match, name=name: match[1] + render(name) + match[3], readme)
+    return readme
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render the README's reference tables from the code.")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="rewrite the generated tables in README.md")
+    action.add_argument("--check", action="store_true", help="exit 1 when a table differs from the code (default)")
+    parser.add_argument("--readme", type=Path, default=README, help="the README to check or rewrite (default: %(default)s)")
+    args = parser.parse_args(argv)
+
+    readme = args.readme.read_text(encoding="utf-8")
+    if args.write:
+        updated = write(readme)
+        if updated != readme:
+            args.readme.write_text(updated, encoding="utf-8")
+    problems = stale(updated if args.write else readme)
+    for name, problem in problems.items():
+        print(f"{args.readme.name}: table '{name}' {problem}", file=sys.stderr)
+    if problems and not args.write:
+        print(f"run: python {Path(__file__).resolve().relative_to(ROOT)} --write", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
