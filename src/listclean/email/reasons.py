@@ -52,7 +52,7 @@ _REASONS: Final = (
     Reason("invalid_domain", INVALID, "the domain is not a valid (internationalised) host name"),
     Reason("syntax", INVALID, "not an email address for another syntax reason"),
     # --- domain
-    Reason("reserved_domain", INVALID, "a special-use or reserved domain (example.com, .test, .invalid, .local, localhost, .onion, .arpa)"),
+    Reason("reserved_domain", INVALID, "a special-use or reserved domain (example.com/.net/.org, .example, .test, .invalid, .local, localhost, .onion, .arpa, .internal, .alt)"),
     Reason("unknown_tld", INVALID, "the top-level domain does not exist (Public Suffix List snapshot)"),
     Reason("lookalike_domain", INVALID, "the domain imitates a well-known provider with look-alike characters"),
     Reason("domain_typo", RISKY, "the domain looks like a typo of a well-known provider; see email_suggestion"),
