@@ -201,3 +201,25 @@ def test_only_listclean_parquet_is_read_again_instead_of_spooled(tmp_path):
         assert ImportStream([str(marked)], ImportOptions(), workspace).replayable()
         assert not ImportStream([str(marked), str(FIXTURES / "utf8.csv")], ImportOptions(), workspace).replayable()
         assert not ImportStream([str(marked)], ImportOptions(overrides={"Email": "email"}), workspace).replayable()  # re-standardised
+
+
+def test_the_registry_lists_every_format_sniffs_each_and_an_unknown_one_names_them(tmp_path):
+    from listclean.errors import UsageError
+    from listclean.io.read import ReadOptions, Workspace, format_names, read_source, sniff_format
+
+    assert format_names() == ("csv", "tsv", "ndjson", "json", "parquet", "xlsx")
+    heads = {
+        "csv": (b"email,name\n", "list.csv"),
+        "tsv": (b"email\tname\n", "list.TSV"),
+        "ndjson": (b'\xef\xbb\xbf {"email": "ann@example.com"}\n', "list.csv"),
+        "json": (b'\n[{"email": "ann@example.com"}]', "list"),
+        "parquet": (b"PAR1\x15\x04", "list.tsv"),  # content wins over the name
+        "xlsx": (b"PK\x03\x04\x14\x00", "list.csv"),
+    }
+    assert {name: sniff_format(head, path) for name, (head, path) in heads.items()} == {name: name for name in format_names()}
+    source = tmp_path / "list.csv"
+    source.write_text("email\nann@example.com\n")
+    with Workspace() as workspace, pytest.raises(UsageError) as error:
+        read_source(str(source), ReadOptions(format="yaml"), workspace)
+    assert "unknown input format 'yaml'" in str(error.value)
+    assert error.value.hint == "use one of csv, tsv, ndjson, json, parquet, xlsx"

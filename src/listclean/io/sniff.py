@@ -1,8 +1,11 @@
-"""Guess what a file is from its bytes: format, text encoding, delimiter, header.
+"""Guess what a file is from its bytes: text encoding, delimiter, header.
 
 Everything here looks at a bounded sample, so sniffing costs the same on a 1 KB
 and a 1 GB file. The user can override every guess (--format, --encoding, -d,
---no-header); each guess that may be wrong is reported as a notice.
+--no-header); each guess that may be wrong is reported as a notice. Which format a
+file is sniffed as is declared by each format where it registers (its magic bytes,
+how its text opens, its extensions: ``io.read.registry``), so the list of formats
+lives in one place.
 """
 
 from __future__ import annotations
@@ -16,9 +19,6 @@ from dataclasses import dataclass
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 
-TEXT_FORMATS = ("csv", "tsv")
-FORMATS = ("csv", "tsv", "ndjson", "json", "parquet", "xlsx")
-
 
 _EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -30,24 +30,8 @@ class Encoding:
     detected: bool = False  # True when guessed (not UTF-8/BOM and not given by the user)
 
 
-def sniff_format(head: bytes, name: str = "") -> str:
-    """Return one of FORMATS from the first bytes (and, as a tie-breaker, the name)."""
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xlsx"  # .xlsx/.xlsm/.ods are zip files, .xls an OLE container: calamine reads all
-    text = _strip_bom(head).lstrip(b" \t\r\n")
-    if text.startswith(b"{"):
-        return "ndjson"
-    if text.startswith(b"["):
-        return "json"
-    lowered = name.lower()
-    if lowered.endswith((".tsv", ".tab")):
-        return "tsv"
-    return "csv"
-
-
-def _strip_bom(data: bytes) -> bytes:
+def strip_bom(data: bytes) -> bytes:
+    """The data without a leading byte-order mark, as UTF-8 (for looking at how text opens)."""
     for bom in (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         if data.startswith(bom):
             return data[len(bom) :].decode(_BOMS[bom], errors="ignore").encode("utf-8")

@@ -1,0 +1,209 @@
+"""The careful reader: delimited text parsed by Python's csv module, one record at a time.
+
+It is slow, so it reads only what the structure check (``structure.py``) could not vouch
+for: a ragged range, or a whole file with a quote out of place. What it buys is an answer
+for every bad record: which data row, which physical line, why, and its raw text, so the
+row can stop the run, go to the rejects table or be repaired (--on-bad-rows).
+
+Everything it needs to know about the text is one `Layout`; a range of a file is the
+file's layout with the range's text and the lines and rows before it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from listclean.errors import InputError
+from listclean.io.read.source import EXTRA_FIELDS, ROW, BadRow, OnBadRows
+from listclean.io.read.workspace import Workspace, chunk_rows
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_QUOTE_HINT = 'close the quote, or double a literal " inside a quoted field'
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Delimited text as the careful reader needs to know it."""
+
+    source: Path | str  # the (UTF-8) file, or a range of it as text
+    name: str  # the input as the user named it, for errors
+    delimiter: str
+    header: tuple[str, ...]  # the cleaned column names
+    has_header: bool  # the source starts with the header line (skipped)
+    on_bad_rows: OnBadRows
+    lines_before: int = 0  # physical lines of the file before `source` starts
+    rows_before: int = 0  # data rows of the file before `source` starts
+
+    @property
+    def width(self) -> int:
+        return len(self.header)
+
+
+def read_careful(layout: Layout) -> tuple[pl.LazyFrame, list[BadRow], int]:
+    """Every record of the layout's text: the rows, the bad ones, and the last row number."""
+    import polars as pl
+
+    bad_rows: list[BadRow] = []
+    batches = list(careful_batches(layout, bad_rows))
+    frame = pl.concat([batch for batch, _ in batches], how="diagonal_relaxed")
+    return frame.lazy(), bad_rows, batches[-1][1]
+
+
+def read_careful_spooled(
+    layout: Layout, workspace: Workspace
+) -> tuple[pl.LazyFrame, list[BadRow], Callable[[], Iterator[pl.LazyFrame]]]:
+    """The careful reader over a large file, a chunk of records at a time into Parquet parts:
+    the whole file as one lazy frame (for whole-file decisions) and its chunks, in bounded memory."""
+    import polars as pl
+
+    from listclean.stream.budget import MemoryBudget
+    from listclean.stream.spool import Spool
+
+    bad_rows: list[BadRow] = []
+    spool = Spool(workspace.path, MemoryBudget())  # a budget of its own: a read is not handed the run's
+    for batch, _ in careful_batches(layout, bad_rows, batch_rows=chunk_rows()):
+        spool.add(batch)
+    frame = spool.lazy()
+    extras = EXTRA_FIELDS in frame.collect_schema().names()
+
+    def chunks() -> Iterator[pl.LazyFrame]:
+        for chunk in spool:
+            if extras and EXTRA_FIELDS not in chunk.columns:
+                chunk = chunk.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
+            yield chunk.lazy()
+
+    return frame, bad_rows, chunks
+
+
+class _Columns:
+    """Rows gathered column by column, to become one DataFrame (a batch)."""
+
+    def __init__(self, header: tuple[str, ...]) -> None:
+        self.header = header
+        self.cells: list[list[str | None]] = [[] for _ in header]
+        self.extras: list[str | None] = []
+        self.row_numbers: list[int] = []
+
+    def add(self, row_number: int, record: list[str], extra: str | None) -> None:
+        for index, cell in enumerate(record):
+            self.cells[index].append(cell if cell != "" else None)
+        self.extras.append(extra)
+        self.row_numbers.append(row_number)
+
+    def frame(self) -> pl.DataFrame:
+        import polars as pl
+
+        data: dict[str, list] = {ROW: self.row_numbers}
+        data.update({title: values for title, values in zip(self.header, self.cells, strict=True)})
+        schema = {ROW: pl.Int64, **{title: pl.String for title in self.header}}
+        if any(value is not None for value in self.extras):
+            data[EXTRA_FIELDS] = self.extras
+            schema[EXTRA_FIELDS] = pl.String
+        return pl.DataFrame(data, schema=schema)
+
+
+def careful_batches(layout: Layout, bad_rows: list[BadRow], batch_rows: int | None = None) -> Iterator[tuple[pl.DataFrame, int]]:
+    """(rows, last row number) for every `batch_rows` records (all in one batch when None);
+    bad rows are reported into `bad_rows` as they are met."""
+    width, delimiter = layout.width, layout.delimiter
+    columns = _Columns(layout.header)
+    row_number, batches = layout.rows_before, 0
+    for row_number, line, record, raw in records(layout):
+        problem = _problem(record, width)
+        if problem:
+            record = _judge(layout, problem, row_number, line, record, raw, bad_rows)
+            if record is None:
+                continue
+        extra = delimiter.join(record[width:]) if len(record) > width else None
+        record = (record + [""] * width)[:width]  # pad short rows (only reached with keep)
+        columns.add(row_number, record, extra)
+        if batch_rows is not None and len(columns.row_numbers) >= batch_rows:
+            yield columns.frame(), row_number
+            columns = _Columns(layout.header)
+            batches += 1
+    if columns.row_numbers or not batches:  # at least one batch, if empty (every row skipped)
+        yield columns.frame(), row_number
+
+
+def _problem(record: list[str], width: int) -> tuple[str, str] | None:
+    """(reason, detail) when the record is bad; a blank line (no fields) is an empty row, not bad."""
+    if not record:
+        return None  # a blank line: an empty row, counted and reported by the importer
+    if any("\x00" in cell for cell in record):
+        return "nul_byte", "contains a NUL byte (\\0)"
+    if len(record) != width:
+        return "ragged_row", f"has {len(record)} fields, the header has {width}"
+    return None
+
+
+def _judge(
+    layout: Layout, problem: tuple[str, str], row_number: int, line: int, record: list[str], raw: str, bad_rows: list[BadRow]
+) -> list[str] | None:
+    """Stop at a bad record, or list it in `bad_rows` and return it repaired (None: skip it)."""
+    reason, detail = problem
+    if layout.on_bad_rows == "error":
+        raise InputError(
+            f"row {row_number} {detail}",
+            source=layout.name,
+            line=line,
+            hint="fix the file, or pass --on-bad-rows skip (quarantine it) or keep (repair it)",
+        )
+    action = "skipped" if layout.on_bad_rows == "skip" else "kept"
+    bad_rows.append(BadRow(row_number, line, reason, detail, raw, action))
+    if layout.on_bad_rows == "skip":
+        return None
+    return [cell.replace("\x00", "") for cell in record]
+
+
+def records(layout: Layout) -> Iterator[tuple[int, int, list[str], str]]:
+    """(data row number, first line, fields, raw text) for every record after the header."""
+    import io
+
+    source = layout.source
+    with open(source, encoding="utf-8", newline="") if isinstance(source, Path) else io.StringIO(source, newline="") as handle:
+        raw_lines: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for text in handle:
+                raw_lines.append(text)
+                yield text
+
+        reader = csv.reader(lines(), delimiter=layout.delimiter, quotechar='"', strict=False)
+        line_before = layout.lines_before
+        row_number = layout.rows_before
+        first = True
+        while True:
+            raw_lines.clear()
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. "unexpected end of data": an unclosed quote
+                raise InputError(f"unclosed quote in the row starting here ({exc})", source=layout.name, line=line_before + 1, hint=_QUOTE_HINT) from None
+            start = line_before + 1
+            line_before = layout.lines_before + reader.line_num
+            if first and layout.has_header:
+                first = False
+                continue
+            first = False
+            raw = "".join(raw_lines)
+            row_number += 1
+            if not record and raw.strip("\r\n") == "":
+                yield row_number, start, [], ""  # a blank line: Polars yields an empty row, so we count it too
+                continue
+            if line_before > start and raw.count('"') % 2 == 1:
+                # The non-strict csv module lets a quote that never closes swallow the rest
+                # of the file; a record spanning lines with an odd number of quotes is that.
+                raise InputError(
+                    "unclosed quote: the quoted field starting here runs to the end of the file",
+                    source=layout.name,
+                    line=start,
+                    hint=_QUOTE_HINT,
+                )
+            yield row_number, start, record, raw.rstrip("\r\n")

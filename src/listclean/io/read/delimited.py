@@ -1,0 +1,264 @@
+"""Delimited text (CSV, TSV, any text split by , ; tab or |): decisions, then the fastest safe read.
+
+The decisions come first, from a bounded sample: the encoding (BOM, UTF-8, else a
+guessed legacy code page, transcoded to a UTF-8 copy in the workspace), the delimiter,
+whether the first row is a header and what its cleaned names are. Then the file is cut
+into record ranges and checked (``structure.py``); a file that passes is read by Polars'
+CSV reader (the fast scan), range by range when large. Only ranges that fail go through
+the careful reader (``careful.py``), or the whole file when a stray quote means no range
+boundary can be trusted. Every path numbers rows the same way, so the chunks of a large
+file read exactly as the whole file would.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from listclean.errors import InputError, UsageError
+from listclean.io import sniff
+from listclean.io.read.careful import Layout, read_careful, read_careful_spooled
+from listclean.io.read.registry import Format, register
+from listclean.io.read.source import EXTRA_FIELDS, PROVENANCE_COLUMNS, ROW, BadRow, ReadOptions, Source
+from listclean.io.read.structure import RangeCheck, check_structure, range_data, record_ranges
+from listclean.io.read.workspace import Workspace
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-sig": "utf-8", "latin1": "latin-1", "shift_jis": "cp932", "sjis": "cp932"}
+
+def read_delimited(local: Path, name: str, head: bytes, options: ReadOptions, workspace: Workspace, *, fmt: str) -> Source:
+    notices: list[str] = []
+    encoding = decide_encoding(local, name, head, options, notices)
+    utf8_path = as_utf8(local, encoding, head, workspace)
+    with open(utf8_path, encoding="utf-8", newline="") as text:
+        sample = text.read(sniff.SAMPLE_BYTES)
+    if not sample.strip():
+        raise InputError("the file holds no rows, only blank space", source=name)
+    delimiter = decide_delimiter(sample, fmt, options)
+    first = first_record(sample, delimiter)
+    has_header = options.header if options.header is not None else not sniff.looks_like_data_row(first)
+    if options.header is None and not has_header:
+        notices.append("the first row holds an email address, so it is read as data (pass --header if it is a header)")
+    header = clean_header(first, name, notices) if has_header else [f"column_{i + 1}" for i in range(len(first))]
+    layout = Layout(utf8_path, name, delimiter, tuple(header), has_header, options.on_bad_rows)
+    frame, bad_rows, split = _read_rows(layout, sample, workspace)
+    if frame is None:
+        raise InputError("the file holds no rows", source=name)
+    return Source(
+        name=name,
+        format=fmt,
+        frame=frame,
+        header=header,
+        has_provenance=all(column in header for column in PROVENANCE_COLUMNS),
+        encoding="utf-8-sig" if encoding.name == "utf-8" and encoding.bom_length else encoding.name,
+        delimiter=delimiter,
+        bad_rows=bad_rows,
+        notices=notices,
+        split=split,
+    )
+
+
+def _read_rows(
+    layout: Layout, sample: str, workspace: Workspace
+) -> tuple[pl.LazyFrame | None, list[BadRow], Callable[[], Iterator[pl.LazyFrame]] | None]:
+    """The whole file as one lazy frame, its bad rows, and (for a large file) its chunks."""
+    import polars as pl
+
+    path, header, on_bad_rows = cast(Path, layout.source), list(layout.header), layout.on_bad_rows
+    ranges = record_ranges(path, sample, layout.has_header)
+    checks = check_structure(path, layout.delimiter, layout.width, ranges)
+    split = None
+    bad_rows: list[BadRow] = []
+    if not any(check.bad for check in checks):
+        frame = scan_fast(path, layout.delimiter, header, layout.has_header)
+        if len(ranges) > 1:
+            split = _range_reader(layout, checks, bad_rows)
+    elif len(ranges) > 1 and not any(check.quotes for check in checks):
+        # Only some records are ragged or hold NUL bytes, and every quote is where it belongs,
+        # so the ranges end where records end: the careful reader takes just the bad ranges.
+        # (With --on-bad-rows error, reading the chunks stops at the first bad row, naming it;
+        # outputs are written only at the end, so nothing is left behind.)
+        split = _range_reader(layout, checks, bad_rows)
+        # For decisions over the whole file (the date order) the bad records hardly matter.
+        frame = scan_fast(path, layout.delimiter, header, layout.has_header, ragged=True)
+        if on_bad_rows == "keep" and any(check.extra_fields for check in checks):
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
+    elif len(ranges) > 1:
+        # A quote out of place somewhere: no range boundary can be trusted, so the careful reader
+        # reads the whole file, a chunk of records at a time, into the workspace.
+        frame, bad_rows, split = read_careful_spooled(layout, workspace)
+    else:
+        frame, bad_rows, _ = read_careful(layout)
+    return frame, bad_rows, split
+
+
+def _range_reader(layout: Layout, checks: list[RangeCheck], bad_rows: list[BadRow]) -> Callable[[], Iterator[pl.LazyFrame]]:
+    """The data ranges read one at a time, numbered on from the rows before them; a range with
+    bad records goes through the careful reader, whose findings are added to `bad_rows`."""
+    import polars as pl
+
+    path, delimiter, header = cast(Path, layout.source), layout.delimiter, layout.header
+    extras = layout.on_bad_rows == "keep" and any(check.extra_fields for check in checks)
+
+    def chunks() -> Iterator[pl.LazyFrame]:
+        rows_before = 0
+        data_checks = checks[1:]  # the first range is the header
+        for check, data in zip(data_checks, range_data(path, ((check.start, check.end) for check in data_checks))):
+            if not check.bad:
+                frame = scan_fast(data, delimiter, header, False, first_row=rows_before + 1).collect()
+                rows_before += frame.height
+            else:
+                text = data.decode("utf-8")
+                in_range = replace(layout, source=text, has_header=False, lines_before=check.lines_before, rows_before=rows_before)
+                lazy, found, rows_before = read_careful(in_range)
+                bad_rows.extend(found)
+                frame = lazy.collect()
+            if extras and EXTRA_FIELDS not in frame.columns:  # as the first look at the file promised
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
+            yield frame.lazy()
+
+    return chunks
+
+
+def scan_fast(path: Path | bytes, delimiter: str, header: list[str] | tuple[str, ...], has_header: bool, first_row: int = 1, ragged: bool = False) -> pl.LazyFrame:
+    import polars as pl
+
+    # An explicit all-text schema (not new_columns): a first line shorter than the header (an
+    # empty line before header-less data) must not leave a column typed Null.
+    return pl.scan_csv(
+        path,
+        separator=delimiter,
+        has_header=False,
+        skip_rows=1 if has_header else 0,  # the header was parsed already (names cleaned, duplicates renamed)
+        schema={name: pl.String for name in header},
+        quote_char='"',
+        row_index_name=ROW,
+        row_index_offset=first_row,
+        missing_columns="insert",
+        # Only for a first look over a file with ragged rows: surplus fields are ignored.
+        truncate_ragged_lines=ragged,
+        **({"extra_columns": "ignore"} if ragged else {}),
+    ).select(pl.col(ROW).cast(pl.Int64), *header)
+
+
+def decide_encoding(local: Path, name: str, head: bytes, options: ReadOptions, notices: list[str]) -> sniff.Encoding:
+    if options.encoding:
+        wanted = _ENCODING_ALIASES.get(options.encoding.lower(), options.encoding.lower())
+        try:
+            codecs.lookup(wanted)
+        except LookupError:
+            raise UsageError(f"unknown encoding {options.encoding!r}", hint="e.g. utf-8, cp1252, cp1250, cp932, utf-16") from None
+        bom = sniff.sniff_bom(head)
+        return sniff.Encoding(wanted, bom.bom_length if bom and bom.name.startswith(wanted[:6]) else 0)
+    bom = sniff.sniff_bom(head)
+    if bom is not None:
+        return bom
+    utf16 = sniff.sniff_utf16_without_bom(head)
+    if utf16 is not None:
+        notices.append(f"no byte-order mark; decoded as {utf16} (pass --encoding to override)")
+        return sniff.Encoding(utf16, 0, detected=True)
+    with open(local, "rb") as handle:
+        bad_at = sniff.first_invalid_utf8(handle)
+    if bad_at is None:
+        return sniff.Encoding("utf-8")
+    with open(local, "rb") as handle:
+        before = handle.read(bad_at)
+        sample = before[-sniff.SAMPLE_BYTES :] + handle.read(sniff.SAMPLE_BYTES)
+    guess = sniff.guess_legacy_encoding(sample)
+    line = before.count(b"\n") + 1
+    notices.append(f"not UTF-8 (first invalid byte on line {line}); decoded as {guess} (pass --encoding to override)")
+    return sniff.Encoding(guess, 0, detected=True)
+
+
+def as_utf8(local: Path, encoding: sniff.Encoding, head: bytes, workspace: Workspace) -> Path:
+    """A UTF-8 copy with \\n line ends when the file is anything else; the file itself otherwise."""
+    old_mac = b"\r" in head and b"\n" not in head  # classic Mac OS line ends: CR only
+    if encoding.name == "utf-8" and not encoding.bom_length and not old_mac:
+        return local
+    target = workspace.path(".utf8.csv")
+    decoder = codecs.getincrementaldecoder(encoding.name)(errors="strict")
+    with open(local, "rb") as raw, open(target, "w", encoding="utf-8", newline="") as out:
+        raw.seek(encoding.bom_length)
+        offset = encoding.bom_length
+        while True:
+            chunk = raw.read(1 << 20)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"cannot be decoded as {encoding.name} near byte {offset + max(exc.start, 0)}",
+                    source=str(local),
+                    hint="pass the right --encoding",
+                ) from None
+            if old_mac:
+                text = text.replace("\r", "\n")
+            out.write(text)
+            if not chunk:
+                break
+            offset += len(chunk)
+    return target
+
+
+def decide_delimiter(sample: str, fmt: str, options: ReadOptions) -> str:
+    if options.delimiter:
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(options.delimiter.lower(), options.delimiter)
+        if len(delimiter) != 1 or delimiter in "\"\r\n":
+            raise UsageError(f"the delimiter must be one character, not {options.delimiter!r}")
+        return delimiter
+    if fmt == "tsv":
+        return "\t"
+    return sniff.sniff_delimiter(sample)
+
+
+def first_record(sample: str, delimiter: str) -> list[str]:
+    lines = iter(sample.splitlines(keepends=True))
+    # Skip leading blank lines: some exports start with one.
+    reader = csv.reader((line for line in lines if line.strip()), delimiter=delimiter)
+    try:
+        return next(reader)
+    except (StopIteration, csv.Error):
+        return []
+
+
+def clean_header(cells: list[str], name: str, notices: list[str]) -> list[str]:
+    """Column names as listclean can use them: blank ones numbered, reserved ones and
+    duplicates (case-insensitive) renamed, each rename a notice. Excel headers too."""
+    header: list[str] = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        title = cell.replace("\ufeff", "").strip() or f"column_{index + 1}"
+        if title == "*" or (title.startswith("^") and title.endswith("$")) or title.startswith("__listclean"):
+            # Polars reads "*" and "^…$" as wildcards, and __listclean… names are listclean's own.
+            renamed = f"column_{index + 1} ({title})"
+            notices.append(f"line 1: column name {title!r} (column {index + 1}) renamed {renamed!r}: the name is reserved")
+            title = renamed
+        key = title.casefold()
+        if key in seen:
+            seen[key] += 1
+            renamed = f"{title} ({seen[key]})"
+            notices.append(
+                f"line 1: duplicate column name {title!r} (column {index + 1}) renamed {renamed!r}; the first one is used"
+            )
+            title = renamed
+        else:
+            seen[key] = 1
+        header.append(title)
+    return header
+
+
+def read_column(path: str, column: str, *, separator: str) -> pl.LazyFrame:
+    """A column of a CSV/TSV listclean wrote (its dialect: quotes only where needed), streamed."""
+    import polars as pl
+
+    return pl.scan_csv(path, separator=separator, infer_schema=False).select(column)
+
+
+register(Format("csv", partial(read_delimited, fmt="csv"), partial(read_column, separator=","), fallback=True))
+register(Format("tsv", partial(read_delimited, fmt="tsv"), partial(read_column, separator="\t"), extensions=(".tsv", ".tab")))

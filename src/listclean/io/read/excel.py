@@ -1,0 +1,71 @@
+"""Spreadsheets: .xlsx, .xlsm, .xls and .ods, read by calamine (fastexcel), one sheet, as text.
+
+A workbook is read whole (calamine has no streaming reader), every cell as text so a
+postcode keeps its leading zeros. The first sheet is read unless --sheet names another;
+its first row is the header unless it holds an address, like delimited text, and its
+names are cleaned the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from listclean.errors import InputError
+from listclean.io import sniff
+from listclean.io.read.delimited import clean_header
+from listclean.io.read.registry import Format, register
+from listclean.io.read.source import ROW, ReadOptions, Source, first_line
+from listclean.io.read.workspace import Workspace
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def read_excel(local: Path, name: str, head: bytes, options: ReadOptions, workspace: Workspace) -> Source:
+    import fastexcel
+    import polars as pl
+
+    try:
+        workbook = fastexcel.read_excel(str(local))
+    except Exception as exc:  # noqa: BLE001 - calamine errors are not one type
+        raise InputError(f"not a readable Excel file ({first_line(exc)})", source=name) from None
+    notices: list[str] = []
+    sheet = _choose_sheet(workbook.sheet_names, name, options, notices)
+    try:
+        table = workbook.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"sheet {sheet!r} cannot be read ({first_line(exc)})", source=name) from None
+    if table.height == 0:
+        raise InputError(f"sheet {sheet!r} is empty", source=name, hint="pass --sheet to choose another")
+    first = [value if value is not None else "" for value in table.row(0)]
+    has_header = options.header if options.header is not None else not sniff.looks_like_data_row(first)
+    if has_header:
+        header = clean_header(first, f"{name} sheet {sheet!r}", notices)
+        table = table.slice(1)
+    else:
+        header = [f"column_{i + 1}" for i in range(len(first))]
+    table.columns = header
+    frame = table.lazy().with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return Source(name, "xlsx", frame, header, sheet=sheet, notices=notices)
+
+
+def _choose_sheet(sheets: list[str], name: str, options: ReadOptions, notices: list[str]) -> str:
+    if options.sheet is not None:
+        if options.sheet not in sheets:
+            raise InputError(f"no sheet named {options.sheet!r}", source=name, hint=f"sheets: {', '.join(sheets)}")
+        return options.sheet
+    if len(sheets) > 1:
+        notices.append(f"read sheet {sheets[0]!r}, the first of {len(sheets)} (pass --sheet to choose another)")
+    return sheets[0]
+
+
+def read_column(path: str, column: str) -> pl.LazyFrame:
+    """A column of a workbook listclean wrote (read whole: a workbook cannot be streamed)."""
+    import polars as pl
+
+    return pl.read_excel(path, columns=[column]).lazy()
+
+
+# .xlsx/.xlsm/.ods are zip files, .xls an OLE container: calamine reads all
+register(Format("xlsx", read_excel, read_column, magic=(b"PK\x03\x04", b"\xd0\xcf\x11\xe0")))

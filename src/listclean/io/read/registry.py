@@ -1,0 +1,127 @@
+"""The input formats listclean reads, one record each, and the one door every input goes through.
+
+A format module describes itself with a `Format` (its name, the bytes or file name that
+sniff to it, how to read it, how to read one column of a written file back) and calls
+`register`; `read_source` sniffs, looks the format up and hands the file over. Nothing
+else keeps a list of formats: the names in an error, the sniffing order and the export's
+read-back check all come from here, so adding a format is adding one module (and its
+import in ``__init__``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from listclean.errors import InputError, UsageError
+from listclean.io import sniff
+from listclean.io.read.source import STDIN, ReadOptions, Source, display_name
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from listclean.io.read.workspace import Workspace
+
+# read(local file, name to show, its first bytes, options, workspace) -> its rows as text
+Reader = Callable[[Path, str, bytes, ReadOptions, "Workspace"], Source]
+# read_column(path, column) -> that column of a file listclean wrote, as written
+ColumnReader = Callable[[str, str], "pl.LazyFrame"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One input format. Sniffing tries every format's `magic` first, then `opens_with`, then
+    `extensions`, and settles on the `fallback`, so the order formats register in does not
+    decide between them; it is only the order their names are listed in."""
+
+    name: str
+    read: Reader
+    read_column: ColumnReader | None = None  # None: listclean never writes the format
+    magic: tuple[bytes, ...] = ()  # the file's first bytes
+    opens_with: tuple[bytes, ...] = ()  # how its text opens, after a byte-order mark and blank space
+    extensions: tuple[str, ...] = ()  # lower-case name endings, when the content says nothing
+    fallback: bool = False  # what a file is when nothing else matched (one format only)
+
+
+_FORMATS: dict[str, Format] = {}
+
+
+def register(fmt: Format) -> Format:
+    if fmt.name in _FORMATS:
+        raise ValueError(f"input format {fmt.name!r} is registered twice")
+    if fmt.fallback and any(other.fallback for other in _FORMATS.values()):
+        raise ValueError(f"input format {fmt.name!r}: only one format can be the fallback")
+    _FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def format_names() -> tuple[str, ...]:
+    """Every registered format, in the order they registered."""
+    return tuple(_FORMATS)
+
+
+def lookup(name: str) -> Format:
+    try:
+        return _FORMATS[name]
+    except KeyError:
+        raise UsageError(f"unknown input format {name!r}", hint=f"use one of {', '.join(_FORMATS)}") from None
+
+
+def sniff_format(head: bytes, name: str = "") -> str:
+    """The format of a file from its first bytes (and, as a tie-breaker, its name)."""
+    formats = _FORMATS.values()
+    for fmt in formats:
+        if head.startswith(fmt.magic):
+            return fmt.name
+    text = sniff.strip_bom(head).lstrip(b" \t\r\n")
+    for fmt in formats:
+        if text.startswith(fmt.opens_with):
+            return fmt.name
+    lowered = name.lower()
+    for fmt in formats:
+        if lowered.endswith(fmt.extensions):
+            return fmt.name
+    return next(fmt.name for fmt in formats if fmt.fallback)
+
+
+def read_source(path: str, options: ReadOptions, workspace: Workspace) -> Source:
+    """Open one input (a path or "-") and return its rows as text."""
+    name = display_name(path)
+    local = _local_copy(path, workspace)
+    with open(local, "rb") as handle:
+        head = handle.read(sniff.SAMPLE_BYTES)
+    if not head:
+        raise InputError("the file is empty (0 bytes)", source=name, hint="nothing to import; check the export step")
+    fmt = lookup(options.format or sniff_format(head, name))
+    return fmt.read(local, name, head, options, workspace)
+
+
+def read_column(fmt: str, path: str, column: str) -> pl.LazyFrame:
+    """One column of a file listclean wrote in format `fmt`, read as it is on disk (lazily
+    where the format allows), for the check that no suppressed address was written."""
+    reader = _FORMATS[fmt].read_column if fmt in _FORMATS else None
+    if reader is None:
+        raise ValueError(f"listclean does not write {fmt!r} files, so it cannot read one back")
+    return reader(path, column)
+
+
+def _local_copy(path: str, workspace: Workspace) -> Path:
+    """A seekable file for the input: stdin is spooled to the workspace."""
+    if path == STDIN:
+        spool = workspace.path(".stdin")
+        with open(spool, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return spool
+    local = Path(path)
+    if not local.exists():
+        raise InputError("no such file", source=path, hint="check the path")
+    if local.is_dir():
+        raise InputError("is a directory, not a file", source=path)
+    if not os.access(local, os.R_OK):
+        raise InputError("permission denied", source=path)
+    return local
