@@ -129,6 +129,7 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series |
     import polars as pl
 
     from listclean.errors import OutputError
+    from listclean.io.read import read_column
     from listclean.suppression import sha256_of
 
     keys = pl.Series("key", sorted(blocked), dtype=pl.String) if isinstance(blocked, set) else blocked
@@ -137,14 +138,7 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series |
     wanted = pl.Series("key", [sha256_of(key) for key in keys.to_list()], dtype=pl.String) if hashed else keys
     leaked = 0
     for path in paths:
-        if fmt in ("csv", "tsv"):
-            column = pl.scan_csv(path, separator="\t" if fmt == "tsv" else ",", infer_schema=False).select(header)
-        elif fmt == "parquet":
-            column = pl.scan_parquet(path).select(header)
-        elif fmt == "ndjson":
-            column = pl.read_ndjson(path).lazy().select(header)
-        else:  # xlsx
-            column = pl.read_excel(path, columns=[header]).lazy()
+        column = read_column(fmt, path, header)  # each format reads its own files back (io.read.registry)
         values = pl.col(header).cast(pl.String).str.strip_chars().str.strip_prefix("'").str.to_lowercase()
         leaked += int(column.select(values.is_in(wanted.implode()).fill_null(False).sum()).collect().item())
     if leaked:
