@@ -81,72 +81,42 @@ def read_careful_spooled(
     return frame, bad_rows, chunks
 
 
-class _Columns:
-    """Rows gathered column by column, to become one DataFrame (a batch)."""
-
-    def __init__(self, header: tuple[str, ...]) -> None:
-        self.header = header
-        self.cells: list[list[str | None]] = [[] for _ in header]
-        self.extras: list[str | None] = []
-        self.row_numbers: list[int] = []
-
-    def add(self, row_number: int, record: list[str], extra: str | None) -> None:
-        for index, cell in enumerate(record):
-            self.cells[index].append(cell if cell != "" else None)
-        self.extras.append(extra)
-        self.row_numbers.append(row_number)
-
-    def frame(self) -> pl.DataFrame:
-        import polars as pl
-
-        data: dict[str, list] = {ROW: self.row_numbers}
-        data.update({title: values for title, values in zip(self.header, self.cells, strict=True)})
-        schema = {ROW: pl.Int64, **{title: pl.String for title in self.header}}
-        if any(value is not None for value in self.extras):
-            data[EXTRA_FIELDS] = self.extras
-            schema[EXTRA_FIELDS] = pl.String
-        return pl.DataFrame(data, schema=schema)
-
-
 def careful_batches(layout: Layout, bad_rows: list[BadRow], batch_rows: int | None = None) -> Iterator[tuple[pl.DataFrame, int]]:
     """(rows, last row number) for every `batch_rows` records (all in one batch when None);
     bad rows are reported into `bad_rows` as they are met."""
     width, delimiter = layout.width, layout.delimiter
-    columns = _Columns(layout.header)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    extras: list[str | None] = []
+    row_numbers: list[int] = []
     row_number, batches = layout.rows_before, 0
     for row_number, line, record, raw in records(layout):
-        problem = _problem(record, width)
-        if problem:
-            record = _judge(layout, problem, row_number, line, record, raw, bad_rows)
+        # A blank line (no fields) is an empty row, counted and reported by the importer.
+        if record and (len(record) != width or any("\x00" in cell for cell in record)):
+            record = _bad_record(layout, row_number, line, record, raw, bad_rows)
             if record is None:
                 continue
-        extra = delimiter.join(record[width:]) if len(record) > width else None
-        record = (record + [""] * width)[:width]  # pad short rows (only reached with keep)
-        columns.add(row_number, record, extra)
-        if batch_rows is not None and len(columns.row_numbers) >= batch_rows:
-            yield columns.frame(), row_number
-            columns = _Columns(layout.header)
+        if len(record) != width:
+            extras.append(delimiter.join(record[width:]) if len(record) > width else None)
+            record = (record + [""] * width)[:width]  # pad short rows (only reached with keep)
+        else:
+            extras.append(None)
+        for index, cell in enumerate(record):
+            columns[index].append(cell if cell != "" else None)
+        row_numbers.append(row_number)
+        if batch_rows is not None and len(row_numbers) >= batch_rows:
+            yield _batch(layout.header, columns, extras, row_numbers), row_number
+            columns, extras, row_numbers = [[] for _ in range(width)], [], []
             batches += 1
-    if columns.row_numbers or not batches:  # at least one batch, if empty (every row skipped)
-        yield columns.frame(), row_number
+    if row_numbers or not batches:  # at least one batch, if empty (every row skipped)
+        yield _batch(layout.header, columns, extras, row_numbers), row_number
 
 
-def _problem(record: list[str], width: int) -> tuple[str, str] | None:
-    """(reason, detail) when the record is bad; a blank line (no fields) is an empty row, not bad."""
-    if not record:
-        return None  # a blank line: an empty row, counted and reported by the importer
-    if any("\x00" in cell for cell in record):
-        return "nul_byte", "contains a NUL byte (\\0)"
-    if len(record) != width:
-        return "ragged_row", f"has {len(record)} fields, the header has {width}"
-    return None
-
-
-def _judge(
-    layout: Layout, problem: tuple[str, str], row_number: int, line: int, record: list[str], raw: str, bad_rows: list[BadRow]
-) -> list[str] | None:
+def _bad_record(layout: Layout, row_number: int, line: int, record: list[str], raw: str, bad_rows: list[BadRow]) -> list[str] | None:
     """Stop at a bad record, or list it in `bad_rows` and return it repaired (None: skip it)."""
-    reason, detail = problem
+    if any("\x00" in cell for cell in record):
+        reason, detail = "nul_byte", "contains a NUL byte (\\0)"
+    else:
+        reason, detail = "ragged_row", f"has {len(record)} fields, the header has {layout.width}"
     if layout.on_bad_rows == "error":
         raise InputError(
             f"row {row_number} {detail}",
@@ -159,6 +129,18 @@ def _judge(
     if layout.on_bad_rows == "skip":
         return None
     return [cell.replace("\x00", "") for cell in record]
+
+
+def _batch(header: tuple[str, ...], columns: list[list[str | None]], extras: list[str | None], row_numbers: list[int]) -> pl.DataFrame:
+    import polars as pl
+
+    data: dict[str, list] = {ROW: row_numbers}
+    data.update({title: values for title, values in zip(header, columns, strict=True)})
+    schema = {ROW: pl.Int64, **{title: pl.String for title in header}}
+    if any(value is not None for value in extras):
+        data[EXTRA_FIELDS] = extras
+        schema[EXTRA_FIELDS] = pl.String
+    return pl.DataFrame(data, schema=schema)
 
 
 def records(layout: Layout) -> Iterator[tuple[int, int, list[str], str]]:
