@@ -8,19 +8,18 @@ import typer
 from rich.table import Table
 
 from listclean.cli import options as opt
-from listclean.cli.cmd_import import import_options
-from listclean.cli.common import emit_summary, guarded
+from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs
 from listclean.cli.console import Reporter
 from listclean.consent import ConsentRules
 from listclean.errors import ThresholdExceeded, UsageError
 
 if TYPE_CHECKING:
     from listclean.decay import DecayReport
+    from listclean.io.write import OutputTarget
 
 REPORT = "Report"
 RULES = "Rules"
 
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Report date, YYYY-MM-DD (midnight UTC). Default: now. Set it for reproducible reports.", rich_help_panel=REPORT)]
 Html = Annotated[Optional[str], typer.Option("--html", help="Also write the report as one self-contained HTML file (charts inline, works offline).", rich_help_panel=REPORT)]
 SunsetOut = Annotated[Optional[str], typer.Option("--sunset-out", help="Write the sunset candidates (all their columns plus sunset_reason) here.", rich_help_panel=REPORT)]
 Months = Annotated[int, typer.Option("--months", help="Months of growth, churn and decay to measure (ending with the as-of month).", rich_help_panel=RULES)]
@@ -108,11 +107,22 @@ def render_report(reporter: Reporter, report: DecayReport) -> None:
         reporter.warn(note)
 
 
+def report_targets(html: str | None, sunset_out: str | None, fmt: str | None, force: bool, inputs: list[str]) -> tuple[OutputTarget | None, OutputTarget | None]:
+    """The --html and --sunset-out files, checked before any work."""
+    from listclean.io.write import prepare_target
+
+    html_target = prepare_target(html, fmt=None, force=force, inputs=inputs) if html else None
+    sunset_target = prepare_target(sunset_out, fmt=fmt, force=force, inputs=inputs) if sunset_out else None
+    if html_target is not None and html_target.is_stdout:
+        raise UsageError("--html needs a file name", hint="stdout is for --json")
+    return html_target, sunset_target
+
+
 @guarded
 @opt.reads_contacts
 def command(
     inputs: opt.Inputs,
-    as_of: AsOf = None,
+    as_of: opt.AsOf = None,
     html: Html = None,
     sunset_out: SunsetOut = None,
     json: JsonFlag = False,
@@ -137,73 +147,28 @@ def command(
 
     Prints tables on stderr; --json for monitoring; --html for a report to read.
     """
-    from listclean.decay import STATUS_ORDER, DecayChunk, DecayOptions, measure_chunk, report_of
     from listclean.decay_html import render_html
-    from listclean.email.validate import validate, with_alternates
-    from listclean.importer import ImportStream
-    from listclean.stream.ahead import read_ahead
-    from listclean.io.read import Workspace
-    from listclean.io.write import ChunkedOutput, prepare_target, write_text
-    from listclean.thresholds import crossed, parse_thresholds
+    from listclean.io.write import write_text
+    from listclean.steps.decay import decay_step, options_from
 
     reporter = Reporter()
     if inputs.count("-") > 1:
         raise UsageError("stdin ('-') can be read only once")
-    if months < 1 or months > 120:
-        raise UsageError("--months must be between 1 and 120")
-    for name, value in (("--benchmark", benchmark), ("--bounce-limit", bounce_limit), ("--complaint-limit", complaint_limit)):
-        if not 0 < value < 100:
-            raise UsageError(f"{name} is a percentage between 0 and 100, e.g. 2.1")
-    for name, value in (("--sunset-days", sunset_days), ("--sunset-min-age", sunset_min_age), ("--lapse-days", lapse_days), ("--implied-days", implied_days), ("--inquiry-days", inquiry_days)):
-        if value < 0:
-            raise UsageError(f"{name} cannot be negative")
-    measures = [*STATUS_ORDER, "sunset", "monthly_decay", "bounce_rate", "complaint_rate", "implied_expired", "implied_expiring"]
-    measures += [f"recency_{name}" for name in ("0_30", "31_60", "61_90", "91_180", "181_365", "over_365", "never", "too_new")]
-    thresholds = parse_thresholds(fail_on or [], measures)
-    options = DecayOptions(
-        as_of=opt.parse_as_of(as_of), months=months, benchmark_monthly=benchmark / 100, sunset_days=sunset_days,
-        sunset_min_age_days=sunset_min_age, lapse_days=lapse_days, bounce_limit=bounce_limit / 100,
-        complaint_limit=complaint_limit / 100, consent=ConsentRules(purchase_days=implied_days, inquiry_days=inquiry_days),
+    options = options_from(
+        {"months": months, "benchmark": benchmark, "sunset_days": sunset_days, "sunset_min_age": sunset_min_age, "lapse_days": lapse_days,
+         "bounce_limit": bounce_limit, "complaint_limit": complaint_limit, "implied_days": implied_days, "inquiry_days": inquiry_days,
+         "no_validate": no_validate, "fail_on": fail_on}
     )  # fmt: skip
-    html_target = prepare_target(html, fmt=None, force=force, inputs=inputs) if html else None
-    sunset_target = prepare_target(sunset_out, fmt=format, force=force, inputs=inputs) if sunset_out else None
-    if html_target is not None and html_target.is_stdout:
-        raise UsageError("--html needs a file name", hint="stdout is for --json")
+    options.decay.as_of = opt.parse_as_of(as_of)  # read after the options are checked, as it always was
+    html_target, sunset_target = report_targets(html, sunset_out, format, force, inputs)
+    with cli_runtime(reporter) as runtime:
+        source = open_inputs(inputs, reading, runtime)
+        sunset = runtime.file_sink(sunset_target) if sunset_target is not None else None
+        decay = decay_step(source, options, None, runtime, sunset=sunset)
+    if html_target is not None:
+        write_text(render_html(decay.as_dict()), html_target)
 
-    with Workspace() as workspace, reporter.status("Measuring decay…"):
-        # A chunk at a time: each chunk leaves only a few narrow columns (and its sunset
-        # candidates) behind, so a list larger than memory is measured too.
-        stream = ImportStream(inputs, import_options(reading), workspace)
-        measured_chunks: list[DecayChunk] = []
-        sunset = ChunkedOutput(sunset_target, workspace.path) if sunset_target is not None else None
-        seen: list[str] = []
-        with read_ahead(stream) as chunks:
-            for chunk in chunks:
-                if "email_status" not in chunk.columns and not no_validate:
-                    chunk, _ = validate(chunk)
-                part = measure_chunk(chunk, options)
-                if sunset is not None:
-                    candidates = part.candidates
-                    seen += [column for column in candidates.columns if column not in seen]
-                    sunset.add(with_alternates(candidates))  # as validate writes it: kept when any chunk has some
-                part.candidates = part.candidates.head(0)  # written (or not wanted): let the rows go
-                measured_chunks.append(part)
-                del chunk, part
-        measured = report_of(measured_chunks, options)
-        if sunset is not None:
-            sunset.finish([*(c for c in stream.output_columns(seen) if c != "sunset_reason"), "sunset_reason"])
-        if html_target is not None:
-            write_text(render_html(measured.as_dict()), html_target)
-
-    render_report(reporter, measured)
-    counts, rates = measured.metrics()
-    counts = {key.replace("-", "_").replace(">", "over_"): value for key, value in counts.items()}
-    failures = crossed(thresholds, counts, measured.rows, rates)
-    emit_summary(
-        {"command": "decay-report", "inputs": inputs, "html": html, "sunset_out": sunset_out, **measured.as_dict(), "thresholds_crossed": failures},
-        json_summary=json,
-        report=report,
-        inputs=inputs,
-    )
-    if failures:
-        raise ThresholdExceeded("threshold crossed: " + "; ".join(failures))
+    render_report(reporter, decay.measured)
+    emit_summary(decay.summary(inputs=inputs, html=html, sunset_out=sunset_out), json_summary=json, report=report, inputs=inputs)
+    if decay.failures:
+        raise ThresholdExceeded("threshold crossed: " + "; ".join(decay.failures))
