@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime, timezone
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -157,12 +156,3 @@ def _call(step: Any, data: Data, options: Any, runtime: Runtime, reading: Import
     report = step(source, options, sink, runtime, rejects=rejects, **outputs)
     report.rejects = rejects.frame
     return sink.frame, report
-
-
-def as_of_datetime(value: date | datetime | str | None) -> datetime | None:
-    """A report date from a date, a datetime or 'YYYY-MM-DD' (midnight UTC), as the CLI's --as-of."""
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    return datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)

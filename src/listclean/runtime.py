@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from listclean.io.read import DEFAULT_CHUNK_ROWS, Workspace
@@ -69,6 +69,22 @@ class SilentReporter:
     @contextmanager
     def phase(self, doing: str) -> Iterator[Progress]:
         yield _ignore
+
+
+def parse_as_of(value: date | datetime | str | None) -> datetime | None:
+    """A report date ("as of"): 'YYYY-MM-DD' or a date as midnight UTC of that day, a datetime
+    as it is (UTC when naive); None when not given. What --as-of and a run file's as_of take."""
+    from listclean.errors import UsageError
+
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    try:
+        day = datetime.strptime(str(value).strip(), "%Y-%m-%d")
+    except ValueError:
+        raise UsageError(f"--as-of {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    return day.replace(tzinfo=timezone.utc)
 
 
 def utc_now() -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -15,6 +15,7 @@ from listclean.errors import ThresholdExceeded, UsageError
 
 if TYPE_CHECKING:
     from listclean.decay import DecayReport
+    from listclean.steps.decay import DecayStepReport
     from listclean.io.write import OutputTarget
 
 REPORT = "Report"
@@ -107,6 +108,11 @@ def render_report(reporter: Reporter, report: DecayReport) -> None:
         reporter.warn(note)
 
 
+def render_step(reporter: Reporter, report: DecayStepReport, summary: dict[str, Any]) -> None:
+    """What decay-report says about a finished run (also under `listclean run`)."""
+    render_report(reporter, report.measured)
+
+
 def report_targets(html: str | None, sunset_out: str | None, fmt: str | None, force: bool, inputs: list[str]) -> tuple[OutputTarget | None, OutputTarget | None]:
     """The --html and --sunset-out files, checked before any work."""
     from listclean.io.write import prepare_target
@@ -168,7 +174,7 @@ def command(
     if html_target is not None:
         write_text(render_html(decay.as_dict()), html_target)
 
-    render_report(reporter, decay.measured)
+    render_step(reporter, decay, {})
     emit_summary(decay.summary(inputs=inputs, html=html, sunset_out=sunset_out), json_summary=json, report=report, inputs=inputs)
     if decay.failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(decay.failures))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -13,7 +13,7 @@ from listclean.cli.console import Reporter
 
 if TYPE_CHECKING:
     from listclean.io.write import OutputTarget
-    from listclean.steps.segment import SegmentCounts, SegmentStepOptions
+    from listclean.steps.segment import SegmentCounts, SegmentReport, SegmentStepOptions
 
 SEGMENTS = "Segments"
 
@@ -41,6 +41,14 @@ def render_counts(reporter: Reporter, labels: SegmentCounts) -> None:
         for label, count in counts.items():
             table.add_row(label, f"{count:,}")
         reporter.table(table)
+
+
+def render_step(reporter: Reporter, report: SegmentReport, summary: dict[str, Any]) -> None:
+    """What segment says about a finished run (also under `listclean run`)."""
+    if summary.get("rejects"):
+        reporter.detail(f"rejects written to {summary['rejects']}")
+    render_counts(reporter, report.labels)
+    reporter.info(rows_line(report.counts, summary["output"]))
 
 
 def split_targets(split_dir: str | None, options: SegmentStepOptions, inputs: list[str], writing: opt.WritingChoices) -> dict[str, OutputTarget]:
@@ -96,10 +104,6 @@ def command(
         sink = runtime.file_sink(target, excel_safe=writing.excel_safe)
         splits = {name: runtime.file_sink(split, excel_safe=writing.excel_safe) for name, split in files.items()}
         report = segment_step(source, options, sink, runtime, rejects=rejects_sink(writing, inputs, runtime), splits=splits)
-    if writing.rejects:
-        reporter.detail(f"rejects written to {writing.rejects}")
-
-    render_counts(reporter, report.labels)
-    reporter.info(rows_line(report.counts, target.display))
     summary = report.summary(output=target.display, split_files={name: split.path for name, split in files.items()})
+    render_step(reporter, report, {**summary, "rejects": writing.rejects})
     emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)

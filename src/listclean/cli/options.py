@@ -94,17 +94,9 @@ AsOf = Annotated[
 
 def parse_as_of(text: str | None):  # -> datetime | None
     """--as-of YYYY-MM-DD (see AsOf) as midnight UTC of that day; None when not given."""
-    from datetime import datetime, timezone
+    from listclean.runtime import parse_as_of as parse
 
-    from listclean.errors import UsageError
-
-    if text is None:
-        return None
-    try:
-        day = datetime.strptime(text.strip(), "%Y-%m-%d")
-    except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
-    return day.replace(tzinfo=timezone.utc)
+    return parse(text)
 
 
 # --------------------------------------------------------------------------- option groups, declared once
