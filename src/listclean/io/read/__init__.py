@@ -35,8 +35,8 @@ from listclean.io.read.workspace import DEFAULT_CHUNK_ROWS, Workspace, chunk_row
 
 # Each format module registers its formats as it is imported; this order is the order
 # their names are listed in (sniffing does not depend on it).
-from listclean.io.read import delimited, jsonl, parquet, excel  # noqa: E402, F401, I001 - registration
-from listclean.io.read.parquet import is_listclean_parquet  # noqa: E402
+from listclean.io.read import delimited, jsonl, parquet, excel  # noqa: F401 - imported to register their formats
+from listclean.io.read.parquet import is_listclean_parquet
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
