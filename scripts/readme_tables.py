@@ -10,10 +10,10 @@ and is rewritten in place by `python scripts/readme_tables.py --write`. `--check
 exits 1 naming every table that differs from the code; tests/test_docs.py runs the same check.
 
 Generated: reason codes by status and what each means (email/reasons.py), platform profiles
-(platforms.py), exit codes (errors.py), the RFM segment grid (segment.py). Two tables keep
+(platforms.py), exit codes (errors.py), the RFM segment grid (segmentation.py). Two tables keep
 hand-written explanations and are only checked: the names in their first column must be the
 registry's, in its order — the dedupe rules (dedupe/compare.py) and the segment operators
-(segment.py).
+(segmentation.py).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def exit_codes() -> str:
 
 def rfm_segments() -> str:
     """rfm_segment by recency score (rows, 5 first) and the F+M score (columns 1-5)."""
-    from listclean.segment import RFM_GRID
+    from listclean.segmentation import RFM_GRID
 
     width = len(next(iter(RFM_GRID.values())))
     header = ("recency \\ F+M", *(str(score) for score in range(1, width + 1)))
@@ -122,7 +122,7 @@ def dedupe_rules() -> list[str]:
 
 
 def segment_operators() -> list[str]:
-    from listclean.segment import OPERATORS
+    from listclean.segmentation import OPERATORS
 
     return list(OPERATORS)
 

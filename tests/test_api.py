@@ -76,3 +76,33 @@ def test_a_caller_runtime_is_used_and_left_open(tmp_path):
 def test_importing_listclean_does_not_load_polars_until_the_api_is_used():
     code = "import sys, listclean; assert 'polars' not in sys.modules; listclean.read; assert 'polars' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_segment_labels_a_frame_against_a_given_date_and_counts_the_labels():
+    contacts = pl.DataFrame(
+        {
+            "email": ["a@firma.pl", "b@firma.pl", "c@firma.pl"],
+            "country": ["PL", "DE", "PL"],
+            "last_click_at": ["2026-11-20", "2025-01-01", None],
+            "consent_status": ["subscribed", "subscribed", "unsubscribed"],
+        }
+    )
+    labelled, report = listclean.segment(contacts, where="country = 'PL'", name="poland", lifecycle=True, as_of="2026-11-24")
+    assert labelled["segment"].to_list() == ["poland", None, None]  # the unsubscribed contact is not segmented
+    assert labelled["lifecycle_stage"].to_list()[:2] == ["active", "lost"]
+    assert report.labels.tables["segment counts"]["poland"] == 1 and report.as_of.isoformat().startswith("2026-11-24")
+
+
+def test_decay_report_measures_a_frame_and_returns_the_sunset_candidates():
+    contacts = pl.DataFrame(
+        {
+            "email": ["a@firma.pl", "b@firma.pl", "c@firma.pl"],
+            "signup_at": ["2024-01-01", "2024-01-01", "2026-11-01"],
+            "last_click_at": ["2026-11-20", None, None],
+            "consent_status": ["subscribed", "subscribed", "subscribed"],
+        }
+    )
+    report = listclean.decay_report(contacts, as_of="2026-11-24", fail_on=["sunset>0"])
+    summary = report.as_dict()
+    assert summary["rows"] == 3 and summary["sunset"]["candidates"] == 1
+    assert report.sunset_candidates["email"].to_list() == ["b@firma.pl"] and report.failures

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -29,7 +30,9 @@ from listclean.runtime import Runtime
 from listclean.stream.sink import FrameSink
 
 if TYPE_CHECKING:
+    from listclean.steps.decay import DecayStepReport
     from listclean.steps.importing import ImportReport
+    from listclean.steps.segment import SegmentReport
     from listclean.steps.validate import ValidateReport
 
 Data = Union[pl.DataFrame, pl.LazyFrame, str, PathLike, Sequence[Union[str, PathLike]]]
@@ -99,6 +102,80 @@ def validate(
         return _call(validate_step, data, options, run, _reading(**reading))
 
 
+def segment(
+    data: Data,
+    *,
+    rules: str | None = None,
+    where: str | None = None,
+    name: str = "selected",
+    multi: bool = False,
+    rfm: bool = False,
+    lifecycle: bool = False,
+    new_days: int = 30,
+    active_days: int = 90,
+    at_risk_days: int = 180,
+    dormant_days: int = 365,
+    as_of: date | datetime | str | None = None,
+    include_unmailable: bool = False,
+    runtime: Runtime | None = None,
+    **reading: Any,
+) -> tuple[pl.DataFrame, SegmentReport]:
+    """Label contacts with segments (a rules file or a `where` SQL expression), RFM scores and
+    lifecycle stages: `listclean segment`. Every row is kept; the report holds the counts
+    (`report.labels.tables`) and the date they were taken against (`report.as_of`)."""
+    from listclean.runtime import parse_as_of
+    from listclean.steps.segment import SegmentStepOptions, segment_step
+
+    options = SegmentStepOptions(
+        rules=rules, where=where, name=name, multi=multi, rfm=rfm, lifecycle=lifecycle, new_days=new_days, active_days=active_days,
+        at_risk_days=at_risk_days, dormant_days=dormant_days, as_of=parse_as_of(as_of), include_unmailable=include_unmailable,
+    )  # fmt: skip
+    with _runtime(runtime) as run:
+        return _call(segment_step, data, options, run, _reading(**reading))
+
+
+def decay_report(
+    data: Data,
+    *,
+    as_of: date | datetime | str | None = None,
+    months: int = 12,
+    benchmark: float = 2.1,
+    sunset_days: int = 180,
+    sunset_min_age: int = 90,
+    lapse_days: int = 180,
+    bounce_limit: float = 1.0,
+    complaint_limit: float = 0.1,
+    implied_days: int | None = None,
+    inquiry_days: int | None = None,
+    no_validate: bool = False,
+    fail_on: Sequence[str] = (),
+    runtime: Runtime | None = None,
+    **reading: Any,
+) -> DecayStepReport:
+    """How stale the list is and how fast it decays: `listclean decay-report`.
+
+    Percentages as the flags take them (benchmark=2.1 means 2.1 %/month). Returns the report:
+    `.as_dict()` is the --json document, `.measured` its typed sections, `.failures` the
+    `fail_on` thresholds crossed, `.sunset_candidates` the rows to sunset (with sunset_reason).
+    """
+    from listclean.runtime import parse_as_of
+    from listclean.steps.decay import decay_step, options_from
+
+    values = {
+        "months": months, "benchmark": benchmark, "sunset_days": sunset_days, "sunset_min_age": sunset_min_age,
+        "lapse_days": lapse_days, "bounce_limit": bounce_limit, "complaint_limit": complaint_limit,
+        "implied_days": implied_days, "inquiry_days": inquiry_days, "no_validate": no_validate, "fail_on": list(fail_on),
+    }  # fmt: skip
+    options = options_from(values)
+    options.decay.as_of = parse_as_of(as_of)
+    with _runtime(runtime) as run:
+        source = source_of(data, _reading(**reading), run)
+        sunset = FrameSink()
+        report = decay_step(source, options, None, run, sunset=sunset)
+        report.sunset_candidates = sunset.frame
+        return report
+
+
 # --------------------------------------------------------------------------- plumbing
 
 
@@ -125,9 +202,9 @@ def source_of(data: Data, reading: ImportOptions, runtime: Runtime) -> ImportStr
     if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
         path = str(runtime.workspace.path(".frame.parquet"))
         _spool_frame(_as_read_from_text(data.lazy()), path, runtime)
-        return ImportStream([path], reading, runtime.workspace, names={path: FRAME_NAME})
+        return runtime.open_inputs([path], reading, names={path: FRAME_NAME})
     paths = [data] if isinstance(data, (str, PathLike)) else list(data)
-    return ImportStream([str(Path(p)) if not isinstance(p, str) else p for p in paths], reading, runtime.workspace)
+    return runtime.open_inputs([p if isinstance(p, str) else str(Path(p)) for p in paths], reading)
 
 
 def _as_read_from_text(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -24,6 +24,7 @@ from listclean.stream.spool import Spool
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from listclean.importer import ImportOptions, ImportStream
     from listclean.io.write import OutputTarget
     from listclean.stream.sink import FileSink
 
@@ -127,6 +128,13 @@ class Runtime:
 
     def ledger(self) -> Ledger:
         return Ledger(self.workspace.path, self.budget)
+
+    def open_inputs(self, paths: list[str], reading: ImportOptions, names: dict[str, str] | None = None) -> ImportStream:
+        """The inputs as a chunk source, cut into chunks of this runtime's size."""
+        from listclean.importer import ImportStream
+
+        reading.read.chunk_rows = self.chunk_rows
+        return ImportStream(paths, reading, self.workspace, names)
 
     def chunks(self, source: Iterable[T]) -> AbstractContextManager[Iterator[T]]:
         """The source's chunks, read ahead in a second thread (unless switched off)."""

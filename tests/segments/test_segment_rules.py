@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import polars as pl
 import pytest
 
-from listclean import segment as seg
+from listclean import segmentation as seg
 
 AS_OF = datetime(2026, 11, 24, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ from listclean.errors import OutputError, UsageError
 from listclean.importer import reading_options
 from listclean.io.write import prepare_target
 from listclean.runtime import Runtime
-from listclean.segment import Rules, Segment
+from listclean.segmentation import Rules, Segment
 from listclean.steps.segment import SegmentCounts, SegmentStepOptions, segment_step, split_paths
 from listclean.stream.sink import FrameSink
 

@@ -139,9 +139,7 @@ def cli_runtime(reporter: Reporter) -> Runtime:
 
 def open_inputs(inputs: list[str], reading: ReadingChoices, runtime: Runtime, source_name: str | None = None) -> ImportStream:
     """The inputs as a chunk source, read the way the reading options say."""
-    from listclean.importer import ImportStream
-
-    return ImportStream(inputs, import_options(reading, runtime, source_name), runtime.workspace)
+    return runtime.open_inputs(inputs, import_options(reading, runtime, source_name))
 
 
 def import_options(reading: ReadingChoices, runtime: Runtime, source_name: str | None = None) -> ImportOptions:

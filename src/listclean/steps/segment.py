@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from listclean.runtime import Progress, Runtime
-    from listclean.segment import LifecycleSettings, Rules
+    from listclean.segmentation import LifecycleSettings, Rules
     from listclean.stream.sink import Sink
     from listclean.stream.spool import Spool
     from listclean.stream.source import ChunkSource
@@ -62,7 +62,7 @@ class SegmentStepOptions:
         return self._definitions[0]
 
     def _load(self) -> Rules | None:
-        from listclean import segment as seg
+        from listclean import segmentation as seg
 
         definitions = seg.load_rules(self.rules) if self.rules else None
         if self.where:
@@ -73,7 +73,7 @@ class SegmentStepOptions:
         return definitions
 
     def settings(self) -> LifecycleSettings:
-        from listclean.segment import LifecycleSettings
+        from listclean.segmentation import LifecycleSettings
 
         return LifecycleSettings(new_days=self.new_days, active_days=self.active_days, at_risk_days=self.at_risk_days, dormant_days=self.dormant_days)
 
@@ -85,7 +85,7 @@ def split_paths(definitions: Rules | None, folder: str, fmt: str) -> Iterator[tu
     share a file (two names with one slug). Lazy, so a caller checking each file as it comes
     (e.g. that it does not exist yet) reports the first problem in the rules' order.
     """
-    from listclean.segment import slug
+    from listclean.segmentation import slug
 
     directory = Path(folder)
     if not directory.is_dir():
@@ -111,7 +111,7 @@ class SegmentCounts:
     @classmethod
     def of(cls, frame: pl.DataFrame, definitions: Rules | None, rfm: bool, lifecycle: bool) -> SegmentCounts:
         """The counts of one labelled chunk."""
-        from listclean import segment as seg
+        from listclean import segmentation as seg
 
         tables: dict[str, dict[str, int]] = {}
         if definitions:
@@ -170,7 +170,7 @@ def segment_step(
     """Label every row into `sink` (every row is kept), and each segment's rows into `splits[name]`."""
     import polars as pl
 
-    from listclean import segment as seg
+    from listclean import segmentation as seg
 
     definitions = options.definitions()
     if splits and not definitions:
@@ -219,7 +219,7 @@ def _first_pass(source: ChunkSource, rfm: bool, runtime: Runtime, progress: Prog
     again), the whole list's column types, and the RFM inputs of every row (with `rfm`)."""
     import polars as pl
 
-    from listclean.segment import RFM_INPUTS
+    from listclean.segmentation import RFM_INPUTS
 
     rows = None if source.replayable() else runtime.spool()
     rfm_inputs: list[pl.DataFrame] = []

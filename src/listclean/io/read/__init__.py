@@ -31,7 +31,7 @@ from listclean.io.read.source import (
     Source,
     display_name,
 )
-from listclean.io.read.workspace import DEFAULT_CHUNK_ROWS, Workspace, chunk_rows
+from listclean.io.read.workspace import DEFAULT_CHUNK_ROWS, Workspace
 
 # Each format module registers its formats as it is imported; this order is the order
 # their names are listed in (sniffing does not depend on it).
@@ -51,7 +51,6 @@ __all__ = [
     "ReadOptions",
     "Source",
     "Workspace",
-    "chunk_rows",
     "display_name",
     "format_names",
     "is_listclean_parquet",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from listclean.errors import InputError
 from listclean.io.read.source import EXTRA_FIELDS, ROW, BadRow, OnBadRows
-from listclean.io.read.workspace import Workspace, chunk_rows
+from listclean.io.read.workspace import DEFAULT_CHUNK_ROWS, Workspace
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,6 +39,7 @@ class Layout:
     on_bad_rows: OnBadRows
     lines_before: int = 0  # physical lines of the file before `source` starts
     rows_before: int = 0  # data rows of the file before `source` starts
+    chunk_rows: int = DEFAULT_CHUNK_ROWS  # records per chunk of a large file
 
     @property
     def width(self) -> int:
@@ -67,7 +68,7 @@ def read_careful_spooled(
 
     bad_rows: list[BadRow] = []
     spool = Spool(workspace.path, MemoryBudget())  # a budget of its own: a read is not handed the run's
-    for batch, _ in careful_batches(layout, bad_rows, batch_rows=chunk_rows()):
+    for batch, _ in careful_batches(layout, bad_rows, batch_rows=layout.chunk_rows):
         spool.add(batch)
     frame = spool.lazy()
     extras = EXTRA_FIELDS in frame.collect_schema().names()

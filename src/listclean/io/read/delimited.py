@@ -47,7 +47,7 @@ def read_delimited(local: Path, name: str, head: bytes, options: ReadOptions, wo
     if options.header is None and not has_header:
         notices.append("the first row holds an email address, so it is read as data (pass --header if it is a header)")
     header = clean_header(first, name, notices) if has_header else [f"column_{i + 1}" for i in range(len(first))]
-    layout = Layout(utf8_path, name, delimiter, tuple(header), has_header, options.on_bad_rows)
+    layout = Layout(utf8_path, name, delimiter, tuple(header), has_header, options.on_bad_rows, chunk_rows=options.chunk_rows)
     frame, bad_rows, split = _read_rows(layout, sample, workspace)
     if frame is None:
         raise InputError("the file holds no rows", source=name)
@@ -72,7 +72,7 @@ def _read_rows(
     import polars as pl
 
     path, header, on_bad_rows = cast(Path, layout.source), list(layout.header), layout.on_bad_rows
-    ranges = record_ranges(path, sample, layout.has_header)
+    ranges = record_ranges(path, sample, layout.has_header, layout.chunk_rows)
     checks = check_structure(path, layout.delimiter, layout.width, ranges)
     split = None
     bad_rows: list[BadRow] = []

@@ -16,7 +16,7 @@ from listclean.errors import InputError
 from listclean.io.read.registry import Format, register
 from listclean.io.read.source import ROW, ReadOptions, Source, first_line, stringify, with_row_numbers
 from listclean.io.read.structure import line_ranges, range_data
-from listclean.io.read.workspace import Workspace, chunk_rows
+from listclean.io.read.workspace import Workspace
 
 if TYPE_CHECKING:
     import polars as pl
@@ -44,7 +44,7 @@ def read_ndjson(local: Path, name: str, head: bytes, options: ReadOptions, works
 
     import polars as pl
 
-    ranges = line_ranges(local, chunk_rows())
+    ranges = line_ranges(local, options.chunk_rows)
     try:
         whole = pl.read_ndjson(local, infer_schema_length=None) if len(ranges) == 1 else None
         types = whole.schema if whole is not None else pl.scan_ndjson(local, infer_schema_length=None).collect_schema()

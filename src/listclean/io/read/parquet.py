@@ -3,7 +3,7 @@
 A Parquet file listclean wrote from standard contacts carries a mark in its metadata and
 its provenance columns; such a file is read as it is (``Source.canonical``), so a second
 command over a first one's output re-standardises nothing. Large files are sliced into
-chunks of chunk_rows() rows, which Parquet reads without touching the rest.
+chunks of ReadOptions.chunk_rows rows, which Parquet reads without touching the rest.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from listclean.errors import InputError
 from listclean.io.read.registry import Format, register
 from listclean.io.read.source import PROVENANCE_COLUMNS, ROW, STDIN, ReadOptions, Source, first_line, stringify, with_row_numbers
-from listclean.io.read.workspace import Workspace, chunk_rows
+from listclean.io.read.workspace import Workspace
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,7 +34,7 @@ def read_parquet(local: Path, name: str, head: bytes, options: ReadOptions, work
     if not canonical:
         frame = stringify(frame)
     header = [c for c in frame.collect_schema().names() if c != ROW]
-    rows, size = pl.scan_parquet(local).select(pl.len()).collect().item(), chunk_rows()
+    rows, size = pl.scan_parquet(local).select(pl.len()).collect().item(), options.chunk_rows
     split = None
     if rows > size:
         def split() -> Iterator[pl.LazyFrame]:

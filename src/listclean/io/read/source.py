@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from listclean.io.read.workspace import DEFAULT_CHUNK_ROWS
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -31,6 +33,7 @@ class ReadOptions:
     sheet: str | None = None
     header: bool | None = None  # None: detect (a first row holding an address is data)
     on_bad_rows: OnBadRows = "error"
+    chunk_rows: int = DEFAULT_CHUNK_ROWS  # rows per chunk when a large input is streamed (the runtime's)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Where a large text input can be cut into chunks, and whether Polars' reader can be trusted with it.
 
-Cutting: a file is cut into byte ranges of about chunk_rows() records, each ending where a
+Cutting: a file is cut into byte ranges of about a chunk of records, each ending where a
 record ends, by one loop (`cut_ranges`) with a rule for where a range may end: for
 delimited text the last newline with balanced quotes before the target size, for NDJSON
 (a record never spans lines) the first newline after it.
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from listclean.io import sniff
-from listclean.io.read.workspace import chunk_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -54,8 +53,8 @@ def range_data(path: Path, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]
             yield handle.read(end - start)
 
 
-def record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int, int]]:
-    """Byte ranges of the data, each about chunk_rows() records long and ending at a record's end.
+def record_ranges(path: Path, sample: str, has_header: bool, rows: int) -> list[tuple[int, int]]:
+    """Byte ranges of the data, each about `rows` records long and ending at a record's end.
 
     A newline ends a record when the quotes before it are balanced. The structure check
     proves every quote opens or closes a field before the ranges are trusted, so this
@@ -63,7 +62,7 @@ def record_ranges(path: Path, sample: str, has_header: bool) -> list[tuple[int, 
     """
     size = path.stat().st_size
     lines = max(sample.count("\n"), 1)
-    target = max(64, int(len(sample.encode("utf-8")) / lines * chunk_rows()))
+    target = max(64, int(len(sample.encode("utf-8")) / lines * rows))
     if size <= target:
         return [(0, size)]
     with open(path, "rb") as handle:

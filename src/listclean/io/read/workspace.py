@@ -1,8 +1,9 @@
-"""Where a read keeps its temporary files, and how many rows a chunk of a large input holds.
+"""Where a run keeps its temporary files, and the default size of a chunk of a large input.
 
-Both outlive a single read: a command opens one Workspace for all its inputs (and its
-outputs' spools), and every streamed input is cut to the same chunk_rows(). They are
-here, apart from the readers, because they are not about any file format.
+Both outlive a single read: a run's `Runtime` owns one Workspace for all its inputs (and its
+outputs' spools), and cuts every streamed input to its `chunk_rows` (ReadOptions.chunk_rows;
+the CLI takes it from LISTCLEAN_CHUNK_ROWS). They are here, apart from the readers, because
+they are not about any file format.
 """
 
 from __future__ import annotations
@@ -15,18 +16,6 @@ from pathlib import Path
 from listclean.errors import UsageError
 
 DEFAULT_CHUNK_ROWS = 500_000
-
-
-def chunk_rows() -> int:
-    """Rows per chunk when a large input is streamed (LISTCLEAN_CHUNK_ROWS, default 500,000)."""
-    text = os.environ.get("LISTCLEAN_CHUNK_ROWS", "")
-    try:
-        rows = int(text) if text.strip() else DEFAULT_CHUNK_ROWS
-    except ValueError:
-        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} is not a whole number", hint="e.g. LISTCLEAN_CHUNK_ROWS=500000") from None
-    if rows < 1:
-        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} must be at least 1")
-    return rows
 
 
 class Workspace:
