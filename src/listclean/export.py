@@ -54,7 +54,7 @@ def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) ->
     """
     import polars as pl
 
-    from listclean.importer import rows_as_rejects
+    from listclean.stream.ledger import rows_as_rejects
 
     mask = suppressed_mask(frame) if listed is None else suppressed_mask(frame) | listed
     keys = frame.select(address_key(frame).alias("key"))["key"]

@@ -97,6 +97,10 @@ PROFILES: dict[str, Profile] = {
     ),  # fmt: skip
 }
 
+PLAIN = "csv"  # export --to csv: listclean's own columns, no profile
+# What export --to accepts: listclean's own CSV or a profile. A new profile is one entry above.
+EXPORT_TARGETS: tuple[str, ...] = (PLAIN, *PROFILES)
+
 
 def empty_columns(frame: pl.DataFrame | pl.LazyFrame, profile: Profile) -> set[str]:
     """The profile's canonical columns the rows leave empty (or lack): left out of the file."""

@@ -64,3 +64,17 @@ def test_consent_rule_boundaries():
     assert frame.select(implied_expired(frame, as_of, rules)).to_series().to_list() == [True, False, False, False, False]
     assert frame.select(implied_expiring(frame, as_of, rules)).to_series().to_list() == [False, True, True, False, False]
     assert frame.select(unproven(frame)).to_series().to_list() == [False, False, False, True, False]
+
+
+def test_export_as_of_is_the_day_implied_consent_expires_against(cli, tmp_path):
+    data = tmp_path / "consent.csv"
+    data.write_text("email,consent_status,consent_source,consent_at\nbuyer@firma.pl,subscribed,purchase,2024-01-10\nform@firma.pl,subscribed,double opt-in form,2024-01-10\n")
+    exported = {}
+    for as_of in ("2025-12-31", "2026-01-10"):  # the purchase's two years end on 2026-01-09
+        out = tmp_path / f"out-{as_of}.csv"
+        result = cli(["export", data, "-o", out, "--as-of", as_of, "--json"])
+        assert result.exit_code == 0, result.stderr
+        exported[as_of] = (pl.read_csv(out)["email"].to_list(), json.loads(result.stdout)["consent_expired"])
+    assert exported == {"2025-12-31": (["buyer@firma.pl", "form@firma.pl"], 0), "2026-01-10": (["form@firma.pl"], 1)}
+    result = cli(["export", data, "-o", tmp_path / "x.csv", "--as-of", "31/12/2025"])
+    assert result.exit_code == 2 and "--as-of" in result.stderr

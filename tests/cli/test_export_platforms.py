@@ -114,3 +114,14 @@ def test_a_platform_gets_only_usable_addresses_and_the_others_are_listed(cli, tm
     # A hashed audience: the row without an address is listed, not silently left out.
     hashed = cli(["export", validated, "--hash", "sha256", "-o", tmp_path / "ads.csv", "--keep-invalid", "--json"])
     assert json.loads(hashed.stdout)["rows_out"] == pl.read_csv(tmp_path / "ads.csv").height == 3
+
+
+def test_the_to_choices_are_csv_and_every_platform_profile():
+    import typer
+
+    from listclean.cli.app import app
+    from listclean.platforms import PROFILES
+
+    export = typer.main.get_command(app).commands["export"]
+    (to,) = [parameter for parameter in export.params if parameter.name == "to"]
+    assert [choice.value for choice in to.type_descriptor.choices] == ["csv", *PROFILES]

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from listclean.cli import options as opt
-from listclean.cli.cmd_import import accounting, import_options, write_rejects
-from listclean.cli.common import emit_summary, guarded, prepare_outputs
+from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink
 from listclean.cli.console import Reporter
 from listclean.consent import ConsentRules
+from listclean.platforms import EXPORT_TARGETS
+
+if TYPE_CHECKING:
+    from listclean.steps.export import ExportReport
 
 PLATFORM = "Platform"
 
-
-class Platform(str, Enum):
-    csv = "csv"
-    mailchimp = "mailchimp"
-    klaviyo = "klaviyo"
-    sendgrid = "sendgrid"
-    brevo = "brevo"
-    hubspot = "hubspot"
+# --to's choices: listclean's own CSV and every platform profile, from the registry.
+Platform = Enum("Platform", [(name, name) for name in EXPORT_TARGETS], type=str)  # type: ignore[misc]
 
 
 class HashKind(str, Enum):
@@ -51,13 +48,35 @@ Columns = Annotated[
 ]
 
 
+def render_step(reporter: Reporter, report: ExportReport, summary: dict[str, Any]) -> None:
+    """What export says about a finished run (also under `listclean run`)."""
+    rejects = summary.get("rejects")
+    if rejects:
+        reporter.detail(f"rejects written to {'<stdout>' if rejects == '-' else rejects}")
+    if report.store is not None:
+        reporter.detail(f"suppression store {report.store}: {report.store_added:,} entries added, {report.store_entries:,} in all")
+    counts = report.counts
+    reporter.info(
+        f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
+        f" ({report.suppressed:,} suppressed) → {', '.join(report.files)}"
+    )
+    if report.consent_expired:
+        reporter.warn(f"{report.consent_expired:,} contact(s) not exported: their implied consent has expired (reason consent_expired)")
+    if report.consent_expiring:
+        reporter.warn(f"{report.consent_expiring:,} exported contact(s) have implied consent expiring within {report.expiring_days} days: ask them to confirm")
+    if report.consent_unproven:
+        reporter.warn(f"{report.consent_unproven:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
+    if report.unusable_address:
+        reporter.warn(f"{report.unusable_address:,} contact(s) not exported: no address, or one validate judged invalid (reasons no_address, email_invalid)")
+
+
 @guarded
 @opt.writes_contacts
 @opt.reads_contacts
 def command(
     inputs: opt.Inputs,
     columns: Columns = None,
-    to: To = Platform.csv,
+    to: To = Platform.csv,  # type: ignore[attr-defined]
     hash: Hash = None,  # noqa: A002 - the option's name
     max_rows: MaxRows = None,
     max_mb: MaxMb = None,
@@ -66,6 +85,7 @@ def command(
     implied_days: opt.ImpliedDays = ConsentRules.purchase_days,
     inquiry_days: opt.InquiryDays = ConsentRules.inquiry_days,
     keep_invalid: KeepInvalid = False,
+    as_of: opt.AsOf = None,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
@@ -74,248 +94,29 @@ def command(
 
     Contacts whose consent_status is unsubscribed, cleaned, bounced, complained or erased (or whose address is suppressed in any row) are never exported; they are counted and, with --rejects, listed. Every file written is read back and checked: if a suppressed address got in, the files are removed and the run fails.
     """
-    import math
-    from datetime import datetime, timezone
-
-    import polars as pl
-
-    from listclean.consent import implied_expired, implied_expiring, unproven
-    from listclean.errors import UsageError
-    from listclean.export import address_key, separate_suppressed, verify_no_leak
-    from listclean.importer import ImportStream, rows_as_rejects
-    from listclean.io.read import Workspace
-    from listclean.io.write import ChunkedOutput, FrameSpool, prepare_target
-    from listclean.platforms import PROFILES, empty_columns, part_paths, rows_per_part
+    from listclean.steps.export import ExportStepOptions, export_step
 
     reporter = Reporter()
-    profile = PROFILES.get(to.value)
-    if profile is not None or hash is not None:
-        if columns:
-            raise UsageError("--columns cannot be combined with --to PLATFORM or --hash", hint="a platform profile decides the columns")
-        if writing.format not in (None, "csv"):
-            raise UsageError(f"--to {to.value} and --hash write CSV, not {writing.format}")
-        writing.format = "csv"
-    for name, value in (("--max-rows", max_rows), ("--max-mb", max_mb), ("--implied-days", implied_days), ("--inquiry-days", inquiry_days)):
-        if value is not None and value < 1:
-            raise UsageError(f"{name} must be at least 1")
+    options = ExportStepOptions(
+        columns=columns,
+        to=to.value,
+        hash=hash.value if hash else None,
+        max_rows=max_rows,
+        max_mb=max_mb,
+        store=store,
+        suppress=suppress or [],
+        implied_days=implied_days,
+        inquiry_days=inquiry_days,
+        keep_invalid=keep_invalid,
+        format=writing.format,
+        excel_safe=writing.excel_safe,
+    )
+    writing.format = options.output_format
     target = prepare_outputs(inputs, writing, reading)
-    wanted = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
-    settings = import_options(reading)
-    now, rules = datetime.now(timezone.utc), ConsentRules(purchase_days=implied_days, inquiry_days=inquiry_days)
-    lapsed_detail = f"implied consent has expired ({implied_days} days after a purchase, {inquiry_days} after an inquiry)"
-
-    with Workspace() as workspace, reporter.status("Exporting…"):
-        kept_store = listed = None
-        if store:
-            from listclean.store import SuppressionStore, apply_store, feed_store
-
-            kept_store = SuppressionStore.open(store)
-        if suppress:
-            from listclean.suppression import load_suppression
-
-            listed = load_suppression(suppress, workspace)
-
-        # Pass 1, a chunk at a time: suppression and consent decided per row; the mailable rows
-        # wait in a spool until every suppressed address of the whole input is known.
-        stream = ImportStream(inputs, settings, workspace)
-        candidates = FrameSpool(workspace.path)
-        removed = FrameSpool(workspace.path)  # rejects: suppressed, lapsed or unusable rows
-        blocked_parts: list[pl.Series] = []
-        matched_by_list: set[str] = set()
-        suppressed = lapsed = expiring = unproven_count = unusable = 0
-        for chunk in stream:
-            listed_mask = None
-            if kept_store is not None:
-                chunk, erased, listed_mask = apply_store(chunk, kept_store)
-                removed.add(erased)
-                suppressed += erased.height
-            if listed is not None:
-                on_list = chunk.select(listed.matches(chunk, address_key(chunk))).to_series()
-                listed_mask = on_list if listed_mask is None else listed_mask | on_list
-                matched_by_list |= _listed(chunk, on_list)
-            mailable, chunk_suppressed, blocked = separate_suppressed(chunk, listed_mask)
-            blocked_parts.append(pl.Series("key", sorted(blocked), dtype=pl.String))
-            # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
-            expired = mailable.select(implied_expired(mailable, now, rules)).to_series()
-            chunk_lapsed = rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(lapsed_detail))
-            removed.add(chunk_suppressed)
-            removed.add(chunk_lapsed)
-            suppressed, lapsed = suppressed + chunk_suppressed.height, lapsed + chunk_lapsed.height
-            if profile is not None or hash is not None:
-                # A platform (or an ad audience) can only take a usable address: rows without one,
-                # or with one validate judged invalid, are listed instead of written.
-                kept, chunk_unusable = _unusable(mailable.filter(~expired), keep_invalid)
-                removed.add(chunk_unusable)
-                unusable += chunk_unusable.height
-            else:
-                kept = mailable.filter(~expired)
-            expiring += int(kept.select(implied_expiring(kept, now, rules).sum()).item())
-            unproven_count += int(kept.select(unproven(kept).sum()).item())
-            key = address_key(kept)
-            kept = kept.with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
-            needed = _needed_columns(profile, hash is not None, wanted)
-            candidates.add(kept.select([c for c in kept.columns if needed is None or c in needed or c == _KEY]))
-            del kept
-            if kept_store is not None:
-                feed_store(kept_store, chunk)
-            del chunk, mailable, expired  # before the next chunk is read, not after
-        # Pass 2: an address suppressed in any chunk is suppressed in all of them.
-        # Compared as 64-bit hashes: a set of a million hashes is a few megabytes, and a collision
-        # could only ever suppress one more address, never let one through.
-        blocked_keys = pl.concat(blocked_parts).unique()
-        blocked_hashes = blocked_keys.hash().implode()
-        exported = FrameSpool(workspace.path)
-        for part in candidates.drain():
-            elsewhere = part[_KEY].is_in(blocked_hashes).fill_null(False)
-            same_address = rows_as_rejects(part.filter(elsewhere), pl.lit("suppressed"), pl.lit("the same address is suppressed in another row"))
-            removed.add(same_address)
-            suppressed += same_address.height
-            exported.add(part.filter(~elsewhere).drop(_KEY))
-            del part
-        del candidates
-
-        # Pass 3: the platform's (or the asked-for) columns, then files within the size limits.
-        empty = empty_columns(exported.lazy(), profile) if profile is not None else None
-        formatted = FrameSpool(workspace.path)
-        for part in exported.drain():
-            formatted.add(_formatted(part, profile, empty, hash is not None, wanted, writing.excel_safe))
-            del part
-        exported_rows = exported.rows
-        del exported
-        first = next(iter(formatted))
-        email_header = "email_sha256" if hash is not None else profile.email_header if profile is not None else ("email" if "email" in first.columns else None)
-        limit = rows_per_part(first, formatted.rows, max_rows or (profile.max_rows if profile else None), max_mb or (profile.max_mb if profile else None))
-        count = max(1, math.ceil(formatted.rows / limit))
-        if count > 1 and target.is_stdout:
-            raise UsageError(f"the export needs {count} files, which stdout cannot hold", hint="write to a file with -o PATH")
-        paths = part_paths(target.path, count)
-        targets = [target] if count == 1 else [prepare_target(path, fmt=target.format, force=writing.force, inputs=inputs, bom=writing.bom) for path in paths]
-        _write_files(formatted, [ChunkedOutput(t, workspace.path) for t in targets], limit, first.head(0))
-        if kept_store is not None:
-            blocked_keys = pl.concat([blocked_keys, pl.Series("key", sorted(kept_store.plain_addresses()), dtype=pl.String)]).unique()
-        if not target.is_stdout and email_header is not None:
-            verify_no_leak([t.path for t in targets], target.format, email_header, blocked_keys, hashed=hash is not None)
-        write_rejects([stream.rejects(), *removed], writing.rejects, inputs, writing.force, reporter, workspace.path)
-        if kept_store is not None:
-            if listed is not None:
-                # The list's own entries, and the addresses of the rows it matched (a hash matched by a typed address).
-                for address in sorted(matched_by_list):
-                    kept_store.add(address, "suppression_list")
-                for entry in sorted(listed.sha256 | listed.md5):
-                    kept_store.add_hash(entry, "suppression_list")
-                for address in sorted(listed.addresses):
-                    kept_store.add(address, "suppression_list")
-            kept_store.save()
-            reporter.detail(f"suppression store {store}: {kept_store.added:,} entries added, {len(kept_store):,} in all")
-
-    counts = accounting(stream.rows_in, exported_rows, stream.rejected + suppressed + lapsed + unusable)
-    written = ", ".join(t.display for t in targets)
-    reporter.info(
-        f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} exported + {counts['rejected']:,} not exported"
-        f" ({suppressed:,} suppressed) → {written}"
-    )
-    if lapsed:
-        reporter.warn(f"{lapsed:,} contact(s) not exported: their implied consent has expired (reason consent_expired)")
-    if expiring:
-        reporter.warn(f"{expiring:,} exported contact(s) have implied consent expiring within {rules.warning_days} days: ask them to confirm")
-    if unproven_count:
-        reporter.warn(f"{unproven_count:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
-    if unusable:
-        reporter.warn(f"{unusable:,} contact(s) not exported: no address, or one validate judged invalid (reasons no_address, email_invalid)")
-    emit_summary(
-        {
-            "command": "export",
-            "output": target.display,
-            "files": [t.display for t in targets],
-            "to": to.value,
-            "hash": hash.value if hash else None,
-            "format": target.format,
-            "rejects": writing.rejects,
-            **counts,
-            "suppressed": suppressed,
-            "consent_expired": lapsed,
-            "unusable_address": unusable,
-            "consent_expiring": expiring,
-            "consent_unproven": unproven_count,
-            "columns": first.columns,
-        },
-        json_summary=writing.json,
-        report=writing.report,
-        inputs=inputs,
-    )
-
-
-_KEY = "__listclean_address_key"
-
-
-def _needed_columns(profile, hashed: bool, wanted) -> set[str] | None:  # noqa: ANN001
-    """The columns the written file is made from (None: all of them), and what a reject names."""
-    named = {"email", "_source_file", "_source_row"}
-    if hashed:
-        return named
-    if profile is not None:
-        return named | set(profile.columns) | {"email_normalized"}
-    return named | set(wanted) if wanted else None
-
-
-def _formatted(frame, profile, empty, hashed: bool, wanted, excel_safe: bool):  # noqa: ANN001, ANN202 - polars types
-    """The rows as the file holds them: a hashed audience, a platform's columns, or the chosen columns."""
-    import polars as pl
-
-    from listclean.export import excel_safe as make_excel_safe
-    from listclean.export import select_columns
-    from listclean.platforms import apply_profile, hashed_audience
-
-    if hashed:
-        frame = hashed_audience(frame)
-    elif profile is not None:
-        if "email_normalized" in frame.columns:  # validate's form of the address (domain lower-cased, NFC)
-            frame = frame.with_columns(pl.coalesce("email_normalized", "email").alias("email"))
-        frame = apply_profile(frame, profile, empty)
-    elif wanted:
-        frame = select_columns(frame, wanted)
-    return make_excel_safe(frame) if excel_safe else frame
-
-
-def _unusable(frame, keep_invalid: bool):  # noqa: ANN001, ANN202 - polars types
-    """(rows a platform can import, rejects of the others): no address, or an invalid one."""
-    import polars as pl
-
-    from listclean.export import address_key
-    from listclean.importer import rows_as_rejects
-
-    key = address_key(frame)
-    invalid = pl.lit(False)
-    if "email_status" in frame.columns and not keep_invalid:
-        invalid = (pl.col("email_status").cast(pl.String) == "invalid").fill_null(False)
-    flagged = frame.with_columns((key.is_null() | (key.str.len_bytes() == 0)).alias("__missing"), invalid.alias("__invalid"))
-    missing, dropped = pl.col("__missing"), pl.col("__missing") | pl.col("__invalid")
-    rejects = rows_as_rejects(
-        flagged.filter(dropped),
-        pl.when(missing).then(pl.lit("no_address")).otherwise(pl.lit("email_invalid")),
-        pl.when(missing)
-        .then(pl.lit("no address: a platform cannot import the contact"))
-        .otherwise(pl.lit("validate judged the address invalid: the platform would reject it or it would bounce (--keep-invalid to export it)")),
-    )
-    return flagged.filter(~dropped).drop("__missing", "__invalid"), rejects
-
-
-def _write_files(frames, outputs, limit: int, empty) -> None:  # noqa: ANN001
-    """The rows in order across the outputs, `limit` rows to a file; then every file written."""
-    index = 0
-    for frame in frames:
-        while frame.height:
-            room = limit - outputs[index].rows
-            if room == 0:
-                index += 1
-                continue
-            outputs[index].add(frame.head(room))
-            frame = frame.slice(room)
-    for output in outputs:
-        output.finish(empty=empty)
-
-
-def _listed(frame, mask) -> set[str]:  # noqa: ANN001
-    from listclean.export import address_key
-
-    return set(frame.filter(mask).select(address_key(frame)).to_series().drop_nulls().to_list())
+    options.as_of = opt.parse_as_of(as_of)
+    with cli_runtime(reporter) as runtime:
+        source = open_inputs(inputs, reading, runtime)
+        report = export_step(source, options, target, runtime, rejects=rejects_sink(writing, inputs, runtime))
+    summary = report.summary(output=target.display, rejects=writing.rejects)
+    render_step(reporter, report, summary)
+    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)

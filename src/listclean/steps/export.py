@@ -1,0 +1,395 @@
+"""The export step: contacts out for people, pipelines or an email platform; suppressed contacts never leave.
+
+Three passes, in bounded memory (every frame kept between passes waits in a spool):
+
+1. a chunk at a time, each row is judged on its own: the suppression store (erased people
+   are dropped), the --suppress lists, its consent status and the consent rules (expired
+   implied consent is not exported), and for a platform or a hashed audience whether it
+   has a usable address. The rows that may be exported wait until every suppressed
+   address of the whole input is known; the store learns this run's unsubscribes.
+2. an address suppressed in any row is suppressed in all of them (compared as 64-bit hashes).
+3. the rows in the file's form (a platform's columns and values, a hashed audience, or the
+   chosen columns), split into files within the platform's limits; every file written is
+   then read back, and if a suppressed address got in, the files are removed and the run fails.
+
+Every row read ends in the output or, with its reason, in the rejects (the ledger).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Union
+
+import polars as pl
+
+from listclean.consent import ConsentRules
+from listclean.errors import UsageError
+from listclean.export import address_key
+from listclean.io.write import OutputTarget
+from listclean.platforms import EXPORT_TARGETS, PLAIN, PROFILES, Profile
+from listclean.stream.ledger import rows_as_rejects
+
+if TYPE_CHECKING:
+    from listclean.runtime import Progress, Runtime
+    from listclean.store import SuppressionStore
+    from listclean.stream.ledger import Ledger
+    from listclean.stream.sink import Sink
+    from listclean.stream.source import ChunkSource
+    from listclean.stream.spool import Spool
+    from listclean.suppression import SuppressionList
+
+HASHES = ("sha256",)
+_KEY = "__listclean_address_key"  # the address's 64-bit hash, carried from pass 1 to pass 2
+Output = Union[OutputTarget, "Sink"]
+
+
+@dataclass
+class ExportStepOptions:
+    """What to export and how; the fields are the command's flags (underscored), with their defaults.
+
+    The combinations are checked when the options are made (a `UsageError`), so the command
+    line, `listclean run` and the Python API refuse the same things.
+    """
+
+    columns: list[str] | str | None = None  # columns to write, in order (a string: comma-separated, as --columns)
+    to: str = PLAIN  # a platform profile's name (its headers, values and limits), or csv
+    hash: str | None = None  # "sha256": a hashed audience (email_sha256) instead of contacts
+    max_rows: int | None = None  # rows a file may hold (default: the platform's limit)
+    max_mb: int | None = None  # about as many megabytes a file may hold (default: the platform's limit)
+    store: str | None = None  # the suppression store: honoured, and fed this run's unsubscribes and lists
+    suppress: list[str] = field(default_factory=list)  # suppression lists (addresses or hashes) never to export
+    implied_days: int = ConsentRules.purchase_days  # implied consent lasts this many days after consent_at
+    inquiry_days: int = ConsentRules.inquiry_days  # ... or this many after an inquiry
+    keep_invalid: bool = False  # a platform or --hash also gets addresses validate judged invalid
+    as_of: datetime | None = None  # the day consent lifetimes are measured to (default: the runtime's now)
+    format: str | None = None  # the output format asked for (--format): a platform or --hash writes csv
+    excel_safe: bool = False  # guard cells a spreadsheet would run as formulas
+
+    def __post_init__(self) -> None:
+        if self.to not in EXPORT_TARGETS:
+            raise UsageError(f"cannot export to {self.to!r}", hint=f"use one of {', '.join(EXPORT_TARGETS)}")
+        if self.hash is not None and self.hash not in HASHES:
+            raise UsageError(f"unknown hash {self.hash!r}", hint=f"use {', '.join(HASHES)}")
+        if self.profile is not None or self.hash is not None:
+            if self.columns:
+                raise UsageError("--columns cannot be combined with --to PLATFORM or --hash", hint="a platform profile decides the columns")
+            if self.format not in (None, "csv"):
+                raise UsageError(f"--to {self.to} and --hash write CSV, not {self.format}")
+        for name, value in (("--max-rows", self.max_rows), ("--max-mb", self.max_mb), ("--implied-days", self.implied_days), ("--inquiry-days", self.inquiry_days)):
+            if value is not None and value < 1:
+                raise UsageError(f"{name} must be at least 1")
+        if isinstance(self.columns, str):
+            self.columns = [name.strip() for name in self.columns.split(",") if name.strip()]
+
+    @property
+    def profile(self) -> Profile | None:
+        return PROFILES.get(self.to)
+
+    @property
+    def output_format(self) -> str | None:
+        """The format to write: csv for a platform or a hashed audience, else as asked (None: from the output's name)."""
+        return "csv" if self.profile is not None or self.hash is not None else self.format
+
+    @property
+    def rules(self) -> ConsentRules:
+        return ConsentRules(purchase_days=self.implied_days, inquiry_days=self.inquiry_days)
+
+
+@dataclass
+class ExportReport:
+    counts: dict[str, int]  # rows_in, rows_out, rejected, merged
+    suppressed: int  # rows of suppressed or erased people (counted in rejected)
+    consent_expired: int  # rows whose implied consent has expired (counted in rejected)
+    unusable_address: int  # rows a platform cannot take: no address, or an invalid one (counted in rejected)
+    consent_expiring: int  # exported rows whose implied consent expires within the warning days
+    consent_unproven: int  # exported rows subscribed without a consent date or source
+    files: list[str]  # the files written (one, or the numbered parts); none for a sink
+    columns: list[str]  # the written file's columns
+    to: str = PLAIN
+    hash: str | None = None
+    format: str | None = None  # the written files' format (None for a sink)
+    expiring_days: int = ConsentRules.warning_days  # "expiring" means within this many days
+    store: str | None = None  # the suppression store honoured and fed
+    store_added: int | None = None  # entries this run added to the suppression store (None: no store)
+    store_entries: int | None = None  # entries in the store afterwards
+
+    def summary(self, *, output: str | None = None, rejects: str | None = None) -> dict[str, Any]:
+        return {
+            "command": "export",
+            "output": output,
+            "files": self.files,
+            "to": self.to,
+            "hash": self.hash,
+            "format": self.format,
+            "rejects": rejects,
+            **self.counts,
+            "suppressed": self.suppressed,
+            "consent_expired": self.consent_expired,
+            "unusable_address": self.unusable_address,
+            "consent_expiring": self.consent_expiring,
+            "consent_unproven": self.consent_unproven,
+            "columns": self.columns,
+        }
+
+
+def export_step(source: ChunkSource, options: ExportStepOptions, output: Output, runtime: Runtime, *, rejects: Sink | None = None) -> ExportReport:
+    """Export every row that may be mailed into `output`; every other row goes to `rejects`, with its reason.
+
+    `output` is the prepared output file (`io.write.prepare_target`): the step writes it, or
+    numbered parts beside it (out-001.csv …, each prepared like the output: its format,
+    --force, --bom, never an input) when the rows exceed the limits, and reads every file
+    back to check that no suppressed address is in it. A `Sink` (the Python API's FrameSink)
+    takes every row as one output instead.
+    """
+    with runtime.reporter.phase("Exporting") as progress:
+        export = _Export(options, runtime)
+        candidates = export.screen(source, progress)
+        export.ledger.read(source)
+        exported = export.cross_suppress(candidates)
+        files, columns = export.write(exported, output)
+        export.ledger.write(rejects)
+        export.save_store()
+    return ExportReport(
+        counts=export.ledger.balance(exported.rows),
+        suppressed=export.suppressed,
+        consent_expired=export.lapsed,
+        unusable_address=export.unusable,
+        consent_expiring=export.expiring,
+        consent_unproven=export.unproven,
+        files=files,
+        columns=columns,
+        to=options.to,
+        hash=options.hash,
+        format=output.format if isinstance(output, OutputTarget) else None,
+        expiring_days=export.rules.warning_days,
+        store=options.store,
+        store_added=export.store.added if export.store is not None else None,
+        store_entries=len(export.store) if export.store is not None else None,
+    )
+
+
+class _Export:
+    """One export run: its options, the store and lists it honours, and what it has counted."""
+
+    def __init__(self, options: ExportStepOptions, runtime: Runtime) -> None:
+        self.options, self.runtime = options, runtime
+        self.profile = options.profile
+        self.hashed = options.hash is not None
+        self.usable_only = self.profile is not None or self.hashed  # a platform needs a usable address
+        self.now, self.rules = runtime.now(options.as_of), options.rules
+        self.ledger: Ledger = runtime.ledger()
+        self.store: SuppressionStore | None = None
+        self.listed: SuppressionList | None = None
+        if options.store:
+            from listclean.store import SuppressionStore
+
+            self.store = SuppressionStore.open(options.store)
+        if options.suppress:
+            from listclean.suppression import load_suppression
+
+            self.listed = load_suppression(options.suppress, runtime.workspace)
+        self.blocked_parts: list[pl.Series] = []  # the suppressed addresses, a series a chunk
+        self.blocked = pl.Series("key", [], dtype=pl.String)  # every suppressed address (after pass 1)
+        self.matched_by_list: set[str] = set()  # addresses of the rows a --suppress list matched
+        self.suppressed = self.lapsed = self.unusable = self.expiring = self.unproven = 0
+
+    # ---- pass 1: each row on its own
+    def screen(self, source: ChunkSource, progress: Progress) -> Spool:
+        """The rows that may be exported, with their address's hash; the others to the ledger."""
+        candidates = self.runtime.spool()
+        needed = _needed_columns(self.profile, self.hashed, self.options.columns)
+        read = 0
+        with self.runtime.chunks(source) as chunks:
+            for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
+                read += chunk.height
+                kept = self._screen_chunk(chunk)
+                key = address_key(kept)
+                kept = kept.with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
+                candidates.add(kept.select([c for c in kept.columns if needed is None or c in needed or c == _KEY]))
+                progress(f"{read:,} rows read", log=False)
+                del chunk, kept  # before the next chunk is read, not after
+        return candidates
+
+    def _screen_chunk(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        from listclean.consent import implied_expired, implied_expiring, unproven
+        from listclean.export import separate_suppressed
+
+        listed_mask = None
+        if self.store is not None:
+            from listclean.store import apply_store
+
+            chunk, erased, listed_mask = apply_store(chunk, self.store)
+            self.suppressed += self._remove(erased)
+        if self.listed is not None:
+            on_list = chunk.select(self.listed.matches(chunk, address_key(chunk))).to_series()
+            listed_mask = on_list if listed_mask is None else listed_mask | on_list
+            self.matched_by_list |= _addresses(chunk, on_list)
+        mailable, suppressed, blocked = separate_suppressed(chunk, listed_mask)
+        self.blocked_parts.append(pl.Series("key", sorted(blocked), dtype=pl.String))
+        # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
+        expired = mailable.select(implied_expired(mailable, self.now, self.rules)).to_series()
+        detail = f"implied consent has expired ({self.options.implied_days} days after a purchase, {self.options.inquiry_days} after an inquiry)"
+        self.suppressed += self._remove(suppressed)
+        self.lapsed += self._remove(rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(detail)))
+        kept = mailable.filter(~expired)
+        if self.usable_only:
+            # A platform (or an ad audience) can only take a usable address: rows without one,
+            # or with one validate judged invalid, are listed instead of written.
+            kept, unusable = _unusable(kept, self.options.keep_invalid)
+            self.unusable += self._remove(unusable)
+        self.expiring += int(kept.select(implied_expiring(kept, self.now, self.rules).sum()).item())
+        self.unproven += int(kept.select(unproven(kept).sum()).item())
+        if self.store is not None:
+            from listclean.store import feed_store
+
+            feed_store(self.store, chunk)
+        return kept
+
+    def _remove(self, rejects: pl.DataFrame) -> int:
+        """Rows kept out of the output, into the ledger; how many."""
+        self.ledger.remove(rejects)
+        return rejects.height
+
+    # ---- pass 2: an address suppressed in any row is suppressed in all of them
+    def cross_suppress(self, candidates: Spool) -> Spool:
+        """The candidates less the rows whose address another row suppressed.
+
+        Compared as 64-bit hashes: a set of a million hashes is a few megabytes, and a collision
+        could only ever suppress one more address, never let one through."""
+        self.blocked = pl.concat(self.blocked_parts).unique()
+        self.blocked_parts = []
+        blocked_hashes = self.blocked.hash().implode()
+        exported = self.runtime.spool()
+        for part in candidates.drain():
+            elsewhere = part[_KEY].is_in(blocked_hashes).fill_null(False)
+            same_address = rows_as_rejects(part.filter(elsewhere), pl.lit("suppressed"), pl.lit("the same address is suppressed in another row"))
+            self.suppressed += self._remove(same_address)
+            exported.add(part.filter(~elsewhere).drop(_KEY))
+            del part
+        return exported
+
+    # ---- pass 3: the file's form, files within the limits, and the read-back check
+    def write(self, exported: Spool, output: Output) -> tuple[list[str], list[str]]:
+        """Write the rows; (the files written, their columns)."""
+        from listclean.platforms import empty_columns, rows_per_part
+
+        options, profile = self.options, self.profile
+        empty = empty_columns(exported.lazy(), profile) if profile is not None else None
+        formatted = self.runtime.spool()
+        for part in exported.drain():
+            formatted.add(_formatted(part, profile, empty, self.hashed, options.columns, options.excel_safe))
+            del part
+        first = next(iter(formatted))
+        if not isinstance(output, OutputTarget):
+            _write_parts(formatted, [output], formatted.rows or 1, first.head(0))
+            return [], first.columns
+        max_rows = options.max_rows or (profile.max_rows if profile else None)
+        max_mb = options.max_mb or (profile.max_mb if profile else None)
+        limit = rows_per_part(first, formatted.rows, max_rows, max_mb)
+        targets = part_targets(output, max(1, math.ceil(formatted.rows / limit)))
+        _write_parts(formatted, [self.runtime.file_sink(target) for target in targets], limit, first.head(0))
+        self._check_written(output, targets, first.columns)
+        return [target.display for target in targets], first.columns
+
+    def _check_written(self, output: OutputTarget, targets: list[OutputTarget], columns: list[str]) -> None:
+        """Read the files back: a suppressed address in any of them removes them all and fails the run."""
+        from listclean.export import verify_no_leak
+
+        header = "email_sha256" if self.hashed else self.profile.email_header if self.profile is not None else ("email" if "email" in columns else None)
+        blocked = self.blocked
+        if self.store is not None:
+            blocked = pl.concat([blocked, pl.Series("key", sorted(self.store.plain_addresses()), dtype=pl.String)]).unique()
+        if not output.is_stdout and header is not None:
+            verify_no_leak([target.path for target in targets], output.format, header, blocked, hashed=self.hashed)
+
+    def save_store(self) -> None:
+        """The store learns the --suppress lists (their entries and the addresses they matched), and is saved."""
+        if self.store is None:
+            return
+        if self.listed is not None:
+            # The list's own entries, and the addresses of the rows it matched (a hash matched by a typed address).
+            for address in sorted(self.matched_by_list):
+                self.store.add(address, "suppression_list")
+            for entry in sorted(self.listed.sha256 | self.listed.md5):
+                self.store.add_hash(entry, "suppression_list")
+            for address in sorted(self.listed.addresses):
+                self.store.add(address, "suppression_list")
+        self.store.save()
+
+
+def part_targets(output: OutputTarget, count: int) -> list[OutputTarget]:
+    """The output itself for one file; for several, numbered parts beside it, prepared like it."""
+    from listclean.io.write import prepare_target
+    from listclean.platforms import part_paths
+
+    if count == 1:
+        return [output]
+    if output.is_stdout:
+        raise UsageError(f"the export needs {count} files, which stdout cannot hold", hint="write to a file with -o PATH")
+    return [prepare_target(path, fmt=output.format, force=output.force, inputs=output.inputs, bom=output.bom) for path in part_paths(output.path, count)]
+
+
+def _needed_columns(profile: Profile | None, hashed: bool, wanted: list[str] | None) -> set[str] | None:
+    """The columns the written file is made from (None: all of them), and what a reject names."""
+    named = {"email", "_source_file", "_source_row"}
+    if hashed:
+        return named
+    if profile is not None:
+        return named | set(profile.columns) | {"email_normalized"}
+    return named | set(wanted) if wanted else None
+
+
+def _formatted(frame: pl.DataFrame, profile: Profile | None, empty: set[str] | None, hashed: bool, wanted: list[str] | None, excel_safe: bool) -> pl.DataFrame:
+    """The rows as the file holds them: a hashed audience, a platform's columns, or the chosen columns."""
+    from listclean.export import excel_safe as make_excel_safe
+    from listclean.export import select_columns
+    from listclean.platforms import apply_profile, hashed_audience
+
+    if hashed:
+        frame = hashed_audience(frame)
+    elif profile is not None:
+        if "email_normalized" in frame.columns:  # validate's form of the address (domain lower-cased, NFC)
+            frame = frame.with_columns(pl.coalesce("email_normalized", "email").alias("email"))
+        frame = apply_profile(frame, profile, empty)
+    elif wanted:
+        frame = select_columns(frame, wanted)
+    return make_excel_safe(frame) if excel_safe else frame
+
+
+def _unusable(frame: pl.DataFrame, keep_invalid: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows a platform can import, rejects of the others): no address, or an invalid one."""
+    key = address_key(frame)
+    invalid = pl.lit(False)
+    if "email_status" in frame.columns and not keep_invalid:
+        invalid = (pl.col("email_status").cast(pl.String) == "invalid").fill_null(False)
+    flagged = frame.with_columns((key.is_null() | (key.str.len_bytes() == 0)).alias("__missing"), invalid.alias("__invalid"))
+    missing, dropped = pl.col("__missing"), pl.col("__missing") | pl.col("__invalid")
+    rejects = rows_as_rejects(
+        flagged.filter(dropped),
+        pl.when(missing).then(pl.lit("no_address")).otherwise(pl.lit("email_invalid")),
+        pl.when(missing)
+        .then(pl.lit("no address: a platform cannot import the contact"))
+        .otherwise(pl.lit("validate judged the address invalid: the platform would reject it or it would bounce (--keep-invalid to export it)")),
+    )
+    return flagged.filter(~dropped).drop("__missing", "__invalid"), rejects
+
+
+def _write_parts(frames: Spool, sinks: list[Sink], limit: int, empty: pl.DataFrame) -> None:
+    """The rows in order across the sinks, `limit` rows to a sink; then every sink finished."""
+    index = 0
+    for frame in frames.drain():
+        while frame.height:
+            room = limit - sinks[index].rows
+            if room == 0:
+                index += 1
+                continue
+            sinks[index].add(frame.head(room))
+            frame = frame.slice(room)
+    for sink in sinks:
+        sink.finish(empty=empty)
+
+
+def _addresses(frame: pl.DataFrame, mask: pl.Series) -> set[str]:
+    return set(frame.filter(mask).select(address_key(frame)).to_series().drop_nulls().to_list())
