@@ -14,6 +14,7 @@ import listclean.dedupe.against as against
 from helpers import contacts, person
 from listclean.dedupe import DedupeOptions, dedupe
 from listclean.dedupe.against import dedupe_against
+from listclean.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from people import generate_people  # noqa: E402
@@ -24,14 +25,16 @@ def _spill_early(monkeypatch):
     monkeypatch.setattr("listclean.stream.budget.DEFAULT_SPOOL_BYTES", 2_000)  # the master's chunks go to disk, as a large one's do
 
 
-def _streamed(new, master, options, tmp_path, chunk=97):
-    counter = iter(range(10**6))
-    result = dedupe_against(new, [master.slice(i, chunk) for i in range(0, master.height, chunk)], options, lambda suffix: tmp_path / f"{next(counter)}{suffix}")
-    return result, pl.concat(list(result.golden), how="diagonal_relaxed").select(result.columns)
+def _streamed(new, master, options, chunk=97):
+    with Runtime() as runtime:
+        result = dedupe_against(new, [master.slice(i, chunk) for i in range(0, master.height, chunk)], options, runtime.spool)
+        out = pl.concat(list(result.golden), how="diagonal_relaxed").select(result.columns)
+        assert runtime.budget.held == 0  # the master's spool given back once read
+    return result, out
 
 
 @pytest.mark.parametrize("match", ["exact", "canonical", "fuzzy"])
-def test_a_streamed_master_gives_the_in_memory_result_from_a_small_part_of_it(tmp_path, monkeypatch, match):
+def test_a_streamed_master_gives_the_in_memory_result_from_a_small_part_of_it(monkeypatch, match):
     people = generate_people(3000, seed=5).drop("person_id")
     options = DedupeOptions(match=match)
     master = dedupe(people.head(2400), options).frame
@@ -41,7 +44,7 @@ def test_a_streamed_master_gives_the_in_memory_result_from_a_small_part_of_it(tm
     matched_against = []
     original = against.match_to_master
     monkeypatch.setattr(against, "match_to_master", lambda new, part, *rest: matched_against.append(part.height) or original(new, part, *rest))
-    result, out = _streamed(new, master, options, tmp_path)
+    result, out = _streamed(new, master, options)
 
     assert out.equals(whole.frame)
     assert result.clusters.equals(whole.clusters)
@@ -52,7 +55,7 @@ def test_a_streamed_master_gives_the_in_memory_result_from_a_small_part_of_it(tm
     assert matched_against and max(matched_against) < master.height / 2  # only the master rows that can matter
 
 
-def test_a_new_cluster_whose_id_an_unrelated_master_cluster_has_is_merged_as_in_memory(tmp_path):
+def test_a_new_cluster_whose_id_an_unrelated_master_cluster_has_is_merged_as_in_memory():
     # The id of a new cluster comes from its address; a master cluster that once held that
     # address (merged away since) carries the same id without sharing any key with the new row.
     new = contacts({"email": "old.address@firma.pl", "first_name": "Zofia", "last_name": "Lis"}, source="new.csv")
@@ -62,13 +65,13 @@ def test_a_new_cluster_whose_id_an_unrelated_master_cluster_has_is_merged_as_in_
     master = dedupe(contacts(*rows, source="crm.csv"), options).frame
     master = master.with_columns(pl.when(pl.col("email") == "p17@firma.pl").then(pl.lit(fresh_id)).otherwise(pl.col("cluster_id")).alias("cluster_id"))
     whole = dedupe(new, options, master)
-    result, out = _streamed(new, master, options, tmp_path, chunk=4)
+    result, out = _streamed(new, master, options, chunk=4)
     assert out.equals(whole.frame)
     assert out.height == 30 and out.filter(pl.col("cluster_id") == fresh_id)["merged_rows"].to_list() == [2]
     assert result.report.matched_existing == whole.report.matched_existing == 1
 
 
-def test_a_block_too_large_in_the_whole_master_stays_skipped_in_the_part(tmp_path):
+def test_a_block_too_large_in_the_whole_master_stays_skipped_in_the_part():
     # Four Nowaks with an A. in the master and one new: a block of five, too large at
     # max_block 3, so Apolonia is never compared with Anna, though Anna is in the part (she shares
     # a phone with another new row) and the part holds only two of the five.
@@ -81,16 +84,16 @@ def test_a_block_too_large_in_the_whole_master_stays_skipped_in_the_part(tmp_pat
         source="new.csv",
     )
     whole = dedupe(new, options, master)
-    result, out = _streamed(new, master, options, tmp_path, chunk=2)
+    result, out = _streamed(new, master, options, chunk=2)
     assert out.equals(whole.frame)
     assert result.pairs.equals(whole.pairs)
     assert result.report.pairs_compared == whole.report.pairs_compared
     assert result.report.as_dict()["blocks_too_large"] == {"surname_initial": 1}
 
 
-def test_a_master_without_cluster_ids_is_refused(tmp_path):
+def test_a_master_without_cluster_ids_is_refused():
     with pytest.raises(ValueError, match="cluster_id"):
-        _streamed(contacts({"email": "a@firma.pl"}), contacts({"email": "b@firma.pl"}), DedupeOptions(), tmp_path)
+        _streamed(contacts({"email": "a@firma.pl"}), contacts({"email": "b@firma.pl"}), DedupeOptions())
 
 
 @st.composite
@@ -102,13 +105,13 @@ def _nights(draw):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_nights())
-def test_any_small_master_streamed_gives_the_in_memory_result(tmp_path_factory, case):
+def test_any_small_master_streamed_gives_the_in_memory_result(case):
     master_rows, new_rows, match, max_block, chunk = case
     options = DedupeOptions(match=match, max_block=max_block)
     master = dedupe(contacts(*master_rows, source="crm.csv"), options).frame
     new = contacts(*new_rows, source="new.csv")
     whole = dedupe(new, options, master)
-    result, out = _streamed(new, master, options, tmp_path_factory.mktemp("against"), chunk=chunk)
+    result, out = _streamed(new, master, options, chunk=chunk)
     assert out.equals(whole.frame)
     assert result.clusters.equals(whole.clusters)
     strip = lambda report: {k: v for k, v in report.as_dict().items() if k != "blocks_too_large"}  # noqa: E731

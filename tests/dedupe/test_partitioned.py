@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from helpers import contacts, person
 from listclean.dedupe import DedupeOptions, dedupe
 from listclean.dedupe.partitioned import dedupe_in_parts
+from listclean.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from people import generate_people  # noqa: E402
@@ -23,19 +24,21 @@ def _spill_early(monkeypatch):
     monkeypatch.setattr("listclean.stream.budget.DEFAULT_SPOOL_BYTES", 2_000)  # the rows go to disk, as a large list's do
 
 
-def _in_parts(frame, options, tmp_path, chunk=211, part_rows=150):
-    counter = iter(range(10**6))
-    result = dedupe_in_parts([frame.slice(i, chunk) for i in range(0, frame.height, chunk)], options, lambda suffix: tmp_path / f"{next(counter)}{suffix}", part_rows)
-    return result, pl.concat(list(result.golden), how="diagonal_relaxed"), pl.concat(list(result.clusters), how="diagonal_relaxed")
+def _in_parts(frame, options, chunk=211, part_rows=150):
+    with Runtime() as runtime:
+        result = dedupe_in_parts([frame.slice(i, chunk) for i in range(0, frame.height, chunk)], options, runtime.spool, part_rows)
+        golden, clusters = pl.concat(list(result.golden), how="diagonal_relaxed"), pl.concat(list(result.clusters), how="diagonal_relaxed")
+        assert runtime.budget.held == 0  # every spool given back once read
+    return result, golden, clusters
 
 
 @pytest.mark.parametrize("max_block", [50, 4])
-def test_fuzzy_dedupe_in_parts_gives_the_whole_lists_result(tmp_path, max_block):
+def test_fuzzy_dedupe_in_parts_gives_the_whole_lists_result(max_block):
     # max_block 4: many name and postcode blocks are too large, and spread over several parts.
     people = generate_people(2500, seed=21).drop("person_id")
     options = DedupeOptions(match="fuzzy", max_block=max_block)
     whole = dedupe(people, options)
-    result, golden, clusters = _in_parts(people, options, tmp_path)
+    result, golden, clusters = _in_parts(people, options)
     assert result.parts > 5
     assert golden.equals(whole.frame)
     assert clusters.equals(whole.clusters)
@@ -45,7 +48,7 @@ def test_fuzzy_dedupe_in_parts_gives_the_whole_lists_result(tmp_path, max_block)
     assert whole.report.blocking.skipped_blocks or max_block == 50
 
 
-def test_identical_rows_spread_over_chunks_fold_as_in_one_piece(tmp_path):
+def test_identical_rows_spread_over_chunks_fold_as_in_one_piece():
     # Twelve copies of one Kowalski (one representative) and two others: a block of three
     # representatives, compared at max_block 3 though it holds fourteen rows.
     row = {"email": "jan@kowalski.pl", "first_name": "Jan", "last_name": "Kowalski", "postal_code": "30-001"}
@@ -53,7 +56,7 @@ def test_identical_rows_spread_over_chunks_fold_as_in_one_piece(tmp_path):
     frame = contacts(*[row] * 6, *others, *[row] * 6)
     options = DedupeOptions(match="fuzzy", max_block=3)
     whole = dedupe(frame, options)
-    result, golden, _ = _in_parts(frame, options, tmp_path, chunk=3, part_rows=2)
+    result, golden, _ = _in_parts(frame, options, chunk=3, part_rows=2)
     assert golden.equals(whole.frame)
     assert result.report.as_dict() == whole.report.as_dict()
     assert whole.report.pairs_compared > 0
@@ -67,13 +70,13 @@ def _lists(draw):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_lists())
-def test_any_small_list_in_parts_is_deduplicated_as_in_one_piece(tmp_path_factory, case):
+def test_any_small_list_in_parts_is_deduplicated_as_in_one_piece(case):
     rows, max_block, chunk, part_rows = case
     frame = contacts(*rows)
     for match in ("fuzzy", "canonical"):
         options = DedupeOptions(match=match, max_block=max_block)
         whole = dedupe(frame, options)
-        result, golden, clusters = _in_parts(frame, options, tmp_path_factory.mktemp("parts"), chunk=chunk, part_rows=part_rows)
+        result, golden, clusters = _in_parts(frame, options, chunk=chunk, part_rows=part_rows)
         assert golden.equals(whole.frame), match
         assert clusters.equals(whole.clusters), match
         assert result.report.as_dict() == whole.report.as_dict(), match

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from listclean.cli import options as opt
-from listclean.cli.cmd_import import accounting, import_options, write_rejects
-from listclean.cli.cmd_validate import _table
-from listclean.cli.common import emit_summary, guarded, prepare_outputs
-from listclean.cli.console import Reporter
-from listclean.errors import InputError, UsageError
+from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink
+from listclean.cli.console import Reporter, summary_table
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
-
-    import polars as pl
-
     from listclean.dedupe import DedupeReport
+    from listclean.steps.dedupe import DedupeStepReport
 
 MATCHING = "Matching"
 REVIEW = "Review files"
@@ -74,7 +68,7 @@ def render_report(reporter: Reporter, report: DedupeReport) -> None:
 
     rows = [(RULES.get(rule, rule), f"{count:,}") for rule, count in report.by_rule.items()]
     if rows:
-        reporter.table(_table("matched pairs by rule", rows, "rule", "rows"))
+        reporter.table(summary_table("matched pairs by rule", rows, "rule", "rows"))
     if report.shared_addresses:
         reporter.info(f"{report.shared_addresses:,} pair(s) share an address but have different given names: kept apart")
     for key, blocks in report.blocking.skipped_blocks.items():
@@ -84,6 +78,24 @@ def render_report(reporter: Reporter, report: DedupeReport) -> None:
         )
     if report.guarded_rows:
         reporter.warn(f"{report.guarded_rows:,} row(s) were in clusters larger than --max-cluster-size: rebuilt from strong matches only")
+
+
+def render_step(reporter: Reporter, report: DedupeStepReport, summary: dict[str, Any]) -> None:
+    """What dedupe says about a finished run (also under `listclean run`)."""
+    if report.parts > 1:
+        reporter.detail(f"deduplicated in {report.parts} parts that no match crosses")
+    if summary["rejects"] and not report.dry_run:
+        reporter.detail(f"rejects written to {'<stdout>' if summary['rejects'] == '-' else summary['rejects']}")
+    render_report(reporter, report.dedupe)
+    counts, master_rows = report.counts, report.master_rows
+    where = "(dry run: nothing written)" if summary["output"] is None else f"→ {summary['output']}"
+    reporter.info(
+        f"{counts['rows_in']:,} rows in" + (f" ({master_rows:,} from the master)" if master_rows else "")
+        + f" = {counts['rows_out']:,} out + {counts['merged']:,} merged into {report.dedupe.clusters_merged:,} golden records"
+        + f" + {counts['rejected']:,} rejected {where}"
+    )
+    if report.against:
+        reporter.info(f"{report.dedupe.matched_existing:,} new row(s) joined existing clusters; {report.dedupe.new_clusters:,} new cluster(s)")
 
 
 @guarded
@@ -111,125 +123,31 @@ def command(
 
     Every input row is in the output, in --rejects (unreadable rows), or named in its golden record's merged_from; merge_reason says why rows were merged.
     """
-    import polars as pl
-
-    from listclean.dedupe import DedupeOptions
-    from listclean.dedupe.against import dedupe_against
-    from listclean.dedupe.compare import MatchSettings
-    from listclean.dedupe.engine import CLUSTER_COLUMNS
-    from listclean.dedupe.partitioned import dedupe_in_parts
-    from listclean.dedupe.survivorship import SurvivorshipSettings
-    from listclean.export import excel_safe as make_excel_safe
-    from listclean.importer import ImportStream
-    from listclean.io.read import Workspace, chunk_rows
-    from listclean.io.write import ChunkedOutput, prepare_target, write_frame
+    from listclean.io.write import prepare_target
+    from listclean.steps.dedupe import DedupeStepOptions, dedupe_step
+    from listclean.stream.sink import NullSink
 
     reporter = Reporter()
-    for name, value in (("--name-threshold", name_threshold), ("--strong-name-threshold", strong_name_threshold), ("--email-threshold", email_threshold)):
-        if not 0 < value <= 1:
-            raise UsageError(f"{name} must be between 0 and 1, not {value}")
-    if max_block_size < 2 or max_cluster_size < 2:
-        raise UsageError("--max-block-size and --max-cluster-size must be at least 2")
+    options = DedupeStepOptions(
+        match=match.value,
+        name_threshold=name_threshold,
+        strong_name_threshold=strong_name_threshold,
+        email_threshold=email_threshold,
+        max_block_size=max_block_size,
+        max_cluster_size=max_cluster_size,
+        trust=list(trust or ()),
+        explain_all=explain_all,
+        against=against,
+    )
     sources = [*inputs, *([against] if against else [])]
     target = None if dry_run else prepare_outputs(sources, writing, reading)
     review = {path: prepare_target(path, fmt=None, force=writing.force, inputs=sources) for path in (clusters, explain) if path}
-    options = DedupeOptions(
-        match=match.value,
-        settings=MatchSettings(name=name_threshold, strong_name=strong_name_threshold, email=email_threshold),
-        survivorship=SurvivorshipSettings(trusted_sources=tuple(trust or ())),
-        max_block=max_block_size,
-        max_cluster=max_cluster_size,
-        keep_all_pairs=explain_all,
-    )
-    settings = import_options(reading)
-
-    master = None
-    with Workspace() as workspace, reporter.phase("Deduplicating") as progress:
-        stream = ImportStream(inputs, settings, workspace)
-        outputs = {
-            name: ChunkedOutput(path_target, workspace.path)
-            for name, path_target in (("golden", target), ("clusters", review.get(clusters)))
-            if path_target is not None
-        }
-        if against:
-            # The new rows in memory; the master streamed through (see dedupe/against.py).
-            frames = list(stream)
-            new = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-            del frames
-            master = ImportStream([against], settings, workspace)
-            result = dedupe_against(
-                new.select(stream.columns()), _with_cluster_ids(master, against), options, workspace.path, master.output_columns, progress
-            )
-            report, pairs = result.report, result.pairs
-            # The master's columns all stay (its `_raw` columns too, when no new row needed one).
-            new_columns = stream.output_columns(result.columns)
-            seen = [column for column in result.columns if column in result.master_columns or column in new_columns]
-            for golden in result.golden:
-                if "golden" in outputs:
-                    outputs["golden"].add(make_excel_safe(golden) if writing.excel_safe else golden)
-            if "clusters" in outputs:
-                outputs["clusters"].add(result.clusters.select(CLUSTER_COLUMNS))
-        else:
-            # A list larger than memory is split into parts that no match crosses, deduped one
-            # at a time (the same output as all at once).
-            # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
-            parted = dedupe_in_parts(
-                stream, options, workspace.path, max(1, chunk_rows() // 2), keep_pairs=bool(explain), columns=stream.output_columns, progress=progress
-            )
-            report, pairs, seen = parted.report, parted.pairs, []
-            for golden in parted.golden:
-                seen += [column for column in golden.columns if column not in seen]
-                if "golden" in outputs:
-                    outputs["golden"].add(make_excel_safe(golden) if writing.excel_safe else golden)
-            for rows in parted.clusters:
-                if "clusters" in outputs:
-                    outputs["clusters"].add(rows.select(CLUSTER_COLUMNS))
-            if parted.parts > 1:
-                reporter.detail(f"deduplicated in {parted.parts} parts that no match crosses")
-        if "golden" in outputs:
-            outputs["golden"].finish(seen if against else stream.output_columns(seen))
-            # The master's unreadable or empty rows too: every row read is accounted for.
-            rejects = [stream.rejects(), *([master.rejects()] if master is not None else [])]
-            write_rejects(rejects, writing.rejects, sources, writing.force, reporter, workspace.path)
-        if "clusters" in outputs:
-            outputs["clusters"].finish(list(CLUSTER_COLUMNS))
-        if explain:
-            pairs = pairs.sort(["cluster_id", "left_file", "left_row", "right_file", "right_row"], nulls_last=True)
-            write_frame(pairs, review[explain])
-
-    render_report(reporter, report)
-    master_rows = master.rows_in if master is not None else 0
-    master_rejected = master.rejected if master is not None else 0
-    counts = accounting(stream.rows_in + master_rows, report.rows_out, stream.rejected + master_rejected, report.merged_rows)
-    where = "(dry run: nothing written)" if target is None else f"→ {target.display}"
-    reporter.info(
-        f"{counts['rows_in']:,} rows in" + (f" ({master_rows:,} from the master)" if master_rows else "")
-        + f" = {counts['rows_out']:,} out + {counts['merged']:,} merged into {report.clusters_merged:,} golden records"
-        + f" + {counts['rejected']:,} rejected {where}"
-    )
-    if against:
-        reporter.info(f"{report.matched_existing:,} new row(s) joined existing clusters; {report.new_clusters:,} new cluster(s)")
-    emit_summary(
-        {
-            "command": "dedupe",
-            "output": None if target is None else target.display,
-            "dry_run": dry_run,
-            "rejects": writing.rejects,
-            **counts,
-            "master_rows": master_rows,
-            **{key: value for key, value in report.as_dict().items() if key not in ("rows_in", "rows_out", "merged_rows")},
-            "clusters": clusters,
-            "explain": explain,
-        },
-        json_summary=writing.json,
-        report=writing.report,
-        inputs=sources,
-    )
-
-
-def _with_cluster_ids(chunks: Iterable[pl.DataFrame], source: str) -> Iterator[pl.DataFrame]:
-    """The master's chunks, refused at the first if it is not a dedupe output."""
-    for chunk in chunks:
-        if "cluster_id" not in chunk.columns:
-            raise InputError("has no cluster_id column", source=source, hint="--against takes a file written by listclean dedupe")
-        yield chunk
+    with cli_runtime(reporter) as runtime:
+        source = open_inputs(inputs, reading, runtime)
+        sink = NullSink() if target is None else runtime.file_sink(target, excel_safe=writing.excel_safe)
+        files = {name: runtime.file_sink(review[path]) for name, path in (("clusters", clusters), ("explain", explain)) if path}
+        rejects = None if target is None else rejects_sink(writing, sources, runtime)  # a dry run writes no rejects either
+        report = dedupe_step(source, options, sink, runtime, rejects=rejects, **files)
+    summary = report.summary(output=None if target is None else target.display, rejects=writing.rejects, clusters=clusters, explain=explain)
+    render_step(reporter, report, summary)
+    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=sources)

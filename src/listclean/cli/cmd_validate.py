@@ -6,11 +6,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from listclean.cli import options as opt
 from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink, rows_line
-from listclean.cli.console import Reporter
+from listclean.cli.console import Reporter, summary_table
 from listclean.errors import ThresholdExceeded, UsageError
 
 if TYPE_CHECKING:
@@ -65,16 +64,6 @@ def reasons_epilog() -> str:
     return "\n\n".join(lines)
 
 
-def _table(title: str, rows: list[tuple[str, ...]], *columns: str) -> Table:
-    """A summary table; a column named "rows" or "share" is right-aligned, "means" folds."""
-    table = Table(show_edge=False, header_style="bold", pad_edge=False, title=title, title_justify="left")
-    for name in columns:
-        table.add_column(name, justify="right" if name in ("rows", "share") else "left", overflow="fold" if name == "means" else "ellipsis")
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
 def render_report(reporter: Reporter, report: ValidationReport) -> None:
     from listclean.email.reasons import REASONS
 
@@ -82,16 +71,16 @@ def render_report(reporter: Reporter, report: ValidationReport) -> None:
         return f"{100 * count / report.rows:.1f}%" if report.rows else "-"
 
     statuses = [(status, f"{count:,}", share(count)) for status, count in report.by_status.items()]
-    reporter.table(_table("email status", statuses, "status", "rows", "share"))
+    reporter.table(summary_table("email status", statuses, "status", "rows", "share"))
     if report.by_reason:
         reasons = [(code, f"{count:,}", REASONS[code].meaning if code in REASONS else "") for code, count in report.by_reason.items()]
-        reporter.table(_table("reasons", reasons, "reason", "rows", "means"))
+        reporter.table(summary_table("reasons", reasons, "reason", "rows", "means"))
     if report.top_domains:
         domains = [(domain, f"{count:,}") for domain, count in report.top_domains]
-        reporter.table(_table("top domains", domains, "domain", "rows"))
+        reporter.table(summary_table("top domains", domains, "domain", "rows"))
     if report.top_typos:
         typos = [(typed, suggested, f"{count:,}") for typed, suggested, count in report.top_typos]
-        reporter.table(_table("top typos", typos, "typed", "did they mean", "rows"))
+        reporter.table(summary_table("top typos", typos, "typed", "did they mean", "rows"))
 
 
 @guarded

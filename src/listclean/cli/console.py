@@ -78,6 +78,16 @@ class Reporter:
             yield say
 
 
+def summary_table(title: str, rows: list[tuple[str, ...]], *columns: str) -> Table:
+    """A summary table; a column named "rows" or "share" is right-aligned, "means" folds."""
+    table = Table(show_edge=False, header_style="bold", pad_edge=False, title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="right" if name in ("rows", "share") else "left", overflow="fold" if name == "means" else "ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def print_json(summary: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(summary, ensure_ascii=False, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()

@@ -4,9 +4,9 @@ A new row is only ever compared with master rows that share a blocking key value
 (see blocking.py), master clusters are never merged with each other, and a master row whose
 cluster no new row joins is written as it was. So only a small part of the master matters:
 
-1. the master is read a chunk at a time into a spool (in memory up to a budget, then on
-   disk), keeping the cluster ids of the rows that share a key value, or an identity (what a
-   new cluster's id is made from), with a new row;
+1. the master is read a chunk at a time into a spool (in memory up to the run's memory
+   budget, then on disk; see ``listclean.stream.spool``), keeping the cluster ids of the rows
+   that share a key value, or an identity (what a new cluster's id is made from), with a new row;
 2. every master row of those clusters is gathered, in the master's order, and the engine
    matches the new rows to that part exactly as it would to the whole master — the blocks
    that hold a new row are whole, so the same pairs are compared (a new cluster whose id a
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from listclean import schema
@@ -32,7 +31,7 @@ from listclean.dedupe.features import prepare
 if TYPE_CHECKING:
     import polars as pl
 
-    from listclean.io.write import FrameSpool
+    from listclean.stream.spool import Spool
 
 
 @dataclass
@@ -50,25 +49,40 @@ def dedupe_against(
     new: pl.DataFrame,
     master: Iterable[pl.DataFrame],
     options: DedupeOptions,
-    spool: Callable[[str], Path],
+    spools: Callable[[], Spool],
     master_columns: Callable[[list[str]], list[str]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AgainstResult:
     """Match `new` rows to the clusters of a master that arrives in chunks (each with `cluster_id`).
 
-    `master_columns`, given a master chunk's columns once every chunk is read, says which are
-    the master's (an importer's stream knows only at its end which `_raw` columns no row needed).
-    `progress` hears what is being done.
+    `spools` makes the spool the master is kept in for the later passes (a run's `Runtime.spool`,
+    under its memory budget); it is drained as the updated master is read, and released if that
+    stops early or anything fails. `master_columns`, given a master chunk's columns once every
+    chunk is read, says which are the master's (an importer's stream knows only at its end which
+    `_raw` columns no row needed). `progress` hears what is being done.
     """
-    import polars as pl
-
-    from listclean.io.write import FrameSpool
-
     say = progress or (lambda message: None)
     say(f"reading the master for what {new.height:,} new rows share with it")
 
+    rows = spools()
+    try:
+        return _against(new, master, options, rows, master_columns, say)
+    except BaseException:
+        rows.release()
+        raise
+
+
+def _against(
+    new: pl.DataFrame,
+    master: Iterable[pl.DataFrame],
+    options: DedupeOptions,
+    rows: Spool,
+    master_columns: Callable[[list[str]], list[str]] | None,
+    say: Callable[[str], None],
+) -> AgainstResult:
+    import polars as pl
+
     wanted, identities = _new_keys(new, options.match)
-    rows = FrameSpool(spool)
     always: list[pl.Series] = []
     counts: list[pl.DataFrame] = []
     by_value: list[pl.DataFrame] = []
@@ -166,7 +180,7 @@ class _Part:
     largest_elsewhere: int | None  # the largest merged_rows outside it
 
 
-def _master_part(rows: FrameSpool, columns: list[str], ids: pl.Series) -> _Part:
+def _master_part(rows: Spool, columns: list[str], ids: pl.Series) -> _Part:
     """The master rows whose cluster id is in `ids`, with counts of the rest."""
     import polars as pl
 
@@ -192,18 +206,21 @@ def _largest(*values: int | None) -> int | None:
 
 
 def _match_part(
-    new: pl.DataFrame, rows: FrameSpool, columns: list[str], ids: pl.Series, options: DedupeOptions, too_large: dict[str, pl.DataFrame]
+    new: pl.DataFrame, rows: Spool, columns: list[str], ids: pl.Series, options: DedupeOptions, too_large: dict[str, pl.DataFrame]
 ) -> tuple[MasterMatch, _Part]:
     part = _master_part(rows, columns, ids)
     return match_to_master(new, part.rows, options, too_large), part
 
 
-def _updated_master(rows: FrameSpool, columns: list[str], match: MasterMatch) -> Iterator[pl.DataFrame]:
+def _updated_master(rows: Spool, columns: list[str], match: MasterMatch) -> Iterator[pl.DataFrame]:
     import polars as pl
 
     touched = match.touched.implode()
-    for chunk in rows.drain():
-        kept = chunk.filter(~pl.col("cluster_id").cast(pl.String).is_in(touched))
-        if kept.height:
-            yield kept.select(columns)
-    yield match.golden
+    try:
+        for chunk in rows.drain():
+            kept = chunk.filter(~pl.col("cluster_id").cast(pl.String).is_in(touched))
+            if kept.height:
+                yield kept.select(columns)
+        yield match.golden
+    finally:
+        rows.release()  # drained by now, unless the reader stopped early

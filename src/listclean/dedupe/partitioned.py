@@ -11,7 +11,8 @@ the engine anyway, and each part is told so. A slim first pass computes each row
 components over them, and gives every component a part. Each part, a few hundred thousand
 rows, is then deduped in memory by the ordinary engine, and the parts' golden records are
 merged back into the input's order. The output is the one ``dedupe`` writes for the whole
-list in memory.
+list in memory. The rows, the parts and the windows of output put back in order are spools
+(``listclean.stream.spool``) under the run's memory budget: held while they fit, on disk beyond.
 
 A phone also decides a row's cluster id when the row has no address (see
 ``engine.row_identity``), so under ``--match exact`` such rows are grouped by phone too:
@@ -23,7 +24,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from listclean.dedupe.blocking import count_skipped
@@ -35,7 +35,9 @@ from listclean.dedupe.features import normalized_emails
 if TYPE_CHECKING:
     import polars as pl
 
-    from listclean.io.write import FrameSpool
+    from listclean.stream.spool import Spool
+
+SpoolMaker = Callable[[], "Spool"]  # a run's maker of empty spools sharing its memory budget (Runtime.spool)
 
 PARTITIONED_MATCHES = ("exact", "canonical", "fuzzy")
 POSITION = "__listclean_position"  # a row's place in the whole input
@@ -134,7 +136,7 @@ def key_groups(keys: pl.DataFrame) -> pl.Series:
 def dedupe_in_parts(
     chunks: Iterable[pl.DataFrame],
     options: DedupeOptions,
-    spool: Callable[[str], Path],
+    spools: SpoolMaker,
     part_rows: int,
     keep_pairs: bool = True,
     columns: Callable[[list[str]], list[str]] | None = None,
@@ -142,27 +144,41 @@ def dedupe_in_parts(
 ) -> PartitionedResult:
     """Dedupe rows arriving in chunks with memory for about `part_rows` rows at a time.
 
-    A list small enough for the spool to hold in memory (see io.write.FrameSpool) is deduped
-    in one piece, which is faster; a larger one in parts. `keep_pairs=False` drops the
-    explained pairs as each part is done (only --explain reads them). `columns`, given the
-    chunks' columns once all are read, says which to dedupe (an importer's stream knows only
-    at its end which `_raw` columns no row needed). `progress` hears what is being done.
+    `spools` makes the spools the rows, the parts and the output's windows are kept in (a
+    run's `Runtime.spool`: they share its memory budget). A list small enough for its spool
+    to hold in memory is deduped in one piece, which is faster; a larger one in parts.
+    `keep_pairs=False` drops the explained pairs as each part is done (only --explain reads
+    them). `columns`, given the chunks' columns once all are read, says which to dedupe (an
+    importer's stream knows only at its end which `_raw` columns no row needed). `progress`
+    hears what is being done.
     """
-    import polars as pl
-
-    from listclean.io.write import FrameSpool
-
     say = progress or (lambda message: None)
 
     if options.match not in PARTITIONED_MATCHES:
         raise ValueError(f"unknown match level {options.match!r}")
-    rows = FrameSpool(spool)
-    for chunk in chunks:
-        rows.add(chunk)
-        del chunk  # once spilled, the spool's file is its only copy
-    if not rows.spilled:
-        say(f"matching {rows.rows:,} rows in one piece")
-        return _in_one_piece(rows, options, keep_pairs, columns)
+    rows = spools()
+    try:
+        for chunk in chunks:
+            rows.add(chunk)
+            del chunk  # once spilled, the spool's file is its only copy
+        if not rows.spilled:
+            say(f"matching {rows.rows:,} rows in one piece")
+            return _in_one_piece(rows, options, keep_pairs, columns)
+        return _in_parts(rows, options, spools, part_rows, keep_pairs, columns, say)
+    finally:
+        rows.release()  # drained by then, unless something failed
+
+
+def _in_parts(
+    rows: Spool,
+    options: DedupeOptions,
+    spools: SpoolMaker,
+    part_rows: int,
+    keep_pairs: bool,
+    columns: Callable[[list[str]], list[str]] | None,
+    say: Callable[[str], None],
+) -> PartitionedResult:
+    import polars as pl
 
     # Pass 1: only the rows' keys in memory.
     say(f"{rows.rows:,} rows read; finding the groups that no match crosses")
@@ -176,67 +192,68 @@ def dedupe_in_parts(
     part_of = groups.hash(seed=11) % parts if parts > 1 else pl.Series([0] * rows.rows, dtype=pl.UInt64)
     del groups
 
-    # Pass 2: each chunk's rows to its parts' files (in input order within a part).
-    files: list[list[Path]] = [[] for _ in range(parts)]
-    offset = 0
-    for chunk in rows.drain():
-        height = chunk.height
-        marked = chunk.with_columns(
-            pl.int_range(offset, offset + height, dtype=pl.Int64).alias(POSITION), part_of.slice(offset, height).alias(_PART)
-        )
-        for (part,), piece in marked.partition_by(_PART, as_dict=True, include_key=False).items():
-            path = spool(".dedupe-in.parquet")
-            piece.write_parquet(path, compression="lz4", statistics=False)
-            files[int(part)].append(path)
-        offset += height
+    # Pass 2: each chunk's rows to its part's spool (in input order within a part).
     total_rows = rows.rows
-    del part_of, rows  # the spool may hold frames in memory: not needed past this pass
-
-    # Pass 3: dedupe part by part; golden records and cluster rows keep their input positions.
-    report = DedupeReport()
+    inputs = [spools() for _ in range(parts)]
+    # Pass 3 files each part's output by window of input positions, so putting the input's
+    # order back reads one window's spool at a time.
     window = max(part_rows, 1)
     windows = max(1, math.ceil(total_rows / window))
-    # Each part's output is filed by window of input positions, so putting the input's order
-    # back reads whole small files, one window at a time.
-    golden_files: list[list[Path]] = [[] for _ in range(windows)]
-    cluster_files: list[list[Path]] = [[] for _ in range(windows)]
-    pairs = []
-    for number, part_files in enumerate(files, start=1):
-        if not part_files:
-            continue
-        say(f"matching part {number:,} of {parts:,}")
-        frame = pl.concat([pl.read_parquet(path) for path in part_files], how="diagonal_relaxed")
-        positions = frame[POSITION]
-        frame = frame.drop(POSITION)
-        result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options, too_large=too_large)
-        golden = result.frame.with_columns(positions.gather(result.first_rows).alias(POSITION))
-        clusters = result.clusters.with_columns(positions.alias(POSITION))
-        for table, kept in ((golden, golden_files), (clusters, cluster_files)):
-            by_window = table.with_columns((pl.col(POSITION) // window).alias(_PART)).partition_by(_PART, as_dict=True, include_key=False)
-            for (number,), piece in by_window.items():
-                path = spool(".dedupe-out.parquet")
-                piece.write_parquet(path, compression="lz4", statistics=False)
-                kept[int(number)].append(path)
-        if keep_pairs:
-            pairs.append(result.pairs)
-        _add(report, result.report)
-        del frame, result, golden, clusters
+    golden_windows = [spools() for _ in range(windows)]
+    cluster_windows = [spools() for _ in range(windows)]
+    try:
+        offset = 0
+        for chunk in rows.drain():  # each chunk's memory is free for the parts' spools once it is split
+            height = chunk.height
+            marked = chunk.with_columns(
+                pl.int_range(offset, offset + height, dtype=pl.Int64).alias(POSITION), part_of.slice(offset, height).alias(_PART)
+            )
+            for (part,), piece in marked.partition_by(_PART, as_dict=True, include_key=False).items():
+                inputs[int(part)].add(piece)
+            offset += height
+            del chunk, marked
+        del part_of
+
+        # Pass 3: dedupe part by part; golden records and cluster rows keep their input positions.
+        report = DedupeReport()
+        pairs = []
+        for number, part_rows_in in enumerate(inputs, start=1):
+            if not part_rows_in.rows:
+                continue
+            say(f"matching part {number:,} of {parts:,}")
+            frame = pl.concat(list(part_rows_in.drain()), how="diagonal_relaxed")
+            positions = frame[POSITION]
+            frame = frame.drop(POSITION)
+            result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options, too_large=too_large)
+            golden = result.frame.with_columns(positions.gather(result.first_rows).alias(POSITION))
+            clusters = result.clusters.with_columns(positions.alias(POSITION))
+            for table, kept in ((golden, golden_windows), (clusters, cluster_windows)):
+                by_window = table.with_columns((pl.col(POSITION) // window).alias(_PART)).partition_by(_PART, as_dict=True, include_key=False)
+                for (number,), piece in by_window.items():
+                    kept[int(number)].add(piece)
+            if keep_pairs:
+                pairs.append(result.pairs)
+            _add(report, result.report)
+            del frame, result, golden, clusters
+    except BaseException:
+        for spool in [*inputs, *golden_windows, *cluster_windows]:
+            spool.release()
+        raise
     count_skipped(report.blocking, too_large)
     explained = pl.concat(pairs, how="vertical_relaxed") if pairs else pl.DataFrame(schema=dict.fromkeys(EXPLAIN_COLUMNS, pl.String))
     return PartitionedResult(
-        golden=_in_input_order(golden_files),
-        clusters=_in_input_order(cluster_files),
+        golden=_in_input_order(golden_windows),
+        clusters=_in_input_order(cluster_windows),
         pairs=explained,
         report=report,
         parts=parts,
     )
 
 
-def _in_one_piece(rows: FrameSpool, options: DedupeOptions, keep_pairs: bool, columns: Callable[[list[str]], list[str]] | None) -> PartitionedResult:
+def _in_one_piece(rows: Spool, options: DedupeOptions, keep_pairs: bool, columns: Callable[[list[str]], list[str]] | None) -> PartitionedResult:
     import polars as pl
 
-    frames = list(rows)
-    del rows  # the frames are the only copy now
+    frames = list(rows.drain())  # the frames are the only copy now
     frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
     del frames
     result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options)
@@ -244,13 +261,18 @@ def _in_one_piece(rows: FrameSpool, options: DedupeOptions, keep_pairs: bool, co
     return PartitionedResult(golden=iter([result.frame]), clusters=iter([result.clusters]), pairs=pairs, report=result.report, parts=1)
 
 
-def _in_input_order(windows: list[list[Path]]) -> Iterator[pl.DataFrame]:
-    """The parts' rows back in input order, a window of input positions at a time."""
+def _in_input_order(windows: list[Spool]) -> Iterator[pl.DataFrame]:
+    """The parts' rows back in input order, a window of input positions at a time (each window's
+    spool drained as it is read; every one released when the reader is done or stops early)."""
     import polars as pl
 
-    for files in windows:
-        if files:
-            yield pl.concat([pl.read_parquet(path) for path in files], how="diagonal_relaxed").sort(POSITION).drop(POSITION)
+    try:
+        for spool in windows:
+            if spool.rows:
+                yield pl.concat(list(spool.drain()), how="diagonal_relaxed").sort(POSITION).drop(POSITION)
+    finally:
+        for spool in windows:
+            spool.release()
 
 
 def _add(total: DedupeReport, part: DedupeReport) -> None:

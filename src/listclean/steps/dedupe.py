@@ -1,0 +1,232 @@
+"""The dedupe step: one person, one record, every merge explained.
+
+Three ways, one entry point (`dedupe_step`):
+
+- in one piece: a list the run's memory budget holds is deduplicated at once;
+- in parts: a larger list is split into parts that no match crosses, each deduplicated in
+  memory, the golden records put back in input order (see `listclean.dedupe.partitioned`);
+- against a master: the new rows are matched to the clusters of an earlier dedupe output,
+  which is streamed (see `listclean.dedupe.against`); the output is the updated master.
+
+The master is either given as a chunk source (`master=`, e.g. a frame the Python API turned
+into one) or named by `options.against`, a path read with the same import options as the
+new rows. Its rows and rejects are accounted for like the new rows': rows in = rows out +
+rejected + merged counts both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from listclean.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+
+    import polars as pl
+
+    from listclean.dedupe import DedupeOptions, DedupeReport
+    from listclean.runtime import Progress, Runtime
+    from listclean.stream.sink import Sink
+    from listclean.stream.source import ChunkSource
+
+MATCH_LEVELS = ("exact", "canonical", "fuzzy")
+EXPLAIN_ORDER = ["cluster_id", "left_file", "left_row", "right_file", "right_row"]
+
+
+@dataclass
+class DedupeStepOptions:
+    """The dedupe flags, by their names with underscores (the CLI's defaults)."""
+
+    match: str = "fuzzy"  # exact | canonical | fuzzy
+    name_threshold: float = 0.88  # name similarity needed alongside a phone or a near-identical address
+    strong_name_threshold: float = 0.93  # name similarity needed when only a mailbox name or postcode agrees
+    email_threshold: float = 0.9  # address similarity counted as a typo of the same address
+    max_block_size: int = 50  # largest group of rows sharing a blocking key compared pairwise
+    max_cluster_size: int = 25  # larger clusters are rebuilt from strong matches only
+    trust: list[str] = field(default_factory=list)  # sources, most trusted first: their values win
+    explain_all: bool = False  # --explain lists every compared pair, not only matches and near misses
+    against: str | None = None  # an earlier dedupe output: match the input to its clusters
+
+    def __post_init__(self) -> None:
+        if self.match not in MATCH_LEVELS:
+            raise UsageError(f"unknown match level {self.match!r}", hint=f"use one of {', '.join(MATCH_LEVELS)}")
+        for name, value in (("--name-threshold", self.name_threshold), ("--strong-name-threshold", self.strong_name_threshold), ("--email-threshold", self.email_threshold)):
+            if not 0 < value <= 1:
+                raise UsageError(f"{name} must be between 0 and 1, not {value}")
+        if self.max_block_size < 2 or self.max_cluster_size < 2:
+            raise UsageError("--max-block-size and --max-cluster-size must be at least 2")
+
+    def engine(self) -> DedupeOptions:
+        """The matching engine's options."""
+        from listclean.dedupe import DedupeOptions
+        from listclean.dedupe.compare import MatchSettings
+        from listclean.dedupe.survivorship import SurvivorshipSettings
+
+        return DedupeOptions(
+            match=self.match,
+            settings=MatchSettings(name=self.name_threshold, strong_name=self.strong_name_threshold, email=self.email_threshold),
+            survivorship=SurvivorshipSettings(trusted_sources=tuple(self.trust)),
+            max_block=self.max_block_size,
+            max_cluster=self.max_cluster_size,
+            keep_all_pairs=self.explain_all,
+        )
+
+
+def options_from(values: Mapping[str, Any]) -> DedupeStepOptions:
+    """The step's options from the command's flags, by name (underscored), as the command line and
+    a run file's [run.dedupe] give them; a missing or None value takes the flag's default. The
+    values are checked (DedupeStepOptions.__post_init__), with the flags' names in the messages."""
+    names = set(DedupeStepOptions.__dataclass_fields__)
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise UsageError(f"dedupe has no option {unknown[0]!r}", hint=f"use {', '.join(sorted(names))}")
+    given = {name: value for name, value in values.items() if value is not None}
+    if "trust" in given:
+        given["trust"] = [given["trust"]] if isinstance(given["trust"], str) else list(given["trust"])
+    return DedupeStepOptions(**given)
+
+
+@dataclass
+class DedupeStepReport:
+    counts: dict[str, int]  # rows_in (the master's too), rows_out, rejected, merged
+    dedupe: DedupeReport  # matches by rule, clusters, blocks too large …
+    master_rows: int = 0  # rows read from the master (--against)
+    against: bool = False  # matched against a master
+    parts: int = 1  # parts that no match crosses the list was deduplicated in
+    dry_run: bool = False  # the output went to a NullSink
+
+    def summary(self, *, output: str | None = None, rejects: str | None = None, clusters: str | None = None, explain: str | None = None) -> dict[str, Any]:
+        return {
+            "command": "dedupe",
+            "output": output,
+            "dry_run": self.dry_run,
+            "rejects": rejects,
+            **self.counts,
+            "master_rows": self.master_rows,
+            **{key: value for key, value in self.dedupe.as_dict().items() if key not in ("rows_in", "rows_out", "merged_rows")},
+            "clusters": clusters,
+            "explain": explain,
+        }
+
+
+@dataclass
+class _Deduped:
+    report: DedupeReport
+    pairs: pl.DataFrame
+    columns: list[str] | Callable[[list[str]], list[str]]  # the output's columns, or a function of those seen
+    parts: int = 1
+
+
+def dedupe_step(
+    source: ChunkSource,
+    options: DedupeStepOptions,
+    sink: Sink,
+    runtime: Runtime,
+    *,
+    rejects: Sink | None = None,
+    clusters: Sink | None = None,
+    explain: Sink | None = None,
+    master: ChunkSource | None = None,
+) -> DedupeStepReport:
+    """Deduplicate `source` into `sink` (golden records), or match it to a master (`master`, or
+    the file `options.against`) and write the updated master.
+
+    `clusters` gets every row in play's _source_file, _source_row -> cluster_id, is_survivor;
+    `explain` the compared pairs with their scores, rule and reason; `rejects` the rows the
+    inputs (new rows and master) could not give. Pass a `NullSink` for a dry run.
+    """
+    from listclean.dedupe.engine import CLUSTER_COLUMNS
+    from listclean.stream.sink import NullSink
+
+    if master is None and options.against:
+        master = _open_master(source, options.against, runtime)
+    ledger = runtime.ledger()
+    with runtime.reporter.phase("Deduplicating") as progress:
+        if master is not None:
+            done = _against(source, master, options, sink, clusters, runtime, progress)
+        else:
+            done = _whole(source, options, sink, clusters, runtime, progress, keep_pairs=explain is not None)
+        sink.finish(done.columns)
+        # Every row read is accounted for: the master's unreadable or empty rows too.
+        ledger.read(source)
+        if master is not None:
+            ledger.read(master)
+        ledger.merged = done.report.merged_rows
+        ledger.write(rejects)
+        if clusters is not None:
+            clusters.finish(list(CLUSTER_COLUMNS))
+        if explain is not None:
+            explain.add(done.pairs.sort(EXPLAIN_ORDER, nulls_last=True))
+            explain.finish()
+    return DedupeStepReport(
+        counts=ledger.balance(sink.rows),
+        dedupe=done.report,
+        master_rows=master.rows_in if master is not None else 0,
+        against=master is not None,
+        parts=done.parts,
+        dry_run=isinstance(sink, NullSink),
+    )
+
+
+def _whole(
+    source: ChunkSource, options: DedupeStepOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress, *, keep_pairs: bool
+) -> _Deduped:
+    """The list in one piece, or in parts that no match crosses (the same output either way)."""
+    from listclean.dedupe.engine import CLUSTER_COLUMNS
+    from listclean.dedupe.partitioned import dedupe_in_parts
+
+    # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
+    with runtime.chunks(source) as chunks:
+        parted = dedupe_in_parts(
+            chunks, options.engine(), runtime.spool, max(1, runtime.chunk_rows // 2), keep_pairs=keep_pairs, columns=source.output_columns, progress=progress
+        )
+    for golden in parted.golden:
+        sink.add(golden)
+    for rows in parted.clusters:
+        if clusters is not None:
+            clusters.add(rows.select(CLUSTER_COLUMNS))
+    return _Deduped(parted.report, parted.pairs, source.output_columns, parted.parts)
+
+
+def _against(
+    source: ChunkSource, master: ChunkSource, options: DedupeStepOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress
+) -> _Deduped:
+    """The new rows in memory, matched to a master streamed through (see dedupe/against.py)."""
+    import polars as pl
+
+    from listclean.dedupe.against import dedupe_against
+    from listclean.dedupe.engine import CLUSTER_COLUMNS
+
+    frames = list(source)
+    new = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    del frames
+    name = options.against or "the master"
+    with runtime.chunks(master) as chunks:
+        result = dedupe_against(new.select(source.columns()), _with_cluster_ids(chunks, name), options.engine(), runtime.spool, master.output_columns, progress)
+    del new
+    # The master's columns all stay (its `_raw` columns too, when no new row needed one).
+    new_columns = source.output_columns(result.columns)
+    columns = [column for column in result.columns if column in result.master_columns or column in new_columns]
+    for golden in result.golden:
+        sink.add(golden)
+    if clusters is not None:
+        clusters.add(result.clusters.select(CLUSTER_COLUMNS))
+    return _Deduped(result.report, result.pairs, columns)
+
+
+def _open_master(source: ChunkSource, path: str, runtime: Runtime) -> ChunkSource:
+    """The master file read as the new rows are: with the same import options (an ImportStream's)."""
+    reading = getattr(source, "options", None)
+    if reading is None:
+        raise UsageError(f"against={path!r} needs the new rows read from files", hint="pass the master as a chunk source (master=)")
+    return runtime.open_inputs([path], reading)
+
+
+def _with_cluster_ids(chunks: Iterable[pl.DataFrame], source: str) -> Iterator[pl.DataFrame]:
+    """The master's chunks, refused at the first if it is not a dedupe output."""
+    for chunk in chunks:
+        if "cluster_id" not in chunk.columns:
+            raise InputError("has no cluster_id column", source=source, hint="--against takes a file written by listclean dedupe")
+        yield chunk
