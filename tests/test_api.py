@@ -106,3 +106,30 @@ def test_decay_report_measures_a_frame_and_returns_the_sunset_candidates():
     summary = report.as_dict()
     assert summary["rows"] == 3 and summary["sunset"]["candidates"] == 1
     assert report.sunset_candidates["email"].to_list() == ["b@firma.pl"] and report.failures
+
+
+def _mixed_consent() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "email": ["Jane.Doe@Example.org", "jane.doe@example.org", "max@firma.de", "ola@firma.pl"],
+            "first_name": ["Jane", "Jane", "Max", "Ola"],
+            "consent_status": ["subscribed", "unsubscribed", "subscribed", "bounced"],
+        }
+    )
+
+
+def test_export_to_a_platform_as_a_frame_never_holds_a_suppressed_person():
+    exported, report = listclean.export(_mixed_consent(), to="mailchimp")
+    assert exported["Email Address"].to_list() == ["max@firma.de"]  # Jane unsubscribed in another row
+    assert report.suppressed == 3 and report.counts["rows_out"] == 1
+    assert sorted(report.rejects["reason"].to_list()) == ["suppressed", "suppressed", "suppressed"]
+
+
+def test_export_to_a_file_writes_and_checks_it_like_the_command(tmp_path):
+    path = tmp_path / "out.csv"
+    nothing, report = listclean.export(_mixed_consent(), output=path)
+    assert nothing is None and report.files == [str(path)]
+    assert pl.read_csv(path)["email"].to_list() == ["max@firma.de"]
+    with pytest.raises(Exception, match="exists"):
+        listclean.export(_mixed_consent(), output=path)  # never replaced without force
+    listclean.export(_mixed_consent(), output=path, force=True)

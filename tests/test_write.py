@@ -9,7 +9,8 @@ import pytest
 
 from conftest import load
 from listclean.errors import OutputError
-from listclean.export import excel_safe, separate_suppressed
+from listclean.export_rules import separate_suppressed
+from listclean.io.write import excel_safe
 from listclean.io.write import prepare_target, write_frame
 
 

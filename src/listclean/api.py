@@ -31,6 +31,7 @@ from listclean.stream.sink import FrameSink
 
 if TYPE_CHECKING:
     from listclean.steps.decay import DecayStepReport
+    from listclean.steps.export import ExportReport
     from listclean.steps.importing import ImportReport
     from listclean.steps.segment import SegmentReport
     from listclean.steps.validate import ValidateReport
@@ -174,6 +175,60 @@ def decay_report(
         report = decay_step(source, options, None, run, sunset=sunset)
         report.sunset_candidates = sunset.frame
         return report
+
+
+def export(
+    data: Data,
+    *,
+    to: str = "csv",
+    hash: str | None = None,  # noqa: A002 - the flag's name
+    columns: Sequence[str] | None = None,
+    output: str | PathLike | None = None,
+    format: str | None = None,  # noqa: A002 - the flag's name
+    force: bool = False,
+    max_rows: int | None = None,
+    max_mb: int | None = None,
+    store: str | None = None,
+    suppress: Sequence[str] = (),
+    implied_days: int | None = None,
+    inquiry_days: int | None = None,
+    keep_invalid: bool = False,
+    as_of: date | datetime | str | None = None,
+    excel_safe: bool = False,
+    runtime: Runtime | None = None,
+    **reading: Any,
+) -> tuple[pl.DataFrame | None, ExportReport]:
+    """The rows that may be mailed, for people, pipelines or a platform (`to`): `listclean export`.
+
+    Suppressed, unsubscribed, bounced, complained and erased people (in any row, on a `suppress`
+    list or in the `store`) are never exported; neither is expired implied consent. Without
+    `output` the export is returned as a DataFrame (a platform's or hashed audience's columns
+    and values); with `output` it is written there as the command writes it — split into parts
+    within the platform's limits and read back to check no suppressed address got in — and the
+    frame returned is None (`report.files` names the files).
+    """
+    from listclean.consent import ConsentRules
+    from listclean.io.write import prepare_target
+    from listclean.runtime import parse_as_of
+    from listclean.steps.export import ExportStepOptions, export_step
+
+    options = ExportStepOptions(
+        columns=list(columns) if columns else None, to=to, hash=hash, max_rows=max_rows, max_mb=max_mb, store=store,
+        suppress=[str(path) for path in suppress],
+        implied_days=ConsentRules.purchase_days if implied_days is None else implied_days,
+        inquiry_days=ConsentRules.inquiry_days if inquiry_days is None else inquiry_days,
+        keep_invalid=keep_invalid, as_of=parse_as_of(as_of), format=format, excel_safe=excel_safe,
+    )  # fmt: skip
+    with _runtime(runtime) as run:
+        if output is None:
+            return _call(export_step, data, options, run, _reading(**reading))
+        source = source_of(data, _reading(**reading), run)
+        paths = [str(path) for path in source.paths]
+        target = prepare_target(str(output), fmt=options.output_format, force=force, inputs=paths)
+        rejects = FrameSink()
+        report = export_step(source, options, target, run, rejects=rejects)
+        report.rejects = rejects.frame
+        return None, report
 
 
 # --------------------------------------------------------------------------- plumbing

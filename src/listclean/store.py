@@ -149,7 +149,7 @@ FED_BY = ("unsubscribed", "bounced", "cleaned", "complained", "erased")
 
 
 def _address(frame: pl.DataFrame) -> pl.Expr:
-    from listclean.export import address_key
+    from listclean.export_rules import address_key
 
     return address_key(frame)
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from listclean.errors import OutputError
-from listclean.export import verify_no_leak
+from listclean.export_rules import verify_no_leak
 
 CONTACTS = """email,first_name,last_name,phone,consent_status,tags
 ann@firma.pl,Ann,Nowak,+48600100200,subscribed,"vip, b2b"

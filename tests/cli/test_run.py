@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from conftest import EXAMPLES
-from listclean.cli.cmd_run import locked
+from listclean.run import locked
 
 RUN = """
 [run]

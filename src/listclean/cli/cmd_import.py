@@ -93,33 +93,3 @@ def command(
     summary = report.summary(output=target.display, rejects=writing.rejects)
     render_step(reporter, report, summary)
     emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
-
-
-# ---- TEMPORARY shims while the other commands move to listclean.steps (issue #15); removed when the last one has.
-def accounting(rows_in: int, rows_out: int, rejected: int, merged: int = 0) -> dict[str, int]:
-    if rows_in != rows_out + rejected + merged:  # pragma: no cover
-        raise AssertionError(f"row accounting broken: {rows_in} in != {rows_out} out + {rejected} rejected + {merged} merged")
-    return {"rows_in": rows_in, "rows_out": rows_out, "rejected": rejected, "merged": merged}
-
-
-def import_options(reading, source_name=None):  # noqa: ANN001, ANN201
-    from listclean.cli.common import import_options as options
-    from listclean.runtime import Runtime
-
-    return options(reading, Runtime(), source_name)
-
-
-def write_rejects(parts, path, inputs, force, reporter, spool) -> None:  # noqa: ANN001
-    import polars as pl
-
-    from listclean.io.write import ChunkedOutput, prepare_target
-    from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects
-
-    if path is None:
-        return
-    output = ChunkedOutput(prepare_target(path, fmt=None, force=force, inputs=inputs), spool)
-    for part in [parts] if isinstance(parts, pl.DataFrame) else parts:
-        if part.height:
-            output.add(part)
-    output.finish(list(REJECT_COLUMNS), empty=empty_rejects())
-    reporter.detail(f"rejects written to {output.target.display}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -14,6 +14,7 @@ from listclean.errors import ThresholdExceeded, UsageError
 
 if TYPE_CHECKING:
     from listclean.email.validate import ValidationReport
+    from listclean.steps.validate import ValidateReport
 
 CHECKS = "Checks"
 
@@ -83,6 +84,16 @@ def render_report(reporter: Reporter, report: ValidationReport) -> None:
         reporter.table(summary_table("top typos", typos, "typed", "did they mean", "rows"))
 
 
+def render_step(reporter: Reporter, report: ValidateReport, summary: dict[str, Any]) -> None:
+    """What validate says about a finished run (also under `listclean run`)."""
+    if summary.get("rejects"):
+        reporter.detail(f"rejects written to {summary['rejects']}")
+    render_report(reporter, report.validation)
+    reporter.info(rows_line(report.counts, summary["output"], f" ({report.dropped:,} dropped by status)" if report.dropping else ""))
+    if report.validation.typos_fixed:
+        reporter.info(f"{report.validation.typos_fixed:,} domain typo(s) fixed in email_normalized (email keeps what was typed)")
+
+
 @guarded
 @opt.writes_contacts
 @opt.reads_contacts
@@ -127,14 +138,9 @@ def command(
         source = open_inputs(inputs, reading, runtime)
         sink = runtime.file_sink(target, excel_safe=writing.excel_safe)
         report = validate_step(source, options, sink, runtime, rejects=rejects_sink(writing, inputs, runtime))
-    if writing.rejects:
-        reporter.detail(f"rejects written to {writing.rejects}")
-
-    render_report(reporter, report.validation)
-    reporter.info(rows_line(report.counts, target.display, f" ({report.dropped:,} dropped by status)" if options.drop else ""))
-    if report.validation.typos_fixed:
-        reporter.info(f"{report.validation.typos_fixed:,} domain typo(s) fixed in email_normalized (email keeps what was typed)")
-    emit_summary(report.summary(output=target.display, rejects=writing.rejects), json_summary=writing.json, report=writing.report, inputs=inputs)
+    summary = report.summary(output=target.display, rejects=writing.rejects)
+    render_step(reporter, report, summary)
+    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
     if report.failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(report.failures))
 

@@ -44,6 +44,10 @@ _EXTENSIONS = {
     ".xlsx": "xlsx",
 }
 EXCEL_MAX_ROWS = 1_048_576
+# A cell a spreadsheet would evaluate: starts with = + - @ or a tab/CR (OWASP CSV injection).
+_FORMULA_START = r"^[=+\-@\t\r]"
+# ...unless it is plainly a number: a signed amount or an E.164 phone must survive unchanged.
+_PLAIN_NUMBER = r"^[+-]?\d[\d ]*([.,]\d+)?$"
 DATETIME_TEXT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -124,6 +128,23 @@ def for_text(frame: pl.DataFrame) -> pl.DataFrame:
         else:
             exprs.append(column)
     return frame.select(exprs)
+
+
+def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix text a spreadsheet would run as a formula with an apostrophe."""
+    import polars as pl
+
+    def guard(column: pl.Expr) -> pl.Expr:
+        risky = column.str.contains(_FORMULA_START) & ~column.str.contains(_PLAIN_NUMBER)
+        return pl.when(risky).then(pl.concat_str(pl.lit("'"), column)).otherwise(column)
+
+    exprs = []
+    for title, dtype in frame.schema.items():
+        if dtype == pl.String:
+            exprs.append(guard(pl.col(title)).alias(title))
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
+            exprs.append(pl.col(title).list.eval(guard(pl.element())).alias(title))
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def write_frame(frame: pl.DataFrame, target: OutputTarget) -> None:
@@ -279,22 +300,3 @@ def write_text(text: str, target: OutputTarget) -> None:
             handle.write(text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
-
-
-# ---- TEMPORARY shims while the commands move to listclean.stream (issue #15); removed when the last one has.
-def _legacy_budget():  # noqa: ANN202
-    from listclean.stream.budget import MemoryBudget
-
-    return MemoryBudget()
-
-
-def FrameSpool(spool):  # noqa: ANN001, ANN201, N802
-    from listclean.stream.spool import Spool
-
-    return Spool(spool, _legacy_budget())
-
-
-def ChunkedOutput(target, spool):  # noqa: ANN001, ANN201, N802
-    from listclean.stream.sink import FileSink
-
-    return FileSink(target, spool, _legacy_budget())

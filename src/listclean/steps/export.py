@@ -26,7 +26,7 @@ import polars as pl
 
 from listclean.consent import ConsentRules
 from listclean.errors import UsageError
-from listclean.export import address_key
+from listclean.export_rules import address_key
 from listclean.io.write import OutputTarget
 from listclean.platforms import EXPORT_TARGETS, PLAIN, PROFILES, Profile
 from listclean.stream.ledger import rows_as_rejects
@@ -214,7 +214,7 @@ class _Export:
 
     def _screen_chunk(self, chunk: pl.DataFrame) -> pl.DataFrame:
         from listclean.consent import implied_expired, implied_expiring, unproven
-        from listclean.export import separate_suppressed
+        from listclean.export_rules import separate_suppressed
 
         listed_mask = None
         if self.store is not None:
@@ -295,7 +295,7 @@ class _Export:
 
     def _check_written(self, output: OutputTarget, targets: list[OutputTarget], columns: list[str]) -> None:
         """Read the files back: a suppressed address in any of them removes them all and fails the run."""
-        from listclean.export import verify_no_leak
+        from listclean.export_rules import verify_no_leak
 
         header = "email_sha256" if self.hashed else self.profile.email_header if self.profile is not None else ("email" if "email" in columns else None)
         blocked = self.blocked
@@ -343,8 +343,8 @@ def _needed_columns(profile: Profile | None, hashed: bool, wanted: list[str] | N
 
 def _formatted(frame: pl.DataFrame, profile: Profile | None, empty: set[str] | None, hashed: bool, wanted: list[str] | None, excel_safe: bool) -> pl.DataFrame:
     """The rows as the file holds them: a hashed audience, a platform's columns, or the chosen columns."""
-    from listclean.export import excel_safe as make_excel_safe
-    from listclean.export import select_columns
+    from listclean.io.write import excel_safe as make_excel_safe
+    from listclean.export_rules import select_columns
     from listclean.platforms import apply_profile, hashed_audience
 
     if hashed:

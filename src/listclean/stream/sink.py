@@ -59,7 +59,7 @@ class FileSink(Spool):
     def add(self, frame: pl.DataFrame) -> None:
         _note_columns(self.seen, frame)
         if self.excel_safe:
-            from listclean.export import excel_safe
+            from listclean.io.write import excel_safe
 
             frame = excel_safe(frame)
         super().add(frame)

@@ -1,4 +1,6 @@
-"""The export step: choose columns, keep suppressed contacts out, make text safe for spreadsheets.
+"""What export decides about rows: choose columns, keep suppressed contacts out, check what was written.
+
+The export step itself (its passes over the data) is listclean.steps.export.
 
 Whatever else an export does, a contact whose consent status says never to mail
 them again (unsubscribed, cleaned, bounced, complained, erased) is not written:
@@ -15,12 +17,6 @@ from listclean.errors import UsageError
 
 if TYPE_CHECKING:
     import polars as pl
-
-# A cell a spreadsheet would evaluate: starts with = + - @ or a tab/CR (OWASP CSV injection).
-_FORMULA_START = r"^[=+\-@\t\r]"
-# ...unless it is plainly a number: a signed amount or an E.164 phone must survive unchanged.
-_PLAIN_NUMBER = r"^[+-]?\d[\d ]*([.,]\d+)?$"
-
 
 def suppressed_mask(frame: pl.DataFrame) -> pl.Series:
     """Rows never to be mailed: a suppressing consent status, or `validate` said "suppressed"
@@ -99,23 +95,6 @@ def select_columns(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
             hint=f"columns: {', '.join(frame.columns)}",
         )
     return frame.select(columns)
-
-
-def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix text a spreadsheet would run as a formula with an apostrophe."""
-    import polars as pl
-
-    def guard(column: pl.Expr) -> pl.Expr:
-        risky = column.str.contains(_FORMULA_START) & ~column.str.contains(_PLAIN_NUMBER)
-        return pl.when(risky).then(pl.concat_str(pl.lit("'"), column)).otherwise(column)
-
-    exprs = []
-    for title, dtype in frame.schema.items():
-        if dtype == pl.String:
-            exprs.append(guard(pl.col(title)).alias(title))
-        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
-            exprs.append(pl.col(title).list.eval(guard(pl.element())).alias(title))
-    return frame.with_columns(exprs) if exprs else frame
 
 
 def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series | set[str], hashed: bool = False) -> None:

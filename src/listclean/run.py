@@ -1,0 +1,309 @@
+"""The nightly pipeline from one declarative file, composed of the library steps in one process.
+
+    [run]
+    inputs = ["exports/*.csv", "exports/*.xlsx"]
+    workdir = "clean"                      # intermediate and final files
+    store = "suppression/store.tsv"        # optional: import, validate and export use it
+    suppress = ["suppression/*.txt"]       # optional: validate and export use them
+    as_of = "2026-11-24"                   # optional: the date of segment, export and decay-report
+
+    [run.import]                           # any import option, named like the flag
+    default_country = "PL"
+
+    [run.validate]
+    fail_on = ["invalid>5%"]
+
+    [run.dedupe]                           # "against" = true dedupes against workdir/golden.parquet
+    match = "fuzzy"
+
+    [run.segment]
+    rules = "segments.toml"
+
+    [[run.export]]
+    to = "mailchimp"
+    output = "outbox/mailchimp.csv"
+
+    [run.decay-report]
+    html = "reports/decay.html"
+
+Each step is the library step of the command of the same name, run on the previous step's
+Parquet output: import -> validate -> dedupe -> segment (if configured) -> exports and the
+decay report. Options are named like the command's flags and go through the same option
+builders the command line uses, so a bad value is the same error. The run stops at the first
+step that fails or crosses a --fail-on threshold, with that step's exit code. A lock file in
+the work directory keeps two runs (two cron entries, a slow night) from writing the same
+outputs. Re-running on the same inputs writes the same files (outputs are replaced
+atomically; give `as_of` for date-dependent steps).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shlex
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from listclean.errors import ConfigError, ExitCode, ListcleanError
+
+STEP_ORDER = ("import", "validate", "dedupe", "segment")
+RESERVED = {"output", "o", "force", "report", "json", "format", "f"}  # the run decides where each step writes
+_FLAG_NAMES = {"map": "--map"}
+
+
+class RunLocked(ListcleanError):
+    exit_code = ExitCode.LOCKED
+
+
+@dataclass
+class PlannedStep:
+    """One step of the run: the command it is, its input and output files, its options."""
+
+    name: str  # "import", "validate", …, "export:mailchimp.csv", "decay-report"
+    command: str
+    inputs: list[str]
+    output: str | None
+    options: dict[str, Any]  # named like the command's flags (underscored), paths resolved
+    replaces: str | None = None  # after success, the output is renamed to this path (dedupe --against)
+
+    def argv(self) -> list[str]:
+        """The same step as a command line (for --dry-run and logs)."""
+        args = [self.command, *self.inputs]
+        if self.output is not None:
+            args += ["-o", self.output]
+        return args + _arguments(self.options)
+
+    def command_line(self) -> str:
+        return "listclean " + shlex.join(self.argv())
+
+
+@dataclass
+class StepResult:
+    step: str
+    exit_code: int
+    seconds: float
+    summary: dict[str, Any] | None
+    report: Any = None
+    error: ListcleanError | None = None
+
+
+@dataclass
+class RunReport:
+    config: str
+    steps: list[StepResult] = field(default_factory=list)
+    exit_code: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "command": "run",
+            "config": self.config,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "seconds": self.seconds,
+            "steps": [{"step": s.step, "exit_code": s.exit_code, "seconds": s.seconds, "summary": s.summary} for s in self.steps],
+        }
+
+
+def _flag(name: str) -> str:
+    return _FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
+
+
+def _arguments(options: dict[str, Any]) -> list[str]:
+    """Options -> command-line flags: true -> --flag, false -> omitted, lists repeat the flag."""
+    args: list[str] = []
+    for name, value in options.items():
+        flag = _flag(name)
+        if isinstance(value, bool):
+            if value:
+                args.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                args += [flag, str(item)]
+        elif value is not None:
+            args += [flag, str(value)]
+    return args
+
+
+def _checked(options: dict[str, Any], where: str) -> dict[str, Any]:
+    """A run file's table of options: no output of its own, only plain values."""
+    for name, value in options.items():
+        if name in RESERVED:
+            raise ConfigError(f"{where}: {name!r} is set by the run itself", hint="only [[run.export]] takes an output")
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, (bool, str, int, float)) for item in values):
+            raise ConfigError(f"{where}: option {name!r} has an unsupported value {value!r}")
+    return {name.replace("-", "_"): value for name, value in options.items()}
+
+
+def _expand(patterns: list[str], base: Path, where: str) -> list[str]:
+    files: list[str] = []
+    for pattern in patterns:
+        found = sorted(glob.glob(str(base / pattern)))
+        if not found:
+            raise ConfigError(f"{where}: {pattern!r} matches no file", hint="check the path, relative to the run file")
+        files += found
+    return files
+
+
+def plan(path: str) -> tuple[list[PlannedStep], Path]:
+    """The steps the run file asks for, in order, and the work directory."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such run file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read as TOML ({error})") from None
+    run = data.get("run")
+    if not isinstance(run, dict):
+        raise ConfigError(f"{path}: no [run] table", hint="see `listclean run --help`")
+    base = Path(path).resolve().parent
+    known = {"inputs", "workdir", "store", "suppress", "as_of", "export", "decay-report", "decay_report", *STEP_ORDER}
+    unknown = set(run) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [run]: {', '.join(sorted(unknown))}")
+    inputs = run.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise ConfigError(f"{path}: [run] needs inputs = [\"file or glob\", ...]")
+    workdir = base / str(run.get("workdir", "listclean-run"))
+    files = _expand([str(item) for item in inputs], base, f"{path}: inputs")
+    store = {"store": str(base / run["store"])} if run.get("store") else {}
+    suppress = _expand([str(p) for p in run.get("suppress", [])], base, f"{path}: suppress")
+    listed = {"suppress": suppress} if suppress else {}
+    as_of = {"as_of": str(run["as_of"])} if run.get("as_of") else {}
+
+    def table(name: str, *paths: str, value: Any = None) -> dict[str, Any]:
+        value = run.get(name, {}) if value is None else value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [run.{name}] must be a table")
+        options = _checked(dict(value), f"{path}: [run.{name}]")
+        for key in paths:
+            if isinstance(options.get(key), str):
+                options[key] = str(base / options[key])
+        return options
+
+    contacts, validated, golden = workdir / "contacts.parquet", workdir / "validated.parquet", workdir / "golden.parquet"
+    steps = [
+        PlannedStep("import", "import", files, str(contacts), {"rejects": str(workdir / "rejects.csv"), **store, **table("import")}),
+        PlannedStep("validate", "validate", [str(contacts)], str(validated), {**store, **listed, **table("validate")}),
+    ]
+    dedupe = table("dedupe")
+    against = dedupe.pop("against", False)
+    master = str(golden) if against is True and golden.exists() else (str(base / against) if isinstance(against, str) else None)
+    # Against last night's master, the updated master is written beside it and then replaces it
+    # (after the step succeeded), so a failed run never leaves a half-updated master.
+    deduped = workdir / "golden-next.parquet" if master else golden
+    options = {**({"against": master} if master else {}), "explain": str(workdir / "merges.csv"), **dedupe}
+    steps.append(PlannedStep("dedupe", "dedupe", [str(validated)], str(deduped), options, replaces=str(golden) if master else None))
+    final = golden
+    if "segment" in run:
+        segmented = workdir / "segmented.parquet"
+        steps.append(PlannedStep("segment", "segment", [str(golden)], str(segmented), {**as_of, **table("segment", "rules")}))
+        final = segmented
+    exports = run.get("export", [])
+    for number, options in enumerate([exports] if isinstance(exports, dict) else exports, start=1):
+        if not isinstance(options, dict) or "output" not in options:
+            raise ConfigError(f"{path}: [[run.export]] #{number} needs output = \"path\"")
+        output = str(base / str(options["output"]))
+        options = table("export", value={k: v for k, v in options.items() if k != "output"})
+        steps.append(PlannedStep(f"export:{Path(output).name}", "export", [str(final)], output, {**store, **listed, **as_of, **options}))
+    decay = run.get("decay-report", run.get("decay_report"))
+    if decay is not None:
+        steps.append(PlannedStep("decay-report", "decay-report", [str(final)], None, {**as_of, **table("decay-report", "html", "sunset_out", value=decay)}))
+    return steps, workdir
+
+
+@contextlib.contextmanager
+def locked(workdir: Path) -> Iterator[None]:
+    """An exclusive, non-blocking lock on workdir/.listclean.lock for the whole run."""
+    import fcntl
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    handle = open(workdir / ".listclean.lock", "a+")  # noqa: SIM115 - held for the run
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLocked(f"{workdir}: another listclean run holds the lock", hint="wait for it to finish; the lock is released when it ends") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+# A step of the run: (the planned step, the run's runtime) -> (its report, its summary, thresholds crossed).
+Executor = Callable[[PlannedStep, Any], tuple[Any, dict[str, Any], list[str]]]
+
+
+def run_pipeline(
+    config: str,
+    executors: dict[str, Executor] | None = None,
+    *,
+    runtime_factory: Callable[[], Any] | None = None,
+    on_step: Callable[[PlannedStep, StepResult], None] | None = None,
+    on_start: Callable[[PlannedStep], None] | None = None,
+) -> RunReport:
+    """Run every step of the run file in order under the work directory's lock.
+
+    Each step runs in a fresh runtime (its own work directory and memory budget) made by
+    `runtime_factory`; `on_start`/`on_step` let a caller say what is happening. A step that
+    raises a listclean error, or crosses a --fail-on threshold, ends the run with its exit code.
+    """
+    from listclean.runtime import Runtime
+    from listclean.steps.executors import EXECUTORS
+
+    executors = executors or EXECUTORS
+    make_runtime = runtime_factory or Runtime
+    steps, workdir = plan(config)
+    report = RunReport(config=config)
+    started = time.perf_counter()
+    with locked(workdir):
+        for step in steps:
+            if on_start is not None:
+                on_start(step)
+            result = _run_step(step, executors[step.command], make_runtime)
+            report.steps.append(result)
+            if result.summary is not None:  # kept beside the outputs, for a person reading the work directory
+                _keep_summary(result.summary, workdir / f"report-{step.name.replace(':', '-')}.json")
+            if on_step is not None:
+                on_step(step, result)
+            if result.exit_code != 0:
+                report.exit_code = result.exit_code
+                break
+            if step.replaces is not None and step.output is not None:
+                os.replace(step.output, step.replaces)  # the updated master becomes tomorrow's
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _run_step(step: PlannedStep, execute: Executor, make_runtime: Callable[[], Any]) -> StepResult:
+    from listclean import __version__
+
+    started = time.perf_counter()
+    try:
+        with make_runtime() as runtime:
+            outcome, summary, failures = execute(step, runtime)
+    except ListcleanError as error:
+        return StepResult(step.name, int(error.exit_code), round(time.perf_counter() - started, 2), None, error=error)
+    code = int(ExitCode.FINDINGS) if failures else 0
+    return StepResult(step.name, code, round(time.perf_counter() - started, 2), {"listclean": __version__, **summary}, report=outcome)
+
+
+def _keep_summary(summary: dict[str, Any], path: Path) -> None:
+    import json
+
+    from listclean.io.write import atomic_text
+
+    atomic_text(str(path), json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n")
