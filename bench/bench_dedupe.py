@@ -31,7 +31,7 @@ from people import generate_people, pairwise_quality  # noqa: E402
 CHILD = """
 import json, resource, sys, time
 import polars as pl
-from listclean.dedupe import DedupeOptions, dedupe
+from listclean.linkage import DedupeOptions, dedupe
 frame = pl.read_parquet(sys.argv[1])
 start = time.perf_counter()
 result = dedupe(frame.drop("person_id"), DedupeOptions(match=sys.argv[2]))

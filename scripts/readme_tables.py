@@ -116,7 +116,7 @@ GENERATED: dict[str, Callable[[], str]] = {
 
 
 def dedupe_rules() -> list[str]:
-    from listclean.dedupe.compare import RULES
+    from listclean.linkage.compare import RULES
 
     return list(RULES)
 

@@ -133,3 +133,39 @@ def test_export_to_a_file_writes_and_checks_it_like_the_command(tmp_path):
     with pytest.raises(Exception, match="exists"):
         listclean.export(_mixed_consent(), output=path)  # never replaced without force
     listclean.export(_mixed_consent(), output=path, force=True)
+
+
+def _people() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "email": ["anna.nowak@gmail.com", "Anna.Nowak+shop@googlemail.com", "jan@firma.pl", "ola@firma.pl"],
+            "first_name": ["Anna", "Anna", "Jan", "Ola"],
+            "last_name": ["Nowak", "Nowak", "Kowalski", "Wiśniewska"],
+        }
+    )
+
+
+def test_dedupe_merges_a_frame_and_explains_every_merge():
+    golden, report = listclean.dedupe(_people(), match="canonical", explain=True)
+    assert golden.height == 3 and report.counts == {"rows_in": 4, "rows_out": 3, "rejected": 0, "merged": 1}
+    assert report.clusters.height == 4 and report.clusters["cluster_id"].n_unique() == 3
+    assert report.pairs is not None and report.pairs.height >= 1
+
+
+def test_dedupe_against_a_master_frame_keeps_its_cluster_ids():
+    master, _ = listclean.dedupe(_people(), match="canonical")
+    tonight = pl.DataFrame({"email": ["ANNA.NOWAK@gmail.com", "new@firma.pl"], "first_name": ["Anna", "Nowy"]})
+    updated, report = listclean.dedupe(tonight, against=master, match="canonical")
+    anna = master.filter(pl.col("email") == "anna.nowak@gmail.com")["cluster_id"].item()
+    assert report.dedupe.matched_existing == 1 and report.dedupe.new_clusters == 1
+    assert anna in updated["cluster_id"].to_list() and updated.height == master.height + 1
+
+
+def test_every_api_function_has_a_docstring_and_typed_keywords():
+    import inspect
+
+    for name in ("read", "validate", "dedupe", "segment", "decay_report", "export"):
+        function = getattr(listclean, name)
+        assert callable(function) and function.__doc__ and "listclean " in function.__doc__
+        parameters = inspect.signature(function).parameters
+        assert list(parameters)[0] == "data" and "runtime" in parameters

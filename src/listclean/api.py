@@ -31,6 +31,7 @@ from listclean.stream.sink import FrameSink
 
 if TYPE_CHECKING:
     from listclean.steps.decay import DecayStepReport
+    from listclean.steps.dedupe import DedupeStepReport
     from listclean.steps.export import ExportReport
     from listclean.steps.importing import ImportReport
     from listclean.steps.segment import SegmentReport
@@ -101,6 +102,48 @@ def validate(
     )
     with _runtime(runtime) as run:
         return _call(validate_step, data, options, run, _reading(**reading))
+
+
+def dedupe(
+    data: Data,
+    *,
+    match: str = "fuzzy",
+    name_threshold: float = 0.88,
+    strong_name_threshold: float = 0.93,
+    email_threshold: float = 0.9,
+    max_block_size: int = 50,
+    max_cluster_size: int = 25,
+    trust: Sequence[str] = (),
+    against: Data | None = None,
+    explain: bool = False,
+    explain_all: bool = False,
+    runtime: Runtime | None = None,
+    **reading: Any,
+) -> tuple[pl.DataFrame, DedupeStepReport]:
+    """Find the same person across rows and merge each into one golden record: `listclean dedupe`.
+
+    `match` is exact, canonical or fuzzy. With `against` (an earlier dedupe output: a frame or a
+    path) the rows are matched into its clusters, keeping their ids, and the updated master is
+    returned. `report.clusters` maps every row (_source_file, _source_row) to its cluster_id and
+    is_survivor; with `explain`, `report.pairs` holds the compared pairs with their per-field
+    scores, rule and reason (`explain_all`: every compared pair, not only matches and near misses).
+    """
+    from listclean.steps.dedupe import DedupeStepOptions, dedupe_step
+
+    options = DedupeStepOptions(
+        match=match, name_threshold=name_threshold, strong_name_threshold=strong_name_threshold, email_threshold=email_threshold,
+        max_block_size=max_block_size, max_cluster_size=max_cluster_size, trust=list(trust), explain_all=explain_all,
+    )  # fmt: skip
+    with _runtime(runtime) as run:
+        reading_options = _reading(**reading)
+        source = source_of(data, reading_options, run)
+        master = source_of(against, _reading(**reading), run) if against is not None else None
+        sink, rejects, clusters = FrameSink(), FrameSink(), FrameSink()
+        pairs = FrameSink() if explain or explain_all else None
+        report = dedupe_step(source, options, sink, run, rejects=rejects, clusters=clusters, explain=pairs, master=master)
+        report.rejects, report.clusters = rejects.frame, clusters.frame
+        report.pairs = pairs.frame if pairs is not None else None
+        return sink.frame, report
 
 
 def segment(

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import listclean.dedupe.against as against
+import listclean.linkage.against as against
 from helpers import contacts, person
-from listclean.dedupe import DedupeOptions, dedupe
-from listclean.dedupe.against import dedupe_against
+from listclean.linkage import DedupeOptions, dedupe
+from listclean.linkage.against import dedupe_against
 from listclean.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from listclean.dedupe.canonical import canonicalise
+from listclean.linkage.canonical import canonicalise
 
 
 def canonical(*addresses: str | None) -> list[tuple[str | None, str | None]]:

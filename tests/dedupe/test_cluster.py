@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from listclean.dedupe.cluster import components
+from listclean.linkage.cluster import components
 
 
 def _reference(edges: list[tuple[int, int]], nodes: int) -> list[int]:

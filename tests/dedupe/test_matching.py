@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from helpers import contacts, together
-from listclean.dedupe import DedupeOptions, dedupe
+from listclean.linkage import DedupeOptions, dedupe
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from people import generate_people, pairwise_quality  # noqa: E402

@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from listclean.dedupe.names import fold_company, fold_name, given_name_key
+from listclean.linkage.names import fold_company, fold_name, given_name_key
 
 
 def apply(function, values):

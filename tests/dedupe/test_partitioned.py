@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import contacts, person
-from listclean.dedupe import DedupeOptions, dedupe
-from listclean.dedupe.partitioned import dedupe_in_parts
+from listclean.linkage import DedupeOptions, dedupe
+from listclean.linkage.partitioned import dedupe_in_parts
 from listclean.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))

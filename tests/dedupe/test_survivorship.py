@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import polars as pl
 
 from helpers import contacts
-from listclean.dedupe import DedupeOptions, dedupe
-from listclean.dedupe.survivorship import SurvivorshipSettings
+from listclean.linkage import DedupeOptions, dedupe
+from listclean.linkage.survivorship import SurvivorshipSettings
 
 
 def day(d: int) -> datetime:

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import FIXTURES
 from listclean.api import source_of
-from listclean.dedupe.engine import CLUSTER_COLUMNS, EXPLAIN_COLUMNS
+from listclean.linkage.engine import CLUSTER_COLUMNS, EXPLAIN_COLUMNS
 from listclean.errors import InputError, UsageError
 from listclean.importer import reading_options
 from listclean.io.write import prepare_target

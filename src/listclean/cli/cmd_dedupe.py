@@ -12,7 +12,7 @@ from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs
 from listclean.cli.console import Reporter, summary_table
 
 if TYPE_CHECKING:
-    from listclean.dedupe import DedupeReport
+    from listclean.linkage import DedupeReport
     from listclean.steps.dedupe import DedupeStepReport
 
 MATCHING = "Matching"
@@ -55,7 +55,7 @@ Trust = Annotated[
 
 def rules_epilog() -> str:
     """The matching rules, for --help."""
-    from listclean.dedupe.compare import NOT_MATCHED, RULES
+    from listclean.linkage.compare import NOT_MATCHED, RULES
 
     lines = ["Rules, tried in this order (the first that holds decides; the rule is named in --explain):"]
     lines += [f"{rule}: {words}." for rule, words in RULES.items()]
@@ -64,7 +64,7 @@ def rules_epilog() -> str:
 
 
 def render_report(reporter: Reporter, report: DedupeReport) -> None:
-    from listclean.dedupe.compare import RULES
+    from listclean.linkage.compare import RULES
 
     rows = [(RULES.get(rule, rule), f"{count:,}") for rule, count in report.by_rule.items()]
     if rows:

@@ -4,9 +4,9 @@ Three ways, one entry point (`dedupe_step`):
 
 - in one piece: a list the run's memory budget holds is deduplicated at once;
 - in parts: a larger list is split into parts that no match crosses, each deduplicated in
-  memory, the golden records put back in input order (see `listclean.dedupe.partitioned`);
+  memory, the golden records put back in input order (see `listclean.linkage.partitioned`);
 - against a master: the new rows are matched to the clusters of an earlier dedupe output,
-  which is streamed (see `listclean.dedupe.against`); the output is the updated master.
+  which is streamed (see `listclean.linkage.against`); the output is the updated master.
 
 The master is either given as a chunk source (`master=`, e.g. a frame the Python API turned
 into one) or named by `options.against`, a path read with the same import options as the
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-    from listclean.dedupe import DedupeOptions, DedupeReport
+    from listclean.linkage import DedupeOptions, DedupeReport
     from listclean.runtime import Progress, Runtime
     from listclean.stream.sink import Sink
     from listclean.stream.source import ChunkSource
@@ -60,9 +60,9 @@ class DedupeStepOptions:
 
     def engine(self) -> DedupeOptions:
         """The matching engine's options."""
-        from listclean.dedupe import DedupeOptions
-        from listclean.dedupe.compare import MatchSettings
-        from listclean.dedupe.survivorship import SurvivorshipSettings
+        from listclean.linkage import DedupeOptions
+        from listclean.linkage.compare import MatchSettings
+        from listclean.linkage.survivorship import SurvivorshipSettings
 
         return DedupeOptions(
             match=self.match,
@@ -137,7 +137,7 @@ def dedupe_step(
     `explain` the compared pairs with their scores, rule and reason; `rejects` the rows the
     inputs (new rows and master) could not give. Pass a `NullSink` for a dry run.
     """
-    from listclean.dedupe.engine import CLUSTER_COLUMNS
+    from listclean.linkage.engine import CLUSTER_COLUMNS
     from listclean.stream.sink import NullSink
 
     if master is None and options.against:
@@ -174,8 +174,8 @@ def _whole(
     source: ChunkSource, options: DedupeStepOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress, *, keep_pairs: bool
 ) -> _Deduped:
     """The list in one piece, or in parts that no match crosses (the same output either way)."""
-    from listclean.dedupe.engine import CLUSTER_COLUMNS
-    from listclean.dedupe.partitioned import dedupe_in_parts
+    from listclean.linkage.engine import CLUSTER_COLUMNS
+    from listclean.linkage.partitioned import dedupe_in_parts
 
     # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
     with runtime.chunks(source) as chunks:
@@ -196,8 +196,8 @@ def _against(
     """The new rows in memory, matched to a master streamed through (see dedupe/against.py)."""
     import polars as pl
 
-    from listclean.dedupe.against import dedupe_against
-    from listclean.dedupe.engine import CLUSTER_COLUMNS
+    from listclean.linkage.against import dedupe_against
+    from listclean.linkage.engine import CLUSTER_COLUMNS
 
     frames = list(source)
     new = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]

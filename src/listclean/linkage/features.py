@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from listclean.dedupe.canonical import canonicalise
-from listclean.dedupe.names import fold_company, fold_name, given_name_key
+from listclean.linkage.canonical import canonicalise
+from listclean.linkage.names import fold_company, fold_name, given_name_key
 
 if TYPE_CHECKING:
     import polars as pl

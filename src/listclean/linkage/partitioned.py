@@ -26,11 +26,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from listclean.dedupe.blocking import count_skipped
-from listclean.dedupe.canonical import canonicalise
-from listclean.dedupe.cluster import components
-from listclean.dedupe.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe
-from listclean.dedupe.features import normalized_emails
+from listclean.linkage.blocking import count_skipped
+from listclean.linkage.canonical import canonicalise
+from listclean.linkage.cluster import components
+from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe
+from listclean.linkage.features import normalized_emails
 
 if TYPE_CHECKING:
     import polars as pl
@@ -83,9 +83,9 @@ def fuzzy_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tuple[pl
     """
     import polars as pl
 
-    from listclean.dedupe.blocking import KEYS, key_expressions
-    from listclean.dedupe.engine import fold_signature
-    from listclean.dedupe.features import prepare
+    from listclean.linkage.blocking import KEYS, key_expressions
+    from listclean.linkage.engine import fold_signature
+    from listclean.linkage.features import prepare
 
     expressions = key_expressions(KEYS["fuzzy"])
     sized = [name for name in expressions if name not in ("email", "phone")]

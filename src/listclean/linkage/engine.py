@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from listclean import schema
-from listclean.dedupe.blocking import KEYS, BlockingReport, candidate_pairs
-from listclean.dedupe.cluster import cluster_ids, components, guarded_components
-from listclean.dedupe.compare import NOT_MATCHED, RULES, STRONG_RULES, MatchSettings, score_pairs
-from listclean.dedupe.features import prepare
-from listclean.dedupe.survivorship import ADDED, SurvivorshipSettings, golden_records, rank_rows
+from listclean.linkage.blocking import KEYS, BlockingReport, candidate_pairs
+from listclean.linkage.cluster import cluster_ids, components, guarded_components
+from listclean.linkage.compare import NOT_MATCHED, RULES, STRONG_RULES, MatchSettings, score_pairs
+from listclean.linkage.features import prepare
+from listclean.linkage.survivorship import ADDED, SurvivorshipSettings, golden_records, rank_rows
 
 if TYPE_CHECKING:
     import polars as pl

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from listclean import schema
-from listclean.dedupe.blocking import KEYS, count_skipped, key_expressions
-from listclean.dedupe.engine import DedupeOptions, DedupeReport, MasterMatch, count_against, match_to_master, row_identity
-from listclean.dedupe.features import prepare
+from listclean.linkage.blocking import KEYS, count_skipped, key_expressions
+from listclean.linkage.engine import DedupeOptions, DedupeReport, MasterMatch, count_against, match_to_master, row_identity
+from listclean.linkage.features import prepare
 
 if TYPE_CHECKING:
     import polars as pl
