@@ -9,7 +9,7 @@ import typer
 
 from listclean import __version__
 from listclean.cli import cmd_decay, cmd_dedupe, cmd_erase, cmd_export, cmd_import, cmd_run, cmd_segment, cmd_validate
-from listclean.cli.console import Reporter, settings
+from listclean.cli.console import Reporter, Settings
 from listclean.errors import EXIT_CODE_MEANINGS, ConfigError, ExitCode
 
 CONFIG_FILE = "listclean.toml"
@@ -39,6 +39,7 @@ def exit_codes_epilog() -> str:
 
 @app.callback(epilog=exit_codes_epilog())
 def global_options(
+    ctx: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")] = False,
@@ -51,11 +52,7 @@ def global_options(
     ] = None,
 ) -> None:
     """listclean: offline, auditable contact-list cleaning."""
-    settings.quiet = quiet
-    settings.verbose = verbose
-    settings.debug = debug
-    settings.no_color = no_color
-    settings.log = log
+    ctx.obj = Settings(quiet=quiet, verbose=verbose, debug=debug, no_color=no_color, log=log)
 
 
 app.command("import", no_args_is_help=True)(cmd_import.command)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from listclean.cli.common import cli_runtime, emit_summary, guarded
-from listclean.cli.console import Reporter, settings
+from listclean.cli.console import Reporter
 
 if TYPE_CHECKING:
     from listclean.run import PlannedStep, StepResult
@@ -62,10 +62,10 @@ def _render(reporter: Reporter, step: PlannedStep, result: StepResult) -> None:
     elif result.summary and "rows_in" in result.summary:
         counts: dict[str, Any] = result.summary
         reporter.info(f"{counts['rows_in']:,} rows in = {counts['rows_out']:,} out + {counts['rejected']:,} rejected → {counts.get('output')}")
-    if settings.log and result.summary is not None:
+    if reporter.settings.log and result.summary is not None:
         from listclean.runlog import record
 
-        record(settings.log, result.summary, step.inputs)
+        record(reporter.settings.log, result.summary, step.inputs)
 
 
 _MODULES = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import signal
 import sys
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from listclean import __version__
-from listclean.cli.console import Reporter, print_json, settings, write_json
+from listclean.cli.console import Reporter, Settings, current_settings, print_json, using, write_json
 from listclean.errors import ExitCode, ListcleanError, UsageError
 
 if TYPE_CHECKING:
@@ -25,40 +26,53 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def guarded(function: F) -> F:
-    """Turn every failure into one line on stderr and a documented exit code."""
+    """Turn every failure into one line on stderr and a documented exit code.
+
+    The command also gets this invocation's global options (see console.current_settings):
+    the wrapper takes Click's context as a hidden first parameter and makes them current."""
 
     @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        reporter = Reporter()
-        previous = signal.getsignal(signal.SIGTERM)
-        try:
-            # SIGTERM (cron, systemd, kill) unwinds like Ctrl-C, so temp files are removed.
-            signal.signal(signal.SIGTERM, _raise_interrupt)
-        except ValueError:  # not the main thread (some test runners)
-            previous = None
-        try:
-            return function(*args, **kwargs)
-        except ListcleanError as error:
-            reporter.error(str(error))
-            raise typer.Exit(int(error.exit_code)) from None
-        except KeyboardInterrupt:
-            reporter.error("interrupted; no output was written")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except BrokenPipeError:
-            _silence_stdout()
-            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
-        except typer.Exit:
-            raise
-        except Exception as error:  # noqa: BLE001 - the last line of defence
-            if settings.debug:
-                raise
-            reporter.error(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback and report it)")
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+    def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> Any:
+        found = ctx.find_root().obj
+        with using(found if isinstance(found, Settings) else Settings()):
+            return _guarded_call(function, *args, **kwargs)
 
+    signature = inspect.signature(function, eval_str=True)
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *signature.parameters.values()]
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper  # type: ignore[return-value]
+
+
+def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    reporter = Reporter()
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        # SIGTERM (cron, systemd, kill) unwinds like Ctrl-C, so temp files are removed.
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread (some test runners)
+        previous = None
+    try:
+        return function(*args, **kwargs)
+    except ListcleanError as error:
+        reporter.error(str(error))
+        raise typer.Exit(int(error.exit_code)) from None
+    except KeyboardInterrupt:
+        reporter.error("interrupted; no output was written")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+    except typer.Exit:
+        raise
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        if reporter.settings.debug:
+            raise
+        reporter.error(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback and report it)")
+        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -104,10 +118,11 @@ def prepare_outputs(inputs: list[str], writing: WritingChoices, reading: Reading
 
 def emit_summary(summary: dict[str, Any], *, json_summary: bool, report: str | None, inputs: list[str] | None = None) -> None:
     summary = {"listclean": __version__, **summary}
-    if settings.log:
+    log = current_settings().log
+    if log:
         from listclean.runlog import record
 
-        record(settings.log, summary, inputs or [])
+        record(log, summary, inputs or [])
     if report:
         write_json(summary, report)
     if json_summary:

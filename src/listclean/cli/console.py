@@ -7,6 +7,7 @@ User-supplied text is never interpreted as Rich markup.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
 import sys
@@ -28,38 +29,56 @@ class Settings:
     log: str | None = None  # the append-only run log (--log / LISTCLEAN_LOG)
 
 
-settings = Settings()
+# The global options of the command being run: the app's callback keeps them on Click's root
+# context, and `common.guarded` makes them current for the command's duration only (a context
+# variable, reset afterwards), so two invocations in one process never see each other's.
+_CURRENT: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("listclean_settings", default=None)
+
+
+def current_settings() -> Settings:
+    """The running command's global options, or the defaults outside a command."""
+    return _CURRENT.get() or Settings()
+
+
+@contextlib.contextmanager
+def using(settings: Settings) -> Iterator[None]:
+    token = _CURRENT.set(settings)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
 
 
 class Reporter:
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings = settings if settings is not None else current_settings()
         no_color = settings.no_color or "NO_COLOR" in os.environ
         self.console = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
         if not self.console.is_terminal:
             self.console.width = 160  # logs and cron mail: no 80-column folding of file names
 
     def info(self, message: str) -> None:
-        if not settings.quiet:
+        if not self.settings.quiet:
             self.console.print(escape(message))
 
     def detail(self, message: str) -> None:
-        if settings.verbose and not settings.quiet:
+        if self.settings.verbose and not self.settings.quiet:
             self.console.print(f"[dim]{escape(message)}[/dim]")
 
     def warn(self, message: str) -> None:
-        if not settings.quiet:
+        if not self.settings.quiet:
             self.console.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
     def error(self, message: str) -> None:
         self.console.print(f"[bold red]listclean: error:[/bold red] {escape(message)}")
 
     def table(self, table: Table) -> None:
-        if not settings.quiet:
+        if not self.settings.quiet:
             self.console.print(table)
 
     def status(self, message: str):  # noqa: ANN201 - a context manager
         """A transient spinner on an interactive stderr; nothing otherwise."""
-        if settings.quiet or not self.console.is_terminal:
+        if self.settings.quiet or not self.console.is_terminal:
             return contextlib.nullcontext()
         return self.console.status(escape(message), spinner="dots")
 
