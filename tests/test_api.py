@@ -169,3 +169,44 @@ def test_every_api_function_has_a_docstring_and_typed_keywords():
         assert callable(function) and function.__doc__ and "listclean " in function.__doc__
         parameters = inspect.signature(function).parameters
         assert list(parameters)[0] == "data" and "runtime" in parameters
+
+
+@pytest.mark.parametrize(
+    ("function", "command", "options"),
+    [
+        ("validate", "validate", "listclean.steps.validate:ValidateStepOptions"),
+        ("dedupe", "dedupe", "listclean.steps.dedupe:DedupeStepOptions"),
+        ("segment", "segment", "listclean.steps.segment:SegmentStepOptions"),
+        ("decay_report", "decay-report", None),
+        ("export", "export", "listclean.steps.export:ExportStepOptions"),
+    ],
+)
+def test_the_api_the_command_line_and_the_step_options_share_their_defaults(function, command, options):
+    """One option, one default: the API's keyword, the command's flag and the options field agree."""
+    import dataclasses
+    import importlib
+    import inspect
+
+    from listclean.cli.app import app
+    from typer.main import get_command
+
+    api = {name: p.default for name, p in inspect.signature(getattr(listclean, function)).parameters.items() if p.default is not inspect.Parameter.empty}
+    cli = {param.name: param.default for param in get_command(app).commands[command].params}
+    shared = {name for name in api if name in cli and name not in ("runtime", "explain")}  # explain: a bool here, a path there
+    assert shared, "no shared options found"
+    for name in shared:
+        flag = cli[name].value if hasattr(cli[name], "value") else cli[name]
+        expected = api[name] if not isinstance(api[name], tuple) else (list(api[name]) or None)
+        if api[name] is None or (isinstance(api[name], tuple) and not api[name]):
+            assert flag in (None, [], ()), f"{function}({name}=…) vs --{name}: {api[name]!r} != {flag!r}"
+        else:
+            assert flag == expected, f"{function}({name}=…) vs --{name}: {api[name]!r} != {flag!r}"
+    if options:
+        module, _, cls = options.partition(":")
+        fields = {f.name: f for f in dataclasses.fields(getattr(importlib.import_module(module), cls))}
+        for name in shared & set(fields):
+            field = fields[name]
+            default = field.default_factory() if field.default is dataclasses.MISSING else field.default
+            if default in (None, [], ()) or api[name] in (None, ()):
+                continue
+            assert default == api[name], f"{cls}.{name} = {default!r} but {function}({name}={api[name]!r})"

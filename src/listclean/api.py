@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import polars as pl
 
+from listclean.consent import ConsentRules
 from listclean.importer import ImportOptions, ImportStream, reading_options
 from listclean.runtime import Runtime
 from listclean.stream.sink import FrameSink
@@ -189,8 +190,8 @@ def decay_report(
     lapse_days: int = 180,
     bounce_limit: float = 1.0,
     complaint_limit: float = 0.1,
-    implied_days: int | None = None,
-    inquiry_days: int | None = None,
+    implied_days: int = ConsentRules.purchase_days,
+    inquiry_days: int = ConsentRules.inquiry_days,
     no_validate: bool = False,
     fail_on: Sequence[str] = (),
     runtime: Runtime | None = None,
@@ -233,8 +234,8 @@ def export(
     max_mb: int | None = None,
     store: str | None = None,
     suppress: Sequence[str] = (),
-    implied_days: int | None = None,
-    inquiry_days: int | None = None,
+    implied_days: int = ConsentRules.purchase_days,
+    inquiry_days: int = ConsentRules.inquiry_days,
     keep_invalid: bool = False,
     as_of: date | datetime | str | None = None,
     excel_safe: bool = False,
@@ -250,7 +251,6 @@ def export(
     within the platform's limits and read back to check no suppressed address got in — and the
     frame returned is None (`report.files` names the files).
     """
-    from listclean.consent import ConsentRules
     from listclean.io.write import prepare_target
     from listclean.runtime import parse_as_of
     from listclean.steps.export import ExportStepOptions, export_step
@@ -258,8 +258,8 @@ def export(
     options = ExportStepOptions(
         columns=list(columns) if columns else None, to=to, hash=hash, max_rows=max_rows, max_mb=max_mb, store=store,
         suppress=[str(path) for path in suppress],
-        implied_days=ConsentRules.purchase_days if implied_days is None else implied_days,
-        inquiry_days=ConsentRules.inquiry_days if inquiry_days is None else inquiry_days,
+        implied_days=implied_days,
+        inquiry_days=inquiry_days,
         keep_invalid=keep_invalid, as_of=parse_as_of(as_of), format=format, excel_safe=excel_safe,
     )  # fmt: skip
     with _runtime(runtime) as run:
