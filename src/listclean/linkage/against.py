@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from listclean import schema
-from listclean.linkage.blocking import KEYS, count_skipped, key_expressions
+from listclean.linkage.blocking import count_skipped, keys_for
 from listclean.linkage.engine import DedupeOptions, DedupeReport, MasterMatch, count_against, match_to_master, row_identity
 from listclean.linkage.features import prepare
 
@@ -139,26 +139,28 @@ def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
 
     features = prepare(new)
     values = [
-        features.select(expr.alias("value")).drop_nulls().group_by("value").len().select(pl.lit(name).alias("key"), "value", pl.col("len").cast(pl.UInt32))
-        for name, expr in key_expressions(KEYS[match]).items()
+        features.select(key.expression().alias("value")).drop_nulls().group_by("value").len().select(pl.lit(key.name).alias("key"), "value", pl.col("len").cast(pl.UInt32))
+        for key in keys_for(match)
     ]
     return pl.concat(values), row_identity(features).drop_nulls().unique()
 
 
 def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, options: DedupeOptions) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame]:
     """What the chunk's rows share with the new rows: the cluster ids of those that share an
-    address or an identity (always in the part); for the other keys, how many rows share each
-    value (key, value, len) and, for values shared by at most max_block rows of the chunk, those
-    rows (key, value, cluster_id): in the part unless the whole master's block is too large.
-    A value shared by more rows of one chunk is too large anyway, so its rows are not kept."""
+    identity, or a key that splits by given name (the address), with one (always in the part);
+    for the other keys, how many rows share each value (key, value, len) and, for values shared
+    by at most max_block rows of the chunk, those rows (key, value, cluster_id): in the part
+    unless the whole master's block is too large. A value shared by more rows of one chunk is
+    too large anyway, so its rows are not kept."""
     import polars as pl
 
     features = prepare(chunk).with_columns(chunk["cluster_id"].cast(pl.String).alias("cluster_id"))
     always = [row_identity(features).is_in(identities.implode()).fill_null(False)]
     counts, rows = [], []
-    for name, expr in key_expressions(KEYS[options.match]).items():
+    for key in keys_for(options.match):
+        name, expr = key.name, key.expression()
         shared = expr.is_in(wanted.filter(pl.col("key") == name)["value"].implode()).fill_null(False)
-        if name == "email":  # a large address block is split by given name, not skipped: take it whole
+        if key.splits_by_given_name:  # a large block is split by given name, not skipped: take it whole
             always.append(features.select(shared).to_series())
             continue
         found = features.filter(shared).select(pl.lit(name).alias("key"), expr.alias("value"), "cluster_id")
@@ -166,7 +168,7 @@ def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, o
         counts.append(counted)
         rows.append(found.join(counted.filter(pl.col("len") <= options.max_block), on=["key", "value"], how="semi"))
     sharing = features.filter(pl.any_horizontal(always))["cluster_id"].unique()
-    if not counts:  # --match exact: the address is the only key
+    if not counts:  # every key splits by given name (--match exact: the address is the only key)
         counts = [wanted.head(0)]
         rows = [pl.DataFrame(schema={"key": pl.String, "value": pl.String, "cluster_id": pl.String})]
     return sharing, pl.concat(counts), pl.concat(rows)

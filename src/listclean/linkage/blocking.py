@@ -3,30 +3,132 @@
 Each key is a cheap exact value; two rows become a candidate pair when any key is equal.
 A block (rows sharing one key value) larger than ``max_block`` would cost quadratic work
 and is almost always a common name or a shared role mailbox, so it is not compared as a
-whole: an address block is split by given name first, and what is still too large is
-skipped and reported. Work is therefore at most rows x max_block / 2 pairs per key.
+whole: a block of a key that splits by given name (the address) is split by given name
+first, and what is still too large is skipped and reported. Work is therefore at most
+rows x max_block / 2 pairs per key.
 
-Keys (``KEYS``; ``match`` levels choose among them):
-  email         the canonical address (exact and provider-aware)
-  phone         the E.164 number
-  local         the mailbox name without dots, dashes or +tag (same name at another or a mistyped domain)
-  name          given-name group and surname, order-free (catches swapped first/last)
-  surname_initial  surname and first initial (a typo in the given name)
-  surname_postal   surname and postcode (a different given-name spelling at the same address)
+The keys are one registry, ``BLOCKING_KEYS``: one ``BlockingKey`` record per key, read by the
+engine (which keys a ``--match`` level blocks on, and how), by dedupe in parts
+(partitioned.py: which keys keep their rows in one part) and by ``--against`` (against.py:
+which master rows are taken whole), and by ``engine.row_identity`` (what a cluster id is made
+from). Adding a key is adding a record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import polars as pl
 
-EXACT_KEYS = ("email",)
-CANONICAL_KEYS = ("email", "phone")
-FUZZY_KEYS = ("email", "phone", "local", "name", "surname_initial", "surname_postal")
-KEYS = {"exact": EXACT_KEYS, "canonical": CANONICAL_KEYS, "fuzzy": FUZZY_KEYS}
+MATCH_LEVELS = ("exact", "canonical", "fuzzy")
+
+
+@dataclass(frozen=True)
+class BlockingKey:
+    """One blocking key and everything engine, parts and --against need to know about it."""
+
+    name: str  # as reported: blocks_too_large, by_key, an explained pair's `key`
+    expression: Callable[[], pl.Expr]  # builds the key's value over features.prepare's columns (null: no key)
+    levels: tuple[str, ...]  # the --match levels that block on it
+    # Rows sharing it always end up in one part, whatever the block's size (its blocks are never
+    # sized or skipped for partitioning). Required of a key that splits by given name (its large
+    # blocks are compared, so they must be whole) and of an identity (a shared identity is told
+    # apart by source row only when both clusters are seen together).
+    always_links: bool = False
+    # A block too large is compared within each given-name group (with rows that have none)
+    # instead of being skipped; --against therefore takes every master row sharing it.
+    splits_by_given_name: bool = False
+    # The tag of a cluster id made from this key (engine.row_identity: a row's identity is its
+    # first identity key, in registry order, else its source row); "": not an identity. A level
+    # that does not block on an identity key still links, in parts, the rows it is the identity of.
+    identity: str = ""
+
+
+def _generic_locals() -> list[str]:
+    from listclean.email.lists import ROLE_GENERIC, ROLE_NO_REPLY, ROLE_STANDARD
+
+    return sorted({*ROLE_GENERIC, *ROLE_NO_REPLY, *ROLE_STANDARD, "mail", "email", "test", "user", "contact"})
+
+
+def _address() -> pl.Expr:
+    """The canonical address (exact and provider-aware)."""
+    import polars as pl
+
+    return pl.col("email_canonical")
+
+
+def _phone() -> pl.Expr:
+    """The E.164 number."""
+    import polars as pl
+
+    return pl.col("__phone")
+
+
+def _mailbox() -> pl.Expr:
+    """The mailbox name without dots, dashes or +tag (same name at another or a mistyped domain)."""
+    import polars as pl
+
+    local = pl.col("__mailbox")
+    return pl.when((local.str.len_chars() >= 5) & ~local.is_in(_generic_locals())).then(local)
+
+
+def _name() -> pl.Expr:
+    """Given-name group and surname, order-free (catches swapped first/last)."""
+    import polars as pl
+
+    first = pl.col("__first_key").str.slice(0, 4)
+    last = pl.col("__last").str.slice(0, 4)
+    both = pl.col("__first_key").is_not_null() & pl.col("__last").is_not_null()
+    low = pl.when(first < last).then(first).otherwise(last)
+    high = pl.when(first < last).then(last).otherwise(first)
+    return pl.when(both).then(pl.concat_str(low, pl.lit("|"), high))
+
+
+def _surname_initial() -> pl.Expr:
+    """Surname and first initial (a typo in the given name)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__last"), pl.lit("|"), pl.col("__first").str.slice(0, 1))
+
+
+def _surname_postal() -> pl.Expr:
+    """Surname and postcode (a different given-name spelling at the same address)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__last"), pl.lit("|"), pl.col("__postal"))
+
+
+BLOCKING_KEYS: tuple[BlockingKey, ...] = (
+    BlockingKey("email", _address, MATCH_LEVELS, always_links=True, splits_by_given_name=True, identity="e:"),
+    BlockingKey("phone", _phone, ("canonical", "fuzzy"), always_links=True, identity="p:"),
+    BlockingKey("local", _mailbox, ("fuzzy",)),
+    BlockingKey("name", _name, ("fuzzy",)),
+    BlockingKey("surname_initial", _surname_initial, ("fuzzy",)),
+    BlockingKey("surname_postal", _surname_postal, ("fuzzy",)),
+)
+
+
+def keys_for(match: str) -> tuple[BlockingKey, ...]:
+    """The keys a --match level blocks on, in registry order."""
+    if match not in MATCH_LEVELS:
+        raise ValueError(f"unknown match level {match!r}")
+    return tuple(key for key in BLOCKING_KEYS if match in key.levels)
+
+
+def identity_keys() -> tuple[BlockingKey, ...]:
+    """The keys a row's identity is made from, in the order they are tried."""
+    return tuple(key for key in BLOCKING_KEYS if key.identity)
+
+
+def identity_expression() -> pl.Expr:
+    """A row's identity (what its cluster id is made from): its first identity key, tagged, else its source row."""
+    import polars as pl
+
+    tagged = [pl.concat_str(pl.lit(key.identity), key.expression()) for key in identity_keys()]
+    return pl.coalesce(*tagged, pl.concat_str(pl.lit("r:"), pl.col("__ref")))
 
 
 @dataclass
@@ -37,53 +139,28 @@ class BlockingReport:
     skipped_rows: dict[str, int] = field(default_factory=dict)
 
 
-def _generic_locals() -> list[str]:
-    from listclean.email.lists import ROLE_GENERIC, ROLE_NO_REPLY, ROLE_STANDARD
-
-    return sorted({*ROLE_GENERIC, *ROLE_NO_REPLY, *ROLE_STANDARD, "mail", "email", "test", "user", "contact"})
-
-
-def key_expressions(keys: tuple[str, ...]) -> dict[str, pl.Expr]:
-    import polars as pl
-
-    first = pl.col("__first_key").str.slice(0, 4)
-    last = pl.col("__last").str.slice(0, 4)
-    both = pl.col("__first_key").is_not_null() & pl.col("__last").is_not_null()
-    low = pl.when(first < last).then(first).otherwise(last)
-    high = pl.when(first < last).then(last).otherwise(first)
-    local = pl.col("__mailbox")
-    exprs = {
-        "email": pl.col("email_canonical"),
-        "phone": pl.col("__phone"),
-        "local": pl.when((local.str.len_chars() >= 5) & ~local.is_in(_generic_locals())).then(local),
-        "name": pl.when(both).then(pl.concat_str(low, pl.lit("|"), high)),
-        "surname_initial": pl.concat_str(pl.col("__last"), pl.lit("|"), pl.col("__first").str.slice(0, 1)),
-        "surname_postal": pl.concat_str(pl.col("__last"), pl.lit("|"), pl.col("__postal")),
-    }
-    return {name: exprs[name] for name in keys}
-
-
 def candidate_pairs(
-    features: pl.DataFrame, keys: tuple[str, ...], max_block: int, too_large: dict[str, pl.DataFrame] | None = None
+    features: pl.DataFrame, keys: tuple[BlockingKey, ...], max_block: int, too_large: dict[str, pl.DataFrame] | None = None
 ) -> tuple[pl.DataFrame, BlockingReport]:
     """Distinct (left, right) row-id pairs, left < right, with the first key that proposed them.
 
     `too_large` names key values whose blocks are too large in a wider list than these rows
-    (per key other than email, a frame of value and len, as count_skipped takes it): they are
-    skipped as if all those rows were here (see against.py and partitioned.py), and left out of
-    the report's skipped blocks (the caller counts them once).
+    (per key that does not split by given name, a frame of value and len, as count_skipped takes
+    it): they are skipped as if all those rows were here (see against.py and partitioned.py), and
+    left out of the report's skipped blocks (the caller counts them once).
     """
     import polars as pl
 
     report = BlockingReport()
     found: list[pl.DataFrame] = []
-    for name, expr in key_expressions(keys).items():
-        keyed = features.select("__id", expr.alias("__key"), pl.col("__first_key")).drop_nulls("__key")
+    for key in keys:
+        name = key.name
+        keyed = features.select("__id", key.expression().alias("__key"), pl.col("__first_key")).drop_nulls("__key")
         sizes = keyed.group_by("__key").len()
         if too_large and name in too_large:
             sizes = sizes.with_columns(pl.when(pl.col("__key").is_in(too_large[name]["value"].implode())).then(max_block + 1).otherwise(pl.col("len")).alias("len"))
         keyed = keyed.join(sizes, on="__key")
-        if name == "email":
+        if key.splits_by_given_name:
             # A shared address: compare within each given name (and with rows that have none).
             big = keyed.filter(pl.col("len") > max_block)
             refined = big.with_columns(pl.concat_str(pl.col("__key"), pl.lit("|"), pl.col("__first_key").fill_null("")).alias("__key"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from listclean import schema
-from listclean.linkage.blocking import KEYS, BlockingReport, candidate_pairs
+from listclean.linkage.blocking import BlockingReport, candidate_pairs, identity_expression, keys_for
 from listclean.linkage.cluster import cluster_ids, components, guarded_components
 from listclean.linkage.compare import NOT_MATCHED, RULES, STRONG_RULES, MatchSettings, score_pairs
 from listclean.linkage.features import prepare
@@ -97,9 +97,7 @@ def _score(
     """
     import polars as pl
 
-    if options.match not in KEYS:
-        raise ValueError(f"unknown match level {options.match!r}")
-    pairs, report.blocking = candidate_pairs(features, KEYS[options.match], options.max_block, too_large)
+    pairs, report.blocking = candidate_pairs(features, keys_for(options.match), options.max_block, too_large)
     if skip_pairs is not None:
         pairs = pairs.filter(~skip_pairs)
     allowed = list(_rules_for(options.match))
@@ -172,16 +170,9 @@ def _cluster_reasons(explained: pl.DataFrame, identical: pl.DataFrame | None = N
 
 
 def row_identity(features: pl.DataFrame) -> pl.Series:
-    """What a row's cluster id is made from: its canonical address, else its phone, else its place."""
-    import polars as pl
-
-    return features.select(
-        pl.coalesce(
-            pl.concat_str(pl.lit("e:"), pl.col("email_canonical")),
-            pl.concat_str(pl.lit("p:"), pl.col("__phone")),
-            pl.concat_str(pl.lit("r:"), pl.col("__ref")),
-        )
-    ).to_series()
+    """What a row's cluster id is made from: its first identity key (blocking.BLOCKING_KEYS: its
+    canonical address, else its phone), else its place."""
+    return features.select(identity_expression()).to_series()
 
 
 def _assemble(
@@ -233,8 +224,9 @@ def dedupe(
     report = DedupeReport(rows_in=frame.height)
     features = prepare(frame)
     representatives, representative_of = _representatives(features, options.match)
-    # From here on only these per-row columns are needed; dropping the rest frees most of the memory.
-    features = features.select("__id", "__ref", "email_canonical", "__phone")
+    # From here on only these per-row columns are needed (survivorship's address and what the
+    # rows' identities are made of); dropping the rest frees most of the memory.
+    features = features.select(list(dict.fromkeys(["__id", "__ref", "email_canonical", *identity_expression().meta.root_names()])))
     scored = _score(representatives, options, report, too_large=too_large)
     labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster, STRONG_RULES)
     ids = cluster_ids(labels.gather(representative_of), row_identity(features), features["__ref"])

@@ -13,6 +13,9 @@ from listclean.linkage.names import fold_company, fold_name, given_name_key
 if TYPE_CHECKING:
     import polars as pl
 
+E164 = r"^\+[1-9]\d{6,14}$"  # a phone number fit to compare
+SLIM_FEATURES = ("email_canonical", "__phone")  # what slim_features computes
+
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
     import polars as pl
@@ -39,6 +42,17 @@ def normalized_emails(frame: pl.DataFrame) -> pl.Series:
     judged = judge_syntax(unjudged).filter(pl.col("syntax_ok")).select("address", "normalized")
     joined = typed.to_frame("address").join(judged, on="address", how="left", maintain_order="left")["normalized"]
     return (joined if given is None else given.fill_null(joined)).alias("email_normalized")
+
+
+def slim_features(frame: pl.DataFrame) -> pl.DataFrame:
+    """Only prepare's canonical address and E.164 phone (SLIM_FEATURES), computed as prepare does
+    but without folding a single name: a first pass over a large list whose keys read nothing else
+    (partitioned.py) stays cheap."""
+    import polars as pl
+
+    address = canonicalise(normalized_emails(frame))["email_canonical"]
+    phone = frame["phone"].cast(pl.String) if "phone" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
+    return pl.DataFrame({"email_canonical": address, "__phone": pl.select(pl.when(phone.str.contains(E164)).then(phone)).to_series()})
 
 
 def prepare(frame: pl.DataFrame) -> pl.DataFrame:
@@ -73,7 +87,7 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(no_parts).then(pl.col("__full").str.extract(r"(\S+)$", 1)).otherwise(pl.col("__last_given")).alias("__last"),
         canonical["email_canonical"],
         canonical["email_canonical_rules"],
-        pl.when(pl.col("__phone_text").str.contains(r"^\+[1-9]\d{6,14}$")).then(pl.col("__phone_text")).alias("__phone"),
+        pl.when(pl.col("__phone_text").str.contains(E164)).then(pl.col("__phone_text")).alias("__phone"),
     )
     return work.with_columns(
         given_name_key(pl.col("__first")).alias("__first_key"),

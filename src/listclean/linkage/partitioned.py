@@ -2,11 +2,12 @@
 
 Two rows are only ever compared when they share a blocking key (blocking.py), so the rows
 fall into groups that no comparison, cluster or golden record ever crosses: the connected
-components of "shares a key". Under ``--match exact`` the key is the canonical address, under
-``--match canonical`` also the phone; under ``--match fuzzy`` also the mailbox name, the name,
-the surname with an initial and the surname with a postcode — but only where that block is
-small enough to be compared at all (see ``fuzzy_keys``): a common name's block is skipped by
-the engine anyway, and each part is told so. A slim first pass computes each row's keys (as
+components of "shares a key". The keys are those the ``--match`` level blocks on
+(``blocking.BLOCKING_KEYS``): a key that always links (the canonical address; the phone)
+groups every row that has it, any other (under ``--match fuzzy`` the mailbox name, the name,
+the surname with an initial and the surname with a postcode) only where its block is small
+enough to be compared at all (see ``partition_keys``): a common name's block is skipped by the
+engine anyway, and each part is told so. A slim first pass computes each row's keys (as
 64-bit hashes: a collision only puts two groups in one part, it never merges anyone), the
 components over them, and gives every component a part. Each part, a few hundred thousand
 rows, is then deduped in memory by the ordinary engine, and the parts' golden records are
@@ -14,9 +15,10 @@ merged back into the input's order. The output is the one ``dedupe`` writes for 
 list in memory. The rows, the parts and the windows of output put back in order are spools
 (``listclean.stream.spool``) under the run's memory budget: held while they fit, on disk beyond.
 
-A phone also decides a row's cluster id when the row has no address (see
-``engine.row_identity``), so under ``--match exact`` such rows are grouped by phone too:
-two clusters that could share an id always meet in one part.
+An identity key also decides a row's cluster id where it is the row's first (see
+``engine.row_identity``: a row without an address by its phone), so a level that does not
+block on it (``--match exact``: the phone) still groups those rows by it: two clusters that
+could share an id always meet in one part.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from listclean.linkage.blocking import count_skipped
-from listclean.linkage.canonical import canonicalise
+from listclean.linkage import blocking
+from listclean.linkage.blocking import MATCH_LEVELS, count_skipped, keys_for
 from listclean.linkage.cluster import components
-from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe
-from listclean.linkage.features import normalized_emails
+from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe, fold_signature
+from listclean.linkage.features import SLIM_FEATURES, prepare, slim_features
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,10 +41,9 @@ if TYPE_CHECKING:
 
 SpoolMaker = Callable[[], "Spool"]  # a run's maker of empty spools sharing its memory budget (Runtime.spool)
 
-PARTITIONED_MATCHES = ("exact", "canonical", "fuzzy")
+PARTITIONED_MATCHES = MATCH_LEVELS
 POSITION = "__listclean_position"  # a row's place in the whole input
 _PART = "__listclean_part"
-_E164 = r"^\+[1-9]\d{6,14}$"
 
 
 @dataclass
@@ -54,52 +55,62 @@ class PartitionedResult:
     parts: int
 
 
-def row_keys(frame: pl.DataFrame, match: str) -> pl.DataFrame:
-    """Per row, the hashed keys that can bring two rows together (null: none)."""
+def linking_expressions(match: str) -> dict[str, pl.Expr]:
+    """Per key that can bring two rows together under `match`, its value (null: none), in
+    registry order: every key the level blocks on, and every identity key it does not block on
+    where it is the row's identity (no earlier identity key has a value): it still decides the
+    row's cluster id then, so two clusters that could share an id always meet in one part."""
     import polars as pl
 
-    address = canonicalise(normalized_emails(frame))["email_canonical"]
-    phone = frame["phone"].cast(pl.String) if "phone" in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
-    phone = pl.select(pl.when(phone.str.contains(_E164)).then(phone)).to_series()
-    if match == "exact":
-        phone = pl.select(pl.when(address.is_null()).then(phone)).to_series()  # it is the row's identity then
-    return pl.DataFrame({"address": address, "phone": phone}).select(
-        pl.when(pl.col(name).is_not_null()).then(pl.col(name).hash(seed=7)).alias(name) for name in ("address", "phone")
-    )
+    blocked = {key.name for key in keys_for(match)}
+    linking: dict[str, pl.Expr] = {}
+    earlier: list[pl.Expr] = []
+    for key in blocking.BLOCKING_KEYS:
+        expression = key.expression()
+        if key.name in blocked:
+            linking[key.name] = expression
+        elif key.identity:
+            linking[key.name] = pl.when(pl.all_horizontal([e.is_null() for e in earlier])).then(expression) if earlier else expression
+        if key.identity:
+            earlier.append(expression)
+    return linking
 
 
-def fuzzy_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
-    """Per row, the hashed keys that can bring two rows together under fuzzy matching, and the
-    blocks too large to compare (per key other than address and phone: value, len).
+def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """Per row, the hashed keys that can bring two rows together (null: none), and the blocks
+    too large to compare (per key that does not always link: value, len).
 
-    Fuzzy matching compares rows that share any blocking key (blocking.py), but skips a block
-    of more than max_block representatives (rows folded when every compared field is equal).
-    A row therefore keeps a name, mailbox or postcode key only where that block is small: it is
-    then whole in one part, and the part compares it as the whole list would. A larger block
-    ends up spread over parts, so each part is told to skip it. Address and phone always link
-    (an address block is split by given name, not skipped, and either can make a cluster's id).
-    Representatives are counted as distinct (value, 64-bit signature) pairs: a collision can
-    only count too few, which keeps a block whole (a larger part), never skips a small one.
+    The engine compares rows that share any blocking key (blocking.py), but skips a block of
+    more than max_block representatives (rows folded when every compared field is equal). A
+    key that always links (BlockingKey.always_links: the address, whose large blocks are split
+    by given name rather than skipped, and the identities) keeps every row that has it; any
+    other keeps a row only where that block is small: it is then whole in one part, and the
+    part compares it as the whole list would. A larger block ends up spread over parts, so
+    each part is told to skip it. Representatives are counted as distinct (value, 64-bit
+    signature) pairs: a collision can only count too few, which keeps a block whole (a larger
+    part), never skips a small one. When every key always links and reads only the address and
+    phone, the pass reads only those (features.slim_features), not every compared field.
     """
     import polars as pl
 
-    from listclean.linkage.blocking import KEYS, key_expressions
-    from listclean.linkage.engine import fold_signature
-    from listclean.linkage.features import prepare
-
-    expressions = key_expressions(KEYS["fuzzy"])
-    sized = [name for name in expressions if name not in ("email", "phone")]
+    linking = linking_expressions(options.match)
+    sized = [key.name for key in keys_for(options.match) if not key.always_links]
+    slim = not sized and all(set(expr.meta.root_names()) <= set(SLIM_FEATURES) for expr in linking.values())
     hashed: list[pl.DataFrame] = []
     seen: dict[str, list[pl.DataFrame]] = {name: [] for name in sized}
     offset = 0
     for chunk in rows:
-        # __id numbered across the whole list: a row with nothing to compare is its own representative.
-        features = prepare(chunk).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
+        if slim:
+            features = slim_features(chunk)
+        else:
+            # __id numbered across the whole list: a row with nothing to compare is its own representative.
+            features = prepare(chunk).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
         offset += chunk.height
-        hashed.append(features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in expressions.items()))
-        signature = fold_signature(features, options.match)
-        for name in sized:
-            seen[name].append(features.select(expressions[name].alias("value"), signature.alias("signature")).drop_nulls("value").unique())
+        hashed.append(features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in linking.items()))
+        if sized:
+            signature = fold_signature(features, options.match)
+            for name in sized:
+                seen[name].append(features.select(linking[name].alias("value"), signature.alias("signature")).drop_nulls("value").unique())
         del features
     keys = pl.concat(hashed)
     too_large: dict[str, pl.DataFrame] = {}
@@ -182,10 +193,7 @@ def _in_parts(
 
     # Pass 1: only the rows' keys in memory.
     say(f"{rows.rows:,} rows read; finding the groups that no match crosses")
-    if options.match == "fuzzy":
-        keys, too_large = fuzzy_keys(rows, options)
-    else:
-        keys, too_large = pl.concat([row_keys(chunk, options.match) for chunk in rows]), {}
+    keys, too_large = partition_keys(rows, options)
     groups = key_groups(keys)
     del keys
     parts = max(1, math.ceil(rows.rows / part_rows))
@@ -288,8 +296,8 @@ def _add(total: DedupeReport, part: DedupeReport) -> None:
     for rule, count in part.by_rule.items():
         total.by_rule[rule] = total.by_rule.get(rule, 0) + count
     total.by_rule = dict(sorted(total.by_rule.items(), key=lambda item: (-item[1], item[0])))
-    blocking = total.blocking
-    blocking.pairs += part.blocking.pairs
-    for mine, theirs in ((blocking.by_key, part.blocking.by_key), (blocking.skipped_blocks, part.blocking.skipped_blocks), (blocking.skipped_rows, part.blocking.skipped_rows)):
+    summed = total.blocking
+    summed.pairs += part.blocking.pairs
+    for mine, theirs in ((summed.by_key, part.blocking.by_key), (summed.skipped_blocks, part.blocking.skipped_blocks), (summed.skipped_rows, part.blocking.skipped_rows)):
         for key, count in theirs.items():
             mine[key] = mine.get(key, 0) + count
