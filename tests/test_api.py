@@ -210,3 +210,39 @@ def test_the_api_the_command_line_and_the_step_options_share_their_defaults(func
             if default in (None, [], ()) or api[name] in (None, ()):
                 continue
             assert default == api[name], f"{cls}.{name} = {default!r} but {function}({name}={api[name]!r})"
+
+
+def test_a_single_value_is_one_value_not_a_list_of_characters(tmp_path):
+    listed = tmp_path / "list.txt"
+    listed.write_text("bob@gmial.com\n")
+    checked, report = listclean.validate(raw(), suppress=str(listed), fail_on="invalid>90%", drop="risky")
+    assert report.thresholds[0].name == "invalid" and report.dropped == 1  # the disposable address
+    assert checked.filter(pl.col("email") == "bob@gmial.com")["email_status"].item() == "suppressed"
+    exported, _ = listclean.export(_mixed_consent(), columns="email,first_name")
+    assert exported.columns == ["email", "first_name"]
+    with pytest.raises(UsageError, match="'invalids' is not a status"):
+        listclean.validate(raw(), drop="invalids")
+
+
+@pytest.mark.parametrize("data", [42, [{"email": "a@b.com"}], {"email": ["a@b.com"]}])
+def test_data_of_the_wrong_kind_is_a_listclean_error(data):
+    with pytest.raises(UsageError, match="cannot read"):
+        listclean.read(data)
+
+
+def test_a_failed_step_gives_back_its_memory_and_work_files_to_a_callers_runtime(tmp_path):
+    from listclean.stream.budget import MemoryBudget
+
+    with Runtime(chunk_rows=2, budget=MemoryBudget(1)) as runtime:
+        with pytest.raises(UsageError):
+            listclean.export(_mixed_consent(), columns=["nope"], runtime=runtime)
+        with pytest.raises(Exception):
+            listclean.segment(_mixed_consent(), where="nope = 1", runtime=runtime)
+        listclean.validate(raw(), runtime=runtime)
+        assert runtime.budget.held == 0
+        work = runtime.workspace.path(".probe").parent
+        assert sorted(p.name for p in work.iterdir()) == []  # no spilled parts, no copies of the frames
+
+
+def test_the_api_is_listed_on_the_package():
+    assert {"read", "validate", "dedupe", "segment", "decay_report", "export", "Runtime", "MemoryBudget"} <= set(dir(listclean))

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _API = ("read", "validate", "dedupe", "segment", "decay_report", "export")
-__all__ = ["__version__", "Runtime", *_API]
+__all__ = ["__version__", "Runtime", "MemoryBudget", *_API]
 
 if TYPE_CHECKING:
     from listclean.api import decay_report, dedupe, export, read, segment, validate
     from listclean.runtime import Runtime
+    from listclean.stream.budget import MemoryBudget
 
 
 def __getattr__(name: str) -> Any:
@@ -36,4 +37,12 @@ def __getattr__(name: str) -> Any:
         from listclean.runtime import Runtime
 
         return Runtime
+    if name == "MemoryBudget":
+        from listclean.stream.budget import MemoryBudget
+
+        return MemoryBudget
     raise AttributeError(f"module 'listclean' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

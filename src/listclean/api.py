@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Union
 import polars as pl
 
 from listclean.consent import ConsentRules
+from listclean.errors import UsageError
 from listclean.importer import ImportOptions, ImportStream, reading_options
 from listclean.runtime import Runtime
 from listclean.stream.sink import FrameSink
@@ -69,7 +70,7 @@ def read(
         delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows,
         mapping=mapping, date_order=date_order, default_country=default_country, source_name=source_name,
     )  # fmt: skip
-    with _runtime(runtime) as run:
+    with _runtime(runtime) as run, run.scope():
         return _call(import_step, data, ImportStepOptions(store=store), run, reading)
 
 
@@ -77,10 +78,10 @@ def validate(
     data: Data,
     *,
     fix_typos: bool = False,
-    suppress: Sequence[str] = (),
+    suppress: str | Sequence[str] = (),
     store: str | None = None,
-    drop: Sequence[str] = (),
-    fail_on: Sequence[str] = (),
+    drop: str | Sequence[str] = (),
+    fail_on: str | Sequence[str] = (),
     runtime: Runtime | None = None,
     **reading: Any,
 ) -> tuple[pl.DataFrame, ValidateReport]:
@@ -96,12 +97,12 @@ def validate(
 
     options = ValidateStepOptions(
         fix_typos=fix_typos,
-        suppress=[str(path) for path in suppress],
+        suppress=_texts(suppress),
         store=store,
-        drop=list(drop),
-        thresholds=parse_thresholds(list(fail_on), [*STATUS_ORDER, *REASONS]),
+        drop=_texts(drop),
+        thresholds=parse_thresholds(_texts(fail_on), [*STATUS_ORDER, *REASONS]),
     )
-    with _runtime(runtime) as run:
+    with _runtime(runtime) as run, run.scope():
         return _call(validate_step, data, options, run, _reading(**reading))
 
 
@@ -114,7 +115,7 @@ def dedupe(
     email_threshold: float = 0.9,
     max_block_size: int = 50,
     max_cluster_size: int = 25,
-    trust: Sequence[str] = (),
+    trust: str | Sequence[str] = (),
     against: Data | None = None,
     explain: bool = False,
     explain_all: bool = False,
@@ -133,9 +134,9 @@ def dedupe(
 
     options = DedupeStepOptions(
         match=match, name_threshold=name_threshold, strong_name_threshold=strong_name_threshold, email_threshold=email_threshold,
-        max_block_size=max_block_size, max_cluster_size=max_cluster_size, trust=list(trust), explain_all=explain_all,
+        max_block_size=max_block_size, max_cluster_size=max_cluster_size, trust=_texts(trust), explain_all=explain_all,
     )  # fmt: skip
-    with _runtime(runtime) as run:
+    with _runtime(runtime) as run, run.scope():
         reading_options = _reading(**reading)
         source = source_of(data, reading_options, run)
         master = source_of(against, _reading(**reading), run) if against is not None else None
@@ -175,7 +176,7 @@ def segment(
         rules=rules, where=where, name=name, multi=multi, rfm=rfm, lifecycle=lifecycle, new_days=new_days, active_days=active_days,
         at_risk_days=at_risk_days, dormant_days=dormant_days, as_of=parse_as_of(as_of), include_unmailable=include_unmailable,
     )  # fmt: skip
-    with _runtime(runtime) as run:
+    with _runtime(runtime) as run, run.scope():
         return _call(segment_step, data, options, run, _reading(**reading))
 
 
@@ -193,7 +194,7 @@ def decay_report(
     implied_days: int = ConsentRules.purchase_days,
     inquiry_days: int = ConsentRules.inquiry_days,
     no_validate: bool = False,
-    fail_on: Sequence[str] = (),
+    fail_on: str | Sequence[str] = (),
     runtime: Runtime | None = None,
     **reading: Any,
 ) -> DecayStepReport:
@@ -209,11 +210,11 @@ def decay_report(
     values = {
         "months": months, "benchmark": benchmark, "sunset_days": sunset_days, "sunset_min_age": sunset_min_age,
         "lapse_days": lapse_days, "bounce_limit": bounce_limit, "complaint_limit": complaint_limit,
-        "implied_days": implied_days, "inquiry_days": inquiry_days, "no_validate": no_validate, "fail_on": list(fail_on),
+        "implied_days": implied_days, "inquiry_days": inquiry_days, "no_validate": no_validate, "fail_on": _texts(fail_on),
     }  # fmt: skip
     options = options_from(values)
     options.decay.as_of = parse_as_of(as_of)
-    with _runtime(runtime) as run:
+    with _runtime(runtime) as run, run.scope():
         source = source_of(data, _reading(**reading), run)
         sunset = FrameSink()
         report = decay_step(source, options, None, run, sunset=sunset)
@@ -226,14 +227,14 @@ def export(
     *,
     to: str = "csv",
     hash: str | None = None,  # noqa: A002 - the flag's name
-    columns: Sequence[str] | None = None,
+    columns: str | Sequence[str] | None = None,
     output: str | PathLike | None = None,
     format: str | None = None,  # noqa: A002 - the flag's name
     force: bool = False,
     max_rows: int | None = None,
     max_mb: int | None = None,
     store: str | None = None,
-    suppress: Sequence[str] = (),
+    suppress: str | Sequence[str] = (),
     implied_days: int = ConsentRules.purchase_days,
     inquiry_days: int = ConsentRules.inquiry_days,
     keep_invalid: bool = False,
@@ -256,13 +257,13 @@ def export(
     from listclean.steps.export import ExportStepOptions, export_step
 
     options = ExportStepOptions(
-        columns=list(columns) if columns else None, to=to, hash=hash, max_rows=max_rows, max_mb=max_mb, store=store,
-        suppress=[str(path) for path in suppress],
+        columns=columns if isinstance(columns, str) or not columns else list(columns), to=to, hash=hash, max_rows=max_rows, max_mb=max_mb, store=store,
+        suppress=_texts(suppress),
         implied_days=implied_days,
         inquiry_days=inquiry_days,
         keep_invalid=keep_invalid, as_of=parse_as_of(as_of), format=format, excel_safe=excel_safe,
     )  # fmt: skip
-    with _runtime(runtime) as run:
+    with _runtime(runtime) as run, run.scope():
         if output is None:
             return _call(export_step, data, options, run, _reading(**reading))
         source = source_of(data, _reading(**reading), run)
@@ -275,6 +276,15 @@ def export(
 
 
 # --------------------------------------------------------------------------- plumbing
+
+
+def _texts(values: str | PathLike | Sequence[str | PathLike] | None) -> list[str]:
+    """A keyword that takes one value or several: "invalid>5%" is one threshold, not 11 characters."""
+    if values is None:
+        return []
+    if isinstance(values, (str, PathLike)):
+        return [str(values)]
+    return [str(value) for value in values]
 
 
 def _reading(**options: Any) -> ImportOptions:
@@ -298,10 +308,17 @@ def source_of(data: Data, reading: ImportOptions, runtime: Runtime) -> ImportStr
     same mapping, standardisation and provenance (`<frame>` and its row number, unless it
     carries _source_file/_source_row already)."""
     if isinstance(data, (pl.DataFrame, pl.LazyFrame)):
-        path = str(runtime.workspace.path(".frame.parquet"))
+        path = str(runtime.temporary(runtime.workspace.path(".frame.parquet")))
         _spool_frame(_as_read_from_text(data.lazy()), path, runtime)
         return runtime.open_inputs([path], reading, names={path: FRAME_NAME})
-    paths = [data] if isinstance(data, (str, PathLike)) else list(data)
+    if isinstance(data, (str, PathLike)):
+        paths = [data]
+    elif isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, PathLike)) for p in data):
+        paths = list(data)
+    else:
+        raise UsageError(
+            f"cannot read {type(data).__name__} data", hint="give a Polars DataFrame or LazyFrame, a path, or a list of paths"
+        )
     return runtime.open_inputs([p if isinstance(p, str) else str(Path(p)) for p in paths], reading)
 
 

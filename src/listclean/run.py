@@ -53,7 +53,11 @@ from listclean.errors import ConfigError, ExitCode, ListcleanError
 
 STEP_ORDER = ("import", "validate", "dedupe", "segment")
 RESERVED = {"output", "o", "force", "report", "json", "format", "f"}  # the run decides where each step writes
+# Options that name files: relative to the run file, as `inputs` are.
+_PATHS = ("rejects", "clusters", "explain", "split_dir", "store", "rules", "html", "sunset_out", "against")
 _FLAG_NAMES = {"map": "--map"}
+_NEGATABLE = {"header": "--no-header"}  # a false value that is not the default has a flag of its own
+_JOINED = {"columns": ","}  # list options the command takes as one value
 
 
 class RunLocked(ListcleanError):
@@ -89,7 +93,7 @@ class StepResult:
     seconds: float
     summary: dict[str, Any] | None
     report: Any = None
-    error: ListcleanError | None = None
+    error: BaseException | None = None  # a listclean error, or a bug (exit 70)
 
 
 @dataclass
@@ -126,6 +130,10 @@ def _arguments(options: dict[str, Any]) -> list[str]:
         if isinstance(value, bool):
             if value:
                 args.append(flag)
+            elif name in _NEGATABLE:
+                args.append(_NEGATABLE[name])
+        elif isinstance(value, list) and name in _JOINED:
+            args += [flag, _JOINED[name].join(str(item) for item in value)]
         elif isinstance(value, list):
             for item in value:
                 args += [flag, str(item)]
@@ -181,14 +189,18 @@ def plan(path: str) -> tuple[list[PlannedStep], Path]:
     listed = {"suppress": suppress} if suppress else {}
     as_of = {"as_of": str(run["as_of"])} if run.get("as_of") else {}
 
-    def table(name: str, *paths: str, value: Any = None) -> dict[str, Any]:
+    def table(name: str, value: Any = None) -> dict[str, Any]:
         value = run.get(name, {}) if value is None else value
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: [run.{name}] must be a table")
         options = _checked(dict(value), f"{path}: [run.{name}]")
-        for key in paths:
+        for key in _PATHS:  # relative to the run file, like inputs
             if isinstance(options.get(key), str):
                 options[key] = str(base / options[key])
+        if "suppress" in options:  # a step's own lists are added to the run's, never instead of them
+            own = options.pop("suppress")
+            listed_here = _expand([str(p) for p in (own if isinstance(own, list) else [own])], base, f"{path}: [run.{name}] suppress")
+            options["suppress"] = [*suppress, *listed_here]
         return options
 
     contacts, validated, golden = workdir / "contacts.parquet", workdir / "validated.parquet", workdir / "golden.parquet"
@@ -207,7 +219,7 @@ def plan(path: str) -> tuple[list[PlannedStep], Path]:
     final = golden
     if "segment" in run:
         segmented = workdir / "segmented.parquet"
-        steps.append(PlannedStep("segment", "segment", [str(golden)], str(segmented), {**as_of, **table("segment", "rules")}))
+        steps.append(PlannedStep("segment", "segment", [str(golden)], str(segmented), {**as_of, **table("segment")}))
         final = segmented
     exports = run.get("export", [])
     for number, options in enumerate([exports] if isinstance(exports, dict) else exports, start=1):
@@ -218,7 +230,7 @@ def plan(path: str) -> tuple[list[PlannedStep], Path]:
         steps.append(PlannedStep(f"export:{Path(output).name}", "export", [str(final)], output, {**store, **listed, **as_of, **options}))
     decay = run.get("decay-report", run.get("decay_report"))
     if decay is not None:
-        steps.append(PlannedStep("decay-report", "decay-report", [str(final)], None, {**as_of, **table("decay-report", "html", "sunset_out", value=decay)}))
+        steps.append(PlannedStep("decay-report", "decay-report", [str(final)], None, {**as_of, **table("decay-report", value=decay)}))
     return steps, workdir
 
 
@@ -243,37 +255,36 @@ def locked(workdir: Path) -> Iterator[None]:
         handle.close()
 
 
-# A step of the run: (the planned step, the run's runtime) -> (its report, its summary, thresholds crossed).
-Executor = Callable[[PlannedStep, Any], tuple[Any, dict[str, Any], list[str]]]
-
-
 def run_pipeline(
     config: str,
-    executors: dict[str, Executor] | None = None,
     *,
     runtime_factory: Callable[[], Any] | None = None,
     on_step: Callable[[PlannedStep, StepResult], None] | None = None,
     on_start: Callable[[PlannedStep], None] | None = None,
+    reraise: bool = False,
 ) -> RunReport:
     """Run every step of the run file in order under the work directory's lock.
 
-    Each step runs in a fresh runtime (its own work directory and memory budget) made by
-    `runtime_factory`; `on_start`/`on_step` let a caller say what is happening. A step that
-    raises a listclean error, or crosses a --fail-on threshold, ends the run with its exit code.
+    Every step's options and outputs are checked before the first step runs (a listclean error
+    naming the step and key). Each step runs in a fresh runtime (its own work directory and
+    memory budget) made by `runtime_factory`; `on_start`/`on_step` let a caller say what is
+    happening. A step that fails — a listclean error (its exit code), a --fail-on threshold
+    crossed (exit 1), or a bug (exit 70; raised instead with `reraise`) — ends the run; the
+    report still lists every step that ran.
     """
     from listclean.runtime import Runtime
-    from listclean.steps.executors import EXECUTORS
+    from listclean.steps.executors import prepare
 
-    executors = executors or EXECUTORS
     make_runtime = runtime_factory or Runtime
     steps, workdir = plan(config)
     report = RunReport(config=config)
     started = time.perf_counter()
     with locked(workdir):
-        for step in steps:
+        calls = [prepare(step) for step in steps]  # nothing runs if any step is wrong
+        for step, call in zip(steps, calls):
             if on_start is not None:
                 on_start(step)
-            result = _run_step(step, executors[step.command], make_runtime)
+            result = _run_step(step, call, make_runtime, reraise)
             report.steps.append(result)
             if result.summary is not None:  # kept beside the outputs, for a person reading the work directory
                 _keep_summary(result.summary, workdir / f"report-{step.name.replace(':', '-')}.json")
@@ -288,15 +299,21 @@ def run_pipeline(
     return report
 
 
-def _run_step(step: PlannedStep, execute: Executor, make_runtime: Callable[[], Any]) -> StepResult:
+def _run_step(step: PlannedStep, call: Callable[[Any], Any], make_runtime: Callable[[], Any], reraise: bool) -> StepResult:
     from listclean import __version__
 
     started = time.perf_counter()
     try:
         with make_runtime() as runtime:
-            outcome, summary, failures = execute(step, runtime)
+            outcome, summary, failures = call(runtime)
     except ListcleanError as error:
         return StepResult(step.name, int(error.exit_code), round(time.perf_counter() - started, 2), None, error=error)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:  # noqa: BLE001 - a bug in a step: the run still says which, and how far it got
+        if reraise:
+            raise
+        return StepResult(step.name, int(ExitCode.INTERNAL), round(time.perf_counter() - started, 2), None, error=error)
     code = int(ExitCode.FINDINGS) if failures else 0
     return StepResult(step.name, code, round(time.perf_counter() - started, 2), {"listclean": __version__, **summary}, report=outcome)
 

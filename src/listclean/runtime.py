@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from listclean.io.read import DEFAULT_CHUNK_ROWS, Workspace
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from listclean.stream.sink import FileSink
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Spool)
 
 
 class Progress(Protocol):
@@ -103,6 +105,8 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now  # "now", wherever a step needs it and no --as-of is given
     reporter: Reporter = field(default_factory=SilentReporter)
     read_ahead: bool = True  # prepare the next chunk in a second thread while this one is worked on
+    _spools: list[Spool] = field(default_factory=list, init=False, repr=False)  # made since the runtime began
+    _temporary: list[Path] = field(default_factory=list, init=False, repr=False)  # files to remove at scope end
 
     def __enter__(self) -> Runtime:
         return self
@@ -119,15 +123,41 @@ class Runtime:
         return self.workspace.path
 
     def spool(self) -> Spool:
-        return Spool(self.workspace.path, self.budget)
+        return self._track(Spool(self.workspace.path, self.budget))
 
     def file_sink(self, target: OutputTarget, *, excel_safe: bool = False) -> FileSink:
         from listclean.stream.sink import FileSink
 
-        return FileSink(target, self.workspace.path, self.budget, excel_safe=excel_safe)
+        return self._track(FileSink(target, self.workspace.path, self.budget, excel_safe=excel_safe))
 
     def ledger(self) -> Ledger:
-        return Ledger(self.workspace.path, self.budget)
+        ledger = Ledger(self.workspace.path, self.budget)
+        self._track(ledger.spool)
+        return ledger
+
+    def temporary(self, path: Path) -> Path:
+        """A work file to remove when the current scope ends (see `scope`)."""
+        self._temporary.append(path)
+        return path
+
+    def _track(self, spool: S) -> S:
+        self._spools.append(spool)
+        return spool
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """One step's lifetime in a runtime that outlives it (the Python API with a caller's
+        runtime): whatever the step made — spools, spilled parts, work files — is let go when
+        it ends, failed or not, so the budget is whole again for the next step."""
+        spools, files = len(self._spools), len(self._temporary)
+        try:
+            yield
+        finally:
+            for spool in self._spools[spools:]:
+                spool.release()
+            for path in self._temporary[files:]:
+                path.unlink(missing_ok=True)
+            del self._spools[spools:], self._temporary[files:]
 
     def open_inputs(self, paths: list[str], reading: ImportOptions, names: dict[str, str] | None = None) -> ImportStream:
         """The inputs as a chunk source, cut into chunks of this runtime's size."""

@@ -110,3 +110,97 @@ def test_bad_run_files_are_config_errors(cli, project, text, message):
     config.write_text(text)
     result = cli(["run", config])
     assert result.exit_code == 2 and message in result.stderr
+
+
+def _write(config, text: str) -> None:
+    config.write_text(text)
+
+
+BASE = """
+[run]
+inputs = ["exports/*"]
+workdir = "clean"
+as_of = "2026-11-24"
+{run_extra}
+
+[run.validate]
+{validate}
+
+[[run.export]]
+to = "mailchimp"
+output = "outbox/mailchimp.csv"
+{export}
+"""
+
+
+def _exported(folder) -> str:
+    return (folder / "outbox" / "mailchimp.csv").read_text().lower()
+
+
+def test_a_steps_own_suppression_list_adds_to_the_runs_never_replaces_it(cli, project):
+    folder, config = project
+    addresses = ["anna.nowak@gmail.com", "chloe.martin@orange.fr"]  # both exported without the lists
+    (folder / "run-list.txt").write_text(addresses[0] + "\n")
+    (folder / "step-list.txt").write_text(addresses[1] + "\n")
+    _write(config, BASE.format(run_extra='suppress = ["run-list.txt"]', validate='suppress = ["step-list.txt"]', export='suppress = ["step-list.txt"]'))
+    result = cli(["run", config])
+    assert result.exit_code == 0, result.stderr
+    exported = _exported(folder)
+    assert addresses[0].lower() not in exported and addresses[1].lower() not in exported
+
+
+@pytest.mark.parametrize(
+    ("validate", "export", "message"),
+    [
+        ('fix_typos = "yes"', "", "fix_typos = 'yes' is not true or false"),
+        ('drop = ["invalids"]\nrejects = "r.csv"', "", "'invalids' is not a status"),
+        ("", 'keep_invalid = "no"', "keep_invalid = 'no' is not true or false"),
+        ("", "max_rows = 2.5", "max_rows = 2.5 is not a whole number"),
+        ("", "surprise = 1", "no such option surprise"),
+    ],
+)
+def test_a_bad_value_anywhere_in_the_run_file_stops_the_run_before_anything_is_written(cli, project, validate, export, message):
+    folder, config = project
+    _write(config, BASE.format(run_extra="", validate=validate, export=export))
+    result = cli(["run", config])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert not (folder / "clean" / "contacts.parquet").exists()  # the import never ran
+
+
+def test_numbers_written_as_text_are_read_as_numbers(cli, project):
+    folder, config = project
+    _write(config, BASE.format(run_extra="", validate="", export='max_rows = "2"'))
+    result = cli(["run", config])
+    assert result.exit_code == 0, result.stderr
+    assert (folder / "outbox" / "mailchimp-001.csv").exists()
+
+
+def test_a_bug_in_a_step_still_gives_the_runs_summary_and_exit_70(cli, project, monkeypatch):
+    folder, config = project
+    _write(config, BASE.format(run_extra="", validate="", export=""))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("listclean.steps.validate.validate_step", broken)
+    result = cli(["run", config, "--json"])
+    assert result.exit_code == 70
+    summary = json.loads(result.stdout)
+    assert [(s["step"], s["exit_code"]) for s in summary["steps"]] == [("import", 0), ("validate", 70)]
+    assert "internal error: RuntimeError: boom" in result.stderr and not (folder / "outbox" / "mailchimp.csv").exists()
+
+
+def test_dry_run_prints_what_the_run_executes(cli, project):
+    folder, config = project
+    _write(config, BASE.format(run_extra="", validate="", export="").replace('to = "mailchimp"', 'columns = ["email", "first_name"]') + '\n[run.import]\nheader = false\n')
+    lines = cli(["run", config, "--dry-run"]).stdout.splitlines()
+    assert "--no-header" in lines[0] and "--columns email,first_name" in lines[-1]
+
+
+def test_paths_in_step_tables_are_relative_to_the_run_file(cli, project, monkeypatch, tmp_path_factory):
+    folder, config = project
+    _write(config, BASE.format(run_extra="", validate='rejects = "clean/invalid.csv"\ndrop = ["invalid"]', export=""))
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    result = cli(["run", config])
+    assert result.exit_code == 0, result.stderr
+    assert (folder / "clean" / "invalid.csv").exists()

@@ -8,6 +8,7 @@ import typer
 
 from listclean.cli.common import cli_runtime, emit_summary, guarded
 from listclean.cli.console import Reporter
+from listclean.errors import ListcleanError
 
 if TYPE_CHECKING:
     from listclean.run import PlannedStep, StepResult
@@ -36,8 +37,10 @@ def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False)
         reporter.info(f"[{step.name}] {step.command_line()}")
 
     def finished(step: PlannedStep, result: StepResult) -> None:
-        if result.error is not None:
+        if isinstance(result.error, ListcleanError):
             reporter.error(str(result.error))
+        elif result.error is not None:
+            reporter.error(f"internal error: {type(result.error).__name__}: {result.error} (run with --debug for the traceback and report it)")
         elif result.report is not None:
             _render(reporter, step, result)
         if result.exit_code != 0:
@@ -45,7 +48,9 @@ def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False)
                 reporter.error("threshold crossed: " + "; ".join(result.summary["thresholds_crossed"]))
             reporter.error(f"step {step.name} ended with exit code {result.exit_code}; later steps were not run")
 
-    outcome = run.run_pipeline(config, runtime_factory=lambda: cli_runtime(reporter), on_start=started, on_step=finished)
+    outcome = run.run_pipeline(
+        config, runtime_factory=lambda: cli_runtime(reporter), on_start=started, on_step=finished, reraise=reporter.settings.debug
+    )
     emit_summary(outcome.summary(), json_summary=json, report=None)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)

@@ -11,6 +11,7 @@ from listclean.cli import options as opt
 from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink, rows_line
 from listclean.cli.console import Reporter, summary_table
 from listclean.errors import ThresholdExceeded, UsageError
+from listclean.steps.validate import DROPPABLE
 
 if TYPE_CHECKING:
     from listclean.email.validate import ValidationReport
@@ -19,11 +20,7 @@ if TYPE_CHECKING:
 CHECKS = "Checks"
 
 
-class DropStatus(str, Enum):
-    suppressed = "suppressed"
-    invalid = "invalid"
-    risky = "risky"
-    unknown = "unknown"
+DropStatus = Enum("DropStatus", {status: status for status in DROPPABLE}, type=str)  # type: ignore[misc]
 
 
 FixTypos = Annotated[
@@ -117,6 +114,7 @@ def command(
     email_reasons and email_suggestion; keeps every row (unless --drop).
     """
     from listclean.email.reasons import REASONS, STATUS_ORDER
+    from listclean.email.dns import dns_checker
     from listclean.steps.validate import ValidateStepOptions, validate_step
     from listclean.thresholds import parse_thresholds
 
@@ -131,7 +129,7 @@ def command(
         suppress=suppress or [],
         store=store,
         drop=[status.value for status in drop or []],
-        dns=_dns_checker(dns_timeout, dns_cache) if dns else None,
+        dns=dns_checker(dns_timeout, dns_cache) if dns else None,
         thresholds=parse_thresholds(fail_on or [], [*STATUS_ORDER, *REASONS]),
     )
     with cli_runtime(reporter) as runtime:
@@ -143,12 +141,3 @@ def command(
     emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
     if report.failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(report.failures))
-
-
-def _dns_checker(timeout: float, cache: str | None):  # -> DnsChecker
-    from pathlib import Path
-
-    from listclean.email import dns
-
-    cache_path = dns.default_cache_path() if cache is None else (Path(cache) if cache else None)
-    return dns.DnsChecker(resolver=dns.dnspython_resolver, timeout=timeout, cache_path=cache_path)

@@ -156,3 +156,12 @@ class DnsChecker:
                 "INSERT OR REPLACE INTO dns VALUES (?, ?, ?)", [(d, o, checked) for d, o in outcomes.items()]
             )
         connection.close()
+
+
+def dns_checker(timeout: float = 5.0, cache: str | None = None) -> DnsChecker:
+    """The checker validate --dns uses: dnspython, `timeout` seconds a lookup, a cache file
+    (None: the default cache path; "": no cache)."""
+    from pathlib import Path
+
+    cache_path = default_cache_path() if cache is None else (Path(cache) if cache else None)
+    return DnsChecker(resolver=dnspython_resolver, timeout=timeout, cache_path=cache_path)

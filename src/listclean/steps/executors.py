@@ -1,41 +1,80 @@
 """How `listclean run` calls each library step from a planned step (see listclean.run).
 
 A planned step names its input files, its output file and its options as the command's flags
-would (underscored). Here those become the step's source (read with the reading options),
-its options (through the same builders the command line uses) and its sinks, so a run file
-and a command line with the same options do the same thing.
+would (underscored). `prepare` turns them into the step's options (through the same builders
+and checks the command line uses, typed by the options dataclasses' fields), its reading
+options and its output files — all checked before the run starts, so a typo in the last export
+stops the run before the first file is written — and returns the call that runs the step in a
+runtime: the source read with the reading options, the sinks, the step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from listclean.errors import ConfigError
+from listclean.errors import ConfigError, ListcleanError
 
 if TYPE_CHECKING:
-    from listclean.importer import ImportStream
+    from listclean.importer import ImportOptions, ImportStream
+    from listclean.io.write import OutputTarget
     from listclean.run import PlannedStep
     from listclean.runtime import Runtime
     from listclean.stream.sink import Sink
 
 READING = ("delimiter", "encoding", "sheet", "header", "on_bad_rows", "map", "date_order", "default_country")
 Outcome = tuple[Any, dict[str, Any], list[str]]  # the report, its summary, thresholds crossed
+Execute = Callable[["Runtime"], Outcome]
 
 
 class _Options:
-    """A step's options from the run file, taken one name at a time; what is left is unknown."""
+    """A step's options from the run file, taken one name at a time and typed as they are taken
+    (a run file's `rfm = "false"` is an error, not true); what is left at the end is unknown."""
 
     def __init__(self, step: PlannedStep) -> None:
         self.step = step
         self.values = dict(step.options)
 
-    def take(self, name: str, default: Any = None) -> Any:
-        return self.values.pop(name, default)
+    def _error(self, name: str, value: Any, wanted: str) -> ConfigError:
+        return ConfigError(f"[run] step {self.step.name}: {name} = {value!r} is not {wanted}", hint=f"see `listclean {self.step.command} --help`")
 
-    def take_list(self, name: str) -> list[Any]:
-        value = self.values.pop(name, [])
-        return value if isinstance(value, list) else [value]
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def take(self, name: str, kind: str = "str", default: Any = None) -> Any:
+        """The option `name` as `kind` (str, int, float, bool, list), or `default` when absent."""
+        if name not in self.values:
+            return default
+        value = self.values.pop(name)
+        if kind == "list":
+            items = value if isinstance(value, list) else [value]
+            return [str(item) for item in items]
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise self._error(name, value, "true or false")
+            return value
+        if isinstance(value, (list, bool)):  # bool before int: True is an int to Python
+            raise self._error(name, value, {"int": "a whole number", "float": "a number"}.get(kind, "a single value"))
+        if kind == "int":
+            text = str(value).strip()
+            if isinstance(value, int) or text.lstrip("+-").isdigit():
+                return int(text)
+            raise self._error(name, value, "a whole number")
+        if kind == "float":
+            try:
+                return float(value)
+            except ValueError:
+                raise self._error(name, value, "a number") from None
+        return str(value)
+
+    def fields(self, options_class: type, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Every option named like a field of `options_class`, typed by the field's annotation."""
+        found = {}
+        for field in dataclasses.fields(options_class):
+            if field.init and field.name not in skip and field.name in self.values:
+                found[field.name] = self.take(field.name, _kind(str(field.type)))
+        return found
 
     def done(self) -> None:
         if self.values:
@@ -43,164 +82,203 @@ class _Options:
             raise ConfigError(f"[run] step {self.step.name}: no such option {names}", hint=f"see `listclean {self.step.command} --help`")
 
 
-def _source(options: _Options, runtime: Runtime, **extra: Any) -> ImportStream:
+def _kind(annotation: str) -> str:
+    """An options field's annotation as the kind of value a run file gives for it."""
+    if annotation.startswith("list[") or annotation.startswith("tuple["):
+        return "list"
+    for kind in ("bool", "int", "float"):
+        if annotation == kind or annotation.startswith(f"{kind} |"):
+            return kind
+    return "str"
+
+
+def _reading(options: _Options, **extra: Any) -> ImportOptions:
     from listclean.importer import reading_options
 
-    reading = {name: options.take(name) for name in READING if name in options.values}
-    if "map" in reading:
-        reading["mapping"] = [str(spec) for spec in (reading.pop("map") if isinstance(reading["map"], list) else [reading.pop("map")])]
-    return runtime.open_inputs(options.step.inputs, reading_options(**reading, **extra))
+    values: dict[str, Any] = {name: options.take(name) for name in READING if options.has(name) and name not in ("header", "map")}
+    if options.has("header"):
+        values["header"] = options.take("header", "bool")
+    if options.has("map"):
+        values["mapping"] = options.take("map", "list")
+    return reading_options(**values, **extra)
 
 
-def _sink(path: str | None, options: _Options, runtime: Runtime, *, excel_safe: bool = False) -> Sink | None:
+def _target(path: str | None, step: PlannedStep, *, fmt: str | None = None, bom: bool = False) -> OutputTarget | None:
     from listclean.io.write import prepare_target
 
-    if path is None:
-        return None
-    target = prepare_target(path, fmt=None, force=True, inputs=options.step.inputs, bom=bool(options.take("bom", False)))
-    return runtime.file_sink(target, excel_safe=excel_safe)
+    return None if path is None else prepare_target(path, fmt=fmt, force=True, inputs=step.inputs, bom=bom)
 
 
-def run_import(step: PlannedStep, runtime: Runtime) -> Outcome:
+def _file_sink(target: OutputTarget | None, runtime: Runtime, *, excel_safe: bool = False) -> Sink | None:
+    return None if target is None else runtime.file_sink(target, excel_safe=excel_safe)
+
+
+def _open(step: PlannedStep, reading: ImportOptions, runtime: Runtime) -> ImportStream:
+    return runtime.open_inputs(step.inputs, reading)
+
+
+def prepare_import(step: PlannedStep) -> Execute:
     from listclean.steps.importing import ImportStepOptions, import_step
 
     options = _Options(step)
-    source = _source(options, runtime, source_name=options.take("source_name"))
-    settings = ImportStepOptions(store=options.take("store"))
-    rejects_path = options.take("rejects")
-    excel_safe = bool(options.take("excel_safe", False))
-    sink, rejects = _sink(step.output, options, runtime, excel_safe=excel_safe), _sink(rejects_path, options, runtime)
+    reading = _reading(options, source_name=options.take("source_name"))
+    settings = ImportStepOptions(**options.fields(ImportStepOptions))
+    rejects_path, excel_safe = options.take("rejects"), options.take("excel_safe", "bool", False)
+    output, rejects = _target(step.output, step, bom=options.take("bom", "bool", False)), _target(rejects_path, step)
     options.done()
-    report = import_step(source, settings, sink, runtime, rejects=rejects)
-    return report, report.summary(output=step.output, rejects=rejects_path), []
+
+    def execute(runtime: Runtime) -> Outcome:
+        sink = _file_sink(output, runtime, excel_safe=excel_safe)
+        report = import_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime))
+        return report, report.summary(output=step.output, rejects=rejects_path), []
+
+    return execute
 
 
-def run_validate(step: PlannedStep, runtime: Runtime) -> Outcome:
+def prepare_validate(step: PlannedStep) -> Execute:
     from listclean.email.reasons import REASONS, STATUS_ORDER
     from listclean.steps.validate import ValidateStepOptions, validate_step
     from listclean.thresholds import parse_thresholds
 
     options = _Options(step)
-    source = _source(options, runtime)
+    reading = _reading(options)
     rejects_path = options.take("rejects")
-    drop = [str(status) for status in options.take_list("drop")]
-    if drop and rejects_path is None:
-        raise ConfigError(f"[run] step {step.name}: drop needs rejects = \"path\", so dropped rows are kept somewhere")
     settings = ValidateStepOptions(
-        fix_typos=bool(options.take("fix_typos", False)),
-        suppress=[str(p) for p in options.take_list("suppress")],
-        store=options.take("store"),
-        drop=drop,
-        thresholds=parse_thresholds([str(t) for t in options.take_list("fail_on")], [*STATUS_ORDER, *REASONS]),
+        **options.fields(ValidateStepOptions, skip=("thresholds", "dns")),
+        thresholds=parse_thresholds(options.take("fail_on", "list", []), [*STATUS_ORDER, *REASONS]),
     )
-    if options.take("dns", False):
-        from listclean.email.dns import DnsChecker, default_cache_path, dnspython_resolver
+    if settings.drop and rejects_path is None:
+        raise ConfigError(f"[run] step {step.name}: drop needs rejects = \"path\", so dropped rows are kept somewhere")
+    dns = options.take("dns", "bool", False)
+    timeout, cache = options.take("dns_timeout", "float", 5.0), options.take("dns_cache")
+    if dns:
+        from listclean.email.dns import dns_checker
 
-        settings.dns = DnsChecker(resolver=dnspython_resolver, timeout=float(options.take("dns_timeout", 5.0)), cache_path=default_cache_path())
-    excel_safe = bool(options.take("excel_safe", False))
-    sink, rejects = _sink(step.output, options, runtime, excel_safe=excel_safe), _sink(rejects_path, options, runtime)
+        settings.dns = dns_checker(timeout, cache)
+    excel_safe = options.take("excel_safe", "bool", False)
+    output, rejects = _target(step.output, step, bom=options.take("bom", "bool", False)), _target(rejects_path, step)
     options.done()
-    report = validate_step(source, settings, sink, runtime, rejects=rejects)
-    return report, report.summary(output=step.output, rejects=rejects_path), report.failures
+
+    def execute(runtime: Runtime) -> Outcome:
+        sink = _file_sink(output, runtime, excel_safe=excel_safe)
+        report = validate_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime))
+        return report, report.summary(output=step.output, rejects=rejects_path), report.failures
+
+    return execute
 
 
-def run_dedupe(step: PlannedStep, runtime: Runtime) -> Outcome:
-    from dataclasses import fields
-
+def prepare_dedupe(step: PlannedStep) -> Execute:
     from listclean.steps.dedupe import DedupeStepOptions, dedupe_step, options_from
+    from listclean.stream.sink import NullSink
 
     options = _Options(step)
-    source = _source(options, runtime)
-    values = {f.name: options.take(f.name) for f in fields(DedupeStepOptions) if f.name in options.values}
-    if "trust" in values:
-        values["trust"] = [str(t) for t in (values["trust"] if isinstance(values["trust"], list) else [values["trust"]])]
-    settings = options_from(values)
-    rejects_path, clusters_path, explain_path = options.take("rejects"), options.take("clusters"), options.take("explain")
-    excel_safe = bool(options.take("excel_safe", False))
-    sink = _sink(step.output, options, runtime, excel_safe=excel_safe)
-    rejects, clusters, explain = (_sink(path, options, runtime) for path in (rejects_path, clusters_path, explain_path))
+    reading = _reading(options)
+    settings = options_from(options.fields(DedupeStepOptions))
+    dry_run = options.take("dry_run", "bool", False)
+    paths = {name: options.take(name) for name in ("rejects", "clusters", "explain")}
+    excel_safe = options.take("excel_safe", "bool", False)
+    output = None if dry_run else _target(step.output, step, bom=options.take("bom", "bool", False))
+    targets = {name: _target(path, step) for name, path in paths.items()}
     options.done()
-    report = dedupe_step(source, settings, sink, runtime, rejects=rejects, clusters=clusters, explain=explain)
-    summary = report.summary(output=step.output, rejects=rejects_path, clusters=clusters_path, explain=explain_path)
-    return report, summary, []
+
+    def execute(runtime: Runtime) -> Outcome:
+        sink = NullSink() if output is None else _file_sink(output, runtime, excel_safe=excel_safe)
+        sinks = {name: _file_sink(target, runtime) for name, target in targets.items()}
+        report = dedupe_step(_open(step, reading, runtime), settings, sink, runtime, **sinks)
+        return report, report.summary(output=None if dry_run else step.output, **paths), []
+
+    return execute
 
 
-def run_segment(step: PlannedStep, runtime: Runtime) -> Outcome:
-    from dataclasses import fields
-
-    from listclean.io.write import format_for, prepare_target
+def prepare_segment(step: PlannedStep) -> Execute:
+    from listclean.io.write import format_for
     from listclean.runtime import parse_as_of
     from listclean.steps.segment import SegmentStepOptions, segment_step, split_paths
 
     options = _Options(step)
-    source = _source(options, runtime)
-    names = [f.name for f in fields(SegmentStepOptions) if f.init and f.name != "as_of"]
-    settings = SegmentStepOptions(**{name: options.take(name) for name in names if name in options.values})
+    reading = _reading(options)
+    settings = SegmentStepOptions(**options.fields(SegmentStepOptions, skip=("as_of",)))
     settings.as_of = parse_as_of(options.take("as_of"))
     split_dir, rejects_path = options.take("split_dir"), options.take("rejects")
-    excel_safe = bool(options.take("excel_safe", False))
-    files = {}
-    if split_dir:
-        fmt = format_for("x", options.take("split_format"))
-        files = {name: prepare_target(path, fmt=fmt, force=True, inputs=step.inputs) for name, path in split_paths(settings.definitions(), split_dir, fmt)}
-    sink, rejects = _sink(step.output, options, runtime, excel_safe=excel_safe), _sink(rejects_path, options, runtime)
+    excel_safe, fmt = options.take("excel_safe", "bool", False), format_for("x", options.take("split_format"))
+    splits = {name: _target(path, step, fmt=fmt) for name, path in split_paths(settings.definitions(), split_dir, fmt)} if split_dir else {}
+    output, rejects = _target(step.output, step, bom=options.take("bom", "bool", False)), _target(rejects_path, step)
     options.done()
-    splits = {name: runtime.file_sink(target, excel_safe=excel_safe) for name, target in files.items()}
-    report = segment_step(source, settings, sink, runtime, rejects=rejects, splits=splits)
-    return report, report.summary(output=step.output, split_files={name: target.path for name, target in files.items()}), []
+
+    def execute(runtime: Runtime) -> Outcome:
+        sink = _file_sink(output, runtime, excel_safe=excel_safe)
+        split_sinks = {name: _file_sink(target, runtime, excel_safe=excel_safe) for name, target in splits.items()}
+        report = segment_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime), splits=split_sinks)
+        files = {name: target.path for name, target in splits.items() if target is not None}
+        return report, report.summary(output=step.output, split_files=files), []
+
+    return execute
 
 
-def run_decay(step: PlannedStep, runtime: Runtime) -> Outcome:
-    from listclean.decay_html import render_html
-    from listclean.io.write import prepare_target, write_text
-    from listclean.runtime import parse_as_of
-    from listclean.steps.decay import decay_step, options_from
-
-    options = _Options(step)
-    source = _source(options, runtime)
-    names = ("months", "benchmark", "sunset_days", "sunset_min_age", "lapse_days", "bounce_limit", "complaint_limit", "implied_days", "inquiry_days", "no_validate")
-    values = {name: options.take(name) for name in names if name in options.values}
-    settings = options_from({**values, "fail_on": [str(t) for t in options.take_list("fail_on")]})
-    settings.decay.as_of = parse_as_of(options.take("as_of"))
-    html, sunset_out = options.take("html"), options.take("sunset_out")
-    sunset = _sink(sunset_out, options, runtime)
-    options.done()
-    report = decay_step(source, settings, None, runtime, sunset=sunset)
-    if html:
-        write_text(render_html(report.as_dict()), prepare_target(html, fmt=None, force=True, inputs=step.inputs))
-    return report, report.summary(inputs=step.inputs, html=html, sunset_out=sunset_out), report.failures
-
-
-def run_export(step: PlannedStep, runtime: Runtime) -> Outcome:
-    from dataclasses import fields
-
-    from listclean.io.write import prepare_target
+def prepare_export(step: PlannedStep) -> Execute:
     from listclean.runtime import parse_as_of
     from listclean.steps.export import ExportStepOptions, export_step
 
     options = _Options(step)
-    source = _source(options, runtime)
-    names = [f.name for f in fields(ExportStepOptions) if f.name not in ("as_of", "suppress", "format")]
-    settings = ExportStepOptions(
-        **{name: options.take(name) for name in names if name in options.values},
-        suppress=[str(p) for p in options.take_list("suppress")],
-        as_of=parse_as_of(options.take("as_of")),
-    )
+    reading = _reading(options)
+    settings = ExportStepOptions(**options.fields(ExportStepOptions, skip=("as_of", "format", "columns")), columns=options.take("columns", "list"))
+    settings.as_of = parse_as_of(options.take("as_of"))
     rejects_path = options.take("rejects")
-    assert step.output is not None  # an export always names its output (see run.plan)
-    target = prepare_target(step.output, fmt=settings.output_format, force=True, inputs=step.inputs, bom=bool(options.take("bom", False)))
-    rejects = _sink(rejects_path, options, runtime)
+    output = _target(step.output, step, fmt=settings.output_format, bom=options.take("bom", "bool", False))
+    rejects = _target(rejects_path, step)
     options.done()
-    report = export_step(source, settings, target, runtime, rejects=rejects)
-    return report, report.summary(output=target.display, rejects=rejects_path), []
+    if output is None:  # pragma: no cover - run.plan gives every export an output
+        raise ConfigError(f"[run] step {step.name}: needs output = \"path\"")
+
+    def execute(runtime: Runtime) -> Outcome:
+        report = export_step(_open(step, reading, runtime), settings, output, runtime, rejects=_file_sink(rejects, runtime))
+        return report, report.summary(output=output.display, rejects=rejects_path), []
+
+    return execute
 
 
-EXECUTORS: dict[str, Callable[[PlannedStep, Runtime], Outcome]] = {
-    "import": run_import,
-    "validate": run_validate,
-    "dedupe": run_dedupe,
-    "segment": run_segment,
-    "export": run_export,
-    "decay-report": run_decay,
+def prepare_decay(step: PlannedStep) -> Execute:
+    from listclean.decay_html import render_html
+    from listclean.io.write import write_text
+    from listclean.runtime import parse_as_of
+    from listclean.steps.decay import decay_step, options_from
+
+    options = _Options(step)
+    reading = _reading(options)
+    kinds = {"months": "int", "benchmark": "float", "sunset_days": "int", "sunset_min_age": "int", "lapse_days": "int",
+             "bounce_limit": "float", "complaint_limit": "float", "implied_days": "int", "inquiry_days": "int", "no_validate": "bool"}  # fmt: skip
+    values = {name: options.take(name, kind) for name, kind in kinds.items() if options.has(name)}
+    settings = options_from({**values, "fail_on": options.take("fail_on", "list", [])})
+    settings.decay.as_of = parse_as_of(options.take("as_of"))
+    html, sunset_out = options.take("html"), options.take("sunset_out")
+    html_target = _target(html, step)
+    sunset_target = _target(sunset_out, step, fmt=options.take("format"))
+    options.done()
+
+    def execute(runtime: Runtime) -> Outcome:
+        report = decay_step(_open(step, reading, runtime), settings, None, runtime, sunset=_file_sink(sunset_target, runtime))
+        if html_target is not None:
+            write_text(render_html(report.as_dict()), html_target)
+        return report, report.summary(inputs=step.inputs, html=html, sunset_out=sunset_out), report.failures
+
+    return execute
+
+
+PREPARE: dict[str, Callable[[PlannedStep], Execute]] = {
+    "import": prepare_import,
+    "validate": prepare_validate,
+    "dedupe": prepare_dedupe,
+    "segment": prepare_segment,
+    "export": prepare_export,
+    "decay-report": prepare_decay,
 }
 
+
+def prepare(step: PlannedStep) -> Execute:
+    """The step's call, its options and outputs checked now (a listclean error names the step)."""
+    try:
+        return PREPARE[step.command](step)
+    except ConfigError:
+        raise
+    except ListcleanError as error:
+        raise type(error)(f"[run] step {step.name}: {error.message}", hint=error.hint) from None

@@ -52,7 +52,7 @@ def import_step(source: ImportStream, options: ImportStepOptions, sink: Sink, ru
                 chunk, erased, _ = apply_store(chunk, store)
                 ledger.remove(erased)
             sink.add(chunk)
-            progress(f"{sink.rows:,} rows")
+            progress(f"{sink.rows:,} rows", log=False)
             del chunk  # before the next chunk is read, not after
     columns = source.columns()
     sink.finish(columns)

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from listclean.thresholds import Threshold
 
 
+DROPPABLE = ("suppressed", "invalid", "risky", "unknown")  # the statuses --drop can move to the rejects
+
+
 @dataclass
 class ValidateStepOptions:
     fix_typos: bool = False  # apply high-confidence domain typo fixes to email_normalized
@@ -24,6 +27,13 @@ class ValidateStepOptions:
     drop: list[str] = field(default_factory=list)  # statuses moved to the rejects instead of the output
     dns: DnsChecker | None = None  # MX/A lookups, once per distinct domain
     thresholds: list[Threshold] = field(default_factory=list)  # --fail-on
+
+    def __post_init__(self) -> None:
+        from listclean.errors import UsageError
+
+        for status in self.drop:
+            if status not in DROPPABLE:
+                raise UsageError(f"--drop {status!r} is not a status", hint=f"use {', '.join(DROPPABLE)}")
 
 
 @dataclass

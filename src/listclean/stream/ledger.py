@@ -29,7 +29,7 @@ class Ledger:
         self.removed = 0  # rows the step took out of its output (each with a reject row)
         self.merged = 0  # rows folded into another row's golden record
         self._source_rejects: list[pl.DataFrame] = []
-        self._removed = Spool(paths, budget)
+        self.spool = Spool(paths, budget)  # the step's rejects, in order (the sources' come first)
 
     def read(self, source: Any) -> None:
         """Count a chunk source read to its end: its rows and its rejects (see ChunkSource)."""
@@ -41,7 +41,7 @@ class Ledger:
         """Rows the step kept out of its output, as rejects-table rows (see rows_as_rejects)."""
         if rejects.height:
             self.removed += rejects.height
-            self._removed.add(rejects)
+            self.spool.add(rejects)
 
     @property
     def rejected(self) -> int:
@@ -58,12 +58,12 @@ class Ledger:
     def write(self, sink: Sink | None) -> None:
         """Every reject, the sources' first, into `sink` (nothing happens without one)."""
         if sink is None:
-            self._removed.release()
+            self.spool.release()
             return
         for part in self._source_rejects:
             if part.height:
                 sink.add(part)
-        for part in self._removed.drain():
+        for part in self.spool.drain():
             sink.add(part)
         sink.finish(list(REJECT_COLUMNS), empty=empty_rejects())
 
@@ -71,7 +71,7 @@ class Ledger:
         """Every reject as one frame (the Python API's view; a CLI run streams them to a file)."""
         import polars as pl
 
-        parts = [part for part in [*self._source_rejects, *self._removed] if part.height]
+        parts = [part for part in [*self._source_rejects, *self.spool] if part.height]
         return pl.concat(parts, how="vertical") if parts else empty_rejects()
 
 

@@ -80,10 +80,12 @@ class Spool:
             self.budget.release(size)
             yield frame
             del frame
-        parts, self._parts = self._parts, []
-        for part in parts:
-            yield pl.read_parquet(part)
+        while self._parts:  # one at a time, so a pass abandoned half-way leaves the rest to `release`
+            part = self._parts.pop(0)
+            frame = pl.read_parquet(part)
             part.unlink(missing_ok=True)
+            yield frame
+            del frame
 
     def release(self) -> None:
         """Forget every frame (held or spilled): the spool is empty and its memory free."""
