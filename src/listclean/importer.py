@@ -297,7 +297,8 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
     selected += [pl.col(column).alias(target) for target, column in mapping.fields.items()]
     selected += [pl.col(column).cast(pl.Int64) if column == "_source_row" else pl.col(column) for column in mapping.carried]
     selected += [pl.col(column).alias(mapping.renamed.get(column, column)) for column in mapping.passthrough]
-    if EXTRA_FIELDS in source.frame.collect_schema().names():
+    if EXTRA_FIELDS in source.frame.collect_schema().names() and EXTRA_FIELDS not in source.header:
+        # (a file listclean wrote with them has the column already: it passes through, once)
         selected.append(pl.col(EXTRA_FIELDS))  # surplus fields of rows repaired with --on-bad-rows keep
 
     # listclean's own typed Parquet is standard already (standardising is idempotent), unless an

@@ -46,10 +46,11 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from listclean.errors import ConfigError, ExitCode, ListcleanError
+from listclean.errors import ConfigError, ExitCode, ListcleanError, OutputError
 
 STEP_ORDER = ("import", "validate", "dedupe", "segment")
 RESERVED = {"output", "o", "force", "report", "json", "format", "f"}  # the run decides where each step writes
@@ -180,12 +181,23 @@ def plan(path: str) -> tuple[list[PlannedStep], Path]:
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) in [run]: {', '.join(sorted(unknown))}")
     inputs = run.get("inputs")
-    if not isinstance(inputs, list) or not inputs:
+    if not isinstance(inputs, list) or not inputs or not all(isinstance(item, str) for item in inputs):
         raise ConfigError(f"{path}: [run] needs inputs = [\"file or glob\", ...]")
+    for key in ("workdir", "store", "as_of"):
+        if key in run and not isinstance(run[key], (str, date) if key == "as_of" else str):
+            raise ConfigError(f"{path}: [run] {key} must be {'a date' if key == 'as_of' else 'a path in quotes'}, not {run[key]!r}")
+    listed_in_run = run.get("suppress", [])
+    if isinstance(listed_in_run, str):
+        listed_in_run = [listed_in_run]
+    if not isinstance(listed_in_run, list) or not all(isinstance(item, str) for item in listed_in_run):
+        raise ConfigError(f"{path}: [run] suppress must be a list of files or globs, not {run['suppress']!r}")
+    exports_given = run.get("export", [])
+    if not isinstance(exports_given, dict) and not (isinstance(exports_given, list) and all(isinstance(item, dict) for item in exports_given)):
+        raise ConfigError(f"{path}: [run] export must be [[run.export]] tables, not {exports_given!r}", hint="write [[run.export]] with to = … and output = …")
     workdir = base / str(run.get("workdir", "listclean-run"))
     files = _expand([str(item) for item in inputs], base, f"{path}: inputs")
     store = {"store": str(base / run["store"])} if run.get("store") else {}
-    suppress = _expand([str(p) for p in run.get("suppress", [])], base, f"{path}: suppress")
+    suppress = _expand(listed_in_run, base, f"{path}: suppress")
     listed = {"suppress": suppress} if suppress else {}
     as_of = {"as_of": str(run["as_of"])} if run.get("as_of") else {}
 
@@ -239,8 +251,13 @@ def locked(workdir: Path) -> Iterator[None]:
     """An exclusive, non-blocking lock on workdir/.listclean.lock for the whole run."""
     import fcntl
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    handle = open(workdir / ".listclean.lock", "a+")  # noqa: SIM115 - held for the run
+    if workdir.exists() and not workdir.is_dir():
+        raise OutputError(f"{workdir}: the run's workdir is a file, not a directory", hint="set workdir in [run] to a directory")
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        handle = open(workdir / ".listclean.lock", "a+")  # noqa: SIM115 - held for the run
+    except OSError as error:
+        raise OutputError(f"{workdir}: the run's workdir cannot be created or written ({error.strerror or error})", hint="set workdir in [run] to a directory you can write") from None
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

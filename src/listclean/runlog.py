@@ -20,8 +20,8 @@ SAFE_TEXT = ("command", "output", "rejects", "format", "to", "hash", "html", "su
 
 
 def file_digest(path: str) -> dict[str, Any]:
-    if path == "-":
-        return {"path": "-", "sha256": None, "bytes": None}
+    if path == "-" or not os.path.isfile(path):  # stdin, a pipe or FIFO: read once, by the command
+        return {"path": path, "sha256": None, "bytes": None}
     digest = hashlib.sha256()
     size = 0
     try:

@@ -74,20 +74,30 @@ class SilentReporter:
         yield _ignore
 
 
+AS_OF_RANGE = (date(1900, 1, 1), date(2999, 12, 31))  # a report date outside it is a typo (and overflows date arithmetic)
+
+
 def parse_as_of(value: date | datetime | str | None) -> datetime | None:
     """A report date ("as of"): 'YYYY-MM-DD' or a date as midnight UTC of that day, a datetime
-    as it is (UTC when naive); None when not given. What --as-of and a run file's as_of take."""
+    as it is (UTC when naive); None when not given. What --as-of and a run file's as_of take.
+    A date before 1900 or after 2999 is refused."""
     from listclean.errors import UsageError
 
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    try:
-        day = datetime.strptime(str(value).strip(), "%Y-%m-%d")
-    except ValueError:
-        raise UsageError(f"--as-of {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
-    return day.replace(tzinfo=timezone.utc)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    else:
+        try:
+            moment = datetime.strptime(str(value).strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise UsageError(f"--as-of {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    first, last = AS_OF_RANGE
+    if not first <= moment.date() <= last:
+        raise UsageError(f"--as-of {moment.date().isoformat()} is out of range", hint=f"give a date from {first.isoformat()} to {last.isoformat()}")
+    return moment
 
 
 def utc_now() -> datetime:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any, Optional
 
 import typer
@@ -65,8 +67,15 @@ app.command("erase", no_args_is_help=True)(cmd_erase.command)
 app.command("run", no_args_is_help=True)(cmd_run.command)
 
 
+ENV_PREFIX = "LISTCLEAN_"
+# LISTCLEAN_* variables that are not a command's option: read by the library or the runtime.
+OTHER_VARIABLES = frozenset({"LISTCLEAN_CHUNK_ROWS"})
+
+
 def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:
-    """listclean.toml -> Click default_map: one table per command, keys named like the options."""
+    """listclean.toml -> Click default_map: one table per command, keys named like the options
+    (or their parameter), each checked: an unknown table or key, or a value of the wrong kind,
+    is a ConfigError naming the file and key."""
     import os
     import tomllib
 
@@ -75,24 +84,209 @@ def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})", hint="save the file as UTF-8") from None
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: {error}", hint="fix or remove the file") from None
+    commands = _options_by_command()
     config: dict[str, Any] = {}
     for command, values in data.items():
+        if command not in commands:
+            known = ", ".join(f"[{name}]" for name in commands if name)
+            raise ConfigError(f"{path}: unknown table [{command}]", hint=f"tables are named like the commands: {known}")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: '{command}' must be a table like [{command}]")
-        config[command] = {key.replace("-", "_"): value for key, value in values.items()}
+        table: dict[str, Any] = {}
+        for key, value in values.items():
+            param = _option(commands[command], key)
+            where = f"{path}: [{command}] {key}"
+            if param is None:
+                raise ConfigError(f"{where}: unknown key", hint=f"the keys of [{command}] are its options: {', '.join(sorted(_names(commands[command])))}")
+            table[param.name] = _checked_value(param, value, where)
+        config[command] = table
     return config
+
+
+def config_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The LISTCLEAN_<COMMAND>_<OPTION> variables Click does not read itself, as a default_map
+    (those named after an option whose parameter has another name, e.g. LISTCLEAN_IMPORT_MAP for
+    --map). A LISTCLEAN_* variable that names no option is a ConfigError naming it."""
+    commands = _options_by_command()
+    config: dict[str, Any] = {}
+    for variable in sorted(environ):
+        if not variable.startswith(ENV_PREFIX) or variable in OTHER_VARIABLES:
+            continue
+        rest = variable[len(ENV_PREFIX) :]
+        found = None
+        # the longest command name first: DECAY_REPORT_… is decay-report's, not a command "decay"
+        for command in sorted(commands, key=len, reverse=True):
+            prefix = command.upper().replace("-", "_") + "_" if command else ""
+            if rest.startswith(prefix):
+                param = _option(commands[command], rest[len(prefix) :].lower())
+                if param is not None:
+                    found = command, param
+                    break
+        if found is None:
+            raise ConfigError(
+                f"environment variable {variable}: names no option",
+                hint="use LISTCLEAN_<COMMAND>_<OPTION>, e.g. LISTCLEAN_IMPORT_DEFAULT_COUNTRY, or unset it",
+            )
+        command, param = found
+        if rest.lower().removeprefix(command.replace("-", "_") + "_" if command else "") == param.name:
+            continue  # Click reads LISTCLEAN_<COMMAND>_<PARAMETER> itself
+        value: Any = environ[variable]
+        if param.multiple or param.nargs == -1:
+            value = [part.strip() for part in value.replace("\n", ";").split(";") if part.strip()]
+        (config.setdefault(command, {}) if command else config)[param.name] = _checked_value(param, value, f"environment variable {variable}")
+    return config
+
+
+def _options_by_command() -> dict[str, dict[str, Any]]:
+    """Every command's options by their names ('' for the global options)."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    commands = {"": group, **group.commands}  # type: ignore[attr-defined]
+    return {name: {param.name: param for param in command.params if param.param_type_name == "option"} for name, command in commands.items()}
+
+
+def _names(options: dict[str, Any]) -> set[str]:
+    return {opt.lstrip("-").replace("-", "_") for param in options.values() for opt in param.opts if opt.startswith("--")}
+
+
+def _option(options: dict[str, Any], key: str) -> Any:  # noqa: ANN401 - a Click parameter
+    key = key.replace("-", "_")
+    if key in options:
+        return options[key]
+    for param in options.values():
+        if any(opt.startswith("--") and opt[2:].replace("-", "_") == key for opt in [*param.opts, *param.secondary_opts]):
+            return param
+    return None
+
+
+def _checked_value(param: Any, value: Any, where: str) -> Any:  # noqa: ANN401
+    """A configured value, refused (naming where it came from) when the option cannot take it."""
+    import enum
+    import typing
+
+    annotation = param.type_descriptor.annotation
+    many = param.multiple or param.nargs == -1
+    if many:
+        values = value if isinstance(value, list) else [value]
+        inner = typing.get_args(annotation)[0] if typing.get_args(annotation) else str
+        return [_checked_value_of(inner, item, where) for item in values]
+    if isinstance(value, list):
+        raise ConfigError(f"{where}: takes one value, not a list")
+    return _checked_value_of(annotation, value, where)
+
+
+def _checked_value_of(kind: Any, value: Any, where: str) -> Any:  # noqa: ANN401
+    import enum
+
+    if isinstance(value, str) and not isinstance(kind, type):
+        return value
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{where}: must be true or false, not {value!r}")
+    if kind is int or kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(f"{where}: must be a number, not {value!r}")
+        try:
+            return kind(value) if not (kind is int and isinstance(value, float)) else _whole(value, where)
+        except ValueError:
+            raise ConfigError(f"{where}: must be a {'whole ' if kind is int else ''}number, not {value!r}") from None
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        choices = [str(member.value) for member in kind]
+        if not isinstance(value, str) or value not in choices:
+            raise ConfigError(f"{where}: must be one of {', '.join(choices)}, not {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: must be text (in quotes), not {value!r}")
+    return value
+
+
+def _whole(value: float, where: str) -> int:
+    if not value.is_integer():
+        raise ConfigError(f"{where}: must be a whole number, not {value!r}")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: flags > LISTCLEAN_<COMMAND>_<OPTION> env > listclean.toml > defaults."""
+    import os
+
+    _hold_closed_standard_streams()
     try:
         default_map = load_config()
+        for command, values in config_from_environment(os.environ).items():
+            if isinstance(values, dict):
+                default_map.setdefault(command, {}).update(values)
+            else:
+                default_map[command] = values
     except ConfigError as error:
-        Reporter().error(str(error))
-        sys.exit(int(ExitCode.USAGE))
+        arguments = sys.argv[1:] if argv is None else argv
+        if not {"--version", "--help", "-h"} & set(arguments):  # those work whatever the configuration
+            Reporter().error(str(error))
+            sys.exit(int(ExitCode.USAGE))
+        default_map = {}
     try:
         app(args=argv, prog_name="listclean", auto_envvar_prefix="LISTCLEAN", default_map=default_map)
     except BrokenPipeError:  # pragma: no cover - stdout closed while Click itself wrote
         sys.exit(int(ExitCode.BROKEN_PIPE))
+
+
+class _ClosedStream(io.TextIOBase):
+    """Stands for stdout when the process was started without it (`>&-`): writing to it is
+    writing to a closed pipe (BrokenPipeError: exit 141), as to a reader that went away."""
+
+    def __init__(self) -> None:
+        self.buffer = _ClosedRaw()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "stdout is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:  # writers that take a file number (Polars) must come through write()
+        raise io.UnsupportedOperation("stdout is closed")
+
+
+class _ClosedRaw(io.RawIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:  # noqa: ANN401
+        raise BrokenPipeError(32, "stdout is closed")
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("stdout is closed")
+
+
+def _hold_closed_standard_streams() -> None:
+    """A process started with fd 0, 1 or 2 closed: /dev/null holds the number (so no file the
+    run opens becomes 'stdout'), stdin reads as empty, stderr goes nowhere, stdout is a closed pipe."""
+    import os
+
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        held = os.open(os.devnull, os.O_RDWR)
+        if held != fd:
+            os.dup2(held, fd)
+            os.close(held)
+        if name == "stdin":
+            sys.stdin = open(fd, encoding="utf-8", closefd=False)  # noqa: SIM115 - lives as long as the process
+        elif name == "stderr":
+            sys.stderr = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        else:
+            sys.stdout = _ClosedStream()

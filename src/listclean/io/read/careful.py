@@ -139,8 +139,14 @@ def _batch(header: tuple[str, ...], columns: list[list[str | None]], extras: lis
     data.update({title: values for title, values in zip(header, columns, strict=True)})
     schema = {ROW: pl.Int64, **{title: pl.String for title in header}}
     if any(value is not None for value in extras):
-        data[EXTRA_FIELDS] = extras
-        schema[EXTRA_FIELDS] = pl.String
+        if EXTRA_FIELDS in header:  # a file listclean wrote with surplus fields, ragged again: add to them
+            data[EXTRA_FIELDS] = [
+                mine if theirs is None else theirs if mine is None else f"{mine},{theirs}"
+                for mine, theirs in zip(data[EXTRA_FIELDS], extras, strict=True)
+            ]
+        else:
+            data[EXTRA_FIELDS] = extras
+            schema[EXTRA_FIELDS] = pl.String
     return pl.DataFrame(data, schema=schema)
 
 

@@ -88,7 +88,7 @@ def _read_rows(
         split = _range_reader(layout, checks, bad_rows)
         # For decisions over the whole file (the date order) the bad records hardly matter.
         frame = scan_fast(path, layout.delimiter, header, layout.has_header, ragged=True)
-        if on_bad_rows == "keep" and any(check.extra_fields for check in checks):
+        if on_bad_rows == "keep" and any(check.extra_fields for check in checks) and EXTRA_FIELDS not in header:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS))
     elif len(ranges) > 1:
         # A quote out of place somewhere: no range boundary can be trusted, so the careful reader

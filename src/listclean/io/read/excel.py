@@ -8,8 +8,11 @@ names are cleaned the same way.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zlib import error as zlib_error
 
 from listclean.errors import InputError
 from listclean.io import sniff
@@ -32,6 +35,7 @@ def read_excel(local: Path, name: str, head: bytes, options: ReadOptions, worksp
         raise InputError(f"not a readable Excel file ({first_line(exc)})", source=name) from None
     notices: list[str] = []
     sheet = _choose_sheet(workbook.sheet_names, name, options, notices)
+    _check_sheet_size(local, name, sheet)
     try:
         table = workbook.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
     except Exception as exc:  # noqa: BLE001
@@ -48,6 +52,68 @@ def read_excel(local: Path, name: str, head: bytes, options: ReadOptions, worksp
     table.columns = header
     frame = table.lazy().with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     return Source(name, "xlsx", frame, header, sheet=sheet, notices=notices)
+
+
+# calamine allocates the sheet's whole extent (its declared dimension, or its farthest cell)
+# before reading a cell: a sparse sheet claiming A1:XFD1048576 asks for hundreds of GiB and
+# aborts the process. More cells than this is refused before calamine sees the sheet.
+MAX_SHEET_CELLS = 50_000_000
+_CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|dimension)\b[^>]*?\s(?:r|ref)="(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _check_sheet_size(local: Path, name: str, sheet: str) -> None:
+    """Refuse a sheet whose extent (declared or reached by a cell) is too large to hold."""
+    part = _sheet_part(local, sheet)
+    if part is None:
+        return
+    rows = columns = 0
+    try:
+        with zipfile.ZipFile(local) as archive, archive.open(part) as xml:
+            tail = b""
+            while block := xml.read(1 << 20):
+                data = tail + block
+                for letters, digits in _CELL_REF.findall(data):
+                    rows = max(rows, int(digits))
+                    columns = max(columns, _column_number(letters))
+                tail = data[-512:]
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError, zlib_error):
+        return  # calamine says what is wrong with the file
+    if rows * columns > MAX_SHEET_CELLS:
+        raise InputError(
+            f"sheet {sheet!r} spans {columns:,} columns by {rows:,} rows ({rows * columns:,} cells), "
+            f"more than the {MAX_SHEET_CELLS:,} cells listclean reads from a workbook",
+            source=name,
+            hint="delete the empty rows and columns in Excel (or save the sheet as CSV) and try again",
+        )
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _sheet_part(local: Path, sheet: str) -> str | None:
+    """The zip member holding the named sheet of an .xlsx/.xlsm (None: not such a workbook)."""
+    import posixpath
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(local) as archive:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, EOFError, zlib_error):
+        return None
+    target_of = {rel.get("Id"): rel.get("Target", "") for rel in relations if rel.tag.endswith("Relationship")}
+    for element in workbook.iter():
+        if element.tag.endswith("}sheet") and element.get("name") == sheet:
+            rid = next((value for key, value in element.attrib.items() if key.endswith("}id")), None)
+            target = target_of.get(rid)
+            if not target:
+                return None
+            return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return None
 
 
 def _choose_sheet(sheets: list[str], name: str, options: ReadOptions, notices: list[str]) -> str:

@@ -10,17 +10,18 @@ import in ``__init__``).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from listclean.errors import InputError, UsageError
 from listclean.io import sniff
-from listclean.io.read.source import STDIN, ReadOptions, Source, display_name
+from listclean.io.read.source import STDIN, STDIN_NAME, ReadOptions, Source, display_name
 
 if TYPE_CHECKING:
     import polars as pl
@@ -111,12 +112,12 @@ def read_column(fmt: str, path: str, column: str) -> pl.LazyFrame:
 
 
 def _local_copy(path: str, workspace: Workspace) -> Path:
-    """A seekable file for the input: stdin is spooled to the workspace."""
+    """A seekable file for the input: stdin, pipes and FIFOs (`<(…)`, mkfifo) are read once,
+    as a stream, into the workspace; the readers then look at the copy as often as they need."""
     if path == STDIN:
-        spool = workspace.path(".stdin")
-        with open(spool, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-        return spool
+        if sys.stdin is None:  # started with stdin closed (<&-)
+            raise InputError("stdin is closed", source=STDIN_NAME, hint="pipe the file in, or name it")
+        return _spool(sys.stdin.buffer, STDIN_NAME, workspace)
     local = Path(path)
     if not local.exists():
         raise InputError("no such file", source=path, hint="check the path")
@@ -124,4 +125,22 @@ def _local_copy(path: str, workspace: Workspace) -> Path:
         raise InputError("is a directory, not a file", source=path)
     if not os.access(local, os.R_OK):
         raise InputError("permission denied", source=path)
+    if not local.is_file():  # a pipe, FIFO or device: it can be read once only
+        try:
+            with open(local, "rb") as stream:
+                return _spool(stream, path, workspace)
+        except OSError as error:
+            raise InputError(f"cannot be read ({error.strerror or error})", source=path) from None
     return local
+
+
+def _spool(stream: BinaryIO, name: str, workspace: Workspace) -> Path:
+    spool = workspace.path(".stream")
+    try:
+        with open(spool, "wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise InputError("no space left to hold the stream in the temporary directory", source=name, hint="free space, or set TMPDIR") from None
+        raise InputError(f"cannot be read ({error.strerror or error})", source=name) from None
+    return spool

@@ -87,10 +87,30 @@ def stringify(frame: pl.LazyFrame) -> pl.LazyFrame:
 
     from listclean.text import as_text
 
-    return frame.select(
-        pl.col(title).cast(pl.Int64) if title == ROW else as_text(pl.col(title), dtype).alias(title)
-        for title, dtype in frame.collect_schema().items()
-    )
+    def text(title: str, dtype: pl.DataType) -> pl.Expr:
+        if title == ROW:
+            return pl.col(title).cast(pl.Int64)
+        if dtype == pl.Binary:
+            # Bytes that are UTF-8 are their text; any other value is shown as hex (0x…), not an error.
+            # (Polars' cast fails on the first invalid byte, strict or not; a rare column, read per value.)
+            return pl.col(title).map_batches(_bytes_as_text, return_dtype=pl.String).alias(title)
+        return as_text(pl.col(title), dtype).alias(title)
+
+    return frame.select(text(title, dtype) for title, dtype in frame.collect_schema().items())
+
+
+def _bytes_as_text(values: pl.Series) -> pl.Series:
+    import polars as pl
+
+    def text(value: bytes | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return "0x" + value.hex()
+
+    return pl.Series(values.name, [text(value) for value in values.to_list()], dtype=pl.String)
 
 
 def with_row_numbers(frame: pl.LazyFrame, first_row: int = 1) -> tuple[pl.LazyFrame, bool]:
