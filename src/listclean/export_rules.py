@@ -31,13 +31,45 @@ def suppressed_mask(frame: pl.DataFrame) -> pl.Series:
     return mask.alias("suppressed")
 
 
+KEY_COLUMN = "__listclean_suppression_key"  # a chunk's suppression keys, computed once (never written)
+
+
 def address_key(frame: pl.DataFrame) -> pl.Expr:
-    """The address as compared for suppression: normalised if validate ran, trimmed, lower-cased."""
+    """The address as compared for suppression: `suppression.suppression_key` of validate's
+    normalised address where there is one, else of the address as typed (judged on the spot:
+    repaired, lower-cased, the provider's rules)."""
+    import polars as pl
+
+    from listclean.suppression import suppression_key
+
+    if KEY_COLUMN in frame.columns:
+        return pl.col(KEY_COLUMN)
+    return suppression_key(address_source(frame))
+
+
+def address_source(frame: pl.DataFrame) -> pl.Expr:
+    """validate's normalised address where there is one, else the address as typed."""
     import polars as pl
 
     typed = pl.col("email").cast(pl.String) if "email" in frame.columns else pl.lit(None, dtype=pl.String)
     normalised = pl.col("email_normalized").cast(pl.String) if "email_normalized" in frame.columns else pl.lit(None, dtype=pl.String)
-    return pl.coalesce(normalised, typed).str.strip_chars().str.to_lowercase()
+    return pl.coalesce(normalised, typed)
+
+
+def with_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its suppression keys computed once (KEY_COLUMN); drop it before writing."""
+    return frame.with_columns(address_key(frame.drop(KEY_COLUMN, strict=False)).alias(KEY_COLUMN))
+
+
+def unknown_consent(frame: pl.DataFrame) -> pl.Expr:
+    """Rows whose consent_status was present but not understood: null, its text kept in consent_status_raw."""
+    import polars as pl
+
+    if "consent_status_raw" not in frame.columns:
+        return pl.lit(False)
+    status = pl.col("consent_status").cast(pl.String) if "consent_status" in frame.columns else pl.lit(None, dtype=pl.String)
+    raw = pl.col("consent_status_raw").cast(pl.String).str.strip_chars()
+    return (status.is_null() & raw.is_not_null() & (raw.str.len_bytes() > 0)).fill_null(False)
 
 
 def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame, set[str]]:
@@ -111,6 +143,8 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series |
     from listclean.io.read import read_column
     from listclean.suppression import sha256_of
 
+    from listclean.suppression import suppression_key
+
     keys = pl.Series("key", sorted(blocked), dtype=pl.String) if isinstance(blocked, set) else blocked
     if keys.len() == 0:
         return
@@ -118,7 +152,9 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series |
     leaked = 0
     for path in paths:
         column = read_column(fmt, path, header)  # each format reads its own files back (io.read.registry)
-        values = pl.col(header).cast(pl.String).str.strip_chars().str.strip_prefix("'").str.to_lowercase()
+        text = pl.col(header).cast(pl.String).str.strip_chars().str.strip_prefix("'")
+        # A hashed audience is compared hash for hash; addresses by their suppression key (any variant is a leak).
+        values = text.str.to_lowercase() if hashed else suppression_key(text)
         leaked += int(column.select(values.is_in(wanted.implode()).fill_null(False).sum()).collect().item())
     if leaked:
         for path in paths:

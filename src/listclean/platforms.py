@@ -134,14 +134,18 @@ def apply_profile(frame: pl.DataFrame, profile: Profile, empty: set[str] | None 
 
 
 def hashed_audience(frame: pl.DataFrame) -> pl.DataFrame:
-    """One column, email_sha256: hex SHA-256 of each trimmed, lower-cased address (ad platforms' rule).
+    """One column, email_sha256: hex SHA-256 of each address as validate normalises it — repaired
+    (mailto:, display names, invisible characters, full-width @, trailing dots), trimmed, lower-cased —
+    the ad platforms' rule applied to the address, not to what was typed.
 
     Hashed once per distinct address; rows without an address are left out (nothing to match)."""
     import polars as pl
 
-    from listclean.suppression import sha256_of
+    from listclean.suppression import normalised_address, sha256_of
 
-    addresses = frame.select(pl.col("email").cast(pl.String).str.strip_chars().str.to_lowercase().alias("address")).drop_nulls()
+    typed = pl.col("email").cast(pl.String)
+    given = pl.col("email_normalized").cast(pl.String).str.to_lowercase() if "email_normalized" in frame.columns else pl.lit(None, dtype=pl.String)
+    addresses = frame.select(pl.coalesce(given, normalised_address(typed)).alias("address")).drop_nulls()
     addresses = addresses.filter(pl.col("address").str.len_bytes() > 0)
     distinct = addresses.unique(maintain_order=True)
     hashed = [sha256_of(value) for value in distinct["address"].to_list()]

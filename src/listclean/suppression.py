@@ -3,7 +3,23 @@
 A list is any file listclean can read: a plain list of addresses one per line, a CSV
 or spreadsheet with an email column (mapped like any import), or hashes — hex SHA-256
 (as ad platforms and erasure records keep them) or MD5 (Mailchimp's subscriber hash)
-of the trimmed, lower-cased address. Matching compares the trimmed, lower-cased address.
+of the trimmed, lower-cased address.
+
+Every place that decides suppression (export, segment --split-dir, validate, the store,
+erase, the --suppress lists, run) compares addresses in ONE form, `suppression_key`:
+
+1. the address as validate's repair reads it (`normalised_address`): invisible characters
+   removed, odd spaces made plain, trimmed; `Name <addr>` unwrapped, `mailto:` (any case,
+   with its `?query`) removed, the full-width `＠` made `@`, trailing `.,;:` dropped; the
+   first address of a cell that holds several; Unicode NFC; lower-cased;
+2. then compatibility forms folded (NFKC: full-width letters are their ASCII letters) and the
+   provider rules dedupe applies (linkage/canonical.py): googlemail.com is gmail.com, me.com
+   and mac.com are icloud.com, Gmail ignores dots, and a `+tag` is dropped where the provider
+   delivers it to the same mailbox.
+
+So a suppressed `jane.doe@gmail.com` suppresses `MAILTO:Jane.Doe+news@googlemail.com.`.
+Hashes (SHA-256/MD5 lists, the store's entries) are matched against the hash of both the
+normalised address (what platforms hash) and the key.
 """
 
 from __future__ import annotations
@@ -14,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from listclean.errors import InputError
+from listclean.text import INVISIBLE, ODD_SPACES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -23,29 +40,106 @@ if TYPE_CHECKING:
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+$")
+_ADDRESS_TOKEN = r"[^\s,;<>()\"']+@[^\s,;<>()\"']+"
+_FULLWIDTH_AT = "\uff20\ufe6b"
+
+
+def normalised_address(expr: pl.Expr) -> pl.Expr:
+    """The address cell as validate's repair reads it, in NFC and lower case (null when empty).
+
+    What a hashed audience hashes and what suppression-list hashes are compared with."""
+    import polars as pl
+
+    text = expr.cast(pl.String).str.replace_all(f"[{INVISIBLE}]", "").str.replace_all(f"[{ODD_SPACES}]", " ")
+    text = text.str.replace(r"^[\s\x00-\x1f\x7f]+", "").str.replace(r"[\s\x00-\x1f\x7f]+$", "")
+    # A display name ("Jane <jane@x.com>") and a cell of several addresses: the (first) address.
+    inner = text.str.extract(r"^[^<>]*<([^<>]*)>$", 1).str.strip_chars()
+    text = pl.coalesce(inner, pl.when(text.str.count_matches(_ADDRESS_TOKEN) >= 2).then(text.str.extract(f"({_ADDRESS_TOKEN})", 1)), text)
+    text = text.str.replace(r"(?i)^mailto:\s*", "").str.replace(r"\?.*$", "")
+    text = text.str.replace_all(f"[{_FULLWIDTH_AT}]", "@").str.replace(r"[.,;:]+$", "").str.strip_chars()
+    text = text.str.normalize("NFC").str.to_lowercase()
+    return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def suppression_key(expr: pl.Expr) -> pl.Expr:
+    """The one form every suppression decision compares (see the module's docstring); vectorised."""
+    import polars as pl
+
+    from listclean.linkage.canonical import GMAIL, PLUS_TAG_DOMAINS
+
+    lowered = normalised_address(expr).str.normalize("NFKC").str.to_lowercase()
+    local = lowered.str.extract(r"^(.*)@[^@]*$", 1)
+    domain = lowered.str.extract(r"@([^@]*)$", 1).str.strip_chars_end(".")
+    untagged = pl.when(domain.is_in(PLUS_TAG_DOMAINS) & ~local.str.starts_with("+")).then(local.str.replace(r"\+.*$", "")).otherwise(local)
+    final_local = pl.when(domain.is_in(GMAIL)).then(untagged.str.replace_all(".", "", literal=True)).otherwise(untagged)
+    final_domain = (
+        pl.when(domain == "googlemail.com").then(pl.lit("gmail.com")).when(domain.is_in(("me.com", "mac.com"))).then(pl.lit("icloud.com")).otherwise(domain)
+    )
+    return pl.when(local.is_not_null()).then(pl.concat_str(final_local, pl.lit("@"), final_domain)).otherwise(lowered)
+
+
+def key_of(address: str) -> str | None:
+    """`suppression_key` of one address (for the few typed on a command line)."""
+    return keys_of([address])[0]
+
+
+def keys_of(addresses: list[str]) -> list[str | None]:
+    import polars as pl
+
+    return pl.Series("a", addresses, dtype=pl.String).to_frame().select(suppression_key(pl.col("a"))).to_series().to_list()
+
+
+def normalised_of(addresses: list[str]) -> list[str | None]:
+    import polars as pl
+
+    return pl.Series("a", addresses, dtype=pl.String).to_frame().select(normalised_address(pl.col("a"))).to_series().to_list()
+
+
+def is_address(normalised: str | None) -> bool:
+    """A normalised value that can be an address (one @, something either side, no space)."""
+    return bool(normalised) and bool(_EMAILISH.match(normalised))
 
 
 def address_key(address: str) -> str:
-    return address.strip().lower()
+    """Deprecated spelling of `key_of` for one address (kept for callers of the old API)."""
+    return key_of(address) or ""
 
 
 def sha256_of(key: str) -> str:
-    """Hex SHA-256 of an already trimmed, lower-cased address (how suppression lists and ad platforms hash)."""
+    """Hex SHA-256 of an already normalised address (how suppression lists and ad platforms hash)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def md5_of(key: str) -> str:
-    """Hex MD5 of an already trimmed, lower-cased address (Mailchimp's subscriber hash)."""
+    """Hex MD5 of an already normalised address (Mailchimp's subscriber hash)."""
     return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def sha256_hex(address: str) -> str:
-    return sha256_of(address_key(address))
+    return sha256_of(normalised_of([address])[0] or "")
+
+
+def classify(values: list[str]) -> list[tuple[str, str] | None]:
+    """Each suppression entry as ("sha256"|"md5", hex) or ("address", key), None when it is neither."""
+    normalised = normalised_of(values)
+    keys = keys_of(values)
+    out: list[tuple[str, str] | None] = []
+    for value, norm, key in zip(values, normalised, keys):
+        bare = value.strip().lower()
+        if _SHA256.match(bare):
+            out.append(("sha256", bare))
+        elif _MD5.match(bare):
+            out.append(("md5", bare))
+        elif is_address(norm) and key:
+            out.append(("address", key))
+        else:
+            out.append(None)
+    return out
 
 
 @dataclass
 class SuppressionList:
-    addresses: set[str] = field(default_factory=set)
+    addresses: set[str] = field(default_factory=set)  # suppression keys
     sha256: set[str] = field(default_factory=set)
     md5: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
@@ -54,42 +148,42 @@ class SuppressionList:
         return len(self.addresses) + len(self.sha256) + len(self.md5)
 
     def add(self, value: str) -> bool:
-        """Add one entry (an address or a hash); False when it is neither."""
-        value = value.strip().lower()
-        if _SHA256.match(value):
-            self.sha256.add(value)
-        elif _MD5.match(value):
-            self.md5.add(value)
-        elif _EMAILISH.match(value.removeprefix("mailto:")):
-            self.addresses.add(value.removeprefix("mailto:"))
-        else:
+        """Add one entry (an address in any form listclean repairs, or a hash); False when it is neither."""
+        kind = classify([value])[0]
+        if kind is None:
             return False
+        {"sha256": self.sha256, "md5": self.md5, "address": self.addresses}[kind[0]].add(kind[1])
         return True
 
     def contains(self, address: str) -> bool:
-        key = address_key(address)
-        if key in self.addresses:
-            return True
-        if self.sha256 and sha256_of(key) in self.sha256:
-            return True
-        return bool(self.md5) and md5_of(key) in self.md5
-
-    def matches(self, frame: pl.DataFrame, *keys: pl.Expr) -> pl.Expr:
-        """A boolean expression: any of the row's address forms is suppressed. Hashing runs once
-        per distinct address over all the forms."""
         import polars as pl
 
-        lowered = [key.str.strip_chars().str.to_lowercase() for key in keys]
+        frame = pl.DataFrame({"a": [address]}, schema={"a": pl.String})
+        return bool(frame.select(self.matches(frame, pl.col("a"))).item())
+
+    def hashed_hits(self, values: list[str]) -> set[str]:
+        """The values (normalised addresses or keys) whose SHA-256 or MD5 is listed."""
         if not (self.sha256 or self.md5):
-            hit = sorted(self.addresses)
-        else:
-            distinct = pl.concat([frame.select(form.alias("key")) for form in lowered]).drop_nulls().unique()["key"].to_list()
-            hit = sorted(value for value in distinct if self.contains(value))
-        return pl.any_horizontal([form.is_in(hit).fill_null(False) for form in lowered])
+            return set()
+        return {value for value in values if sha256_of(value) in self.sha256 or md5_of(value) in self.md5}
+
+    def matches(self, frame: pl.DataFrame, *forms: pl.Expr) -> pl.Expr:
+        """A boolean expression: any of the row's address forms is suppressed (compared by
+        `suppression_key`; hashes by the normalised form and the key, once per distinct value)."""
+        import polars as pl
+
+        keys = [suppression_key(form) for form in forms]
+        hits = [key.is_in(sorted(self.addresses)).fill_null(False) for key in keys]
+        if self.sha256 or self.md5:
+            normalised = [normalised_address(form) for form in forms]
+            values = pl.concat([frame.select(expr.alias("v")) for expr in (*keys, *normalised)]).drop_nulls().unique()["v"].to_list()
+            hashed = sorted(self.hashed_hits(values))
+            hits += [expr.is_in(hashed).fill_null(False) for expr in (*keys, *normalised)]
+        return pl.any_horizontal(hits) if hits else pl.lit(False)
 
 
 def load_suppression(paths: list[str], workspace: Workspace) -> SuppressionList:
-    """Read every suppression file; an unreadable entry is an error naming file and row."""
+    """Read every suppression file; an entry that is neither an address nor a hash is an error naming file and line."""
     import polars as pl
 
     from listclean.columns import map_columns
@@ -110,20 +204,20 @@ def load_suppression(paths: list[str], workspace: Workspace) -> SuppressionList:
         headerless = header_is_data or source.header[:1] == ["column_1"]
         mapping = map_columns(source.header, {})
         column = mapping.fields.get("email") or source.header[0]
-        values = source.frame.select(pl.col(column).cast(pl.String)).collect().to_series()
-        for row, value in enumerate(values.to_list(), start=1):
-            if value is None or not value.strip():
-                continue
-            if not listed.add(value):
+        values = source.frame.select(pl.col(column).cast(pl.String)).collect().to_series().to_list()
+        present = [(row, value) for row, value in enumerate(values, start=1) if value is not None and value.strip()]
+        for (row, value), kind in zip(present, classify([value for _, value in present])):
+            if kind is None:
                 raise InputError(
                     f"column {column!r} holds {value[:60]!r}, which is neither an address nor a SHA-256/MD5 hash",
                     source=source.name,
                     line=row + (0 if headerless else 1),
                     hint="a suppression list needs one address or hash per row",
                 )
+            {"sha256": listed.sha256, "md5": listed.md5, "address": listed.addresses}[kind[0]].add(kind[1])
     return listed
 
 
 def listed_entry(value: str) -> bool:
-    value = value.strip().lower()
-    return bool(_SHA256.match(value) or _MD5.match(value) or _EMAILISH.match(value.removeprefix("mailto:")))
+    """An address in any form listclean repairs, or a SHA-256/MD5 hash."""
+    return classify([value])[0] is not None

@@ -27,7 +27,7 @@ class HashKind(str, Enum):
 
 
 To = Annotated[Platform, typer.Option("--to", help="Write the import file of this platform (its headers, values and size limits); csv: listclean's own columns.", rich_help_panel=PLATFORM)]
-Hash = Annotated[Optional[HashKind], typer.Option("--hash", help="Write a hashed audience instead: email_sha256 of each trimmed, lower-cased address.", rich_help_panel=PLATFORM)]
+Hash = Annotated[Optional[HashKind], typer.Option("--hash", help="Write a hashed audience instead: email_sha256 of each normalised (repaired, trimmed, lower-cased) address.", rich_help_panel=PLATFORM)]
 MaxRows = Annotated[Optional[int], typer.Option("--max-rows", help="Split the output into parts of at most this many rows (out-001.csv …). Default: the platform's limit.", rich_help_panel=PLATFORM)]
 MaxMb = Annotated[Optional[int], typer.Option("--max-mb", help="Split the output into parts of at most about this many megabytes. Default: the platform's limit.", rich_help_panel=PLATFORM)]
 Store = Annotated[
@@ -41,6 +41,19 @@ Suppress = Annotated[
 KeepInvalid = Annotated[
     bool,
     typer.Option("--keep-invalid", help="With --to PLATFORM or --hash: also export addresses validate judged invalid (default: listed in --rejects as email_invalid).", rich_help_panel=PLATFORM),
+]
+class UnknownConsent(str, Enum):
+    exclude = "exclude"
+    include = "include"
+
+
+UnknownConsentOption = Annotated[
+    UnknownConsent,
+    typer.Option(
+        "--unknown-consent",
+        help="With --to PLATFORM or --hash: what to do with a consent_status that is present but not understood (kept in consent_status_raw): exclude (listed in --rejects as consent_unknown) or include.",
+        rich_help_panel=PLATFORM,
+    ),
 ]
 Columns = Annotated[
     Optional[str],
@@ -66,6 +79,13 @@ def render_step(reporter: Reporter, report: ExportReport, summary: dict[str, Any
         reporter.warn(f"{report.consent_expiring:,} exported contact(s) have implied consent expiring within {report.expiring_days} days: ask them to confirm")
     if report.consent_unproven:
         reporter.warn(f"{report.consent_unproven:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
+    if report.consent_unknown_excluded:
+        reporter.warn(
+            f"{report.consent_unknown_excluded:,} contact(s) not exported: their consent_status was not understood (reason consent_unknown;"
+            " --unknown-consent include to export them)"
+        )
+    elif report.consent_unknown:
+        reporter.warn(f"{report.consent_unknown:,} exported contact(s) have a consent_status that was not understood (see consent_status_raw)")
     if report.unusable_address:
         reporter.warn(f"{report.unusable_address:,} contact(s) not exported: no address, or one validate judged invalid (reasons no_address, email_invalid)")
 
@@ -85,6 +105,7 @@ def command(
     implied_days: opt.ImpliedDays = ConsentRules.purchase_days,
     inquiry_days: opt.InquiryDays = ConsentRules.inquiry_days,
     keep_invalid: KeepInvalid = False,
+    unknown_consent: UnknownConsentOption = UnknownConsent.exclude,
     as_of: opt.AsOf = None,
     *,
     reading: opt.ReadingChoices,
@@ -108,6 +129,7 @@ def command(
         implied_days=implied_days,
         inquiry_days=inquiry_days,
         keep_invalid=keep_invalid,
+        unknown_consent=unknown_consent.value,
         format=writing.format,
         excel_safe=writing.excel_safe,
     )

@@ -34,25 +34,25 @@ def erase_step(addresses: Sequence[str], from_files: Sequence[str], store_path: 
     """Record the people of `addresses` and of the `from_files` lists (one a line, or a CSV with
     an email column) as erased in the store at `store_path` (created if missing)."""
     from listclean.store import SuppressionStore
-    from listclean.suppression import listed_entry, load_suppression
+    from listclean.suppression import classify, load_suppression
 
     wanted = [address.strip() for address in addresses if address.strip()]
-    for address in wanted:
-        if "@" not in address or not listed_entry(address):
+    for address, kind in zip(wanted, classify(wanted)):
+        if kind is None or kind[0] != "address":
             raise UsageError(f"{address!r} is not an email address")
     skipped = 0
+    keys: set[str] = {kind[1] for kind in classify(wanted) if kind is not None}
     if from_files:
         listed = load_suppression(list(from_files), runtime.workspace)
         skipped = len(listed.sha256) + len(listed.md5)
         if skipped:
             runtime.reporter.warn(f"{skipped:,} hash(es) in --from skipped: a person is erased by their address")
-        wanted += sorted(listed.addresses)
-    if not wanted:
+        keys |= listed.addresses
+    if not keys:
         raise UsageError("no one to erase", hint="give addresses, or --from FILE")
     store = SuppressionStore.open(store_path)
     before = len(store)
-    for address in wanted:
-        store.add(address, "erased", erase=True)
+    for key in sorted(keys):  # compared and recorded by the suppression key: mailto:, case, +tags are one person
+        store.add_normalised(key, key, "erased", erase=True)
     store.save()
-    people = len({address.lower() for address in wanted})
-    return EraseReport(store=store_path, erased=people, entries=len(store), added=len(store) - before, hashes_skipped=skipped)
+    return EraseReport(store=store_path, erased=len(keys), entries=len(store), added=len(store) - before, hashes_skipped=skipped)

@@ -26,7 +26,7 @@ import polars as pl
 
 from listclean.consent import ConsentRules
 from listclean.errors import UsageError
-from listclean.export_rules import address_key
+from listclean.export_rules import KEY_COLUMN, address_key, address_source, with_key
 from listclean.io.write import OutputTarget
 from listclean.platforms import EXPORT_TARGETS, PLAIN, PROFILES, Profile
 from listclean.stream.ledger import rows_as_rejects
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from listclean.suppression import SuppressionList
 
 HASHES = ("sha256",)
+UNKNOWN_CONSENT = ("exclude", "include")  # what a platform or --hash does with a consent status nobody understood
 _KEY = "__listclean_address_key"  # the address's 64-bit hash, carried from pass 1 to pass 2
 Output = Union[OutputTarget, "Sink"]
 
@@ -66,10 +67,13 @@ class ExportStepOptions:
     as_of: datetime | None = None  # the day consent lifetimes are measured to (default: the runtime's now)
     format: str | None = None  # the output format asked for (--format): a platform or --hash writes csv
     excel_safe: bool = False  # guard cells a spreadsheet would run as formulas
+    unknown_consent: str = "exclude"  # a consent_status that is present but not understood: kept out of a platform or --hash (exclude) or exported (include)
 
     def __post_init__(self) -> None:
         if self.to not in EXPORT_TARGETS:
             raise UsageError(f"cannot export to {self.to!r}", hint=f"use one of {', '.join(EXPORT_TARGETS)}")
+        if self.unknown_consent not in UNKNOWN_CONSENT:
+            raise UsageError(f"--unknown-consent {self.unknown_consent!r} is not a choice", hint=f"use one of {', '.join(UNKNOWN_CONSENT)}")
         if self.hash is not None and self.hash not in HASHES:
             raise UsageError(f"unknown hash {self.hash!r}", hint=f"use {', '.join(HASHES)}")
         if self.profile is not None or self.hash is not None:
@@ -114,6 +118,8 @@ class ExportReport:
     store: str | None = None  # the suppression store honoured and fed
     store_added: int | None = None  # entries this run added to the suppression store (None: no store)
     store_entries: int | None = None  # entries in the store afterwards
+    consent_unknown: int = 0  # rows whose consent_status was present but not understood (consent_status_raw)
+    consent_unknown_excluded: int = 0  # ... of them kept out of a platform or --hash (counted in rejected)
 
     def summary(self, *, output: str | None = None, rejects: str | None = None) -> dict[str, Any]:
         return {
@@ -130,6 +136,8 @@ class ExportReport:
             "unusable_address": self.unusable_address,
             "consent_expiring": self.consent_expiring,
             "consent_unproven": self.consent_unproven,
+            "consent_unknown": self.consent_unknown,
+            "consent_unknown_excluded": self.consent_unknown_excluded,
             "columns": self.columns,
         }
 
@@ -167,6 +175,8 @@ def export_step(source: ChunkSource, options: ExportStepOptions, output: Output,
         store=options.store,
         store_added=export.store.added if export.store is not None else None,
         store_entries=len(export.store) if export.store is not None else None,
+        consent_unknown=export.unknown,
+        consent_unknown_excluded=export.unknown_excluded,
     )
 
 
@@ -193,7 +203,9 @@ class _Export:
         self.blocked_parts: list[pl.Series] = []  # the suppressed addresses, a series a chunk
         self.blocked = pl.Series("key", [], dtype=pl.String)  # every suppressed address (after pass 1)
         self.matched_by_list: set[str] = set()  # addresses of the rows a --suppress list matched
+        self.blocked_forms: set[str] = set()  # the normalised addresses of suppressed rows (what a hashed audience would hash)
         self.suppressed = self.lapsed = self.unusable = self.expiring = self.unproven = 0
+        self.unknown = self.unknown_excluded = 0
 
     # ---- pass 1: each row on its own
     def screen(self, source: ChunkSource, progress: Progress) -> Spool:
@@ -204,10 +216,10 @@ class _Export:
         with self.runtime.chunks(source) as chunks:
             for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
                 read += chunk.height
-                kept = self._screen_chunk(chunk)
-                key = address_key(kept)
+                kept = self._screen_chunk(with_key(chunk))
+                key = pl.col(KEY_COLUMN)
                 kept = kept.with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
-                candidates.add(kept.select([c for c in kept.columns if needed is None or c in needed or c == _KEY]))
+                candidates.add(kept.select([c for c in kept.columns if c != KEY_COLUMN and (needed is None or c in needed or c == _KEY)]))
                 progress(f"{read:,} rows read", log=False)
                 del chunk, kept  # before the next chunk is read, not after
         return candidates
@@ -223,17 +235,20 @@ class _Export:
             chunk, erased, listed_mask = apply_store(chunk, self.store)
             self.suppressed += self._remove(erased)
         if self.listed is not None:
-            on_list = chunk.select(self.listed.matches(chunk, address_key(chunk))).to_series()
+            on_list = chunk.select(self.listed.matches(chunk, address_source(chunk))).to_series()
             listed_mask = on_list if listed_mask is None else listed_mask | on_list
             self.matched_by_list |= _addresses(chunk, on_list)
         mailable, suppressed, blocked = separate_suppressed(chunk, listed_mask)
         self.blocked_parts.append(pl.Series("key", sorted(blocked), dtype=pl.String))
+        if self.hashed:
+            self._remember_forms(chunk, pl.col(KEY_COLUMN).is_in(sorted(blocked)).fill_null(False))
         # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
         expired = mailable.select(implied_expired(mailable, self.now, self.rules)).to_series()
         detail = f"implied consent has expired ({self.options.implied_days} days after a purchase, {self.options.inquiry_days} after an inquiry)"
         self.suppressed += self._remove(suppressed)
         self.lapsed += self._remove(rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(detail)))
         kept = mailable.filter(~expired)
+        kept = self._unknown_consent(kept)
         if self.usable_only:
             # A platform (or an ad audience) can only take a usable address: rows without one,
             # or with one validate judged invalid, are listed instead of written.
@@ -246,6 +261,27 @@ class _Export:
 
             feed_store(self.store, chunk)
         return kept
+
+    def _unknown_consent(self, kept: pl.DataFrame) -> pl.DataFrame:
+        """Rows whose consent_status was present but not understood (null, its text in
+        consent_status_raw): counted; kept out of a platform or --hash unless --unknown-consent include."""
+        from listclean.export_rules import unknown_consent
+
+        unknown = kept.select(unknown_consent(kept)).to_series()
+        count = int(unknown.sum())
+        self.unknown += count
+        if not count or not self.usable_only or self.options.unknown_consent == "include":
+            return kept
+        detail = pl.concat_str(pl.lit("consent_status not understood: "), pl.col("consent_status_raw").cast(pl.String), pl.lit(" (say how to treat it: --unknown-consent include, or map it in listclean.toml)"))
+        self.unknown_excluded += self._remove(rows_as_rejects(kept.filter(unknown), pl.lit("consent_unknown"), detail))
+        return kept.filter(~unknown)
+
+    def _remember_forms(self, frame: pl.DataFrame, mask: pl.Series | pl.Expr) -> None:
+        """The normalised addresses of suppressed rows: a hashed audience is checked against their hashes."""
+        from listclean.suppression import normalised_address
+
+        forms = frame.filter(mask).select(normalised_address(address_source(frame)).alias("n"))["n"]
+        self.blocked_forms |= set(forms.drop_nulls().to_list())
 
     def _remove(self, rejects: pl.DataFrame) -> int:
         """Rows kept out of the output, into the ledger; how many."""
@@ -265,6 +301,8 @@ class _Export:
         for part in candidates.drain():
             elsewhere = part[_KEY].is_in(blocked_hashes).fill_null(False)
             same_address = rows_as_rejects(part.filter(elsewhere), pl.lit("suppressed"), pl.lit("the same address is suppressed in another row"))
+            if self.hashed:
+                self._remember_forms(part, elsewhere)
             self.suppressed += self._remove(same_address)
             exported.add(part.filter(~elsewhere).drop(_KEY))
             del part
@@ -300,7 +338,9 @@ class _Export:
         header = "email_sha256" if self.hashed else self.profile.email_header if self.profile is not None else ("email" if "email" in columns else None)
         blocked = self.blocked
         if self.store is not None:
-            blocked = pl.concat([blocked, pl.Series("key", sorted(self.store.plain_addresses()), dtype=pl.String)]).unique()
+            blocked = pl.concat([blocked, pl.Series("key", sorted(self.store.plain_keys()), dtype=pl.String)]).unique()
+        if self.hashed:
+            blocked = pl.concat([blocked, pl.Series("key", sorted(self.blocked_forms), dtype=pl.String)]).unique()
         if not output.is_stdout and header is not None:
             verify_no_leak([target.path for target in targets], output.format, header, blocked, hashed=self.hashed)
 
@@ -335,7 +375,7 @@ def _needed_columns(profile: Profile | None, hashed: bool, wanted: list[str] | N
     """The columns the written file is made from (None: all of them), and what a reject names."""
     named = {"email", "_source_file", "_source_row"}
     if hashed:
-        return named
+        return named | {"email_normalized"}
     if profile is not None:
         return named | set(profile.columns) | {"email_normalized"}
     return named | set(wanted) if wanted else None
@@ -350,8 +390,11 @@ def _formatted(frame: pl.DataFrame, profile: Profile | None, empty: set[str] | N
     if hashed:
         frame = hashed_audience(frame)
     elif profile is not None:
-        if "email_normalized" in frame.columns:  # validate's form of the address (domain lower-cased, NFC)
-            frame = frame.with_columns(pl.coalesce("email_normalized", "email").alias("email"))
+        # validate's form of the address (domain lower-cased, NFC); one validate never saw is repaired on the spot
+        from listclean.suppression import normalised_address
+
+        normalised = pl.col("email_normalized").cast(pl.String) if "email_normalized" in frame.columns else pl.lit(None, dtype=pl.String)
+        frame = frame.with_columns(pl.coalesce(normalised, normalised_address(pl.col("email")), pl.col("email").cast(pl.String)).alias("email"))
         frame = apply_profile(frame, profile, empty)
     elif wanted:
         frame = select_columns(frame, wanted)

@@ -81,11 +81,14 @@ def validate_step(source: ImportStream, options: ValidateStepOptions, sink: Sink
         from listclean.suppression import SuppressionList
 
         store = SuppressionStore.open(options.store)
-        stored = SuppressionList(addresses=store.plain_addresses(), sources=[options.store])
+        sha256, md5 = store.hashed_entries()
+        stored = SuppressionList(addresses=store.plain_keys(), sha256=sha256, md5=md5, sources=[options.store])
         if checks.suppression is None:
             checks.suppression = stored
         else:
             checks.suppression.addresses |= stored.addresses
+            checks.suppression.sha256 |= stored.sha256
+            checks.suppression.md5 |= stored.md5
 
     reports: list[ValidationReport] = []
     dropped, alternates = 0, False
