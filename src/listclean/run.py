@@ -231,7 +231,8 @@ def plan(path: str) -> tuple[list[PlannedStep], Path]:
     final = golden
     if "segment" in run:
         segmented = workdir / "segmented.parquet"
-        steps.append(PlannedStep("segment", "segment", [str(golden)], str(segmented), {**as_of, **table("segment")}))
+        # Its split files are mailing lists: the run's store and lists keep suppressed people out of them.
+        steps.append(PlannedStep("segment", "segment", [str(golden)], str(segmented), {**store, **listed, **as_of, **table("segment")}))
         final = segmented
     exports = run.get("export", [])
     for number, options in enumerate([exports] if isinstance(exports, dict) else exports, start=1):

@@ -32,6 +32,15 @@ IncludeUnmailable = Annotated[
     bool, typer.Option("--include-unmailable", help="Also segment unsubscribed, bounced, complained, erased, suppressed and invalid contacts.", rich_help_panel=SEGMENTS)
 ]
 
+SegmentStore = Annotated[
+    Optional[str],
+    typer.Option("--store", help="The suppression store: its people are never written to a --split-dir file (read, not changed).", rich_help_panel=SEGMENTS),
+]
+SegmentSuppress = Annotated[
+    Optional[list[str]],
+    typer.Option("--suppress", help="A suppression list (addresses or SHA-256/MD5 hashes) never written to a --split-dir file; repeatable.", show_default=False, rich_help_panel=SEGMENTS),
+]
+
 
 def render_counts(reporter: Reporter, labels: SegmentCounts) -> None:
     for title, counts in labels.tables.items():
@@ -48,6 +57,8 @@ def render_step(reporter: Reporter, report: SegmentReport, summary: dict[str, An
     if summary.get("rejects"):
         reporter.detail(f"rejects written to {summary['rejects']}")
     render_counts(reporter, report.labels)
+    if report.split_suppressed:
+        reporter.detail(f"{report.split_suppressed:,} row(s) kept out of the split files: their address is suppressed (in a row, the store or a --suppress list)")
     reporter.info(rows_line(report.counts, summary["output"]))
 
 
@@ -81,13 +92,16 @@ def command(
     split_dir: SplitDir = None,
     as_of: opt.AsOf = None,
     include_unmailable: IncludeUnmailable = False,
+    store: SegmentStore = None,
+    suppress: SegmentSuppress = None,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
 ) -> None:
     """Label contacts with segments from rules, RFM scores and lifecycle stages; count them.
 
-    Every row is kept; unmailable contacts get no segment unless --include-unmailable.
+    Every row is kept; unmailable contacts get no segment unless --include-unmailable. A --split-dir
+    file never holds an address that is suppressed anywhere (in any row, the --store or a --suppress list).
     """
     from listclean.steps.segment import SegmentStepOptions, segment_step
 
@@ -95,6 +109,7 @@ def command(
     options = SegmentStepOptions(
         rules=rules, where=where, name=name, multi=multi, rfm=rfm, lifecycle=lifecycle, new_days=new_days,
         active_days=active_days, at_risk_days=at_risk_days, dormant_days=dormant_days, include_unmailable=include_unmailable,
+        store=store, suppress=suppress or [],
     )  # fmt: skip
     options.as_of = opt.parse_as_of(as_of)  # read after the options are checked, as it always was
     target = prepare_outputs(inputs, writing, reading)

@@ -43,6 +43,8 @@ class SegmentStepOptions:
     dormant_days: int = 365  # ... within this many (beyond at risk) = dormant; beyond = lost
     as_of: datetime | None = None  # "today" for relative dates, RFM recency and lifecycle; default: the runtime's clock
     include_unmailable: bool = False  # also segment unsubscribed, bounced, complained, erased, suppressed and invalid contacts
+    store: str | None = None  # the suppression store: its people are never written to a split file
+    suppress: list[str] = field(default_factory=list)  # suppression lists (addresses or hashes): never written to a split file
     _definitions: tuple[Rules | None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -146,6 +148,7 @@ class SegmentReport:
     as_of: datetime  # the date every relative measure was taken against
     labels: SegmentCounts
     replayed: bool = False  # the second pass read the inputs again instead of keeping their rows
+    split_suppressed: int = 0  # rows of a split's segment kept out of its file: the address is suppressed somewhere
 
     def summary(self, *, output: str | None = None, split_files: dict[str, str] | None = None) -> dict[str, Any]:
         return {
@@ -155,6 +158,7 @@ class SegmentReport:
             "as_of": self.as_of.isoformat(),
             "counts": self.labels.tables,
             "split_files": split_files or {},
+            "split_suppressed": self.split_suppressed,
         }
 
 
@@ -178,8 +182,9 @@ def segment_step(
     when = runtime.now(options.as_of).replace(microsecond=0)
     settings = options.settings()
     ledger = runtime.ledger()
+    guard = _SplitGuard(options, runtime) if splits else None
     with runtime.reporter.phase("Segmenting") as progress:
-        rows, types, rfm_inputs = _first_pass(source, options.rfm, runtime, progress)
+        rows, types, rfm_inputs = _first_pass(source, options.rfm, runtime, progress, guard)
         ledger.read(source)
         columns = source.columns()
         if rows is None:
@@ -202,21 +207,78 @@ def segment_step(
                 offset += frame.height
                 parts.append(SegmentCounts.of(frame, definitions, options.rfm, options.lifecycle))
                 sink.add(frame)
+                mailable = guard.mailable(frame) if guard is not None else None
                 for name, split in (splits or {}).items():
                     member = pl.col("segment").list.contains(name) if definitions.mode == "all" else pl.col("segment") == name
-                    split.add(frame.filter(member.fill_null(False)))
+                    # A split file is a mailing list: no address suppressed anywhere (another row, another
+                    # input, the store, a --suppress list) is ever written to one, whatever its labels.
+                    split.add(frame.filter(member.fill_null(False) & mailable))
                 progress(f"{sink.rows:,} rows labelled", log=False)
                 del chunk, frame
     sink.finish()
     ledger.write(rejects)
     for split in (splits or {}).values():
         split.finish()
-    return SegmentReport(counts=ledger.balance(sink.rows), as_of=when, labels=SegmentCounts.combined(parts), replayed=rows is None)
+    return SegmentReport(
+        counts=ledger.balance(sink.rows), as_of=when, labels=SegmentCounts.combined(parts), replayed=rows is None,
+        split_suppressed=guard.kept_out if guard is not None else 0,
+    )  # fmt: skip
 
 
-def _first_pass(source: ChunkSource, rfm: bool, runtime: Runtime, progress: Progress) -> tuple[Spool | None, pl.Schema, pl.DataFrame | None]:
+class _SplitGuard:
+    """What keeps suppressed people out of the split files: export's rule (a row's own status,
+    the store, the --suppress lists, and any other row with the same suppression key)."""
+
+    def __init__(self, options: SegmentStepOptions, runtime: Runtime) -> None:
+        self.store = self.listed = None
+        if options.store:
+            from listclean.store import SuppressionStore
+
+            self.store = SuppressionStore.open(options.store)
+        if options.suppress:
+            from listclean.suppression import load_suppression
+
+            self.listed = load_suppression(options.suppress, runtime.workspace)
+        self.blocked: set[str] = set()
+        self.kept_out = 0  # rows labelled with a split's segment but kept out of its file
+
+    def observe(self, chunk: pl.DataFrame) -> None:
+        """First pass: learn every suppressed address of the list."""
+        from listclean.export_rules import address_key, suppressed_mask
+
+        mask = suppressed_mask(chunk) | self._listed(chunk)
+        keys = chunk.select(address_key(chunk).alias("k"))["k"]
+        self.blocked |= set(keys.filter(mask).drop_nulls().to_list())
+
+    def _listed(self, chunk: pl.DataFrame) -> pl.Series:
+        import polars as pl
+
+        from listclean.export_rules import address_key, address_source
+        from listclean.store import _normalised
+
+        hit = pl.Series("listed", [False] * chunk.height, dtype=pl.Boolean)
+        if self.store is not None:
+            hit = hit | self.store.reasons(chunk, address_key(chunk), _normalised(chunk)).is_not_null()
+        if self.listed is not None:
+            hit = hit | chunk.select(self.listed.matches(chunk, address_source(chunk))).to_series()
+        return hit
+
+    def mailable(self, frame: pl.DataFrame) -> pl.Series:
+        """Second pass: the rows that may go to a split file."""
+        from listclean.export_rules import address_key, suppressed_mask
+
+        keys = frame.select(address_key(frame).alias("k"))["k"]
+        allowed = ~(suppressed_mask(frame) | self._listed(frame) | keys.is_in(sorted(self.blocked)).fill_null(False))
+        self.kept_out += int((~allowed).sum())
+        return allowed
+
+
+def _first_pass(
+    source: ChunkSource, rfm: bool, runtime: Runtime, progress: Progress, guard: _SplitGuard | None = None
+) -> tuple[Spool | None, pl.Schema, pl.DataFrame | None]:
     """Read every chunk once: the rows kept for the second pass (None: the source reads them
-    again), the whole list's column types, and the RFM inputs of every row (with `rfm`)."""
+    again), the whole list's column types, and the RFM inputs of every row (with `rfm`); the
+    guard (with split files) learns every suppressed address."""
     import polars as pl
 
     from listclean.segmentation import RFM_INPUTS
@@ -230,6 +292,8 @@ def _first_pass(source: ChunkSource, rfm: bool, runtime: Runtime, progress: Prog
             if rows is not None:
                 rows.add(chunk)
             shapes.append(chunk.head(0))
+            if guard is not None:
+                guard.observe(chunk)
             if rfm:
                 rfm_inputs.append(chunk.select(c for c in RFM_INPUTS if c in chunk.columns))
             read += chunk.height
