@@ -223,3 +223,25 @@ def test_the_registry_lists_every_format_sniffs_each_and_an_unknown_one_names_th
         read_source(str(source), ReadOptions(format="yaml"), workspace)
     assert "unknown input format 'yaml'" in str(error.value)
     assert error.value.hint == "use one of csv, tsv, ndjson, json, parquet, xlsx"
+
+
+# ------------------------------------------------------------------ issue #16: damaged and short legacy text
+
+
+def test_a_utf8_file_with_one_bad_byte_stays_utf8_and_the_row_is_a_bad_row():
+    with pytest.raises(InputError, match=r"utf8_one_bad_byte.csv:3: row 2 holds bytes that are not UTF-8"):
+        load(FIXTURES / "utf8_one_bad_byte.csv")
+    kept = load(FIXTURES / "utf8_one_bad_byte.csv", on_bad_rows="keep")
+    assert kept.sources[0].encoding == "utf-8"
+    assert kept.frame["full_name"].to_list() == ["Zoë", "An\ufffdn", "Bob"]  # never Zoﾃｫ
+    assert kept.rejects.select("_source_line", "reason", "action").rows() == [(3, "bad_utf8", "kept")]
+    skipped = load(FIXTURES / "utf8_one_bad_byte.csv", on_bad_rows="skip")
+    assert skipped.frame["email"].to_list() == ["zoe@example.com", "bob@example.com"]
+    assert skipped.rejects["raw"].to_list() == ["ann@example.com,An\ufffdn"]
+
+
+@pytest.mark.parametrize(("name", "column", "values"), [("latin1_short.csv", "full_name", ["© Ann"]), ("cp1252_short_letters.csv", "a", ["Ä"])])
+def test_short_latin1_and_cp1252_files_are_not_read_as_cp932(name, column, values):
+    result = load(FIXTURES / name)
+    assert result.sources[0].encoding in ("cp1252", "latin-1")
+    assert result.frame[column].to_list() == values

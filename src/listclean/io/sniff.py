@@ -28,6 +28,7 @@ class Encoding:
     name: str  # Python codec name
     bom_length: int = 0
     detected: bool = False  # True when guessed (not UTF-8/BOM and not given by the user)
+    damaged_lines: tuple[int, ...] = ()  # UTF-8 with a few invalid bytes: the lines holding them
 
 
 def strip_bom(data: bytes) -> bytes:
@@ -110,14 +111,19 @@ def guess_legacy_encoding(sample: bytes) -> str:
 
 
 def _guess_cjk(sample: bytes) -> str | None:
-    """A CJK double-byte encoding, when the bytes decode as one and read as such text."""
+    """A CJK double-byte encoding, when the bytes decode as one and read as such text.
+
+    Decoding is no evidence (cp932 decodes most Latin-1 bytes, as half-width katakana), so
+    the decoded text must also be plausible: its non-ASCII characters mostly ideographs,
+    kana or hangul, and not half-width katakana."""
     decodable = []
     for encoding in _CJK:
         try:
-            sample.decode(encoding)
+            text = sample.decode(encoding)
         except UnicodeDecodeError:
             continue
-        decodable.append(encoding)
+        if _plausible_cjk(text):
+            decodable.append(encoding)
     if not decodable:
         return None
     try:
@@ -126,7 +132,46 @@ def _guess_cjk(sample: bytes) -> str | None:
         best = from_bytes(sample, cp_isolation=[*decodable, "cp1252", "cp1250"]).best()
     except Exception:  # noqa: BLE001 - detection is best effort; single-byte guessing follows
         return None
-    return best.encoding if best is not None and best.encoding in _CJK else None
+    return best.encoding if best is not None and best.encoding in decodable else None
+
+
+def _plausible_cjk(text: str) -> bool:
+    """Text whose non-ASCII characters read as Chinese, Japanese or Korean writing."""
+    plausible = implausible = 0
+    for char in text:
+        code = ord(char)
+        if code < 0x80:
+            continue
+        if 0x3000 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xFF01 <= code <= 0xFF60 or 0x1100 <= code <= 0x11FF:
+            plausible += 1
+        else:  # half-width katakana (what Latin-1 letters become in cp932), Latin, symbols
+            implausible += 1
+    return plausible >= 2 and implausible * 10 <= plausible
+
+
+def utf8_damage(stream: io.BufferedIOBase, chunk_size: int = 1 << 20) -> tuple[int, int, list[int]]:
+    """(valid multi-byte characters, invalid bytes, lines holding invalid bytes) of UTF-8 text:
+    a file with more valid multi-byte characters than invalid bytes is UTF-8 with damage,
+    not text in a legacy code page (whose letters are single bytes, invalid as UTF-8)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    valid = invalid = 0
+    lines: list[int] = []
+    line = 1
+    while True:
+        chunk = stream.read(chunk_size)
+        text = decoder.decode(chunk, final=not chunk)
+        if text and not text.isascii():
+            for number, part in enumerate(text.split("\n")):
+                if not part.isascii():
+                    bad = sum(1 for char in part if 0xDC80 <= ord(char) <= 0xDCFF)
+                    valid += sum(1 for char in part if ord(char) >= 0x80) - bad
+                    if bad:
+                        invalid += bad
+                        if not lines or lines[-1] != line + number:
+                            lines.append(line + number)
+        line += text.count("\n")
+        if not chunk:
+            return valid, invalid, lines
 
 
 def sniff_delimiter(text_sample: str) -> str:

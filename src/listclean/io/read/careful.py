@@ -40,6 +40,7 @@ class Layout:
     lines_before: int = 0  # physical lines of the file before `source` starts
     rows_before: int = 0  # data rows of the file before `source` starts
     chunk_rows: int = DEFAULT_CHUNK_ROWS  # records per chunk of a large file
+    damaged_lines: frozenset[int] = frozenset()  # lines of a UTF-8 file whose invalid bytes were marked NUL
 
     @property
     def width(self) -> int:
@@ -114,7 +115,10 @@ def careful_batches(layout: Layout, bad_rows: list[BadRow], batch_rows: int | No
 
 def _bad_record(layout: Layout, row_number: int, line: int, record: list[str], raw: str, bad_rows: list[BadRow]) -> list[str] | None:
     """Stop at a bad record, or list it in `bad_rows` and return it repaired (None: skip it)."""
-    if any("\x00" in cell for cell in record):
+    damaged = bool(layout.damaged_lines) and any(line + extra in layout.damaged_lines for extra in range(raw.count("\n") + 1))
+    if damaged and any("\x00" in cell for cell in record):
+        reason, detail = "bad_utf8", "holds bytes that are not UTF-8"
+    elif any("\x00" in cell for cell in record):
         reason, detail = "nul_byte", "contains a NUL byte (\\0)"
     else:
         reason, detail = "ragged_row", f"has {len(record)} fields, the header has {layout.width}"
@@ -123,13 +127,19 @@ def _bad_record(layout: Layout, row_number: int, line: int, record: list[str], r
             f"row {row_number} {detail}",
             source=layout.name,
             line=line,
-            hint="fix the file, or pass --on-bad-rows skip (quarantine it) or keep (repair it)",
+            hint=(
+                "pass --encoding if the file is not UTF-8, or --on-bad-rows keep (replace them with U+FFFD) or skip (quarantine the row)"
+                if reason == "bad_utf8"
+                else "fix the file, or pass --on-bad-rows skip (quarantine it) or keep (repair it)"
+            ),
         )
     action = "skipped" if layout.on_bad_rows == "skip" else "kept"
+    if reason == "bad_utf8":
+        raw = raw.replace("\x00", "\ufffd")
     bad_rows.append(BadRow(row_number, line, reason, detail, raw, action))
     if layout.on_bad_rows == "skip":
         return None
-    return [cell.replace("\x00", "") for cell in record]
+    return [cell.replace("\x00", "\ufffd" if reason == "bad_utf8" else "") for cell in record]
 
 
 def _batch(header: tuple[str, ...], columns: list[list[str | None]], extras: list[str | None], row_numbers: list[int]) -> pl.DataFrame:

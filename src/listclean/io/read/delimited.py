@@ -31,6 +31,9 @@ from listclean.io.read.workspace import Workspace
 if TYPE_CHECKING:
     import polars as pl
 
+DAMAGE_MARK = "listclean-damage"
+codecs.register_error(DAMAGE_MARK, lambda error: ("\x00", error.end))  # type: ignore[arg-type, return-value]
+
 _ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-sig": "utf-8", "latin1": "latin-1", "shift_jis": "cp932", "sjis": "cp932"}
 
 def read_delimited(local: Path, name: str, head: bytes, options: ReadOptions, workspace: Workspace, *, fmt: str) -> Source:
@@ -47,7 +50,9 @@ def read_delimited(local: Path, name: str, head: bytes, options: ReadOptions, wo
     if options.header is None and not has_header:
         notices.append("the first row holds an email address, so it is read as data (pass --header if it is a header)")
     header = clean_header(first, name, notices) if has_header else [f"column_{i + 1}" for i in range(len(first))]
-    layout = Layout(utf8_path, name, delimiter, tuple(header), has_header, options.on_bad_rows, chunk_rows=options.chunk_rows)
+    layout = Layout(
+        utf8_path, name, delimiter, tuple(header), has_header, options.on_bad_rows, chunk_rows=options.chunk_rows, damaged_lines=frozenset(encoding.damaged_lines)
+    )
     frame, bad_rows, split = _read_rows(layout, sample, workspace)
     if frame is None:
         raise InputError("the file holds no rows", source=name)
@@ -169,6 +174,14 @@ def decide_encoding(local: Path, name: str, head: bytes, options: ReadOptions, n
     if bad_at is None:
         return sniff.Encoding("utf-8")
     with open(local, "rb") as handle:
+        valid, invalid, damaged = sniff.utf8_damage(handle)
+    if valid and valid >= invalid:
+        # UTF-8 text with a few bytes that are not (a cut character, one pasted from elsewhere):
+        # it stays UTF-8, and the rows holding them are bad rows (--on-bad-rows decides).
+        shown = ", ".join(str(line) for line in damaged[:5]) + (" …" if len(damaged) > 5 else "")
+        notices.append(f"UTF-8, but {invalid} byte(s) are not valid UTF-8, on line(s) {shown} (pass --encoding if the file is in another encoding)")
+        return sniff.Encoding("utf-8", 0, damaged_lines=tuple(damaged))
+    with open(local, "rb") as handle:
         before = handle.read(bad_at)
         sample = before[-sniff.SAMPLE_BYTES :] + handle.read(sniff.SAMPLE_BYTES)
     guess = sniff.guess_legacy_encoding(sample)
@@ -180,10 +193,12 @@ def decide_encoding(local: Path, name: str, head: bytes, options: ReadOptions, n
 def as_utf8(local: Path, encoding: sniff.Encoding, head: bytes, workspace: Workspace) -> Path:
     """A UTF-8 copy with \\n line ends when the file is anything else; the file itself otherwise."""
     old_mac = b"\r" in head and b"\n" not in head  # classic Mac OS line ends: CR only
-    if encoding.name == "utf-8" and not encoding.bom_length and not old_mac:
+    if encoding.name == "utf-8" and not encoding.bom_length and not old_mac and not encoding.damaged_lines:
         return local
     target = workspace.path(".utf8.csv")
-    decoder = codecs.getincrementaldecoder(encoding.name)(errors="strict")
+    # Bytes that are not UTF-8 in a UTF-8 file become NUL: the structure check sends their rows to
+    # the careful reader, which reports them (reason bad_utf8, see Layout.damaged_lines).
+    decoder = codecs.getincrementaldecoder(encoding.name)(errors=DAMAGE_MARK if encoding.damaged_lines else "strict")
     with open(local, "rb") as raw, open(target, "w", encoding="utf-8", newline="") as out:
         raw.seek(encoding.bom_length)
         offset = encoding.bom_length
@@ -233,7 +248,7 @@ def clean_header(cells: list[str], name: str, notices: list[str]) -> list[str]:
     header: list[str] = []
     seen: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        title = cell.replace("\ufeff", "").strip() or f"column_{index + 1}"
+        title = cell.replace("\ufeff", "").replace("\x00", "\ufffd").strip() or f"column_{index + 1}"
         if title == "*" or (title.startswith("^") and title.endswith("$")) or title.startswith("__listclean"):
             # Polars reads "*" and "^…$" as wildcards, and __listclean… names are listclean's own.
             renamed = f"column_{index + 1} ({title})"

@@ -40,7 +40,7 @@ class ReadOptions:
 class BadRow:
     row: int | None  # 1-based data row (None when the row never became one)
     line: int  # 1-based physical line in the file (Excel: sheet row)
-    reason: str  # stable code: ragged_row, unclosed_quote, nul_byte, bad_json
+    reason: str  # stable code: ragged_row, unclosed_quote, nul_byte, bad_utf8, bad_json
     detail: str
     raw: str
     action: str  # "skipped" (not in the output) or "kept" (repaired, in the output)
