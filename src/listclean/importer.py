@@ -387,6 +387,12 @@ def _report(source: Source, plan: _Plan, tally: _Tally) -> SourceReport:
         notes.append(f"{tally.cleaned_emails} email cell(s) had stray spaces or invisible characters; cleaned, as typed in email_raw")
     uninterpretable = {name: count for name, count in tally.uninterpretable.items() if count}
     for name, count in uninterpretable.items():
+        if name == "consent_status":  # unknown consent: the one uninterpretable value that decides who may be mailed
+            notices.append(
+                f"{count} consent_status value(s) not understood (unknown consent), kept as typed in consent_status_raw:"
+                " never exported to a platform or hashed audience unless export --unknown-consent include"
+            )
+            continue
         notices.append(f"{count} {name} value(s) could not be interpreted; kept as typed in {name}{schema.RAW_SUFFIX}")
     skipped = tally.empty + sum(1 for bad in source.bad_rows if bad.action == "skipped")
     repaired = sum(1 for bad in source.bad_rows if bad.action == "kept")

@@ -11,8 +11,12 @@ Rules (each documented in the README):
 - country: any ISO code or name in 18 languages -> ISO 3166-1 alpha-2;
 - dates: ISO 8601, US and European numeric dates, month names, Unix epoch (s/ms),
   Excel serial numbers -> UTC datetimes;
-- consent: any common wording or yes/no -> the consent vocabulary; an opt-out flag
-  column that says yes makes the contact unsubscribed;
+- consent: any common wording or yes/no -> the consent vocabulary; a wording the table does
+  not know is read by the negative words it contains in many languages ("unsubscribed by
+  admin", "consent withdrawn", "配信停止") or the wording it starts with; a date in the cell
+  fills an empty consent_at (when the file has that column); a value still not understood is null, its text in
+  consent_status_raw (unknown consent: never sent to a platform unless the user says so);
+  an opt-out flag column that says yes makes the contact unsubscribed;
 - numbers: currency symbols, thousands separators and decimal commas understood;
 - tags: split on , ; | into a de-duplicated list.
 A value that cannot be interpreted becomes null and its text is kept in `<field>_raw`.
@@ -376,10 +380,66 @@ def parse_list(expr: pl.Expr) -> pl.Expr:
 
 
 def map_consent(expr: pl.Expr) -> pl.Expr:
+    """The consent vocabulary's status of each wording: the table's exact wordings first, then
+    (once per distinct value the table does not know) `read_consent_wording`. Null: not understood."""
+    import polars as pl
+
+    return expr.map_batches(_consent_series, return_dtype=pl.String, is_elementwise=True)
+
+
+def _consent_series(values: pl.Series) -> pl.Series:
     import polars as pl
 
     lookup = vocabulary.consent_lookup()
-    return fold_key_expr(expr).replace_strict(list(lookup), list(lookup.values()), default=None, return_dtype=pl.String)
+    exact = values.to_frame("v").select(fold_key_expr(pl.col("v")).replace_strict(list(lookup), list(lookup.values()), default=None, return_dtype=pl.String))
+    exact = exact.to_series()
+    unknown = values.filter(exact.is_null() & values.is_not_null()).unique()
+    if unknown.len() == 0:
+        return exact.alias(values.name)
+    table = pl.DataFrame({"v": unknown, "status": [read_consent_wording(value) for value in unknown.to_list()]}, schema={"v": pl.String, "status": pl.String})
+    found = values.to_frame("v").join(table, on="v", how="left", maintain_order="left")["status"]
+    return exact.fill_null(found).alias(values.name)
+
+
+_CONSENT_DATE = (
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+)
+
+
+def read_consent_wording(text: str) -> str | None:
+    """A wording the table does not know: without its date and bracketed notes, the strongest
+    negative stem it contains ("unsubscribed by admin", "consent withdrawn", "配信停止しました"), a
+    negation with a positive word ("not subscribed"), or the table's wording it starts with
+    ("Subscribed via web form"). None: not understood."""
+    import re
+
+    from listclean.text import fold_key
+
+    bare = re.sub(_CONSENT_DATE, " ", text)
+    folded = fold_key(bare)
+    if not folded:
+        return None
+    for stem, status in vocabulary.consent_stems():
+        if stem in folded:
+            return status
+    lookup = vocabulary.consent_lookup()
+    words = [word for word in re.split(r"[\W_]+", bare.lower()) if word]
+    stripped = fold_key(re.sub(r"[(\[{].*?[)\]}]", " ", bare))
+    if stripped in lookup:
+        return lookup[stripped]
+    found = next((lookup[fold_key("".join(words[:k]))] for k in range(len(words), 0, -1) if fold_key("".join(words[:k])) in lookup), None)
+    if found is not None and any(fold_key(word) in vocabulary.NEGATIONS for word in words[1:]) and found in ("subscribed", "pending"):
+        return "unsubscribed"
+    if found is None and any(fold_key(word) in vocabulary.NEGATIONS for word in words):
+        positive = any(fold_key(word) in lookup and lookup[fold_key(word)] == "subscribed" for word in words)
+        return "unsubscribed" if positive else None
+    return found
+
+
+def consent_date(expr: pl.Expr) -> pl.Expr:
+    """The date written in a consent_status cell ("Unsubscribed (2024-05-01)"), as a UTC datetime."""
+    return parse_datetime(expr.str.extract(f"({_CONSENT_DATE})", 1), "mdy")
 
 
 def map_country(expr: pl.Expr) -> pl.Expr:
@@ -472,9 +532,14 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
         dtype = schema.polars_dtype(schema.CANONICAL_TYPES[name])
         value = text if interpret is None else on_distinct(text, interpret, dtype)
         out.append(value.alias(name))
+        if name == "consent_status" and "consent_at" in present:
+            # A status with its date in one cell ("Unsubscribed (2024-05-01)"): the date fills an empty consent_at.
+            out.append(on_distinct(text, series_function(consent_date), schema.polars_dtype("datetime")).alias("__consent_date"))
         if name in schema.INTERPRETED_FIELDS:
             out.append(_keep_raw(name, pl.when(text.is_not_null() & value.is_null()).then(text), names))
     frame = frame.with_columns(out)
+    if "consent_status" in present and "consent_at" in present:
+        frame = frame.with_columns(pl.coalesce("consent_at", "__consent_date").alias("consent_at")).drop("__consent_date")
 
     derived: list[pl.Expr] = []
     if "phone" in present:

@@ -46,8 +46,44 @@ CONSENT_WORDS: dict[str, tuple[str, ...]] = {
     "erased": ("erased", "deleted", "gdpr deleted", "forgotten", "right to be forgotten", "erasure", "gelöscht", "supprimé", "borrado", "usunięty"),
 }
 
+# Wording no table can list in full ("Unsubscribed (2024-05-01)", "unsubscribed by admin", "consent
+# withdrawn", "GDPR erased", "do not contact"): a value the table does not know is searched for these
+# stems (folded like the table's keys, so case, accents, spaces and punctuation do not matter), the
+# strongest status found first. Negative wording in English, German, French, Spanish, Italian,
+# Portuguese, Dutch, Polish, Swedish, Czech, Japanese, Chinese and Korean.
+CONSENT_STEMS: dict[str, tuple[str, ...]] = {
+    "erased": (
+        "erase", "erasure", "forgotten", "forget", "deleted", "delete", "geloscht", "loschung",
+        "supprime", "borrado", "eliminado", "cancellato", "usuniet", "verwijderd", "削除", "删除", "삭제",
+    ),
+    "complained": ("complain", "spam", "abuse", "beschwerde", "plainte", "queja", "reclamo", "skarga", "klacht", "苦情", "投诉", "投訴", "스팸", "신고"),
+    "unsubscribed": (
+        "unsub", "optout", "optedout", "withdraw", "revok", "declin", "refus", "denied", "deny", "reject",
+        "blocklist", "blacklist", "denylist", "blocked", "suppress", "removed", "remove", "cancel", "stopped", "stop",
+        "donotcontact", "donotemail", "donotmail", "dontemail", "dontcontact", "dnc", "nocontact", "nomail", "noemail",
+        "nomarketing", "inactive", "lapsed", "expired",
+        "abgemeldet", "abmeld", "abbestellt", "widerruf", "gesperrt", "keinewerbung",
+        "desinscri", "desabonn", "desabo", "retire", "oppos", "bloque",
+        "desuscri", "darsedebaja", "baja", "cancelad", "retirad", "revocad",
+        "disiscri", "annullat", "revocat",
+        "descadastr", "cancelou", "descredenci",
+        "afgemeld", "uitgeschreven", "ingetrokken",
+        "wypis", "rezygn", "wycofa", "odwola", "anulow", "zablokow", "sprzeciw",
+        "avregistr", "avanmal", "avslut", "odhlas", "odhlás",
+        "配信停止", "停止", "解除", "拒否", "退会", "取消", "退订", "退訂", "拒绝", "拒絕", "撤回", "수신거부", "거부", "취소", "해지", "철회",
+    ),
+    "bounced": ("bounce", "undeliver", "mailboxfull", "rebond", "rebot", "unzustellbar", "odbit", "バウンス", "退信", "반송"),
+    "cleaned": ("cleaned", "bereinigt", "nettoye", "limpiad", "invalid"),
+    "pending": ("pending", "unconfirm", "awaiting", "notconfirm", "ausstehend", "enattente", "pendiente", "oczekuj", "未確認", "待", "대기"),
+}
+# Words that turn a positive wording negative ("not subscribed", "no longer opted in", "nicht angemeldet").
+NEGATIONS = ("not", "no", "never", "non", "nor", "without", "kein", "keine", "nicht", "nie", "pas", "sans", "nunca", "sin", "nao", "niet", "geen", "nej", "ne")
+
 # Values of an opt-out flag column that mean "yes, opted out".
-TRUTHY = ("yes", "y", "true", "t", "1", "x", "on", "ja", "oui", "si", "sí", "tak", "sim", "はい", "是", "예", "unsubscribed", "opted out", "blacklisted")
+TRUTHY = (
+    "yes", "y", "true", "t", "1", "x", "on", "ja", "oui", "si", "sí", "tak", "sim", "はい", "是", "예", "unsubscribed", "opted out",
+    "blacklisted", "blocklisted", "blocked", "do not contact", "do not email", "opted-out", "suppressed",
+)  # fmt: skip
 
 LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
     "en": ("english", "englisch", "anglais", "inglés", "angielski", "英語", "英语", "영어"),
@@ -84,6 +120,12 @@ def _invert(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def consent_lookup() -> dict[str, str]:
     return _invert(CONSENT_WORDS)
+
+
+@lru_cache(maxsize=1)
+def consent_stems() -> list[tuple[str, str]]:
+    """(folded stem, status), the strongest statuses first (erased … pending)."""
+    return [(fold_key(stem), status) for status, stems in CONSENT_STEMS.items() for stem in stems]
 
 
 @lru_cache(maxsize=1)
