@@ -280,6 +280,7 @@ def run_pipeline(
     on_step: Callable[[PlannedStep, StepResult], None] | None = None,
     on_start: Callable[[PlannedStep], None] | None = None,
     reraise: bool = False,
+    also_writes: list[tuple[str, str | None]] | None = None,
 ) -> RunReport:
     """Run every step of the run file in order under the work directory's lock.
 
@@ -288,7 +289,10 @@ def run_pipeline(
     memory budget) made by `runtime_factory`; `on_start`/`on_step` let a caller say what is
     happening. A step that fails — a listclean error (its exit code), a --fail-on threshold
     crossed (exit 1), or a bug (exit 70; raised instead with `reraise`) — ends the run; the
-    report still lists every step that ran.
+    report still lists every step that ran. Every file the run writes (each step's outputs, and
+    `also_writes`, e.g. the CLI's --log) is checked first against every file it only reads and
+    against each other (see `check_writes`). Each step's outputs are committed as a set when
+    the step ends well (see io.write.OutputSet), and discarded when it fails.
     """
     from listclean.runtime import Runtime
     from listclean.steps.executors import prepare
@@ -299,6 +303,7 @@ def run_pipeline(
     started = time.perf_counter()
     with locked(workdir):
         calls = [prepare(step) for step in steps]  # nothing runs if any step is wrong
+        check_writes(steps, calls, workdir, also_writes or [])
         for step, call in zip(steps, calls):
             if on_start is not None:
                 on_start(step)
@@ -315,6 +320,42 @@ def run_pipeline(
                 os.replace(step.output, step.replaces)  # the updated master becomes tomorrow's
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def check_writes(steps: list[PlannedStep], calls: list[Any], workdir: Path, also: list[tuple[str, str | None]]) -> None:
+    """Before the first step: no file is written twice (two steps, two outputs of one step, a
+    step's output and the work directory's summaries), and none the run only reads (its inputs,
+    suppression lists, segment rules) is written. A step's output read by the next step, and the
+    store (read by import and validate, fed by each export), are the run's own by design."""
+    from listclean.io.write import check_distinct
+
+    written: list[tuple[str, str | None]] = list(also)
+    store_seen: set[str] = set()
+    for step, call in zip(steps, calls):
+        for label, path in getattr(call, "writes", []):
+            if label == "replaces":  # the step's own output renamed over last night's master
+                continue
+            if label == "store":  # every export feeds the same store, one after the other
+                if path in store_seen:
+                    continue
+                store_seen.add(path)
+            written.append((f"[{step.name}] {label}", path))
+        written.append((f"[{step.name}] summary", str(workdir / f"report-{step.name.replace(':', '-')}.json")))
+    # A file a step reads that no earlier step wrote is the run's to read only: no step may write it
+    # (a later one would clobber what an earlier one read).
+    produced: set[str] = set()
+    read: list[str] = []
+    for step, call in zip(steps, calls):
+        named = [*step.inputs, *_listed(step.options.get("suppress")), *_listed(step.options.get("rules"))]
+        if isinstance(step.options.get("against"), str):
+            named.append(step.options["against"])
+        read += [path for path in named if os.path.realpath(path) not in produced]
+        produced |= {os.path.realpath(path) for label, path in getattr(call, "writes", []) if path}
+    check_distinct(written, read)
+
+
+def _listed(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else [value] if isinstance(value, str) else []
 
 
 def _run_step(step: PlannedStep, call: Callable[[Any], Any], make_runtime: Callable[[], Any], reraise: bool) -> StepResult:

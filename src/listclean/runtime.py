@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from listclean.importer import ImportOptions, ImportStream
-    from listclean.io.write import OutputTarget
+    from listclean.io.write import OutputSet, OutputTarget
     from listclean.stream.sink import FileSink
 
 T = TypeVar("T")
@@ -117,15 +117,39 @@ class Runtime:
     read_ahead: bool = True  # prepare the next chunk in a second thread while this one is worked on
     _spools: list[Spool] = field(default_factory=list, init=False, repr=False)  # made since the runtime began
     _temporary: list[Path] = field(default_factory=list, init=False, repr=False)  # files to remove at scope end
+    _outputs: OutputSet | None = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> Runtime:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """Leaving a `with` block: the outputs are committed if it ended well, else discarded."""
+        try:
+            if kind is None:
+                self.commit()
+        finally:
+            self.close()
 
     def close(self) -> None:
-        self.workspace.close()
+        """Remove the work directory and any output not committed (the previous files stay)."""
+        try:
+            self.outputs.discard()
+        finally:
+            self.workspace.close()
+
+    @property
+    def outputs(self) -> OutputSet:
+        """The files this run writes, committed as a set (see io.write.OutputSet): each file sink
+        writes its temporary file; `commit` renames them all into place at the step's end."""
+        if self._outputs is None:
+            from listclean.io.write import OutputSet
+
+            self._outputs = OutputSet()
+        return self._outputs
+
+    def commit(self) -> list[str]:
+        """Put every output written so far into place, together; the paths committed."""
+        return self.outputs.commit() if self._outputs is not None else []
 
     @property
     def paths(self) -> Callable[[str], Any]:
@@ -135,10 +159,13 @@ class Runtime:
     def spool(self) -> Spool:
         return self._track(Spool(self.workspace.path, self.budget))
 
-    def file_sink(self, target: OutputTarget, *, excel_safe: bool = False) -> FileSink:
+    def file_sink(self, target: OutputTarget, *, excel_safe: bool = False, for_people: bool = False) -> FileSink:
+        """A sink writing `target`, committed with the runtime's other outputs (see `commit`);
+        for_people: a file a person opens (rejects, review files), guarded against formulas."""
         from listclean.stream.sink import FileSink
 
-        return self._track(FileSink(target, self.workspace.path, self.budget, excel_safe=excel_safe))
+        sink = FileSink(target, self.workspace.path, self.budget, excel_safe=excel_safe, for_people=for_people, outputs=self.outputs)
+        return self._track(sink)
 
     def ledger(self) -> Ledger:
         ledger = Ledger(self.workspace.path, self.budget)
@@ -158,10 +185,16 @@ class Runtime:
     def scope(self) -> Iterator[None]:
         """One step's lifetime in a runtime that outlives it (the Python API with a caller's
         runtime): whatever the step made — spools, spilled parts, work files — is let go when
-        it ends, failed or not, so the budget is whole again for the next step."""
+        it ends, failed or not, so the budget is whole again for the next step. Its output files
+        are committed when it ends well and discarded when it fails."""
         spools, files = len(self._spools), len(self._temporary)
         try:
             yield
+        except BaseException:
+            self.outputs.discard()
+            raise
+        else:
+            self.commit()
         finally:
             for spool in self._spools[spools:]:
                 spool.release()

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from listclean.cli import options as opt
-from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs
+from listclean.cli.common import check_paths, cli_runtime, emit_summary, guarded, open_inputs
 from listclean.cli.console import Reporter
 from listclean.consent import ConsentRules
 from listclean.errors import ThresholdExceeded, UsageError
@@ -166,15 +166,16 @@ def command(
          "no_validate": no_validate, "fail_on": fail_on}
     )  # fmt: skip
     options.decay.as_of = opt.parse_as_of(as_of)  # read after the options are checked, as it always was
+    check_paths(inputs, [("--html", html), ("--sunset-out", sunset_out)], report=report, force=force)
     html_target, sunset_target = report_targets(html, sunset_out, format, force, inputs)
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime)
-        sunset = runtime.file_sink(sunset_target) if sunset_target is not None else None
+        sunset = runtime.file_sink(sunset_target, for_people=True) if sunset_target is not None else None
         decay = decay_step(source, options, None, runtime, sunset=sunset)
-    if html_target is not None:
-        write_text(render_html(decay.as_dict()), html_target)
-
-    render_step(reporter, decay, {})
-    emit_summary(decay.summary(inputs=inputs, html=html, sunset_out=sunset_out), json_summary=json, report=report, inputs=inputs)
+        if html_target is not None:
+            write_text(render_html(decay.as_dict()), html_target, runtime.outputs)
+        render_step(reporter, decay, {})
+        summary = decay.summary(inputs=inputs, html=html, sunset_out=sunset_out)
+        emit_summary(summary, json_summary=json, report=report, inputs=inputs, runtime=runtime)
     if decay.failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(decay.failures))

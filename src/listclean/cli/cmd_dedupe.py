@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from listclean.cli import options as opt
-from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink
+from listclean.cli.common import check_paths, cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink
 from listclean.cli.console import Reporter, summary_table
 
 if TYPE_CHECKING:
@@ -140,14 +140,17 @@ def command(
         against=against,
     )
     sources = [*inputs, *([against] if against else [])]
-    target = None if dry_run else prepare_outputs(sources, writing, reading)
+    review_files = [("--clusters", clusters), ("--explain", explain)]
+    if dry_run:
+        check_paths(sources, review_files, report=writing.report, force=writing.force)
+    target = None if dry_run else prepare_outputs(sources, writing, reading, outputs=review_files)
     review = {path: prepare_target(path, fmt=None, force=writing.force, inputs=sources) for path in (clusters, explain) if path}
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime)
         sink = NullSink() if target is None else runtime.file_sink(target, excel_safe=writing.excel_safe)
-        files = {name: runtime.file_sink(review[path]) for name, path in (("clusters", clusters), ("explain", explain)) if path}
+        files = {name: runtime.file_sink(review[path], for_people=True) for name, path in (("clusters", clusters), ("explain", explain)) if path}
         rejects = None if target is None else rejects_sink(writing, sources, runtime)  # a dry run writes no rejects either
         report = dedupe_step(source, options, sink, runtime, rejects=rejects, **files)
-    summary = report.summary(output=None if target is None else target.display, rejects=writing.rejects, clusters=clusters, explain=explain)
-    render_step(reporter, report, summary)
-    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=sources)
+        summary = report.summary(output=None if target is None else target.display, rejects=writing.rejects, clusters=clusters, explain=explain)
+        render_step(reporter, report, summary)
+        emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=sources, runtime=runtime)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from listclean.cli.common import cli_runtime, emit_summary, guarded
+from listclean.cli.common import check_paths, cli_runtime, emit_summary, guarded
 from listclean.cli.console import Reporter
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def command(addresses: Addresses = None, store: StorePath = ..., from_files: Fro
     from listclean.steps.erase import erase_step
 
     reporter = Reporter()
+    check_paths(from_files or [], [("--store", store)])
     with cli_runtime(reporter) as runtime:
         report = erase_step(addresses or [], from_files or [], store, runtime)
     summary = report.summary()

@@ -134,11 +134,11 @@ def command(
         excel_safe=writing.excel_safe,
     )
     writing.format = options.output_format
-    target = prepare_outputs(inputs, writing, reading)
+    target = prepare_outputs(inputs, writing, reading, outputs=[("--store", store)], reads=suppress or [])
     options.as_of = opt.parse_as_of(as_of)
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime)
         report = export_step(source, options, target, runtime, rejects=rejects_sink(writing, inputs, runtime))
-    summary = report.summary(output=target.display, rejects=writing.rejects)
-    render_step(reporter, report, summary)
-    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
+        summary = report.summary(output=target.display, rejects=writing.rejects)
+        render_step(reporter, report, summary)
+        emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs, runtime=runtime)

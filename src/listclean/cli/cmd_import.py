@@ -85,11 +85,11 @@ def command(
     from listclean.steps.importing import ImportStepOptions, import_step
 
     reporter = Reporter()
-    target = prepare_outputs(inputs, writing, reading)
+    target = prepare_outputs(inputs, writing, reading, reads=[store] if store else [])
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime, source_name)
         sink = runtime.file_sink(target, excel_safe=writing.excel_safe)
         report = import_step(source, ImportStepOptions(store=store), sink, runtime, rejects=rejects_sink(writing, inputs, runtime))
-    summary = report.summary(output=target.display, rejects=writing.rejects)
-    render_step(reporter, report, summary)
-    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
+        summary = report.summary(output=target.display, rejects=writing.rejects)
+        render_step(reporter, report, summary)
+        emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs, runtime=runtime)

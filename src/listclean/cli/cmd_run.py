@@ -49,8 +49,9 @@ def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False)
             reporter.error(f"step {step.name} ended with exit code {result.exit_code}; later steps were not run")
 
     outcome = run.run_pipeline(
-        config, runtime_factory=lambda: cli_runtime(reporter), on_start=started, on_step=finished, reraise=reporter.settings.debug
-    )
+        config, runtime_factory=lambda: cli_runtime(reporter), on_start=started, on_step=finished, reraise=reporter.settings.debug,
+        also_writes=[("--log", reporter.settings.log)],
+    )  # fmt: skip
     emit_summary(outcome.summary(), json_summary=json, report=None)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)

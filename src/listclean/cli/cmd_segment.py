@@ -112,13 +112,14 @@ def command(
         store=store, suppress=suppress or [],
     )  # fmt: skip
     options.as_of = opt.parse_as_of(as_of)  # read after the options are checked, as it always was
-    target = prepare_outputs(inputs, writing, reading)
     files = split_targets(split_dir, options, inputs, writing)
+    split_files = [(f"--split-dir file ({name})", split.path) for name, split in files.items()]
+    target = prepare_outputs(inputs, writing, reading, outputs=split_files, reads=[rules] if rules else [])
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime)
         sink = runtime.file_sink(target, excel_safe=writing.excel_safe)
         splits = {name: runtime.file_sink(split, excel_safe=writing.excel_safe) for name, split in files.items()}
         report = segment_step(source, options, sink, runtime, rejects=rejects_sink(writing, inputs, runtime), splits=splits)
-    summary = report.summary(output=target.display, split_files={name: split.path for name, split in files.items()})
-    render_step(reporter, report, {**summary, "rejects": writing.rejects})
-    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
+        summary = report.summary(output=target.display, split_files={name: split.path for name, split in files.items()})
+        render_step(reporter, report, {**summary, "rejects": writing.rejects})
+        emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs, runtime=runtime)

@@ -119,7 +119,8 @@ def command(
     from listclean.thresholds import parse_thresholds
 
     reporter = Reporter()
-    target = prepare_outputs(inputs, writing, reading)
+    reads = [*([store] if store else []), *(suppress or [])]
+    target = prepare_outputs(inputs, writing, reading, outputs=[("--dns-cache", dns_cache or None)], reads=reads)
     if drop and writing.rejects is None:
         raise UsageError("--drop needs --rejects PATH, so dropped rows are kept somewhere")
     if dns_timeout <= 0:
@@ -136,8 +137,8 @@ def command(
         source = open_inputs(inputs, reading, runtime)
         sink = runtime.file_sink(target, excel_safe=writing.excel_safe)
         report = validate_step(source, options, sink, runtime, rejects=rejects_sink(writing, inputs, runtime))
-    summary = report.summary(output=target.display, rejects=writing.rejects)
-    render_step(reporter, report, summary)
-    emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs)
+        summary = report.summary(output=target.display, rejects=writing.rejects)
+        render_step(reporter, report, summary)
+        emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=inputs, runtime=runtime)
     if report.failures:
         raise ThresholdExceeded("threshold crossed: " + "; ".join(report.failures))

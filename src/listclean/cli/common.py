@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -34,8 +35,12 @@ def guarded(function: F) -> F:
     @functools.wraps(function)
     def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> Any:
         found = ctx.find_root().obj
-        with using(found if isinstance(found, Settings) else Settings()):
-            return _guarded_call(function, *args, **kwargs)
+        try:
+            with using(found if isinstance(found, Settings) else Settings()):
+                return _guarded_call(function, *args, **kwargs)
+        except KeyboardInterrupt:  # a signal in the last instant, after the command's own handling
+            Reporter().error("interrupted")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
     signature = inspect.signature(function, eval_str=True)
     parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *signature.parameters.values()]
@@ -45,20 +50,21 @@ def guarded(function: F) -> F:
 
 
 def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    from listclean.io.write import commits
+
     reporter = Reporter()
-    previous = signal.getsignal(signal.SIGTERM)
+    committed = commits()
     try:
-        # SIGTERM (cron, systemd, kill) unwinds like Ctrl-C, so temp files are removed.
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-    except ValueError:  # not the main thread (some test runners)
-        previous = None
-    try:
-        return function(*args, **kwargs)
+        with _interrupts_raise():
+            return function(*args, **kwargs)
     except ListcleanError as error:
         reporter.error(str(error))
         raise typer.Exit(int(error.exit_code)) from None
     except KeyboardInterrupt:
-        reporter.error("interrupted; no output was written")
+        # Never exit 0 after an interrupt: the outputs are either all the old ones (nothing was
+        # committed yet) or all the new ones (the signal was held off until the commit ended).
+        written = commits() != committed
+        reporter.error("interrupted after the outputs were written" if written else "interrupted; no output was written")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
         _silence_stdout()
@@ -70,9 +76,25 @@ def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> An
             raise
         reporter.error(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback and report it)")
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Iterator[None]:
+    """SIGINT and SIGTERM (cron, systemd, kill) unwind as KeyboardInterrupt for the command's
+    duration, so temporary files are removed and the exit code is 130; the previous handlers
+    come back afterwards (a signal while they are being put back still unwinds)."""
+    previous: dict[int, Any] = {}
+    try:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous[number] = signal.getsignal(number)
+            signal.signal(number, _raise_interrupt)
+    except ValueError:  # not the main thread (some test runners)
+        pass
+    try:
+        yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -91,17 +113,45 @@ def _silence_stdout() -> None:
 
 def decide_output(output: str | None, *, json_summary: bool) -> str:
     """The output path: as given, else stdout when it is a pipe, else a usage error."""
+    from listclean.io.write import is_stdout_path
+
     if output is None:
         if sys.stdout.isatty():
             raise UsageError("no output given", hint="pass -o PATH, or -o - to write to stdout")
         output = "-"
-    if output == "-" and json_summary:
+    if is_stdout_path(output) and json_summary:
         raise UsageError("--json prints to stdout, where the data goes too", hint="write the data with -o PATH, or use --report PATH")
     return output
 
 
-def prepare_outputs(inputs: list[str], writing: WritingChoices, reading: ReadingChoices) -> OutputTarget:
-    """Check inputs and outputs before any work, so a run never fails after reading for an hour."""
+def check_paths(inputs: Sequence[str], outputs: Sequence[tuple[str, str | None]], *, report: str | None = None, force: bool = False) -> None:
+    """Before any work: no output (nor --report, nor --log) is an input or the same file as another
+    (by path, symlink or hard link), and --report replaces an existing file only with --force.
+    The run log is appended to, never replaced, but never appended to an input either."""
+    from listclean.io.write import check_distinct, prepare_target
+
+    log = current_settings().log
+    check_distinct([*outputs, ("--report", report), ("--log", log)], inputs)
+    if report is not None:
+        prepare_target(report, fmt=None, force=force, inputs=inputs)
+    if log is not None:
+        import os
+
+        if os.path.isdir(log):
+            from listclean.errors import OutputError
+
+            raise OutputError(f"--log {log}: is a directory", hint="give a file name")
+
+
+def prepare_outputs(
+    inputs: list[str], writing: WritingChoices, reading: ReadingChoices, *,
+    outputs: Sequence[tuple[str, str | None]] = (), reads: Sequence[str] = (),
+) -> OutputTarget:  # fmt: skip
+    """Check inputs and outputs before any work, so a run never fails after reading for an hour.
+
+    `outputs` are the command's other files ("--clusters", path), checked with -o, --rejects,
+    --report and --log against the inputs (and `reads`: files read besides the inputs, e.g. a
+    store only read) and against each other."""
     from listclean.cli.options import OnBadRows
     from listclean.io.write import prepare_target
 
@@ -110,21 +160,29 @@ def prepare_outputs(inputs: list[str], writing: WritingChoices, reading: Reading
     if reading.on_bad_rows is OnBadRows.skip and writing.rejects is None:
         raise UsageError("--on-bad-rows skip needs --rejects PATH, so skipped rows are kept somewhere")
     output = decide_output(writing.output, json_summary=writing.json)
-    target = prepare_target(output, fmt=writing.format, force=writing.force, inputs=inputs, bom=writing.bom)
+    sources = [*inputs, *reads]
+    check_paths(sources, [("-o", output), ("--rejects", writing.rejects), *outputs], report=writing.report, force=writing.force)
+    target = prepare_target(output, fmt=writing.format, force=writing.force, inputs=sources, bom=writing.bom, primary=True)
     if writing.rejects is not None:
-        prepare_target(writing.rejects, fmt=None, force=writing.force, inputs=[*inputs, output])
+        prepare_target(writing.rejects, fmt=None, force=writing.force, inputs=[*sources, output])
     return target
 
 
-def emit_summary(summary: dict[str, Any], *, json_summary: bool, report: str | None, inputs: list[str] | None = None) -> None:
+def emit_summary(
+    summary: dict[str, Any], *, json_summary: bool, report: str | None, inputs: list[str] | None = None, runtime: Runtime | None = None
+) -> None:
+    """The end of a command: --report joins the runtime's outputs, which are committed together
+    (all the new files, or on failure none); then the run log's line and --json's summary."""
     summary = {"listclean": __version__, **summary}
+    if report:
+        write_json(summary, report, runtime.outputs if runtime is not None else None)
+    if runtime is not None:
+        runtime.commit()
     log = current_settings().log
     if log:
         from listclean.runlog import record
 
         record(log, summary, inputs or [])
-    if report:
-        write_json(summary, report)
     if json_summary:
         print_json(summary)
 
@@ -174,12 +232,13 @@ def import_options(reading: ReadingChoices, runtime: Runtime, source_name: str |
 
 
 def rejects_sink(writing: WritingChoices, inputs: list[str], runtime: Runtime) -> Sink | None:
-    """The --rejects file as a sink (None without --rejects)."""
+    """The --rejects file as a sink (None without --rejects): a file for people, so cells a
+    spreadsheet would evaluate are guarded (see io.write.excel_safe)."""
     from listclean.io.write import prepare_target
 
     if writing.rejects is None:
         return None
-    return runtime.file_sink(prepare_target(writing.rejects, fmt=None, force=writing.force, inputs=inputs))
+    return runtime.file_sink(prepare_target(writing.rejects, fmt=None, force=writing.force, inputs=inputs), for_people=True)
 
 
 def rows_line(counts: dict[str, int], where: str, extra: str = "") -> str:

@@ -112,7 +112,9 @@ def print_json(summary: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def write_json(summary: dict[str, Any], path: str) -> None:
+def write_json(summary: dict[str, Any], path: str, outputs: Any = None) -> None:  # noqa: ANN401 - an io.write.OutputSet
+    """The summary as a JSON file (--report), atomically; with `outputs`, committed with that set.
+    Whether it may replace a file was checked before the run (common.check_paths)."""
     from listclean.io.write import atomic_text
 
-    atomic_text(path, json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n")
+    atomic_text(path, json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n", outputs)

@@ -1,8 +1,14 @@
 """Write frames to files or stdout, atomically and without ever replacing an input.
 
 A file is written to a temporary sibling and renamed into place only once it is
-complete, so a reader (or a crash) never sees half a file. The checks that can
-fail (exists, is an input, no directory) run before any work is done.
+complete, so a reader (or a crash) never sees half a file. A command's outputs are
+committed as a set (`OutputSet`): each is written to its temporary sibling, and only when
+all of them are complete are they renamed into place, one after the other with SIGINT and
+SIGTERM held off, the main output last. The checks that can fail (exists, is an input, is
+another output, no directory) run before any work is done.
+
+A target that is not a regular file — /dev/null, a FIFO, a terminal, `>(…)` — is written
+in place: it is never replaced by a rename. /dev/stdout is stdout.
 """
 
 from __future__ import annotations
@@ -12,8 +18,11 @@ import errno
 import io
 import os
 import shutil
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +53,14 @@ _EXTENSIONS = {
     ".xlsx": "xlsx",
 }
 EXCEL_MAX_ROWS = 1_048_576
-# A cell a spreadsheet would evaluate: starts with = + - @ or a tab/CR (OWASP CSV injection).
-_FORMULA_START = r"^[=+\-@\t\r]"
+# A cell a spreadsheet would evaluate (OWASP CSV injection): it starts with = + - @, a tab or a
+# CR, or their full-width forms (＝ ＋ － ＠), which some spreadsheets read as the ASCII ones.
+FORMULA_START = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
+_FORMULA_START = r"^[=+\-@\t\r\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]"
 # ...unless it is plainly a number: a signed amount or an E.164 phone must survive unchanged.
-_PLAIN_NUMBER = r"^[+-]?\d[\d ]*([.,]\d+)?$"
+_PLAIN_NUMBER = r"^[+-]?[0-9][0-9 ]*([.,][0-9]+)?$"
+# Paths that name this process's stdout: written as stdout, never opened (and truncated) again.
+STDOUT_ALIASES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 DATETIME_TEXT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -58,14 +71,138 @@ class OutputTarget:
     force: bool = False
     bom: bool = False  # UTF-8 byte-order mark, for Excel opening a CSV by double-click
     inputs: Sequence[str] = field(default_factory=tuple)
+    primary: bool = False  # the command's main output: renamed into place last (see OutputSet)
+    in_place: bool = False  # not a regular file (/dev/null, a FIFO, a terminal): written, never replaced
+    staged: str | None = field(default=None, init=False)  # the temporary file that holds it until committed
 
     @property
     def is_stdout(self) -> bool:
         return self.path == STDOUT
 
     @property
+    def streamed(self) -> bool:
+        """Written as a stream (stdout, a pipe, a device): not seekable, never read back."""
+        return self.is_stdout or self.in_place
+
+    @property
     def display(self) -> str:
         return "<stdout>" if self.is_stdout else self.path
+
+    @property
+    def written(self) -> str:
+        """Where the content is now: the temporary file until the set is committed, then the path."""
+        return self.staged or self.path
+
+
+# Commits so far in this process (the CLI says whether an interrupt came before or after them).
+_commits = 0
+
+
+def commits() -> int:
+    return _commits
+
+
+class OutputSet:
+    """A command's outputs, committed together: all the new ones, or (on failure) all the old.
+
+    Each output is written completely to a temporary sibling (flushed and fsynced) and
+    registered here; `commit` then renames them into place one after the other — side files
+    first, the main output(s) last — with SIGINT and SIGTERM held off until the last rename is
+    done (a signal that came meanwhile is raised right after). `discard` removes the temporary
+    files and leaves every previous output as it was. What is not guaranteed: a power cut or
+    SIGKILL in the microseconds between two renames leaves the files renamed so far new and the
+    others old (the main output is then still the old one, as it is renamed last).
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, OutputTarget]] = []
+        self._stale: list[str] = []  # files of an earlier run the new set replaces (a split export's extra parts)
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def remove_at_commit(self, path: str) -> None:
+        """A file that belongs to the previous set but not to this one (an earlier export's
+        extra part): removed when this set is committed, kept when it is discarded."""
+        self._stale.append(path)
+
+    def add(self, temporary: str, target: OutputTarget) -> None:
+        target.staged = temporary
+        self._pending.append((temporary, target))
+
+    def commit(self) -> list[str]:
+        """Rename every pending output into place; the paths committed."""
+        global _commits
+        pending, self._pending = sorted(self._pending, key=lambda item: item[1].primary), []
+        stale, self._stale = self._stale, []
+        try:
+            for _, target in pending:  # checked first: a late refusal must not leave half a set
+                final = Path(target.path)
+                if final.exists() and not target.force:
+                    raise OutputError(f"{target.path}: appeared while writing", hint="pass --force to replace it")
+            check_distinct([("output", target.path) for _, target in pending])  # two outputs never land on one file
+        except BaseException:
+            self._pending = pending
+            self.discard()
+            raise
+        with _signals_held():
+            for number, (temporary, target) in enumerate(pending):
+                try:
+                    os.replace(temporary, target.path)
+                except OSError as exc:
+                    self._pending = pending[number:]
+                    self.discard()
+                    done = [t.path for _, t in pending[:number]]
+                    raise OutputError(
+                        f"{target.path}: cannot write ({exc.strerror or exc})"
+                        + (f"; already replaced: {', '.join(done)}" if done else "; no output was replaced")
+                    ) from None
+                target.staged = None
+            for path in stale:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            _commits += 1
+        for directory in sorted({str(Path(target.path).parent) for _, target in pending}):
+            _sync_directory(directory)
+        return [target.path for _, target in pending]
+
+    def discard(self) -> None:
+        """Remove every pending temporary file: the previous outputs stay as they were."""
+        pending, self._pending = self._pending, []
+        self._stale = []
+        for temporary, target in pending:
+            target.staged = None
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends, then act as they would have (in the main
+    thread: Python runs signal handlers there, whichever thread the signal reached)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, lambda signum, frame: arrived.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        for number in arrived[:1]:
+            signal.raise_signal(number)  # now handled as it would have been
+
+
+def _sync_directory(directory: str) -> None:
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory or ".", os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def format_for(path: str, explicit: str | None, default: str = "csv") -> str:
@@ -79,17 +216,42 @@ def format_for(path: str, explicit: str | None, default: str = "csv") -> str:
     return _EXTENSIONS.get(Path(path).suffix.lower(), default)
 
 
-def prepare_target(path: str, *, fmt: str | None, force: bool, inputs: Sequence[str], bom: bool = False) -> OutputTarget:
+def is_stdout_path(path: str) -> bool:
+    """'-' or a path naming this process's stdout (/dev/stdout …)."""
+    return path == STDOUT or path in STDOUT_ALIASES
+
+
+def in_place(path: str) -> bool:
+    """Whether the path is written where it is instead of replaced: it exists and is not a
+    regular file or directory (a character device such as /dev/null, a FIFO, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def prepare_target(
+    path: str, *, fmt: str | None, force: bool, inputs: Sequence[str], bom: bool = False, primary: bool = False
+) -> OutputTarget:
     """Validate an output before any work: not an input, not existing unless --force, directory present."""
-    target = OutputTarget(path, format_for(path, fmt), force=force, bom=bom, inputs=tuple(inputs))
+    if path in STDOUT_ALIASES:
+        path = STDOUT
+    target = OutputTarget(path, format_for(path, fmt), force=force, bom=bom, inputs=tuple(inputs), primary=primary)
     if target.is_stdout:
         return target
     out = Path(path)
+    if os.path.realpath(path) == os.devnull:  # written and forgotten, as often as asked
+        target.in_place = True
+        return target
     for source in inputs:
         if source == "-":
             continue
         if _same_file(out, Path(source)):
             raise OutputError(f"{path}: refusing to overwrite an input file", hint="choose another output path")
+    if in_place(path):  # /dev/null, a FIFO: written as it is, nothing to replace
+        target.in_place = True
+        return target
     if out.is_dir():
         raise OutputError(f"{path}: is a directory", hint="give a file name")
     if out.exists() and not force:
@@ -103,12 +265,43 @@ def prepare_target(path: str, *, fmt: str | None, force: bool, inputs: Sequence[
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        return False
-    return a.resolve() == b.resolve()
+    return bool(_identities(str(a)) & _identities(str(b)))
+
+
+def _identities(path: str) -> set[tuple[object, ...]]:
+    """What makes two paths the same file: the device and inode where the file exists (a
+    symlink or hard link), and the resolved path (also for a file yet to be written)."""
+    found: set[tuple[object, ...]] = {("path", os.path.realpath(path))}
+    with contextlib.suppress(OSError, ValueError):
+        info = os.stat(path)
+        found.add(("inode", info.st_dev, info.st_ino))
+    return found
+
+
+def check_distinct(outputs: Sequence[tuple[str, str | None]], inputs: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output that is an input or the same file as another output
+    (by path, symlink or hard link). `outputs` are (what it is, e.g. "--rejects", path) pairs;
+    stdout ("-") may be only one of them; /dev/null may be any number."""
+    seen: list[tuple[str, str, set[tuple[object, ...]]]] = []
+    to_stdout: list[str] = []
+    for label, path in outputs:
+        if path is None:
+            continue
+        if is_stdout_path(path):
+            to_stdout.append(label)
+            continue
+        if os.path.realpath(path) == os.devnull:
+            continue
+        identities = _identities(path)
+        for source in inputs:
+            if source != STDOUT and identities & _identities(source):
+                raise OutputError(f"{label} {path}: is an input file ({source}); refusing to overwrite it", hint="choose another output path")
+        for other_label, other_path, other in seen:
+            if identities & other:
+                raise OutputError(f"{label} {path}: is the same file as {other_label} {other_path}", hint="give each output its own path")
+        seen.append((label, path, identities))
+    if len(to_stdout) > 1:
+        raise UsageError(f"{' and '.join(to_stdout)} both write to stdout", hint="give all but one a file path")
 
 
 def for_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -130,8 +323,12 @@ def for_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix text a spreadsheet would run as a formula with an apostrophe."""
+def excel_safe(frame: pl.DataFrame, keep: Sequence[str] = ()) -> pl.DataFrame:
+    """Prefix text a spreadsheet would run as a formula with an apostrophe (OWASP's advice):
+    cells starting with = + - @, a tab or a CR, or ＝ ＋ － ＠; plain numbers (a signed amount,
+    an E.164 phone) stay as they are. Recoverable: strip one leading apostrophe. The columns
+    in `keep` are left alone (a platform file's address column: an address is never altered).
+    Header cells are guarded when the file is written (`guard_header`)."""
     import polars as pl
 
     def guard(column: pl.Expr) -> pl.Expr:
@@ -140,6 +337,8 @@ def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
 
     exprs = []
     for title, dtype in frame.schema.items():
+        if title in keep:
+            continue
         if dtype == pl.String:
             exprs.append(guard(pl.col(title)).alias(title))
         elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
@@ -147,27 +346,41 @@ def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def write_frame(frame: pl.DataFrame, target: OutputTarget) -> None:
-    """Write the frame in the target's format; atomically when it is a file."""
+def risky_cell(text: str) -> bool:
+    """Whether a spreadsheet would evaluate this cell (see excel_safe): the per-value form."""
+    import re
+
+    return bool(text) and text[0] in FORMULA_START and re.fullmatch(r"[+-]?[0-9][0-9 ]*([.,][0-9]+)?", text) is None
+
+
+def guard_header(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with header cells a spreadsheet would evaluate prefixed with an apostrophe."""
+    renamed = {name: "'" + name for name in frame.columns if risky_cell(name) and "'" + name not in frame.columns}
+    return frame.rename(renamed) if renamed else frame
+
+
+def write_frame(frame: pl.DataFrame, target: OutputTarget, outputs: OutputSet | None = None) -> None:
+    """Write the frame in the target's format; atomically when it is a file (renamed into
+    place now, or with the rest of `outputs` when that set is committed)."""
     if target.format == "xlsx" and frame.height >= EXCEL_MAX_ROWS:
         raise OutputError(
             f"{target.display}: {frame.height:,} rows do not fit in one Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most)",
             hint="write csv or parquet instead",
         )
-    with writing(target) as handle:
+    with writing(target, outputs) as handle:
         serialise(frame, target, handle)
 
 
 @contextlib.contextmanager
-def writing(target: OutputTarget) -> Iterator[IO[bytes]]:
-    """The target opened for writing (atomically when a file); OS errors become listclean's."""
+def writing(target: OutputTarget, outputs: OutputSet | None = None) -> Iterator[IO[bytes]]:
+    """The target opened for writing (atomically when a file: see `_open_target`); OS errors become listclean's."""
     try:
-        with _open_target(target) as handle:
+        with _open_target(target, outputs) as handle:
             yield handle
     except BrokenPipeError:
         raise
     except OSError as exc:
-        if target.is_stdout and (exc.errno == errno.EPIPE or "Broken pipe" in str(exc)):
+        if target.streamed and (exc.errno == errno.EPIPE or "Broken pipe" in str(exc)):
             raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None  # the reader left: not our error
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
 
@@ -179,7 +392,7 @@ def sink_parquet(lazy: pl.LazyFrame, target: OutputTarget, handle: IO[bytes], pa
 
     marked = schema.is_canonical_schema(lazy.collect_schema())
     metadata = {schema.CANONICAL_MARK: __version__} if marked else None
-    if not target.is_stdout:
+    if not target.streamed:
         lazy.sink_parquet(handle, **_PARQUET, metadata=metadata)
         return
     staged = paths(".out.parquet")
@@ -189,10 +402,17 @@ def sink_parquet(lazy: pl.LazyFrame, target: OutputTarget, handle: IO[bytes], pa
 
 
 @contextlib.contextmanager
-def _open_target(target: OutputTarget) -> Iterator[IO[bytes]]:
+def _open_target(target: OutputTarget, outputs: OutputSet | None = None) -> Iterator[IO[bytes]]:
+    """Stdout as it is; a device or FIFO opened where it is (never replaced); a file written to a
+    temporary sibling, then renamed into place — now, or by `outputs.commit()` with the rest."""
     if target.is_stdout:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
+        return
+    if target.in_place:
+        flags = os.O_WRONLY | (os.O_TRUNC if os.path.isfile(target.path) else 0)
+        with os.fdopen(os.open(target.path, flags), "wb") as handle:
+            yield handle
         return
     final = Path(target.path)
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent or ".")
@@ -204,18 +424,22 @@ def _open_target(target: OutputTarget) -> Iterator[IO[bytes]]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temp_name, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
-        if final.exists() and not target.force:
-            raise OutputError(f"{target.path}: appeared while writing", hint="pass --force to replace it")
-        os.replace(temp_name, final)
+        single = outputs if outputs is not None else OutputSet()
+        single.add(temp_name, target)
+        if outputs is None:
+            single.commit()
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
 
 
-def serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], header: bool = True) -> None:
-    """Write the frame; header=False continues a text output already begun (a later chunk)."""
+def serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], header: bool = True, safe_header: bool = False) -> None:
+    """Write the frame; header=False continues a text output already begun (a later chunk);
+    safe_header guards header cells a spreadsheet would evaluate (see excel_safe)."""
     fmt = target.format
+    if safe_header:
+        frame = guard_header(frame)
     if fmt in ("csv", "tsv"):
         if target.bom and header:
             handle.write(b"\xef\xbb\xbf")
@@ -227,7 +451,7 @@ def serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], head
 
         marked = schema.is_canonical_schema(frame.schema)
         metadata = {schema.CANONICAL_MARK: __version__} if marked else None
-        if target.is_stdout:
+        if target.streamed:
             buffer = io.BytesIO()
             frame.write_parquet(buffer, **_PARQUET, metadata=metadata)
             handle.write(buffer.getvalue())
@@ -283,20 +507,20 @@ def _write_xlsx(frame: pl.DataFrame, handle: IO[bytes]) -> None:
     handle.write(buffer.getvalue())
 
 
-def atomic_text(path: str, text: str) -> None:
-    """Write a small text file (a report) atomically; '-' writes to stdout."""
-    if path == STDOUT:
+def atomic_text(path: str, text: str, outputs: OutputSet | None = None, *, force: bool = True) -> None:
+    """Write a small text file (a report) atomically; '-' writes to stdout. With `outputs`, it is
+    renamed into place when that set is committed."""
+    if is_stdout_path(path):
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    with writing(OutputTarget(path, "text", force=True)) as handle:
+    target = OutputTarget(path, "text", force=force, in_place=in_place(path))
+    with writing(target, outputs) as handle:
         handle.write(text.encode("utf-8"))
 
 
-def write_text(text: str, target: OutputTarget) -> None:
-    """Write a prepared text output (an HTML report) atomically, honouring --force."""
-    try:
-        with _open_target(target) as handle:
-            handle.write(text.encode("utf-8"))
-    except OSError as exc:
-        raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
+def write_text(text: str, target: OutputTarget, outputs: OutputSet | None = None) -> None:
+    """Write a prepared text output (an HTML report) atomically, honouring --force; with `outputs`,
+    renamed into place when that set is committed."""
+    with writing(target, outputs) as handle:
+        handle.write(text.encode("utf-8"))

@@ -109,8 +109,15 @@ def _target(path: str | None, step: PlannedStep, *, fmt: str | None = None, bom:
     return None if path is None else prepare_target(path, fmt=fmt, force=True, inputs=step.inputs, bom=bom)
 
 
-def _file_sink(target: OutputTarget | None, runtime: Runtime, *, excel_safe: bool = False) -> Sink | None:
-    return None if target is None else runtime.file_sink(target, excel_safe=excel_safe)
+def _file_sink(target: OutputTarget | None, runtime: Runtime, *, excel_safe: bool = False, for_people: bool = False) -> Sink | None:
+    return None if target is None else runtime.file_sink(target, excel_safe=excel_safe, for_people=for_people)
+
+
+def _writes(execute: Execute, *targets: tuple[str, OutputTarget | None], also: tuple[tuple[str, str | None], ...] = ()) -> Execute:
+    """The call, labelled with every file the step writes ("rejects", path): run checks them all,
+    across steps, before the first step runs."""
+    execute.writes = [(label, target.path) for label, target in targets if target is not None] + [(label, path) for label, path in also if path]  # type: ignore[attr-defined]
+    return execute
 
 
 def _open(step: PlannedStep, reading: ImportOptions, runtime: Runtime) -> ImportStream:
@@ -129,10 +136,10 @@ def prepare_import(step: PlannedStep) -> Execute:
 
     def execute(runtime: Runtime) -> Outcome:
         sink = _file_sink(output, runtime, excel_safe=excel_safe)
-        report = import_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime))
+        report = import_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime, for_people=True))
         return report, report.summary(output=step.output, rejects=rejects_path), []
 
-    return execute
+    return _writes(execute, ("output", output), ("rejects", rejects))
 
 
 def prepare_validate(step: PlannedStep) -> Execute:
@@ -161,10 +168,10 @@ def prepare_validate(step: PlannedStep) -> Execute:
 
     def execute(runtime: Runtime) -> Outcome:
         sink = _file_sink(output, runtime, excel_safe=excel_safe)
-        report = validate_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime))
+        report = validate_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime, for_people=True))
         return report, report.summary(output=step.output, rejects=rejects_path), report.failures
 
-    return execute
+    return _writes(execute, ("output", output), ("rejects", rejects), also=(("dns_cache", cache or None),))
 
 
 def prepare_dedupe(step: PlannedStep) -> Execute:
@@ -183,11 +190,11 @@ def prepare_dedupe(step: PlannedStep) -> Execute:
 
     def execute(runtime: Runtime) -> Outcome:
         sink = NullSink() if output is None else _file_sink(output, runtime, excel_safe=excel_safe)
-        sinks = {name: _file_sink(target, runtime) for name, target in targets.items()}
+        sinks = {name: _file_sink(target, runtime, for_people=True) for name, target in targets.items()}
         report = dedupe_step(_open(step, reading, runtime), settings, sink, runtime, **sinks)
         return report, report.summary(output=None if dry_run else step.output, **paths), []
 
-    return execute
+    return _writes(execute, ("output", output), *targets.items(), also=(("replaces", step.replaces),))
 
 
 def prepare_segment(step: PlannedStep) -> Execute:
@@ -208,11 +215,11 @@ def prepare_segment(step: PlannedStep) -> Execute:
     def execute(runtime: Runtime) -> Outcome:
         sink = _file_sink(output, runtime, excel_safe=excel_safe)
         split_sinks = {name: _file_sink(target, runtime, excel_safe=excel_safe) for name, target in splits.items()}
-        report = segment_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime), splits=split_sinks)
+        report = segment_step(_open(step, reading, runtime), settings, sink, runtime, rejects=_file_sink(rejects, runtime, for_people=True), splits=split_sinks)
         files = {name: target.path for name, target in splits.items() if target is not None}
         return report, report.summary(output=step.output, split_files=files), []
 
-    return execute
+    return _writes(execute, ("output", output), ("rejects", rejects), *((f"split_dir file ({name})", target) for name, target in splits.items()))
 
 
 def prepare_export(step: PlannedStep) -> Execute:
@@ -231,10 +238,10 @@ def prepare_export(step: PlannedStep) -> Execute:
         raise ConfigError(f"[run] step {step.name}: needs output = \"path\"")
 
     def execute(runtime: Runtime) -> Outcome:
-        report = export_step(_open(step, reading, runtime), settings, output, runtime, rejects=_file_sink(rejects, runtime))
+        report = export_step(_open(step, reading, runtime), settings, output, runtime, rejects=_file_sink(rejects, runtime, for_people=True))
         return report, report.summary(output=output.display, rejects=rejects_path), []
 
-    return execute
+    return _writes(execute, ("output", output), ("rejects", rejects), also=(("store", settings.store),))
 
 
 def prepare_decay(step: PlannedStep) -> Execute:
@@ -256,12 +263,12 @@ def prepare_decay(step: PlannedStep) -> Execute:
     options.done()
 
     def execute(runtime: Runtime) -> Outcome:
-        report = decay_step(_open(step, reading, runtime), settings, None, runtime, sunset=_file_sink(sunset_target, runtime))
+        report = decay_step(_open(step, reading, runtime), settings, None, runtime, sunset=_file_sink(sunset_target, runtime, for_people=True))
         if html_target is not None:
-            write_text(render_html(report.as_dict()), html_target)
+            write_text(render_html(report.as_dict()), html_target, runtime.outputs)
         return report, report.summary(inputs=step.inputs, html=html, sunset_out=sunset_out), report.failures
 
-    return execute
+    return _writes(execute, ("html", html_target), ("sunset_out", sunset_target))
 
 
 PREPARE: dict[str, Callable[[PlannedStep], Execute]] = {

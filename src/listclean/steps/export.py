@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from listclean.stream.ledger import Ledger
     from listclean.stream.sink import Sink
     from listclean.stream.source import ChunkSource
+    from listclean.io.write import OutputSet
     from listclean.stream.spool import Spool
     from listclean.suppression import SuppressionList
 
@@ -326,7 +327,7 @@ class _Export:
         max_rows = options.max_rows or (profile.max_rows if profile else None)
         max_mb = options.max_mb or (profile.max_mb if profile else None)
         limit = rows_per_part(first, formatted.rows, max_rows, max_mb)
-        targets = part_targets(output, max(1, math.ceil(formatted.rows / limit)))
+        targets = part_targets(output, max(1, math.ceil(formatted.rows / limit)), self.runtime.outputs)
         _write_parts(formatted, [self.runtime.file_sink(target) for target in targets], limit, first.head(0))
         self._check_written(output, targets, first.columns)
         return [target.display for target in targets], first.columns
@@ -341,8 +342,8 @@ class _Export:
             blocked = pl.concat([blocked, pl.Series("key", sorted(self.store.plain_keys()), dtype=pl.String)]).unique()
         if self.hashed:
             blocked = pl.concat([blocked, pl.Series("key", sorted(self.blocked_forms), dtype=pl.String)]).unique()
-        if not output.is_stdout and header is not None:
-            verify_no_leak([target.path for target in targets], output.format, header, blocked, hashed=self.hashed)
+        if not output.streamed and header is not None:  # every part, where it waits to be committed
+            verify_no_leak([target.written for target in targets], output.format, header, blocked, hashed=self.hashed)
 
     def save_store(self) -> None:
         """The store learns the --suppress lists (their entries and the addresses they matched), and is saved."""
@@ -359,16 +360,51 @@ class _Export:
         self.store.save()
 
 
-def part_targets(output: OutputTarget, count: int) -> list[OutputTarget]:
-    """The output itself for one file; for several, numbered parts beside it, prepared like it."""
+def part_targets(output: OutputTarget, count: int, outputs: OutputSet | None = None) -> list[OutputTarget]:
+    """The output itself for one file; for several, numbered parts beside it, prepared like it.
+
+    The parts are one set with the rest of the run's outputs (committed together, see
+    io.write.OutputSet): files of an earlier export to the same path that the new set does not
+    replace — its extra parts, or the single file a split replaces — are removed when the set
+    is committed (with --force; without it they are an error), so a platform never gets a mix.
+    """
+    from listclean.errors import OutputError
     from listclean.io.write import prepare_target
     from listclean.platforms import part_paths
 
-    if count == 1:
-        return [output]
-    if output.is_stdout:
-        raise UsageError(f"the export needs {count} files, which stdout cannot hold", hint="write to a file with -o PATH")
-    return [prepare_target(path, fmt=output.format, force=output.force, inputs=output.inputs, bom=output.bom) for path in part_paths(output.path, count)]
+    if count > 1 and output.streamed:
+        raise UsageError(f"the export needs {count} files, which {output.display} cannot hold", hint="write to a file with -o PATH")
+    targets = [output] if count == 1 else [
+        prepare_target(path, fmt=output.format, force=output.force, inputs=output.inputs, bom=output.bom, primary=output.primary)
+        for path in part_paths(output.path, count)
+    ]  # fmt: skip
+    if output.streamed:
+        return targets
+    stale = _stale_parts(output.path, count)
+    if stale and not output.force:
+        raise OutputError(f"{stale[0]}: left by an earlier export to {output.path}", hint="pass --force to replace that export's files")
+    for path in stale:
+        if outputs is None:
+            raise OutputError(f"{path}: left by an earlier export to {output.path}", hint="remove it first")
+        outputs.remove_at_commit(path)
+    return targets
+
+
+def _stale_parts(path: str, count: int) -> list[str]:
+    """Existing files of an earlier export to `path` that a new one of `count` files would not replace."""
+    import glob
+    import os
+    import re
+
+    from listclean.platforms import part_paths
+
+    first = part_paths(path, 2)[0]  # out-001.csv: the parts' pattern
+    head, tail = first.split("-001", 1) if "-001" in first else (first, "")
+    found = [name for name in glob.glob(glob.escape(head) + "-[0-9][0-9][0-9]*" + glob.escape(tail)) if re.fullmatch(re.escape(head) + r"-(\d{3,})" + re.escape(tail), name)]
+    stale = [name for name in found if int(re.fullmatch(re.escape(head) + r"-(\d{3,})" + re.escape(tail), name).group(1)) > (count if count > 1 else 0)]  # type: ignore[union-attr]
+    if count > 1 and os.path.isfile(path):
+        stale.append(path)
+    return sorted(stale)
 
 
 def _needed_columns(profile: Profile | None, hashed: bool, wanted: list[str] | None) -> set[str] | None:
@@ -398,7 +434,9 @@ def _formatted(frame: pl.DataFrame, profile: Profile | None, empty: set[str] | N
         frame = apply_profile(frame, profile, empty)
     elif wanted:
         frame = select_columns(frame, wanted)
-    return make_excel_safe(frame) if excel_safe else frame
+    if not excel_safe:
+        return frame
+    return make_excel_safe(frame, keep=(profile.email_header,) if profile is not None and not hashed else ())  # a platform's address is never altered
 
 
 def _unusable(frame: pl.DataFrame, keep_invalid: bool) -> tuple[pl.DataFrame, pl.DataFrame]:

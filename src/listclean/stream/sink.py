@@ -17,8 +17,9 @@ from listclean.stream.spool import PathMaker, Spool
 if TYPE_CHECKING:
     import polars as pl
 
-    from listclean.io.write import OutputTarget
+    from listclean.io.write import OutputSet, OutputTarget
 
+SPREADSHEET_FORMATS = ("csv", "tsv", "xlsx")  # the formats a person opens in a spreadsheet
 Columns = Union[Sequence[str], Callable[[list[str]], list[str]], None]
 
 
@@ -47,13 +48,22 @@ class FileSink(Spool):
     Chunks are spooled (see Spool); `finish` writes them out atomically, in order, in the
     target's format: text formats a chunk at a time, Parquet through a streaming sink. A chunk
     may lack columns others have; the output has the columns `finish` names (default: every
-    chunk's, as one frame of them all would have).
+    chunk's, as one frame of them all would have). With `outputs` (the runtime's OutputSet),
+    the finished file waits in its temporary sibling until the set is committed.
+
+    `excel_safe` guards cells and header cells a spreadsheet would run as formulas (--excel-safe);
+    `for_people` does so whenever the file is one a spreadsheet opens (csv, tsv, xlsx): the
+    rejects, --explain, --clusters and --sunset-out files, always.
     """
 
-    def __init__(self, target: OutputTarget, paths: PathMaker, budget: MemoryBudget, *, excel_safe: bool = False) -> None:
+    def __init__(
+        self, target: OutputTarget, paths: PathMaker, budget: MemoryBudget, *, excel_safe: bool = False,
+        for_people: bool = False, outputs: OutputSet | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(paths, budget)
         self.target = target
-        self.excel_safe = excel_safe  # guard cells a spreadsheet would run as formulas (--excel-safe)
+        self.excel_safe = excel_safe or (for_people and target.format in SPREADSHEET_FORMATS)
+        self.outputs = outputs
         self.seen: list[str] = []
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -68,7 +78,7 @@ class FileSink(Spool):
         """Write the output. `empty` gives the columns and types when no chunk came at all."""
         import polars as pl
 
-        from listclean.io.write import serialise, sink_parquet, write_frame, writing
+        from listclean.io.write import guard_header, serialise, sink_parquet, write_frame, writing
 
         names = _resolve(columns, self.seen)
         if not self.spilled or self.target.format == "xlsx":  # one chunk, or a sheet (a million rows at most)
@@ -76,22 +86,24 @@ class FileSink(Spool):
             frame = pl.concat(frames, how="diagonal_relaxed") if frames else empty
             if frame is None:
                 raise ValueError("no chunk and no empty frame to write")
-            write_frame(frame.select(names) if names is not None else frame, self.target)
+            frame = frame.select(names) if names is not None else frame
+            write_frame(guard_header(frame) if self.excel_safe else frame, self.target, self.outputs)
             self.release()
             return
         lazy = self.lazy()
         output_schema = lazy.collect_schema()
         names = names if names is not None else output_schema.names()
-        with writing(self.target) as handle:
+        with writing(self.target, self.outputs) as handle:
             if self.target.format == "parquet":
-                sink_parquet(lazy.select(names), self.target, handle, self._paths)
+                selected = lazy.select(names)
+                sink_parquet(selected.rename(dict(zip(names, guard_header(pl.DataFrame(schema=names)).columns))) if self.excel_safe else selected, self.target, handle, self._paths)
             else:
                 for number, chunk in enumerate(self):
                     chunk = chunk.select(
                         pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
                         for name in names
                     )
-                    serialise(chunk, self.target, handle, header=number == 0)
+                    serialise(chunk, self.target, handle, header=number == 0, safe_header=self.excel_safe)
         self.release()
 
 
