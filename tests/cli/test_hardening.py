@@ -116,3 +116,72 @@ def test_sigterm_mid_run_leaves_no_output_behind(tmp_path):
     assert "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "work"]  # no output, no temp part
     assert list((tmp_path / "work").iterdir()) == []  # no spooled chunk left behind
+
+
+# Outputs committed as a set (issue #16 point 7-8): whatever output a run fails at — out of disk
+# space or interrupted — every output of the run before stays as it was, byte for byte, and no
+# temporary file is left; the next run writes them all.
+OUTPUT_SETS = {
+    "dedupe": ["-o", "out.csv", "--clusters", "clusters.csv", "--explain", "explain.csv", "--rejects", "rejects.csv"],
+    "export": ["-o", "out.csv", "--max-rows", "2", "--rejects", "rejects.csv"],
+    "segment": ["-o", "out.csv", "--where", "country = 'PL'", "--name", "pl", "--split-dir", "split", "--rejects", "rejects.csv"],
+    "decay-report": ["--as-of", "2026-11-24", "--no-validate", "--html", "report.html", "--sunset-out", "sunset.csv", "--report", "summary.json"],
+}
+PEOPLE = st.lists(st.tuples(st.sampled_from(["ann", "bob", "cat", "dan", "=cmd", "eve"]), st.sampled_from(["PL", "DE", "+1"]), st.sampled_from(["subscribed", "unsubscribed", ""])), min_size=1, max_size=7)
+
+
+def _files(root) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file() and path.name != "in.csv"}
+
+
+@pytest.mark.parametrize("command", list(OUTPUT_SETS))
+@settings(max_examples=int(os.environ.get("HARDENING_EXAMPLES", "12")) // 2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=PEOPLE, second=PEOPLE, fail_at=st.integers(1, 6), interrupt=st.booleans())
+def test_a_failure_at_any_output_leaves_every_previous_output(cli, tmp_path_factory, monkeypatch, command, first, second, fail_at, interrupt):
+    import errno
+
+    import listclean.io.write as write
+
+    root = tmp_path_factory.mktemp(command)
+    (root / "split").mkdir()
+    source = root / "in.csv"
+
+    def rows(people) -> str:
+        return "email,first_name,country,consent_status\n" + "".join(f"{name}@firma.pl,{name},{country},{status}\n" for name, country, status in people)
+
+    args = [command, source, *[str(root / a) if a.endswith((".csv", ".html", ".json")) or a == "split" else a for a in OUTPUT_SETS[command]], "--force"]
+    source.write_text(rows(first))
+    assert cli(args).exit_code == 0
+    before = _files(root)
+    source.write_text(rows(second))
+    opened: list[str] = []
+    real = write._open_target
+
+    def failing(target, outputs=None):
+        opened.append(target.path)
+        if len(opened) == fail_at:
+            raise KeyboardInterrupt if interrupt else OSError(errno.ENOSPC, "No space left on device")
+        return real(target, outputs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(write, "_open_target", failing)
+        result = cli(args)
+    if len(opened) >= fail_at:  # the run reached the output it fails at
+        assert result.exit_code == (130 if interrupt else 3), result.stderr
+        assert _files(root) == before  # every previous output, byte for byte; no temporary file
+    else:
+        assert result.exit_code == 0, result.stderr
+    assert cli(args).exit_code == 0
+    assert not any(name.endswith(".part") or "/." in name for name in _files(root))
+
+
+@given(st.text(max_size=12))
+def test_excel_safe_is_recoverable_and_leaves_no_cell_a_spreadsheet_would_run(text):
+    import polars as pl
+
+    from listclean.io.write import excel_safe, risky_cell
+
+    guarded = excel_safe(pl.DataFrame({"v": [text]}, schema={"v": pl.String}))["v"][0]
+    assert guarded in (text, "'" + text)
+    assert (guarded != text) == risky_cell(text)
+    assert not risky_cell(guarded)

@@ -42,7 +42,7 @@ def _fail_at_open(monkeypatch, number: int, error: BaseException) -> list[str]:
         opened.append(target.path)
         if len(opened) == number:
             raise error
-        return real(target, outputs)
+        return real(target, outputs) if outputs is not None else real(target)
 
     monkeypatch.setattr(write, "_open_target", failing)
     return opened
