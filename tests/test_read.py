@@ -245,3 +245,95 @@ def test_short_latin1_and_cp1252_files_are_not_read_as_cp932(name, column, value
     result = load(FIXTURES / name)
     assert result.sources[0].encoding in ("cp1252", "latin-1")
     assert result.frame[column].to_list() == values
+
+
+# ------------------------------------------------------------------ issue #16: what the peers' test corpora read
+
+
+@pytest.mark.parametrize("name", ["blank_lines_before_header.csv", "blank_space_before_header.csv"])
+def test_blank_lines_before_the_header_are_skipped(name):
+    frame = load(FIXTURES / name).frame
+    assert frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+    assert frame["first_name"].to_list() == ["Ann", "Bob"]
+
+
+@pytest.mark.parametrize("name", ["lone_cr_then_lf.csv", "crlf_with_lone_cr.csv"])
+def test_lone_cr_line_ends_mixed_with_lf_split_lines(name):
+    assert load(FIXTURES / name).frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+
+
+def test_a_cr_inside_quotes_stays_in_the_cell():
+    assert load(FIXTURES / "cr_inside_quotes.csv").frame["note"].to_list() == ["one\rtwo", "x"]
+
+
+def test_an_unclosed_quote_on_the_last_line_is_a_bad_row_for_every_choice():
+    with pytest.raises(InputError, match=r"truncated_quote.csv:3: unclosed quote"):
+        load(FIXTURES / "truncated_quote.csv")
+    skipped = load(FIXTURES / "truncated_quote.csv", on_bad_rows="skip")
+    assert skipped.frame["email"].to_list() == ["ann@example.com"]
+    assert skipped.rejects.select("_source_line", "reason").rows() == [(3, "unclosed_quote")]
+    kept = load(FIXTURES / "truncated_quote.csv", on_bad_rows="keep")
+    assert kept.frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+    assert kept.rejects.select("reason", "action").rows() == [("unclosed_quote", "kept")]
+
+
+@pytest.mark.parametrize(("name", "detail"), [("backslash_quote.csv", "backslash-escaped quote"), ("quote_in_quoted_field.csv", "not doubled")])
+def test_malformed_quotes_in_a_quoted_field_are_reported_by_the_careful_reader(name, detail):
+    with pytest.raises(InputError, match=rf"{name}:2: row 1 has a .*{detail}"):
+        load(FIXTURES / name)
+    skipped = load(FIXTURES / name, on_bad_rows="skip")
+    assert skipped.frame["email"].to_list() == ["bob@example.com"]
+    assert skipped.rejects.select("_source_line", "reason").rows() == [(2, "stray_quote")]
+
+
+def test_a_vertical_tab_in_the_header_is_not_a_line_end():
+    frame = load(FIXTURES / "vertical_tab_header.csv").frame
+    assert frame["email"].to_list() == ["ann@example.com"]
+
+
+def test_a_header_longer_than_the_sample_is_read_whole(tmp_path):
+    names = [f"column number {i:06d}" for i in range(14_000)]  # ~300 KiB of header
+    source = tmp_path / "wide.csv"
+    source.write_text(",".join(["email", *names]) + "\n" + ",".join(["ann@example.com", *["x"] * len(names)]) + "\n")
+    result = load(source, on_bad_rows="keep")
+    assert result.frame[names[-1]].to_list() == ["x"] and result.rejected == 0 and result.rejects.height == 0
+
+
+def test_a_row_of_blank_space_is_an_empty_row_not_a_contact():
+    result = load(FIXTURES / "whitespace_row.csv")
+    assert result.frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+    assert result.rejects.select("_source_row", "reason").rows() == [(2, "empty_row")]
+
+
+def test_a_do_not_email_column_of_addresses_imports_as_unsubscribed_contacts():
+    frame = load(FIXTURES / "do_not_email.csv").frame
+    assert frame["email"].to_list() == ["ann@example.com"]
+    assert frame["consent_status"].to_list() == ["unsubscribed"]
+
+
+def test_a_linkedin_notes_preamble_is_skipped_and_skip_lines_says_how_many():
+    result = load(FIXTURES / "linkedin_connections.csv")
+    assert result.frame["email"].to_list() == ["ann@example.com", None]
+    assert result.frame["company"].to_list() == ["Acme", "Acme"]
+    assert any("skipped 3 line(s) before the header" in notice for notice in result.sources[0].notices)
+    explicit = load(FIXTURES / "linkedin_connections.csv", skip_lines=3)
+    assert explicit.frame["email"].to_list() == ["ann@example.com", None]
+
+
+@pytest.mark.parametrize("name", ["utf8.csv.gz", "utf8.csv.bz2", "utf8.csv.xz"])
+def test_compressed_inputs_are_read_transparently(name):
+    result = load(FIXTURES / name)
+    assert result.frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+    assert result.frame["city"].to_list() == EXPECTED_CITIES
+
+
+def test_a_dbase_table_is_refused_by_its_first_bytes_not_read_as_text():
+    with pytest.raises(InputError, match=r"contacts.dbf: is a dBase/FoxPro table"):
+        load(FIXTURES / "contacts.dbf")
+
+
+def test_a_cut_off_gzip_file_is_an_input_error(tmp_path):
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes((FIXTURES / "utf8.csv.gz").read_bytes()[:20])
+    with pytest.raises(InputError, match=r"cut.csv.gz: is gzip-compressed but cannot be decompressed"):
+        load(cut)

@@ -50,6 +50,7 @@ def read(
     encoding: str | None = None,
     sheet: str | None = None,
     header: bool | None = None,
+    skip_lines: int | None = None,
     on_bad_rows: str = "error",
     mapping: Mapping[str, str | None] | None = None,
     date_order: str = "auto",
@@ -67,7 +68,7 @@ def read(
     from listclean.steps.importing import ImportStepOptions, import_step
 
     reading = reading_options(
-        delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows,
+        delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, skip_lines=skip_lines, on_bad_rows=on_bad_rows,
         mapping=mapping, date_order=date_order, default_country=default_country, source_name=source_name,
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():

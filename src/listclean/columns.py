@@ -239,6 +239,7 @@ class ColumnMapping:
     renamed: dict[str, str] = field(default_factory=dict)  # passthrough column -> new name (name clash)
     by_content: list[str] = field(default_factory=list)  # fields recognised from the values, not the header
     carried: list[str] = field(default_factory=list)  # <field>_raw and provenance columns of an earlier run
+    opt_out_addresses: str | None = None  # an opt-out column ("Do Not Email") that holds the addresses
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -318,6 +319,10 @@ def map_columns(
             claims["email"] = (10_000, header.index(column), column)
             mapping.by_content.append("email")
     used = {column: target for target, (_, _, column) in claims.items()}
+    # An opt-out column that holds the addresses ("Do Not Email" listing them) is the email column,
+    # not a yes/no flag: its contacts are the ones not to mail (the importer marks them unsubscribed).
+    mapping.opt_out_addresses = next((column for column in mapping.opt_out if column in used), None)
+    mapping.opt_out = [column for column in mapping.opt_out if column not in used]
     mapping.fields = {target: claims[target][2] for target in CANONICAL if target in claims}
     reserved = set(CANONICAL) | set(PROVENANCE) | {f"{name}{RAW_SUFFIX}" for name in CANONICAL}
     for column in header:

@@ -50,6 +50,7 @@ def reading_options(
     encoding: str | None = None,
     sheet: str | None = None,
     header: bool | None = None,
+    skip_lines: int | None = None,
     on_bad_rows: str = "error",
     mapping: Mapping[str, str | None] | Sequence[str] | None = None,
     date_order: str = "auto",
@@ -66,6 +67,8 @@ def reading_options(
 
     if on_bad_rows not in ("error", "skip", "keep"):
         raise UsageError(f"on_bad_rows {on_bad_rows!r}: use error, skip or keep")
+    if skip_lines is not None and (isinstance(skip_lines, bool) or not isinstance(skip_lines, int) or skip_lines < 0):
+        raise UsageError(f"skip_lines {skip_lines!r}: give a number of lines, 0 or more")
     if date_order not in ("auto", "mdy", "dmy"):
         raise UsageError(f"date_order {date_order!r}: use auto, mdy or dmy")
     country = None
@@ -75,7 +78,7 @@ def reading_options(
             raise UsageError(f"--default-country {default_country!r} is not a country", hint="use an ISO code such as PL or US")
     specs = [f"{column}={field or ''}" for column, field in mapping.items()] if isinstance(mapping, Mapping) else list(mapping or [])
     return ImportOptions(
-        read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, on_bad_rows=on_bad_rows),  # type: ignore[arg-type]
+        read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, skip_lines=skip_lines, on_bad_rows=on_bad_rows),  # type: ignore[arg-type]
         overrides=parse_overrides(specs),
         date_order=date_order,  # type: ignore[arg-type]
         default_country=country,
@@ -291,9 +294,17 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
             notes.append(f"column {mapping.fields['email']!r} holds email addresses, so it is used as email")
     if "email" not in mapping.fields:
         notices.append("no email column found (map one with --map 'Column=email')")
+    if mapping.opt_out_addresses is not None:
+        notices.append(f"column {mapping.opt_out_addresses!r} holds the addresses: used as email, and every contact in it is marked unsubscribed")
 
     data_columns = [column for column in source.header if column not in schema.PROVENANCE]
-    selected = [pl.col(ROW), pl.all_horizontal(pl.col(data_columns).is_null()).alias(_EMPTY)]
+    # Empty: no value at all, or a line of blank space (read as blank space in the first column).
+    empty = pl.all_horizontal(pl.col(data_columns).is_null())
+    if data_columns:
+        first, rest = pl.col(data_columns[0]), data_columns[1:]
+        only_space = first.str.strip_chars().str.len_bytes() == 0
+        empty = empty | ((pl.all_horizontal(pl.col(rest).is_null()) if rest else pl.lit(True)) & only_space)
+    selected = [pl.col(ROW), empty.alias(_EMPTY)]
     selected += [pl.col(column).alias(target) for target, column in mapping.fields.items()]
     selected += [pl.col(column).cast(pl.Int64) if column == "_source_row" else pl.col(column) for column in mapping.carried]
     selected += [pl.col(column).alias(mapping.renamed.get(column, column)) for column in mapping.passthrough]
@@ -332,6 +343,10 @@ def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tall
         if name not in names
     )
     frame = apply_opt_out(frame, plan.opt_out_columns)
+    if plan.mapping.opt_out_addresses is not None:  # every address in a "Do Not Email" column is opted out
+        status = pl.col("consent_status")
+        weaker = status.is_null() | status.is_in(["subscribed", "pending"])
+        frame = frame.with_columns(pl.when(pl.col("email").is_not_null() & weaker).then(pl.lit("unsubscribed")).otherwise(status).alias("consent_status"))
     tally.chunks += 1
     frame = _status_from_export_name(frame, source, plan.mapping, plan.notices if tally.chunks == 1 else [])
     if not source.has_provenance:

@@ -198,3 +198,31 @@ def test_a_toml_key_may_be_named_like_the_flag(in_tmp, capsys):
     code, stderr = _main(["import", "odd.csv", "-o", "out.csv"], capsys)
     assert code == 0, stderr
     assert "ann@example.com" in (in_tmp / "out.csv").read_text()
+
+
+# --------------------------------------------------------------------------- reading as the peers' corpora expect
+
+
+def test_a_byte_order_mark_at_a_chunk_start_reads_as_in_the_whole_file(cli, tmp_path):
+    whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
+    assert cli(["import", FIXTURES / "bom_at_chunk_start.csv", "-o", whole]).exit_code == 0
+    result = cli(["import", FIXTURES / "bom_at_chunk_start.csv", "-o", chunked], env={"LISTCLEAN_CHUNK_ROWS": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert chunked.read_bytes() == whole.read_bytes()
+
+
+def test_skip_lines_skips_a_preamble_and_is_checked(cli, tmp_path):
+    out = tmp_path / "out.csv"
+    result = cli(["import", FIXTURES / "linkedin_connections.csv", "--skip-lines", "3", "-o", out])
+    assert result.exit_code == 0, result.stderr
+    assert "ann@example.com" in out.read_text()
+    refused = cli(["import", FIXTURES / "linkedin_connections.csv", "--skip-lines", "-1", "-o", tmp_path / "x.csv"])
+    assert refused.exit_code == 2
+
+
+@pytest.mark.parametrize("name", ["backslash_quote.csv", "truncated_quote.csv", "quote_in_quoted_field.csv"])
+def test_interpreted_quotes_go_to_the_rejects_with_skip(cli, tmp_path, name):
+    rejects = tmp_path / "rejects.csv"
+    result = cli(["import", FIXTURES / name, "--on-bad-rows", "skip", "--rejects", rejects, "-o", tmp_path / "out.csv"])
+    assert result.exit_code == 0, result.stderr
+    assert ("stray_quote" if name != "truncated_quote.csv" else "unclosed_quote") in rejects.read_text()

@@ -223,6 +223,7 @@ def import_options(reading: ReadingChoices, runtime: Runtime, source_name: str |
         encoding=reading.encoding,
         sheet=reading.sheet,
         header=reading.header,
+        skip_lines=reading.skip_lines,
         on_bad_rows=reading.on_bad_rows.value,
         mapping=reading.mapping or [],
         date_order=reading.date_order.value,

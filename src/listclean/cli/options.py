@@ -61,6 +61,10 @@ Header = Annotated[
     Optional[bool],
     typer.Option("--header/--no-header", help="Whether the first row is a header (default: yes, unless it holds an email address).", show_default=False, rich_help_panel=READING),
 ]
+SkipLines = Annotated[
+    Optional[int],
+    typer.Option("--skip-lines", min=0, help="Lines before the header of text inputs (default: blank lines and a preamble such as LinkedIn's 'Notes:', detected).", show_default=False, rich_help_panel=READING),
+]
 BadRows = Annotated[
     OnBadRows,
     typer.Option("--on-bad-rows", help="Ragged rows, NUL bytes: error (stop), skip (to --rejects) or keep (repaired, listed in --rejects).", rich_help_panel=READING),
@@ -112,6 +116,7 @@ class ReadingChoices:
     encoding: str | None = None
     sheet: str | None = None
     header: bool | None = None
+    skip_lines: int | None = None
     on_bad_rows: OnBadRows = OnBadRows.error
     mapping: list[str] | None = None
     date_order: DateOrderChoice = DateOrderChoice.auto
@@ -139,6 +144,7 @@ _READING_PARAMETERS = [
     _keyword("encoding", None, Encoding),
     _keyword("sheet", None, Sheet),
     _keyword("header", None, Header),
+    _keyword("skip_lines", None, SkipLines),
     _keyword("on_bad_rows", OnBadRows.error, BadRows),
     _keyword("mapping", None, Map),
     _keyword("date_order", DateOrderChoice.auto, DateOrder),

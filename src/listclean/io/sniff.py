@@ -174,9 +174,34 @@ def utf8_damage(stream: io.BufferedIOBase, chunk_size: int = 1 << 20) -> tuple[i
             return valid, invalid, lines
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def lone_cr_line_ends(head: bytes, whole: bool) -> bool:
+    """Whether some line of the text ends with a lone CR (classic Mac OS, or a mix of CR and LF
+    line ends): a CR not followed by LF and outside quotes. (`whole`: the head is the whole file,
+    so a CR at its very end ends a line too.)"""
+    quotes, previous = 0, 0
+    for match in _LONE_CR.finditer(head):
+        position = match.start()
+        if position == len(head) - 1 and not whole:
+            break  # an LF may follow beyond the head
+        quotes += head.count(b'"', previous, position)
+        previous = position
+        if quotes % 2 == 0:
+            return True
+    return False
+
+
+def physical_lines(text: str) -> list[str]:
+    """The text's lines with their ends, split at LF, CRLF and CR only (``str.splitlines`` also
+    splits at vertical tab, form feed and Unicode line separators, which are cell content here)."""
+    return io.StringIO(text, newline="").readlines()
+
+
 def sniff_delimiter(text_sample: str) -> str:
     """The delimiter among DELIMITERS that splits the sample's rows most consistently."""
-    lines = text_sample.splitlines()
+    lines = [line.rstrip("\r\n") for line in physical_lines(text_sample)]
     if len(lines) > 1 and not text_sample.endswith(("\n", "\r")):
         lines = lines[:-1]  # the last line of a sample may be cut in the middle
     lines = [line for line in lines[:200] if line.strip()]

@@ -12,7 +12,8 @@ by Python's csv module, which then decides and explains every bad row.
 
 This module is the package's public surface. Behind it: ``registry`` (the formats and
 `read_source`, which dispatches to them), one module per format (``delimited`` with
-``structure`` and ``careful``, ``jsonl``, ``parquet``, ``excel``), ``source`` (the
+``structure`` and ``careful``, ``jsonl``, ``parquet``, ``excel``, ``compressed``
+(gzip/bzip2/xz/zstd, read through) and ``refused`` (binary formats named and refused)), ``source`` (the
 records every reader returns) and ``workspace``. A format is added by writing a module
 that calls ``registry.register`` and importing it below. No module here imports Polars
 before a file is read: the CLI keeps `--help` free of it.
@@ -35,7 +36,7 @@ from listclean.io.read.workspace import DEFAULT_CHUNK_ROWS, Workspace
 
 # Each format module registers its formats as it is imported; this order is the order
 # their names are listed in (sniffing does not depend on it).
-from listclean.io.read import delimited, jsonl, parquet, excel  # noqa: F401 - imported to register their formats
+from listclean.io.read import delimited, jsonl, parquet, excel, compressed, refused  # noqa: F401 - imported to register their formats
 from listclean.io.read.parquet import is_listclean_parquet
 
 __all__ = [

@@ -12,6 +12,7 @@ file's layout with the range's text and the lines and rows before it.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,10 +92,10 @@ def careful_batches(layout: Layout, bad_rows: list[BadRow], batch_rows: int | No
     extras: list[str | None] = []
     row_numbers: list[int] = []
     row_number, batches = layout.rows_before, 0
-    for row_number, line, record, raw in records(layout):
+    for row_number, line, record, raw, quoting in records(layout):
         # A blank line (no fields) is an empty row, counted and reported by the importer.
-        if record and (len(record) != width or any("\x00" in cell for cell in record)):
-            record = _bad_record(layout, row_number, line, record, raw, bad_rows)
+        if record and (quoting is not None or len(record) != width or any("\x00" in cell for cell in record)):
+            record = _bad_record(layout, row_number, line, record, raw, bad_rows, quoting)
             if record is None:
                 continue
         if len(record) != width:
@@ -113,10 +114,15 @@ def careful_batches(layout: Layout, bad_rows: list[BadRow], batch_rows: int | No
         yield _batch(layout.header, columns, extras, row_numbers), row_number
 
 
-def _bad_record(layout: Layout, row_number: int, line: int, record: list[str], raw: str, bad_rows: list[BadRow]) -> list[str] | None:
-    """Stop at a bad record, or list it in `bad_rows` and return it repaired (None: skip it)."""
+def _bad_record(
+    layout: Layout, row_number: int, line: int, record: list[str], raw: str, bad_rows: list[BadRow], quoting: tuple[str, str] | None = None
+) -> list[str] | None:
+    """Stop at a bad record, or list it in `bad_rows` and return it repaired (None: skip it).
+    `quoting`: (reason, detail) of a record whose quotes had to be interpreted."""
     damaged = bool(layout.damaged_lines) and any(line + extra in layout.damaged_lines for extra in range(raw.count("\n") + 1))
-    if damaged and any("\x00" in cell for cell in record):
+    if quoting is not None:
+        reason, detail = quoting
+    elif damaged and any("\x00" in cell for cell in record):
         reason, detail = "bad_utf8", "holds bytes that are not UTF-8"
     elif any("\x00" in cell for cell in record):
         reason, detail = "nul_byte", "contains a NUL byte (\\0)"
@@ -130,6 +136,8 @@ def _bad_record(layout: Layout, row_number: int, line: int, record: list[str], r
             hint=(
                 "pass --encoding if the file is not UTF-8, or --on-bad-rows keep (replace them with U+FFFD) or skip (quarantine the row)"
                 if reason == "bad_utf8"
+                else f"{_QUOTE_HINT}, or pass --on-bad-rows skip (quarantine it) or keep (keep it as read)"
+                if quoting is not None
                 else "fix the file, or pass --on-bad-rows skip (quarantine it) or keep (repair it)"
             ),
         )
@@ -160,8 +168,10 @@ def _batch(header: tuple[str, ...], columns: list[list[str | None]], extras: lis
     return pl.DataFrame(data, schema=schema)
 
 
-def records(layout: Layout) -> Iterator[tuple[int, int, list[str], str]]:
-    """(data row number, first line, fields, raw text) for every record after the header."""
+def records(layout: Layout) -> Iterator[tuple[int, int, list[str], str, tuple[str, str] | None]]:
+    """(data row number, first line, fields, raw text, quoting) for every record after the header;
+    quoting is (reason, detail) when the record's quotes are not well formed and had to be
+    interpreted (a quote never closed, one inside a quoted field not doubled, a backslash-escaped one)."""
     import io
 
     source = layout.source
@@ -194,15 +204,32 @@ def records(layout: Layout) -> Iterator[tuple[int, int, list[str], str]]:
             raw = "".join(raw_lines)
             row_number += 1
             if not record and raw.strip("\r\n") == "":
-                yield row_number, start, [], ""  # a blank line: Polars yields an empty row, so we count it too
+                yield row_number, start, [], "", None  # a blank line: Polars yields an empty row, so we count it too
                 continue
-            if line_before > start and raw.count('"') % 2 == 1:
-                # The non-strict csv module lets a quote that never closes swallow the rest
-                # of the file; a record spanning lines with an odd number of quotes is that.
+            if not raw.strip():  # blank space only: an empty row, as a blank line
+                yield row_number, start, [], "", None
+                continue
+            quoting = _quoting(raw, layout.delimiter) if '"' in raw else None
+            if quoting is not None and quoting[0] == "unclosed_quote" and layout.on_bad_rows == "error":
+                # The non-strict csv module lets a quote that never closes swallow the rest of the file.
                 raise InputError(
                     "unclosed quote: the quoted field starting here runs to the end of the file",
                     source=layout.name,
                     line=start,
-                    hint=_QUOTE_HINT,
+                    hint=f"{_QUOTE_HINT}, or pass --on-bad-rows skip (quarantine the rest) or keep (keep it as read)",
                 )
-            yield row_number, start, record, raw.rstrip("\r\n")
+            yield row_number, start, record, raw.rstrip("\r\n"), quoting
+
+
+def _quoting(raw: str, delimiter: str) -> tuple[str, str] | None:
+    """What is wrong with a record's quotes, read strictly (None: nothing)."""
+    try:
+        for _ in csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter, quotechar='"', strict=True):
+            pass
+    except csv.Error as error:
+        if "end of data" in str(error) or "EOF" in str(error):
+            return "unclosed_quote", "has a quoted field that is never closed (the file may be cut off)"
+        if '\\"' in raw:
+            return "stray_quote", 'has a backslash-escaped quote (\\"): CSV doubles a quote inside a quoted field'
+        return "stray_quote", "has a quote inside a quoted field that is not doubled"
+    return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
@@ -40,18 +41,31 @@ def read_delimited(local: Path, name: str, head: bytes, options: ReadOptions, wo
     notices: list[str] = []
     encoding = decide_encoding(local, name, head, options, notices)
     utf8_path = as_utf8(local, encoding, head, workspace)
-    with open(utf8_path, encoding="utf-8", newline="") as text:
-        sample = text.read(sniff.SAMPLE_BYTES)
+    sample = _sample(utf8_path)
     if not sample.strip():
         raise InputError("the file holds no rows, only blank space", source=name)
     delimiter = decide_delimiter(sample, fmt, options)
+    skipped = lines_before_the_table(sample, delimiter, options, notices)
+    if skipped:
+        utf8_path = _without_first_lines(utf8_path, skipped, workspace)
+        sample = _sample(utf8_path)
+        if not sample.strip():
+            raise InputError(f"the file holds nothing after the {skipped} line(s) skipped", source=name)
     first = first_record(sample, delimiter)
     has_header = options.header if options.header is not None else not sniff.looks_like_data_row(first)
     if options.header is None and not has_header:
         notices.append("the first row holds an email address, so it is read as data (pass --header if it is a header)")
     header = clean_header(first, name, notices) if has_header else [f"column_{i + 1}" for i in range(len(first))]
     layout = Layout(
-        utf8_path, name, delimiter, tuple(header), has_header, options.on_bad_rows, chunk_rows=options.chunk_rows, damaged_lines=frozenset(encoding.damaged_lines)
+        utf8_path,
+        name,
+        delimiter,
+        tuple(header),
+        has_header,
+        options.on_bad_rows,
+        lines_before=skipped,
+        chunk_rows=options.chunk_rows,
+        damaged_lines=frozenset(encoding.damaged_lines),
     )
     frame, bad_rows, split = _read_rows(layout, sample, workspace)
     if frame is None:
@@ -79,6 +93,8 @@ def _read_rows(
     path, header, on_bad_rows = cast(Path, layout.source), list(layout.header), layout.on_bad_rows
     ranges = record_ranges(path, sample, layout.has_header, layout.chunk_rows)
     checks = check_structure(path, layout.delimiter, layout.width, ranges)
+    for check in checks:  # numbered as lines of the file, after any lines skipped before the table
+        check.lines_before += layout.lines_before
     split = None
     bad_rows: list[BadRow] = []
     if not any(check.bad for check in checks):
@@ -116,7 +132,9 @@ def _range_reader(layout: Layout, checks: list[RangeCheck], bad_rows: list[BadRo
         rows_before = 0
         data_checks = checks[1:]  # the first range is the header
         for check, data in zip(data_checks, range_data(path, ((check.start, check.end) for check in data_checks))):
-            if not check.bad:
+            # Polars drops a byte-order mark at the start of what it reads: a range whose first
+            # cell starts with U+FEFF goes through the careful reader, so it reads as the whole file does.
+            if not check.bad and not data.startswith(codecs.BOM_UTF8):
                 frame = scan_fast(data, delimiter, header, False, first_row=rows_before + 1).collect()
                 rows_before += frame.height
             else:
@@ -192,9 +210,13 @@ def decide_encoding(local: Path, name: str, head: bytes, options: ReadOptions, n
 
 def as_utf8(local: Path, encoding: sniff.Encoding, head: bytes, workspace: Workspace) -> Path:
     """A UTF-8 copy with \\n line ends when the file is anything else; the file itself otherwise."""
-    old_mac = b"\r" in head and b"\n" not in head  # classic Mac OS line ends: CR only
+    # Lines ending in a lone CR (classic Mac OS, or mixed with LF): each such CR outside quotes
+    # becomes LF, so every reader splits the lines alike.
+    old_mac = sniff.lone_cr_line_ends(head, whole=len(head) < sniff.SAMPLE_BYTES)
     if encoding.name == "utf-8" and not encoding.bom_length and not old_mac and not encoding.damaged_lines:
         return local
+    quoted = False  # inside a quoted field at the end of the text so far
+    held = ""  # a CR at the end of a block: is an LF next?
     target = workspace.path(".utf8.csv")
     # Bytes that are not UTF-8 in a UTF-8 file become NUL: the structure check sends their rows to
     # the careful reader, which reports them (reason bad_utf8, see Layout.damaged_lines).
@@ -213,11 +235,96 @@ def as_utf8(local: Path, encoding: sniff.Encoding, head: bytes, workspace: Works
                     hint="pass the right --encoding",
                 ) from None
             if old_mac:
-                text = text.replace("\r", "\n")
+                text, held = held + text, ""
+                if chunk and text.endswith("\r"):
+                    text, held = text[:-1], "\r"
+                text, quoted = _lone_crs_as_lfs(text, quoted)
             out.write(text)
             if not chunk:
                 break
             offset += len(chunk)
+    return target
+
+
+def _lone_crs_as_lfs(text: str, quoted: bool) -> tuple[str, bool]:
+    """Every CR not followed by LF and outside quotes as LF; whether the text ends inside quotes."""
+    import re
+
+    parts = text.split('"')
+    for index in range(0 if not quoted else 1, len(parts), 2):  # the parts outside quotes
+        parts[index] = re.sub(r"\r(?!\n)", "\n", parts[index])
+    return '"'.join(parts), quoted != (len(parts) % 2 == 0)
+
+
+MAX_HEADER_CHARS = 64 << 20  # a first line longer than this is not a header
+
+
+def _sample(path: Path) -> str:
+    """The text's first SAMPLE_BYTES characters, read on to the end of the first line when it is
+    longer (a header of thousands of columns must not be cut)."""
+    with open(path, encoding="utf-8", newline="") as text:
+        sample = text.read(sniff.SAMPLE_BYTES)
+        while "\n" not in sample and "\r" not in sample and len(sample) < MAX_HEADER_CHARS:
+            more = text.read(sniff.SAMPLE_BYTES * 4)
+            if not more:
+                break
+            sample += more
+    return sample
+
+
+def lines_before_the_table(sample: str, delimiter: str, options: ReadOptions, notices: list[str]) -> int:
+    """Lines before the header: --skip-lines when given; else blank lines, and a preamble block
+    (LinkedIn's "Notes:" paragraph) ended by a blank line, when the rest of the text is a table
+    the preamble does not fit."""
+    if options.skip_lines is not None:
+        return options.skip_lines
+    lines = sniff.physical_lines(sample)
+    blank = 0
+    while blank < len(lines) and not lines[blank].strip():
+        blank += 1
+    if options.header is False:
+        return blank
+    records: list[tuple[int, int]] = []  # (first line, fields; 0 for a blank line)
+    reader = csv.reader(iter(lines[blank:]), delimiter=delimiter)
+    try:
+        before = 0
+        for record in reader:
+            records.append((blank + before, 0 if not any(cell.strip() for cell in record) else len(record)))
+            before = reader.line_num
+            if len(records) >= 200:
+                break
+    except csv.Error:
+        return blank
+    if not sample.endswith(("\n", "\r")) and len(records) > 1:
+        records.pop()  # the sample may cut its last record
+    widths = [width for _, width in records if width]
+    if len(widths) < 3:
+        return blank
+    table = max(set(widths[1:]), key=widths[1:].count)
+    if widths[0] == table or table < 2:
+        return blank
+    for index in range(1, len(records)):
+        line, width = records[index]
+        if width != table or records[index - 1][1] != 0:
+            continue
+        after = [w for _, w in records[index:] if w]
+        if after.count(table) >= 0.9 * len(after) and len(after) >= 2:
+            notices.append(
+                f"skipped {line} line(s) before the header on line {line + 1} (a preamble; pass --skip-lines N to say how many)"
+            )
+            return line
+        break
+    return blank
+
+
+def _without_first_lines(path: Path, count: int, workspace: Workspace) -> Path:
+    """A copy of the text without its first `count` lines (the readers then start at the header)."""
+    target = workspace.path(".table.csv")
+    with open(path, encoding="utf-8", newline="") as text, open(target, "w", encoding="utf-8", newline="") as out:
+        for _ in range(count):
+            if not text.readline():
+                break
+        shutil.copyfileobj(text, out, 1 << 20)
     return target
 
 
@@ -233,7 +340,7 @@ def decide_delimiter(sample: str, fmt: str, options: ReadOptions) -> str:
 
 
 def first_record(sample: str, delimiter: str) -> list[str]:
-    lines = iter(sample.splitlines(keepends=True))
+    lines = iter(sniff.physical_lines(sample))
     # Skip leading blank lines: some exports start with one.
     reader = csv.reader((line for line in lines if line.strip()), delimiter=delimiter)
     try:

@@ -47,6 +47,9 @@ class Format:
     opens_with: tuple[bytes, ...] = ()  # how its text opens, after a byte-order mark and blank space
     extensions: tuple[str, ...] = ()  # lower-case name endings, when the content says nothing
     fallback: bool = False  # what a file is when nothing else matched (one format only)
+    detect: Callable[[bytes], bool] | None = None  # a test of the first bytes where no fixed prefix says it
+    wraps: bool = False  # a container of another input (compressed text): sniffed before --format applies
+    listed: bool = True  # one --format can name (compressed and refused formats are only sniffed)
 
 
 _FORMATS: dict[str, Format] = {}
@@ -62,22 +65,22 @@ def register(fmt: Format) -> Format:
 
 
 def format_names() -> tuple[str, ...]:
-    """Every registered format, in the order they registered."""
-    return tuple(_FORMATS)
+    """Every format --format can name, in the order they registered."""
+    return tuple(name for name, fmt in _FORMATS.items() if fmt.listed)
 
 
 def lookup(name: str) -> Format:
     try:
         return _FORMATS[name]
     except KeyError:
-        raise UsageError(f"unknown input format {name!r}", hint=f"use one of {', '.join(_FORMATS)}") from None
+        raise UsageError(f"unknown input format {name!r}", hint=f"use one of {', '.join(format_names())}") from None
 
 
 def sniff_format(head: bytes, name: str = "") -> str:
     """The format of a file from its first bytes (and, as a tie-breaker, its name)."""
     formats = _FORMATS.values()
     for fmt in formats:
-        if head.startswith(fmt.magic):
+        if (fmt.magic and head.startswith(fmt.magic)) or (fmt.detect is not None and fmt.detect(head)):
             return fmt.name
     text = sniff.strip_bom(head).lstrip(b" \t\r\n")
     for fmt in formats:
@@ -93,12 +96,17 @@ def sniff_format(head: bytes, name: str = "") -> str:
 def read_source(path: str, options: ReadOptions, workspace: Workspace) -> Source:
     """Open one input (a path or "-") and return its rows as text."""
     name = display_name(path)
-    local = _local_copy(path, workspace)
+    return read_local(_local_copy(path, workspace), name, options, workspace)
+
+
+def read_local(local: Path, name: str, options: ReadOptions, workspace: Workspace, sniff_as: str | None = None) -> Source:
+    """Read a local, seekable file (`sniff_as`: the name whose ending hints at the format, when not `name`)."""
     with open(local, "rb") as handle:
         head = handle.read(sniff.SAMPLE_BYTES)
     if not head:
         raise InputError("the file is empty (0 bytes)", source=name, hint="nothing to import; check the export step")
-    fmt = lookup(options.format or sniff_format(head, name))
+    sniffed = sniff_format(head, sniff_as if sniff_as is not None else name)
+    fmt = lookup(sniffed if _FORMATS[sniffed].wraps or not options.format else options.format)
     return fmt.read(local, name, head, options, workspace)
 
 

@@ -32,6 +32,7 @@ class ReadOptions:
     format: str | None = None
     sheet: str | None = None
     header: bool | None = None  # None: detect (a first row holding an address is data)
+    skip_lines: int | None = None  # delimited text: lines before the header (None: blank lines and a preamble, detected)
     on_bad_rows: OnBadRows = "error"
     chunk_rows: int = DEFAULT_CHUNK_ROWS  # rows per chunk when a large input is streamed (the runtime's)
 

@@ -252,7 +252,7 @@ def check_range(data: bytes, delimiter: str, width: int) -> tuple[bool, bool, bo
         pl.col("line").str.contains("\x00", literal=True).alias("nul"),
         pl.lit(False).alias("stray_quote"),
         pl.lit(True).alias("single_line"),
-        (pl.col("line").str.len_bytes() == 0).alias("blank_first"),
+        pl.col("line").alias("first"),
         pl.lit(False).alias("unclosed"),
     )
     quoted = (
@@ -277,14 +277,17 @@ def check_range(data: bytes, delimiter: str, width: int) -> tuple[bool, bool, bo
             pl.col("nul").any(),
             pl.col("stray_quote").any(),
             (pl.len() == 1).alias("single_line"),
-            (pl.col("line").first().str.len_bytes() == 0).alias("blank_first"),
+            pl.col("line").first().alias("first"),
             pl.col("open_after").last().alias("unclosed"),
         )
         .drop("record")
     )
     checked = pl.concat([simple, quoted])
-    blank = pl.col("single_line") & pl.col("blank_first")
     quotes = pl.col("stray_quote") | pl.col("unclosed")
+    # A line of blank space is an empty row (like an empty line), not a record of one field;
+    # only the few records of the wrong width need that look.
+    checked = checked.filter((pl.col("fields") != width) | pl.col("nul") | quotes)
+    blank = pl.col("single_line") & (pl.col("first").str.strip_chars().str.len_bytes() == 0)
     verdict = checked.select(
         (((pl.col("fields") != width) & ~blank) | pl.col("nul") | quotes).any().alias("bad"),
         quotes.any().alias("quotes"),
