@@ -337,3 +337,8 @@ def test_a_cut_off_gzip_file_is_an_input_error(tmp_path):
     cut.write_bytes((FIXTURES / "utf8.csv.gz").read_bytes()[:20])
     with pytest.raises(InputError, match=r"cut.csv.gz: is gzip-compressed but cannot be decompressed"):
         load(cut)
+
+
+def test_a_1904_workbook_with_an_x14_workbookpr_keeps_its_dates():
+    frame = load(FIXTURES / "date1904_x14.xlsx").frame
+    assert [value.date().isoformat() for value in frame["signup_at"].to_list()] == ["2024-05-01"]  # calamine alone: 2020-04-30

@@ -29,6 +29,7 @@ def read_excel(local: Path, name: str, head: bytes, options: ReadOptions, worksp
     import fastexcel
     import polars as pl
 
+    local = _with_one_date_system(local, workspace)
     try:
         workbook = fastexcel.read_excel(str(local))
     except Exception as exc:  # noqa: BLE001 - calamine errors are not one type
@@ -85,6 +86,35 @@ def _check_sheet_size(local: Path, name: str, sheet: str) -> None:
             source=name,
             hint="delete the empty rows and columns in Excel (or save the sheet as CSV) and try again",
         )
+
+
+_WORKBOOK_PR = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?workbookPr>)", re.S)
+_DATE_1904 = re.compile(rb'\bdate1904\s*=\s*["\'](?:1|true)["\']')
+
+
+def _with_one_date_system(local: Path, workspace: Workspace) -> Path:
+    """The workbook as calamine should read its dates. A workbook in the 1904 date system says so
+    on its workbookPr; when it has another (x14:workbookPr, in an extension) calamine reads that
+    one last and takes dates as 1900-based, 1,462 days early. Such a workbook is read from a copy
+    whose workbook.xml has one workbookPr, saying 1904. Anything else is read as it is."""
+    try:
+        with zipfile.ZipFile(local) as archive:
+            xml = archive.read("xl/workbook.xml")
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError, zlib_error):
+        return local
+    found = _WORKBOOK_PR.findall(xml)
+    if len(found) < 2 or not any(_DATE_1904.search(element) for element in found):
+        return local
+    fixed = _WORKBOOK_PR.sub(b"", xml)
+    opening = re.search(rb"<(?:[\w.-]+:)?workbook\b[^>]*>", fixed)
+    if opening is None:
+        return local
+    fixed = fixed[: opening.end()] + b'<workbookPr date1904="1"/>' + fixed[opening.end() :]
+    target = workspace.path(".xlsx")
+    with zipfile.ZipFile(local) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for item in source.infolist():
+            copy.writestr(item, fixed if item.filename == "xl/workbook.xml" else source.read(item.filename))
+    return target
 
 
 def _column_number(letters: bytes) -> int:
