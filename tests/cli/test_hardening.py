@@ -42,7 +42,7 @@ HEADERS = st.one_of(st.sampled_from(["email", "E-Mail", "first_name", "Phone", "
 
 @st.composite
 def hostile_files(draw) -> bytes:
-    kind = draw(st.sampled_from(["bytes", "csv", "ragged", "encoded"]))
+    kind = draw(st.sampled_from(["bytes", "csv", "ragged", "encoded", "shaped"]))
     if kind == "bytes":
         return draw(st.binary(max_size=300))
     headers = draw(st.lists(HEADERS, min_size=1, max_size=6))
@@ -53,7 +53,29 @@ def hostile_files(draw) -> bytes:
     quote = lambda cell: '"' + cell.replace('"', '""') + '"' if any(ch in cell for ch in (delimiter, '"', "\n")) else cell  # noqa: E731
     text = "\n".join(delimiter.join(quote(cell) for cell in line) for line in [headers, *rows]) + "\n"
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])) if kind == "encoded" else "utf-8"
-    return text.encode(encoding, errors="replace")
+    data = text.encode(encoding, errors="replace")
+    if kind == "shaped":  # how the peers' test corpora shape files (issue #16)
+        data = draw(st.sampled_from(SHAPES))(data)
+    return data
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+SHAPES = [
+    lambda data: b"\n \n" + data,  # blank lines before the header
+    lambda data: b"Notes:\n\"a preamble, with a comma\"\n\n" + data,  # a preamble (LinkedIn)
+    lambda data: data.replace(b"\n", b"\r", 2),  # lone CR line ends mixed with LF
+    lambda data: data.rstrip(b"\n") + b',"cut',  # an unclosed quote at the end of the file
+    lambda data: data.replace(b"\n", b"\n\t \n", 1),  # a row of blank space
+    lambda data: data.replace(b"a", b"a\xff", 1),  # a byte that is not UTF-8
+    lambda data: data.replace(b"\n", b"\n\xef\xbb\xbf", 2),  # U+FEFF opening a row
+    lambda data: data.replace(b",", b"\x0b,", 1),  # a vertical tab in the header
+    _gzip,  # compressed
+]
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
@@ -61,6 +83,12 @@ def hostile_files(draw) -> bytes:
 @given(content=hostile_files(), chunk_rows=st.sampled_from([None, 2, 3]))  # whole, and streamed in tiny chunks
 @example(content=b'email\temail\temail\n\t"\t|"\n0\n', chunk_rows=None)  # a quote inside a field hid a separator: crashed import
 @example(content=b'h\na,b\n"0"""\n"00"""\n', chunk_rows=2)  # a long first data row broke the first look at a streamed file
+@example(content=b"\nEmail,First Name\nann@firma.pl,Ann\n", chunk_rows=None)  # the header row was read as data
+@example(content=b"Email\rann@firma.pl\rbob@firma.pl\n", chunk_rows=2)  # 0 rows at exit 0
+@example(content=b'email,notes\nann@firma.pl,ok\nbob@firma.pl,"truncat', chunk_rows=None)  # accepted silently
+@example(content=b'email,notes\nann@firma.pl,"a \\"b,c\\" d"\n', chunk_rows=None)  # a backslash-escaped quote
+@example(content=b"Do Not Email,name\nann@firma.pl,Ann\n", chunk_rows=None)  # exit 70
+@example(content=b"email,name\nann@firma.pl,Ann\n   \n", chunk_rows=None)  # an empty contact
 def test_no_traceback_a_documented_exit_code_and_every_row_accounted_for(cli, tmp_path, command, content, chunk_rows):
     source = tmp_path / "input.csv"
     source.write_bytes(content)
@@ -185,3 +213,22 @@ def test_excel_safe_is_recoverable_and_leaves_no_cell_a_spreadsheet_would_run(te
     assert guarded in (text, "'" + text)
     assert (guarded != text) == risky_cell(text)
     assert not risky_cell(guarded)
+
+
+@settings(max_examples=int(os.environ.get("HARDENING_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=hostile_files(), chunk_rows=st.sampled_from([1, 2, 3]))
+@example(content=b"email,name\n" + b"".join((b"\xef\xbb\xbf" if i == 3 else b"") + f"u{i}@firma.pl,name{i:04d}\n".encode() for i in range(8)), chunk_rows=1)
+@example(content=b'email,note\n,,x\n,"N\rc\nd"\n,,\n', chunk_rows=1)  # a CR inside quotes counted as a line by the careful reader only
+def test_a_chunked_import_is_byte_identical_to_a_whole_file_import(cli, tmp_path, content, chunk_rows):
+    """As the README promises: however small the chunks, the same outputs and the same exit."""
+    source = tmp_path / "input.csv"
+    source.write_bytes(content)
+    outputs = {}
+    for label, env in (("whole", None), ("chunked", {"LISTCLEAN_CHUNK_ROWS": str(chunk_rows)})):
+        out, rejects = tmp_path / f"{label}.csv", tmp_path / f"{label}-rejects.csv"
+        for path in (out, rejects):
+            if path.exists():
+                path.unlink()
+        result = cli(["import", source, "--on-bad-rows", "skip", "--rejects", rejects, "-o", out], env=env)
+        outputs[label] = (result.exit_code, out.read_bytes() if out.exists() else None, rejects.read_bytes() if rejects.exists() else None)
+    assert outputs["chunked"] == outputs["whole"]

@@ -179,9 +179,19 @@ def records(layout: Layout) -> Iterator[tuple[int, int, list[str], str, tuple[st
         raw_lines: list[str] = []
 
         def lines() -> Iterator[str]:
+            # Lines end at LF (a CR alone is inside a quoted field: line ends of CR only were made
+            # LF when the file was decoded), so lines are numbered as the structure check numbers them.
+            pending = ""
             for text in handle:
+                if not text.endswith("\n"):
+                    pending += text
+                    continue
+                text, pending = pending + text, ""
                 raw_lines.append(text)
                 yield text
+            if pending:
+                raw_lines.append(pending)
+                yield pending
 
         reader = csv.reader(lines(), delimiter=layout.delimiter, quotechar='"', strict=False)
         line_before = layout.lines_before
