@@ -226,3 +226,19 @@ def test_interpreted_quotes_go_to_the_rejects_with_skip(cli, tmp_path, name):
     result = cli(["import", FIXTURES / name, "--on-bad-rows", "skip", "--rejects", rejects, "-o", tmp_path / "out.csv"])
     assert result.exit_code == 0, result.stderr
     assert ("stray_quote" if name != "truncated_quote.csv" else "unclosed_quote") in rejects.read_text()
+
+
+def test_a_full_disk_while_writing_parquet_is_an_output_error(cli, tmp_path, monkeypatch):
+    import polars as pl
+
+    def full(*args, **kwargs):
+        raise pl.exceptions.ComputeError("parquet: File out of specification: underlying IO error: No space left on device (os error 28)")
+
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", full)
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    (tmp_path / "rows.csv").write_text(ROWS)
+    result = cli(["import", tmp_path / "rows.csv", "-o", tmp_path / "out.parquet"])
+    assert result.exit_code == 3
+    _one_error_line(result.stderr)
+    assert "No space left on device" in result.stderr
+    assert not (tmp_path / "out.parquet").exists()

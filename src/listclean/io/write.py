@@ -383,6 +383,14 @@ def writing(target: OutputTarget, outputs: OutputSet | None = None) -> Iterator[
         if target.streamed and (exc.errno == errno.EPIPE or "Broken pipe" in str(exc)):
             raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None  # the reader left: not our error
         raise OutputError(f"{target.display}: cannot write ({exc.strerror or exc})") from None
+    except Exception as exc:
+        # Polars' writers report an OS error as their own (ComputeError: "… No space left on device (os error 28)").
+        reason = re.search(r"([A-Z][^:()]*?) \(os error (\d+)\)", str(exc))
+        if reason is None or type(exc).__module__.split(".")[0] != "polars":
+            raise
+        if target.streamed and int(reason.group(2)) == errno.EPIPE:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None
+        raise OutputError(f"{target.display}: cannot write ({reason.group(1)})") from None
 
 
 def sink_parquet(lazy: pl.LazyFrame, target: OutputTarget, handle: IO[bytes], paths: Callable[[str], Path]) -> None:
