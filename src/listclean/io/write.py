@@ -17,6 +17,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import shutil
 import signal
 import stat
