@@ -349,6 +349,8 @@ def check_writes(steps: list[PlannedStep], calls: list[Any], workdir: Path, also
         named = [*step.inputs, *_listed(step.options.get("suppress")), *_listed(step.options.get("rules"))]
         if isinstance(step.options.get("against"), str):
             named.append(step.options["against"])
+        if not store_seen and isinstance(step.options.get("store"), str):  # a store no export feeds is only read
+            named.append(step.options["store"])
         read += [path for path in named if os.path.realpath(path) not in produced]
         produced |= {os.path.realpath(path) for label, path in getattr(call, "writes", []) if path}
     check_distinct(written, read)

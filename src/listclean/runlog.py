@@ -44,6 +44,23 @@ def _numbers(value: Any) -> Any:  # noqa: ANN401
     return None
 
 
+def check_log(path: str, *, force: bool = False) -> None:
+    """Before any work: the run log is appended to only if it is new, empty or a listclean run
+    log (its first line one of ours) — never to another file (an output, a CSV) unless --force."""
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"--log {path}: is a directory", hint="give a file name")
+    if force or not target.is_file() or target.stat().st_size == 0:
+        return
+    try:
+        with open(target, "rb") as handle:
+            first = json.loads(handle.readline(1 << 16).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        first = None
+    if not (isinstance(first, dict) and "at" in first and "listclean" in first):
+        raise OutputError(f"--log {path}: exists and is not a listclean run log; refusing to append to it", hint="give the run log's path or a new file (or --force)")
+
+
 def record(path: str, summary: dict[str, Any], inputs: list[str]) -> None:
     """Append one line to the run log (created if missing)."""
     line: dict[str, Any] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds")}

@@ -159,12 +159,12 @@ class Runtime:
     def spool(self) -> Spool:
         return self._track(Spool(self.workspace.path, self.budget))
 
-    def file_sink(self, target: OutputTarget, *, excel_safe: bool = False, for_people: bool = False) -> FileSink:
+    def file_sink(self, target: OutputTarget, *, excel_safe: bool = False, for_people: bool = False, safe_header: bool = False) -> FileSink:
         """A sink writing `target`, committed with the runtime's other outputs (see `commit`);
         for_people: a file a person opens (rejects, review files), guarded against formulas."""
         from listclean.stream.sink import FileSink
 
-        sink = FileSink(target, self.workspace.path, self.budget, excel_safe=excel_safe, for_people=for_people, outputs=self.outputs)
+        sink = FileSink(target, self.workspace.path, self.budget, excel_safe=excel_safe, for_people=for_people, safe_header=safe_header, outputs=self.outputs)
         return self._track(sink)
 
     def ledger(self) -> Ledger:

@@ -49,7 +49,9 @@ def test_each_platform_gets_its_headers_and_values_and_suppressed_addresses_stay
     klaviyo = pl.read_csv(tmp_path / "klaviyo.csv", infer_schema=False)
     assert klaviyo["Email Marketing Consent"].to_list()[:2] == ["SUBSCRIBED", "NEVER_SUBSCRIBED"]
     assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Tags"][0] == "vip,b2b"
-    assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Email Address"][2].startswith("'=")
+    # An address in a platform file is never altered, not even by --excel-safe (issue #16 point 13):
+    # the platform must get the address itself; the cells people read (names, tags) are guarded.
+    assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Email Address"][2].startswith("=cmd|")
 
 
 def test_large_exports_are_split_into_numbered_parts(cli, contacts, tmp_path):

@@ -112,6 +112,15 @@ def test_log_never_appends_to_an_input(cli, tmp_path, contacts):
     assert len(log.read_text().splitlines()) == 2
 
 
+def test_log_never_appends_to_a_file_that_is_not_a_run_log(cli, tmp_path, contacts):
+    other = tmp_path / "yesterday.csv"
+    other.write_text("email\nann@firma.pl\n")
+    result = cli(["--log", other, "import", contacts, "-o", tmp_path / "out.csv"])
+    assert result.exit_code == 3, result.stderr
+    assert "not a listclean run log" in result.stderr
+    assert other.read_text() == "email\nann@firma.pl\n" and not (tmp_path / "out.csv").exists()
+
+
 def test_dev_null_is_written_not_replaced(cli, contacts):
     before = os.stat(os.devnull)
     result = cli(["import", contacts, "-o", os.devnull, "--rejects", os.devnull])
@@ -203,6 +212,30 @@ def test_an_interrupt_after_the_commit_is_exit_130_not_0(cli, tmp_path, contacts
     assert (tmp_path / "out.csv").exists()
 
 
+def test_an_interrupt_swallowed_on_the_way_is_still_exit_130_and_commits_nothing(cli, tmp_path, contacts, monkeypatch):
+    import signal
+
+    import listclean.cli.cmd_import as cmd_import
+
+    real = cmd_import.render_step
+
+    def swallowing(*args, **kwargs):  # code between the step and the commit that catches too much
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):
+                pass
+        except KeyboardInterrupt:
+            pass
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cmd_import, "render_step", swallowing)
+    (tmp_path / "out.csv").write_text("old")
+    result = cli(["import", contacts, "-o", tmp_path / "out.csv", "--force"])
+    assert result.exit_code == 130, result.stderr
+    assert (tmp_path / "out.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
 # ---------------------------------------------------------------- 8. split exports: all or none
 
 
@@ -275,6 +308,14 @@ def test_excel_safe_guards_header_cells_and_full_width_forms(cli, tmp_path):
     header, row = (tmp_path / "out.csv").read_text().splitlines()[:2]
     assert "\"'=cmd|' /C calc'!A0\"" in header or "'=cmd|' /C calc'!A0" in header
     assert "'＋1+1" in row
+
+
+def test_export_excel_safe_guards_header_cells(cli, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("email,@cmd,consent_status\nann@firma.pl,=1+1,subscribed\n")
+    result = cli(["export", source, "-o", tmp_path / "out.csv", "--excel-safe", "--columns", "email,@cmd"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out.csv").read_text().splitlines()[:2] == ["email,'@cmd", "ann@firma.pl,'=1+1"]
 
 
 def test_a_platform_file_never_alters_an_address(cli, tmp_path):

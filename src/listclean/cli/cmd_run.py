@@ -27,6 +27,10 @@ def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False)
     from listclean import run
 
     reporter = Reporter()
+    if reporter.settings.log:
+        from listclean.runlog import check_log
+
+        check_log(reporter.settings.log)
     if dry_run:
         steps, _ = run.plan(config)
         for step in steps:

@@ -114,7 +114,7 @@ def command(
     options.as_of = opt.parse_as_of(as_of)  # read after the options are checked, as it always was
     files = split_targets(split_dir, options, inputs, writing)
     split_files = [(f"--split-dir file ({name})", split.path) for name, split in files.items()]
-    target = prepare_outputs(inputs, writing, reading, outputs=split_files, reads=[rules] if rules else [])
+    target = prepare_outputs(inputs, writing, reading, outputs=split_files, reads=[*([rules] if rules else []), *([store] if store else []), *(suppress or [])])
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime)
         sink = runtime.file_sink(target, excel_safe=writing.excel_safe)

@@ -50,13 +50,17 @@ def guarded(function: F) -> F:
 
 
 def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    from listclean.io.write import commits
+    from listclean.io.write import commits, interrupted, note_interrupt
 
     reporter = Reporter()
     committed = commits()
+    note_interrupt(False)
     try:
         with _interrupts_raise():
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
+        if interrupted():  # the KeyboardInterrupt was swallowed on the way: still an interrupted run
+            raise KeyboardInterrupt
+        return result
     except ListcleanError as error:
         reporter.error(str(error))
         raise typer.Exit(int(error.exit_code)) from None
@@ -72,6 +76,9 @@ def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     except typer.Exit:
         raise
     except Exception as error:  # noqa: BLE001 - the last line of defence
+        if interrupted():  # an interrupt that surfaced as another exception (e.g. through Polars)
+            reporter.error("interrupted after the outputs were written" if commits() != committed else "interrupted; no output was written")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         if reporter.settings.debug:
             raise
         reporter.error(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback and report it)")
@@ -98,6 +105,9 @@ def _interrupts_raise() -> Iterator[None]:
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
+    from listclean.io.write import note_interrupt
+
+    note_interrupt()
     raise KeyboardInterrupt
 
 
@@ -135,12 +145,9 @@ def check_paths(inputs: Sequence[str], outputs: Sequence[tuple[str, str | None]]
     if report is not None:
         prepare_target(report, fmt=None, force=force, inputs=inputs)
     if log is not None:
-        import os
+        from listclean.runlog import check_log
 
-        if os.path.isdir(log):
-            from listclean.errors import OutputError
-
-            raise OutputError(f"--log {log}: is a directory", hint="give a file name")
+        check_log(log, force=force)
 
 
 def prepare_outputs(

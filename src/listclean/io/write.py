@@ -97,10 +97,24 @@ class OutputTarget:
 
 # Commits so far in this process (the CLI says whether an interrupt came before or after them).
 _commits = 0
+# Set by the CLI's signal handler: an interrupt arrived during this command. Even if the
+# KeyboardInterrupt it raised was swallowed somewhere (a Python function called back from Polars),
+# no set is committed afterwards — the outputs may be built on a half-done computation.
+_interrupted = False
 
 
 def commits() -> int:
     return _commits
+
+
+def note_interrupt(seen: bool = True) -> None:
+    """Record that SIGINT/SIGTERM arrived (or, with False, start a command with none seen)."""
+    global _interrupted
+    _interrupted = seen
+
+
+def interrupted() -> bool:
+    return _interrupted
 
 
 class OutputSet:
@@ -137,6 +151,8 @@ class OutputSet:
         pending, self._pending = sorted(self._pending, key=lambda item: item[1].primary), []
         stale, self._stale = self._stale, []
         try:
+            if _interrupted:  # an interrupt someone swallowed: never commit what it may have cut short
+                raise KeyboardInterrupt
             for _, target in pending:  # checked first: a late refusal must not leave half a set
                 final = Path(target.path)
                 if final.exists() and not target.force:

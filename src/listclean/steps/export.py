@@ -328,7 +328,8 @@ class _Export:
         max_mb = options.max_mb or (profile.max_mb if profile else None)
         limit = rows_per_part(first, formatted.rows, max_rows, max_mb)
         targets = part_targets(output, max(1, math.ceil(formatted.rows / limit)), self.runtime.outputs)
-        _write_parts(formatted, [self.runtime.file_sink(target) for target in targets], limit, first.head(0))
+        sinks = [self.runtime.file_sink(target, safe_header=options.excel_safe) for target in targets]  # cells guarded by _formatted
+        _write_parts(formatted, sinks, limit, first.head(0))
         self._check_written(output, targets, first.columns)
         return [target.display for target in targets], first.columns
 

@@ -53,16 +53,18 @@ class FileSink(Spool):
 
     `excel_safe` guards cells and header cells a spreadsheet would run as formulas (--excel-safe);
     `for_people` does so whenever the file is one a spreadsheet opens (csv, tsv, xlsx): the
-    rejects, --explain, --clusters and --sunset-out files, always.
+    rejects, --explain, --clusters and --sunset-out files, always. `safe_header` guards only the
+    header cells (export guards the cells itself, leaving a platform file's addresses alone).
     """
 
     def __init__(
         self, target: OutputTarget, paths: PathMaker, budget: MemoryBudget, *, excel_safe: bool = False,
-        for_people: bool = False, outputs: OutputSet | None = None,
+        for_people: bool = False, safe_header: bool = False, outputs: OutputSet | None = None,
     ) -> None:  # fmt: skip
         super().__init__(paths, budget)
         self.target = target
         self.excel_safe = excel_safe or (for_people and target.format in SPREADSHEET_FORMATS)
+        self.safe_header = (self.excel_safe or safe_header) and target.format in SPREADSHEET_FORMATS  # a header a spreadsheet shows
         self.outputs = outputs
         self.seen: list[str] = []
 
@@ -87,7 +89,7 @@ class FileSink(Spool):
             if frame is None:
                 raise ValueError("no chunk and no empty frame to write")
             frame = frame.select(names) if names is not None else frame
-            write_frame(guard_header(frame) if self.excel_safe else frame, self.target, self.outputs)
+            write_frame(guard_header(frame) if self.safe_header else frame, self.target, self.outputs)
             self.release()
             return
         lazy = self.lazy()
@@ -95,15 +97,14 @@ class FileSink(Spool):
         names = names if names is not None else output_schema.names()
         with writing(self.target, self.outputs) as handle:
             if self.target.format == "parquet":
-                selected = lazy.select(names)
-                sink_parquet(selected.rename(dict(zip(names, guard_header(pl.DataFrame(schema=names)).columns))) if self.excel_safe else selected, self.target, handle, self._paths)
+                sink_parquet(lazy.select(names), self.target, handle, self._paths)
             else:
                 for number, chunk in enumerate(self):
                     chunk = chunk.select(
                         pl.col(name).cast(output_schema[name]) if name in chunk.columns else pl.lit(None, dtype=output_schema[name]).alias(name)
                         for name in names
                     )
-                    serialise(chunk, self.target, handle, header=number == 0, safe_header=self.excel_safe)
+                    serialise(chunk, self.target, handle, header=number == 0, safe_header=self.safe_header)
         self.release()
 
 
