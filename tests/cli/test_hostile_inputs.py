@@ -242,3 +242,12 @@ def test_a_full_disk_while_writing_parquet_is_an_output_error(cli, tmp_path, mon
     _one_error_line(result.stderr)
     assert "No space left on device" in result.stderr
     assert not (tmp_path / "out.parquet").exists()
+
+
+def test_xlsx_output_refuses_a_cell_longer_than_excel_holds(cli, tmp_path):
+    (tmp_path / "long.csv").write_text("email,notes\nann@example.com," + "y" * 40_000 + "\n")
+    result = cli(["import", tmp_path / "long.csv", "-o", tmp_path / "out.xlsx"])
+    assert result.exit_code == 3
+    _one_error_line(result.stderr)
+    assert "row 1, column 'notes' holds 40,000 characters" in result.stderr
+    assert not (tmp_path / "out.xlsx").exists()

@@ -483,6 +483,7 @@ def serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], head
         else:
             frame.write_parquet(handle, **_PARQUET, metadata=metadata)
     elif fmt == "xlsx":
+        _check_excel_cells(frame, target)
         _write_xlsx(frame, handle)
     else:  # pragma: no cover - format_for only returns known formats
         raise UsageError(f"unknown output format {fmt!r}")
@@ -498,6 +499,26 @@ def _datetimes_as_text(frame: pl.DataFrame) -> pl.DataFrame:
         for title, dtype in frame.schema.items()
         if isinstance(dtype, pl.Datetime)
     )
+
+
+EXCEL_MAX_CELL_CHARS = 32_767  # what an Excel cell holds; xlsxwriter cuts longer text without a word
+
+
+def _check_excel_cells(frame: pl.DataFrame, target: OutputTarget) -> None:
+    """Refuse text longer than an Excel cell holds (it would be cut silently)."""
+    import polars as pl
+
+    for title, dtype in frame.schema.items():
+        if dtype != pl.String:
+            continue
+        lengths = frame.get_column(title).str.len_chars()
+        longest = lengths.max()
+        if longest is not None and int(longest) > EXCEL_MAX_CELL_CHARS:  # type: ignore[arg-type]
+            row = int(lengths.arg_max() or 0) + 1
+            raise OutputError(
+                f"{target.display}: row {row}, column {title!r} holds {int(longest):,} characters; an Excel cell holds {EXCEL_MAX_CELL_CHARS:,} at most",  # type: ignore[arg-type]
+                hint="write csv or parquet, which keep the whole text",
+            )
 
 
 def _write_xlsx(frame: pl.DataFrame, handle: IO[bytes]) -> None:
