@@ -251,3 +251,12 @@ def test_xlsx_output_refuses_a_cell_longer_than_excel_holds(cli, tmp_path):
     _one_error_line(result.stderr)
     assert "row 1, column 'notes' holds 40,000 characters" in result.stderr
     assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+def test_parquet_and_xlsx_to_a_closed_pipe_exit_141(tmp_path, fmt):
+    rows = "email,first_name\n" + "".join(f"user{i}@firma{i % 7}.pl,Name{i}\n" for i in range(20_000))
+    (tmp_path / "big.csv").write_text(rows)
+    run = _shell(f"{sys.executable} -m listclean import big.csv -o - --format {fmt} | true; exit ${{PIPESTATUS[0]}}", tmp_path)
+    assert run.returncode == 141, run.stderr
+    assert "Traceback" not in run.stderr and "error" not in run.stderr
