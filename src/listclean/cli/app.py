@@ -111,6 +111,8 @@ def config_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     """The LISTCLEAN_<COMMAND>_<OPTION> variables Click does not read itself, as a default_map
     (those named after an option whose parameter has another name, e.g. LISTCLEAN_IMPORT_MAP for
     --map). A LISTCLEAN_* variable that names no option is a ConfigError naming it."""
+    if not any(variable.startswith(ENV_PREFIX) and variable not in OTHER_VARIABLES for variable in environ):
+        return {}
     commands = _options_by_command()
     config: dict[str, Any] = {}
     for variable in sorted(environ):
@@ -166,7 +168,6 @@ def _option(options: dict[str, Any], key: str) -> Any:  # noqa: ANN401 - a Click
 
 def _checked_value(param: Any, value: Any, where: str) -> Any:  # noqa: ANN401
     """A configured value, refused (naming where it came from) when the option cannot take it."""
-    import enum
     import typing
 
     annotation = param.type_descriptor.annotation
