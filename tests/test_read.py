@@ -342,3 +342,16 @@ def test_a_cut_off_gzip_file_is_an_input_error(tmp_path):
 def test_a_1904_workbook_with_an_x14_workbookpr_keeps_its_dates():
     frame = load(FIXTURES / "date1904_x14.xlsx").frame
     assert [value.date().isoformat() for value in frame["signup_at"].to_list()] == ["2024-05-01"]  # calamine alone: 2020-04-30
+
+
+def test_a_zstd_file_is_read_or_refused_saying_how(tmp_path):
+    source = tmp_path / "list.csv.zst"
+    try:
+        import zstandard
+    except ImportError:
+        source.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 20)
+        with pytest.raises(InputError, match=r"list.csv.zst: is compressed with zstd.*zstd -dc"):
+            load(source)
+        return
+    source.write_bytes(zstandard.ZstdCompressor().compress((FIXTURES / "utf8.csv").read_bytes()))
+    assert load(source).frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
