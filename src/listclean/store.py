@@ -220,23 +220,25 @@ class SuppressionStore:
         md5 = {entry for entry in self.entries if len(entry) == 32 and not _is_plain(entry)}
         return sha, md5
 
-    def reasons(self, frame: pl.DataFrame, key: pl.Expr, normalised: pl.Expr | None = None) -> pl.Series:
+    def reasons(self, frame: pl.DataFrame, key: pl.Expr, address: pl.Expr | None = None) -> pl.Series:
         """For each row, the store's reason when its address is in the store: `key` gives the
-        rows' suppression keys, `normalised` their normalised addresses (for hashes and old erasures)."""
+        rows' suppression keys, `address` their addresses (whose `hash_forms` hashed entries and
+        old erasures are compared with)."""
         import polars as pl
 
-        from listclean.suppression import md5_of, sha256_of
+        from listclean.suppression import hash_forms, md5_of, sha256_of
 
-        forms = frame.select(key.alias("k"), (normalised if normalised is not None else key).alias("n"))
+        others = hash_forms(address) if address is not None else [key]
+        forms = frame.select(key.alias("k"), *(form.alias(f"f{i}") for i, form in enumerate(others)))
         keys = forms["k"]
         found = dict(self._by_key)
         if len(self._entry_keys) < len(self.entries):
-            # Hashed entries too: each distinct address is hashed once (HMAC, SHA-256, MD5) in both forms.
+            # Hashed entries too: each distinct address is hashed once (HMAC, SHA-256, MD5) in each form.
             hashed = {entry for entry in self.entries if not _is_plain(entry)}
-            for value, norm in forms.drop_nulls("k").unique().iter_rows():
+            for value, *variants in forms.drop_nulls("k").unique().iter_rows():
                 if value in found:
                     continue
-                candidates = [value, norm] if norm and norm != value else [value]
+                candidates = list(dict.fromkeys(form for form in (value, *variants) if form))
                 digests = [self._hmac(form) for form in candidates] if self.key else []
                 digests += [digest(form) for form in candidates for digest in (sha256_of, md5_of)]
                 for digest in digests:
@@ -298,6 +300,12 @@ def _normalised(frame: pl.DataFrame) -> pl.Expr:
     return normalised_address(address_source(frame))
 
 
+def _source(frame: pl.DataFrame) -> pl.Expr:
+    from listclean.export_rules import address_source
+
+    return address_source(frame)
+
+
 def apply_store(frame: pl.DataFrame, store: SuppressionStore) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
     """(rows kept, rejects of the rows removed because the person was erased, and for each kept
     row whether its address is in the store — whatever the reason, such a row is never exported).
@@ -310,7 +318,7 @@ def apply_store(frame: pl.DataFrame, store: SuppressionStore) -> tuple[pl.DataFr
 
     from listclean.importer import rows_as_rejects
 
-    reasons = store.reasons(frame, _address(frame), _normalised(frame))
+    reasons = store.reasons(frame, _address(frame), _source(frame))
     erased = (reasons == "erased").fill_null(False)
     status = pl.col("consent_status").cast(pl.String) if "consent_status" in frame.columns else pl.lit(None, dtype=pl.String)
     stored = pl.lit(reasons)

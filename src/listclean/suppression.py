@@ -18,8 +18,10 @@ erase, the --suppress lists, run) compares addresses in ONE form, `suppression_k
    delivers it to the same mailbox.
 
 So a suppressed `jane.doe@gmail.com` suppresses `MAILTO:Jane.Doe+news@googlemail.com.`.
-Hashes (SHA-256/MD5 lists, the store's entries) are matched against the hash of both the
-normalised address (what platforms hash) and the key.
+Hashes (SHA-256/MD5 lists, the store's entries) are matched against the hashes of
+`hash_forms`: the normalised address (what platforms hash), the same with the provider's
++tag removed, and the key, under each of the provider's domain names. A hash cannot be undone: a hashed Gmail address
+matches only the variants that keep its dots.
 """
 
 from __future__ import annotations
@@ -63,6 +65,26 @@ def normalised_address(expr: pl.Expr) -> pl.Expr:
 
 def suppression_key(expr: pl.Expr) -> pl.Expr:
     """The one form every suppression decision compares (see the module's docstring); vectorised."""
+    return _provider_form(expr, gmail_dots=True)
+
+
+def hash_forms(expr: pl.Expr) -> list[pl.Expr]:
+    """The forms whose hashes a hashed entry (a SHA-256/MD5 list, a store entry) is compared with:
+    the normalised address (what platforms hash), the same with the provider's +tag removed but
+    its dots kept, and the key — these two under each of the provider's domain names (gmail.com
+    and googlemail.com; icloud.com, me.com and mac.com). A hash cannot be undone, so a hashed
+    Gmail address matches only variants with its own dots (or none)."""
+    forms = [normalised_address(expr)]
+    for form in (_provider_form(expr, gmail_dots=False), suppression_key(expr)):
+        # ...and under each of the provider's domain aliases: a list may have hashed jane@googlemail.com.
+        forms += [form, *(form.str.replace(f"@{canonical}$", f"@{alias}") for canonical, alias in _ALIASES)]
+    return forms
+
+
+_ALIASES = (("gmail.com", "googlemail.com"), ("icloud.com", "me.com"), ("icloud.com", "mac.com"))
+
+
+def _provider_form(expr: pl.Expr, *, gmail_dots: bool) -> pl.Expr:
     import polars as pl
 
     from listclean.linkage.canonical import GMAIL, PLUS_TAG_DOMAINS
@@ -71,7 +93,7 @@ def suppression_key(expr: pl.Expr) -> pl.Expr:
     local = lowered.str.extract(r"^(.*)@[^@]*$", 1)
     domain = lowered.str.extract(r"@([^@]*)$", 1).str.strip_chars_end(".")
     untagged = pl.when(domain.is_in(PLUS_TAG_DOMAINS) & ~local.str.starts_with("+")).then(local.str.replace(r"\+.*$", "")).otherwise(local)
-    final_local = pl.when(domain.is_in(GMAIL)).then(untagged.str.replace_all(".", "", literal=True)).otherwise(untagged)
+    final_local = pl.when(domain.is_in(GMAIL)).then(untagged.str.replace_all(".", "", literal=True)).otherwise(untagged) if gmail_dots else untagged
     final_domain = (
         pl.when(domain == "googlemail.com").then(pl.lit("gmail.com")).when(domain.is_in(("me.com", "mac.com"))).then(pl.lit("icloud.com")).otherwise(domain)
     )
@@ -175,10 +197,10 @@ class SuppressionList:
         keys = [suppression_key(form) for form in forms]
         hits = [key.is_in(sorted(self.addresses)).fill_null(False) for key in keys]
         if self.sha256 or self.md5:
-            normalised = [normalised_address(form) for form in forms]
-            values = pl.concat([frame.select(expr.alias("v")) for expr in (*keys, *normalised)]).drop_nulls().unique()["v"].to_list()
+            hashable = [expr for form in forms for expr in hash_forms(form)]
+            values = pl.concat([frame.select(expr.alias("v")) for expr in hashable]).drop_nulls().unique()["v"].to_list()
             hashed = sorted(self.hashed_hits(values))
-            hits += [expr.is_in(hashed).fill_null(False) for expr in (*keys, *normalised)]
+            hits += [expr.is_in(hashed).fill_null(False) for expr in hashable]
         return pl.any_horizontal(hits) if hits else pl.lit(False)
 
 

@@ -254,11 +254,10 @@ class _SplitGuard:
         import polars as pl
 
         from listclean.export_rules import address_key, address_source
-        from listclean.store import _normalised
 
         hit = pl.Series("listed", [False] * chunk.height, dtype=pl.Boolean)
         if self.store is not None:
-            hit = hit | self.store.reasons(chunk, address_key(chunk), _normalised(chunk)).is_not_null()
+            hit = hit | self.store.reasons(chunk, address_key(chunk), address_source(chunk)).is_not_null()
         if self.listed is not None:
             hit = hit | chunk.select(self.listed.matches(chunk, address_source(chunk))).to_series()
         return hit
