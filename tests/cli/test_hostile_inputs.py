@@ -260,3 +260,15 @@ def test_parquet_and_xlsx_to_a_closed_pipe_exit_141(tmp_path, fmt):
     run = _shell(f"{sys.executable} -m listclean import big.csv -o - --format {fmt} | true; exit ${{PIPESTATUS[0]}}", tmp_path)
     assert run.returncode == 141, run.stderr
     assert "Traceback" not in run.stderr and "error" not in run.stderr
+
+
+def test_a_bad_value_from_the_configuration_names_where_it_was_set(in_tmp, capsys, monkeypatch):
+    (in_tmp / "listclean.toml").write_text('[import]\ndefault_country = "XX"\n')
+    code, stderr = _main(["import", "rows.csv", "-o", "out.csv"], capsys)
+    assert code == 2
+    _one_error_line(stderr)
+    assert "[set by listclean.toml [import] default_country]" in stderr
+    (in_tmp / "listclean.toml").unlink()
+    monkeypatch.setenv("LISTCLEAN_IMPORT_DEFAULT_COUNTRY", "XX")
+    code, stderr = _main(["import", "rows.csv", "-o", "out.csv"], capsys)
+    assert code == 2 and "[set by LISTCLEAN_IMPORT_DEFAULT_COUNTRY]" in stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -37,7 +38,7 @@ def guarded(function: F) -> F:
         found = ctx.find_root().obj
         try:
             with using(found if isinstance(found, Settings) else Settings()):
-                return _guarded_call(function, *args, **kwargs)
+                return _guarded_call(_naming_configuration(ctx, function), *args, **kwargs)
         except KeyboardInterrupt:  # a signal in the last instant, after the command's own handling
             Reporter().error("interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -47,6 +48,46 @@ def guarded(function: F) -> F:
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper  # type: ignore[return-value]
+
+
+def _naming_configuration(ctx: typer.Context, function: Callable[..., Any]) -> Callable[..., Any]:
+    """The command, whose errors about an option set in listclean.toml or a LISTCLEAN_* variable
+    say where it was set (the flag was never typed)."""
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ListcleanError as error:
+            origin = _configured_origin(ctx, error.message)
+            if origin is not None:
+                error.message = f"{error.message} [set by {origin}]"
+                error.args = (error.message,)
+            raise
+
+    return call
+
+
+def _configured_origin(ctx: typer.Context, message: str) -> str | None:
+    """Where the option an error message names was set, when not on the command line."""
+    from typer._click.core import ParameterSource
+
+    command = ctx.info_name or ""
+    for param in ctx.command.params:
+        if param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source not in (ParameterSource.DEFAULT_MAP, ParameterSource.ENVIRONMENT):
+            continue
+        flags = [opt for opt in getattr(param, "opts", []) if opt.startswith("--")]
+        if not any(flag in message for flag in flags) and not message.startswith(f"{param.name} "):
+            continue
+        key = flags[0][2:].replace("-", "_") if flags else param.name
+        if source is ParameterSource.ENVIRONMENT:
+            return f"LISTCLEAN_{command.upper().replace('-', '_')}_{param.name.upper()}"
+        variable = f"LISTCLEAN_{command.upper().replace('-', '_')}_{key.upper()}"  # read into the map by the app (--map)
+        return variable if variable in os.environ else f"listclean.toml [{command}] {key}"
+    return None
 
 
 def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
