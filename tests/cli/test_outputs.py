@@ -338,3 +338,12 @@ def test_xlsx_never_holds_a_formula(cli, tmp_path):
         with zipfile.ZipFile(out) as book:
             sheets = [book.read(name).decode() for name in book.namelist() if name.startswith("xl/worksheets/")]
         assert sheets and not any("<f>" in sheet or "<f " in sheet for sheet in sheets)
+
+
+def test_stale_parts_are_found_by_the_parts_own_number(tmp_path):
+    from listclean.steps.export import _stale_parts
+
+    for name in ("out-001-001.csv", "out-001-002.csv", "out-001-003.csv", "out-001.csv", "other-004.csv"):
+        (tmp_path / name).write_text("x")
+    assert [Path(p).name for p in _stale_parts(str(tmp_path / "out-001.csv"), 2)] == ["out-001-003.csv", "out-001.csv"]
+    assert [Path(p).name for p in _stale_parts(str(tmp_path / "other.csv"), 3)] == ["other-004.csv"]

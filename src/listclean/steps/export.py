@@ -400,7 +400,7 @@ def _stale_parts(path: str, count: int) -> list[str]:
     from listclean.platforms import part_paths
 
     first = part_paths(path, 2)[0]  # out-001.csv: the parts' pattern
-    head, tail = first.split("-001", 1) if "-001" in first else (first, "")
+    head, tail = first.rsplit("-001", 1) if "-001" in first else (first, "")
     found = [name for name in glob.glob(glob.escape(head) + "-[0-9][0-9][0-9]*" + glob.escape(tail)) if re.fullmatch(re.escape(head) + r"-(\d{3,})" + re.escape(tail), name)]
     stale = [name for name in found if int(re.fullmatch(re.escape(head) + r"-(\d{3,})" + re.escape(tail), name).group(1)) > (count if count > 1 else 0)]  # type: ignore[union-attr]
     if count > 1 and os.path.isfile(path):
