@@ -272,3 +272,13 @@ def test_a_bad_value_from_the_configuration_names_where_it_was_set(in_tmp, capsy
     monkeypatch.setenv("LISTCLEAN_IMPORT_DEFAULT_COUNTRY", "XX")
     code, stderr = _main(["import", "rows.csv", "-o", "out.csv"], capsys)
     assert code == 2 and "[set by LISTCLEAN_IMPORT_DEFAULT_COUNTRY]" in stderr
+
+
+def test_a_run_file_takes_skip_lines_for_import(cli, tmp_path):
+    (tmp_path / "li.csv").write_bytes((FIXTURES / "linkedin_connections.csv").read_bytes())
+    (tmp_path / "run.toml").write_text('[run]\ninputs = ["li.csv"]\nworkdir = "w"\n[run.import]\nskip_lines = 3\n')
+    result = cli(["run", tmp_path / "run.toml"])
+    assert result.exit_code == 0, result.stderr
+    (tmp_path / "bad.toml").write_text('[run]\ninputs = ["li.csv"]\nworkdir = "w2"\n[run.import]\nskip_lines = "x"\n')
+    refused = cli(["run", tmp_path / "bad.toml"])
+    assert refused.exit_code == 2 and "skip_lines" in refused.stderr

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from listclean.runtime import Runtime
     from listclean.stream.sink import Sink
 
-READING = ("delimiter", "encoding", "sheet", "header", "on_bad_rows", "map", "date_order", "default_country")
+READING = ("delimiter", "encoding", "sheet", "header", "skip_lines", "on_bad_rows", "map", "date_order", "default_country")
 Outcome = tuple[Any, dict[str, Any], list[str]]  # the report, its summary, thresholds crossed
 Execute = Callable[["Runtime"], Outcome]
 
@@ -95,9 +95,11 @@ def _kind(annotation: str) -> str:
 def _reading(options: _Options, **extra: Any) -> ImportOptions:
     from listclean.importer import reading_options
 
-    values: dict[str, Any] = {name: options.take(name) for name in READING if options.has(name) and name not in ("header", "map")}
+    values: dict[str, Any] = {name: options.take(name) for name in READING if options.has(name) and name not in ("header", "skip_lines", "map")}
     if options.has("header"):
         values["header"] = options.take("header", "bool")
+    if options.has("skip_lines"):
+        values["skip_lines"] = options.take("skip_lines", "int")
     if options.has("map"):
         values["mapping"] = options.take("map", "list")
     return reading_options(**values, **extra)
