@@ -52,20 +52,17 @@ def normalised_address(expr: pl.Expr) -> pl.Expr:
     What a hashed audience hashes and what suppression-list hashes are compared with."""
     import polars as pl
 
-    text = expr.cast(pl.String).str.replace_all(f"[{INVISIBLE}]", "").str.replace_all(f"[{ODD_SPACES}]", " ")
-    text = text.str.replace(r"^[\s\x00-\x1f\x7f]+", "").str.replace(r"[\s\x00-\x1f\x7f]+$", "")
-    # A display name ("Jane <jane@x.com>") and a cell of several addresses: the (first) address.
-    inner = text.str.extract(r"^[^<>]*<([^<>]*)>$", 1).str.strip_chars()
-    text = pl.coalesce(inner, pl.when(text.str.count_matches(_ADDRESS_TOKEN) >= 2).then(text.str.extract(f"({_ADDRESS_TOKEN})", 1)), text)
-    text = text.str.replace(r"(?i)^mailto:\s*", "").str.replace(r"\?.*$", "")
-    text = text.str.replace_all(f"[{_FULLWIDTH_AT}]", "@").str.replace(r"[.,;:]+$", "").str.strip_chars()
-    text = text.str.normalize("NFC").str.to_lowercase()
-    return pl.when(text.str.len_bytes() > 0).then(text)
+    return expr.cast(pl.String).map_batches(lambda values: _forms(values)["normalised"], return_dtype=pl.String, is_elementwise=True)
 
 
 def suppression_key(expr: pl.Expr) -> pl.Expr:
     """The one form every suppression decision compares (see the module's docstring); vectorised."""
-    return _provider_form(expr, gmail_dots=True)
+    import polars as pl
+
+    return expr.cast(pl.String).map_batches(lambda values: _forms(values)["key"], return_dtype=pl.String, is_elementwise=True)
+
+
+HASH_FORMS = ("normalised", "untagged", "untagged_alias", "key", "key_alias")
 
 
 def hash_forms(expr: pl.Expr) -> list[pl.Expr]:
@@ -74,30 +71,89 @@ def hash_forms(expr: pl.Expr) -> list[pl.Expr]:
     its dots kept, and the key — these two under each of the provider's domain names (gmail.com
     and googlemail.com; icloud.com, me.com and mac.com). A hash cannot be undone, so a hashed
     Gmail address matches only variants with its own dots (or none)."""
-    forms = [normalised_address(expr)]
-    for form in (_provider_form(expr, gmail_dots=False), suppression_key(expr)):
-        # ...and under each of the provider's domain aliases: a list may have hashed jane@googlemail.com.
-        forms += [form, *(form.str.replace(f"@{canonical}$", f"@{alias}") for canonical, alias in _ALIASES)]
-    return forms
+    import polars as pl
+
+    struct = expr.cast(pl.String).map_batches(
+        lambda values: _forms(values, hashing=True).to_struct(values.name), return_dtype=pl.Struct({name: pl.String for name in (*HASH_FORMS, "alias_2")}),
+        is_elementwise=True,
+    )
+    return [struct.struct.field(name) for name in (*HASH_FORMS, "alias_2")]
 
 
-_ALIASES = (("gmail.com", "googlemail.com"), ("icloud.com", "me.com"), ("icloud.com", "mac.com"))
+def _forms(values: pl.Series, *, hashing: bool = False) -> pl.DataFrame:
+    """The address forms of each value, row for row: `normalised`, `key` (and with `hashing` the
+    other forms of `hash_forms`). Computed once per distinct value in staged columns: each step is
+    materialised before the next reads it (nested expressions would be re-evaluated many times)."""
+    import polars as pl
+
+    values = values.cast(pl.String)
+    distinct = values.unique()
+    if distinct.len() * 2 > values.len():
+        return _forms_of(values.rename("v"), hashing)
+    table = _forms_of(distinct.rename("v"), hashing).with_columns(distinct.rename("__v"))
+    joined = values.rename("__v").to_frame().join(table, on="__v", how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop("__v")
 
 
-def _provider_form(expr: pl.Expr, *, gmail_dots: bool) -> pl.Expr:
+# A cell the repair steps would not change: printable ASCII without spaces, brackets, separators or a colon, one @.
+_PLAIN = r"^[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]+@[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]*[A-Za-z0-9]$"
+
+
+def _repaired(frame: pl.DataFrame) -> pl.DataFrame:
+    """Column `t`: each cell as validate's repair reads it, in NFC and lower case (staged columns)."""
+    import polars as pl
+
+    c = pl.col
+    f = frame.with_columns(
+        c("v").str.replace_all(f"[{INVISIBLE}]", "").str.replace_all(f"[{ODD_SPACES}]", " ").str.replace(r"^[\s\x00-\x1f\x7f]+", "").str.replace(r"[\s\x00-\x1f\x7f]+$", "").alias("t")
+    )
+    # A display name ("Jane <jane@x.com>") and a cell of several addresses: the (first) address.
+    f = f.with_columns(
+        c("t").str.extract(r"^[^<>]*<([^<>]*)>$", 1).str.strip_chars().alias("inner"),
+        pl.when(c("t").str.count_matches(_ADDRESS_TOKEN) >= 2).then(c("t").str.extract(f"({_ADDRESS_TOKEN})", 1)).alias("first"),
+    )
+    f = f.with_columns(pl.coalesce("inner", "first", "t").str.replace(r"(?i)^mailto:\s*", "").str.replace(r"\?.*$", "").alias("t"))
+    f = f.with_columns(c("t").str.replace_all(f"[{_FULLWIDTH_AT}]", "@").str.replace(r"[.,;:]+$", "").str.strip_chars().str.normalize("NFC").str.to_lowercase().alias("t"))
+    return f.select("__i", "v", "t")
+
+
+def _forms_of(values: pl.Series, hashing: bool) -> pl.DataFrame:
     import polars as pl
 
     from listclean.linkage.canonical import GMAIL, PLUS_TAG_DOMAINS
 
-    lowered = normalised_address(expr).str.normalize("NFKC").str.to_lowercase()
-    local = lowered.str.extract(r"^(.*)@[^@]*$", 1)
-    domain = lowered.str.extract(r"@([^@]*)$", 1).str.strip_chars_end(".")
-    untagged = pl.when(domain.is_in(PLUS_TAG_DOMAINS) & ~local.str.starts_with("+")).then(local.str.replace(r"\+.*$", "")).otherwise(local)
-    final_local = pl.when(domain.is_in(GMAIL)).then(untagged.str.replace_all(".", "", literal=True)).otherwise(untagged) if gmail_dots else untagged
-    final_domain = (
-        pl.when(domain == "googlemail.com").then(pl.lit("gmail.com")).when(domain.is_in(("me.com", "mac.com"))).then(pl.lit("icloud.com")).otherwise(domain)
+    c = pl.col
+    frame = values.to_frame("v").with_row_index("__i")
+    # Most addresses need no repair (plain ASCII, one @, nothing around it): lower-cased, they are
+    # their normalised form; only the others go through the repair steps.
+    plain = frame["v"].str.contains(_PLAIN).fill_null(False)
+    f = pl.concat(
+        [frame.filter(plain).with_columns(c("v").str.to_lowercase().alias("t")), _repaired(frame.filter(~plain))], how="vertical"
+    ).sort("__i")
+    f = f.with_columns(pl.when(c("t").str.len_bytes() > 0).then(c("t")).alias("normalised"))
+    f = f.with_columns(c("normalised").str.normalize("NFKC").str.to_lowercase().alias("lowered"))
+    f = f.with_columns(c("lowered").str.extract(r"^(.*)@[^@]*$", 1).alias("local"), c("lowered").str.extract(r"@([^@]*)$", 1).str.strip_chars_end(".").alias("domain"))
+    f = f.with_columns(
+        pl.when(c("domain").is_in(PLUS_TAG_DOMAINS) & ~c("local").str.starts_with("+")).then(c("local").str.replace(r"\+.*$", "")).otherwise(c("local")).alias("untagged_local"),
+        pl.when(c("domain") == "googlemail.com").then(pl.lit("gmail.com")).when(c("domain").is_in(("me.com", "mac.com"))).then(pl.lit("icloud.com")).otherwise(c("domain")).alias("canonical_domain"),
     )
-    return pl.when(local.is_not_null()).then(pl.concat_str(final_local, pl.lit("@"), final_domain)).otherwise(lowered)
+    has_local = c("local").is_not_null()
+    key_local = pl.when(c("domain").is_in(GMAIL)).then(c("untagged_local").str.replace_all(".", "", literal=True)).otherwise(c("untagged_local"))
+    f = f.with_columns(
+        pl.when(has_local).then(pl.concat_str(key_local, pl.lit("@"), c("canonical_domain"))).otherwise(c("lowered")).alias("key"),
+        pl.when(has_local).then(pl.concat_str(c("untagged_local"), pl.lit("@"), c("canonical_domain"))).otherwise(c("lowered")).alias("untagged"),
+    )
+    if not hashing:
+        return f.select("normalised", "key")
+    alias = pl.when(c("canonical_domain") == "gmail.com").then(pl.lit("@googlemail.com")).when(c("canonical_domain") == "icloud.com").then(pl.lit("@me.com"))
+    return f.select(
+        "normalised", "untagged",
+        pl.concat_str(c("untagged").str.replace(r"@[^@]*$", ""), alias).alias("untagged_alias"),
+        "key",
+        pl.concat_str(c("key").str.replace(r"@[^@]*$", ""), alias).alias("key_alias"),
+        # mac.com, the third Apple name, for both forms in one column: the key's (the untagged form differs only by Gmail dots)
+        pl.when(c("canonical_domain") == "icloud.com").then(pl.concat_str(c("key").str.replace(r"@[^@]*$", ""), pl.lit("@mac.com"))).alias("alias_2"),
+    )  # fmt: skip
 
 
 def key_of(address: str) -> str | None:
@@ -108,13 +164,13 @@ def key_of(address: str) -> str | None:
 def keys_of(addresses: list[str]) -> list[str | None]:
     import polars as pl
 
-    return pl.Series("a", addresses, dtype=pl.String).to_frame().select(suppression_key(pl.col("a"))).to_series().to_list()
+    return _forms(pl.Series("a", addresses, dtype=pl.String))["key"].to_list()
 
 
 def normalised_of(addresses: list[str]) -> list[str | None]:
     import polars as pl
 
-    return pl.Series("a", addresses, dtype=pl.String).to_frame().select(normalised_address(pl.col("a"))).to_series().to_list()
+    return _forms(pl.Series("a", addresses, dtype=pl.String))["normalised"].to_list()
 
 
 def is_address(normalised: str | None) -> bool:

@@ -431,7 +431,9 @@ def _formatted(frame: pl.DataFrame, profile: Profile | None, empty: set[str] | N
         from listclean.suppression import normalised_address
 
         normalised = pl.col("email_normalized").cast(pl.String) if "email_normalized" in frame.columns else pl.lit(None, dtype=pl.String)
-        frame = frame.with_columns(pl.coalesce(normalised, normalised_address(pl.col("email")), pl.col("email").cast(pl.String)).alias("email"))
+        unjudged = frame.select(normalised.is_null().any()).item()  # repaired only where validate wrote nothing
+        repaired = normalised_address(pl.when(normalised.is_null()).then(pl.col("email"))) if unjudged else pl.lit(None, dtype=pl.String)
+        frame = frame.with_columns(pl.coalesce(normalised, repaired, pl.col("email").cast(pl.String)).alias("email"))
         frame = apply_profile(frame, profile, empty)
     elif wanted:
         frame = select_columns(frame, wanted)
