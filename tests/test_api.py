@@ -246,3 +246,11 @@ def test_a_failed_step_gives_back_its_memory_and_work_files_to_a_callers_runtime
 
 def test_the_api_is_listed_on_the_package():
     assert {"read", "validate", "dedupe", "segment", "decay_report", "export", "Runtime", "MemoryBudget"} <= set(dir(listclean))
+
+
+def test_export_keeps_consent_nobody_understood_out_of_a_platform_unless_told():
+    contacts = pl.DataFrame({"email": ["a@firma.pl", "b@firma.pl"], "consent_status": ["subscribed", "status 7b (see CRM)"]})
+    exported, report = listclean.export(contacts, to="mailchimp")
+    assert exported["Email Address"].to_list() == ["a@firma.pl"] and report.rejects["reason"].to_list() == ["consent_unknown"]
+    included, _ = listclean.export(contacts, to="mailchimp", unknown_consent="include")
+    assert included.height == 2

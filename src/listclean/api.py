@@ -239,6 +239,7 @@ def export(
     implied_days: int = ConsentRules.purchase_days,
     inquiry_days: int = ConsentRules.inquiry_days,
     keep_invalid: bool = False,
+    unknown_consent: str = "exclude",
     as_of: date | datetime | str | None = None,
     excel_safe: bool = False,
     runtime: Runtime | None = None,
@@ -247,7 +248,9 @@ def export(
     """The rows that may be mailed, for people, pipelines or a platform (`to`): `listclean export`.
 
     Suppressed, unsubscribed, bounced, complained and erased people (in any row, on a `suppress`
-    list or in the `store`) are never exported; neither is expired implied consent. Without
+    list or in the `store`) are never exported; neither is expired implied consent, nor — to a
+    platform or a hashed audience — a consent status nobody understood (`unknown_consent="include"`
+    to export those). Without
     `output` the export is returned as a DataFrame (a platform's or hashed audience's columns
     and values); with `output` it is written there as the command writes it — split into parts
     within the platform's limits and read back to check no suppressed address got in — and the
@@ -262,7 +265,7 @@ def export(
         suppress=_texts(suppress),
         implied_days=implied_days,
         inquiry_days=inquiry_days,
-        keep_invalid=keep_invalid, as_of=parse_as_of(as_of), format=format, excel_safe=excel_safe,
+        keep_invalid=keep_invalid, unknown_consent=unknown_consent, as_of=parse_as_of(as_of), format=format, excel_safe=excel_safe,
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
         if output is None:
