@@ -125,14 +125,20 @@ def _forms_of(values: pl.Series, hashing: bool) -> pl.DataFrame:
     c = pl.col
     frame = values.to_frame("v").with_row_index("__i")
     # Most addresses need no repair (plain ASCII, one @, nothing around it): lower-cased, they are
-    # their normalised form; only the others go through the repair steps.
+    # their normalised form, NFKC leaves them as they are and the one @ splits them; only the
+    # others go through the repair steps and Unicode normalisation.
     plain = frame["v"].str.contains(_PLAIN).fill_null(False)
-    f = pl.concat(
-        [frame.filter(plain).with_columns(c("v").str.to_lowercase().alias("t")), _repaired(frame.filter(~plain))], how="vertical"
-    ).sort("__i")
-    f = f.with_columns(pl.when(c("t").str.len_bytes() > 0).then(c("t")).alias("normalised"))
-    f = f.with_columns(c("normalised").str.normalize("NFKC").str.to_lowercase().alias("lowered"))
-    f = f.with_columns(c("lowered").str.extract(r"^(.*)@[^@]*$", 1).alias("local"), c("lowered").str.extract(r"@([^@]*)$", 1).str.strip_chars_end(".").alias("domain"))
+    simple = frame.filter(plain).with_columns(c("v").str.to_lowercase().alias("normalised"))
+    simple = simple.with_columns(
+        c("normalised").alias("lowered"), c("normalised").str.split_exact("@", 1).struct.rename_fields(["local", "domain"]).alias("parts")
+    ).unnest("parts")
+    other = _repaired(frame.filter(~plain)).with_columns(pl.when(c("t").str.len_bytes() > 0).then(c("t")).alias("normalised"))
+    other = other.with_columns(c("normalised").str.normalize("NFKC").str.to_lowercase().alias("lowered"))
+    other = other.with_columns(
+        c("lowered").str.extract(r"^(.*)@[^@]*$", 1).alias("local"), c("lowered").str.extract(r"@([^@]*)$", 1).str.strip_chars_end(".").alias("domain")
+    )
+    columns = ["__i", "normalised", "lowered", "local", "domain"]
+    f = simple.select(columns) if not other.height else pl.concat([simple.select(columns), other.select(columns)], how="vertical").sort("__i")
     f = f.with_columns(
         pl.when(c("domain").is_in(PLUS_TAG_DOMAINS) & ~c("local").str.starts_with("+")).then(c("local").str.replace(r"\+.*$", "")).otherwise(c("local")).alias("untagged_local"),
         pl.when(c("domain") == "googlemail.com").then(pl.lit("gmail.com")).when(c("domain").is_in(("me.com", "mac.com"))).then(pl.lit("icloud.com")).otherwise(c("domain")).alias("canonical_domain"),
