@@ -10,7 +10,7 @@ such rows go to the rejects table with the reason, and there is no override.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from listclean import schema
 from listclean.errors import UsageError
@@ -161,3 +161,30 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series |
             with contextlib.suppress(OSError):
                 os.unlink(path)
         raise OutputError(f"{leaked} suppressed address(es) found in the written export; the files were removed", hint="this is a bug in listclean: please report it")
+
+
+def another_address_suppressed(frame: pl.DataFrame, blocked: pl.Series | set[str], store: Any = None, listed: Any = None) -> pl.Series:
+    """Rows whose email cell holds several addresses ("a@x.com; b@y.com") one of which — not only
+    the first, which the row is judged by — is suppressed: its suppression key is `blocked` (by
+    another row), or the `store` or a --suppress list (`listed`) holds it. Few rows have such a
+    cell: only those are split and compared."""
+    import polars as pl
+
+    from listclean.suppression import ADDRESS_TOKEN, suppression_key
+
+    none = pl.Series("other", [False] * frame.height, dtype=pl.Boolean)
+    if "email" not in frame.columns or not frame.height:
+        return none
+    tokens = frame.select(pl.col("email").cast(pl.String).str.extract_all(ADDRESS_TOKEN).alias("t"))["t"]
+    several = (tokens.list.len() >= 2).fill_null(False)
+    if not several.any():
+        return none
+    rows = pl.DataFrame({"__row": pl.int_range(frame.height, eager=True), "t": tokens}).filter(several).explode("t")
+    keyed = rows.with_columns(suppression_key(pl.col("t")).alias("k"))
+    keys = blocked if isinstance(blocked, pl.Series) else pl.Series("key", sorted(blocked), dtype=pl.String)
+    hit = keyed["k"].is_in(keys.implode()).fill_null(False)
+    if store is not None:
+        hit = hit | store.reasons(keyed, pl.col("k"), pl.col("t")).is_not_null()
+    if listed is not None:
+        hit = hit | keyed.select(listed.matches(keyed, pl.col("t"))).to_series()
+    return pl.int_range(frame.height, eager=True).is_in(keyed.filter(hit)["__row"].implode()).alias("other")

@@ -43,6 +43,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+$")
 _ADDRESS_TOKEN = r"[^\s,;<>()\"']+@[^\s,;<>()\"']+"
+ADDRESS_TOKEN = _ADDRESS_TOKEN  # an address among others in one cell
 _FULLWIDTH_AT = "\uff20\ufe6b"
 
 

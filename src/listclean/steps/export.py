@@ -291,6 +291,8 @@ class _Export:
 
     # ---- pass 2: an address suppressed in any row is suppressed in all of them
     def cross_suppress(self, candidates: Spool) -> Spool:
+        from listclean.export_rules import another_address_suppressed
+
         """The candidates less the rows whose address another row suppressed.
 
         Compared as 64-bit hashes: a set of a million hashes is a few megabytes, and a collision
@@ -305,7 +307,12 @@ class _Export:
             if self.hashed:
                 self._remember_forms(part, elsewhere)
             self.suppressed += self._remove(same_address)
-            exported.add(part.filter(~elsewhere).drop(_KEY))
+            part = part.filter(~elsewhere)
+            # A cell of several addresses is judged by its first; the others must not be suppressed either.
+            other = another_address_suppressed(part, self.blocked, self.store, self.listed)
+            detail = pl.lit("the cell also holds an address that is suppressed")
+            self.suppressed += self._remove(rows_as_rejects(part.filter(other), pl.lit("suppressed"), detail))
+            exported.add(part.filter(~other).drop(_KEY))
             del part
         return exported
 

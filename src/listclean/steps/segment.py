@@ -264,10 +264,11 @@ class _SplitGuard:
 
     def mailable(self, frame: pl.DataFrame) -> pl.Series:
         """Second pass: the rows that may go to a split file."""
-        from listclean.export_rules import address_key, suppressed_mask
+        from listclean.export_rules import address_key, another_address_suppressed, suppressed_mask
 
         keys = frame.select(address_key(frame).alias("k"))["k"]
         allowed = ~(suppressed_mask(frame) | self._listed(frame) | keys.is_in(sorted(self.blocked)).fill_null(False))
+        allowed = allowed & ~another_address_suppressed(frame, self.blocked, self.store, self.listed)  # "a@x; b@y": b too
         self.kept_out += int((~allowed).sum())
         return allowed
 
