@@ -172,14 +172,15 @@ def another_address_suppressed(frame: pl.DataFrame, blocked: pl.Series | set[str
 
     from listclean.suppression import ADDRESS_TOKEN, suppression_key
 
-    none = pl.Series("other", [False] * frame.height, dtype=pl.Boolean)
+    none = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).alias("other")
     if "email" not in frame.columns or not frame.height:
         return none
-    tokens = frame.select(pl.col("email").cast(pl.String).str.extract_all(ADDRESS_TOKEN).alias("t"))["t"]
-    several = (tokens.list.len() >= 2).fill_null(False)
-    if not several.any():
+    cells = frame.select(pl.int_range(pl.len()).alias("__row"), pl.col("email").cast(pl.String).alias("t"))
+    cells = cells.filter(pl.col("t").str.count_matches("@", literal=True) >= 2)  # a cheap first look
+    if not cells.height:
         return none
-    rows = pl.DataFrame({"__row": pl.int_range(frame.height, eager=True), "t": tokens}).filter(several).explode("t")
+    tokens = cells.with_columns(pl.col("t").str.extract_all(ADDRESS_TOKEN))
+    rows = tokens.filter(pl.col("t").list.len() >= 2).explode("t")
     keyed = rows.with_columns(suppression_key(pl.col("t")).alias("k"))
     keys = blocked if isinstance(blocked, pl.Series) else pl.Series("key", sorted(blocked), dtype=pl.String)
     hit = keyed["k"].is_in(keys.implode()).fill_null(False)
