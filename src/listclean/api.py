@@ -104,7 +104,7 @@ def validate(
         thresholds=parse_thresholds(_texts(fail_on), [*STATUS_ORDER, *REASONS]),
     )
     with _runtime(runtime) as run, run.scope():
-        return _call(validate_step, data, options, run, _reading(**reading))
+        return _call(validate_step, data, options, run, reading_options(**reading))
 
 
 def dedupe(
@@ -138,9 +138,9 @@ def dedupe(
         max_block_size=max_block_size, max_cluster_size=max_cluster_size, trust=_texts(trust), explain_all=explain_all,
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
-        reading_options = _reading(**reading)
-        source = source_of(data, reading_options, run)
-        master = source_of(against, _reading(**reading), run) if against is not None else None
+        how = reading_options(**reading)
+        source = source_of(data, how, run)
+        master = source_of(against, how, run) if against is not None else None
         sink, rejects, clusters = FrameSink(), FrameSink(), FrameSink()
         pairs = FrameSink() if explain or explain_all else None
         report = dedupe_step(source, options, sink, run, rejects=rejects, clusters=clusters, explain=pairs, master=master)
@@ -178,7 +178,7 @@ def segment(
         at_risk_days=at_risk_days, dormant_days=dormant_days, as_of=parse_as_of(as_of), include_unmailable=include_unmailable,
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
-        return _call(segment_step, data, options, run, _reading(**reading))
+        return _call(segment_step, data, options, run, reading_options(**reading))
 
 
 def decay_report(
@@ -216,7 +216,7 @@ def decay_report(
     options = options_from(values)
     options.decay.as_of = parse_as_of(as_of)
     with _runtime(runtime) as run, run.scope():
-        source = source_of(data, _reading(**reading), run)
+        source = source_of(data, reading_options(**reading), run)
         sunset = FrameSink()
         report = decay_step(source, options, None, run, sunset=sunset)
         report.sunset_candidates = sunset.frame
@@ -269,8 +269,8 @@ def export(
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
         if output is None:
-            return _call(export_step, data, options, run, _reading(**reading))
-        source = source_of(data, _reading(**reading), run)
+            return _call(export_step, data, options, run, reading_options(**reading))
+        source = source_of(data, reading_options(**reading), run)
         paths = [str(path) for path in source.paths]
         target = prepare_target(str(output), fmt=options.output_format, force=force, inputs=paths)
         rejects = FrameSink()
@@ -289,11 +289,6 @@ def _texts(values: str | PathLike | Sequence[str | PathLike] | None) -> list[str
     if isinstance(values, (str, PathLike)):
         return [str(values)]
     return [str(value) for value in values]
-
-
-def _reading(**options: Any) -> ImportOptions:
-    """How inputs are read, from the import options named like the command's flags."""
-    return reading_options(**options)
 
 
 @contextlib.contextmanager

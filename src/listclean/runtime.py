@@ -2,20 +2,19 @@
 
 The CLI builds one `Runtime` from its flags and environment; a test, a notebook or an
 orchestrator builds its own (`Runtime()` has quiet, sensible defaults). Nothing in the
-library reads the process's environment, the wall clock or `sys.stdout` behind the
-runtime's back: chunk size, memory budget, temporary files, clock and messages all come
-from here.
+library reads the process's environment or the wall clock behind the runtime's back: chunk
+size, memory budget, temporary files, clock and messages all come from here. (Data goes to
+stdout only through an output target named "-"; summaries are the caller's to print.)
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from listclean.io.read import DEFAULT_CHUNK_ROWS, Workspace
 from listclean.stream.budget import MemoryBudget
@@ -106,12 +105,11 @@ def utc_now() -> datetime:
 
 @dataclass
 class Runtime:
-    """Chunk size, memory budget, work directory, streams, clock and reporter of one run."""
+    """Chunk size, memory budget, work directory, outputs, clock and reporter of one run."""
 
     chunk_rows: int = DEFAULT_CHUNK_ROWS  # rows per chunk when a large input is streamed
     budget: MemoryBudget = field(default_factory=MemoryBudget)  # what spools may hold in memory
     workspace: Workspace = field(default_factory=Workspace)  # temporary files, removed by close()
-    stdout: IO[str] | None = None  # where --json summaries go (None: sys.stdout at the time)
     clock: Callable[[], datetime] = utc_now  # "now", wherever a step needs it and no --as-of is given
     reporter: Reporter = field(default_factory=SilentReporter)
     read_ahead: bool = True  # prepare the next chunk in a second thread while this one is worked on
@@ -218,6 +216,3 @@ class Runtime:
     def now(self, as_of: datetime | None = None) -> datetime:
         """The date a step measures against: `as_of` when given, else the clock's now."""
         return as_of if as_of is not None else self.clock()
-
-    def out(self) -> IO[str]:
-        return self.stdout if self.stdout is not None else sys.stdout

@@ -185,11 +185,6 @@ def is_address(normalised: str | None) -> bool:
     return bool(normalised) and bool(_EMAILISH.match(normalised))
 
 
-def address_key(address: str) -> str:
-    """Deprecated spelling of `key_of` for one address (kept for callers of the old API)."""
-    return key_of(address) or ""
-
-
 def sha256_of(key: str) -> str:
     """Hex SHA-256 of an already normalised address (how suppression lists and ad platforms hash)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -198,10 +193,6 @@ def sha256_of(key: str) -> str:
 def md5_of(key: str) -> str:
     """Hex MD5 of an already normalised address (Mailchimp's subscriber hash)."""
     return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-def sha256_hex(address: str) -> str:
-    return sha256_of(normalised_of([address])[0] or "")
 
 
 def classify(values: list[str]) -> list[tuple[str, str] | None]:

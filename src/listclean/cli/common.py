@@ -260,10 +260,10 @@ def cli_runtime(reporter: Reporter) -> Runtime:
 
 def open_inputs(inputs: list[str], reading: ReadingChoices, runtime: Runtime, source_name: str | None = None) -> ImportStream:
     """The inputs as a chunk source, read the way the reading options say."""
-    return runtime.open_inputs(inputs, import_options(reading, runtime, source_name))
+    return runtime.open_inputs(inputs, import_options(reading, source_name))
 
 
-def import_options(reading: ReadingChoices, runtime: Runtime, source_name: str | None = None) -> ImportOptions:
+def import_options(reading: ReadingChoices, source_name: str | None = None) -> ImportOptions:
     from listclean.importer import reading_options
 
     return reading_options(
