@@ -240,22 +240,24 @@ class _SplitGuard:
 
             self.listed = load_suppression(options.suppress, runtime.workspace)
         self.blocked: set[str] = set()
+        self._blocked_keys: pl.Series | None = None
         self.kept_out = 0  # rows labelled with a split's segment but kept out of its file
 
     def observe(self, chunk: pl.DataFrame) -> None:
-        """First pass: learn every suppressed address of the list."""
-        from listclean.export_rules import address_key, suppressed_mask
+        """First pass: learn every suppressed address of the list (a row's own status, the store,
+        the --suppress lists), each chunk's suppression keys computed once."""
+        from listclean.export_rules import KEY_COLUMN, suppressed_mask, with_key
 
+        chunk = with_key(chunk)
         mask = suppressed_mask(chunk) | self._listed(chunk)
-        keys = chunk.select(address_key(chunk).alias("k"))["k"]
-        self.blocked |= set(keys.filter(mask).drop_nulls().to_list())
+        self.blocked |= set(chunk[KEY_COLUMN].filter(mask).drop_nulls().to_list())
 
     def _listed(self, chunk: pl.DataFrame) -> pl.Series:
         import polars as pl
 
         from listclean.export_rules import address_key, address_source
 
-        hit = pl.Series("listed", [False] * chunk.height, dtype=pl.Boolean)
+        hit = pl.repeat(False, chunk.height, dtype=pl.Boolean, eager=True)
         if self.store is not None:
             hit = hit | self.store.reasons(chunk, address_key(chunk), address_source(chunk)).is_not_null()
         if self.listed is not None:
@@ -263,12 +265,17 @@ class _SplitGuard:
         return hit
 
     def mailable(self, frame: pl.DataFrame) -> pl.Series:
-        """Second pass: the rows that may go to a split file."""
+        """Second pass: the rows that may go to a split file. The first pass saw these same rows,
+        so a row the store or a list suppresses has its key among the blocked ones already."""
+        import polars as pl
+
         from listclean.export_rules import address_key, another_address_suppressed, suppressed_mask
 
+        if self._blocked_keys is None:  # the whole list's, known once the first pass is over
+            self._blocked_keys = pl.Series("key", sorted(self.blocked), dtype=pl.String)
         keys = frame.select(address_key(frame).alias("k"))["k"]
-        allowed = ~(suppressed_mask(frame) | self._listed(frame) | keys.is_in(sorted(self.blocked)).fill_null(False))
-        allowed = allowed & ~another_address_suppressed(frame, self.blocked, self.store, self.listed)  # "a@x; b@y": b too
+        allowed = ~(suppressed_mask(frame) | keys.is_in(self._blocked_keys.implode()).fill_null(False))
+        allowed = allowed & ~another_address_suppressed(frame, self._blocked_keys, self.store, self.listed)  # "a@x; b@y": b too
         self.kept_out += int((~allowed).sum())
         return allowed
 
