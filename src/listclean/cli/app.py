@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Optional
 
 import typer
@@ -234,41 +233,25 @@ def main(argv: list[str] | None = None) -> None:
             Reporter().error(str(error))
             sys.exit(int(ExitCode.USAGE))
         default_map = {}
-    with _interrupts_seen() as seen:
+    import signal
+
+    from listclean.cli.common import interrupts_raise
+    from listclean.io.write import interrupted, note_interrupt
+
+    note_interrupt(False)
+    # A Ctrl-C that lands in Click's own code (before or after the command) is turned by Click
+    # into "Aborted!" and exit 1; recorded by the same handler the commands use, it is exit 130.
+    with interrupts_raise((signal.SIGINT,)):
         try:
             app(args=argv, prog_name="listclean", auto_envvar_prefix="LISTCLEAN", default_map=default_map)
         except BrokenPipeError:  # pragma: no cover - stdout closed while Click itself wrote
             sys.exit(int(ExitCode.BROKEN_PIPE))
         except SystemExit as exit_:
-            # A Ctrl-C that landed in Click's own code (before or after the command) is turned by
-            # Click into "Aborted!" and exit 1; any interrupt is exit 130, never 0 or 1.
-            if seen and exit_.code in (None, 0, 1):
+            if interrupted() and exit_.code in (None, 0, 1):
                 sys.exit(int(ExitCode.INTERRUPTED))
             raise
-        if seen:
+        if interrupted():
             sys.exit(int(ExitCode.INTERRUPTED))
-
-
-@contextlib.contextmanager
-def _interrupts_seen() -> Iterator[list[int]]:
-    """SIGINT raises KeyboardInterrupt as always, and is remembered for the exit code."""
-    import signal
-
-    seen: list[int] = []
-
-    def interrupted(signum: int, frame: object) -> None:
-        seen.append(signum)
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGINT, interrupted)
-    except ValueError:  # not the main thread: leave signals alone
-        yield seen
-        return
-    try:
-        yield seen
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class _ClosedStream(io.TextIOBase):

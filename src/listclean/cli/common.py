@@ -97,7 +97,7 @@ def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     committed = commits()
     note_interrupt(False)
     try:
-        with _interrupts_raise():
+        with interrupts_raise():
             result = function(*args, **kwargs)
         if interrupted():  # the KeyboardInterrupt was swallowed on the way: still an interrupted run
             raise KeyboardInterrupt
@@ -127,13 +127,14 @@ def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> An
 
 
 @contextlib.contextmanager
-def _interrupts_raise() -> Iterator[None]:
+def interrupts_raise(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[None]:
     """SIGINT and SIGTERM (cron, systemd, kill) unwind as KeyboardInterrupt for the command's
-    duration, so temporary files are removed and the exit code is 130; the previous handlers
+    duration, so temporary files are removed and the exit code is 130, and are recorded
+    (io.write.interrupted) even where the KeyboardInterrupt is swallowed; the previous handlers
     come back afterwards (a signal while they are being put back still unwinds)."""
     previous: dict[int, Any] = {}
     try:
-        for number in (signal.SIGTERM, signal.SIGINT):
+        for number in signals:
             previous[number] = signal.getsignal(number)
             signal.signal(number, _raise_interrupt)
     except ValueError:  # not the main thread (some test runners)
