@@ -7,7 +7,8 @@ wins ("Email" before "E-mail 2 Address"), then the column further left; the
 others pass through under their own names. ``--map 'Column=field'`` overrides.
 
 A column no alias claims may still be the email column: a column whose values
-are mostly addresses is mapped to ``email`` when no header claims it.
+are mostly addresses is mapped to ``email`` when no header claims it; so is a column
+headed like a street address ("Address") whose values are email addresses.
 """
 
 from __future__ import annotations
@@ -65,6 +66,22 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "imię i nazwisko", "imie i nazwisko", "naam", "volledige naam",
         "氏名", "名前", "お名前", "姓名", "名稱", "名称", "성명", "이름 전체",
     ),
+    "birth_date": (
+        # English and CRM/ESP exports: HubSpot "Date of birth", Salesforce Birthdate, Mailchimp BIRTHDAY,
+        # Google Contacts/Outlook "Birthday", Brevo DATE_OF_BIRTH
+        "birth date", "birthdate", "date of birth", "date_of_birth", "dob", "d.o.b.", "birthday", "birth day",
+        "born", "born on", "contact birthdate",
+        "geburtsdatum", "geburtstag", "geb.-datum", "date de naissance", "né le", "née le", "anniversaire",
+        "fecha de nacimiento", "fecha nacimiento", "cumpleaños", "data urodzenia", "urodziny", "data de nascimento",
+        "aniversário", "data di nascita", "compleanno", "geboortedatum", "verjaardag",
+        "生年月日", "誕生日", "出生日期", "出生年月日", "生日", "생년월일", "생일",
+    ),
+    "birth_year": (
+        "birth year", "year of birth", "yob", "birthyear", "year born",
+        "geburtsjahr", "année de naissance", "año de nacimiento", "rok urodzenia", "ano de nascimento",
+        "anno di nascita", "geboortejaar",
+        "生まれ年", "生年", "出生年份", "出生年", "출생연도", "출생년도", "태어난 해",
+    ),
     "phone": (
         "phone", "phone number", "phonenumber", "phone_number", "mobile", "mobile phone", "mobile number", "cell",
         "cell phone", "mobilephone", "sms", "telephone", "tel", "phone 1 - value", "primary phone", "business phone",
@@ -88,6 +105,32 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "position", "berufsbezeichnung", "funktion", "stelle", "poste", "fonction", "intitulé du poste", "cargo",
         "puesto", "stanowisko", "funkcja", "cargo", "ruolo", "functie",
         "役職", "職種", "肩書き", "职位", "職位", "职务", "職稱", "직책", "직함", "직위",
+    ),
+    "address_line1": (
+        # English and CRM/ESP exports: HubSpot "Street Address", Salesforce MailingStreet, Shopify
+        # "Default Address Address1", Klaviyo/SendGrid Address/address_line_1, Google "Address 1 - Street",
+        # Outlook "Home Street", Mailchimp ADDRESS (which may hold the whole address)
+        "address line 1", "address_line_1", "addressline1", "address 1", "address1", "street address",
+        "street address 1", "street 1", "street", "mailing street", "mailingstreet", "billing street",
+        "billing address 1", "billing address1", "shipping address 1", "default address address1",
+        "address 1 - street", "business street", "home street", "other street", "mailing address", "postal address",
+        "home address", "street and number", "address",
+        "straße", "strasse", "straße und hausnummer", "strasse und hausnummer", "straße und nr", "straße/nr",
+        "anschrift", "adresse 1", "adresszeile 1", "adresse", "adresse ligne 1", "rue", "adresse postale",
+        "dirección 1", "dirección", "direccion", "calle", "domicilio", "dirección postal", "ulica", "ulica i numer",
+        "adres 1", "adres", "endereço 1", "endereço", "endereco", "morada", "rua", "logradouro", "indirizzo 1",
+        "indirizzo", "via", "adresregel 1", "straat", "straatnaam", "straat en huisnummer",
+        "住所1", "住所", "番地", "町名・番地", "地址1", "地址", "街道地址", "详细地址", "詳細地址", "주소1", "주소", "도로명 주소",
+    ),
+    "address_line2": (
+        "address line 2", "address_line_2", "addressline2", "address 2", "address2", "street address 2",
+        "street 2", "billing address 2", "billing address2", "shipping address 2", "default address address2",
+        "address 1 - extended address", "business street 2", "home street 2", "other street 2", "apartment",
+        "apartment, suite, etc.", "apt", "apt/suite", "apartment/suite", "suite", "unit", "flat",
+        "adresszusatz", "adresszeile 2", "adresse 2", "complément d'adresse", "complement d'adresse",
+        "adresse ligne 2", "complément", "dirección 2", "dirección línea 2", "piso", "adres 2", "numer lokalu",
+        "nr lokalu", "endereço 2", "complemento", "indirizzo 2", "adresregel 2", "toevoeging",
+        "住所2", "建物名", "建物名・部屋番号", "地址2", "주소2", "상세주소", "상세 주소",
     ),
     "country": (
         "country", "country code", "country/region", "countrycode", "country_code", "cc", "mailing country",
@@ -212,6 +255,10 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+# Fields whose generic headers ("Address") may head a column of email addresses instead.
+STREET_FIELDS: Final = ("address_line1", "address_line2")
+
+
 def header_key(text: str) -> str:
     """Fold a header for comparison: NFKC, lower-case, accents and punctuation removed."""
     return fold_key(text)
@@ -315,6 +362,10 @@ def map_columns(
             claims[target] = (rank, position, column)
     if "email" not in claims and email_like_columns:
         column = email_like_columns[0]
+        # A column headed "Address" that holds email addresses is the email column, not a street.
+        street = {claim[2]: target for target, claim in claims.items() if target in STREET_FIELDS}
+        if column in street and column not in overrides:
+            del claims[street[column]]
         if column not in overrides and column not in {claim[2] for claim in claims.values()}:
             claims["email"] = (10_000, header.index(column), column)
             mapping.by_content.append("email")

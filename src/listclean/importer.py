@@ -13,11 +13,12 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from listclean import schema
-from listclean.columns import ColumnMapping, map_columns
+from listclean.columns import STREET_FIELDS, ColumnMapping, map_columns
 from listclean.errors import InputError
 from listclean.io.read import EXTRA_FIELDS, ROW, ReadOptions, Source, Workspace, read_source
 from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects, reject_schema, rows_as_rejects
@@ -42,6 +43,8 @@ class ImportOptions:
     date_order: DateOrder = "auto"
     default_country: str | None = None
     source_name: str | None = None
+    # The run's clock (Runtime.open_inputs sets it): "today" for the plausible-birth-date rule.
+    clock: Callable[[], datetime] | None = None
 
 
 def reading_options(
@@ -288,7 +291,8 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
     notes: list[str] = []
     mapping = map_columns(source.header, options.overrides, keep_provenance=source.has_provenance)
     if "email" not in mapping.fields:
-        candidates = _email_like_columns(source.frame, [c for c in mapping.passthrough if c not in options.overrides])
+        street = [mapping.fields[name] for name in STREET_FIELDS if name in mapping.fields]
+        candidates = _email_like_columns(source.frame, [c for c in [*mapping.passthrough, *street] if c not in options.overrides])
         if candidates:
             mapping = map_columns(source.header, options.overrides, candidates, keep_provenance=source.has_provenance)
             notes.append(f"column {mapping.fields['email']!r} holds email addresses, so it is used as email")
@@ -324,7 +328,10 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
         notes.append("listclean's own Parquet output: its columns are standard already and were not re-standardised")
     else:
         orders = _date_orders(source.frame.select(selected), mapping, options, source.name, notices)
-        standardize_options = StandardizeOptions(date_order=orders, default_country=options.default_country, source_name=options.source_name)
+        today = options.clock().date() if options.clock is not None else None
+        standardize_options = StandardizeOptions(
+            date_order=orders, default_country=options.default_country, source_name=options.source_name, today=today
+        )
     opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
     return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes)
 
@@ -453,7 +460,7 @@ def _email_like_columns(frame: pl.LazyFrame, columns: list[str]) -> list[str]:
 def _date_orders(
     frame: pl.LazyFrame, mapping: ColumnMapping, options: ImportOptions, name: str, notices: list[str]
 ) -> dict[str, str]:
-    fields = [f for f in schema.DATETIME_FIELDS if f in mapping.fields]
+    fields = [f for f in (*schema.DATE_FIELDS, *schema.DATETIME_FIELDS) if f in mapping.fields]
     if options.date_order != "auto":
         return {f: options.date_order for f in fields}
     inferred = infer_date_orders(frame, {f: f for f in fields})

@@ -205,6 +205,8 @@ class Runtime:
         from listclean.importer import ImportStream
 
         reading.read.chunk_rows = self.chunk_rows
+        if reading.clock is None:
+            reading.clock = self.clock  # "today" for birth dates, as every step's "now"
         return ImportStream(paths, reading, self.workspace, names)
 
     def chunks(self, source: Iterable[T]) -> AbstractContextManager[Iterator[T]]:

@@ -14,9 +14,13 @@ IDENTITY: Final = (
     "first_name",
     "last_name",
     "full_name",
+    "birth_date",
+    "birth_year",
     "phone",
     "company",
     "job_title",
+    "address_line1",
+    "address_line2",
     "country",
     "region",
     "city",
@@ -66,7 +70,9 @@ DATETIME_FIELDS: Final = (
     "last_activity_at",
     "last_purchase_at",
 )
-INTEGER_FIELDS: Final = ("purchase_count", "bounce_count")
+# Dates without a time of day (a birthday is not a moment: no time zone).
+DATE_FIELDS: Final = ("birth_date",)
+INTEGER_FIELDS: Final = ("birth_year", "purchase_count", "bounce_count")
 DECIMAL_FIELDS: Final = ("total_spend",)
 LIST_FIELDS: Final = ("tags",)
 NAME_FIELDS: Final = ("first_name", "last_name", "full_name")
@@ -74,6 +80,7 @@ NAME_FIELDS: Final = ("first_name", "last_name", "full_name")
 CANONICAL_TYPES: Final[dict[str, str]] = {
     **{name: "str" for name in CANONICAL},
     **{name: "datetime" for name in DATETIME_FIELDS},
+    **{name: "date" for name in DATE_FIELDS},
     **{name: "int" for name in INTEGER_FIELDS},
     **{name: "float" for name in DECIMAL_FIELDS},
     **{name: "list[str]" for name in LIST_FIELDS},
@@ -81,10 +88,17 @@ CANONICAL_TYPES: Final[dict[str, str]] = {
     "_source_row": "int",
 }
 
+# Identifying fields for dedupe (birth_date, birth_year, the street address lines): a birth
+# date or year outside 1900-01-01 .. today is not a birth date (null, its text in `<field>_raw`);
+# birth_year is filled from birth_date's year where a row has a date and no year.
+BIRTH_FIELDS: Final = ("birth_date", "birth_year")
+EARLIEST_BIRTH_YEAR: Final = 1900
+ADDRESS_FIELDS: Final = ("address_line1", "address_line2")
+
 # Fields whose text is interpreted (parsed or mapped onto a vocabulary). A value that
 # cannot be interpreted becomes null and its original text is kept in `<field>_raw`,
 # so nothing typed in a source file is ever lost.
-INTERPRETED_FIELDS: Final = DATETIME_FIELDS + INTEGER_FIELDS + DECIMAL_FIELDS + ("country", "consent_status")
+INTERPRETED_FIELDS: Final = DATE_FIELDS + DATETIME_FIELDS + INTEGER_FIELDS + DECIMAL_FIELDS + ("country", "consent_status")
 # The email cell is cleaned (spaces, invisible characters) on import; when that changed it,
 # the text as typed is kept in `email_raw` so `validate` can report the repair.
 RAW_FIELDS: Final = INTERPRETED_FIELDS + ("email",)
@@ -117,6 +131,7 @@ def polars_dtype(kind: str):  # -> pl.DataType
         "int": pl.Int64,
         "float": pl.Float64,
         "bool": pl.Boolean,
+        "date": pl.Date,
         "datetime": pl.Datetime("us", "UTC"),
         "list[str]": pl.List(pl.String),
     }[kind]

@@ -11,6 +11,10 @@ Rules (each documented in the README):
 - country: any ISO code or name in 18 languages -> ISO 3166-1 alpha-2;
 - dates: ISO 8601, US and European numeric dates, month names, Unix epoch (s/ms),
   Excel serial numbers -> UTC datetimes;
+- birth_date: the same date forms -> a date (a time part is dropped, the date as written kept);
+  before 1900-01-01 or after today (the run's clock) -> null; a two-digit year in the future
+  is read a century earlier (01/02/65 -> 1965); birth_year: a whole number 1900..this year,
+  filled from birth_date's year where the row has a date and no year;
 - consent: any common wording or yes/no -> the consent vocabulary; a wording the table does
   not know is read by the negative words it contains in many languages ("unsubscribed by
   admin", "consent withdrawn", "配信停止") or the wording it starts with; a date in the cell
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from listclean import schema, vocabulary
@@ -70,6 +75,12 @@ class StandardizeOptions:
     date_order: dict[str, str] = field(default_factory=dict)  # field -> "mdy" | "dmy" for ambiguous numeric dates
     default_country: str | None = None  # ISO alpha-2 used to read national phone numbers
     source_name: str | None = None  # fills `source` where a row has none
+    today: date | None = None  # the latest plausible birth date (None: today's UTC date when standardising)
+
+    def today_or_now(self) -> date:
+        from datetime import datetime, timezone
+
+        return self.today if self.today is not None else datetime.now(timezone.utc).date()
 
 
 # --------------------------------------------------------------------------- text
@@ -322,6 +333,55 @@ def infer_date_orders(frame: pl.LazyFrame, columns: dict[str, str]) -> dict[str,
     return orders
 
 
+# --------------------------------------------------------------------------- birth dates
+
+# A time of day and its offset after a date: dropped from a birth date, so the date as written
+# is kept (shifting 1990-05-01T23:30-05:00 to UTC would make it the 2nd).
+_BIRTH_TIME_OFFSET = r"(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$"
+_TWO_DIGIT_YEAR = r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2}(?:\D|$)"
+
+
+def plausible_birth_date(value: pl.Expr, today: date) -> pl.Expr:
+    """The date where it can be a living person's birth date (1900-01-01 .. today), else null."""
+    import polars as pl
+
+    return pl.when(value.is_between(pl.lit(date(schema.EARLIEST_BIRTH_YEAR, 1, 1)), pl.lit(today))).then(value)
+
+
+def parse_birth_date(expr: pl.Expr, order: str = "mdy", today: date | None = None) -> pl.Expr:
+    """Cleaned text -> Date: every form `parse_datetime` reads (ISO, 09/09/1956, 9.9.1956,
+    Sep 9 1956, 19560909, Excel serials …), a time part dropped. A two-digit year that would be
+    in the future is read a century earlier; a date before 1900 or after `today` is null."""
+    return birth_date_from_groups(date_groups(_birth_text(expr)), order, today)
+
+
+def _birth_text(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace(_BIRTH_TIME_OFFSET, "${1}")
+
+
+def birth_date_from_groups(groups: dict[str, pl.Expr], order: str, today: date | None) -> pl.Expr:
+    from datetime import datetime, timezone
+
+    import polars as pl
+
+    today = today if today is not None else datetime.now(timezone.utc).date()
+    value = datetime_from_groups(groups, order).dt.replace_time_zone(None).dt.date()
+    two_digit = groups["text"].str.contains(_TWO_DIGIT_YEAR)
+    value = pl.when(two_digit & (value > pl.lit(today))).then(value.dt.offset_by("-100y")).otherwise(value)
+    return plausible_birth_date(value, today)
+
+
+def parse_birth_year(expr: pl.Expr, today: date | None = None) -> pl.Expr:
+    """A whole number from the earliest plausible birth year to this year, else null."""
+    from datetime import datetime, timezone
+
+    import polars as pl
+
+    latest = (today if today is not None else datetime.now(timezone.utc).date()).year
+    year = parse_integer(expr)
+    return pl.when(year.is_between(schema.EARLIEST_BIRTH_YEAR, latest)).then(year)
+
+
 # --------------------------------------------------------------------------- numbers, lists, vocabularies
 
 
@@ -553,6 +613,10 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
         last = pl.col("last_name") if "last_name" in present else pl.lit(None, dtype=pl.String)
         given = pl.col("full_name") if "full_name" in present else pl.lit(None, dtype=pl.String)
         derived.append(given.fill_null(_full_name(first, last)).alias("full_name"))
+    if "birth_date" in present:
+        # A list with dates and no years (or some rows without a year) still compares on years.
+        given = pl.col("birth_year") if "birth_year" in present else pl.lit(None, dtype=pl.Int64)
+        derived.append(given.fill_null(pl.col("birth_date").dt.year().cast(pl.Int64)).alias("birth_year"))
     if derived:
         frame = frame.with_columns(derived)
 
@@ -577,6 +641,12 @@ def _interpreter(name: str, options: StandardizeOptions) -> Callable[[pl.Series]
     if name in schema.DATETIME_FIELDS:
         order = options.date_order.get(name) or "mdy"
         return lambda values: _parse_datetimes(values, order)
+    if name in schema.DATE_FIELDS:
+        order, today = options.date_order.get(name) or "mdy", options.today_or_now()
+        return lambda values: _parse_birth_dates(values, order, today)
+    if name == "birth_year":
+        today = options.today_or_now()
+        return series_function(lambda expr: parse_birth_year(expr, today))
     kind = (
         repair_case if name in schema.NAME_FIELDS or name == "city"
         else normalise_postal_code if name == "postal_code"
@@ -609,6 +679,14 @@ def _parse_datetimes(values: pl.Series, order: str) -> pl.Series:
     parts = date_groups(pl.col("v"))
     grouped = values.to_frame("v").select(expr.alias(part) for part, expr in parts.items())
     return grouped.select(datetime_from_groups({part: pl.col(part) for part in parts}, order)).to_series()
+
+
+def _parse_birth_dates(values: pl.Series, order: str, today: date) -> pl.Series:
+    import polars as pl
+
+    parts = date_groups(_birth_text(pl.col("v")))
+    grouped = values.to_frame("v").select(expr.alias(part) for part, expr in parts.items())
+    return grouped.select(birth_date_from_groups({part: pl.col(part) for part in parts}, order, today)).to_series()
 
 
 def on_distinct(column: pl.Expr, interpret: Callable[[pl.Series], pl.Series], dtype: pl.DataType) -> pl.Expr:
