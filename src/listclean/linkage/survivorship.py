@@ -9,7 +9,10 @@ Rows of a cluster are ranked (best first) by:
   5. input order (first file, first row), so the result is deterministic.
 The best row is the survivor: its ``_source_file``/``_source_row`` are kept. Then:
   - the address and its validate columns come together from the best row with an address;
-  - country, region, city and postcode come together from the best row with any of them;
+  - the street address lines, country, region, city and postcode come together from the best
+    row with any of them (address_line1/2 travel with their place);
+  - birth_date and birth_year come together from the best row with a birth_date, else from
+    the best row with a birth_year;
   - first, last and full name: the best row's non-empty value, a bare initial ("J.") only
     when nobody has more;
   - consent: the most restrictive status anywhere (erased > complained > unsubscribed >
@@ -40,7 +43,8 @@ LATEST_FIELDS = ("last_open_at", "last_click_at", "last_activity_at", "last_purc
 EARLIEST_FIELDS = ("signup_at",)
 SUMMED_FIELDS = ("purchase_count", "total_spend", "bounce_count")
 EMAIL_GROUP = ("email", "email_raw", "email_normalized", "email_canonical", "email_status", "email_reasons", "email_suggestion", "email_alternates")
-PLACE_GROUP = ("country", "country_raw", "region", "city", "postal_code")
+PLACE_GROUP = ("address_line1", "address_line2", "country", "country_raw", "region", "city", "postal_code")
+BIRTH_GROUP = ("birth_date", "birth_date_raw", "birth_year", "birth_year_raw")
 CONSENT_GROUP = ("consent_status", "consent_status_raw", "consent_at", "consent_source")
 NAME_FIELDS = ("first_name", "last_name", "full_name")
 ADDED = ("cluster_id", "merged_rows", "merged_from", "merge_reason", "field_sources")
@@ -129,6 +133,17 @@ def golden_records(members: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame
             if name in columns:
                 aggregations.append(pl.col(name).filter(has_value).first())
                 sources.append(pl.col("__ref").filter(has_value & pl.col(name).is_not_null()).first().alias(name))
+                handled.add(name)
+    if "birth_date" in columns or "birth_year" in columns:
+        # A full date beats a year alone; within each, the best row.
+        has_date = pl.col("birth_date").is_not_null() if "birth_date" in columns else pl.lit(False)
+        has_year = pl.col("birth_year").is_not_null() if "birth_year" in columns else pl.lit(False)
+        order = [~has_date, ~has_year, pl.col("__rank")]
+        for name in BIRTH_GROUP:
+            if name in columns:
+                value = pl.col(name).sort_by(order).first()
+                aggregations.append(value)
+                sources.append(pl.when(value.is_not_null()).then(pl.col("__ref").sort_by(order).first()).alias(name))
                 handled.add(name)
     if "consent_status" in columns:
         restriction = pl.col("__restriction")
