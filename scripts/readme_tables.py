@@ -9,8 +9,8 @@ Each generated table sits in README.md between two HTML comments,
 and is rewritten in place by `python scripts/readme_tables.py --write`. `--check` (the default)
 exits 1 naming every table that differs from the code; tests/test_docs.py runs the same check.
 
-Generated: reason codes by status and what each means (email/reasons.py), platform profiles
-(platforms.py), exit codes (errors.py), the RFM segment grid (segmentation.py). Two tables keep
+Generated: the header aliases of every canonical field (columns.py), reason codes by status and
+what each means (email/reasons.py), platform profiles (platforms.py), exit codes (errors.py), the RFM segment grid (segmentation.py). Two tables keep
 hand-written explanations and are only checked: the names in their first column must be the
 registry's, in its order — the dedupe rules (dedupe/compare.py) and the segment operators
 (segmentation.py).
@@ -88,6 +88,21 @@ def platforms() -> str:
     return table((code("--to"), "columns", "values", "parts"), rows)
 
 
+def column_aliases() -> str:
+    """Every canonical field (and the opt-out flag) with the headers that map to it, most specific first."""
+    from listclean.columns import ALIASES, OPT_OUT, map_columns
+
+    def maps_to(alias: str, name: str) -> bool:  # an alias an earlier field claims is not listed again
+        mapping = map_columns([alias])
+        return alias in mapping.opt_out if name == OPT_OUT else mapping.fields.get(name) == alias
+
+    rows = []
+    for name, aliases in ALIASES.items():
+        label = "opt-out flag (yes → `unsubscribed`)" if name == OPT_OUT else code(name)
+        rows.append((label, " ".join(code(alias) for alias in dict.fromkeys(aliases) if maps_to(alias, name))))
+    return table(("field", "headers (compared case-, accent- and punctuation-insensitively)"), rows)
+
+
 def exit_codes() -> str:
     from listclean.errors import EXIT_CODE_MEANINGS
 
@@ -104,6 +119,7 @@ def rfm_segments() -> str:
 
 
 GENERATED: dict[str, Callable[[], str]] = {
+    "column-aliases": column_aliases,
     "reasons": reasons,
     "reason-meanings": reason_meanings,
     "platforms": platforms,

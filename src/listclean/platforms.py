@@ -70,7 +70,7 @@ PROFILES: dict[str, Profile] = {
     "sendgrid": Profile(
         name="sendgrid",
         columns={"email": "email", "first_name": "first_name", "last_name": "last_name", "phone": "phone_number",
-                 "city": "city", "region": "state_province_region", "postal_code": "postal_code", "country": "country"},
+                 "address_line1": "address_line_1", "address_line2": "address_line_2", "city": "city", "region": "state_province_region", "postal_code": "postal_code", "country": "country"},
         email_header="email",
         max_rows=1_000_000, max_mb=5_000,
         limits_note="published: up to 1,000,000 contacts or 5 GB per CSV upload",
@@ -87,7 +87,8 @@ PROFILES: dict[str, Profile] = {
     "hubspot": Profile(
         name="hubspot",
         columns={"email": "Email", "first_name": "First Name", "last_name": "Last Name", "phone": "Phone Number",
-                 "company": "Company Name", "job_title": "Job Title", "city": "City", "region": "State/Region",
+                 "company": "Company Name", "job_title": "Job Title", "address_line1": "Street Address", "city": "City",
+                 "region": "State/Region",
                  "postal_code": "Postal Code", "country": "Country/Region", "consent_status": "Marketing contact status"},
         email_header="Email",
         max_rows=None, max_mb=None,

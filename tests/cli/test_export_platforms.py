@@ -127,3 +127,27 @@ def test_the_to_choices_are_csv_and_every_platform_profile():
     export = typer.main.get_command(app).commands["export"]
     (to,) = [parameter for parameter in export.params if parameter.name == "to"]
     assert [choice.value for choice in to.type_descriptor.choices] == ["csv", *PROFILES]
+
+
+def test_street_lines_go_to_the_platforms_that_document_them(cli, tmp_path):
+    source = tmp_path / "streets.csv"
+    source.write_text(
+        "email,first_name,Street Address,Address 2,City,consent_status,Birthday\n"
+        "ann@firma.pl,Ann,  1  Main St ,Apt 4,Boston,subscribed,1956-09-09\n"
+        "bob@firma.pl,Bob,,,,subscribed,\n"
+    )
+    headers = {}
+    for platform in ("sendgrid", "hubspot", "mailchimp", "klaviyo", "brevo"):
+        out = tmp_path / f"{platform}.csv"
+        result = cli(["export", source, "--to", platform, "-o", out])
+        assert result.exit_code == 0, result.stderr
+        headers[platform] = pl.read_csv(out, infer_schema=False)
+    sendgrid, hubspot = headers["sendgrid"], headers["hubspot"]
+    assert sendgrid.columns == ["email", "first_name", "address_line_1", "address_line_2", "city"]
+    assert sendgrid["address_line_1"].to_list() == ["1 Main St", None]
+    assert sendgrid["address_line_2"].to_list() == ["Apt 4", None]
+    assert hubspot.columns == ["Email", "First Name", "Street Address", "City", "Marketing contact status"]
+    # no documented column for them: these profiles are unchanged
+    assert headers["mailchimp"].columns == ["Email Address", "First Name", "City"]
+    assert headers["klaviyo"].columns == ["Email", "First Name", "City", "Email Marketing Consent"]
+    assert headers["brevo"].columns == ["EMAIL", "FIRSTNAME"]
