@@ -57,6 +57,11 @@ def test_the_tables_hold_every_registry_entry():
     for name in PROFILES:
         assert f"| `{name}` |" in platforms
     assert len(tables.exit_codes().splitlines()) == 2 + len(ExitCode)
+    from listclean.schema import CANONICAL
+
+    aliases = tables.column_aliases()
+    for name in CANONICAL:
+        assert aliases.count(f"| `{name}` |") == 1
 
 
 def test_check_names_a_stale_table_and_write_brings_it_back(tmp_path):
