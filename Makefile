@@ -2,7 +2,7 @@
 PYTHON ?= .venv/bin/python
 ROWS ?= 1000000
 
-.PHONY: bench bench-10m test
+.PHONY: bench bench-10m bench-linkage bench-linkage-quick test
 bench:
 	$(PYTHON) bench/bench_all.py $(ROWS)
 	$(PYTHON) bench/bench_validate.py $(ROWS)
@@ -12,6 +12,14 @@ bench:
 # The streaming target: a 10M-row export through import, validate, exact dedupe and export.
 bench-10m:
 	$(PYTHON) bench/bench_all.py 10000000
+
+# Dedupe quality on public labelled data (FEBRL 3/4, common names) next to Splink and recordlinkage.
+# Needs the bench extra: .venv/bin/pip install -e '.[bench]'
+bench-linkage:
+	$(PYTHON) bench/bench_linkage.py
+
+bench-linkage-quick:
+	$(PYTHON) bench/bench_linkage.py --quick
 
 test:
 	$(PYTHON) -m pytest
