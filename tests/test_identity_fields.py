@@ -184,19 +184,19 @@ def test_birth_years_are_whole_plausible_years():
 def test_standardize_keeps_uninterpretable_birth_text_and_fills_the_year_from_the_date():
     frame = pl.LazyFrame(
         {
-            "birth_date": ["09/09/1956", "1850-01-01", None, "soon", "1970-01-01"],
-            "birth_year": [None, None, "1980", "abc", "1969"],
-            "address_line1": ["  12   Main\tSt.  ", "ul. Długa 5", None, "", "Hauptstr. 5"],
-            "address_line2": ["Apt  4", None, None, None, "  "],
+            "birth_date": ["09/09/1956", "1850-01-01", None, "soon", "1970-01-01", " 1961 ", "1850"],
+            "birth_year": [None, None, "1980", "abc", "1969", None, None],
+            "address_line1": ["  12   Main\tSt.  ", "ul. Długa 5", None, "", "Hauptstr. 5", None, None],
+            "address_line2": ["Apt  4", None, None, None, "  ", None, None],
         }
     )
     out = standardize(frame, StandardizeOptions(today=TODAY)).collect()
-    assert out["birth_date"].to_list() == [dt.date(1956, 9, 9), None, None, None, dt.date(1970, 1, 1)]
-    assert out["birth_date_raw"].to_list() == [None, "1850-01-01", None, "soon", None]
-    assert out["birth_year"].to_list() == [1956, None, 1980, None, 1969]  # a given year is kept
-    assert out["birth_year_raw"].to_list() == [None, None, None, "abc", None]
-    assert out["address_line1"].to_list() == ["12 Main St.", "ul. Długa 5", None, None, "Hauptstr. 5"]
-    assert out["address_line2"].to_list() == ["Apt 4", None, None, None, None]
+    assert out["birth_date"].to_list() == [dt.date(1956, 9, 9), None, None, None, dt.date(1970, 1, 1), None, None]
+    assert out["birth_date_raw"].to_list() == [None, "1850-01-01", None, "soon", None, "1961", "1850"]
+    assert out["birth_year"].to_list() == [1956, None, 1980, None, 1969, 1961, None]  # a given year is kept; a year alone fills it
+    assert out["birth_year_raw"].to_list() == [None, None, None, "abc", None, None, None]
+    assert out["address_line1"].to_list() == ["12 Main St.", "ul. Długa 5", None, None, "Hauptstr. 5", None, None]
+    assert out["address_line2"].to_list() == ["Apt 4", None, None, None, None, None, None]
     assert out.schema["birth_date"] == pl.Date and out.schema["birth_year"] == pl.Int64
     again = standardize(out.lazy(), StandardizeOptions(today=TODAY)).collect()
     assert again.equals(out)

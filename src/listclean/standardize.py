@@ -14,7 +14,8 @@ Rules (each documented in the README):
 - birth_date: the same date forms -> a date (a time part is dropped, the date as written kept);
   before 1900-01-01 or after today (the run's clock) -> null; a two-digit year in the future
   is read a century earlier (01/02/65 -> 1965); birth_year: a whole number 1900..this year,
-  filled from birth_date's year where the row has a date and no year;
+  filled from birth_date's year where the row has a date and no year (or from a birth_date
+  cell that holds only a year);
 - consent: any common wording or yes/no -> the consent vocabulary; a wording the table does
   not know is read by the negative words it contains in many languages ("unsubscribed by
   admin", "consent withdrawn", "配信停止") or the wording it starts with; a date in the cell
@@ -614,9 +615,11 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
         given = pl.col("full_name") if "full_name" in present else pl.lit(None, dtype=pl.String)
         derived.append(given.fill_null(_full_name(first, last)).alias("full_name"))
     if "birth_date" in present:
-        # A list with dates and no years (or some rows without a year) still compares on years.
+        # A list with dates and no years (or some rows without a year) still compares on years;
+        # a birth-date cell that holds only a year ("1956": not a date, kept in birth_date_raw) gives it too.
         given = pl.col("birth_year") if "birth_year" in present else pl.lit(None, dtype=pl.Int64)
-        derived.append(given.fill_null(pl.col("birth_date").dt.year().cast(pl.Int64)).alias("birth_year"))
+        year_only = parse_birth_year(pl.col("birth_date_raw").str.extract(r"^(\d{4})$", 1), options.today_or_now())
+        derived.append(given.fill_null(pl.col("birth_date").dt.year().cast(pl.Int64)).fill_null(year_only).alias("birth_year"))
     if derived:
         frame = frame.with_columns(derived)
 
