@@ -120,12 +120,19 @@ def _typo(rng: random.Random, text: str) -> str:
     return text[:i] + rng.choice(KEYBOARD) + text[i:]
 
 
+def _mailbox(address: str) -> str:
+    """The mailbox an address reaches: Gmail ignores dots, so anna.nowak@ and annanowak@ are one."""
+    local, _, domain = address.lower().partition("@")
+    return f"{local.replace('.', '')}@{domain}" if domain in ("gmail.com", "googlemail.com") else address.lower()
+
+
 def _unique(address: str, taken: set[str], rng: random.Random) -> str:
-    """Two people never get the same mailbox (a provider would refuse it): add digits as people do."""
-    while address in taken:
+    """Two people never get the same mailbox (a provider would refuse it, Gmail's dots included):
+    add digits as people do."""
+    while _mailbox(address) in taken:
         local, domain = address.split("@")
         address = f"{local}{rng.randrange(1, 1000)}@{domain}"
-    taken.add(address)
+    taken.add(_mailbox(address))
     return address
 
 

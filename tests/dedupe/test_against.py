@@ -37,8 +37,8 @@ def _streamed(new, master, options, chunk=97):
 def test_a_streamed_master_gives_the_in_memory_result_from_a_small_part_of_it(monkeypatch, match):
     people = generate_people(3000, seed=5).drop("person_id")
     options = DedupeOptions(match=match)
-    master = dedupe(people.head(2400), options).frame
-    new = people.tail(600)
+    master = dedupe(people.head(2750), options).frame
+    new = people.tail(250)  # a nightly run: a few new rows against a large master
     whole = dedupe(new, options, master)
 
     matched_against = []
@@ -88,7 +88,7 @@ def test_a_block_too_large_in_the_whole_master_stays_skipped_in_the_part():
     assert out.equals(whole.frame)
     assert result.pairs.equals(whole.pairs)
     assert result.report.pairs_compared == whole.report.pairs_compared
-    assert result.report.as_dict()["blocks_too_large"] == {"surname_initial": 1}
+    assert result.report.as_dict()["blocks_too_large"] == {"sound_initial": 1}
 
 
 def test_a_master_without_cluster_ids_is_refused():

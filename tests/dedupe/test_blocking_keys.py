@@ -25,9 +25,9 @@ def _spill_early(monkeypatch):
 
 
 def _people() -> pl.DataFrame:
-    """Two Jan Kowalskis at one company and city, with nothing else to link them, among others:
-    three more at that company, and thirty with an address of their own."""
-    jan = {"first_name": "Jan", "last_name": "Kowalski", "city": "Kraków", "company": "Acme"}
+    """Two Jan Kowalskis born on one day at one company and city, with nothing else to link them,
+    among others: three more at that company, and thirty with an address of their own."""
+    jan = {"first_name": "Jan", "last_name": "Kowalski", "city": "Kraków", "company": "Acme", "birth_date": "1980-04-02"}
     others = [{"first_name": first, "last_name": last, "city": "Kraków", "company": "Acme"} for first, last in (("Ewa", "Nowak"), ("Piotr", "Wiśniewski"), ("Anna", "Zielińska"))]
     filler = [{"email": f"person{i}@example{i}.com", "first_name": f"Osoba{i}", "last_name": f"Nazwisko{i}"} for i in range(30)]
     return contacts(jan, *filler[:15], *others, *filler[15:], jan)

@@ -43,6 +43,7 @@ class AgainstResult:
     master_rows: int
     columns: list[str]  # the updated master's columns: the master's and those new rows brought
     master_columns: list[str]
+    review: pl.DataFrame | None = None  # options.review: the uncertain pairs that hold a new row
 
 
 def dedupe_against(
@@ -130,6 +131,7 @@ def _against(
         master_rows=rows.rows,
         columns=schema.column_order([*columns, *(c for c in match.golden.columns if c not in columns)]),
         master_columns=columns,
+        review=match.review,
     )
 
 

@@ -45,12 +45,21 @@ class BlockingKey:
     # first identity key, in registry order, else its source row); "": not an identity. A level
     # that does not block on an identity key still links, in parts, the rows it is the identity of.
     identity: str = ""
+    # The comparisons (comparisons.py) every pair this key proposes agrees on by construction:
+    # left out of that pair's likelihood when the model learns its weights (model.estimate_m).
+    agrees_on: tuple[str, ...] = ()
 
 
 def _generic_locals() -> list[str]:
     from listclean.email.lists import ROLE_GENERIC, ROLE_NO_REPLY, ROLE_STANDARD
 
     return sorted({*ROLE_GENERIC, *ROLE_NO_REPLY, *ROLE_STANDARD, "mail", "email", "test", "user", "contact"})
+
+
+def generic_mailbox(local: pl.Expr) -> pl.Expr:
+    """Whether a mailbox name is a role or placeholder (info, sales, noreply, test …): shared by
+    many people, so no evidence of one."""
+    return local.is_in(_generic_locals())
 
 
 def _address() -> pl.Expr:
@@ -75,6 +84,23 @@ def _mailbox() -> pl.Expr:
     return pl.when((local.str.len_chars() >= 5) & ~local.is_in(_generic_locals())).then(local)
 
 
+def _address_head() -> pl.Expr:
+    """The canonical address's first six mailbox characters and its domain: a typo later in the
+    mailbox (andrea_mueller974 / andrea_mueler974) still shares a block."""
+    import polars as pl
+
+    local = pl.col("email_canonical").str.extract(r"^([^@]*)@", 1)
+    return pl.when(local.str.len_chars() >= 8).then(pl.concat_str(local.str.slice(0, 6), pl.lit("…@"), pl.col("__domain")))
+
+
+def _address_tail() -> pl.Expr:
+    """The canonical address's last six mailbox characters and its domain (a typo early in it)."""
+    import polars as pl
+
+    local = pl.col("email_canonical").str.extract(r"^([^@]*)@", 1)
+    return pl.when(local.str.len_chars() >= 8).then(pl.concat_str(pl.lit("…"), local.str.slice(-6), pl.lit("@"), pl.col("__domain")))
+
+
 def _name() -> pl.Expr:
     """Given-name group and surname, order-free (catches swapped first/last)."""
     import polars as pl
@@ -87,11 +113,30 @@ def _name() -> pl.Expr:
     return pl.when(both).then(pl.concat_str(low, pl.lit("|"), high))
 
 
-def _surname_initial() -> pl.Expr:
-    """Surname and first initial (a typo in the given name)."""
+def phonetic(folded: pl.Expr) -> pl.Expr:
+    """Soundex of a folded name (Robert, Rupert → r163; Schmidt, Schmitt → s530), so a typo or
+    another spelling of a surname still shares a block. Vectorised: letters to their sound
+    classes, runs of one class collapsed, vowels dropped after the first letter. Names that are
+    not plain Latin letters once folded (Chinese, Japanese, Korean) are kept as they are."""
     import polars as pl
 
-    return pl.concat_str(pl.col("__last"), pl.lit("|"), pl.col("__first").str.slice(0, 1))
+    name = folded.str.replace_all(" ", "")
+    classes = {
+        **dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"), **dict.fromkeys("dt", "3"), "l": "4",
+        **dict.fromkeys("mn", "5"), "r": "6", **dict.fromkeys("aeiouy", "0"), "h": "", "w": "",
+    }  # fmt: skip
+    coded = name.str.replace_many(list(classes), list(classes.values()))
+    for digit in "0123456":
+        coded = coded.str.replace_all(f"{digit}+", digit)
+    code = pl.concat_str(name.str.slice(0, 1), coded.str.slice(1).str.replace_all("0", ""), pl.lit("000")).str.slice(0, 4)
+    return pl.when(name.str.contains(r"^[a-z]+$")).then(code).otherwise(name)
+
+
+def _sound_initial() -> pl.Expr:
+    """Surname by its sound and the first initial (a typo in the surname, or in the given name)."""
+    import polars as pl
+
+    return pl.concat_str(phonetic(pl.col("__last")), pl.lit("|"), pl.col("__first").str.slice(0, 1))
 
 
 def _surname_postal() -> pl.Expr:
@@ -101,13 +146,79 @@ def _surname_postal() -> pl.Expr:
     return pl.concat_str(pl.col("__last"), pl.lit("|"), pl.col("__postal"))
 
 
+def _given_postal() -> pl.Expr:
+    """Given name (its nickname group) and postcode (a mistyped or changed surname)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__first_key"), pl.lit("|"), pl.col("__postal"))
+
+
+def _birth_first() -> pl.Expr:
+    """Birth date and the first name's initial (a surname changed or mistyped, a move)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__dob"), pl.lit("|"), pl.col("__first").str.slice(0, 1))
+
+
+def _birth_last() -> pl.Expr:
+    """Birth date and the surname's initial (a given name mistyped or shortened, a move)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__dob"), pl.lit("|"), pl.col("__last").str.slice(0, 1))
+
+
+def _birth_postal() -> pl.Expr:
+    """Birth date and postcode (both names changed or mistyped: a marriage and a typo)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__dob"), pl.lit("|"), pl.col("__postal"))
+
+
+def _house_postal() -> pl.Expr:
+    """The house number and postcode (the same home, names and street spelt differently)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__street").str.extract(r"(\d+)", 1), pl.lit("|"), pl.col("__postal"))
+
+
+def _surname_year() -> pl.Expr:
+    """Surname by its sound and birth year (a new address and a mistyped birth date)."""
+    import polars as pl
+
+    return pl.concat_str(phonetic(pl.col("__last")), pl.lit("|"), pl.col("__birth_year").cast(pl.String))
+
+
+def _street_initial() -> pl.Expr:
+    """Street address and the first name's initial (the same home under another address)."""
+    import polars as pl
+
+    return pl.concat_str(pl.col("__street"), pl.lit("|"), pl.col("__first").str.slice(0, 1))
+
+
+def _phone_digits() -> pl.Expr:
+    """A phone's last eight digits, however it was written (02 1234 5678, +61 2 1234 5678)."""
+    import polars as pl
+
+    return pl.col("__phone_digits")
+
+
 BLOCKING_KEYS: tuple[BlockingKey, ...] = (
-    BlockingKey("email", _address, MATCH_LEVELS, always_links=True, splits_by_given_name=True, identity="e:"),
-    BlockingKey("phone", _phone, ("canonical", "fuzzy"), always_links=True, identity="p:"),
-    BlockingKey("local", _mailbox, ("fuzzy",)),
-    BlockingKey("name", _name, ("fuzzy",)),
-    BlockingKey("surname_initial", _surname_initial, ("fuzzy",)),
-    BlockingKey("surname_postal", _surname_postal, ("fuzzy",)),
+    BlockingKey("email", _address, MATCH_LEVELS, always_links=True, splits_by_given_name=True, identity="e:", agrees_on=("email",)),
+    BlockingKey("phone", _phone, ("canonical", "fuzzy"), always_links=True, identity="p:", agrees_on=("phone",)),
+    BlockingKey("local", _mailbox, ("fuzzy",), agrees_on=("email",)),
+    BlockingKey("address_head", _address_head, ("fuzzy",), agrees_on=("email",)),
+    BlockingKey("address_tail", _address_tail, ("fuzzy",), agrees_on=("email",)),
+    BlockingKey("name", _name, ("fuzzy",), agrees_on=("first", "last")),
+    BlockingKey("sound_initial", _sound_initial, ("fuzzy",), agrees_on=("first", "last")),
+    BlockingKey("surname_postal", _surname_postal, ("fuzzy",), agrees_on=("last", "postcode")),
+    BlockingKey("given_postal", _given_postal, ("fuzzy",), agrees_on=("first", "postcode")),
+    BlockingKey("birth_first", _birth_first, ("fuzzy",), agrees_on=("birth_date", "first")),
+    BlockingKey("birth_last", _birth_last, ("fuzzy",), agrees_on=("birth_date", "last")),
+    BlockingKey("birth_postal", _birth_postal, ("fuzzy",), agrees_on=("birth_date", "postcode")),
+    BlockingKey("surname_year", _surname_year, ("fuzzy",), agrees_on=("last", "birth_date")),
+    BlockingKey("house_postal", _house_postal, ("fuzzy",), agrees_on=("postcode",)),
+    BlockingKey("street_initial", _street_initial, ("fuzzy",), agrees_on=("street", "first")),
+    BlockingKey("phone_digits", _phone_digits, ("fuzzy",), agrees_on=("phone",)),
 )
 
 

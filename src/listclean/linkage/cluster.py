@@ -3,8 +3,9 @@
 Components are found by label propagation with pointer jumping, as Polars joins (a few
 passes over the edges; no Python loop per row). Transitive matching can chain unrelated
 people through a run of near matches (A~B, B~C, ... Y~Z); a component larger than
-``max_cluster`` is therefore rebuilt from its strong edges only (same address, or same
-phone and similar name), which do not chain by accident, and the event is reported.
+``max_cluster`` is therefore rebuilt from its strong edges only (the same address, the same
+phone, the same birth date, or a pair a person marked as one), which do not chain by accident,
+and the event is reported.
 
 Cluster ids are stable: ``c`` + the first 12 hex digits of the SHA-256 of the cluster's
 smallest identity key (its canonical address, else its phone, else its source row; with its
@@ -53,8 +54,9 @@ def components(edges: pl.DataFrame, nodes: int) -> pl.Series:
     return pl.Series("label", label, dtype=pl.UInt32)
 
 
-def guarded_components(scored: pl.DataFrame, nodes: int, max_cluster: int, strong_rules: tuple[str, ...]) -> tuple[pl.Series, int]:
-    """Component labels with the chaining guard; also the number of rows whose component was rebuilt."""
+def guarded_components(scored: pl.DataFrame, nodes: int, max_cluster: int) -> tuple[pl.Series, int]:
+    """Component labels with the chaining guard (a component too large is rebuilt from the
+    pairs marked `strong`); also the number of rows whose component was rebuilt."""
     import polars as pl
 
     matched = scored.filter(pl.col("matched"))
@@ -64,7 +66,7 @@ def guarded_components(scored: pl.DataFrame, nodes: int, max_cluster: int, stron
     if too_big.len() == 0:
         return labels, 0
     in_big = labels.is_in(too_big.implode())
-    rebuilt = components(matched.filter(pl.col("rule").is_in(list(strong_rules))), nodes)
+    rebuilt = components(matched.filter(pl.col("strong")), nodes)
     return pl.select(pl.when(in_big).then(rebuilt).otherwise(labels)).to_series(), int(in_big.sum())
 
 

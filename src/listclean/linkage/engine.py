@@ -8,26 +8,30 @@ of an earlier dedupe output without re-clustering it (see ``_against_master``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from listclean import schema
 from listclean.linkage.blocking import BlockingReport, candidate_pairs, identity_expression, keys_for
 from listclean.linkage.cluster import cluster_ids, components, guarded_components
 from listclean.linkage.compare import NOT_MATCHED, RULES, STRONG_RULES, MatchSettings, score_pairs
+from listclean.linkage.comparisons import COMPARISONS
 from listclean.linkage.features import prepare
+from listclean.linkage.model import TRAINING_ROWS
+from listclean.linkage.training import training_mask
 from listclean.linkage.survivorship import ADDED, SurvivorshipSettings, golden_records, rank_rows
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from listclean.linkage.model import LinkageModel
+
 PAIR_CHUNK = 500_000  # candidate pairs scored at a time
 FIRST_ROW = "__first"
 CLUSTER_COLUMNS = ("_source_file", "_source_row", "cluster_id", "is_survivor")
 EXPLAIN_COLUMNS = (
-    "cluster_id", "left_file", "left_row", "right_file", "right_row", "matched", "rule", "reason", "score",
-    "email_score", "name_score", "first_score", "last_sim", "swapped_sim", "phone_score", "place_score",
-    "company_sim", "key",
+    "cluster_id", "left_file", "left_row", "right_file", "right_row", "matched", "rule", "reason", "probability", "match_weight",
+    *(column for c in COMPARISONS for column in (f"{c.name}_agreement", f"{c.name}_weight")), "key",
 )  # fmt: skip
 
 
@@ -39,7 +43,13 @@ class DedupeOptions:
     max_block: int = 50
     max_cluster: int = 25
     keep_all_pairs: bool = False  # keep every scored pair for --explain-all (else matches and near misses)
-    near_miss: float = 0.7  # unmatched pairs scoring at least this are kept for --explain
+    threshold: float = 0.9  # fuzzy: match probability at or above which a pair is one person
+    review_threshold: float = 0.5  # fuzzy: pairs from here up to the threshold are uncertain (--review)
+    near_miss: float = 0.7  # rule-based levels: unmatched pairs scoring at least this are kept for --explain
+    model: LinkageModel | None = None  # fuzzy: weights learned once for a whole list (else learned from the rows given)
+    labels: pl.DataFrame | None = None  # fuzzy: reviewed pairs (left_ref, right_ref, label: bool) -> forced and learned from
+    review: bool = False  # fuzzy: collect the uncertain pairs for a person to label (DedupeResult.review)
+    strict_birth_dates: bool = True  # fuzzy: two different full birth dates are two people (else only weighed)
 
 
 @dataclass
@@ -56,6 +66,7 @@ class DedupeReport:
     blocking: BlockingReport = field(default_factory=BlockingReport)
     matched_existing: int = 0  # --against: new rows that joined a master cluster
     new_clusters: int = 0  # --against: clusters made only of new rows
+    model: LinkageModel | None = None  # fuzzy: the weights the pairs were scored with
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +82,7 @@ class DedupeReport:
             "blocks_too_large": self.blocking.skipped_blocks,
             "matched_existing": self.matched_existing,
             "new_clusters": self.new_clusters,
+            "model": self.model.as_dict() if self.model is not None else None,
         }
 
 
@@ -81,6 +93,7 @@ class DedupeResult:
     pairs: pl.DataFrame  # every scored candidate pair (EXPLAIN_COLUMNS)
     report: DedupeReport
     first_rows: pl.Series | None = None  # each golden record's first input row (its place in the output)
+    review: pl.DataFrame | None = None  # options.review: the uncertain pairs (review.review_pairs)
 
 
 def _rules_for(match: str) -> tuple[str, ...]:
@@ -88,18 +101,32 @@ def _rules_for(match: str) -> tuple[str, ...]:
 
 
 def _score(
-    features: pl.DataFrame, options: DedupeOptions, report: DedupeReport, skip_pairs: pl.Expr | None = None, too_large: dict[str, pl.DataFrame] | None = None
+    features: pl.DataFrame,
+    options: DedupeOptions,
+    report: DedupeReport,
+    skip_pairs: pl.Expr | None = None,
+    too_large: dict[str, pl.DataFrame] | None = None,
+    labelled: pl.DataFrame | None = None,
+    learn_from_pairs: bool = False,
 ) -> pl.DataFrame:
     """Scored candidate pairs: every match, shared inbox and near miss (every pair with keep_all_pairs).
 
-    Pairs are scored in chunks and the uninteresting ones dropped as they go, so memory
-    follows the matches, not the number of comparisons.
+    `labelled` (left, right, label) are pairs a person decided: compared whether or not a key
+    proposed them, learned from, and decided as labelled. `learn_from_pairs`: a model learned
+    here draws its random pairs and frequencies from the rows in candidate pairs only (a new list
+    against a master, whose rows outside those pairs may not all be at hand), else from every row.
     """
     import polars as pl
 
     pairs, report.blocking = candidate_pairs(features, keys_for(options.match), options.max_block, too_large)
     if skip_pairs is not None:
         pairs = pairs.filter(~skip_pairs)
+    if labelled is not None and labelled.height and options.match == "fuzzy":
+        extra = labelled.select("left", "right", pl.lit("label").alias("key")).join(pairs, on=["left", "right"], how="anti")
+        pairs = pl.concat([pairs, extra])
+    report.pairs_compared = pairs.height
+    if options.match == "fuzzy":
+        return _score_probabilistic(features, pairs, options, report, labelled, learn_from_pairs)
     allowed = list(_rules_for(options.match))
     kept: list[pl.DataFrame] = []
     for start in range(0, max(pairs.height, 1), PAIR_CHUNK):
@@ -112,43 +139,161 @@ def _score(
                 pl.when(exact | (pl.col("rule") != "same_address")).then(pl.col("rule")).otherwise(pl.lit("no_rule")).alias("rule"),
             )
         scored = scored.with_columns((pl.col("matched") & pl.col("rule").is_in(allowed)).alias("matched"))
+        scored = scored.with_columns(pl.col("rule").is_in(list(STRONG_RULES)).alias("strong"), pl.col("score").alias("probability"))
         if not options.keep_all_pairs:
             scored = scored.filter(pl.col("matched") | (pl.col("rule") == "shared_address") | (pl.col("score") >= options.near_miss))
         kept.append(scored)
-    report.pairs_compared = pairs.height
     return pl.concat(kept)
 
 
-def _edge_reasons(scored: pl.DataFrame) -> pl.Expr:
+def _score_probabilistic(
+    features: pl.DataFrame, pairs: pl.DataFrame, options: DedupeOptions, report: DedupeReport, labelled: pl.DataFrame | None, learn_from_pairs: bool
+) -> pl.DataFrame:
+    """Fellegi-Sunter: every pair's comparison levels, the model (given, or learned from these
+    pairs and rows), each pair's match probability, and the decision with its hard rules."""
+    import polars as pl
+
+    from listclean.linkage.model import score
+
+    compared = _compared(pairs, features, options)
+    labels = None
+    if labelled is not None and labelled.height:
+        labels = compared.select("left", "right").join(labelled, on=["left", "right"], how="left", maintain_order="left")["label"]
+    model = options.model
+    if model is None:
+        from listclean.linkage.training import learn
+
+        rows = features[pl.concat([pairs["left"], pairs["right"]]).unique().sort()] if learn_from_pairs else None
+        model = learn(features, compared, labels, options.settings, rows)
+    report.model = model
+    scored = score(compared, model)
+    if labels is not None:
+        scored = scored.with_columns(labels.alias("__label"))
+    else:
+        scored = scored.with_columns(pl.lit(None, dtype=pl.Boolean).alias("__label"))
+    col = pl.col
+    # One address is one person unless a second person plainly shares it: given names that
+    # disagree (or a second phone and a given name not quite the same), and no birth date agreeing.
+    shared_inbox = col("same_email") & ((col("first_level") == 1) | ((col("phone_level") == 1) & (col("first_level") < 4))) & ~col("same_dob")
+    likely = col("probability") >= options.threshold
+    rule = (
+        pl.when(col("__label") == True).then(pl.lit("labelled_match"))  # noqa: E712
+        .when(col("__label") == False).then(pl.lit("labelled_non_match"))  # noqa: E712
+        .when(col("dob_conflict") & (col("same_email") | likely) & pl.lit(options.strict_birth_dates)).then(pl.lit("different_birth_dates"))
+        .when(shared_inbox).then(pl.lit("shared_address"))
+        .when(col("same_email")).then(pl.lit("same_address"))
+        .when(likely).then(pl.lit("probabilistic"))
+        .otherwise(pl.lit("no_rule"))
+    )
+    scored = scored.with_columns(rule.alias("rule")).with_columns(
+        col("rule").is_in(["labelled_match", "same_address", "probabilistic"]).alias("matched"),
+        col("probability").alias("score"),
+    )
+    # Strong evidence, which does not chain by accident: one address, one phone or one birth date.
+    scored = scored.with_columns(
+        (col("matched") & (col("same_email") | (col("phone_level") == 3) | col("same_dob") | (col("rule") == "labelled_match"))).alias("strong")
+    )
+    if not options.keep_all_pairs:
+        scored = scored.filter(col("matched") | col("rule").is_in(["shared_address", "labelled_non_match", "different_birth_dates"]) | (col("probability") >= options.review_threshold))
+    return scored.drop("__label")
+
+
+def _agreements() -> list[pl.Expr]:
+    """Each comparison's level in words (`<name>_agreement`; null where there was no evidence)."""
+    import polars as pl
+
+    return [
+        pl.col(f"{c.name}_level").replace_strict(list(range(c.top + 1)), [None, *c.levels], default=None, return_dtype=pl.String).alias(f"{c.name}_agreement")
+        for c in COMPARISONS
+    ]
+
+
+def _waterfall(short: bool) -> pl.Expr:
+    """A probabilistic pair in words: its probability and each comparison's agreement with its
+    weight in bits (short: only the agreeing ones, without weights)."""
+    import polars as pl
+
+    parts = []
+    for c in COMPARISONS:
+        weight, agreement = pl.col(f"{c.name}_weight"), pl.col(f"{c.name}_agreement")
+        signed = pl.when(weight >= 0).then(pl.lit("+")).otherwise(pl.lit("−"))
+        text = pl.concat_str(pl.lit(f"{c.label} "), agreement) if short else pl.concat_str(
+            pl.lit(f"{c.label} "), agreement, pl.lit(" ("), signed, weight.abs().round(1).cast(pl.String), pl.lit(")")
+        )
+        keep = (weight > 0) if short else (weight != 0)
+        parts.append(pl.when(keep & agreement.is_not_null()).then(text))
+    probability = pl.col("probability").round(3).cast(pl.String)
+    return pl.concat_str(pl.lit("match probability "), probability, pl.lit(": "), pl.concat_str(parts, separator=", ", ignore_nulls=True))
+
+
+# The probabilistic engine's decisions, in words (the rule-based ones are compare.RULES / NOT_MATCHED).
+PROBABILISTIC = {
+    "probabilistic": "likely one person by the weights learned from the list",
+    "labelled_match": "marked as one person in --labels",
+}
+PROBABILISTIC_APART = {
+    "labelled_non_match": "marked as two people in --labels: kept apart",
+    "different_birth_dates": "two different birth dates: kept apart",
+}
+DECISIONS = {**RULES, **PROBABILISTIC}
+APART = {**NOT_MATCHED, **PROBABILISTIC_APART}
+
+
+def _edge_reasons() -> pl.Expr:
     """Plain words for each scored pair."""
     import polars as pl
 
-    words = pl.col("rule").replace_strict({**RULES, **NOT_MATCHED}, default=pl.col("rule"), return_dtype=pl.String)
-    normalised = pl.col("rules_used").str.split(",").list.unique().list.sort().list.join(", ")
+    words = pl.col("rule").replace_strict({**DECISIONS, **APART}, default=pl.col("rule"), return_dtype=pl.String)
+    # The provider rules that made two addresses one, each named once (an address that needed none adds nothing).
+    normalised = pl.col("rules_used").str.split(",").list.eval(pl.element().filter(pl.element() != "")).list.unique().list.sort().list.join(", ")
+    probabilistic = pl.col("match_weight").is_not_null()
     return (
-        pl.when((pl.col("rule") == "same_address") & ~pl.col("exact_address") & (pl.col("rules_used").str.len_bytes() > 0))
+        pl.when((pl.col("rule") == "same_address") & ~pl.col("exact_address") & (normalised.str.len_bytes() > 0))
         .then(pl.concat_str(pl.lit("same address once normalised ("), normalised, pl.lit(")")))
         .when(pl.col("rule").is_in(["same_phone_and_name", "address_typo_and_name"]))
         .then(pl.concat_str(words, pl.lit(" ("), pl.col("name_score").round(2).cast(pl.String), pl.lit(")")))
+        .when(pl.col("rule").is_in(["probabilistic", "no_rule", "labelled_match", "labelled_non_match", "different_birth_dates"]) & probabilistic)
+        .then(pl.concat_str(words, pl.lit(" — "), _waterfall(short=False)))
         .otherwise(words)
     )
 
 
+def _merge_words() -> pl.Expr:
+    """What a matched pair adds to its golden record's merge_reason: the rule in words, a
+    probabilistic match by its probability and what agreed (the weights are in --explain)."""
+    import polars as pl
+
+    return pl.when(pl.col("rule") == "probabilistic").then(_waterfall(short=True)).otherwise(_edge_reasons())
+
+
 def _explained(scored: pl.DataFrame, features: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """The scored pairs as --explain writes them (EXPLAIN_COLUMNS), with `merge_words`."""
     import polars as pl
 
     refs = features.select(
         pl.col("__ref").str.extract(r"^(.*):[^:]*$", 1).alias("file"), pl.col("__ref").str.extract(r":([^:]*)$", 1).alias("row")
     )
     left, right = refs[scored["left"]], refs[scored["right"]]
+    # The rule-based levels have no comparison levels or weights: those columns stay empty.
+    missing = {
+        **{f"{c.name}_level": pl.UInt8 for c in COMPARISONS},
+        **{f"{c.name}_weight": pl.Float64 for c in COMPARISONS},
+        "match_weight": pl.Float64,
+        "name_score": pl.Float64,
+        "exact_address": pl.Boolean,
+        "rules_used": pl.String,
+    }
+    scored = scored.with_columns(pl.lit(None, dtype=dtype).alias(name) for name, dtype in missing.items() if name not in scored.columns)
+    scored = scored.with_columns(_agreements())
     return scored.with_columns(
         cluster_id=pl.when(pl.col("matched")).then(ids.gather(scored["left"])),
         left_file=left["file"],
         left_row=left["row"].cast(pl.Int64, strict=False),
         right_file=right["file"],
         right_row=right["row"].cast(pl.Int64, strict=False),
-        reason=_edge_reasons(scored),
-    ).select(EXPLAIN_COLUMNS).with_columns(pl.col(pl.Float32, pl.Float64).cast(pl.Float64).round(4))
+        reason=_edge_reasons(),
+        merge_words=_merge_words(),
+    ).select(*EXPLAIN_COLUMNS, "merge_words").with_columns(pl.col(pl.Float32, pl.Float64).cast(pl.Float64).round(4))
 
 
 IDENTICAL = "duplicate rows with the same details"
@@ -159,7 +304,7 @@ def _cluster_reasons(explained: pl.DataFrame, identical: pl.DataFrame | None = N
     import polars as pl
 
     matched = explained.filter(pl.col("matched"))
-    counted = matched.group_by("cluster_id", "reason").len().cast({"len": pl.UInt32})
+    counted = matched.group_by("cluster_id", pl.col("merge_words").alias("reason")).len().cast({"len": pl.UInt32})
     if identical is not None and identical.height:
         copies = identical.select("cluster_id", pl.lit(IDENTICAL).alias("reason"), pl.col("identical").cast(pl.UInt32).alias("len"))
         counted = pl.concat([counted, copies])
@@ -222,13 +367,16 @@ def dedupe(
     if master is not None:
         return _against_master(frame, master, options)
     report = DedupeReport(rows_in=frame.height)
+    if options.match == "fuzzy" and options.model is None and frame.height > TRAINING_ROWS:
+        options = replace(options, model=learn_model(frame.filter(training_mask(frame, frame.height)), options))
     features = prepare(frame)
     representatives, representative_of = _representatives(features, options.match)
+    labelled = labelled_pairs(options.labels, features["__ref"], representative_of)
     # From here on only these per-row columns are needed (survivorship's address and what the
     # rows' identities are made of); dropping the rest frees most of the memory.
     features = features.select(list(dict.fromkeys(["__id", "__ref", "email_canonical", *identity_expression().meta.root_names()])))
-    scored = _score(representatives, options, report, too_large=too_large)
-    labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster, STRONG_RULES)
+    scored = _score(representatives, options, report, too_large=too_large, labelled=labelled)
+    labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster)
     ids = cluster_ids(labels.gather(representative_of), row_identity(features), features["__ref"])
     explained = _explained(scored, representatives, ids.gather(representatives["__row"]))
     identical = _identical_rows(ids, representative_of)
@@ -236,7 +384,62 @@ def dedupe(
     first_rows = golden[FIRST_ROW]
     golden = golden.drop(FIRST_ROW)
     _count(report, explained, golden, report.rows_in, golden.height, golden["merged_rows"].max())
-    return DedupeResult(golden, clusters, explained, report, first_rows)
+    review = _review(explained, frame, options)
+    return DedupeResult(golden, clusters, explained.drop("merge_words"), report, first_rows, review)
+
+
+def _review(explained: pl.DataFrame, frame: pl.DataFrame, options: DedupeOptions) -> pl.DataFrame | None:
+    from listclean.linkage.review import review_pairs
+
+    return review_pairs(explained, frame, options.review_threshold, options.threshold) if options.review and options.match == "fuzzy" else None
+
+
+def learn_model(frame: pl.DataFrame, options: DedupeOptions) -> LinkageModel:
+    """The fuzzy model of a list (or of its training sample): learned from its rows and candidate
+    pairs exactly as dedupe learns it when given the list in one piece."""
+    import polars as pl
+
+    from listclean.linkage.training import learn
+
+    features = prepare(frame)
+    representatives, representative_of = _representatives(features, options.match)
+    labelled = labelled_pairs(options.labels, features["__ref"], representative_of)
+    pairs, _ = candidate_pairs(representatives, keys_for(options.match), options.max_block)
+    if labelled is not None and labelled.height:
+        pairs = pl.concat([pairs, labelled.select("left", "right", pl.lit("label").alias("key")).join(pairs, on=["left", "right"], how="anti")])
+    compared = _compared(pairs, representatives, options)
+    labels = None
+    if labelled is not None and labelled.height:
+        labels = compared.select("left", "right").join(labelled, on=["left", "right"], how="left", maintain_order="left")["label"]
+    return learn(representatives, compared, labels, options.settings)
+
+
+def _compared(pairs: pl.DataFrame, features: pl.DataFrame, options: DedupeOptions) -> pl.DataFrame:
+    """Every pair's comparison levels (comparisons.compare), a chunk of pairs at a time."""
+    import polars as pl
+
+    from listclean.linkage.comparisons import compare
+
+    return pl.concat([compare(pairs.slice(start, PAIR_CHUNK), features, options.settings) for start in range(0, max(pairs.height, 1), PAIR_CHUNK)])
+
+
+def labelled_pairs(labels: pl.DataFrame | None, refs: pl.Series, representative_of: pl.Series) -> pl.DataFrame | None:
+    """Reviewed pairs (left_ref, right_ref, label) as pairs of representatives (left, right,
+    label: 1.0 one person, 0.0 two), left < right; pairs whose rows are not both here, or that
+    fold into one representative, are left out."""
+    import polars as pl
+
+    if labels is None or labels.height == 0:
+        return None
+    table = pl.DataFrame({"ref": refs, "rep": representative_of})
+    joined = (
+        labels.join(table.rename({"ref": "left_ref", "rep": "a"}), on="left_ref", how="inner")
+        .join(table.rename({"ref": "right_ref", "rep": "b"}), on="right_ref", how="inner")
+        .filter(pl.col("a") != pl.col("b"))
+    )
+    return joined.select(
+        pl.min_horizontal("a", "b").alias("left"), pl.max_horizontal("a", "b").alias("right"), pl.col("label").cast(pl.Float64)
+    ).unique(["left", "right"], keep="last", maintain_order=True)
 
 
 def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
@@ -320,6 +523,7 @@ class MasterMatch:
     explained: pl.DataFrame  # every scored pair that holds a new row
     report: DedupeReport  # rows_out, merged_rows, largest_cluster: left for the caller (see count_against)
     touched: pl.Series  # cluster ids the new rows are in: master rows with these ids were re-merged
+    review: pl.DataFrame | None = None  # options.review: the uncertain pairs that hold a new row
 
 
 def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOptions) -> DedupeResult:
@@ -333,7 +537,7 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     out = pl.concat([untouched, match.golden], how="diagonal_relaxed")
     out = out.select(schema.column_order(out.columns))
     count_against(match, frame.height + master.height, out.height, out["merged_rows"].max())
-    return DedupeResult(out, match.clusters, match.explained, match.report)
+    return DedupeResult(out, match.clusters, match.explained, match.report, review=match.review)
 
 
 def count_against(match: MasterMatch, rows_total: int, rows_out: int, largest: Any) -> None:
@@ -360,7 +564,8 @@ def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     combined = pl.concat([master, frame], how="diagonal_relaxed")
     features = prepare(combined)
     is_master = pl.col("left") < master_rows
-    scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows), too_large=too_large)
+    labelled = labelled_pairs(options.labels, features["__ref"], pl.Series(range(combined.height), dtype=pl.UInt32))
+    scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows), too_large=too_large, labelled=labelled, learn_from_pairs=True)
     matched = scored.filter(pl.col("matched"))
 
     master_ids = combined["cluster_id"].cast(pl.String)
@@ -403,4 +608,4 @@ def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
         pl.when(pl.col("__all").list.len() > 1).then(pl.col("__all")).alias("merged_from"),
         pl.col("__all").list.len().cast(pl.Int64).alias("merged_rows"),
     ).drop("__all")
-    return MasterMatch(golden, clusters, explained, report, touched)
+    return MasterMatch(golden, clusters, explained.drop("merge_words"), report, touched, _review(explained, combined, options))

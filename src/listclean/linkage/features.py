@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from listclean.linkage.canonical import canonicalise
+from listclean.linkage.comparisons import name_made
 from listclean.linkage.names import fold_company, fold_name, given_name_key
 
 if TYPE_CHECKING:
@@ -55,6 +56,41 @@ def slim_features(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"email_canonical": address, "__phone": pl.select(pl.when(phone.str.contains(E164)).then(phone)).to_series()})
 
 
+def _birth_date(frame: pl.DataFrame) -> pl.Expr:
+    """The birth date as its eight digits (YYYYMMDD), compared for typos like any text: from
+    birth_date (a date, or text import could not read), else the digits of birth_date_raw when
+    they are a date's eight (a mistyped 19561909 still differs from 19560919 by one keystroke)."""
+    import polars as pl
+
+    digits = []
+    for name in ("birth_date", "birth_date_raw"):
+        if name in frame.columns:
+            text = pl.col(name).cast(pl.String).str.replace_all(r"[^0-9]", "")
+            digits.append(pl.when(text.str.len_bytes() == 8).then(text))
+    return pl.coalesce(digits) if digits else pl.lit(None, dtype=pl.String)
+
+
+def _birth_year(frame: pl.DataFrame) -> pl.Expr:
+    import polars as pl
+
+    if "birth_year" not in frame.columns:
+        return pl.lit(None, dtype=pl.Int32)
+    year = pl.col("birth_year").cast(pl.String).str.strip_chars().cast(pl.Int32, strict=False)
+    return pl.when(year.is_between(1800, 2200)).then(year)
+
+
+def _street(frame: pl.DataFrame) -> pl.Expr:
+    """The first street-address line folded for comparison (linkage.address.fold_street)."""
+    import polars as pl
+
+    from listclean.linkage.address import fold_street
+    from listclean.standardize import on_distinct, series_function
+
+    if "address_line1" not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    return on_distinct(pl.col("address_line1").cast(pl.String), series_function(fold_street), pl.String)
+
+
 def prepare(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
@@ -78,6 +114,10 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
         folded("city").alias("__city"),
         folded("company", fold_company).alias("__company"),
         _text(frame, "country").str.to_uppercase().alias("__country"),
+        folded("region").alias("__region"),
+        _street(frame).alias("__street"),
+        _birth_date(frame).alias("__dob"),
+        _birth_year(frame).alias("__birth_year"),
         pl.concat_str(_text(frame, "_source_file").fill_null("?"), pl.lit(":"), _text(frame, "_source_row").fill_null("?")).alias("__ref"),
     )
     # A full name stands in for missing first and last names: first word and last word.
@@ -88,6 +128,12 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
         canonical["email_canonical"],
         canonical["email_canonical_rules"],
         pl.when(pl.col("__phone_text").str.contains(E164)).then(pl.col("__phone_text")).alias("__phone"),
+        # The number as it ends, whatever the prefix it was written with (0x / +61 x): the last
+        # eight digits, compared for typos; a number too short to mean anything is left out.
+        pl.col("__phone_text").str.replace_all(r"[^0-9]", "").str.slice(-8).alias("__phone_digits"),
+    ).with_columns(
+        pl.when(pl.col("__phone_digits").str.len_bytes() >= 6).then(pl.col("__phone_digits")).alias("__phone_digits"),
+        pl.coalesce(pl.col("__birth_year"), pl.col("__dob").str.slice(0, 4).cast(pl.Int32, strict=False)).alias("__birth_year"),
     )
     return work.with_columns(
         given_name_key(pl.col("__first")).alias("__first_key"),
@@ -96,4 +142,9 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("email_canonical").str.extract(r"^([^+@]*)", 1).str.replace_all(r"[._\-]", "").alias("__mailbox"),
         pl.col("email_canonical").str.replace_all(r"[^0-9]", "").alias("__email_digits"),
         pl.col("email_canonical").str.extract(r"@([^@]*)$", 1).alias("__domain"),
+        # The mailbox as written (lower case, without +tag): anna.nowak and anna_nowak are two.
+        pl.col("__normalized").str.to_lowercase().str.extract(r"^([^+@]*)", 1).alias("__local"),
+    ).with_columns(
+        # Whether the mailbox says no more than the row's own name (comparisons.name_made).
+        name_made(pl.col("__local"), pl.col("__first"), pl.col("__last")).alias("__name_made"),
     ).drop("__first_given", "__last_given", "__full", "__phone_text")

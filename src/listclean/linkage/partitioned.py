@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from listclean.linkage import blocking
 from listclean.linkage.blocking import MATCH_LEVELS, count_skipped, keys_for
 from listclean.linkage.cluster import components
-from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe, fold_signature
+from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe, fold_signature, learn_model
 from listclean.linkage.features import SLIM_FEATURES, prepare, slim_features
+from listclean.linkage.training import training_mask
 
 if TYPE_CHECKING:
     import polars as pl
@@ -53,6 +54,7 @@ class PartitionedResult:
     pairs: pl.DataFrame  # the explained pairs of every part
     report: DedupeReport
     parts: int
+    review: pl.DataFrame | None = None  # options.review: the uncertain pairs of every part
 
 
 def linking_expressions(match: str) -> dict[str, pl.Expr]:
@@ -93,7 +95,10 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
     """
     import polars as pl
 
+    from listclean.linkage.review import label_groups
+
     linking = linking_expressions(options.match)
+    labelled = label_groups(options.labels) if options.match == "fuzzy" else None
     sized = [key.name for key in keys_for(options.match) if not key.always_links]
     slim = not sized and all(set(expr.meta.root_names()) <= set(SLIM_FEATURES) for expr in linking.values())
     hashed: list[pl.DataFrame] = []
@@ -106,7 +111,12 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
             # __id numbered across the whole list: a row with nothing to compare is its own representative.
             features = prepare(chunk).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
         offset += chunk.height
-        hashed.append(features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in linking.items()))
+        keyed = features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in linking.items())
+        if labelled is not None:  # rows a person labelled as one must meet in one part
+            refs = pl.concat_str(chunk["_source_file"].cast(pl.String).fill_null("?"), pl.lit(":"), chunk["_source_row"].cast(pl.String).fill_null("?"))
+            group = pl.select(refs.alias("ref")).join(labelled, on="ref", how="left", maintain_order="left")["group"]
+            keyed = keyed.with_columns(pl.select(pl.when(group.is_not_null()).then(group.hash(seed=7))).to_series().alias("__labels"))
+        hashed.append(keyed)
         if sized:
             signature = fold_signature(features, options.match)
             for name in sized:
@@ -191,6 +201,11 @@ def _in_parts(
 ) -> PartitionedResult:
     import polars as pl
 
+    # The weights are learned once, from the whole list (or its fixed sample), and every part is
+    # scored with them: the parts get the one-piece result.
+    if options.match == "fuzzy" and options.model is None:
+        say(f"{rows.rows:,} rows read; learning the match weights from the list")
+        options = replace(options, model=learn_model(_training_rows(rows, columns), options))
     # Pass 1: only the rows' keys in memory.
     say(f"{rows.rows:,} rows read; finding the groups that no match crosses")
     keys, too_large = partition_keys(rows, options)
@@ -225,6 +240,7 @@ def _in_parts(
         # Pass 3: dedupe part by part; golden records and cluster rows keep their input positions.
         report = DedupeReport()
         pairs = []
+        reviews = []
         for number, part_rows_in in enumerate(inputs, start=1):
             if not part_rows_in.rows:
                 continue
@@ -241,6 +257,8 @@ def _in_parts(
                     kept[int(number)].add(piece)
             if keep_pairs:
                 pairs.append(result.pairs)
+            if result.review is not None:
+                reviews.append(result.review)
             _add(report, result.report)
             del frame, result, golden, clusters
     except BaseException:
@@ -255,7 +273,17 @@ def _in_parts(
         pairs=explained,
         report=report,
         parts=parts,
+        review=_sorted_review(reviews) if options.review else None,
     )
+
+
+def _training_rows(rows: Spool, columns: Callable[[list[str]], list[str]] | None) -> pl.DataFrame:
+    """The rows the model is learned from (training.training_mask), read from the spool."""
+    import polars as pl
+
+    kept = [chunk.filter(training_mask(chunk, rows.rows)) for chunk in rows]
+    frame = pl.concat(kept, how="diagonal_relaxed")
+    return frame.select(columns(frame.columns)) if columns else frame
 
 
 def _in_one_piece(rows: Spool, options: DedupeOptions, keep_pairs: bool, columns: Callable[[list[str]], list[str]] | None) -> PartitionedResult:
@@ -266,7 +294,17 @@ def _in_one_piece(rows: Spool, options: DedupeOptions, keep_pairs: bool, columns
     del frames
     result = dedupe(frame.select(columns(frame.columns)) if columns else frame, options)
     pairs = result.pairs if keep_pairs else result.pairs.head(0)
-    return PartitionedResult(golden=iter([result.frame]), clusters=iter([result.clusters]), pairs=pairs, report=result.report, parts=1)
+    review = _sorted_review([result.review]) if result.review is not None else None
+    return PartitionedResult(golden=iter([result.frame]), clusters=iter([result.clusters]), pairs=pairs, report=result.report, parts=1, review=review)
+
+
+def _sorted_review(reviews: list[pl.DataFrame]) -> pl.DataFrame | None:
+    """The parts' uncertain pairs in one order, whatever the parts: the rows they name."""
+    import polars as pl
+
+    if not reviews:
+        return None
+    return pl.concat(reviews, how="diagonal_relaxed").sort(["left_file", "left_row", "right_file", "right_row"])
 
 
 def _in_input_order(windows: list[Spool]) -> Iterator[pl.DataFrame]:
@@ -293,6 +331,7 @@ def _add(total: DedupeReport, part: DedupeReport) -> None:
     total.shared_addresses += part.shared_addresses
     total.pairs_compared += part.pairs_compared
     total.guarded_rows += part.guarded_rows
+    total.model = part.model or total.model  # every part is scored with the one model
     for rule, count in part.by_rule.items():
         total.by_rule[rule] = total.by_rule.get(rule, 0) + count
     total.by_rule = dict(sorted(total.by_rule.items(), key=lambda item: (-item[1], item[0])))

@@ -105,9 +105,11 @@ class DedupeStepReport:
             "rejects": rejects,
             **self.counts,
             "master_rows": self.master_rows,
-            **{key: value for key, value in self.dedupe.as_dict().items() if key not in ("rows_in", "rows_out", "merged_rows")},
+            **{key: value for key, value in self.dedupe.as_dict().items() if key not in ("rows_in", "rows_out", "merged_rows", "model")},
             "clusters": clusters,
             "explain": explain,
+            # fuzzy: the weights learned from the list (each comparison level's m, u and weight)
+            "model": self.dedupe.as_dict()["model"],
         }
 
 

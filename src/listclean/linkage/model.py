@@ -1,0 +1,241 @@
+"""The Fellegi–Sunter model: match weights learned from the list being deduplicated.
+
+For each comparison level (comparisons.py) the model holds two probabilities: *m*, how often
+a pair of records of one person shows that level, and *u*, how often a pair of two different
+people does. A pair's match weight is the log-likelihood ratio of what it shows, summed over
+the comparisons, plus the prior log-odds that two records of the list are one person; its
+match probability is ``2^w / (1 + 2^w)``. How the numbers are found, as Splink does it:
+
+- **u from random pairs.** Two records drawn at random are almost always two people, so the
+  share of random pairs at each level is its u (up to ``RANDOM_PAIRS`` pairs, drawn with a
+  fixed seed: the same list gives the same model).
+- **m by expectation–maximisation over the blocked pairs.** Each candidate pair is weighed by
+  how likely it is one person under the current m; m is re-estimated from those weights until it
+  settles. The fields a pair was blocked on (they agree by construction) are left out of its
+  likelihood, so a blocking key does not teach the model that its own fields always agree.
+- **term frequency.** Agreeing on a rare value weighs more than on a common one: the top
+  level's u is the value's frequency in the list (Splink's term-frequency adjustment), for
+  first and last names, postcodes and cities.
+- **priors.** Every estimate is blended with a documented prior (``Comparison.m_prior`` /
+  ``u_prior``, ``PRIOR_PAIRS`` pseudo-pairs; ``MATCH_PRIOR``), so a list of twenty rows gets
+  sensible weights and a list of a million gets its own.
+- **labels.** Pairs a person reviewed (``--labels``) keep their answer during the estimation.
+
+The model is estimated once per run, on the whole list (or, past ``TRAINING_ROWS``, on a
+fixed sample of it) and then applied to every part, so a list deduplicated in parts gets the
+weights it gets in one piece.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from listclean.linkage.comparisons import COMPARISONS, LEVEL_COLUMNS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+RANDOM_PAIRS = 400_000  # random pairs drawn to estimate u
+TRAINING_ROWS = 300_000  # past this, the model is estimated on a fixed sample of the list
+PRIOR_PAIRS = 1_000.0  # pseudo-pairs each u estimate is blended with its prior by
+PRIOR_MATCHES = 20.0  # pseudo-matches each m estimate is blended with its prior by
+PRIOR_TERMS = 1_000.0  # pseudo-rows a value's frequency is blended with the level's u by
+MATCH_PRIOR = 1e-4  # prior probability that two records of a list are one person
+MATCH_PRIOR_PAIRS = 100_000.0  # pseudo-pairs that prior is blended with the list's estimate by
+MAX_WEIGHT = 24.0  # no single field's weight exceeds this many bits either way
+EM_ROUNDS = 40
+TF_COMPARISONS = tuple(c for c in COMPARISONS if c.tf)
+
+
+@dataclass
+class LinkageModel:
+    m: dict[str, list[float]]  # comparison -> P(level | one person), levels 1..
+    u: dict[str, list[float]]  # comparison -> P(level | two people), levels 1..
+    prior: float  # P(two records of the list are one person)
+    # comparison -> (value, frequency) for the term-frequency adjustment of its top level
+    frequencies: dict[str, pl.DataFrame] = field(default_factory=dict)
+    pairs_trained: int = 0  # candidate pairs the m estimates came from
+    random_pairs: int = 0  # random pairs the u estimates came from
+    rounds: int = 0  # expectation-maximisation rounds until the estimates settled
+
+    def weights(self) -> dict[str, list[float]]:
+        """comparison -> log2(m/u) per level 1.. (neutral levels 0)."""
+        out = {}
+        for comparison in COMPARISONS:
+            m, u = self.m[comparison.name], self.u[comparison.name]
+            out[comparison.name] = [0.0 if level + 1 in comparison.neutral else _clamp(math.log2(m[level] / u[level])) for level in range(comparison.top)]
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the summary reports: the prior and each level's m, u and weight."""
+        weights = self.weights()
+        return {
+            "prior_match_probability": self.prior,
+            "pairs_trained": self.pairs_trained,
+            "random_pairs": self.random_pairs,
+            "em_rounds": self.rounds,
+            "comparisons": {
+                comparison.name: {
+                    level: {"m": round(self.m[comparison.name][i], 6), "u": self.u[comparison.name][i], "weight": round(weights[comparison.name][i], 2)}
+                    for i, level in enumerate(comparison.levels)
+                }
+                for comparison in COMPARISONS
+            },
+        }
+
+
+def _clamp(weight: float) -> float:
+    return max(-MAX_WEIGHT, min(MAX_WEIGHT, weight))
+
+
+def _level_matrix(compared: pl.DataFrame) -> np.ndarray:
+    import numpy as np
+
+    return np.column_stack([compared[column].to_numpy() for column in LEVEL_COLUMNS]).astype(np.int64) if compared.height else np.zeros((0, len(LEVEL_COLUMNS)), dtype=np.int64)
+
+
+def estimate_u(random_compared: pl.DataFrame, apart: np.ndarray | None = None) -> dict[str, list[float]]:
+    """u per level from compared random pairs, blended with the prior. `apart`: per random pair,
+    how likely it is two people (a small list's every pair includes its duplicates, which must
+    not count as two people's agreement); default 1."""
+    import numpy as np
+
+    levels_matrix = _level_matrix(random_compared)
+    weight = np.ones(len(levels_matrix)) if apart is None else apart
+    u = {}
+    for index, comparison in enumerate(COMPARISONS):
+        column = levels_matrix[:, index]
+        counts = [float(weight[column == level].sum()) for level in range(1, comparison.top + 1)]
+        seen = sum(counts)
+        u[comparison.name] = [(count + PRIOR_PAIRS * prior) / (seen + PRIOR_PAIRS) for count, prior in zip(counts, comparison.u_prior, strict=True)]
+    return u
+
+
+def estimate_m(
+    compared: pl.DataFrame, u: dict[str, list[float]], masks: dict[str, tuple[str, ...]], labels: pl.Series | None, population_pairs: int
+) -> tuple[dict[str, list[float]], float, int]:
+    """m per level, the prior match probability and the rounds it took, by expectation-maximisation
+    over the candidate pairs (`compared`, with each pair's blocking `key`; `masks`: key -> the
+    comparisons it agrees on by construction, left out of that pair's likelihood). `labels`: per
+    pair 1.0 (one person) or 0.0 (two) where a person said so, else null. `population_pairs`: how
+    many pairs the whole list (or sample) holds, for the prior."""
+    import numpy as np
+    import polars as pl
+
+    m = {c.name: list(c.m_prior) for c in COMPARISONS}
+    if compared.height == 0:
+        return m, MATCH_PRIOR, 0
+    # EM runs on distinct (key, levels, label) patterns with their counts: a few thousand rows.
+    masked = compared.select(
+        "key",
+        *(
+            pl.when(pl.col("key").is_in([key for key, fields in masks.items() if c.name in fields])).then(pl.lit(0, dtype=pl.UInt8)).otherwise(pl.col(f"{c.name}_level")).alias(f"{c.name}_level")
+            for c in COMPARISONS
+        ),
+        (labels if labels is not None else pl.lit(None, dtype=pl.Float64)).alias("__label"),
+        (pl.col("__share") if "__share" in compared.columns else pl.lit(1.0)).alias("__share"),
+    )
+    grouping = [column for column in masked.columns if column != "__share"]
+    patterns = masked.group_by(grouping).agg(pl.len(), pl.col("__share").sum()).sort(grouping, nulls_last=True)
+    shares = patterns["__share"].to_numpy().astype(np.float64)
+    levels = _level_matrix(patterns)
+    counts = patterns["len"].to_numpy().astype(np.float64)
+    label = patterns["__label"].to_numpy()
+    labelled = ~np.isnan(label.astype(np.float64))
+    keys = patterns["key"].to_numpy()
+    key_names = sorted(set(keys.tolist()))
+    key_index = np.array([key_names.index(k) for k in keys], dtype=np.int64)
+    lam = np.full(len(key_names), 0.5)
+    log_u = [np.log(np.array([1.0, *u[c.name]])) for c in COMPARISONS]
+    rounds = 0
+    for rounds in range(1, EM_ROUNDS + 1):  # noqa: B007
+        log_m = [np.log(np.array([1.0, *m[c.name]])) for c in COMPARISONS]
+        ratio = np.zeros(len(counts))
+        for index, comparison in enumerate(COMPARISONS):
+            column = levels[:, index]
+            weight = log_m[index][column] - log_u[index][column]
+            for neutral in comparison.neutral:
+                weight[column == neutral] = 0.0
+            ratio += weight
+        odds = np.log(lam[key_index] / (1 - lam[key_index])) + ratio
+        posterior = 1 / (1 + np.exp(-np.clip(odds, -700, 700)))
+        posterior[labelled] = label[labelled]
+        weighted = posterior * counts
+        moved = 0.0
+        for index, comparison in enumerate(COMPARISONS):
+            column = levels[:, index]
+            sums = np.array([weighted[column == level].sum() for level in range(1, comparison.top + 1)])
+            total = sums.sum()
+            new = ((sums + PRIOR_MATCHES * np.array(comparison.m_prior)) / (total + PRIOR_MATCHES)).tolist()
+            moved = max(moved, *(abs(a - b) for a, b in zip(new, m[comparison.name], strict=True)))
+            m[comparison.name] = new
+        lam = np.array([(weighted[key_index == k].sum() + 1) / (counts[key_index == k].sum() + 2) for k in range(len(key_names))])
+        if moved < 1e-5:
+            break
+    expected = float((posterior * shares).sum())
+    prior = (expected + MATCH_PRIOR_PAIRS * MATCH_PRIOR) / (population_pairs + MATCH_PRIOR_PAIRS)
+    return m, min(prior, 0.5), rounds
+
+
+def match_probabilities(compared: pl.DataFrame, m: dict[str, list[float]], u: dict[str, list[float]], prior: float) -> np.ndarray:
+    """Each pair's match probability under m, u and the prior (no term-frequency adjustment)."""
+    import numpy as np
+
+    levels = _level_matrix(compared)
+    odds = np.full(len(levels), math.log(prior / (1 - prior)))
+    for index, comparison in enumerate(COMPARISONS):
+        column = levels[:, index]
+        weight = np.log(np.array([1.0, *m[comparison.name]])[column]) - np.log(np.array([1.0, *u[comparison.name]])[column])
+        for neutral in comparison.neutral:
+            weight[column == neutral] = 0.0
+        odds += weight
+    return 1 / (1 + np.exp(-np.clip(odds, -700, 700)))
+
+
+def term_frequencies(features: pl.DataFrame, u: dict[str, list[float]]) -> dict[str, pl.DataFrame]:
+    """comparison -> (value, frequency): each value's share of the rows, blended with the top
+    level's u (a value seen once in a list of twenty is not known to be rare)."""
+    import polars as pl
+
+    rows = features.height
+    out = {}
+    for comparison in TF_COMPARISONS:
+        top_u = u[comparison.name][-1]
+        counted = features.select(pl.col(comparison.tf).alias("value")).drop_nulls().group_by("value").len()
+        out[comparison.name] = counted.select("value", ((pl.col("len") + PRIOR_TERMS * top_u) / (rows + PRIOR_TERMS)).alias("frequency"))
+    return out
+
+
+def score(compared: pl.DataFrame, model: LinkageModel) -> pl.DataFrame:
+    """`compared` with each comparison's weight (`<name>_weight`), the pair's `match_weight` and
+    `probability`."""
+    import polars as pl
+
+    weights = model.weights()
+    columns = []
+    frame = compared
+    for comparison in COMPARISONS:
+        level = pl.col(f"{comparison.name}_level")
+        table = [0.0, *weights[comparison.name]]
+        weight = level.replace_strict(list(range(len(table))), table, return_dtype=pl.Float64)
+        if comparison.tf and comparison.name in model.frequencies:
+            # At the top level, u is the agreeing value's own frequency.
+            frame = frame.join(
+                model.frequencies[comparison.name].rename({"value": f"{comparison.name}_value", "frequency": f"__{comparison.name}_tf"}),
+                on=f"{comparison.name}_value",
+                how="left",
+                maintain_order="left",
+            )
+            m_top = model.m[comparison.name][-1]
+            adjusted = (m_top / pl.col(f"__{comparison.name}_tf")).log(2).clip(-MAX_WEIGHT, MAX_WEIGHT)
+            weight = pl.when((level == comparison.top) & pl.col(f"__{comparison.name}_tf").is_not_null()).then(adjusted).otherwise(weight)
+        columns.append(weight.alias(f"{comparison.name}_weight"))
+    prior_weight = math.log2(model.prior / (1 - model.prior))
+    frame = frame.with_columns(columns).drop([f"__{c.name}_tf" for c in TF_COMPARISONS], strict=False)
+    total = pl.sum_horizontal([pl.col(f"{c.name}_weight") for c in COMPARISONS]) + prior_weight
+    return frame.with_columns(total.alias("match_weight")).with_columns(
+        (1 / (1 + (2 ** -pl.col("match_weight").clip(-60, 60)))).alias("probability")
+    )

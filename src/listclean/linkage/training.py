@@ -1,0 +1,108 @@
+"""Learning the model (model.py) from the list itself: which rows, which pairs, which seed.
+
+``learn(rows, compared, labels, settings)`` estimates u from random pairs of `rows`, m and the
+prior by expectation-maximisation over the compared candidate pairs, and the value frequencies
+of `rows`. Everything is deterministic: random pairs come from a fixed seed, so the same list
+gives the same weights and the same clusters on every run.
+
+A list larger than ``model.TRAINING_ROWS`` is learned from a fixed sample (``training_mask``):
+the rows whose surname (else address) hashes into a fixed share, so the duplicates of a sampled
+person are mostly sampled with them and the sample still holds matches to learn from. Whether a
+row is in the sample depends only on that row and the list's size, so a list deduplicated in
+parts learns from the same rows as in one piece.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from listclean.linkage.blocking import BLOCKING_KEYS
+from listclean.linkage.model import RANDOM_PAIRS, TRAINING_ROWS, LinkageModel, estimate_m, estimate_u, match_probabilities, term_frequencies
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from listclean.linkage.compare import MatchSettings
+
+SEED = 20_261_130
+
+
+def random_pairs(rows: int, limit: int = RANDOM_PAIRS) -> pl.DataFrame:
+    """(left, right) pairs of row numbers, left < right: every pair of a small list, else `limit`
+    pairs drawn with a fixed seed."""
+    import numpy as np
+    import polars as pl
+
+    total = rows * (rows - 1) // 2
+    if total <= limit:
+        left, right = np.triu_indices(rows, k=1)
+    else:
+        generator = np.random.default_rng(SEED)
+        left = generator.integers(0, rows, size=limit)
+        right = generator.integers(0, rows - 1, size=limit)
+        right = right + (right >= left)  # never a row with itself
+        left, right = np.minimum(left, right), np.maximum(left, right)
+    return pl.DataFrame({"left": left.astype(np.uint32), "right": right.astype(np.uint32), "key": pl.Series([None] * len(left), dtype=pl.String)})
+
+
+def sessions(compared: pl.DataFrame, features: pl.DataFrame, labels: pl.Series | None) -> tuple[pl.DataFrame, pl.Series | None]:
+    """The candidate pairs as the estimation sees them: once per blocking key they share (its
+    `key`), as Splink trains one session per blocking rule. A pair is counted under every key it
+    agrees on, not only the first that proposed it: the pairs only a later key proposed are
+    those that disagree on the earlier keys' fields, and learning from them alone would teach
+    the model that one person's given names mostly differ. Pairs no key proposed (labelled
+    pairs) keep their key. Returns the rows and their labels."""
+    import polars as pl
+
+    keys = [key for key in BLOCKING_KEYS if key.agrees_on]
+    values = features.select(key.expression().alias(key.name) for key in keys)
+    left, right = values[compared["left"]], values[compared["right"]]
+    shares = pl.DataFrame({key.name: (left[key.name] == right[key.name]).fill_null(False) for key in keys})
+    frame = compared.with_columns(
+        pl.concat_list([pl.when(shares[key.name]).then(pl.lit(key.name)) for key in keys]).list.drop_nulls().alias("__keys"),
+        (labels if labels is not None else pl.lit(None, dtype=pl.Float64)).alias("__label"),
+    )
+    frame = frame.with_columns(pl.when(pl.col("__keys").list.len() > 0).then(pl.col("__keys")).otherwise(pl.concat_list(pl.col("key"))).alias("__keys"))
+    # Each session row stands for a share of its pair, so the pairs are counted once in the prior.
+    frame = frame.with_columns((1 / pl.col("__keys").list.len()).alias("__share"))
+    exploded = frame.drop("key").explode("__keys").rename({"__keys": "key"})
+    return exploded, (exploded["__label"] if labels is not None else None)
+
+
+def learn(
+    features: pl.DataFrame, compared: pl.DataFrame, labels: pl.Series | None, settings: MatchSettings, rows: pl.DataFrame | None = None
+) -> LinkageModel:
+    """The model of a list from its `compared` candidate pairs (their left and right index
+    `features`, features.prepare's columns). u and the frequencies come from `rows` (default:
+    every row of `features`)."""
+    from listclean.linkage.comparisons import compare
+
+    rows = features if rows is None else rows
+    drawn = random_pairs(rows.height)
+    sampled = compare(drawn, rows, settings) if drawn.height else compared.head(0)
+    masks = {key.name: key.agrees_on for key in BLOCKING_KEYS}
+    pairs_trained = compared.height
+    compared, labels = sessions(compared, features, labels)
+    population = math.comb(rows.height, 2)
+    # u first from every random pair as two people, then again with each weighed by how likely it
+    # is two people under the model that gave: a small list's "random" pairs are all its pairs,
+    # its duplicates among them.
+    u = estimate_u(sampled)
+    m, prior, rounds = estimate_m(compared, u, masks, labels, population)
+    u = estimate_u(sampled, 1 - match_probabilities(sampled, m, u, prior))
+    m, prior, rounds = estimate_m(compared, u, masks, labels, population)
+    return LinkageModel(m=m, u=u, prior=prior, frequencies=term_frequencies(rows, u), pairs_trained=pairs_trained, random_pairs=drawn.height, rounds=rounds)
+
+
+def training_mask(frame: pl.DataFrame, total_rows: int) -> pl.Expr:
+    """Which rows of a list of `total_rows` the model is learned from: all of a list up to
+    TRAINING_ROWS, else those whose surname (lower-cased; else address) hashes into the share."""
+    import polars as pl
+
+    if total_rows <= TRAINING_ROWS:
+        return pl.lit(True)
+    share = math.ceil(total_rows / TRAINING_ROWS)
+    text = [pl.col(name).cast(pl.String).str.to_lowercase().str.strip_chars() for name in ("last_name", "email") if name in frame.columns]
+    key = pl.coalesce(text) if text else pl.lit(None, dtype=pl.String)
+    return (key.hash(seed=3) % share == 0).fill_null(False)
