@@ -107,14 +107,11 @@ def _score(
     skip_pairs: pl.Expr | None = None,
     too_large: dict[str, pl.DataFrame] | None = None,
     labelled: pl.DataFrame | None = None,
-    learn_from_pairs: bool = False,
 ) -> pl.DataFrame:
     """Scored candidate pairs: every match, shared inbox and near miss (every pair with keep_all_pairs).
 
     `labelled` (left, right, label) are pairs a person decided: compared whether or not a key
-    proposed them, learned from, and decided as labelled. `learn_from_pairs`: a model learned
-    here draws its random pairs and frequencies from the rows in candidate pairs only (a new list
-    against a master, whose rows outside those pairs may not all be at hand), else from every row.
+    proposed them, learned from, and decided as labelled.
     """
     import polars as pl
 
@@ -126,7 +123,7 @@ def _score(
         pairs = pl.concat([pairs, extra])
     report.pairs_compared = pairs.height
     if options.match == "fuzzy":
-        return _score_probabilistic(features, pairs, options, report, labelled, learn_from_pairs)
+        return _score_probabilistic(features, pairs, options, report, labelled)
     allowed = list(_rules_for(options.match))
     kept: list[pl.DataFrame] = []
     for start in range(0, max(pairs.height, 1), PAIR_CHUNK):
@@ -147,7 +144,7 @@ def _score(
 
 
 def _score_probabilistic(
-    features: pl.DataFrame, pairs: pl.DataFrame, options: DedupeOptions, report: DedupeReport, labelled: pl.DataFrame | None, learn_from_pairs: bool
+    features: pl.DataFrame, pairs: pl.DataFrame, options: DedupeOptions, report: DedupeReport, labelled: pl.DataFrame | None
 ) -> pl.DataFrame:
     """Fellegi-Sunter: every pair's comparison levels, the model (given, or learned from these
     pairs and rows), each pair's match probability, and the decision with its hard rules."""
@@ -163,8 +160,7 @@ def _score_probabilistic(
     if model is None:
         from listclean.linkage.training import learn
 
-        rows = features[pl.concat([pairs["left"], pairs["right"]]).unique().sort()] if learn_from_pairs else None
-        model = learn(features, compared, labels, options.settings, rows)
+        model = learn(features, compared, labels, options.settings)
     report.model = model
     scored = score(compared, model)
     if labels is not None:
@@ -532,6 +528,10 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
 
     if "cluster_id" not in master.columns:
         raise ValueError("the master has no cluster_id column")
+    if options.match == "fuzzy" and options.model is None:
+        # Learned from the master and the new rows as one list, as the streamed master does.
+        combined = pl.concat([master, frame], how="diagonal_relaxed")
+        options = replace(options, model=learn_model(combined.filter(training_mask(combined, combined.height)), options))
     match = match_to_master(frame, master, options)
     untouched = master.filter(~master["cluster_id"].cast(pl.String).is_in(match.touched.implode()))
     out = pl.concat([untouched, match.golden], how="diagonal_relaxed")
@@ -565,7 +565,7 @@ def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     features = prepare(combined)
     is_master = pl.col("left") < master_rows
     labelled = labelled_pairs(options.labels, features["__ref"], pl.Series(range(combined.height), dtype=pl.UInt32))
-    scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows), too_large=too_large, labelled=labelled, learn_from_pairs=True)
+    scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows), too_large=too_large, labelled=labelled)
     matched = scored.filter(pl.col("matched"))
 
     master_ids = combined["cluster_id"].cast(pl.String)

@@ -70,15 +70,12 @@ def sessions(compared: pl.DataFrame, features: pl.DataFrame, labels: pl.Series |
     return exploded, (exploded["__label"] if labels is not None else None)
 
 
-def learn(
-    features: pl.DataFrame, compared: pl.DataFrame, labels: pl.Series | None, settings: MatchSettings, rows: pl.DataFrame | None = None
-) -> LinkageModel:
-    """The model of a list from its `compared` candidate pairs (their left and right index
-    `features`, features.prepare's columns). u and the frequencies come from `rows` (default:
-    every row of `features`)."""
+def learn(features: pl.DataFrame, compared: pl.DataFrame, labels: pl.Series | None, settings: MatchSettings) -> LinkageModel:
+    """The model of a list (`features`, features.prepare's columns) from its `compared` candidate
+    pairs, whose left and right index `features`."""
     from listclean.linkage.comparisons import compare
 
-    rows = features if rows is None else rows
+    rows = features
     drawn = random_pairs(rows.height)
     sampled = compare(drawn, rows, settings) if drawn.height else compared.head(0)
     masks = {key.name: key.agrees_on for key in BLOCKING_KEYS}
