@@ -111,6 +111,11 @@ def dedupe(
     data: Data,
     *,
     match: str = "fuzzy",
+    threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    birth_dates: str = "strict",
+    labels: str | None = None,
+    review: bool = False,
     name_threshold: float = 0.88,
     strong_name_threshold: float = 0.93,
     email_threshold: float = 0.9,
@@ -128,13 +133,19 @@ def dedupe(
     `match` is exact, canonical or fuzzy. With `against` (an earlier dedupe output: a frame or a
     path) the rows are matched into its clusters, keeping their ids, and the updated master is
     returned. `report.clusters` maps every row (_source_file, _source_row) to its cluster_id and
-    is_survivor; with `explain`, `report.pairs` holds the compared pairs with their per-field
-    scores, rule and reason (`explain_all`: every compared pair, not only matches and near misses).
+    is_survivor; with `explain`, `report.pairs` holds the compared pairs with each field's
+    agreement and weight, the match probability, rule and reason (`explain_all`: every compared
+    pair, not only matches and near misses). Fuzzy matching learns its weights from the list
+    (`report.dedupe.model`); pairs at or above `threshold` are one person; with `review`,
+    `report.review` holds the pairs between `review_threshold` and `threshold` for a person to
+    label, and `labels` (the path of such a file, labelled) decides those pairs and teaches the
+    model. `birth_dates`: strict (two different birth dates are two people) or weighed.
     """
     from listclean.steps.dedupe import DedupeStepOptions, dedupe_step
 
     options = DedupeStepOptions(
-        match=match, name_threshold=name_threshold, strong_name_threshold=strong_name_threshold, email_threshold=email_threshold,
+        match=match, threshold=threshold, review_threshold=review_threshold, birth_dates=birth_dates, labels=labels,
+        name_threshold=name_threshold, strong_name_threshold=strong_name_threshold, email_threshold=email_threshold,
         max_block_size=max_block_size, max_cluster_size=max_cluster_size, trust=_texts(trust), explain_all=explain_all,
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
@@ -143,9 +154,11 @@ def dedupe(
         master = source_of(against, how, run) if against is not None else None
         sink, rejects, clusters = FrameSink(), FrameSink(), FrameSink()
         pairs = FrameSink() if explain or explain_all else None
-        report = dedupe_step(source, options, sink, run, rejects=rejects, clusters=clusters, explain=pairs, master=master)
+        uncertain = FrameSink() if review else None
+        report = dedupe_step(source, options, sink, run, rejects=rejects, clusters=clusters, explain=pairs, review=uncertain, master=master)
         report.rejects, report.clusters = rejects.frame, clusters.frame
         report.pairs = pairs.frame if pairs is not None else None
+        report.review = uncertain.frame if uncertain is not None else None
         return sink.frame, report
 
 

@@ -39,8 +39,12 @@ def test_clusters_map_every_input_row_and_explain_gives_scores_and_reasons(cli, 
     assert mapping["is_survivor"].sum() == 7
     pairs = pl.read_csv(explain)
     matched = pairs.filter(pl.col("matched"))
-    assert set(matched["rule"]) == {"same_address", "same_phone_and_name", "address_typo_and_name"}
-    assert matched["cluster_id"].null_count() == 0 and matched["score"].min() > 0.5
+    assert set(matched["rule"]) == {"same_address", "probabilistic"}
+    assert matched["cluster_id"].null_count() == 0
+    learned = matched.filter(pl.col("rule") == "probabilistic")
+    # A probabilistic match names each field's agreement and weight, and its probability.
+    assert learned["probability"].min() >= 0.9 and (learned["match_weight"] > 0).all()
+    assert learned["first_agreement"].drop_nulls().len() and "match probability" in learned["reason"][0] and "(+" in learned["reason"][0]
     shared = pairs.filter(pl.col("rule") == "shared_address").row(0, named=True)
     assert "shared inbox" in shared["reason"] and not shared["matched"]
 

@@ -25,6 +25,11 @@ class MatchLevel(str, Enum):
     fuzzy = "fuzzy"
 
 
+class BirthDateRule(str, Enum):
+    strict = "strict"
+    weighed = "weighed"
+
+
 Clusters = Annotated[Optional[str], typer.Option("--clusters", help="Write every input row's _source_file, _source_row -> cluster_id, is_survivor here.", rich_help_panel=REVIEW)]
 Explain = Annotated[
     Optional[str],
@@ -38,12 +43,32 @@ Against = Annotated[
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would merge (and write --clusters/--explain) but write no output.", rich_help_panel=MATCHING)]
 Match = Annotated[
     MatchLevel,
-    typer.Option("--match", help="exact: same address only; canonical: + provider rules (Gmail dots, +tags) and same phone with similar name; fuzzy: + typos, nicknames, swapped names, second mailboxes.", rich_help_panel=MATCHING),
+    typer.Option(
+        "--match",
+        help="exact: same address only; canonical: + provider rules (Gmail dots, +tags) and same phone with similar name; fuzzy: probabilistic record linkage over every identifying field, weights learned from the list.",
+        rich_help_panel=MATCHING,
+    ),
 ]
-NameThreshold = Annotated[float, typer.Option("--name-threshold", help="Name similarity (0-1) needed alongside a phone or a near-identical address.", rich_help_panel=MATCHING)]
-StrongNameThreshold = Annotated[
-    float, typer.Option("--strong-name-threshold", help="Name similarity (0-1) needed when only a mailbox name or postcode agrees.", rich_help_panel=MATCHING)
+Threshold = Annotated[
+    float, typer.Option("--threshold", help="fuzzy: match probability (0-1) from which two records are one person; the weights are learned from the list.", rich_help_panel=MATCHING)
 ]
+ReviewThreshold = Annotated[
+    float, typer.Option("--review-threshold", help="fuzzy: pairs from this probability up to --threshold are uncertain: written to --review.", rich_help_panel=MATCHING)
+]
+BirthDates = Annotated[
+    BirthDateRule,
+    typer.Option("--birth-dates", help="fuzzy: strict: two different birth dates are two people (a father and son); weighed: only evidence against.", rich_help_panel=MATCHING),
+]
+Review = Annotated[
+    Optional[str],
+    typer.Option("--review", help="fuzzy: write the uncertain pairs here, both rows side by side, with an empty label column to fill in (match / no match).", rich_help_panel=REVIEW),
+]
+Labels = Annotated[
+    Optional[str],
+    typer.Option("--labels", help="fuzzy: a --review file with its label column filled in: those pairs are decided as labelled and the weights learn from them.", rich_help_panel=REVIEW),
+]
+NameThreshold = Annotated[float, typer.Option("--name-threshold", help="canonical: name similarity (0-1) needed alongside the same phone number.", rich_help_panel=MATCHING)]
+StrongNameThreshold = Annotated[float, typer.Option("--strong-name-threshold", help="No longer used (fuzzy learns its weights); accepted so old scripts still run.", hidden=True)]
 EmailThreshold = Annotated[float, typer.Option("--email-threshold", help="Address similarity (0-1) counted as a typo of the same address.", rich_help_panel=MATCHING)]
 MaxBlock = Annotated[int, typer.Option("--max-block-size", help="Largest group of rows sharing a blocking key that is compared pairwise.", rich_help_panel=MATCHING)]
 MaxCluster = Annotated[int, typer.Option("--max-cluster-size", help="Clusters larger than this are rebuilt from strong matches only (chaining guard).", rich_help_panel=MATCHING)]
@@ -54,19 +79,27 @@ Trust = Annotated[
 
 
 def rules_epilog() -> str:
-    """The matching rules, for --help."""
+    """How pairs are decided, for --help."""
+    from listclean.linkage.comparisons import COMPARISONS
     from listclean.linkage.compare import NOT_MATCHED, RULES
+    from listclean.linkage.engine import PROBABILISTIC_APART
 
-    lines = ["Rules, tried in this order (the first that holds decides; the rule is named in --explain):"]
-    lines += [f"{rule}: {words}." for rule, words in RULES.items()]
-    lines += [f"Not merged — {rule}: {words}." for rule, words in NOT_MATCHED.items()]
+    fields = ", ".join(comparison.label for comparison in COMPARISONS)
+    lines = [
+        f"fuzzy (the default) compares {fields}, each at agreement levels whose weights are learned from the list itself"
+        " (Fellegi-Sunter: u from random pairs, m by expectation-maximisation, rarer names and postcodes weigh more);"
+        " a pair at or above --threshold is one person; --explain shows every field's weight.",
+        "Hard rules in every level: one address is one person (same_address), unless two given names plainly differ"
+        f" (shared_address: {NOT_MATCHED['shared_address']}); {PROBABILISTIC_APART['different_birth_dates']} (--birth-dates strict).",
+        "canonical also merges same_phone_and_name: " + RULES["same_phone_and_name"] + ".",
+    ]
     return "\n\n".join(lines)
 
 
 def render_report(reporter: Reporter, report: DedupeReport) -> None:
-    from listclean.linkage.compare import RULES
+    from listclean.linkage.engine import DECISIONS
 
-    rows = [(RULES.get(rule, rule), f"{count:,}") for rule, count in report.by_rule.items()]
+    rows = [(DECISIONS.get(rule, rule), f"{count:,}") for rule, count in report.by_rule.items()]
     if rows:
         reporter.table(summary_table("matched pairs by rule", rows, "rule", "rows"))
     if report.shared_addresses:
@@ -96,6 +129,10 @@ def render_step(reporter: Reporter, report: DedupeStepReport, summary: dict[str,
     )
     if report.against:
         reporter.info(f"{report.dedupe.matched_existing:,} new row(s) joined existing clusters; {report.dedupe.new_clusters:,} new cluster(s)")
+    if report.labelled_pairs:
+        reporter.info(f"{report.labelled_pairs:,} labelled pair(s) read: decided as labelled and learned from")
+    if summary.get("review"):
+        reporter.info(f"{report.review_pairs:,} uncertain pair(s) to review → {summary['review']} (fill in the label column, pass it back with --labels)")
 
 
 @guarded
@@ -108,7 +145,12 @@ def command(
     explain_all: ExplainAll = False,
     against: Against = None,
     dry_run: DryRun = False,
+    review: Review = None,
+    labels: Labels = None,
     match: Match = MatchLevel.fuzzy,
+    threshold: Threshold = 0.9,
+    review_threshold: ReviewThreshold = 0.5,
+    birth_dates: BirthDates = BirthDateRule.strict,
     name_threshold: NameThreshold = 0.88,
     strong_name_threshold: StrongNameThreshold = 0.93,
     email_threshold: EmailThreshold = 0.9,
@@ -128,8 +170,14 @@ def command(
     from listclean.stream.sink import NullSink
 
     reporter = Reporter()
+    if strong_name_threshold != 0.93:
+        reporter.warn("--strong-name-threshold is no longer used: fuzzy matching learns its weights from the list (see --threshold)")
     options = DedupeStepOptions(
         match=match.value,
+        threshold=threshold,
+        review_threshold=review_threshold,
+        birth_dates=birth_dates.value,
+        labels=labels,
         name_threshold=name_threshold,
         strong_name_threshold=strong_name_threshold,
         email_threshold=email_threshold,
@@ -139,18 +187,18 @@ def command(
         explain_all=explain_all,
         against=against,
     )
-    sources = [*inputs, *([against] if against else [])]
-    review_files = [("--clusters", clusters), ("--explain", explain)]
+    sources = [*inputs, *([against] if against else []), *([labels] if labels else [])]
+    review_files = [("--clusters", clusters), ("--explain", explain), ("--review", review)]
     if dry_run:
         check_paths(sources, review_files, report=writing.report, force=writing.force)
     target = None if dry_run else prepare_outputs(sources, writing, reading, outputs=review_files)
-    review = {path: prepare_target(path, fmt=None, force=writing.force, inputs=sources) for path in (clusters, explain) if path}
+    targets = {path: prepare_target(path, fmt=None, force=writing.force, inputs=sources) for path in (clusters, explain, review) if path}
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime)
         sink = NullSink() if target is None else runtime.file_sink(target, excel_safe=writing.excel_safe)
-        files = {name: runtime.file_sink(review[path], for_people=True) for name, path in (("clusters", clusters), ("explain", explain)) if path}
+        files = {name: runtime.file_sink(targets[path], for_people=True) for name, path in (("clusters", clusters), ("explain", explain), ("review", review)) if path}
         rejects = None if target is None else rejects_sink(writing, sources, runtime)  # a dry run writes no rejects either
         report = dedupe_step(source, options, sink, runtime, rejects=rejects, **files)
-        summary = report.summary(output=None if target is None else target.display, rejects=writing.rejects, clusters=clusters, explain=explain)
+        summary = report.summary(output=None if target is None else target.display, rejects=writing.rejects, clusters=clusters, explain=explain, review=review)
         render_step(reporter, report, summary)
         emit_summary(summary, json_summary=writing.json, report=writing.report, inputs=sources, runtime=runtime)

@@ -1,9 +1,9 @@
-"""Score candidate pairs field by field and decide, by named rules, which are one person.
+"""The rule-based levels (``--match exact`` and ``canonical``): named rules decide which pairs are one person.
 
 Similarities are rapidfuzz scorers run over whole columns of pairs (``process.cpdist``,
-multi-threaded C++), never a Python loop per pair. Every field score is kept for
-``--explain``; the decision is the first rule that holds (``RULES``, in order), so a merge
-can always be said in words.
+multi-threaded C++), never a Python loop per pair. The decision is the first rule that holds
+(``RULES``, in order), so a merge can always be said in words. ``--match fuzzy`` is the
+probabilistic model (comparisons.py, model.py); the shared-inbox rule here is also its.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MatchSettings:
-    name: float = 0.88  # name similarity needed with a second identifier (phone, near-identical address)
-    strong_name: float = 0.93  # name similarity needed when the rest is circumstantial (mailbox name, postcode)
-    email: float = 0.9  # address similarity counted as a typo of the same address
+    name: float = 0.88  # canonical: name similarity needed with the same phone
+    email: float = 0.9  # fuzzy: address similarity counted as a typo of the same address
     first_conflict: float = 0.85  # given names below this are different people, even at one address
 
 
@@ -27,9 +26,6 @@ class MatchSettings:
 RULES = {
     "same_address": "same address",
     "same_phone_and_name": "same phone number and similar name",
-    "address_typo_and_name": "nearly the same address (a typo) and similar name",
-    "same_mailbox_name_and_name": "same mailbox name at another domain and the same name",
-    "same_name_and_place": "same name at the same postcode",
 }
 NOT_MATCHED = {
     "shared_address": "same address but different given names (a shared inbox): kept apart",
@@ -38,29 +34,13 @@ NOT_MATCHED = {
 STRONG_RULES = ("same_address", "same_phone_and_name")
 
 
-def _similarity(left: pl.Series, right: pl.Series, scorer) -> pl.Series:  # noqa: ANN001
-    """Element-wise similarity; null where either side is null.
-
-    Scored once per distinct (left, right) combination: names, cities and companies repeat
-    across pairs, so this is a fraction of the pairs.
-    """
-    import polars as pl
-    from rapidfuzz.process import cpdist
-
-    pairs = pl.DataFrame({"l": left, "r": right})
-    distinct = pairs.drop_nulls().unique()
-    if distinct.height == 0:
-        return pl.Series([None] * left.len(), dtype=pl.Float32)
-    values = cpdist(distinct["l"].to_list(), distinct["r"].to_list(), scorer=scorer, workers=-1)
-    table = distinct.with_columns(pl.Series("s", values).cast(pl.Float32))
-    return pairs.join(table, on=["l", "r"], how="left", maintain_order="left")["s"]
-
-
 def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
     """Each pair with its field scores, the rule that decided it, `matched` and a 0-1 `score`."""
     import polars as pl
     from rapidfuzz import fuzz
     from rapidfuzz.distance import OSA, JaroWinkler
+
+    from listclean.linkage.comparisons import similarity as _similarity
 
     left = features[pairs["left"]]
     right = features[pairs["right"]]
@@ -129,29 +109,20 @@ def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSett
     s = settings
     # Address similarity is only worth computing where it could decide: different addresses
     # of people whose names already agree (a fraction of the pairs; the rest stay null).
-    needed = frame.select((~pl.col("same_email") & (pl.col("name_score") >= min(s.name, s.strong_name))).fill_null(False)).to_series()
+    needed = frame.select((~pl.col("same_email") & (pl.col("name_score") >= s.name)).fill_null(False)).to_series()
     email_sim = pl.Series("email_sim", [None] * frame.height, dtype=pl.Float32)
     wanted = needed.arg_true()
     if wanted.len():
         typed = _similarity(left["email_canonical"].gather(wanted), right["email_canonical"].gather(wanted), OSA.normalized_similarity)
         email_sim = email_sim.scatter(wanted, typed)
     frame = frame.with_columns(email_sim)
-    name, email = pl.col("name_score").fill_null(0), pl.col("email_sim").fill_null(0)
+    name = pl.col("name_score").fill_null(0)
     # Given names that disagree, unless first and last were swapped ("H. John" / "John Harris").
     first_conflict = ((pl.col("first_score") < s.first_conflict) & (pl.col("swapped_sim").fill_null(0) < 0.85)).fill_null(False)
-    no_email = left["email_canonical"].is_null() | right["email_canonical"].is_null()
     conditions = {
         # One address but two phone numbers and not quite the same given name: a shared inbox.
         "same_address": pl.col("same_email") & ~first_conflict & ~(pl.col("phone_conflict") & (pl.col("first_score").fill_null(0) < 0.95)),
         "same_phone_and_name": pl.col("same_phone") & (name >= s.name) & ~pl.col("country_conflict"),
-        # A typo, not another account: the digits of both addresses agree (susan727 and susan789 are two
-        # people), or the postcode does.
-        "address_typo_and_name": ~pl.col("same_email") & (email >= s.email) & (pl.col("same_digits") | pl.col("same_postal"))
-        & (name >= s.name) & ~pl.col("phone_conflict"),
-        "same_mailbox_name_and_name": pl.col("same_local") & (name >= s.strong_name) & ~pl.col("phone_conflict")
-        & ~pl.col("country_conflict") & ~pl.col("postal_conflict"),
-        "same_name_and_place": no_email & (name >= s.strong_name) & ~pl.col("phone_conflict")
-        & (pl.col("same_postal") | ((pl.col("city_sim").fill_null(0) >= 0.95) & (pl.col("company_sim").fill_null(0) >= 0.9))),
     }
     chain = None
     for rule_name, condition in conditions.items():

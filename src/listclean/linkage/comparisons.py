@@ -166,7 +166,7 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
         {
             "left": pairs["left"], "right": pairs["right"], "key": pairs["key"],
             "lf": left["__first"], "rf": right_first, "ll": left["__last"], "rl": right_last,
-            "lfk": left["__first_key"],
+            "lfk": left["__first_key"], "swapped": swap,
             "first_jw": similarity(left["__first"], right_first, jw),
             "first_osa": similarity(left["__first"], right_first, OSA.distance),
             "last_jw": similarity(left["__last"], right_last, jw),
@@ -262,8 +262,9 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
         _levels(both("lr", "rr") & ~(place_agrees & (col("lr") == col("rr"))), col("lr") == col("rr")).alias("region_level"),
         _levels(both("lco", "rco") & ~(place_agrees & (col("lco") == col("rco"))), col("lco") == col("rco")).alias("country_level"),
         # Term-frequency values: the agreeing value itself.
-        pl.when(col("lf") == col("rf")).then(col("lf")).alias("first_value"),
-        pl.when(col("ll") == col("rl")).then(col("ll")).alias("last_value"),
+        # (Not for names compared swapped: a surname is rare among given names, which says nothing.)
+        pl.when((col("lf") == col("rf")) & ~col("swapped")).then(col("lf")).alias("first_value"),
+        pl.when((col("ll") == col("rl")) & ~col("swapped")).then(col("ll")).alias("last_value"),
         pl.when(col("lp") == col("rp")).then(col("lp")).alias("postcode_value"),
         pl.when(col("lc") == col("rc")).then(col("lc")).alias("city_value"),
         # What the hard rules read (engine.py).

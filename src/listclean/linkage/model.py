@@ -11,8 +11,10 @@ match probability is ``2^w / (1 + 2^w)``. How the numbers are found, as Splink d
   fixed seed: the same list gives the same model).
 - **m by expectation–maximisation over the blocked pairs.** Each candidate pair is weighed by
   how likely it is one person under the current m; m is re-estimated from those weights until it
-  settles. The fields a pair was blocked on (they agree by construction) are left out of its
-  likelihood, so a blocking key does not teach the model that its own fields always agree.
+  settles. A pair is counted once per blocking key it shares (a session, as Splink trains one
+  per blocking rule); the fields of that key (they agree by construction) are left out of its
+  likelihood, and each session learns its own u for the other fields — people a block brings
+  together look alike beyond the key (one surname, one country) — which is used only there.
 - **term frequency.** Agreeing on a rare value weighs more than on a common one: the top
   level's u is the value's frequency in the list (Splink's term-frequency adjustment), for
   first and last names, postcodes and cities.
@@ -42,7 +44,8 @@ RANDOM_PAIRS = 400_000  # random pairs drawn to estimate u
 TRAINING_ROWS = 300_000  # past this, the model is estimated on a fixed sample of the list
 PRIOR_PAIRS = 1_000.0  # pseudo-pairs each u estimate is blended with its prior by
 PRIOR_MATCHES = 20.0  # pseudo-matches each m estimate is blended with its prior by
-PRIOR_TERMS = 1_000.0  # pseudo-rows a value's frequency is blended with the level's u by
+PRIOR_TERMS = 200.0  # pseudo-rows a value's frequency is blended with the level's u by
+SESSION_PRIOR_PAIRS = 50.0  # pseudo-pairs a session's own u is blended with the list's u by
 MATCH_PRIOR = 1e-4  # prior probability that two records of a list are one person
 MATCH_PRIOR_PAIRS = 100_000.0  # pseudo-pairs that prior is blended with the list's estimate by
 MAX_WEIGHT = 24.0  # no single field's weight exceeds this many bits either way
@@ -148,31 +151,42 @@ def estimate_m(
     keys = patterns["key"].to_numpy()
     key_names = sorted(set(keys.tolist()))
     key_index = np.array([key_names.index(k) for k in keys], dtype=np.int64)
-    lam = np.full(len(key_names), 0.5)
-    log_u = [np.log(np.array([1.0, *u[c.name]])) for c in COMPARISONS]
+    sessions = len(key_names)
+    lam = np.full(sessions, 0.1)
+    # Each session's own u: the people a block brings together are not random pairs (two people
+    # sharing a surname share a country and a city more often than any two), and a fixed u would
+    # push those look-alikes into the match class. m is one for all sessions: how one person's
+    # records differ does not depend on the key that found them. The u learned here stays here;
+    # pairs are scored with the list's u from random pairs.
+    global_u = [np.array([1.0, *u[c.name]]) for c in COMPARISONS]
+    session_u = [np.tile(table, (sessions, 1)) for table in global_u]
     rounds = 0
     for rounds in range(1, EM_ROUNDS + 1):  # noqa: B007
         log_m = [np.log(np.array([1.0, *m[c.name]])) for c in COMPARISONS]
         ratio = np.zeros(len(counts))
         for index, comparison in enumerate(COMPARISONS):
             column = levels[:, index]
-            weight = log_m[index][column] - log_u[index][column]
-            for neutral in comparison.neutral:
+            weight = log_m[index][column] - np.log(session_u[index][key_index, column])
+            for neutral in (0, *comparison.neutral):
                 weight[column == neutral] = 0.0
             ratio += weight
         odds = np.log(lam[key_index] / (1 - lam[key_index])) + ratio
         posterior = 1 / (1 + np.exp(-np.clip(odds, -700, 700)))
         posterior[labelled] = label[labelled]
         weighted = posterior * counts
+        apart = (1 - posterior) * counts
         moved = 0.0
         for index, comparison in enumerate(COMPARISONS):
             column = levels[:, index]
             sums = np.array([weighted[column == level].sum() for level in range(1, comparison.top + 1)])
-            total = sums.sum()
-            new = ((sums + PRIOR_MATCHES * np.array(comparison.m_prior)) / (total + PRIOR_MATCHES)).tolist()
+            new = ((sums + PRIOR_MATCHES * np.array(comparison.m_prior)) / (sums.sum() + PRIOR_MATCHES)).tolist()
             moved = max(moved, *(abs(a - b) for a, b in zip(new, m[comparison.name], strict=True)))
             m[comparison.name] = new
-        lam = np.array([(weighted[key_index == k].sum() + 1) / (counts[key_index == k].sum() + 2) for k in range(len(key_names))])
+            for k in range(sessions):
+                inside = key_index == k
+                seen = np.array([apart[inside & (column == level)].sum() for level in range(1, comparison.top + 1)])
+                session_u[index][k, 1:] = (seen + SESSION_PRIOR_PAIRS * global_u[index][1:]) / (seen.sum() + SESSION_PRIOR_PAIRS)
+        lam = np.array([(weighted[key_index == k].sum() + 1) / (counts[key_index == k].sum() + 2) for k in range(sessions)])
         if moved < 1e-5:
             break
     expected = float((posterior * shares).sum())

@@ -136,9 +136,8 @@ def golden_records(members: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame
                 handled.add(name)
     if "birth_date" in columns or "birth_year" in columns:
         # A full date beats a year alone; within each, the best row.
-        has_date = pl.col("birth_date").is_not_null() if "birth_date" in columns else pl.lit(False)
-        has_year = pl.col("birth_year").is_not_null() if "birth_year" in columns else pl.lit(False)
-        order = [~has_date, ~has_year, pl.col("__rank")]
+        # Only columns the frame has: a literal among group-wise sort keys crashes Polars 2.1.
+        order = [pl.col(name).is_null() for name in ("birth_date", "birth_year") if name in columns] + [pl.col("__rank")]
         for name in BIRTH_GROUP:
             if name in columns:
                 value = pl.col(name).sort_by(order).first()

@@ -18,6 +18,7 @@ import math
 from typing import TYPE_CHECKING
 
 from listclean.linkage.blocking import BLOCKING_KEYS
+from listclean.linkage.comparisons import LEVEL_COLUMNS
 from listclean.linkage.model import RANDOM_PAIRS, TRAINING_ROWS, LinkageModel, estimate_m, estimate_u, match_probabilities, term_frequencies
 
 if TYPE_CHECKING:
@@ -56,17 +57,19 @@ def sessions(compared: pl.DataFrame, features: pl.DataFrame, labels: pl.Series |
     import polars as pl
 
     keys = [key for key in BLOCKING_KEYS if key.agrees_on]
-    values = features.select(key.expression().alias(key.name) for key in keys)
+    # Each row's key values as 64-bit hashes: the pairs' sides are compared as integers.
+    values = features.select(pl.when(key.expression().is_not_null()).then(key.expression().hash(seed=5)).alias(key.name) for key in keys)
     left, right = values[compared["left"]], values[compared["right"]]
     shares = pl.DataFrame({key.name: (left[key.name] == right[key.name]).fill_null(False) for key in keys})
-    frame = compared.with_columns(
-        pl.concat_list([pl.when(shares[key.name]).then(pl.lit(key.name)) for key in keys]).list.drop_nulls().alias("__keys"),
+    shared = shares.sum_horizontal()
+    narrow = compared.select("key", *LEVEL_COLUMNS).with_columns(
         (labels if labels is not None else pl.lit(None, dtype=pl.Float64)).alias("__label"),
+        (1 / shared.cast(pl.Float64)).alias("__share"),
     )
-    frame = frame.with_columns(pl.when(pl.col("__keys").list.len() > 0).then(pl.col("__keys")).otherwise(pl.concat_list(pl.col("key"))).alias("__keys"))
-    # Each session row stands for a share of its pair, so the pairs are counted once in the prior.
-    frame = frame.with_columns((1 / pl.col("__keys").list.len()).alias("__share"))
-    exploded = frame.drop("key").explode("__keys").rename({"__keys": "key"})
+    sessions = [narrow.filter(shares[key.name]).with_columns(pl.lit(key.name).alias("key")) for key in keys]
+    # Pairs no key proposed (a labelled pair) keep their key, and count whole.
+    unshared = narrow.filter(shared == 0).with_columns(pl.lit(1.0).alias("__share"))
+    exploded = pl.concat([*sessions, unshared])
     return exploded, (exploded["__label"] if labels is not None else None)
 
 

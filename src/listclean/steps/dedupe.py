@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from listclean.stream.source import ChunkSource
 
 MATCH_LEVELS = ("exact", "canonical", "fuzzy")
+# The review file's columns when no pair was uncertain (the fields shown depend on the list).
+REVIEW_HEADER = ("left_file", "left_row", "right_file", "right_row", "probability", "label", "reason")
+BIRTH_DATES = ("strict", "weighed")
 EXPLAIN_ORDER = ["cluster_id", "left_file", "left_row", "right_file", "right_row"]
 
 
@@ -40,8 +43,12 @@ class DedupeStepOptions:
     """The dedupe flags, by their names with underscores (the CLI's defaults)."""
 
     match: str = "fuzzy"  # exact | canonical | fuzzy
-    name_threshold: float = 0.88  # name similarity needed alongside a phone or a near-identical address
-    strong_name_threshold: float = 0.93  # name similarity needed when only a mailbox name or postcode agrees
+    threshold: float = 0.9  # fuzzy: match probability from which two records are one person
+    review_threshold: float = 0.5  # fuzzy: pairs from here up to --threshold are uncertain (--review)
+    birth_dates: str = "strict"  # fuzzy: strict (two different birth dates are two people) | weighed
+    labels: str | None = None  # fuzzy: a --review file with its label column filled in
+    name_threshold: float = 0.88  # canonical: name similarity needed alongside the same phone
+    strong_name_threshold: float = 0.93  # no longer used (fuzzy learns its weights); accepted so old run files still run
     email_threshold: float = 0.9  # address similarity counted as a typo of the same address
     max_block_size: int = 50  # largest group of rows sharing a blocking key compared pairwise
     max_cluster_size: int = 25  # larger clusters are rebuilt from strong matches only
@@ -52,25 +59,40 @@ class DedupeStepOptions:
     def __post_init__(self) -> None:
         if self.match not in MATCH_LEVELS:
             raise UsageError(f"unknown match level {self.match!r}", hint=f"use one of {', '.join(MATCH_LEVELS)}")
-        for name, value in (("--name-threshold", self.name_threshold), ("--strong-name-threshold", self.strong_name_threshold), ("--email-threshold", self.email_threshold)):
+        for name, value in (
+            ("--threshold", self.threshold), ("--review-threshold", self.review_threshold), ("--name-threshold", self.name_threshold),
+            ("--strong-name-threshold", self.strong_name_threshold), ("--email-threshold", self.email_threshold),
+        ):  # fmt: skip
             if not 0 < value <= 1:
                 raise UsageError(f"{name} must be between 0 and 1, not {value}")
+        if self.review_threshold > self.threshold:
+            raise UsageError(f"--review-threshold ({self.review_threshold}) must not be above --threshold ({self.threshold})")
+        if self.birth_dates not in BIRTH_DATES:
+            raise UsageError(f"unknown --birth-dates {self.birth_dates!r}", hint=f"use one of {', '.join(BIRTH_DATES)}")
+        if self.labels and self.match != "fuzzy":
+            raise UsageError("--labels needs --match fuzzy", hint="labelled pairs teach the probabilistic model; exact and canonical matching have none")
         if self.max_block_size < 2 or self.max_cluster_size < 2:
             raise UsageError("--max-block-size and --max-cluster-size must be at least 2")
 
-    def engine(self) -> DedupeOptions:
-        """The matching engine's options."""
+    def engine(self, labels: pl.DataFrame | None = None, review: bool = False) -> DedupeOptions:
+        """The matching engine's options (`labels`: the --labels file read; `review`: collect the
+        uncertain pairs)."""
         from listclean.linkage import DedupeOptions
         from listclean.linkage.compare import MatchSettings
         from listclean.linkage.survivorship import SurvivorshipSettings
 
         return DedupeOptions(
             match=self.match,
-            settings=MatchSettings(name=self.name_threshold, strong_name=self.strong_name_threshold, email=self.email_threshold),
+            settings=MatchSettings(name=self.name_threshold, email=self.email_threshold),
             survivorship=SurvivorshipSettings(trusted_sources=tuple(self.trust)),
             max_block=self.max_block_size,
             max_cluster=self.max_cluster_size,
             keep_all_pairs=self.explain_all,
+            threshold=self.threshold,
+            review_threshold=self.review_threshold,
+            strict_birth_dates=self.birth_dates == "strict",
+            labels=labels,
+            review=review,
         )
 
 
@@ -96,8 +118,12 @@ class DedupeStepReport:
     against: bool = False  # matched against a master
     parts: int = 1  # parts that no match crosses the list was deduplicated in
     dry_run: bool = False  # the output went to a NullSink
+    review_pairs: int = 0  # uncertain pairs written for review
+    labelled_pairs: int = 0  # pairs read from --labels
 
-    def summary(self, *, output: str | None = None, rejects: str | None = None, clusters: str | None = None, explain: str | None = None) -> dict[str, Any]:
+    def summary(
+        self, *, output: str | None = None, rejects: str | None = None, clusters: str | None = None, explain: str | None = None, review: str | None = None
+    ) -> dict[str, Any]:
         return {
             "command": "dedupe",
             "output": output,
@@ -108,6 +134,9 @@ class DedupeStepReport:
             **{key: value for key, value in self.dedupe.as_dict().items() if key not in ("rows_in", "rows_out", "merged_rows", "model")},
             "clusters": clusters,
             "explain": explain,
+            "review": review,
+            "review_pairs": self.review_pairs,
+            "labelled_pairs": self.labelled_pairs,
             # fuzzy: the weights learned from the list (each comparison level's m, u and weight)
             "model": self.dedupe.as_dict()["model"],
         }
@@ -119,6 +148,7 @@ class _Deduped:
     pairs: pl.DataFrame
     columns: list[str] | Callable[[list[str]], list[str]]  # the output's columns, or a function of those seen
     parts: int = 1
+    review: pl.DataFrame | None = None
 
 
 def dedupe_step(
@@ -130,26 +160,34 @@ def dedupe_step(
     rejects: Sink | None = None,
     clusters: Sink | None = None,
     explain: Sink | None = None,
+    review: Sink | None = None,
     master: ChunkSource | None = None,
 ) -> DedupeStepReport:
     """Deduplicate `source` into `sink` (golden records), or match it to a master (`master`, or
     the file `options.against`) and write the updated master.
 
     `clusters` gets every row in play's _source_file, _source_row -> cluster_id, is_survivor;
-    `explain` the compared pairs with their scores, rule and reason; `rejects` the rows the
-    inputs (new rows and master) could not give. Pass a `NullSink` for a dry run.
+    `explain` the compared pairs with their scores, rule and reason; `review` (fuzzy) the
+    uncertain pairs for a person to label; `rejects` the rows the inputs (new rows and master)
+    could not give. Pass a `NullSink` for a dry run.
     """
     from listclean.linkage.engine import CLUSTER_COLUMNS
     from listclean.stream.sink import NullSink
 
+    from listclean.linkage.review import load_labels
+
+    if review is not None and options.match != "fuzzy":
+        raise UsageError("--review needs --match fuzzy", hint="only the probabilistic model has uncertain pairs")
     if master is None and options.against:
         master = _open_master(source, options.against, runtime)
+    labels = load_labels(options.labels, runtime.workspace) if options.labels else None
+    engine = options.engine(labels, review=review is not None)
     ledger = runtime.ledger()
     with runtime.reporter.phase("Deduplicating") as progress:
         if master is not None:
-            done = _against(source, master, options, sink, clusters, runtime, progress)
+            done = _against(source, master, options, engine, sink, clusters, runtime, progress)
         else:
-            done = _whole(source, options, sink, clusters, runtime, progress, keep_pairs=explain is not None)
+            done = _whole(source, engine, sink, clusters, runtime, progress, keep_pairs=explain is not None)
         sink.finish(done.columns)
         # Every row read is accounted for: the master's unreadable or empty rows too.
         ledger.read(source)
@@ -162,6 +200,10 @@ def dedupe_step(
         if explain is not None:
             explain.add(done.pairs.sort(EXPLAIN_ORDER, nulls_last=True))
             explain.finish()
+        if review is not None:
+            if done.review is not None and done.review.height:
+                review.add(done.review)
+            review.finish(None if done.review is not None and done.review.height else list(REVIEW_HEADER))
     return DedupeStepReport(
         counts=ledger.balance(sink.rows),
         dedupe=done.report,
@@ -169,11 +211,13 @@ def dedupe_step(
         against=master is not None,
         parts=done.parts,
         dry_run=isinstance(sink, NullSink),
+        review_pairs=done.review.height if done.review is not None else 0,
+        labelled_pairs=labels.height if labels is not None else 0,
     )
 
 
 def _whole(
-    source: ChunkSource, options: DedupeStepOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress, *, keep_pairs: bool
+    source: ChunkSource, engine: DedupeOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress, *, keep_pairs: bool
 ) -> _Deduped:
     """The list in one piece, or in parts that no match crosses (the same output either way)."""
     from listclean.linkage.engine import CLUSTER_COLUMNS
@@ -182,18 +226,25 @@ def _whole(
     # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
     with runtime.chunks(source) as chunks:
         parted = dedupe_in_parts(
-            chunks, options.engine(), runtime.spool, max(1, runtime.chunk_rows // 2), keep_pairs=keep_pairs, columns=source.output_columns, progress=progress
+            chunks, engine, runtime.spool, max(1, runtime.chunk_rows // 2), keep_pairs=keep_pairs, columns=source.output_columns, progress=progress
         )
     for golden in parted.golden:
         sink.add(golden)
     for rows in parted.clusters:
         if clusters is not None:
             clusters.add(rows.select(CLUSTER_COLUMNS))
-    return _Deduped(parted.report, parted.pairs, source.output_columns, parted.parts)
+    return _Deduped(parted.report, parted.pairs, source.output_columns, parted.parts, parted.review)
 
 
 def _against(
-    source: ChunkSource, master: ChunkSource, options: DedupeStepOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress
+    source: ChunkSource,
+    master: ChunkSource,
+    options: DedupeStepOptions,
+    engine: DedupeOptions,
+    sink: Sink,
+    clusters: Sink | None,
+    runtime: Runtime,
+    progress: Progress,
 ) -> _Deduped:
     """The new rows in memory, matched to a master streamed through (see dedupe/against.py)."""
     import polars as pl
@@ -206,7 +257,7 @@ def _against(
     del frames
     name = options.against or "the master"
     with runtime.chunks(master) as chunks:
-        result = dedupe_against(new.select(source.columns()), _with_cluster_ids(chunks, name), options.engine(), runtime.spool, master.output_columns, progress)
+        result = dedupe_against(new.select(source.columns()), _with_cluster_ids(chunks, name), engine, runtime.spool, master.output_columns, progress)
     del new
     # The master's columns all stay (its `_raw` columns too, when no new row needed one).
     new_columns = source.output_columns(result.columns)
@@ -215,7 +266,7 @@ def _against(
         sink.add(golden)
     if clusters is not None:
         clusters.add(result.clusters.select(CLUSTER_COLUMNS))
-    return _Deduped(result.report, result.pairs, columns)
+    return _Deduped(result.report, result.pairs, columns, review=result.review)
 
 
 def _open_master(source: ChunkSource, path: str, runtime: Runtime) -> ChunkSource:

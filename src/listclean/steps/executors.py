@@ -184,7 +184,7 @@ def prepare_dedupe(step: PlannedStep) -> Execute:
     reading = _reading(options)
     settings = options_from(options.fields(DedupeStepOptions))
     dry_run = options.take("dry_run", "bool", False)
-    paths = {name: options.take(name) for name in ("rejects", "clusters", "explain")}
+    paths = {name: options.take(name) for name in ("rejects", "clusters", "explain", "review")}
     excel_safe = options.take("excel_safe", "bool", False)
     output = None if dry_run else _target(step.output, step, bom=options.take("bom", "bool", False))
     targets = {name: _target(path, step) for name, path in paths.items()}
