@@ -143,3 +143,61 @@ def test_thresholds_and_rules_come_from_listclean_toml(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["rows_out"] == 8 and "address_typo_and_name" not in summary["matches_by_rule"]
+
+
+def _review_list(tmp_path):
+    """Two Maria Webers at one city with different mailboxes, among other people: uncertain."""
+    sys.path.insert(0, str(FIXTURES.parents[1] / "bench"))
+    from people import generate_people
+
+    others = generate_people(300, seed=2).select("email", "first_name", "last_name", "city")
+    rows = pl.DataFrame(
+        {"email": ["m.weber@firma.de", "maria.w@web.de"], "first_name": ["Maria", "Maria"], "last_name": ["Weber", "Weber"], "city": ["Köln", "Köln"]}
+    )
+    path = tmp_path / "list.csv"
+    pl.concat([rows, others]).write_csv(path)
+    return path
+
+
+def test_a_review_file_labelled_and_passed_back_decides_its_pairs(cli, tmp_path):
+    source, review = _review_list(tmp_path), tmp_path / "review.csv"
+    flags = ["--threshold", "0.999", "--review-threshold", "0.001"]
+    result = cli(["dedupe", source, "-o", tmp_path / "first.csv", "--review", review, "--json", *flags])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["review"] == str(review) and summary["review_pairs"] >= 1 and summary["labelled_pairs"] == 0
+    pairs = pl.read_csv(review, infer_schema=False)
+    assert pairs.columns[:6] == ["left_file", "left_row", "right_file", "right_row", "probability", "label"]
+    weber = pairs.filter((pl.col("left_row") == "1") & (pl.col("right_row") == "2"))
+    assert weber["left_email"].to_list() == ["m.weber@firma.de"] and weber["right_email"].to_list() == ["maria.w@web.de"]
+    assert "uncertain pair(s) to review" in result.stderr
+    assert pl.read_csv(tmp_path / "first.csv").height == summary["rows_out"]
+
+    # A person says: one person. Passed back, the pair is merged and the run says so.
+    labelled = tmp_path / "labelled.csv"
+    pairs.with_columns(pl.when((pl.col("left_row") == "1") & (pl.col("right_row") == "2")).then(pl.lit("match")).alias("label")).write_csv(labelled)
+    second = cli(["dedupe", source, "-o", tmp_path / "second.csv", "--labels", labelled, "--json", *flags])
+    assert second.exit_code == 0, second.stderr
+    assert json.loads(second.stdout)["labelled_pairs"] == 1 and json.loads(second.stdout)["rows_out"] == summary["rows_out"] - 1
+    assert json.loads(second.stdout)["matches_by_rule"].get("labelled_match") == 1
+    golden = pl.read_csv(tmp_path / "second.csv", infer_schema=False)
+    assert "marked as one person in --labels" in golden.filter(pl.col("merged_rows") == "2")["merge_reason"][0]
+
+
+def test_a_label_that_is_neither_yes_nor_no_is_an_error_naming_file_line_and_column(cli, tmp_path):
+    source, labels = _review_list(tmp_path), tmp_path / "labels.csv"
+    labels.write_text("left_file,left_row,right_file,right_row,label\nlist.csv,1,list.csv,2,match\nlist.csv,1,list.csv,3,perhaps\n")
+    result = cli(["dedupe", source, "-o", tmp_path / "out.csv", "--labels", labels])
+    assert result.exit_code == 2
+    assert f"{labels}:3 (column 'label'): label 'perhaps' is neither a match nor a no match" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out.csv").exists()
+    labels.write_text("a,b\n1,2\n")
+    missing = cli(["dedupe", source, "-o", tmp_path / "out.csv", "--labels", labels])
+    assert missing.exit_code == 2 and "has no left_file, left_row, right_file, right_row, label columns" in missing.stderr
+
+
+def test_review_and_labels_need_the_probabilistic_match(cli, tmp_path):
+    result = cli(["dedupe", PEOPLE, "-o", tmp_path / "out.csv", "--match", "exact", "--review", tmp_path / "review.csv"])
+    assert result.exit_code == 2 and "--review needs --match fuzzy" in result.stderr
+    bad = cli(["dedupe", PEOPLE, "-o", tmp_path / "out.csv", "--review-threshold", "0.95", "--threshold", "0.9"])
+    assert bad.exit_code == 2 and "--review-threshold (0.95) must not be above --threshold (0.9)" in bad.stderr
