@@ -132,9 +132,25 @@ GENERATED: dict[str, Callable[[], str]] = {
 
 
 def dedupe_rules() -> list[str]:
-    from listclean.linkage.compare import RULES
+    """Every decision a pair can get, in the README's order: the facts, then the weights."""
+    from listclean.linkage.engine import APART, DECISIONS
 
-    return list(RULES)
+    names = [*DECISIONS, *APART]
+    order = ["same_address", "shared_address", "different_birth_dates", "labelled_match", "labelled_non_match", "probabilistic", "same_phone_and_name", "no_rule"]
+    assert sorted(order) == sorted(names), names
+    return order
+
+
+def dedupe_keys() -> list[str]:
+    from listclean.linkage.blocking import keys_for
+
+    return [key.name for key in keys_for("fuzzy")]
+
+
+def dedupe_comparisons() -> list[str]:
+    from listclean.linkage.comparisons import COMPARISONS
+
+    return [comparison.name for comparison in COMPARISONS]
 
 
 def segment_operators() -> list[str]:
@@ -145,6 +161,8 @@ def segment_operators() -> list[str]:
 
 CHECKED: dict[str, Callable[[], list[str]]] = {
     "dedupe-rules": dedupe_rules,
+    "dedupe-keys": dedupe_keys,
+    "dedupe-comparisons": dedupe_comparisons,
     "segment-operators": segment_operators,
 }
 

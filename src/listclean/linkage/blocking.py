@@ -10,8 +10,14 @@ rows x max_block / 2 pairs per key.
 The keys are one registry, ``BLOCKING_KEYS``: one ``BlockingKey`` record per key, read by the
 engine (which keys a ``--match`` level blocks on, and how), by dedupe in parts
 (partitioned.py: which keys keep their rows in one part) and by ``--against`` (against.py:
-which master rows are taken whole), and by ``engine.row_identity`` (what a cluster id is made
-from). Adding a key is adding a record.
+which master rows are taken whole), by ``engine.row_identity`` (what a cluster id is made
+from) and by the model's estimation (training.py: a pair is learned from once per key it shares,
+without the fields the key agrees on). Adding a key is adding a record.
+
+Under ``--match fuzzy`` the keys are chosen so that typos do not hide a duplicate: several
+independent keys (the mailbox's head and tail, the surname's sound, birth date with an initial
+or postcode, given name with postcode, house number with postcode …), so that a surname typo
+and a new address still leave one in common, while every block stays small.
 """
 
 from __future__ import annotations

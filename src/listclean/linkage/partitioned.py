@@ -4,10 +4,11 @@ Two rows are only ever compared when they share a blocking key (blocking.py), so
 fall into groups that no comparison, cluster or golden record ever crosses: the connected
 components of "shares a key". The keys are those the ``--match`` level blocks on
 (``blocking.BLOCKING_KEYS``): a key that always links (the canonical address; the phone)
-groups every row that has it, any other (under ``--match fuzzy`` the mailbox name, the name,
-the surname with an initial and the surname with a postcode) only where its block is small
-enough to be compared at all (see ``partition_keys``): a common name's block is skipped by the
-engine anyway, and each part is told so. A slim first pass computes each row's keys (as
+groups every row that has it, any other (under ``--match fuzzy`` the mailbox, name, birth-date,
+postcode and street keys) only where its block is small enough to be compared at all (see
+``partition_keys``): a common name's block is skipped by the engine anyway, and each part is
+told so. Rows a person labelled one (``--labels``) are grouped too. Under ``fuzzy`` the model's
+weights are learned once, from the whole list (training.py), and given to every part. A slim first pass computes each row's keys (as
 64-bit hashes: a collision only puts two groups in one part, it never merges anyone), the
 components over them, and gives every component a part. Each part, a few hundred thousand
 rows, is then deduped in memory by the ordinary engine, and the parts' golden records are
