@@ -148,13 +148,13 @@ def test_review_pairs_show_both_rows_and_labels_decide_and_teach():
 
 
 def test_labels_teach_the_model_not_only_their_pairs():
-    people = generate_people(1500, seed=12)
+    people = generate_people(800, seed=12)
     frame = people.drop("person_id")
     plain = learn_model(frame, DedupeOptions())
     # Every true pair sharing a surname block labelled one person, a few others two: the weights move.
     ids = dict(zip(people["_source_row"].to_list(), people["person_id"].to_list()))
     pairs = dedupe(frame, DedupeOptions(keep_all_pairs=True)).pairs
-    chosen = pairs.head(300).with_columns(
+    chosen = pairs.head(200).with_columns(
         pl.struct("left_row", "right_row").map_elements(lambda p: ids[p["left_row"]] == ids[p["right_row"]], return_dtype=pl.Boolean).alias("label")
     )
     labels = chosen.select(
@@ -164,16 +164,16 @@ def test_labels_teach_the_model_not_only_their_pairs():
     assert taught.m != plain.m
 
 
-@pytest.mark.parametrize("chunk", [7, 50])
+@pytest.mark.parametrize("chunk", [25, 80])
 def test_labelled_matches_across_parts_meet_in_one(chunk):
     from listclean.linkage.partitioned import dedupe_in_parts
     from listclean.runtime import Runtime
     from listclean.stream.budget import MemoryBudget
 
-    frame = _with_background(
+    frame = pl.concat([contacts(
         {"email": "one@firma.pl", "first_name": "Ola", "last_name": "Lis"},
         {"email": "two@other.pl", "first_name": "Aleksandra", "last_name": "Kowal"},  # nothing in common but the label
-    )
+    ), _background(200)], how="diagonal_relaxed")
     labels = pl.DataFrame({"left_ref": ["list.csv:1"], "right_ref": ["list.csv:2"], "label": [True]})
     options = DedupeOptions(labels=labels)
     whole = dedupe(frame, options)
