@@ -37,7 +37,6 @@ STRONG_RULES = ("same_address", "same_phone_and_name")
 def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
     """Each pair with its field scores, the rule that decided it, `matched` and a 0-1 `score`."""
     import polars as pl
-    from rapidfuzz import fuzz
     from rapidfuzz.distance import OSA, JaroWinkler
 
     from listclean.linkage.comparisons import similarity as _similarity
@@ -53,7 +52,6 @@ def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSett
     last_sim = _similarity(*both("__last"), jw)
     swapped = (_similarity(left["__first"], right["__last"], jw) + _similarity(left["__last"], right["__first"], jw)) / 2
     city_sim = _similarity(*both("__city"), jw)
-    company_sim = _similarity(*both("__company"), fuzz.token_set_ratio) / 100
 
     frame = pl.DataFrame(
         {
@@ -64,12 +62,11 @@ def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSett
             "last_sim": last_sim,
             "swapped_sim": swapped,
             "city_sim": city_sim,
-            "company_sim": company_sim,
         }
     )
     same = {
         name: (left[name] == right[name])
-        for name in ("email_canonical", "__first_key", "__phone", "__postal", "__mailbox", "__country", "__email_digits")
+        for name in ("email_canonical", "__first_key", "__phone", "__postal", "__country")
     }
     # One slip of the keyboard in a given name (Ail/Ali, Zëo/Zoë) is the same name.
     slip = _similarity(left["__first"], right["__first"], OSA.distance) <= 1
@@ -81,9 +78,6 @@ def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSett
         same_phone=same["__phone"].fill_null(False),
         phone_conflict=(~same["__phone"]).fill_null(False),
         same_postal=same["__postal"].fill_null(False),
-        postal_conflict=(~same["__postal"]).fill_null(False),
-        same_local=same["__mailbox"].fill_null(False),
-        same_digits=same["__email_digits"].fill_null(False),
         first_slip=(slip & long_enough).fill_null(False),
         country_conflict=(~same["__country"]).fill_null(False),
         same_given_group=same["__first_key"].fill_null(False),
