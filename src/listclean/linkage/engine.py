@@ -118,9 +118,8 @@ def _score(
     pairs, report.blocking = candidate_pairs(features, keys_for(options.match), options.max_block, too_large)
     if skip_pairs is not None:
         pairs = pairs.filter(~skip_pairs)
-    if labelled is not None and labelled.height and options.match == "fuzzy":
-        extra = labelled.select("left", "right", pl.lit("label").alias("key")).join(pairs, on=["left", "right"], how="anti")
-        pairs = pl.concat([pairs, extra])
+    if options.match == "fuzzy":
+        pairs = _with_labelled(pairs, labelled)
     report.pairs_compared = pairs.height
     if options.match == "fuzzy":
         return _score_probabilistic(features, pairs, options, report, labelled)
@@ -153,9 +152,7 @@ def _score_probabilistic(
     from listclean.linkage.model import score
 
     compared = _compared(pairs, features, options)
-    labels = None
-    if labelled is not None and labelled.height:
-        labels = compared.select("left", "right").join(labelled, on=["left", "right"], how="left", maintain_order="left")["label"]
+    labels = _labels_of(compared, labelled)
     model = options.model
     if model is None:
         from listclean.linkage.training import learn
@@ -393,21 +390,31 @@ def _review(explained: pl.DataFrame, frame: pl.DataFrame, options: DedupeOptions
 def learn_model(frame: pl.DataFrame, options: DedupeOptions) -> LinkageModel:
     """The fuzzy model of a list (or of its training sample): learned from its rows and candidate
     pairs exactly as dedupe learns it when given the list in one piece."""
-    import polars as pl
-
     from listclean.linkage.training import learn
 
     features = prepare(frame)
     representatives, representative_of = _representatives(features, options.match)
     labelled = labelled_pairs(options.labels, features["__ref"], representative_of)
     pairs, _ = candidate_pairs(representatives, keys_for(options.match), options.max_block)
-    if labelled is not None and labelled.height:
-        pairs = pl.concat([pairs, labelled.select("left", "right", pl.lit("label").alias("key")).join(pairs, on=["left", "right"], how="anti")])
-    compared = _compared(pairs, representatives, options)
-    labels = None
-    if labelled is not None and labelled.height:
-        labels = compared.select("left", "right").join(labelled, on=["left", "right"], how="left", maintain_order="left")["label"]
-    return learn(representatives, compared, labels, options.settings)
+    compared = _compared(_with_labelled(pairs, labelled), representatives, options)
+    return learn(representatives, compared, _labels_of(compared, labelled), options.settings)
+
+
+def _with_labelled(pairs: pl.DataFrame, labelled: pl.DataFrame | None) -> pl.DataFrame:
+    """The candidate pairs and the labelled pairs no key proposed (key "label"): a person's
+    answer is compared and learned from whether or not blocking found the pair."""
+    import polars as pl
+
+    if labelled is None or labelled.height == 0:
+        return pairs
+    return pl.concat([pairs, labelled.select("left", "right", pl.lit("label").alias("key")).join(pairs, on=["left", "right"], how="anti")])
+
+
+def _labels_of(compared: pl.DataFrame, labelled: pl.DataFrame | None) -> pl.Series | None:
+    """Per compared pair, its label (1.0 one person, 0.0 two) or null; None without labels."""
+    if labelled is None or labelled.height == 0:
+        return None
+    return compared.select("left", "right").join(labelled, on=["left", "right"], how="left", maintain_order="left")["label"]
 
 
 def _compared(pairs: pl.DataFrame, features: pl.DataFrame, options: DedupeOptions) -> pl.DataFrame:
