@@ -204,3 +204,22 @@ def test_paths_in_step_tables_are_relative_to_the_run_file(cli, project, monkeyp
     result = cli(["run", config])
     assert result.exit_code == 0, result.stderr
     assert (folder / "clean" / "invalid.csv").exists()
+
+
+def test_a_nightly_run_leaves_the_uncertain_pairs_for_review_and_reads_the_labels_back(cli, project):
+    folder, config = project
+    text = config.read_text().replace('[run.dedupe]\nagainst = true\n', '[run.dedupe]\nreview = "reports/review.csv"\nreview_threshold = 0.001\nthreshold = 0.999\n')
+    config.write_text(text)
+    result = cli(["run", config, "--json"])
+    assert result.exit_code == 0, result.stderr
+    dedupe = json.loads(result.stdout)["steps"][2]["summary"]
+    review = folder / "reports" / "review.csv"
+    assert review.exists() and dedupe["review"] == str(review) and dedupe["model"]["random_pairs"] > 0
+    lines = review.read_text().splitlines()
+    assert lines[0].startswith("left_file,left_row,right_file,right_row,probability,label") and len(lines) - 1 == dedupe["review_pairs"]
+    # Labels given in the run file are read relative to it.
+    (folder / "reports" / "labels.csv").write_text("left_file,left_row,right_file,right_row,label\n")
+    config.write_text(text.replace('review = "reports/review.csv"', 'labels = "reports/labels.csv"'))
+    again = cli(["run", config, "--json"])
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["steps"][2]["summary"]["labelled_pairs"] == 0

@@ -201,9 +201,12 @@ def dedupe_step(
             explain.add(done.pairs.sort(EXPLAIN_ORDER, nulls_last=True))
             explain.finish()
         if review is not None:
+            import polars as pl
+
             if done.review is not None and done.review.height:
                 review.add(done.review)
-            review.finish(None if done.review is not None and done.review.height else list(REVIEW_HEADER))
+            # No uncertain pair: the file is written all the same, with its header.
+            review.finish(empty=done.review if done.review is not None else pl.DataFrame(schema=dict.fromkeys(REVIEW_HEADER, pl.String)))
     return DedupeStepReport(
         counts=ledger.balance(sink.rows),
         dedupe=done.report,
