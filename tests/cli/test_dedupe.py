@@ -180,6 +180,7 @@ def test_a_review_file_labelled_and_passed_back_decides_its_pairs(cli, tmp_path)
     assert second.exit_code == 0, second.stderr
     assert json.loads(second.stdout)["labelled_pairs"] == 1 and json.loads(second.stdout)["rows_out"] == summary["rows_out"] - 1
     assert json.loads(second.stdout)["matches_by_rule"].get("labelled_match") == 1
+    assert json.loads(second.stdout)["labels_unmatched"] == 0 and "not used" not in second.stderr
     golden = pl.read_csv(tmp_path / "second.csv", infer_schema=False)
     assert "marked as one person in --labels" in golden.filter(pl.col("merged_rows") == "2")["merge_reason"][0]
 
@@ -201,3 +202,13 @@ def test_review_and_labels_need_the_probabilistic_match(cli, tmp_path):
     assert result.exit_code == 2 and "--review needs --match fuzzy" in result.stderr
     bad = cli(["dedupe", PEOPLE, "-o", tmp_path / "out.csv", "--review-threshold", "0.95", "--threshold", "0.9"])
     assert bad.exit_code == 2 and "--review-threshold (0.95) must not be above --threshold (0.9)" in bad.stderr
+
+
+def test_labels_naming_rows_this_input_does_not_have_are_reported(cli, tmp_path):
+    source, labels = _review_list(tmp_path), tmp_path / "labels.csv"
+    labels.write_text(f"left_file,left_row,right_file,right_row,label\n{source},1,{source},2,match\nold/list.csv,1,old/list.csv,2,no\n")
+    result = cli(["dedupe", source, "-o", tmp_path / "out.csv", "--labels", labels, "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["labelled_pairs"], summary["labels_unmatched"]) == (2, 1)
+    assert "1 labelled pair(s) name a row this input does not have" in result.stderr

@@ -131,6 +131,11 @@ def render_step(reporter: Reporter, report: DedupeStepReport, summary: dict[str,
         reporter.info(f"{report.dedupe.matched_existing:,} new row(s) joined existing clusters; {report.dedupe.new_clusters:,} new cluster(s)")
     if report.labelled_pairs:
         reporter.info(f"{report.labelled_pairs:,} labelled pair(s) read: decided as labelled and learned from")
+    if report.labels_unmatched:
+        reporter.warn(
+            f"{report.labels_unmatched:,} labelled pair(s) name a row this input does not have (rows are named by file as given"
+            " on the command line and row number): they were not used"
+        )
     if summary.get("review"):
         reporter.info(f"{report.review_pairs:,} uncertain pair(s) to review → {summary['review']} (fill in the label column, pass it back with --labels)")
 

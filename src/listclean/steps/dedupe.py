@@ -120,6 +120,7 @@ class DedupeStepReport:
     dry_run: bool = False  # the output went to a NullSink
     review_pairs: int = 0  # uncertain pairs written for review
     labelled_pairs: int = 0  # pairs read from --labels
+    labels_unmatched: int = 0  # of those, pairs naming a row this input does not have
 
     def summary(
         self, *, output: str | None = None, rejects: str | None = None, clusters: str | None = None, explain: str | None = None, review: str | None = None
@@ -137,6 +138,7 @@ class DedupeStepReport:
             "review": review,
             "review_pairs": self.review_pairs,
             "labelled_pairs": self.labelled_pairs,
+            "labels_unmatched": self.labels_unmatched,
             # fuzzy: the weights learned from the list (each comparison level's m, u and weight)
             "model": self.dedupe.as_dict()["model"],
         }
@@ -172,9 +174,8 @@ def dedupe_step(
     could not give. Pass a `NullSink` for a dry run.
     """
     from listclean.linkage.engine import CLUSTER_COLUMNS
-    from listclean.stream.sink import NullSink
-
     from listclean.linkage.review import load_labels
+    from listclean.stream.sink import NullSink
 
     if review is not None and options.match != "fuzzy":
         raise UsageError("--review needs --match fuzzy", hint="only the probabilistic model has uncertain pairs")
@@ -182,12 +183,13 @@ def dedupe_step(
         master = _open_master(source, options.against, runtime)
     labels = load_labels(options.labels, runtime.workspace) if options.labels else None
     engine = options.engine(labels, review=review is not None)
+    named = _NamedRows(labels)
     ledger = runtime.ledger()
     with runtime.reporter.phase("Deduplicating") as progress:
         if master is not None:
-            done = _against(source, master, options, engine, sink, clusters, runtime, progress)
+            done = _against(source, master, options, engine, sink, clusters, runtime, progress, named)
         else:
-            done = _whole(source, engine, sink, clusters, runtime, progress, keep_pairs=explain is not None)
+            done = _whole(source, engine, sink, clusters, runtime, progress, named, keep_pairs=explain is not None)
         sink.finish(done.columns)
         # Every row read is accounted for: the master's unreadable or empty rows too.
         ledger.read(source)
@@ -216,11 +218,38 @@ def dedupe_step(
         dry_run=isinstance(sink, NullSink),
         review_pairs=done.review.height if done.review is not None else 0,
         labelled_pairs=labels.height if labels is not None else 0,
+        labels_unmatched=named.unmatched(),
     )
 
 
+class _NamedRows:
+    """Which rows a --labels file names were read, so labels naming rows that are not in this
+    input (another file, the same file under another path) are reported, not silently unused."""
+
+    def __init__(self, labels: pl.DataFrame | None) -> None:
+        self.labels = labels
+        self.wanted = set() if labels is None else {*labels["left_ref"].to_list(), *labels["right_ref"].to_list()}
+        self.seen: set[str] = set()
+
+    def note(self, chunks: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        import polars as pl
+
+        for chunk in chunks:
+            if self.wanted and "_source_file" in chunk.columns:
+                refs = chunk.select(pl.concat_str(pl.col("_source_file").cast(pl.String), pl.lit(":"), pl.col("_source_row").cast(pl.String)))
+                self.seen.update(refs.to_series().filter(refs.to_series().is_in(sorted(self.wanted))).to_list())
+            yield chunk
+
+    def unmatched(self) -> int:
+        """Labelled pairs one of whose rows was not read."""
+        if self.labels is None:
+            return 0
+        seen = sorted(self.seen)
+        return int((~(self.labels["left_ref"].is_in(seen) & self.labels["right_ref"].is_in(seen))).sum())
+
+
 def _whole(
-    source: ChunkSource, engine: DedupeOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress, *, keep_pairs: bool
+    source: ChunkSource, engine: DedupeOptions, sink: Sink, clusters: Sink | None, runtime: Runtime, progress: Progress, named: _NamedRows, *, keep_pairs: bool
 ) -> _Deduped:
     """The list in one piece, or in parts that no match crosses (the same output either way)."""
     from listclean.linkage.engine import CLUSTER_COLUMNS
@@ -229,7 +258,7 @@ def _whole(
     # Parts of half a chunk: a part's in-memory dedupe needs about three times its size.
     with runtime.chunks(source) as chunks:
         parted = dedupe_in_parts(
-            chunks, engine, runtime.spool, max(1, runtime.chunk_rows // 2), keep_pairs=keep_pairs, columns=source.output_columns, progress=progress
+            named.note(chunks), engine, runtime.spool, max(1, runtime.chunk_rows // 2), keep_pairs=keep_pairs, columns=source.output_columns, progress=progress
         )
     for golden in parted.golden:
         sink.add(golden)
@@ -248,6 +277,7 @@ def _against(
     clusters: Sink | None,
     runtime: Runtime,
     progress: Progress,
+    named: _NamedRows,
 ) -> _Deduped:
     """The new rows in memory, matched to a master streamed through (see dedupe/against.py)."""
     import polars as pl
@@ -255,12 +285,12 @@ def _against(
     from listclean.linkage.against import dedupe_against
     from listclean.linkage.engine import CLUSTER_COLUMNS
 
-    frames = list(source)
+    frames = list(named.note(source))
     new = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
     del frames
     name = options.against or "the master"
     with runtime.chunks(master) as chunks:
-        result = dedupe_against(new.select(source.columns()), _with_cluster_ids(chunks, name), engine, runtime.spool, master.output_columns, progress)
+        result = dedupe_against(new.select(source.columns()), named.note(_with_cluster_ids(chunks, name)), engine, runtime.spool, master.output_columns, progress)
     del new
     # The master's columns all stay (its `_raw` columns too, when no new row needed one).
     new_columns = source.output_columns(result.columns)
