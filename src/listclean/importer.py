@@ -460,10 +460,15 @@ def _email_like_columns(frame: pl.LazyFrame, columns: list[str]) -> list[str]:
 def _date_orders(
     frame: pl.LazyFrame, mapping: ColumnMapping, options: ImportOptions, name: str, notices: list[str]
 ) -> dict[str, str]:
+    import polars as pl
+
     fields = [f for f in (*schema.DATE_FIELDS, *schema.DATETIME_FIELDS) if f in mapping.fields]
     if options.date_order != "auto":
         return {f: options.date_order for f in fields}
-    inferred = infer_date_orders(frame, {f: f for f in fields})
+    # Only text has an order to infer: a typed column (listclean's own Parquet read with another
+    # option, a Parquet export with real dates) is a date already.
+    types = frame.collect_schema()
+    inferred = infer_date_orders(frame, {f: f for f in fields if types[f] in (pl.String, pl.Categorical, pl.Null)})
     orders: dict[str, str] = {}
     for target, order in inferred.items():
         if order is None:

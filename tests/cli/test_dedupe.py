@@ -212,3 +212,17 @@ def test_labels_naming_rows_this_input_does_not_have_are_reported(cli, tmp_path)
     summary = json.loads(result.stdout)
     assert (summary["labelled_pairs"], summary["labels_unmatched"]) == (2, 1)
     assert "1 labelled pair(s) name a row this input does not have" in result.stderr
+
+
+def test_against_a_parquet_master_with_birth_dates_read_with_an_import_option(cli, tmp_path):
+    # The master's birth_date is a typed date column: read again with --default-country (which
+    # re-standardises), its dates must not be sent to the text date-order inference.
+    master_csv, new = tmp_path / "master.csv", tmp_path / "new.csv"
+    master_csv.write_text("Email,First Name,Last Name,Date of Birth\nanna@firma.pl,Anna,Nowak,19800102\njan@firma.pl,Jan,Kowal,19750304\n")
+    new.write_text("Email,First Name,Last Name,Date of Birth\nanna@firma.pl,Anna,Nowak,19800102\nola@firma.pl,Ola,Lis,19900506\n")
+    assert cli(["dedupe", master_csv, "-o", tmp_path / "master.parquet", "--default-country", "AU"]).exit_code == 0
+    result = cli(["dedupe", new, "--against", tmp_path / "master.parquet", "-o", tmp_path / "next.parquet", "--default-country", "AU", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["matched_existing"], json.loads(result.stdout)["new_clusters"]) == (1, 1)
+    updated = pl.read_parquet(tmp_path / "next.parquet")
+    assert updated.schema["birth_date"] == pl.Date and sorted(updated["birth_date"].cast(pl.String).to_list()) == ["1975-03-04", "1980-01-02", "1990-05-06"]
