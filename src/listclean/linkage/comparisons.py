@@ -242,8 +242,9 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
     )
     typo, other_domain, both_named, name_only = col("__typo"), col("__other_domain"), col("__both_named"), col("__name_only")
     place_agrees, swapped_day, initial_fits, long_names = col("__place"), col("__swapped_day"), col("__initial_fits"), col("__long_names")
+    first_conflict = both("lf", "rf") & (col("lfk") != col("rfk")) & ~initial_fits & ~(long_names & (col("first_osa") <= 1)) & (col("first_jw") < 0.85)
     levels = frame.select(
-        "left", "right", "key", "exact_address", "rules_used",
+        "left", "right", "key", "exact_address", "rules_used", first_conflict.fill_null(False).alias("__first_conflict"),
         _levels(both("le", "re"), col("le") == col("re"), typo & ~name_only, other_domain & ~both_named, (typo | other_domain) & both_named)
         .alias("email_level"),
         _levels(both("lf", "rf"), col("lf") == col("rf"), col("lfk") == col("rfk"), (col("first_jw") >= 0.92) | (long_names & (col("first_osa") <= 1)),
@@ -274,6 +275,7 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
     return levels.with_columns(
         (col("both_dated") & (col("birth_date_level") == 4)).alias("same_dob"),
         (col("both_dated") & (col("birth_date_level") <= 2)).alias("dob_conflict"),
-        # Given names that disagree (and were not swapped): two people, even at one address.
-        (col("first_level") == 1).alias("first_conflict"),
-    ).drop("both_dated")
+        # Given names that disagree (not one nickname group, initial or keystroke, and less than
+        # 0.85 alike; swapped names compared swapped): two people, even at one address.
+        pl.col("__first_conflict").alias("first_conflict"),
+    ).drop("both_dated", "__first_conflict")

@@ -166,8 +166,11 @@ def _score_probabilistic(
         scored = scored.with_columns(pl.lit(None, dtype=pl.Boolean).alias("__label"))
     col = pl.col
     # One address is one person unless a second person plainly shares it: given names that
-    # disagree (or a second phone and a given name not quite the same), and no birth date agreeing.
-    shared_inbox = col("same_email") & ((col("first_level") == 1) | ((col("phone_level") == 1) & (col("first_level") < 4))) & ~col("same_dob")
+    # disagree (or a second phone and a given name not quite the same), and neither the birth
+    # date nor the phone agreeing.
+    shared_inbox = (
+        col("same_email") & (col("first_conflict") | ((col("phone_level") == 1) & (col("first_level") < 4))) & ~col("same_dob") & (col("phone_level") != 3)
+    )
     likely = col("probability") >= options.threshold
     rule = (
         pl.when(col("__label") == True).then(pl.lit("labelled_match"))  # noqa: E712
