@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
 
     from listclean.linkage.compare import MatchSettings
@@ -101,6 +102,49 @@ def similarity(left: pl.Series, right: pl.Series, scorer) -> pl.Series:  # noqa:
     return pairs.join(table, on=["l", "r"], how="left", maintain_order="left")["s"]
 
 
+class PairScorer:
+    """Similarities of many pairs of rows of one features frame, each distinct pair of values
+    scored once: every text column is coded once (its distinct values numbered), a pair of
+    values is then a pair of integers, and only the distinct ones go to rapidfuzz. Hashing the
+    pairs' strings instead cost most of the comparison's time."""
+
+    def __init__(self, features: pl.DataFrame) -> None:
+        self.features = features
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, its value's number (-1: null), and the values by number."""
+        import numpy as np
+        import polars as pl
+
+        if column not in self._codes:
+            series = self.features[column]
+            values = series.drop_nulls().unique().sort()
+            numbered = values.to_frame("v").with_row_index("c")
+            codes = series.to_frame("v").join(numbered, on="v", how="left", maintain_order="left")["c"].fill_null(-1).cast(pl.Int64).to_numpy()
+            self._codes[column] = (codes, np.array(values.to_list(), dtype=object))
+        return self._codes[column]
+
+    def similarity(self, left: np.ndarray, right: np.ndarray, columns: tuple[str, str], scorer) -> pl.Series:  # noqa: ANN001
+        """scorer(left row's value of columns[0], right row's value of columns[1]) per pair of
+        row numbers; null where either is null."""
+        import numpy as np
+        import polars as pl
+        from rapidfuzz.process import cpdist
+
+        left_codes, left_values = self.codes(columns[0])
+        right_codes, right_values = self.codes(columns[1])
+        a, b = left_codes[left], right_codes[right]
+        present = (a >= 0) & (b >= 0)
+        out = np.full(len(a), np.nan, dtype=np.float32)
+        if present.any():
+            width = max(len(right_values), 1)
+            pairs, inverse = np.unique(a[present] * width + b[present], return_inverse=True)
+            scores = cpdist(left_values[pairs // width].tolist(), right_values[pairs % width].tolist(), scorer=scorer, workers=-1)
+            out[present] = np.asarray(scores, dtype=np.float32)[inverse]
+        return pl.Series(out).fill_nan(None)
+
+
 def _levels(*conditions: pl.Expr) -> pl.Expr:
     """The first condition that holds gives its level (top level first); 1 otherwise; 0 where the
     first condition (both sides present) fails."""
@@ -139,11 +183,11 @@ def name_made(local: pl.Expr, first: pl.Expr, last: pl.Expr) -> pl.Expr:
     return few_digits & pl.any_horizontal([(letters == form).fill_null(False) for form in forms])
 
 
-def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings, scorer: PairScorer | None = None) -> pl.DataFrame:
     """Every candidate pair (left, right, key) with one `<name>_level` column per comparison,
     the top level's value where a term-frequency adjustment needs it (`<name>_value`), and what
     the hard rules read: same_email, exact_address, rules_used, first_conflict, dob_conflict,
-    same_dob."""
+    same_dob. `scorer`: the features' PairScorer, when one is kept across calls."""
     import polars as pl
     from rapidfuzz import fuzz
     from rapidfuzz.distance import OSA, JaroWinkler
@@ -155,38 +199,46 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
     left = features[pairs["left"]]
     right = features[pairs["right"]]
     jw = JaroWinkler.normalized_similarity
+    scorer = scorer or PairScorer(features)
+    li, ri = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+
+    def sim(left_column: str, scorer_function, right_column: str | None = None) -> pl.Series:  # noqa: ANN001
+        return scorer.similarity(li, ri, (left_column, right_column or left_column), scorer_function)
 
     # Names: compared swapped where the two sides wrote first and last name the other way round.
-    direct = (similarity(left["__first"], right["__first"], jw) + similarity(left["__last"], right["__last"], jw)) / 2
-    crossed = (similarity(left["__first"], right["__last"], jw) + similarity(left["__last"], right["__first"], jw)) / 2
+    first_first, last_last = sim("__first", jw), sim("__last", jw)
+    first_last, last_first = sim("__first", jw, "__last"), sim("__last", jw, "__first")
+    direct, crossed = (first_first + last_last) / 2, (first_last + last_first) / 2
     swap = ((crossed >= 0.9) & (crossed > direct.fill_null(0) + 0.05)).fill_null(False)
     right_first = pl.select(pl.when(swap).then(right["__last"]).otherwise(right["__first"])).to_series()
     right_last = pl.select(pl.when(swap).then(right["__first"]).otherwise(right["__last"])).to_series()
+    first_osa = pl.select(pl.when(swap).then(sim("__first", OSA.distance, "__last")).otherwise(sim("__first", OSA.distance))).to_series()
+    last_osa = pl.select(pl.when(swap).then(sim("__last", OSA.distance, "__first")).otherwise(sim("__last", OSA.distance))).to_series()
     frame = pl.DataFrame(
         {
             "left": pairs["left"], "right": pairs["right"], "key": pairs["key"],
             "lf": left["__first"], "rf": right_first, "ll": left["__last"], "rl": right_last,
             "lfk": left["__first_key"], "swapped": swap,
-            "first_jw": similarity(left["__first"], right_first, jw),
-            "first_osa": similarity(left["__first"], right_first, OSA.distance),
-            "last_jw": similarity(left["__last"], right_last, jw),
-            "last_osa": similarity(left["__last"], right_last, OSA.distance),
+            "first_jw": pl.select(pl.when(swap).then(first_last).otherwise(first_first)).to_series(),
+            "first_osa": first_osa,
+            "last_jw": pl.select(pl.when(swap).then(last_first).otherwise(last_last)).to_series(),
+            "last_osa": last_osa,
             "le": left["email_canonical"], "re": right["email_canonical"],
             "lm": left["__mailbox"], "rm": right["__mailbox"],
             "ll_": left["__local"], "rl_": right["__local"], "ldom": left["__domain"], "rdom": right["__domain"],
             "left_named": left["__name_made"], "right_named": right["__name_made"],
             "ld": left["__email_digits"], "rd": right["__email_digits"],
             "ldob": left["__dob"], "rdob": right["__dob"], "ly": left["__birth_year"], "ry": right["__birth_year"],
-            "dob_osa": similarity(left["__dob"], right["__dob"], OSA.distance),
-            "street_sim": similarity(left["__street"], right["__street"], fuzz.token_set_ratio) / 100,
+            "dob_osa": sim("__dob", OSA.distance),
+            "street_sim": sim("__street", fuzz.token_set_ratio) / 100,
             "ls": left["__street"], "rs": right["__street"],
             "lp": left["__postal"], "rp": right["__postal"],
-            "postal_osa": similarity(left["__postal"], right["__postal"], OSA.distance),
+            "postal_osa": sim("__postal", OSA.distance),
             "lc": left["__city"], "rc": right["__city"],
-            "city_jw": similarity(left["__city"], right["__city"], jw),
+            "city_jw": sim("__city", jw),
             "lph": left["__phone_digits"], "rph": right["__phone_digits"],
-            "phone_osa": similarity(left["__phone_digits"], right["__phone_digits"], OSA.distance),
-            "company_sim": similarity(left["__company"], right["__company"], fuzz.token_set_ratio) / 100,
+            "phone_osa": sim("__phone_digits", OSA.distance),
+            "company_sim": sim("__company", fuzz.token_set_ratio) / 100,
             "lr": left["__region"], "rr": right["__region"], "lco": left["__country"], "rco": right["__country"],
             "exact_address": (left["__normalized"].str.to_lowercase() == right["__normalized"].str.to_lowercase()).fill_null(False),
             "rules_used": pl.select(pl.concat_str(left["email_canonical_rules"], right["email_canonical_rules"], separator=",", ignore_nulls=True)).to_series(),
@@ -201,10 +253,9 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
     if wanted.len():
         # Typos are keystrokes in the address as written (werner.schneider9@gjmail.com is one away
         # from werner.schneider9@gmail.com, though Gmail's canonical form drops the dots).
-        written = left["__normalized"].str.to_lowercase(), right["__normalized"].str.to_lowercase()
-        pair = written[0].gather(wanted), written[1].gather(wanted)
-        email_sim = email_sim.scatter(wanted, similarity(*pair, OSA.normalized_similarity))
-        email_edits = email_edits.scatter(wanted, similarity(*pair, OSA.distance))
+        some_left, some_right = li[wanted.to_numpy()], ri[wanted.to_numpy()]
+        email_sim = email_sim.scatter(wanted, scorer.similarity(some_left, some_right, ("__written", "__written"), OSA.normalized_similarity))
+        email_edits = email_edits.scatter(wanted, scorer.similarity(some_left, some_right, ("__written", "__written"), OSA.distance))
     frame = frame.with_columns(email_sim, email_edits)
 
     col = pl.col

@@ -424,9 +424,10 @@ def _compared(pairs: pl.DataFrame, features: pl.DataFrame, options: DedupeOption
     """Every pair's comparison levels (comparisons.compare), a chunk of pairs at a time."""
     import polars as pl
 
-    from listclean.linkage.comparisons import compare
+    from listclean.linkage.comparisons import PairScorer, compare
 
-    return pl.concat([compare(pairs.slice(start, PAIR_CHUNK), features, options.settings) for start in range(0, max(pairs.height, 1), PAIR_CHUNK)])
+    scorer = PairScorer(features)  # the features' values coded once for every chunk of pairs
+    return pl.concat([compare(pairs.slice(start, PAIR_CHUNK), features, options.settings, scorer) for start in range(0, max(pairs.height, 1), PAIR_CHUNK)])
 
 
 def labelled_pairs(labels: pl.DataFrame | None, refs: pl.Series, representative_of: pl.Series) -> pl.DataFrame | None:

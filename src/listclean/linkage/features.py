@@ -144,6 +144,7 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("email_canonical").str.extract(r"@([^@]*)$", 1).alias("__domain"),
         # The mailbox as written (lower case, without +tag): anna.nowak and anna_nowak are two.
         pl.col("__normalized").str.to_lowercase().str.extract(r"^([^+@]*)", 1).alias("__local"),
+        pl.col("__normalized").str.to_lowercase().alias("__written"),
     ).with_columns(
         # Whether the mailbox says no more than the row's own name (comparisons.name_made).
         name_made(pl.col("__local"), pl.col("__first"), pl.col("__last")).alias("__name_made"),
