@@ -113,7 +113,7 @@ def dedupe(
     match: str = "fuzzy",
     threshold: float = 0.9,
     review_threshold: float = 0.5,
-    birth_dates: str = "strict",
+    birth_dates: str = "auto",
     labels: str | None = None,
     review: bool = False,
     name_threshold: float = 0.88,
@@ -139,7 +139,8 @@ def dedupe(
     (`report.dedupe.model`); pairs at or above `threshold` are one person; with `review`,
     `report.review` holds the pairs between `review_threshold` and `threshold` for a person to
     label, and `labels` (the path of such a file, labelled) decides those pairs and teaches the
-    model. `birth_dates`: strict (two different birth dates are two people) or weighed.
+    model. `birth_dates`: strict (two different birth dates are two people), weighed, or auto (strict unless
+    the list's own duplicates often disagree on them).
     """
     from listclean.steps.dedupe import DedupeStepOptions, dedupe_step
 

@@ -184,3 +184,26 @@ def test_labelled_matches_across_parts_meet_in_one(chunk):
         golden = pl.concat(list(result.golden), how="diagonal_relaxed")
     assert result.parts > 1
     assert clusters.equals(whole.clusters) and golden.equals(whole.frame)
+
+
+def test_auto_keeps_birth_dates_strict_unless_the_lists_own_duplicates_often_disagree_on_them():
+    import random
+
+    rng = random.Random(3)
+    rows = []
+    for person in range(150):
+        first, last = f"Imie{person}", f"Nazwisko{person}"
+        day = f"19{50 + person % 40}-0{1 + person % 9}-1{person % 10}"
+        street, postal = f"{person + 1} Długa", f"{10 + person % 80}-{100 + person}"
+        rows.append({"email": f"p{person}@firma.pl", "first_name": first, "last_name": last, "birth_date": day, "address_line1": street, "postal_code": postal})
+        # Its duplicate: another address, and in a third of them a birth date typed wholly wrong.
+        other = f"19{50 + (person + 17) % 40}-0{1 + (person + 4) % 9}-2{person % 10}" if person % 3 == 0 else day
+        rows.append({"email": f"q{person}@poczta.pl", "first_name": first, "last_name": last, "birth_date": other, "address_line1": street, "postal_code": postal})
+    rng.shuffle(rows)
+    noisy = contacts(*rows)
+    auto = dedupe(noisy)
+    assert not auto.report.model.birth_dates_reliable() and auto.report.as_dict()["model"]["birth_dates_reliable"] is False
+    assert auto.frame.height == 150  # weighed: the other fields carry the pairs whose birth date is wrong
+    strict = dedupe(noisy, DedupeOptions(strict_birth_dates=True))
+    assert strict.frame.height == 200 and strict.report.by_rule.get("different_birth_dates") is None  # kept apart, not merged
+    assert strict.pairs.filter(pl.col("rule") == "different_birth_dates").height == 50

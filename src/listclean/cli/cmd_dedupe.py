@@ -26,6 +26,7 @@ class MatchLevel(str, Enum):
 
 
 class BirthDateRule(str, Enum):
+    auto = "auto"
     strict = "strict"
     weighed = "weighed"
 
@@ -57,7 +58,11 @@ ReviewThreshold = Annotated[
 ]
 BirthDates = Annotated[
     BirthDateRule,
-    typer.Option("--birth-dates", help="fuzzy: strict: two different birth dates are two people (a father and son); weighed: only evidence against.", rich_help_panel=MATCHING),
+    typer.Option(
+        "--birth-dates",
+        help="fuzzy: strict: two different birth dates are two people (a father and son); weighed: only evidence against; auto: strict unless the list's own duplicates often disagree on them.",
+        rich_help_panel=MATCHING,
+    ),
 ]
 Review = Annotated[
     Optional[str],
@@ -90,7 +95,7 @@ def rules_epilog() -> str:
         " (Fellegi-Sunter: u from random pairs, m by expectation-maximisation, rarer names and postcodes weigh more);"
         " a pair at or above --threshold is one person; --explain shows every field's weight.",
         "Hard rules in every level: one address is one person (same_address), unless two given names plainly differ"
-        f" (shared_address: {NOT_MATCHED['shared_address']}); {PROBABILISTIC_APART['different_birth_dates']} (--birth-dates strict).",
+        f" (shared_address: {NOT_MATCHED['shared_address']}); {PROBABILISTIC_APART['different_birth_dates']} (--birth-dates strict, or auto while the list's birth dates are reliable).",
         "canonical also merges same_phone_and_name: " + RULES["same_phone_and_name"] + ".",
     ]
     return "\n\n".join(lines)
@@ -155,7 +160,7 @@ def command(
     match: Match = MatchLevel.fuzzy,
     threshold: Threshold = 0.9,
     review_threshold: ReviewThreshold = 0.5,
-    birth_dates: BirthDates = BirthDateRule.strict,
+    birth_dates: BirthDates = BirthDateRule.auto,
     name_threshold: NameThreshold = 0.88,
     strong_name_threshold: StrongNameThreshold = 0.93,
     email_threshold: EmailThreshold = 0.9,

@@ -49,7 +49,9 @@ class DedupeOptions:
     model: LinkageModel | None = None  # fuzzy: weights learned once for a whole list (else learned from the rows given)
     labels: pl.DataFrame | None = None  # fuzzy: reviewed pairs (left_ref, right_ref, label: bool) -> forced and learned from
     review: bool = False  # fuzzy: collect the uncertain pairs for a person to label (DedupeResult.review)
-    strict_birth_dates: bool = True  # fuzzy: two different full birth dates are two people (else only weighed)
+    # fuzzy: two different full birth dates are two people (True), only evidence against (False),
+    # or, None, decided by the list (model.birth_dates_reliable)
+    strict_birth_dates: bool | None = None
 
 
 @dataclass
@@ -175,7 +177,7 @@ def _score_probabilistic(
     rule = (
         pl.when(col("__label") == True).then(pl.lit("labelled_match"))  # noqa: E712
         .when(col("__label") == False).then(pl.lit("labelled_non_match"))  # noqa: E712
-        .when(col("dob_conflict") & (col("same_email") | likely) & pl.lit(options.strict_birth_dates)).then(pl.lit("different_birth_dates"))
+        .when(col("dob_conflict") & (col("same_email") | likely) & pl.lit(_strict_birth_dates(options, model))).then(pl.lit("different_birth_dates"))
         .when(shared_inbox).then(pl.lit("shared_address"))
         .when(col("same_email")).then(pl.lit("same_address"))
         .when(likely).then(pl.lit("probabilistic"))
@@ -192,6 +194,12 @@ def _score_probabilistic(
     if not options.keep_all_pairs:
         scored = scored.filter(col("matched") | col("rule").is_in(["shared_address", "labelled_non_match", "different_birth_dates"]) | (col("probability") >= options.review_threshold))
     return scored.drop("__label")
+
+
+def _strict_birth_dates(options: DedupeOptions, model: LinkageModel) -> bool:
+    """Whether two different birth dates keep two records apart: as asked, else (auto) when the
+    list's birth dates are reliable — its own duplicates rarely disagree on them."""
+    return model.birth_dates_reliable() if options.strict_birth_dates is None else options.strict_birth_dates
 
 
 def _agreements() -> list[pl.Expr]:

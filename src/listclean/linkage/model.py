@@ -50,6 +50,10 @@ MATCH_PRIOR = 1e-4  # prior probability that two records of a list are one perso
 MATCH_PRIOR_PAIRS = 100_000.0  # pseudo-pairs that prior is blended with the list's estimate by
 MAX_WEIGHT = 24.0  # no single field's weight exceeds this many bits either way
 EM_ROUNDS = 40
+# Birth dates count as reliable (--birth-dates auto: two different ones are two people) unless at
+# least UNRELIABLE_PAIRS of one person's record pairs, and this share of them, disagree on them.
+RELIABLE_BIRTH_DATES = 0.03
+UNRELIABLE_PAIRS = 20
 TF_COMPARISONS = tuple(c for c in COMPARISONS if c.tf)
 
 
@@ -63,6 +67,19 @@ class LinkageModel:
     pairs_trained: int = 0  # candidate pairs the m estimates came from
     random_pairs: int = 0  # random pairs the u estimates came from
     rounds: int = 0  # expectation-maximisation rounds until the estimates settled
+    # comparison -> per level, how many pairs taken for one person showed it (the evidence behind m)
+    evidence: dict[str, list[float]] = field(default_factory=dict)
+
+    def birth_dates_reliable(self) -> bool:
+        """Whether the list's duplicates rarely disagree on a full birth date: then two different
+        birth dates are two people. Unreliable takes evidence — at least UNRELIABLE_PAIRS pairs
+        taken for one person that disagree, RELIABLE_BIRTH_DATES or more of those compared — so a
+        father and son in a small list do not talk the list out of the rule that keeps them apart.
+        A list whose birth dates are often wrong (typed by hand, replaced by defaults) only weighs
+        them."""
+        counts = self.evidence.get("birth_date") or [0.0]
+        disagreeing, compared = counts[0], sum(counts)
+        return not (disagreeing >= UNRELIABLE_PAIRS and disagreeing / compared >= RELIABLE_BIRTH_DATES)
 
     def weights(self) -> dict[str, list[float]]:
         """comparison -> log2(m/u) per level 1.. (neutral levels 0)."""
@@ -80,6 +97,7 @@ class LinkageModel:
             "pairs_trained": self.pairs_trained,
             "random_pairs": self.random_pairs,
             "em_rounds": self.rounds,
+            "birth_dates_reliable": self.birth_dates_reliable(),
             "comparisons": {
                 comparison.name: {
                     level: {"m": round(self.m[comparison.name][i], 6), "u": self.u[comparison.name][i], "weight": round(weights[comparison.name][i], 2)}
@@ -119,8 +137,8 @@ def estimate_u(random_compared: pl.DataFrame, apart: np.ndarray | None = None) -
 
 def estimate_m(
     compared: pl.DataFrame, u: dict[str, list[float]], masks: dict[str, tuple[str, ...]], labels: pl.Series | None, population_pairs: int
-) -> tuple[dict[str, list[float]], float, int]:
-    """m per level, the prior match probability and the rounds it took, by expectation-maximisation
+) -> tuple[dict[str, list[float]], float, int, dict[str, list[float]]]:
+    """m per level, the prior match probability, the rounds it took and the evidence per level, by expectation-maximisation
     over the candidate pairs (`compared`, with each pair's blocking `key`; `masks`: key -> the
     comparisons it agrees on by construction, left out of that pair's likelihood). `labels`: per
     pair 1.0 (one person) or 0.0 (two) where a person said so, else null. `population_pairs`: how
@@ -130,7 +148,7 @@ def estimate_m(
 
     m = {c.name: list(c.m_prior) for c in COMPARISONS}
     if compared.height == 0:
-        return m, MATCH_PRIOR, 0
+        return m, MATCH_PRIOR, 0, {c.name: [0.0] * c.top for c in COMPARISONS}
     # EM runs on distinct (key, levels, label) patterns with their counts: a few thousand rows.
     masked = compared.select(
         "key",
@@ -189,9 +207,13 @@ def estimate_m(
         lam = np.array([(weighted[key_index == k].sum() + 1) / (counts[key_index == k].sum() + 2) for k in range(sessions)])
         if moved < 1e-5:
             break
+    # How many pairs taken for one person showed each level (each pair counted once, not once per
+    # session): the evidence behind m, which LinkageModel.birth_dates_reliable weighs.
+    once = posterior * shares
+    evidence = {c.name: [float(once[levels[:, index] == level].sum()) for level in range(1, c.top + 1)] for index, c in enumerate(COMPARISONS)}
     expected = float((posterior * shares).sum())
     prior = (expected + MATCH_PRIOR_PAIRS * MATCH_PRIOR) / (population_pairs + MATCH_PRIOR_PAIRS)
-    return m, min(prior, 0.5), rounds
+    return m, min(prior, 0.5), rounds, evidence
 
 
 def match_probabilities(compared: pl.DataFrame, m: dict[str, list[float]], u: dict[str, list[float]], prior: float) -> np.ndarray:

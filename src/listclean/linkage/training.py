@@ -89,10 +89,10 @@ def learn(features: pl.DataFrame, compared: pl.DataFrame, labels: pl.Series | No
     # is two people under the model that gave: a small list's "random" pairs are all its pairs,
     # its duplicates among them.
     u = estimate_u(sampled)
-    m, prior, rounds = estimate_m(compared, u, masks, labels, population)
+    m, prior, rounds, _ = estimate_m(compared, u, masks, labels, population)
     u = estimate_u(sampled, 1 - match_probabilities(sampled, m, u, prior))
-    m, prior, rounds = estimate_m(compared, u, masks, labels, population)
-    return LinkageModel(m=m, u=u, prior=prior, frequencies=term_frequencies(rows, u), pairs_trained=pairs_trained, random_pairs=drawn.height, rounds=rounds)
+    m, prior, rounds, evidence = estimate_m(compared, u, masks, labels, population)
+    return LinkageModel(m=m, u=u, prior=prior, frequencies=term_frequencies(rows, u), pairs_trained=pairs_trained, random_pairs=drawn.height, rounds=rounds, evidence=evidence)
 
 
 def training_mask(frame: pl.DataFrame, total_rows: int) -> pl.Expr:

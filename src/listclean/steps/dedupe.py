@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 MATCH_LEVELS = ("exact", "canonical", "fuzzy")
 # The review file's columns when no pair was uncertain (the fields shown depend on the list).
 REVIEW_HEADER = ("left_file", "left_row", "right_file", "right_row", "probability", "label", "reason")
-BIRTH_DATES = ("strict", "weighed")
+BIRTH_DATES = ("auto", "strict", "weighed")
 EXPLAIN_ORDER = ["cluster_id", "left_file", "left_row", "right_file", "right_row"]
 
 
@@ -45,7 +45,7 @@ class DedupeStepOptions:
     match: str = "fuzzy"  # exact | canonical | fuzzy
     threshold: float = 0.9  # fuzzy: match probability from which two records are one person
     review_threshold: float = 0.5  # fuzzy: pairs from here up to --threshold are uncertain (--review)
-    birth_dates: str = "strict"  # fuzzy: strict (two different birth dates are two people) | weighed
+    birth_dates: str = "auto"  # fuzzy: strict (two different birth dates are two people) | weighed | auto (strict unless the list's are unreliable)
     labels: str | None = None  # fuzzy: a --review file with its label column filled in
     name_threshold: float = 0.88  # canonical: name similarity needed alongside the same phone
     strong_name_threshold: float = 0.93  # no longer used (fuzzy learns its weights); accepted so old run files still run
@@ -90,7 +90,7 @@ class DedupeStepOptions:
             keep_all_pairs=self.explain_all,
             threshold=self.threshold,
             review_threshold=self.review_threshold,
-            strict_birth_dates=self.birth_dates == "strict",
+            strict_birth_dates={"strict": True, "weighed": False}.get(self.birth_dates),
             labels=labels,
             review=review,
         )
