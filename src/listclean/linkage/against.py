@@ -155,7 +155,7 @@ def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
     """The new rows' blocking key values with their counts (key, value, len), and their identities."""
     import polars as pl
 
-    features = prepare(new)
+    features = prepare(new, match)
     values = [
         features.select(key.expression().alias("value")).drop_nulls().group_by("value").len().select(pl.lit(key.name).alias("key"), "value", pl.col("len").cast(pl.UInt32))
         for key in keys_for(match)
@@ -172,7 +172,7 @@ def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, o
     too large anyway, so its rows are not kept."""
     import polars as pl
 
-    features = prepare(chunk).with_columns(chunk["cluster_id"].cast(pl.String).alias("cluster_id"))
+    features = prepare(chunk, options.match).with_columns(chunk["cluster_id"].cast(pl.String).alias("cluster_id"))
     always = [row_identity(features).is_in(identities.implode()).fill_null(False)]
     counts, rows = [], []
     for key in keys_for(options.match):

@@ -373,7 +373,7 @@ def dedupe(
     report = DedupeReport(rows_in=frame.height)
     if options.match == "fuzzy" and options.model is None and frame.height > TRAINING_ROWS:
         options = replace(options, model=learn_model(frame.filter(training_mask(frame, frame.height)), options))
-    features = prepare(frame)
+    features = prepare(frame, options.match)
     representatives, representative_of = _representatives(features, options.match)
     labelled = labelled_pairs(options.labels, features["__ref"], representative_of)
     # From here on only these per-row columns are needed (survivorship's address and what the
@@ -581,7 +581,7 @@ def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     master_rows = master.height
     # Master rows come first, so a row id below master_rows is a master row (and left < right in every pair).
     combined = pl.concat([master, frame], how="diagonal_relaxed")
-    features = prepare(combined)
+    features = prepare(combined, options.match)
     is_master = pl.col("left") < master_rows
     labelled = labelled_pairs(options.labels, features["__ref"], pl.Series(range(combined.height), dtype=pl.UInt32))
     scored = _score(features, options, report, skip_pairs=(pl.col("right") < master_rows), too_large=too_large, labelled=labelled)

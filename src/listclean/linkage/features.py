@@ -91,10 +91,14 @@ def _street(frame: pl.DataFrame) -> pl.Expr:
     return on_distinct(pl.col("address_line1").cast(pl.String), series_function(fold_street), pl.String)
 
 
-def prepare(frame: pl.DataFrame) -> pl.DataFrame:
+def prepare(frame: pl.DataFrame, match: str = "fuzzy") -> pl.DataFrame:
+    """The comparison features of every row. Only `--match fuzzy` compares birth dates, streets,
+    regions, companies, phone digits and mailboxes (FUZZY_ONLY): the other levels skip them."""
     import polars as pl
 
     from listclean.standardize import on_distinct, series_function
+
+    fuzzy = match == "fuzzy"
 
     def folded(name: str, fold=fold_name) -> pl.Expr:  # noqa: ANN001
         # Names, cities and companies repeat: fold each distinct value once.
@@ -112,12 +116,18 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
         _text(frame, "phone").alias("__phone_text"),
         _text(frame, "postal_code").str.to_uppercase().str.replace_all(r"[\s\-]", "").alias("__postal"),
         folded("city").alias("__city"),
-        folded("company", fold_company).alias("__company"),
         _text(frame, "country").str.to_uppercase().alias("__country"),
-        folded("region").alias("__region"),
-        _street(frame).alias("__street"),
-        _birth_date(frame).alias("__dob"),
-        _birth_year(frame).alias("__birth_year"),
+        *(
+            (
+                folded("company", fold_company).alias("__company"),
+                folded("region").alias("__region"),
+                _street(frame).alias("__street"),
+                _birth_date(frame).alias("__dob"),
+                _birth_year(frame).alias("__birth_year"),
+            )
+            if fuzzy
+            else ()
+        ),
         pl.concat_str(_text(frame, "_source_file").fill_null("?"), pl.lit(":"), _text(frame, "_source_row").fill_null("?")).alias("__ref"),
     )
     # A full name stands in for missing first and last names: first word and last word.
@@ -128,24 +138,28 @@ def prepare(frame: pl.DataFrame) -> pl.DataFrame:
         canonical["email_canonical"],
         canonical["email_canonical_rules"],
         pl.when(pl.col("__phone_text").str.contains(E164)).then(pl.col("__phone_text")).alias("__phone"),
+    )
+    if fuzzy:
         # The number as it ends, whatever the prefix it was written with (0x / +61 x): the last
         # eight digits, compared for typos; a number too short to mean anything is left out.
-        pl.col("__phone_text").str.replace_all(r"[^0-9]", "").str.slice(-8).alias("__phone_digits"),
-    ).with_columns(
-        pl.when(pl.col("__phone_digits").str.len_bytes() >= 6).then(pl.col("__phone_digits")).alias("__phone_digits"),
-        pl.coalesce(pl.col("__birth_year"), pl.col("__dob").str.slice(0, 4).cast(pl.Int32, strict=False)).alias("__birth_year"),
-    )
-    return work.with_columns(
-        given_name_key(pl.col("__first")).alias("__first_key"),
-        # The mailbox name as a person would say it: no dots, dashes, underscores or +tag, so
-        # anna.nowak@gmail.com (canonical annanowak) and anna.nowak@firma.pl compare as one name.
-        pl.col("email_canonical").str.extract(r"^([^+@]*)", 1).str.replace_all(r"[._\-]", "").alias("__mailbox"),
-        pl.col("email_canonical").str.replace_all(r"[^0-9]", "").alias("__email_digits"),
-        pl.col("email_canonical").str.extract(r"@([^@]*)$", 1).alias("__domain"),
-        # The mailbox as written (lower case, without +tag): anna.nowak and anna_nowak are two.
-        pl.col("__normalized").str.to_lowercase().str.extract(r"^([^+@]*)", 1).alias("__local"),
-        pl.col("__normalized").str.to_lowercase().alias("__written"),
-    ).with_columns(
-        # Whether the mailbox says no more than the row's own name (comparisons.name_made).
-        name_made(pl.col("__local"), pl.col("__first"), pl.col("__last")).alias("__name_made"),
-    ).drop("__first_given", "__last_given", "__full", "__phone_text")
+        digits = pl.col("__phone_text").str.replace_all(r"[^0-9]", "").str.slice(-8)
+        work = work.with_columns(
+            pl.when(digits.str.len_bytes() >= 6).then(digits).alias("__phone_digits"),
+            pl.coalesce(pl.col("__birth_year"), pl.col("__dob").str.slice(0, 4).cast(pl.Int32, strict=False)).alias("__birth_year"),
+        )
+    work = work.with_columns(given_name_key(pl.col("__first")).alias("__first_key"))
+    if fuzzy:
+        work = work.with_columns(
+            # The mailbox name as a person would say it: no dots, dashes, underscores or +tag, so
+            # anna.nowak@gmail.com (canonical annanowak) and anna.nowak@firma.pl compare as one name.
+            pl.col("email_canonical").str.extract(r"^([^+@]*)", 1).str.replace_all(r"[._\-]", "").alias("__mailbox"),
+            pl.col("email_canonical").str.replace_all(r"[^0-9]", "").alias("__email_digits"),
+            pl.col("email_canonical").str.extract(r"@([^@]*)$", 1).alias("__domain"),
+            # The mailbox as written (lower case, without +tag): anna.nowak and anna_nowak are two.
+            pl.col("__normalized").str.to_lowercase().str.extract(r"^([^+@]*)", 1).alias("__local"),
+            pl.col("__normalized").str.to_lowercase().alias("__written"),
+        ).with_columns(
+            # Whether the mailbox says no more than the row's own name (comparisons.name_made).
+            name_made(pl.col("__local"), pl.col("__first"), pl.col("__last")).alias("__name_made"),
+        )
+    return work.drop("__first_given", "__last_given", "__full", "__phone_text")

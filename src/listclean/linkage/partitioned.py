@@ -110,7 +110,7 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
             features = slim_features(chunk)
         else:
             # __id numbered across the whole list: a row with nothing to compare is its own representative.
-            features = prepare(chunk).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
+            features = prepare(chunk, options.match).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
         offset += chunk.height
         keyed = features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in linking.items())
         if labelled is not None:  # rows a person labelled as one must meet in one part
