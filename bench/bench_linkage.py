@@ -23,8 +23,8 @@ Data sets (bench/linkage_data.py; all deterministic):
                   the target is listclean >= 10x faster than Splink there. recordlinkage is not run on it.
 
 listclean runs in two configurations on every data set: its defaults ("listclean (default, birth dates
-strict)": two different full birth dates are two people) and `--birth-dates weighed` (a birth-date
-disagreement is only evidence against).
+auto)": two different full birth dates are two people unless the list's own duplicates often disagree
+on them, then they are weighed) and `--birth-dates strict` (always two people).
 
 Each tool runs in its own child process (time is the child's wall time, start-up included; peak is its
 ru_maxrss), on the same records: listclean through its CLI exactly as a user runs it, on a CSV shaped
@@ -33,7 +33,8 @@ State, Email; rec_id passed through; never soc_sec_id; FEBRL has no phone column
 README's nightly job: `dedupe 4a.csv -o master.parquet`, then `dedupe 4b.csv --against master.parquet`
 (times added, peak the larger); the full run also dedupes 4a and 4b together. Should --against fail
 on the Parquet master (it did, `InvalidOperationError: expected String type, got: date`, when the
-master has a birth_date column), the master is written as CSV instead and the row notes it. Splink and
+master has a birth_date column, until import inferred date orders for text columns only), the
+master is written as CSV instead and the row notes it. Splink and
 recordlinkage get the same records under FEBRL's column names, see bench/linkage_anchors.py for
 their settings and every deviation from the documented examples.
 
@@ -42,7 +43,7 @@ true pairs; for FEBRL 4 only pairs across 4a and 4b, as the anchors score it). A
 printed; the full run writes bench/results/linkage.json and linkage.md (with the speed table), --quick
 writes bench/data/linkage/quick.json. For listclean, the counts of false positive and false negative
 pairs are printed and examples of each (both rows' fields) written to
-bench/data/linkage/errors-<data set>[-weighed].md.
+bench/data/linkage/errors-<data set>[-strict].md.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ SPEED_TARGET = 10.0  # listclean at least this many times faster than Splink on 
 
 # (row label, extra CLI arguments, errors-file suffix); the first is listclean as a user runs it.
 LISTCLEAN_CONFIGS = [
-    ("listclean (default, birth dates strict)", [], ""),
-    ("listclean --birth-dates weighed", ["--birth-dates", "weighed"], "-weighed"),
+    ("listclean (default, birth dates auto)", [], ""),
+    ("listclean --birth-dates strict", ["--birth-dates", "strict"], "-strict"),
 ]
 
 
