@@ -226,3 +226,17 @@ def test_against_a_parquet_master_with_birth_dates_read_with_an_import_option(cl
     assert (json.loads(result.stdout)["matched_existing"], json.loads(result.stdout)["new_clusters"]) == (1, 1)
     updated = pl.read_parquet(tmp_path / "next.parquet")
     assert updated.schema["birth_date"] == pl.Date and sorted(updated["birth_date"].cast(pl.String).to_list()) == ["1975-03-04", "1980-01-02", "1990-05-06"]
+
+
+def test_labels_with_a_missing_row_or_two_answers_for_one_pair_are_refused_clearly(cli, tmp_path):
+    source, labels = _review_list(tmp_path), tmp_path / "labels.csv"
+    labels.write_text(f"left_file,left_row,right_file,right_row,label\n{source},,{source},2,match\n")
+    result = cli(["dedupe", source, "-o", tmp_path / "out.csv", "--labels", labels])
+    assert result.exit_code == 2 and f"{labels}:2 (column 'left_row'): a labelled pair has no valid left_row" in result.stderr
+    labels.write_text(f"left_file,left_row,right_file,right_row,label\n{source},1,{source},2,match\n{source},2,{source},1.0,no\n")
+    torn = cli(["dedupe", source, "-o", tmp_path / "out.csv", "--labels", labels])
+    assert torn.exit_code == 2 and "is labelled both match and no match" in torn.stderr and "Traceback" not in torn.stderr
+    # A spreadsheet's guard on a file name (' before =) and a row number written 2.0 still name the rows.
+    labels.write_text(f"left_file,left_row,right_file,right_row,label\n'{source},1.0,{source},2,match\n")
+    ok = cli(["dedupe", source, "-o", tmp_path / "out.csv", "--labels", labels, "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["labels_unmatched"] == 1  # ' before a letter is part of the name

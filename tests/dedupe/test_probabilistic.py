@@ -207,3 +207,38 @@ def test_auto_keeps_birth_dates_strict_unless_the_lists_own_duplicates_often_dis
     strict = dedupe(noisy, DedupeOptions(strict_birth_dates=True))
     assert strict.frame.height == 200 and strict.report.by_rule.get("different_birth_dates") is None  # kept apart, not merged
     assert strict.pairs.filter(pl.col("rule") == "different_birth_dates").height == 50
+
+
+def test_rows_kept_apart_are_never_joined_through_a_third_row():
+    # Jan born 1960 and Jan born 1990 at one address, and a Jan there with no birth date who
+    # matches both: the father and son stay two clusters, the third joins one of them.
+    family = contacts(
+        {"email": "kowalski@wp.pl", "first_name": "Jan", "last_name": "Kowalski", "birth_date": "1960-02-03"},
+        {"email": "kowalski@wp.pl", "first_name": "Jan", "last_name": "Kowalski", "birth_date": "1990-07-08"},
+        {"email": "kowalski@wp.pl", "first_name": "Jan", "last_name": "Kowalski"},
+    )
+    result = dedupe(family)
+    assert not together(result, 1, 2) and result.frame.height == 2
+    assert together(result, 1, 3) or together(result, 2, 3)
+    # A labelled non-match holds the same way.
+    three = contacts(*({"email": "anna@acme.com", "first_name": "Anna", "last_name": "Nowak", "phone": phone} for phone in ("+48600100201", "+48600100202", "+48600100203")))
+    labels = pl.DataFrame({"left_ref": ["list.csv:1"], "right_ref": ["list.csv:2"], "label": [False]})
+    apart = dedupe(three, DedupeOptions(labels=labels))
+    assert not together(apart, 1, 2) and apart.frame.height == 2
+
+
+def test_a_labelled_match_to_a_master_row_that_shares_nothing_is_used_streamed_as_in_memory():
+    from listclean.linkage.against import dedupe_against
+    from listclean.runtime import Runtime
+    from listclean.stream.budget import MemoryBudget
+
+    master = dedupe(generate_people(600, seed=3).drop("person_id")).frame
+    new = contacts({"email": "zzz@qq.com", "first_name": "Xi", "last_name": "Zhu"}, source="new.csv")
+    ref = f"{master['_source_file'][5]}:{master['_source_row'][5]}"
+    options = DedupeOptions(labels=pl.DataFrame({"left_ref": [ref], "right_ref": ["new.csv:1"], "label": [True]}))
+    whole = dedupe(new, options, master)
+    with Runtime(budget=MemoryBudget(2_000)) as runtime:
+        streamed = dedupe_against(new, [master.slice(i, 50) for i in range(0, master.height, 50)], options, runtime.spool)
+        out = pl.concat(list(streamed.golden), how="diagonal_relaxed").select(streamed.columns)
+    assert whole.report.matched_existing == streamed.report.matched_existing == 1
+    assert out.equals(whole.frame) and streamed.pairs.equals(whole.pairs)

@@ -165,7 +165,8 @@ def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
 
 def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, options: DedupeOptions) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame]:
     """What the chunk's rows share with the new rows: the cluster ids of those that share an
-    identity, or a key that splits by given name (the address), with one (always in the part);
+    identity, or a key that splits by given name (the address), with one, or that --labels names
+    (always in the part);
     for the other keys, how many rows share each value (key, value, len) and, for values shared
     by at most max_block rows of the chunk, those rows (key, value, cluster_id): in the part
     unless the whole master's block is too large. A value shared by more rows of one chunk is
@@ -174,6 +175,9 @@ def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, o
 
     features = prepare(chunk, options.match).with_columns(chunk["cluster_id"].cast(pl.String).alias("cluster_id"))
     always = [row_identity(features).is_in(identities.implode()).fill_null(False)]
+    if options.labels is not None and options.match == "fuzzy":  # a master row a person labelled is in play whatever it shares
+        named = pl.concat([options.labels["left_ref"], options.labels["right_ref"]]).unique()
+        always.append(features["__ref"].is_in(named.implode()))
     counts, rows = [], []
     for key in keys_for(options.match):
         name, expr = key.name, key.expression()

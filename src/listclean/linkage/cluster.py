@@ -87,3 +87,58 @@ def cluster_ids(labels: pl.Series, identity: pl.Series, refs: pl.Series) -> pl.S
     hashed = [f"c{hashlib.sha256(key.encode()).hexdigest()[:12]}" for key in smallest["key"].to_list()]
     table = smallest.with_columns(pl.Series("cluster_id", hashed, dtype=pl.String))
     return frame.join(table.select("label", "cluster_id"), on="label", how="left", maintain_order="left")["cluster_id"]
+
+
+# Pairs that a rule keeps apart: no chain of other matches may put them in one cluster either.
+APART_RULES = ("labelled_non_match", "different_birth_dates", "shared_address")
+
+
+def kept_apart(scored: pl.DataFrame, labels: pl.Series) -> tuple[pl.Series, int]:
+    """Component labels in which no cluster holds a pair kept apart (a labelled non-match, two
+    different birth dates, a shared inbox's two people), and the number of rows regrouped.
+
+    Transitive matching could join such a pair through a third row (Jan born 1960 and Jan born
+    1990 each matched to a Jan with no birth date). Only a component that does is rebuilt: its
+    matches are added strongest first — labelled matches, then strong evidence (one address,
+    phone or birth date), then by probability, ties by row — and a match that would join two
+    rows kept apart is left out. Such components are small (the chaining guard bounds them), so
+    the rebuild walks their few edges in Python.
+    """
+    import numpy as np
+    import polars as pl
+
+    apart = scored.filter(pl.col("rule").is_in(APART_RULES))
+    if apart.height == 0:
+        return labels, 0
+    label = labels.to_numpy().copy()
+    left, right = apart["left"].to_numpy(), apart["right"].to_numpy()
+    clashing = np.unique(label[left][label[left] == label[right]])
+    if clashing.size == 0:
+        return labels, 0
+    in_clash = np.isin(label, clashing)
+    edges = scored.filter(pl.col("matched")).with_columns(pl.Series("__in", in_clash[scored.filter(pl.col("matched"))["left"].to_numpy()]))
+    edges = edges.filter(pl.col("__in")).sort(
+        [pl.col("rule") != "labelled_match", ~pl.col("strong"), pl.col("probability").fill_null(0), "left", "right"],
+        descending=[False, False, True, False, False],
+    )
+    cannot: dict[int, set[int]] = {}
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        if in_clash[a]:
+            cannot.setdefault(a, set()).add(b)
+            cannot.setdefault(b, set()).add(a)
+    nodes = np.flatnonzero(in_clash)
+    members = {int(node): {int(node)} for node in nodes}
+    root = {int(node): int(node) for node in nodes}
+    for a, b in zip(edges["left"].to_list(), edges["right"].to_list(), strict=True):
+        ra, rb = root[a], root[b]
+        if ra == rb:
+            continue
+        small, large = (ra, rb) if len(members[ra]) < len(members[rb]) else (rb, ra)
+        if any(cannot.get(node, set()) & members[large] for node in members[small]):
+            continue  # would put two rows kept apart in one cluster
+        for node in members[small]:
+            root[node] = large
+        members[large] |= members.pop(small)
+    for group in members.values():
+        label[list(group)] = min(group)
+    return pl.Series("label", label, dtype=pl.UInt32), int(nodes.size)

@@ -30,8 +30,9 @@ The levels, from the top:
 - street address (the folded first line): same; similar (token-set similarity at least 0.9);
   different.
 - postcode: same; one keystroke apart; different.  City: same; similar; different.
-- phone (its last eight digits, whatever prefix it was written with): same; one keystroke
-  apart; different.
+- phone: the same full number when both are known in full (E.164), else the same last eight
+  digits, whatever prefix they were written with; one keystroke apart (last eight digits only);
+  different.
 - company, region, country: same or different; a region or country that agrees where the
   city or postcode already agrees is no further evidence (it follows from them), so it counts
   only when it disagrees.
@@ -236,7 +237,7 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
             "postal_osa": sim("__postal", OSA.distance),
             "lc": left["__city"], "rc": right["__city"],
             "city_jw": sim("__city", jw),
-            "lph": left["__phone_digits"], "rph": right["__phone_digits"],
+            "lph": left["__phone_digits"], "rph": right["__phone_digits"], "lpe": left["__phone"], "rpe": right["__phone"],
             "phone_osa": sim("__phone_digits", OSA.distance),
             "company_sim": sim("__company", fuzz.token_set_ratio) / 100,
             "lr": left["__region"], "rr": right["__region"], "lco": left["__country"], "rco": right["__country"],
@@ -307,7 +308,10 @@ def compare(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings
         _levels(both("ls", "rs"), col("ls") == col("rs"), col("street_sim") >= 0.9).alias("street_level"),
         _levels(both("lp", "rp"), col("lp") == col("rp"), col("postal_osa") <= 1).alias("postcode_level"),
         _levels(both("lc", "rc"), col("lc") == col("rc"), col("city_jw") >= 0.9).alias("city_level"),
-        _levels(both("lph", "rph"), col("lph") == col("rph"), col("phone_osa") <= 1).alias("phone_level"),
+        # Two numbers both known in full (E.164) are compared in full: +1 555 123 4567 and
+        # +7 495 123 4567 end alike but are two phones. Otherwise by their last eight digits.
+        pl.when(both("lpe", "rpe")).then(pl.when(col("lpe") == col("rpe")).then(3).otherwise(1).cast(pl.UInt8))
+        .otherwise(_levels(both("lph", "rph"), col("lph") == col("rph"), col("phone_osa") <= 1)).alias("phone_level"),
         _levels(col("company_sim").is_not_null(), col("company_sim") >= 0.9).alias("company_level"),
         # A region or country that agrees says nothing more once the city or postcode agrees (it
         # follows from them): only a disagreement counts then.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from listclean import schema
 from listclean.linkage.blocking import BlockingReport, candidate_pairs, identity_expression, keys_for
-from listclean.linkage.cluster import cluster_ids, components, guarded_components
+from listclean.linkage.cluster import cluster_ids, components, guarded_components, kept_apart
 from listclean.linkage.compare import NOT_MATCHED, RULES, STRONG_RULES, MatchSettings, score_pairs
 from listclean.linkage.comparisons import COMPARISONS
 from listclean.linkage.features import prepare
@@ -118,10 +118,10 @@ def _score(
     import polars as pl
 
     pairs, report.blocking = candidate_pairs(features, keys_for(options.match), options.max_block, too_large)
-    if skip_pairs is not None:
-        pairs = pairs.filter(~skip_pairs)
     if options.match == "fuzzy":
         pairs = _with_labelled(pairs, labelled)
+    if skip_pairs is not None:  # (labelled pairs too: two master rows are never re-matched)
+        pairs = pairs.filter(~skip_pairs)
     report.pairs_compared = pairs.height
     if options.match == "fuzzy":
         return _score_probabilistic(features, pairs, options, report, labelled)
@@ -171,7 +171,7 @@ def _score_probabilistic(
     # disagree (or a second phone and a given name not quite the same), and neither the birth
     # date nor the phone agreeing.
     shared_inbox = (
-        col("same_email") & (col("first_conflict") | ((col("phone_level") == 1) & (col("first_level") < 4))) & ~col("same_dob") & (col("phone_level") != 3)
+        col("same_email") & (col("first_conflict") | ((col("phone_level") == 1) & col("first_level").is_between(1, 3))) & ~col("same_dob") & (col("phone_level") != 3)
     )
     likely = col("probability") >= options.threshold
     rule = (
@@ -381,6 +381,7 @@ def dedupe(
     features = features.select(list(dict.fromkeys(["__id", "__ref", "email_canonical", *identity_expression().meta.root_names()])))
     scored = _score(representatives, options, report, too_large=too_large, labelled=labelled)
     labels, report.guarded_rows = guarded_components(scored, representatives.height, options.max_cluster)
+    labels, _ = kept_apart(scored, labels)
     ids = cluster_ids(labels.gather(representative_of), row_identity(features), features["__ref"])
     explained = _explained(scored, representatives, ids.gather(representatives["__row"]))
     identical = _identical_rows(ids, representative_of)
@@ -593,7 +594,7 @@ def match_to_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
     adopted = to_master.select(pl.col("right").alias("id"), master_ids.gather(to_master["left"]).alias("adopted"))
     # 2. New-only components; a component with an adopted row follows it.
     new_edges = matched.filter(~is_master)
-    labels = components(new_edges, combined.height)
+    labels, _ = kept_apart(scored.filter(~is_master), components(new_edges, combined.height))
     table = pl.DataFrame({"id": pl.int_range(combined.height, dtype=pl.UInt32, eager=True), "label": labels}).join(adopted, on="id", how="left", maintain_order="left")
     follow = table.filter(pl.col("adopted").is_not_null()).sort("id").group_by("label", maintain_order=True).agg(pl.col("adopted").first().alias("component_adopted"))
     table = table.join(follow, on="label", how="left", maintain_order="left")

@@ -34,7 +34,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from listclean.linkage.comparisons import COMPARISONS, LEVEL_COLUMNS
+from listclean.linkage.comparisons import BY_NAME, COMPARISONS, LEVEL_COLUMNS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -158,6 +158,8 @@ def estimate_m(
         ),
         (labels if labels is not None else pl.lit(None, dtype=pl.Float64)).alias("__label"),
         (pl.col("__share") if "__share" in compared.columns else pl.lit(1.0)).alias("__share"),
+        # Unmasked, for the evidence: a pair a birth-date key found still agrees on its birth date.
+        pl.col("birth_date_level").alias("__birth_date_seen"),
     )
     grouping = [column for column in masked.columns if column != "__share"]
     patterns = masked.group_by(grouping).agg(pl.len(), pl.col("__share").sum()).sort(grouping, nulls_last=True)
@@ -211,6 +213,8 @@ def estimate_m(
     # session): the evidence behind m, which LinkageModel.birth_dates_reliable weighs.
     once = posterior * shares
     evidence = {c.name: [float(once[levels[:, index] == level].sum()) for level in range(1, c.top + 1)] for index, c in enumerate(COMPARISONS)}
+    seen = patterns["__birth_date_seen"].to_numpy()
+    evidence["birth_date"] = [float(once[seen == level].sum()) for level in range(1, BY_NAME["birth_date"].top + 1)]
     expected = float((posterior * shares).sum())
     prior = (expected + MATCH_PRIOR_PAIRS * MATCH_PRIOR) / (population_pairs + MATCH_PRIOR_PAIRS)
     return m, min(prior, 0.5), rounds, evidence

@@ -42,6 +42,7 @@ def review_pairs(explained: pl.DataFrame, frame: pl.DataFrame, low: float, high:
     uncertain = explained.filter((pl.col("rule") == "no_rule") & (pl.col("probability") >= low) & (pl.col("probability") < high))
     fields = [name for name in REVIEW_FIELDS if name in frame.columns]
     rows = frame.select(pl.col("_source_file").cast(pl.String), pl.col("_source_row").cast(pl.Int64), *(pl.col(name).cast(pl.String) for name in fields))
+    rows = rows.unique(["_source_file", "_source_row"], keep="first", maintain_order=True)  # a file given twice names its rows twice
     for side in ("left", "right"):
         named = rows.rename({"_source_file": f"{side}_file", "_source_row": f"{side}_row", **{name: f"{side}_{name}" for name in fields}})
         uncertain = uncertain.join(named, on=[f"{side}_file", f"{side}_row"], how="left", maintain_order="left")
@@ -67,7 +68,8 @@ def load_labels(path: str, workspace: Workspace) -> pl.DataFrame:
         )
     frame = source.frame.select(*(pl.col(name).cast(pl.String) for name in (*REF_COLUMNS, "label"))).collect()
     words = frame["label"].str.strip_chars().str.to_lowercase()
-    unknown = (words.is_not_null() & (words != "") & ~words.is_in(sorted(YES | NO))).arg_true()
+    labelled = words.is_not_null() & (words != "")
+    unknown = (labelled & ~words.is_in(sorted(YES | NO))).arg_true()
     if unknown.len():
         row = int(unknown[0])
         raise InputError(
@@ -77,11 +79,38 @@ def load_labels(path: str, workspace: Workspace) -> pl.DataFrame:
             column="label",
             hint="write match or no match (yes/no, 1/0) in the label column, or leave it empty",
         )
-    return frame.with_columns(words.alias("label")).filter(pl.col("label").is_not_null() & (pl.col("label") != "")).select(
-        pl.concat_str("left_file", pl.lit(":"), "left_row").alias("left_ref"),
-        pl.concat_str("right_file", pl.lit(":"), "right_row").alias("right_ref"),
+    # The rows as --review named them: a file name the spreadsheet guard prefixed with ' is read
+    # without it, a row number a spreadsheet turned into 609.0 as 609.
+    files = [pl.col(f"{side}_file").str.strip_chars().str.replace(r"^'([=+\-@])", "$1") for side in ("left", "right")]
+    rows = [pl.col(f"{side}_row").str.strip_chars().cast(pl.Float64, strict=False) for side in ("left", "right")]
+    named = frame.with_columns(words.alias("label"), *(f.alias(f"{side}_file") for f, side in zip(files, ("left", "right"))),
+                               *(r.alias(f"{side}_row") for r, side in zip(rows, ("left", "right"))))  # fmt: skip
+    for column in REF_COLUMNS:
+        bad = (labelled & (named[column].is_null() | ((named[column] == "") if column.endswith("file") else (named[column] % 1 != 0)))).arg_true()
+        if bad.len():
+            raise InputError(
+                f"a labelled pair has no valid {column}",
+                source=source.name,
+                line=int(bad[0]) + 2,
+                column=column,
+                hint="keep the four columns --review wrote (file and row of both rows) for every labelled pair",
+            )
+    pairs = named.filter(labelled).select(
+        pl.concat_str("left_file", pl.lit(":"), pl.col("left_row").cast(pl.Int64).cast(pl.String)).alias("left_ref"),
+        pl.concat_str("right_file", pl.lit(":"), pl.col("right_row").cast(pl.Int64).cast(pl.String)).alias("right_ref"),
         pl.col("label").is_in(sorted(YES)).alias("label"),
     )
+    # One pair, in either order, labelled both ways: a person must decide.
+    keyed = pairs.with_columns(pl.min_horizontal("left_ref", "right_ref").alias("a"), pl.max_horizontal("left_ref", "right_ref").alias("b"))
+    torn = keyed.group_by("a", "b").agg(pl.col("label").n_unique().alias("answers")).filter(pl.col("answers") > 1)
+    if torn.height:
+        raise InputError(
+            f"the pair {torn['a'][0]} / {torn['b'][0]} is labelled both match and no match",
+            source=source.name,
+            column="label",
+            hint="keep one answer per pair",
+        )
+    return keyed.unique(["a", "b"], keep="first", maintain_order=True).drop("a", "b")
 
 
 def label_groups(labels: pl.DataFrame | None) -> pl.DataFrame | None:
