@@ -116,6 +116,8 @@ def dedupe(
     birth_dates: str = "auto",
     labels: str | None = None,
     review: bool = False,
+    model: str | None = None,
+    save_model: str | None = None,
     name_threshold: float = 0.88,
     strong_name_threshold: float = 0.93,
     email_threshold: float = 0.9,
@@ -139,13 +141,14 @@ def dedupe(
     (`report.dedupe.model`); pairs at or above `threshold` are one person; with `review`,
     `report.review` holds the pairs between `review_threshold` and `threshold` for a person to
     label, and `labels` (the path of such a file, labelled) decides those pairs and teaches the
-    model. `birth_dates`: strict (two different birth dates are two people), weighed, or auto (strict unless
+    model. `model`: a file an earlier run wrote with `save_model` (its weights are used, not
+    learned). `birth_dates`: strict (two different birth dates are two people), weighed, or auto (strict unless
     the list's own duplicates often disagree on them).
     """
     from listclean.steps.dedupe import DedupeStepOptions, dedupe_step
 
     options = DedupeStepOptions(
-        match=match, threshold=threshold, review_threshold=review_threshold, birth_dates=birth_dates, labels=labels,
+        match=match, threshold=threshold, review_threshold=review_threshold, birth_dates=birth_dates, labels=labels, model=model, save_model=save_model,
         name_threshold=name_threshold, strong_name_threshold=strong_name_threshold, email_threshold=email_threshold,
         max_block_size=max_block_size, max_cluster_size=max_cluster_size, trust=_texts(trust), explain_all=explain_all,
     )  # fmt: skip

@@ -55,7 +55,7 @@ from listclean.errors import ConfigError, ExitCode, ListcleanError, OutputError
 STEP_ORDER = ("import", "validate", "dedupe", "segment")
 RESERVED = {"output", "o", "force", "report", "json", "format", "f"}  # the run decides where each step writes
 # Options that name files: relative to the run file, as `inputs` are.
-_PATHS = ("rejects", "clusters", "explain", "review", "labels", "split_dir", "store", "rules", "html", "sunset_out", "against")
+_PATHS = ("rejects", "clusters", "explain", "review", "labels", "model", "save_model", "split_dir", "store", "rules", "html", "sunset_out", "against")
 _FLAG_NAMES = {"map": "--map"}
 _NEGATABLE = {"header": "--no-header"}  # a false value that is not the default has a flag of its own
 _JOINED = {"columns": ","}  # list options the command takes as one value

@@ -240,3 +240,22 @@ def test_labels_with_a_missing_row_or_two_answers_for_one_pair_are_refused_clear
     labels.write_text(f"left_file,left_row,right_file,right_row,label\n'{source},1.0,{source},2,match\n")
     ok = cli(["dedupe", source, "-o", tmp_path / "out.csv", "--labels", labels, "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["labels_unmatched"] == 1  # ' before a letter is part of the name
+
+
+def test_a_saved_model_is_reused_by_the_nightly_run_and_scores_alike(cli, tmp_path):
+    source, model = _review_list(tmp_path), tmp_path / "model.json"
+    first = cli(["dedupe", source, "-o", tmp_path / "master.parquet", "--save-model", model, "--explain", tmp_path / "a.csv", "--json"])
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["saved_model"] == str(model) and json.loads(model.read_text())["format"] == "listclean.linkage-model/1"
+    again = cli(["dedupe", source, "-o", tmp_path / "again.parquet", "--model", model, "--explain", tmp_path / "b.csv", "--json"])
+    assert again.exit_code == 0, again.stderr
+    # The same weights, read back: the same pairs, probabilities and golden records.
+    assert json.loads(again.stdout)["model"] == json.loads(first.stdout)["model"]
+    assert pl.read_csv(tmp_path / "a.csv").equals(pl.read_csv(tmp_path / "b.csv"))
+    assert pl.read_parquet(tmp_path / "master.parquet").equals(pl.read_parquet(tmp_path / "again.parquet"))
+    # Written again only with --force; a file that is not a model is refused by name.
+    refused = cli(["dedupe", source, "-o", tmp_path / "x.parquet", "--save-model", model])
+    assert refused.exit_code == 3 and "model.json" in refused.stderr
+    (tmp_path / "bad.json").write_text('{"format": "something else"}')
+    bad = cli(["dedupe", source, "-o", tmp_path / "y.parquet", "--model", tmp_path / "bad.json"])
+    assert bad.exit_code == 2 and "bad.json: is not a model listclean can use" in bad.stderr and "Traceback" not in bad.stderr

@@ -23,7 +23,7 @@ PEOPLE = FIXTURES / "dedupe_people.csv"  # 10 rows, 7 people
 SUMMARY_KEYS = [
     "command", "output", "dry_run", "rejects", "rows_in", "rows_out", "rejected", "merged", "master_rows",
     "clusters_merged", "largest_cluster", "matches_by_rule", "shared_addresses_kept_apart", "pairs_compared",
-    "chain_guard_rows", "blocks_too_large", "matched_existing", "new_clusters", "clusters", "explain", "review", "review_pairs", "labelled_pairs", "labels_unmatched", "model",
+    "chain_guard_rows", "blocks_too_large", "matched_existing", "new_clusters", "clusters", "explain", "review", "review_pairs", "labelled_pairs", "labels_unmatched", "saved_model", "model",
 ]  # fmt: skip
 INCOMING = "Email,First Name,Last Name,Status\nanna.nowak+x@gmail.com,Anna,Nowak,subscribed\nnew.person@firma.pl,Nowa,Osoba,subscribed\n"
 

@@ -72,6 +72,14 @@ Labels = Annotated[
     Optional[str],
     typer.Option("--labels", help="fuzzy: a --review file with its label column filled in: those pairs are decided as labelled and the weights learn from them.", rich_help_panel=REVIEW),
 ]
+ModelIn = Annotated[
+    Optional[str],
+    typer.Option("--model", help="fuzzy: use the weights an earlier run saved (--save-model) instead of learning them: the nightly --against run then scores as the master was built.", rich_help_panel=MATCHING),
+]
+ModelOut = Annotated[
+    Optional[str],
+    typer.Option("--save-model", help="fuzzy: write the weights this run used (JSON: every level's m, u and weight, the value frequencies) here.", rich_help_panel=REVIEW),
+]
 NameThreshold = Annotated[float, typer.Option("--name-threshold", help="canonical: name similarity (0-1) needed alongside the same phone number.", rich_help_panel=MATCHING)]
 StrongNameThreshold = Annotated[float, typer.Option("--strong-name-threshold", help="No longer used (fuzzy learns its weights); accepted so old scripts still run.", hidden=True)]
 EmailThreshold = Annotated[float, typer.Option("--email-threshold", help="Address similarity (0-1) counted as a typo of the same address.", rich_help_panel=MATCHING)]
@@ -157,6 +165,8 @@ def command(
     dry_run: DryRun = False,
     review: Review = None,
     labels: Labels = None,
+    save_model: ModelOut = None,
+    model: ModelIn = None,
     match: Match = MatchLevel.fuzzy,
     threshold: Threshold = 0.9,
     review_threshold: ReviewThreshold = 0.5,
@@ -188,6 +198,8 @@ def command(
         review_threshold=review_threshold,
         birth_dates=birth_dates.value,
         labels=labels,
+        model=model,
+        save_model=save_model,
         name_threshold=name_threshold,
         strong_name_threshold=strong_name_threshold,
         email_threshold=email_threshold,
@@ -197,12 +209,14 @@ def command(
         explain_all=explain_all,
         against=against,
     )
-    sources = [*inputs, *([against] if against else []), *([labels] if labels else [])]
-    review_files = [("--clusters", clusters), ("--explain", explain), ("--review", review)]
+    sources = [*inputs, *([against] if against else []), *([labels] if labels else []), *([model] if model else [])]
+    review_files = [("--clusters", clusters), ("--explain", explain), ("--review", review), ("--save-model", save_model)]
     if dry_run:
         check_paths(sources, review_files, report=writing.report, force=writing.force)
     target = None if dry_run else prepare_outputs(sources, writing, reading, outputs=review_files)
     targets = {path: prepare_target(path, fmt=None, force=writing.force, inputs=sources) for path in (clusters, explain, review) if path}
+    if save_model:
+        prepare_target(save_model, fmt=None, force=writing.force, inputs=sources)  # refused when it exists, without --force
     with cli_runtime(reporter) as runtime:
         source = open_inputs(inputs, reading, runtime)
         sink = NullSink() if target is None else runtime.file_sink(target, excel_safe=writing.excel_safe)

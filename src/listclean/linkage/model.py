@@ -108,6 +108,53 @@ class LinkageModel:
         }
 
 
+MODEL_FORMAT = "listclean.linkage-model/1"
+
+
+def model_json(model: LinkageModel) -> str:
+    """The model as a JSON document (--save-model): every level's m and u, the prior, the value
+    frequencies, and what it was learned from. Reading it back (read_model) gives the same scores."""
+    import json
+
+    document = {
+        "format": MODEL_FORMAT,
+        "prior": model.prior,
+        "m": model.m,
+        "u": model.u,
+        "evidence": model.evidence,
+        "pairs_trained": model.pairs_trained,
+        "random_pairs": model.random_pairs,
+        "em_rounds": model.rounds,
+        "frequencies": {name: {"values": table["value"].to_list(), "frequencies": table["frequency"].to_list()} for name, table in model.frequencies.items()},
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def read_model(text: str) -> LinkageModel:
+    """A model written by model_json; ValueError naming what is wrong."""
+    import json
+
+    import polars as pl
+
+    document = json.loads(text)
+    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+        raise ValueError(f"not a listclean model (its format is not {MODEL_FORMAT!r})")
+    for comparison in COMPARISONS:
+        for table in ("m", "u"):
+            levels = document[table].get(comparison.name)
+            if not isinstance(levels, list) or len(levels) != comparison.top or not all(isinstance(p, (int, float)) and 0 < p <= 1 for p in levels):
+                raise ValueError(f"{table} of {comparison.name!r} is not {comparison.top} probabilities (the model was written by another listclean version?)")
+    frequencies = {
+        name: pl.DataFrame({"value": table["values"], "frequency": table["frequencies"]}, schema={"value": pl.String, "frequency": pl.Float64})
+        for name, table in document.get("frequencies", {}).items()
+    }
+    return LinkageModel(
+        m=document["m"], u=document["u"], prior=float(document["prior"]), frequencies=frequencies,
+        pairs_trained=int(document.get("pairs_trained", 0)), random_pairs=int(document.get("random_pairs", 0)),
+        rounds=int(document.get("em_rounds", 0)), evidence=document.get("evidence", {}),
+    )  # fmt: skip
+
+
 def _clamp(weight: float) -> float:
     return max(-MAX_WEIGHT, min(MAX_WEIGHT, weight))
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from listclean.linkage import DedupeOptions, DedupeReport
+    from listclean.linkage.model import LinkageModel
     from listclean.runtime import Progress, Runtime
     from listclean.stream.sink import Sink
     from listclean.stream.source import ChunkSource
@@ -47,6 +48,8 @@ class DedupeStepOptions:
     review_threshold: float = 0.5  # fuzzy: pairs from here up to --threshold are uncertain (--review)
     birth_dates: str = "auto"  # fuzzy: strict (two different birth dates are two people) | weighed | auto (strict unless the list's are unreliable)
     labels: str | None = None  # fuzzy: a --review file with its label column filled in
+    model: str | None = None  # fuzzy: weights saved by an earlier run (--save-model): used, not learned
+    save_model: str | None = None  # fuzzy: write the weights used here (JSON), to reuse with --model
     name_threshold: float = 0.88  # canonical: name similarity needed alongside the same phone
     strong_name_threshold: float = 0.93  # no longer used (fuzzy learns its weights); accepted so old run files still run
     email_threshold: float = 0.9  # address similarity counted as a typo of the same address
@@ -69,14 +72,15 @@ class DedupeStepOptions:
             raise UsageError(f"--review-threshold ({self.review_threshold}) must not be above --threshold ({self.threshold})")
         if self.birth_dates not in BIRTH_DATES:
             raise UsageError(f"unknown --birth-dates {self.birth_dates!r}", hint=f"use one of {', '.join(BIRTH_DATES)}")
-        if self.labels and self.match != "fuzzy":
-            raise UsageError("--labels needs --match fuzzy", hint="labelled pairs teach the probabilistic model; exact and canonical matching have none")
+        for flag, value in (("--labels", self.labels), ("--model", self.model), ("--save-model", self.save_model)):
+            if value and self.match != "fuzzy":
+                raise UsageError(f"{flag} needs --match fuzzy", hint="only the probabilistic model has weights and labels; exact and canonical matching have none")
         if self.max_block_size < 2 or self.max_cluster_size < 2:
             raise UsageError("--max-block-size and --max-cluster-size must be at least 2")
 
-    def engine(self, labels: pl.DataFrame | None = None, review: bool = False) -> DedupeOptions:
+    def engine(self, labels: pl.DataFrame | None = None, review: bool = False, model: LinkageModel | None = None) -> DedupeOptions:
         """The matching engine's options (`labels`: the --labels file read; `review`: collect the
-        uncertain pairs)."""
+        uncertain pairs; `model`: the --model file read)."""
         from listclean.linkage import DedupeOptions
         from listclean.linkage.compare import MatchSettings
         from listclean.linkage.survivorship import SurvivorshipSettings
@@ -93,6 +97,7 @@ class DedupeStepOptions:
             strict_birth_dates={"strict": True, "weighed": False}.get(self.birth_dates),
             labels=labels,
             review=review,
+            model=model,
         )
 
 
@@ -121,6 +126,7 @@ class DedupeStepReport:
     review_pairs: int = 0  # uncertain pairs written for review
     labelled_pairs: int = 0  # pairs read from --labels
     labels_unmatched: int = 0  # of those, pairs naming a row this input does not have
+    saved_model: str | None = None  # where the weights were written (--save-model)
 
     def summary(
         self, *, output: str | None = None, rejects: str | None = None, clusters: str | None = None, explain: str | None = None, review: str | None = None
@@ -139,6 +145,7 @@ class DedupeStepReport:
             "review_pairs": self.review_pairs,
             "labelled_pairs": self.labelled_pairs,
             "labels_unmatched": self.labels_unmatched,
+            "saved_model": self.saved_model,
             # fuzzy: the weights learned from the list (each comparison level's m, u and weight)
             "model": self.dedupe.as_dict()["model"],
         }
@@ -182,7 +189,7 @@ def dedupe_step(
     if master is None and options.against:
         master = _open_master(source, options.against, runtime)
     labels = load_labels(options.labels, runtime.workspace) if options.labels else None
-    engine = options.engine(labels, review=review is not None)
+    engine = options.engine(labels, review=review is not None, model=_load_model(options.model) if options.model else None)
     named = _NamedRows(labels)
     ledger = runtime.ledger()
     with runtime.reporter.phase("Deduplicating") as progress:
@@ -202,6 +209,11 @@ def dedupe_step(
         if explain is not None:
             explain.add(done.pairs.sort(EXPLAIN_ORDER, nulls_last=True))
             explain.finish()
+        if options.save_model and done.report.model is not None:
+            from listclean.io.write import atomic_text
+            from listclean.linkage.model import model_json
+
+            atomic_text(options.save_model, model_json(done.report.model), runtime.outputs)
         if review is not None:
             import polars as pl
 
@@ -219,7 +231,21 @@ def dedupe_step(
         review_pairs=done.review.height if done.review is not None else 0,
         labelled_pairs=labels.height if labels is not None else 0,
         labels_unmatched=named.unmatched(),
+        saved_model=options.save_model if options.save_model and done.report.model is not None else None,
     )
+
+
+def _load_model(path: str) -> LinkageModel:
+    """A --model file, or a clear error naming it."""
+    from listclean.linkage.model import read_model
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return read_model(handle.read())
+    except FileNotFoundError:
+        raise InputError("does not exist", source=path, hint="--model takes a file written by dedupe --save-model") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        raise InputError(f"is not a model listclean can use: {error}", source=path, hint="--model takes a file written by dedupe --save-model") from None
 
 
 class _NamedRows:
