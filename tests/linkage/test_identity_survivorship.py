@@ -56,7 +56,8 @@ def test_the_best_row_with_a_birth_date_wins_with_its_year():
     record = golden(
         {"email": "a@firma.pl", "birth_year": 1970, "last_activity_at": day(20)},
         {"email": "a@firma.pl", "birth_date": date(1971, 3, 4), "birth_year": 1971, "last_activity_at": day(5)},
-        {"email": "a@firma.pl", "birth_date": date(1972, 1, 1), "birth_year": 1972, "last_activity_at": day(2)},
+        # Day and month swapped: a typo of the same date (two different dates are two people).
+        {"email": "a@firma.pl", "birth_date": date(1971, 4, 3), "birth_year": 1971, "last_activity_at": day(2)},
     )
     assert (record["birth_date"], record["birth_year"]) == (date(1971, 3, 4), 1971)
     sources = json.loads(record["field_sources"])
