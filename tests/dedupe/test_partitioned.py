@@ -68,7 +68,7 @@ def _lists(draw):
     return rows, draw(st.integers(2, 6)), draw(st.integers(1, 9)), draw(st.integers(1, 5))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_lists())
 def test_any_small_list_in_parts_is_deduplicated_as_in_one_piece(case):
     rows, max_block, chunk, part_rows = case
