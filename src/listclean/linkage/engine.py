@@ -365,8 +365,6 @@ def dedupe(
     `too_large`: key values whose blocks are too large in a wider list that `frame` is a part
     of (see blocking.candidate_pairs).
     """
-    import polars as pl
-
     options = options or DedupeOptions()
     if master is not None:
         return _against_master(frame, master, options)
