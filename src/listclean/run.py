@@ -226,7 +226,14 @@ def plan(path: str) -> tuple[list[PlannedStep], Path]:
     # Against last night's master, the updated master is written beside it and then replaces it
     # (after the step succeeded), so a failed run never leaves a half-updated master.
     deduped = workdir / "golden-next.parquet" if master else golden
-    options = {**({"against": master} if master else {}), "explain": str(workdir / "merges.csv"), **dedupe}
+    # A nightly run against its master learns the fuzzy weights once, the first night, and scores
+    # every later night with them (dedupe --save-model / --model): consistent and cheaper. Delete
+    # the work directory's model.json to have them learned again.
+    weights = workdir / "model.json"
+    learned: dict[str, str] = {}
+    if against and dedupe.get("match", "fuzzy") == "fuzzy" and not {"model", "save_model"} & set(dedupe):
+        learned = {"model": str(weights)} if master and weights.exists() else {"save_model": str(weights)}
+    options = {**({"against": master} if master else {}), "explain": str(workdir / "merges.csv"), **learned, **dedupe}
     steps.append(PlannedStep("dedupe", "dedupe", [str(validated)], str(deduped), options, replaces=str(golden) if master else None))
     final = golden
     if "segment" in run:

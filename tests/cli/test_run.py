@@ -64,6 +64,10 @@ def test_the_whole_pipeline_runs_in_order_and_a_rerun_writes_the_same_files(cli,
     assert again.exit_code == 0, again.stderr
     dedupe = json.loads(again.stdout)["steps"][2]["summary"]
     assert dedupe["master_rows"] > 0 and dedupe["new_clusters"] == 0  # tonight's rows all joined last night's master
+    # The first night learned the weights and saved them; the second scored with them.
+    first_dedupe = summary["steps"][2]["summary"]
+    assert first_dedupe["saved_model"] == str(folder / "clean" / "model.json") and dedupe["saved_model"] is None
+    assert dedupe["model"] == first_dedupe["model"]
     assert digest(exported) == first
 
 
