@@ -109,6 +109,16 @@ def _address_tail() -> pl.Expr:
     return pl.when(local.str.len_chars() >= 8).then(pl.concat_str(pl.lit("…"), local.str.slice(-6), pl.lit("@"), pl.col("__domain")))
 
 
+def _address_consonants() -> pl.Expr:
+    """The canonical mailbox's consonants and digits, and its domain: a slipped vowel anywhere in it
+    (sschnaeider / sschneider, karin.fischekr / karin.fischer) still shares a block."""
+    import polars as pl
+
+    local = pl.col("email_canonical").str.extract(r"^([^@]*)@", 1)
+    skeleton = local.str.replace_all(r"[aeiouy._\-]", "")
+    return pl.when(skeleton.str.len_chars() >= 5).then(pl.concat_str(skeleton, pl.lit("@"), pl.col("__domain")))
+
+
 def _name() -> pl.Expr:
     """Given-name group and surname, order-free (catches swapped first/last)."""
     import polars as pl
@@ -216,6 +226,7 @@ BLOCKING_KEYS: tuple[BlockingKey, ...] = (
     BlockingKey("local", _mailbox, ("fuzzy",), agrees_on=("email",)),
     BlockingKey("address_head", _address_head, ("fuzzy",), agrees_on=("email",)),
     BlockingKey("address_tail", _address_tail, ("fuzzy",), agrees_on=("email",)),
+    BlockingKey("address_consonants", _address_consonants, ("fuzzy",), agrees_on=("email",)),
     BlockingKey("name", _name, ("fuzzy",), agrees_on=("first", "last")),
     BlockingKey("sound_initial", _sound_initial, ("fuzzy",), agrees_on=("first", "last")),
     BlockingKey("surname_postal", _surname_postal, ("fuzzy",), agrees_on=("last", "postcode")),
