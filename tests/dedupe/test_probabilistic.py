@@ -242,3 +242,16 @@ def test_a_labelled_match_to_a_master_row_that_shares_nothing_is_used_streamed_a
         out = pl.concat(list(streamed.golden), how="diagonal_relaxed").select(streamed.columns)
     assert whole.report.matched_existing == streamed.report.matched_existing == 1
     assert out.equals(whole.frame) and streamed.pairs.equals(whole.pairs)
+
+
+def test_two_birth_dates_never_share_a_cluster_even_when_never_compared():
+    # Two Jan Kowalskis with different addresses and birth dates, each matched (same phone, same
+    # address) to a third record with no birth date: they were never compared with each other.
+    rows = contacts(
+        {"email": "jan.k@firma.pl", "first_name": "Jan", "last_name": "Kowalski", "birth_date": "1960-02-03", "phone": "+48600100200"},
+        {"email": "jk1990@gmail.com", "first_name": "Jan", "last_name": "Kowalski", "birth_date": "1990-07-08"},
+        {"email": "jk1990@gmail.com", "first_name": "Jan", "last_name": "Kowalski", "phone": "+48600100200"},
+    )
+    result = dedupe(rows)
+    assert not together(result, 1, 2)
+    assert dedupe(rows, DedupeOptions(strict_birth_dates=False)).frame.height == 1  # weighed: chained as before

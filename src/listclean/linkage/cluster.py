@@ -96,7 +96,7 @@ def cluster_ids(labels: pl.Series, identity: pl.Series, refs: pl.Series) -> pl.S
 APART_RULES = ("labelled_non_match", "different_birth_dates")
 
 
-def kept_apart(scored: pl.DataFrame, labels: pl.Series) -> tuple[pl.Series, int]:
+def kept_apart(scored: pl.DataFrame, labels: pl.Series, birth_dates: pl.Series | None = None) -> tuple[pl.Series, int]:
     """Component labels in which no cluster holds a pair kept apart (a labelled non-match, two
     different birth dates), and the number of rows regrouped.
 
@@ -105,12 +105,16 @@ def kept_apart(scored: pl.DataFrame, labels: pl.Series) -> tuple[pl.Series, int]
     matches are added strongest first — labelled matches, then strong evidence (one address,
     phone or birth date), then by probability, ties by row — and a match that would join two
     rows kept apart is left out. Such components are small (the chaining guard bounds them), so
-    the rebuild walks their few edges in Python.
+    the rebuild walks their few edges in Python. `birth_dates` (per row, YYYYMMDD; given when two
+    different birth dates are two people): any two rows of one component whose full birth dates
+    differ by more than a typo are kept apart too, whether or not they were ever compared.
     """
     import numpy as np
     import polars as pl
 
-    apart = scored.filter(pl.col("rule").is_in(APART_RULES))
+    apart = scored.filter(pl.col("rule").is_in(APART_RULES)).select("left", "right")
+    if birth_dates is not None:
+        apart = pl.concat([apart, _birth_date_clashes(labels, birth_dates)]).unique(maintain_order=True)
     if apart.height == 0:
         return labels, 0
     label = labels.to_numpy().copy()
@@ -145,3 +149,23 @@ def kept_apart(scored: pl.DataFrame, labels: pl.Series) -> tuple[pl.Series, int]
     for group in members.values():
         label[list(group)] = min(group)
     return pl.Series("label", label, dtype=pl.UInt32), int(nodes.size)
+
+
+def _birth_date_clashes(labels: pl.Series, birth_dates: pl.Series) -> pl.DataFrame:
+    """(left, right) rows of one component whose full birth dates differ by more than a typo (one
+    keystroke in the eight digits, or day and month swapped). Only components holding two
+    different dates are looked at, pair by pair: they are few and small."""
+    import polars as pl
+    from rapidfuzz.distance import OSA
+
+    rows = pl.DataFrame({"label": labels, "dob": birth_dates}).with_row_index("row").drop_nulls("dob")
+    mixed = rows.group_by("label").agg(pl.col("dob").n_unique().alias("dates")).filter(pl.col("dates") > 1)["label"]
+    clashes: list[tuple[int, int]] = []
+    for _, group in rows.filter(pl.col("label").is_in(mixed.implode())).group_by("label"):
+        members = list(zip(group["row"].to_list(), group["dob"].to_list(), strict=True))
+        for i, (a, da) in enumerate(members):
+            for b, db in members[i + 1 :]:
+                swapped = da[:4] == db[:4] and da[4:6] == db[6:8] and da[6:8] == db[4:6]
+                if da != db and OSA.distance(da, db) > 1 and not swapped:
+                    clashes.append((min(a, b), max(a, b)))
+    return pl.DataFrame(clashes, schema={"left": pl.UInt32, "right": pl.UInt32}, orient="row")
