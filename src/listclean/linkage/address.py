@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from listclean.linkage.names import _TRANSLITERATION
+from listclean.linkage.names import unaccented
 
 if TYPE_CHECKING:
     import polars as pl
@@ -71,12 +71,8 @@ def fold_street(expr: pl.Expr) -> pl.Expr:
         .str.replace_all("#", f" {UNIT} ", literal=True)
         .str.replace_all(r"[º°ª]", ". ")
     )
-    # Lower-case on both sides of NFKD: compatibility letters decompose to capitals (as fold_name).
     spaced = (
-        marked.str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_many(_TRANSLITERATION)
+        unaccented(marked)
         .str.replace_all(r"['’ʼ`´]", "")
         .str.replace_all(r"[^\p{L}\p{N}]+", " ")
         .str.strip_chars()

@@ -43,17 +43,19 @@ COMPANY_FORMS = (
 )  # fmt: skip
 
 
+def unaccented(expr: pl.Expr) -> pl.Expr:
+    """Lower-case text with accents removed (NFKD) and the letters that do not decompose spelled
+    out or transliterated (ł→l, ß→ss, Юлия→yuliya): what name and street folding share."""
+    # Lower-case on both sides of NFKD: compatibility letters (ᴬ) decompose to capitals.
+    return expr.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_lowercase().str.replace_many(_TRANSLITERATION)
+
+
 def fold_name(expr: pl.Expr) -> pl.Expr:
     """Text folded for comparison; null when nothing comparable is left."""
     import polars as pl
 
-    # Lower-case on both sides of NFKD: compatibility letters (ᴬ) decompose to capitals.
     folded = (
-        expr.str.to_lowercase()
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_many(_TRANSLITERATION)
+        unaccented(expr)
         .str.replace_all(r"[^\p{L} ]", "")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
