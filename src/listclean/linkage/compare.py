@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
+    from listclean.linkage.comparisons import PairScorer
+
 
 @dataclass(frozen=True)
 class MatchSettings:
@@ -34,24 +36,27 @@ NOT_MATCHED = {
 STRONG_RULES = ("same_address", "same_phone_and_name")
 
 
-def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    """Each pair with its field scores, the rule that decided it, `matched` and a 0-1 `score`."""
+def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSettings, scorer: PairScorer | None = None) -> pl.DataFrame:
+    """Each pair with its field scores, the rule that decided it, `matched` and a 0-1 `score`.
+    `scorer`: the features' PairScorer, when one is kept across chunks of pairs."""
     import polars as pl
     from rapidfuzz.distance import OSA, JaroWinkler
 
-    from listclean.linkage.comparisons import similarity as _similarity
+    from listclean.linkage.comparisons import PairScorer
 
     left = features[pairs["left"]]
     right = features[pairs["right"]]
+    scorer = scorer or PairScorer(features)
+    li, ri = pairs["left"].to_numpy(), pairs["right"].to_numpy()
 
-    def both(name: str) -> tuple[pl.Series, pl.Series]:
-        return left[name], right[name]
+    def sim(left_column: str, scorer_function, right_column: str | None = None) -> pl.Series:  # noqa: ANN001
+        return scorer.similarity(li, ri, (left_column, right_column or left_column), scorer_function)
 
     jw = JaroWinkler.normalized_similarity
-    first_sim = _similarity(*both("__first"), jw)
-    last_sim = _similarity(*both("__last"), jw)
-    swapped = (_similarity(left["__first"], right["__last"], jw) + _similarity(left["__last"], right["__first"], jw)) / 2
-    city_sim = _similarity(*both("__city"), jw)
+    first_sim = sim("__first", jw)
+    last_sim = sim("__last", jw)
+    swapped = (sim("__first", jw, "__last") + sim("__last", jw, "__first")) / 2
+    city_sim = sim("__city", jw)
 
     frame = pl.DataFrame(
         {
@@ -69,7 +74,7 @@ def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSett
         for name in ("email_canonical", "__first_key", "__phone", "__postal", "__country")
     }
     # One slip of the keyboard in a given name (Ail/Ali, Zëo/Zoë) is the same name.
-    slip = _similarity(left["__first"], right["__first"], OSA.distance) <= 1
+    slip = sim("__first", OSA.distance) <= 1
     long_enough = (left["__first"].str.len_chars() >= 2) & (right["__first"].str.len_chars() >= 2)
     initial = (left["__first"].str.len_chars() == 1) | (right["__first"].str.len_chars() == 1)
     initial_ok = initial & (left["__first"].str.slice(0, 1) == right["__first"].str.slice(0, 1))
@@ -107,7 +112,8 @@ def score_pairs(pairs: pl.DataFrame, features: pl.DataFrame, settings: MatchSett
     email_sim = pl.Series("email_sim", [None] * frame.height, dtype=pl.Float32)
     wanted = needed.arg_true()
     if wanted.len():
-        typed = _similarity(left["email_canonical"].gather(wanted), right["email_canonical"].gather(wanted), OSA.normalized_similarity)
+        chosen = wanted.to_numpy()
+        typed = scorer.similarity(li[chosen], ri[chosen], ("email_canonical", "email_canonical"), OSA.normalized_similarity)
         email_sim = email_sim.scatter(wanted, typed)
     frame = frame.with_columns(email_sim)
     name = pl.col("name_score").fill_null(0)

@@ -88,21 +88,6 @@ BY_NAME = {comparison.name: comparison for comparison in COMPARISONS}
 LEVEL_COLUMNS = tuple(f"{comparison.name}_level" for comparison in COMPARISONS)
 
 
-def similarity(left: pl.Series, right: pl.Series, scorer) -> pl.Series:  # noqa: ANN001
-    """Element-wise similarity; null where either side is null. Scored once per distinct
-    (left, right) combination: names, cities and companies repeat across pairs."""
-    import polars as pl
-    from rapidfuzz.process import cpdist
-
-    pairs = pl.DataFrame({"l": left, "r": right}, schema={"l": pl.String, "r": pl.String})
-    distinct = pairs.drop_nulls().unique()
-    if distinct.height == 0:
-        return pl.Series([None] * left.len(), dtype=pl.Float32)
-    values = cpdist(distinct["l"].to_list(), distinct["r"].to_list(), scorer=scorer, workers=-1)
-    table = distinct.with_columns(pl.Series("s", values).cast(pl.Float32))
-    return pairs.join(table, on=["l", "r"], how="left", maintain_order="left")["s"]
-
-
 class PairScorer:
     """Similarities of many pairs of rows of one features frame, each distinct pair of values
     scored once: every text column is coded once (its distinct values numbered), a pair of

@@ -125,10 +125,13 @@ def _score(
     report.pairs_compared = pairs.height
     if options.match == "fuzzy":
         return _score_probabilistic(features, pairs, options, report, labelled)
+    from listclean.linkage.comparisons import PairScorer
+
     allowed = list(_rules_for(options.match))
     kept: list[pl.DataFrame] = []
+    scorer = PairScorer(features)  # the features' values coded once for every chunk of pairs
     for start in range(0, max(pairs.height, 1), PAIR_CHUNK):
-        scored = score_pairs(pairs.slice(start, PAIR_CHUNK), features, options.settings)
+        scored = score_pairs(pairs.slice(start, PAIR_CHUNK), features, options.settings, scorer)
         if options.match == "exact":
             # Exact: one address as written (case aside), nothing provider-specific.
             exact = (pl.col("rule") == "same_address") & pl.col("exact_address")
