@@ -27,7 +27,7 @@ from listclean import schema
 from listclean.linkage.blocking import count_skipped, keys_for
 from listclean.linkage.engine import DedupeOptions, DedupeReport, MasterMatch, count_against, learn_model, match_to_master, row_identity
 from listclean.linkage.features import prepare
-from listclean.linkage.training import training_mask
+from listclean.linkage.training import training_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -106,7 +106,8 @@ def _against(
         # The weights are learned from the master and the new rows together (a fixed sample past
         # TRAINING_ROWS), as dedupe(new, options, master) learns them in memory.
         say(f"learning the match weights from the master's {rows.rows:,} and {new.height:,} new rows")
-        options = replace(options, model=learn_model(_training_rows(rows, new, columns), options))
+        sample = training_rows([*(chunk.select(columns) for chunk in rows), new], rows.rows + new.height)
+        options = replace(options, model=learn_model(sample, options))
     # A block of more than max_block rows is skipped by the engine: its master rows matter only
     # when they share something else with a new row. Told which blocks those are, the engine
     # skips them in the part as it would in the whole master.
@@ -139,16 +140,6 @@ def _against(
         master_columns=columns,
         review=match.review,
     )
-
-
-def _training_rows(rows: Spool, new: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """The master's rows and then the new rows that the model is learned from (training.training_mask
-    over both, as one list)."""
-    import polars as pl
-
-    total = rows.rows + new.height
-    kept = [chunk.select(columns).filter(training_mask(chunk, total)) for chunk in rows]
-    return pl.concat([*kept, new.filter(training_mask(new, total))], how="diagonal_relaxed")
 
 
 def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:

@@ -123,8 +123,8 @@ def kept_apart(scored: pl.DataFrame, labels: pl.Series, birth_dates: pl.Series |
     if clashing.size == 0:
         return labels, 0
     in_clash = np.isin(label, clashing)
-    edges = scored.filter(pl.col("matched")).with_columns(pl.Series("__in", in_clash[scored.filter(pl.col("matched"))["left"].to_numpy()]))
-    edges = edges.filter(pl.col("__in")).sort(
+    matched = scored.filter(pl.col("matched"))
+    edges = matched.filter(pl.Series(in_clash[matched["left"].to_numpy()])).sort(
         [pl.col("rule") != "labelled_match", ~pl.col("strong"), pl.col("probability").fill_null(0), "left", "right"],
         descending=[False, False, True, False, False],
     )

@@ -34,7 +34,7 @@ from listclean.linkage.blocking import MATCH_LEVELS, count_skipped, keys_for
 from listclean.linkage.cluster import components
 from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe, fold_signature, learn_model
 from listclean.linkage.features import SLIM_FEATURES, prepare, slim_features
-from listclean.linkage.training import training_mask
+from listclean.linkage.training import training_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -279,11 +279,8 @@ def _in_parts(
 
 
 def _training_rows(rows: Spool, columns: Callable[[list[str]], list[str]] | None) -> pl.DataFrame:
-    """The rows the model is learned from (training.training_mask), read from the spool."""
-    import polars as pl
-
-    kept = [chunk.filter(training_mask(chunk, rows.rows)) for chunk in rows]
-    frame = pl.concat(kept, how="diagonal_relaxed")
+    """The rows the model is learned from (training.training_rows), read from the spool."""
+    frame = training_rows(rows, rows.rows)
     return frame.select(columns(frame.columns)) if columns else frame
 
 

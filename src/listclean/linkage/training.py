@@ -22,6 +22,8 @@ from listclean.linkage.comparisons import LEVEL_COLUMNS
 from listclean.linkage.model import RANDOM_PAIRS, TRAINING_ROWS, LinkageModel, estimate_m, estimate_u, match_probabilities, term_frequencies
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import polars as pl
 
     from listclean.linkage.compare import MatchSettings
@@ -93,6 +95,14 @@ def learn(features: pl.DataFrame, compared: pl.DataFrame, labels: pl.Series | No
     u = estimate_u(sampled, 1 - match_probabilities(sampled, m, u, prior))
     m, prior, rounds, evidence = estimate_m(compared, u, masks, labels, population)
     return LinkageModel(m=m, u=u, prior=prior, frequencies=term_frequencies(rows, u), pairs_trained=pairs_trained, random_pairs=drawn.height, rounds=rounds, evidence=evidence)
+
+
+def training_rows(chunks: Iterable[pl.DataFrame], total_rows: int) -> pl.DataFrame:
+    """The rows of a list of `total_rows`, arriving in chunks, that its model is learned from (each
+    chunk filtered by training_mask): the same rows whether the list is held, in parts or spooled."""
+    import polars as pl
+
+    return pl.concat([chunk.filter(training_mask(chunk, total_rows)) for chunk in chunks], how="diagonal_relaxed")
 
 
 def training_mask(frame: pl.DataFrame, total_rows: int) -> pl.Expr:
