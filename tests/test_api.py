@@ -29,7 +29,7 @@ def test_read_maps_a_raw_frame_and_gives_each_row_provenance_and_counts():
     assert contacts["email"].to_list() == ["Anna.Nowak@Example.PL", "bob@gmial.com", "info@mailinator.com"]
     assert contacts["phone"].to_list()[0] == "+48600100200"
     assert contacts["_source_file"].unique().to_list() == ["<frame>"] and contacts["_source_row"].to_list() == [1, 2, 4]
-    assert report.counts == {"rows_in": 4, "rows_out": 3, "rejected": 1, "merged": 0}
+    assert report.counts == {"rows_in": 4, "rows_out": 3, "rejected": 1, "merged": 0, "quarantined": 0}
     assert report.rejects.select("_source_row", "reason").rows() == [(3, "empty_row")]  # nothing lost silently
 
 
@@ -147,7 +147,7 @@ def _people() -> pl.DataFrame:
 
 def test_dedupe_merges_a_frame_and_explains_every_merge():
     golden, report = listclean.dedupe(_people(), match="canonical", explain=True)
-    assert golden.height == 3 and report.counts == {"rows_in": 4, "rows_out": 3, "rejected": 0, "merged": 1}
+    assert golden.height == 3 and report.counts == {"rows_in": 4, "rows_out": 3, "rejected": 0, "merged": 1, "quarantined": 0}
     assert report.clusters.height == 4 and report.clusters["cluster_id"].n_unique() == 3
     assert report.pairs is not None and report.pairs.height >= 1
 

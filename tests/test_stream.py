@@ -103,7 +103,7 @@ def test_the_ledger_lists_the_sources_rejects_first_and_refuses_a_broken_balance
     ledger.remove(rows_as_rejects(pl.DataFrame({"_source_file": ["a.csv"], "_source_row": [2], "email": ["x@y.com"]}), pl.lit("suppressed"), pl.lit("")))
     ledger.read(_Source())
     assert ledger.rejects()["_source_row"].to_list() == [5, 2]
-    assert ledger.balance(3) == {"rows_in": 5, "rows_out": 3, "rejected": 2, "merged": 0}
+    assert ledger.balance(3) == {"rows_in": 5, "rows_out": 3, "rejected": 2, "merged": 0, "quarantined": 0}
     with pytest.raises(AssertionError, match="row accounting broken"):
         ledger.balance(4)
     sink = FrameSink()

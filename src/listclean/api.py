@@ -56,6 +56,7 @@ def read(
     date_order: str = "auto",
     default_country: str | None = None,
     source_name: str | None = None,
+    quarantine_sources: Sequence[str] | None = None,
     store: str | None = None,
     runtime: Runtime | None = None,
 ) -> tuple[pl.DataFrame, ImportReport]:
@@ -70,6 +71,7 @@ def read(
     reading = reading_options(
         delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, skip_lines=skip_lines, on_bad_rows=on_bad_rows,
         mapping=mapping, date_order=date_order, default_country=default_country, source_name=source_name,
+        quarantine_sources=quarantine_sources,
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
         return _call(import_step, data, ImportStepOptions(store=store), run, reading)

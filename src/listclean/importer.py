@@ -43,6 +43,9 @@ class ImportOptions:
     date_order: DateOrder = "auto"
     default_country: str | None = None
     source_name: str | None = None
+    # Phrases of a source that says its addresses were bought (None: consent.BOUGHT_SOURCE_PHRASES; ()
+    # quarantines nothing): such rows are quarantined.
+    quarantine_sources: tuple[str, ...] | None = None
     # The run's clock (Runtime.open_inputs sets it): "today" for the plausible-birth-date rule.
     clock: Callable[[], datetime] | None = None
 
@@ -59,10 +62,12 @@ def reading_options(
     date_order: str = "auto",
     default_country: str | None = None,
     source_name: str | None = None,
+    quarantine_sources: Sequence[str] | None = None,
 ) -> ImportOptions:
     """How inputs are read and mapped, from options named like the command-line flags (the CLI,
     `listclean run` and the Python API all build them here). `mapping` is {"Column": "field"}
-    (None leaves a column unmapped) or --map's 'Column=field' texts."""
+    (None leaves a column unmapped) or --map's 'Column=field' texts. `quarantine_sources`: the
+    phrases of a bought-list source (None: the built-in ones; "none" or an empty list: none)."""
     from listclean.columns import parse_overrides
     from listclean.errors import UsageError
     from listclean.text import fold_key
@@ -79,6 +84,12 @@ def reading_options(
         country = country_lookup().get(fold_key(default_country))
         if country is None:
             raise UsageError(f"--default-country {default_country!r} is not a country", hint="use an ISO code such as PL or US")
+    phrases = None
+    if quarantine_sources is not None:
+        from listclean.consent import check_source_phrases
+
+        phrases = tuple(text for text in quarantine_sources if text.strip() and text.strip().lower() != "none")
+        check_source_phrases(phrases)
     specs = [f"{column}={field or ''}" for column, field in mapping.items()] if isinstance(mapping, Mapping) else list(mapping or [])
     return ImportOptions(
         read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet, header=header, skip_lines=skip_lines, on_bad_rows=on_bad_rows),  # type: ignore[arg-type]
@@ -86,6 +97,7 @@ def reading_options(
         date_order=date_order,  # type: ignore[arg-type]
         default_country=country,
         source_name=source_name,
+        quarantine_sources=phrases,
     )
 
 
@@ -199,10 +211,10 @@ class ImportStream:
                 table, empty_rows = _import_chunk(chunk, plan, source, tally)
                 self._rejects.append(_empty_row_rejects(source.name, empty_rows))
                 # Bought, rented or scraped addresses carry no consent: quarantined, never imported.
-                bought = table.select(no_consent_source(table)).to_series()
+                bought = table.select(no_consent_source(table, self.options.quarantine_sources)).to_series()
                 if bought.any():
                     quarantined = table.filter(bought)
-                    detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' is bought, rented or scraped: no consent to mail"))
+                    detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' says the addresses were bought, rented or scraped: no consent to mail (--quarantine-source sets the phrases)"))
                     self._rejects.append(rows_as_rejects(quarantined, pl.lit("quarantined_source"), detail).with_columns(pl.lit("quarantined").alias("action")))
                     table = table.filter(~bought)
                     tally.quarantined += quarantined.height

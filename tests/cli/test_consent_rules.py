@@ -30,6 +30,40 @@ def test_bought_rented_or_scraped_sources_are_quarantined_on_import(cli, tmp_pat
     assert (per_file["rows_in"], per_file["rows_out"], per_file["rejected"], per_file["quarantined"]) == (4, 1, 3, 3)
 
 
+REAL_CUSTOMERS = ["purchase", "post-purchase popup", "Harvest Festival", "scrapbooking", "car rental customers", "Parental consent form", "checkout purchase"]
+BOUGHT = ["Purchased list 2024", "bought leads", "Rented-List", "list_broker", "email append", "scraped from LinkedIn", "harvested addresses"]
+
+
+def test_only_explicit_bought_list_phrases_quarantine_never_a_customers_word():
+    from listclean.consent import no_consent_source
+
+    frame = pl.DataFrame({"source": REAL_CUSTOMERS + BOUGHT + [None]})
+    flagged = frame.select(no_consent_source(frame)).to_series().to_list()
+    assert flagged == [False] * len(REAL_CUSTOMERS) + [True] * len(BOUGHT) + [False]
+
+
+def test_every_command_counts_and_says_what_it_quarantined_and_the_phrases_are_configurable(cli, tmp_path):
+    data = tmp_path / "shop.csv"
+    data.write_text("email,source\nann@firma.pl,purchase\nbob@firma.pl,bought list\ncy@firma.pl,Spring trade show\n")
+    for command in (["validate"], ["segment", "--lifecycle"], ["dedupe"], ["export"], ["decay-report"]):
+        out = [] if command == ["decay-report"] else ["-o", tmp_path / f"{command[0]}.csv", "--force"]
+        result = cli([*command, data, *out, "--json"])
+        assert result.exit_code == 0, (command, result.stderr)
+        summary = json.loads(result.stdout)
+        assert summary["quarantined"] == 1, command
+        assert "1 input row(s) quarantined" in result.stderr, command
+    # decay-report's figures leave them out and its notes say so.
+    assert summary["rows"] == 2 and any("quarantined" in note for note in summary["notes"])
+    # The user's own phrases replace the built-in ones; "none" switches the check off.
+    result = cli(["import", data, "-o", tmp_path / "own.csv", "--quarantine-source", "trade ?show", "--json"])
+    assert json.loads(result.stdout)["quarantined"] == 1
+    assert pl.read_csv(tmp_path / "own.csv")["email"].to_list() == ["ann@firma.pl", "bob@firma.pl"]
+    result = cli(["import", data, "-o", tmp_path / "none.csv", "--quarantine-source", "none", "--json"])
+    assert json.loads(result.stdout)["quarantined"] == 0
+    result = cli(["import", data, "-o", tmp_path / "bad.csv", "--quarantine-source", "(unclosed"])
+    assert result.exit_code == 2 and "--quarantine-source '(unclosed' is not a regular expression" in result.stderr
+
+
 def test_expired_implied_consent_is_not_exported_and_the_rest_is_flagged(cli, tmp_path):
     now = datetime.now(timezone.utc)
     day = lambda days: (now - timedelta(days=days)).strftime("%Y-%m-%d")  # noqa: E731

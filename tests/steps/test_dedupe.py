@@ -49,7 +49,7 @@ def write_master(tmp_path, name="master.parquet"):
 def test_duplicates_merge_into_golden_records_and_every_row_is_accounted_for():
     clusters, explain = FrameSink(), FrameSink()
     report, sink = run(str(PEOPLE), clusters=clusters, explain=explain)
-    assert report.counts == {"rows_in": 10, "rows_out": 7, "rejected": 0, "merged": 3}
+    assert report.counts == {"rows_in": 10, "rows_out": 7, "rejected": 0, "merged": 3, "quarantined": 0}
     assert sink.frame.height == 7 and report.dedupe.clusters_merged == 3 and report.parts == 1
     anna = sink.frame.filter(pl.col("first_name") == "Anna").row(0, named=True)
     assert anna["consent_status"] == "unsubscribed" and anna["merged_rows"] == 2  # an unsubscribe anywhere stays
@@ -69,7 +69,7 @@ def test_a_dry_run_into_a_null_sink_counts_the_same_and_still_writes_the_review_
     clusters = FrameSink()
     report, sink = run(str(PEOPLE), sink=NullSink(), clusters=clusters)
     assert report.dry_run and report.summary()["dry_run"] is True
-    assert report.counts == {"rows_in": 10, "rows_out": 7, "rejected": 0, "merged": 3} and sink.rows == 7
+    assert report.counts == {"rows_in": 10, "rows_out": 7, "rejected": 0, "merged": 3, "quarantined": 0} and sink.rows == 7
     assert clusters.frame.height == 10
 
 
@@ -98,7 +98,7 @@ def test_against_a_master_file_keeps_its_ids_and_counts_its_rows(tmp_path):
     report, sink = run(str(incoming), DedupeStepOptions(against=str(master)))
     assert report.against and report.master_rows == 7
     assert (report.dedupe.matched_existing, report.dedupe.new_clusters) == (1, 1)
-    assert report.counts == {"rows_in": 9, "rows_out": 8, "rejected": 0, "merged": report.dedupe.merged_rows}
+    assert report.counts == {"rows_in": 9, "rows_out": 8, "rejected": 0, "merged": report.dedupe.merged_rows, "quarantined": 0}
     assert report.counts["rows_in"] == report.counts["rows_out"] + report.counts["rejected"] + report.counts["merged"]
     assert set(before["cluster_id"]) < set(sink.frame["cluster_id"])
     untouched = before.filter(pl.col("first_name") == "Susan").sort("email")

@@ -46,7 +46,7 @@ def test_every_row_is_accounted_for_and_a_suppressed_address_is_never_written():
     assert frame["email"].to_list() == ["ann@firma.pl", "bob@firma.pl", None, "dan@firma.pl"]
     # Carl unsubscribed in one row: his "subscribed" row (another case) is suppressed too.
     assert rejects.select("_source_row", "reason").rows() == [(2, "suppressed"), (5, "suppressed"), (4, "suppressed")]
-    assert report.counts == {"rows_in": 7, "rows_out": 4, "rejected": 3, "merged": 0}
+    assert report.counts == {"rows_in": 7, "rows_out": 4, "rejected": 3, "merged": 0, "quarantined": 0}
     assert (report.suppressed, report.consent_expired, report.unusable_address) == (3, 0, 0)
     assert report.files == [] and report.columns == frame.columns
 

@@ -58,7 +58,7 @@ def test_every_row_is_labelled_and_kept_and_the_counts_add_up(rules):
     frame, rejects, report = run(CONTACTS, SegmentStepOptions(rules=rules, rfm=True, lifecycle=True, as_of=AS_OF))
     assert frame["email"].to_list() == CONTACTS["email"].to_list()
     assert frame["segment"].to_list() == ["Poland" if c == "PL" else None for c in CONTACTS["country"]]
-    assert report.counts == {"rows_in": 5, "rows_out": 5, "rejected": 0, "merged": 0} and rejects.height == 0
+    assert report.counts == {"rows_in": 5, "rows_out": 5, "rejected": 0, "merged": 0, "quarantined": 0} and rejects.height == 0
     tables = report.labels.tables
     assert tables["segment counts"] == {"Poland": 3, "+Big spenders": 0, "(no segment)": 2}  # first match wins
     assert sum(tables["rfm_segment counts"].values()) == sum(tables["lifecycle_stage counts"].values()) == 5
@@ -114,7 +114,7 @@ def test_unreadable_rows_are_rejected_and_accounted_for(tmp_path):
     path = tmp_path / "contacts.csv"
     path.write_text("email,country\na@firma.pl,PL\n,\nb@firma.pl,PL\n")
     frame, rejects, report = run(str(path), SegmentStepOptions(where="country = 'PL'", name="PL", as_of=AS_OF))
-    assert report.counts == {"rows_in": 3, "rows_out": 2, "rejected": 1, "merged": 0}
+    assert report.counts == {"rows_in": 3, "rows_out": 2, "rejected": 1, "merged": 0, "quarantined": 0}
     assert frame["segment"].to_list() == ["PL", "PL"] and rejects["_source_row"].to_list() == [2]
 
 

@@ -223,6 +223,12 @@ def emit_summary(
     """The end of a command: --report joins the runtime's outputs, which are committed together
     (all the new files, or on failure none); then the run log's line and --json's summary."""
     summary = {"listclean": __version__, **summary}
+    quarantined = summary.get("quarantined") or 0
+    if quarantined and runtime is not None and summary.get("command") != "import":  # import says it itself
+        runtime.reporter.warn(
+            f"{quarantined:,} input row(s) quarantined: their source says the addresses were bought, rented or scraped "
+            "(reason quarantined_source in --rejects; --quarantine-source sets the phrases)"
+        )
     if report:
         write_json(summary, report, runtime.outputs if runtime is not None else None)
     if runtime is not None:
@@ -278,6 +284,7 @@ def import_options(reading: ReadingChoices, source_name: str | None = None) -> I
         date_order=reading.date_order.value,
         default_country=reading.default_country,
         source_name=source_name,
+        quarantine_sources=reading.quarantine_source,
     )
 
 

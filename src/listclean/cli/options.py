@@ -81,6 +81,16 @@ DefaultCountry = Annotated[
     Optional[str],
     typer.Option("--default-country", help="ISO country code for reading phone numbers without a country code.", rich_help_panel=MAPPING),
 ]
+QuarantineSource = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--quarantine-source",
+        help="A phrase (regular expression, whole words, any case) of a 'source' that says the addresses were bought, rented or scraped: "
+        "such rows are quarantined. Repeatable; replaces the built-in phrases ('purchased list', 'list broker', 'scraped' …); 'none' quarantines nothing.",
+        show_default=False,
+        rich_help_panel=CONSENT,
+    ),
+]
 ImpliedDays = Annotated[
     int, typer.Option("--implied-days", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=CONSENT)
 ]
@@ -121,6 +131,7 @@ class ReadingChoices:
     mapping: list[str] | None = None
     date_order: DateOrderChoice = DateOrderChoice.auto
     default_country: str | None = None
+    quarantine_source: list[str] | None = None
 
 
 @dataclass
@@ -149,6 +160,7 @@ _READING_PARAMETERS = [
     _keyword("mapping", None, Map),
     _keyword("date_order", DateOrderChoice.auto, DateOrder),
     _keyword("default_country", None, DefaultCountry),
+    _keyword("quarantine_source", None, QuarantineSource),
 ]
 _WRITING_PARAMETERS = [
     _keyword("output", None, Output),

@@ -89,6 +89,7 @@ class DecayStepReport:
     measured: DecayReport  # the report itself (as_dict() is the --json and the HTML report's data)
     thresholds: list[Threshold] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # thresholds crossed
+    quarantined: int = 0  # input rows quarantined on import (a bought-list source): not measured
 
     def as_dict(self) -> dict[str, Any]:
         return self.measured.as_dict()
@@ -99,6 +100,7 @@ class DecayStepReport:
             "inputs": inputs,
             "html": html,
             "sunset_out": sunset_out,
+            "quarantined": self.quarantined,
             **self.as_dict(),
             "thresholds_crossed": self.failures,
         }
@@ -134,9 +136,18 @@ def decay_step(source: ChunkSource, options: DecayStepOptions, sink: None, runti
     measured = report_of(parts, measuring)
     if sunset is not None:
         sunset.finish(lambda seen: _sunset_columns(source, [c for c in seen if c != "email_alternates" or alternates]))
+    quarantined = _quarantined(source)
+    if quarantined:  # never silent: the figures do not include them, and the report says so
+        measured.notes.append(f"{quarantined:,} row(s) quarantined on import (their source says the addresses were bought, rented or scraped) are not in these figures")
     counts, rates = measured.metrics()
     failures = crossed(options.thresholds, {measure_name(key): count for key, count in counts.items()}, measured.rows, rates)
-    return DecayStepReport(measured=measured, thresholds=options.thresholds, failures=failures)
+    return DecayStepReport(measured=measured, thresholds=options.thresholds, failures=failures, quarantined=quarantined)
+
+
+def _quarantined(source: ChunkSource) -> int:
+    """Rows the source quarantined (a bought, rented or scraped source), once read to its end."""
+    rejects = source.rejects()
+    return int((rejects["action"] == "quarantined").sum()) if rejects.height else 0
 
 
 def _sunset_columns(source: ChunkSource, seen: list[str]) -> list[str]:

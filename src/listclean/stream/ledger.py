@@ -26,6 +26,7 @@ class Ledger:
     def __init__(self, paths: PathMaker, budget: MemoryBudget) -> None:
         self.rows_in = 0
         self.source_rejected = 0  # unreadable, empty or quarantined input rows
+        self.quarantined = 0  # ... of them from a bought, rented or scraped source (never silent: in every summary)
         self.removed = 0  # rows the step took out of its output (each with a reject row)
         self.merged = 0  # rows folded into another row's golden record
         self._source_rejects: list[pl.DataFrame] = []
@@ -35,7 +36,10 @@ class Ledger:
         """Count a chunk source read to its end: its rows and its rejects (see ChunkSource)."""
         self.rows_in += source.rows_in
         self.source_rejected += source.rejected
-        self._source_rejects.append(source.rejects())
+        rejects = source.rejects()
+        if rejects.height:
+            self.quarantined += int((rejects["action"] == "quarantined").sum())
+        self._source_rejects.append(rejects)
 
     def remove(self, rejects: pl.DataFrame) -> None:
         """Rows the step kept out of its output, as rejects-table rows (see rows_as_rejects)."""
@@ -53,7 +57,7 @@ class Ledger:
             raise AssertionError(
                 f"row accounting broken: {self.rows_in} in != {rows_out} out + {self.rejected} rejected + {self.merged} merged"
             )
-        return {"rows_in": self.rows_in, "rows_out": rows_out, "rejected": self.rejected, "merged": self.merged}
+        return {"rows_in": self.rows_in, "rows_out": rows_out, "rejected": self.rejected, "merged": self.merged, "quarantined": self.quarantined}
 
     def write(self, sink: Sink | None) -> None:
         """Every reject, the sources' first, into `sink` (nothing happens without one)."""
