@@ -76,16 +76,42 @@ def reason_meanings() -> str:
 
 
 def platforms() -> str:
-    """The --to profiles: headers in output order, value rules, file limits; then the plain csv."""
+    """The --to profiles: headers in output order (consent columns last; an audience's identifiers,
+    hashed or not), value rules, file limits; then the plain csv."""
     from listclean.platforms import PROFILES
 
-    rows = [
-        (code(name), plain(", ".join(profile.columns.values())), plain(profile.note.rstrip(".")) or "as they are", plain(profile.limits_note))
-        for name, profile in PROFILES.items()
-    ]
+    def headers(profile) -> str:  # noqa: ANN001
+        if profile.audience:
+            return ", ".join(f"{i.header}{'' if i.hashed else ' (not hashed)'}" for i in profile.identifiers)
+        consent = profile.consent
+        extra = [h for h in (consent.status_header, consent.optin_header, consent.confirm_header, consent.consent_time_header) if h] if consent else []
+        return ", ".join([*profile.columns.values(), *extra])
+
+    rows = [(code(name), plain(headers(profile)), plain(profile.note.rstrip(".")) or "as they are", plain(profile.limits_note)) for name, profile in PROFILES.items()]
     if "csv" not in PROFILES:
         rows.append((f"{code('csv')} (default)", "listclean's canonical columns", "as they are", "—"))
     return table((code("--to"), "columns", "values", "parts"), rows)
+
+
+def consent_model() -> str:
+    """Per platform: which consent goes in the contact file and how it is imported, where opt-outs go."""
+    from listclean.platforms import PROFILES
+
+    rows = []
+    for name, profile in PROFILES.items():
+        if profile.audience:
+            rows.append((code(name), "the audience, hashed", "held back (`--consent-policy` to include)", "`--exclusion`: an exclusion audience of their hashed addresses"))
+            continue
+        consent, opt_out = profile.consent, profile.opt_out
+        subscribed = f"contact file, imported as: {consent.import_as}"
+        if opt_out.split:
+            where = "; ".join(f"{'the file' if not suffix else code(suffix)}: {', '.join(statuses)}" for suffix, statuses in opt_out.split.items())
+            outs = f"`--suppressions` ({where}): {plain(opt_out.how)}"
+        else:
+            outs = f"`--suppressions` (column {opt_out.email_header}): {plain(opt_out.how)}"
+        others = "held back (`--consent-policy` to include" + (f", written {consent.other_word})" if consent.other_word else ")")
+        rows.append((code(name), plain(subscribed), others, outs))
+    return table((code("--to"), "subscribed", "pending, unknown", "unsubscribed, complained, bounced, cleaned"), rows)
 
 
 def column_aliases() -> str:
@@ -123,6 +149,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "reasons": reasons,
     "reason-meanings": reason_meanings,
     "platforms": platforms,
+    "consent-model": consent_model,
     "exit-codes": exit_codes,
     "rfm-segments": rfm_segments,
 }

@@ -191,11 +191,14 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "이메일 수신동의", "마케팅 수신동의",
     ),
     "consent_at": (
-        "consent date", "consent_at", "consent timestamp", "email marketing consent timestamp", "confirm_time",
-        "opt-in date", "optin date", "confirmed at", "consent given at", "subscribed date",
+        # The date of the current status: a subscriber's consent, a churned contact's unsubscribe or clean.
+        "consent date", "consent_at", "consent timestamp", "email marketing consent timestamp", "consent given at", "subscribed date",
+        "unsub_time", "clean_time", "unsubscribed at", "unsubscribe date", "unsubscribed date", "opt-out date", "optout date", "cleaned at",
         "einwilligungsdatum", "date de consentement", "fecha de consentimiento", "data zgody",
         "同意日", "同意日時", "同意日期", "동의일",
     ),
+    "optin_at": ("optin_time", "opt-in time", "opt-in date", "optin date", "opted in at", "signup opt-in date"),
+    "confirmed_at": ("confirm_time", "confirmed at", "confirmation date", "double opt-in date", "doi date", "confirmed date"),
     "consent_source": (
         "consent source", "consent_source", "optin_ip", "opt-in source", "consent method", "email marketing consent source",
         "consent_ip", "confirm_ip",
@@ -215,7 +218,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "last_activity_at": (
         "last activity", "last activity date", "last active", "last_activity_at", "last engagement date",
-        "last engagement", "last seen", "last login", "last_changed", "last activity at", "last interaction",
+        "last engagement", "last seen", "last login", "last activity at", "last interaction",
         "letzte aktivität", "dernière activité", "última actividad", "ostatnia aktywność",
         "最終アクティビティ", "最終ログイン", "最后活动", "最後活動", "마지막 활동",
     ),

@@ -494,22 +494,38 @@ def _date_orders(
 
 
 def _status_from_export_name(frame: pl.LazyFrame, source: Source, mapping: ColumnMapping, notices: list[str]) -> pl.LazyFrame:
-    """Mailchimp puts the status in the file name, not a column: fill consent_status from it."""
+    """Mailchimp puts the status in the file name, not a column: fill consent_status from it; else
+    a row with an UNSUB_TIME (CLEAN_TIME) is unsubscribed (cleaned). Only a row that has one: a
+    members export whose header merely has the column keeps its active members."""
     import polars as pl
 
     if "consent_status" in mapping.fields:
         return frame
-    status = None
     match = _MAILCHIMP_FILE.search(PurePath(source.name).name)
     if match:
         word = match.group(1).lower()
-        status = {"nonsubscribed": "unsubscribed", "transactional": "unsubscribed"}.get(word, word)
-    else:
-        lowered = {column.lower() for column in source.header}
-        status = next((value for column, value in _STATUS_COLUMNS.items() if column in lowered), None)
-    if status is None:
+        # Non-subscribed (transactional) contacts never opted in, nor out: their consent is unknown.
+        status = {"nonsubscribed": None, "transactional": None}.get(word, word)
+        if status is None:
+            return frame
+        notices.append(f"consent_status set to {status!r} from the Mailchimp export's name")
+        return frame.with_columns(pl.col("consent_status").fill_null(pl.lit(status)))
+    names = frame.collect_schema().names()
+    churn = pl.lit(None, dtype=pl.String)
+    found = []
+    for column in source.header:
+        status = _STATUS_COLUMNS.get(column.lower())
+        if status is None:
+            continue
+        name = next((field for field, original in mapping.fields.items() if original == column), column)
+        if name not in names:
+            continue
+        dated = pl.col(name).cast(pl.String).str.strip_chars().str.len_bytes() > 0
+        churn = pl.when(dated.fill_null(False)).then(pl.lit(status)).otherwise(churn)
+        found.append(column)
+    if not found:
         return frame
-    notices.append(f"consent_status set to {status!r} from the Mailchimp export's name/columns")
-    return frame.with_columns(pl.col("consent_status").fill_null(pl.lit(status)))
+    notices.append(f"consent_status set from {', '.join(found)} where a row has one (Mailchimp)")
+    return frame.with_columns(pl.col("consent_status").fill_null(churn))
 
 

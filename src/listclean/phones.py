@@ -280,3 +280,74 @@ def _e164_rows(pairs: pl.DataFrame) -> pl.Series:
         filled = rest.join(distinct, on=["text", "region"], how="left", nulls_equal=True).sort("__at")
         answer = answer.scatter(undecided, filled["__e164"])  # fast_e164's own Series: safe to write in place
     return answer
+
+
+_SPECIAL_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
+
+
+def sms_capable(numbers: pl.Series) -> pl.Series:
+    """Whether each E.164 number can take a text message: phonenumbers.number_type says MOBILE or
+    FIXED_LINE_OR_MOBILE (a landline, a toll-free or premium number cannot). Null or not E.164:
+    False. Vectorised per calling code where the code is one region's (the metadata's patterns,
+    as number_type reads them); numbers of a shared code (+1, +44 …) go to the library once per
+    distinct number."""
+    import polars as pl
+
+    frame = pl.DataFrame({"number": numbers.cast(pl.String)}).with_row_index("__row")
+    e164 = pl.col("number").str.contains(r"^\+[1-9][0-9]{5,14}$").fill_null(False)
+    frame = frame.with_columns(e164.alias("__e164"))
+    codes = calling_codes()
+    code_of = pl.lit(None, dtype=pl.Int64)
+    for width in (3, 2, 1):  # calling codes are prefix-free: at most one width is a known code
+        candidate = pl.col("number").str.slice(1, width).cast(pl.Int64, strict=False)
+        code_of = pl.when(candidate.is_in(list(codes))).then(candidate).otherwise(code_of)
+    frame = frame.with_columns(pl.when(pl.col("__e164")).then(code_of).alias("__code"))
+    answers = [frame.filter(pl.col("__code").is_null()).select("__row", pl.lit(False).alias("ok"))]
+    for code in frame["__code"].drop_nulls().unique().to_list():
+        group = frame.filter(pl.col("__code") == code)
+        nsn = pl.col("number").str.slice(1 + len(str(code)))
+        regions = codes.get(code, ())
+        expression = _mobile_expression(nsn, regions[0]) if len(regions) == 1 else None
+        if expression is None:
+            distinct = group.select(pl.col("number").unique())
+            ok = [_library_sms_capable(number) for number in distinct["number"].to_list()]
+            table = distinct.with_columns(pl.Series("ok", ok, dtype=pl.Boolean))
+            answers.append(group.join(table, on="number", how="left").select("__row", "ok"))
+        else:
+            answers.append(group.select("__row", expression.fill_null(False).alias("ok")))
+    joined = pl.concat(answers).sort("__row")
+    return joined["ok"].alias(numbers.name)
+
+
+def _mobile_expression(nsn: pl.Expr, region_code: str) -> pl.Expr | None:
+    """number_type in (MOBILE, FIXED_LINE_OR_MOBILE) for the national numbers of a lone region."""
+    import polars as pl
+    from phonenumbers import PhoneMetadata
+
+    metadata = PhoneMetadata.metadata_for_region(region_code, None)
+    if metadata is None or metadata.general_desc is None or not metadata.general_desc.national_number_pattern:
+        return None
+
+    def matches(field: str) -> pl.Expr | None:
+        desc = getattr(metadata, field)
+        if desc is None or not desc.national_number_pattern:
+            return None
+        return Pattern(desc.national_number_pattern, tuple(desc.possible_length)).matches(nsn)
+
+    mobile = matches("mobile")
+    if mobile is None:
+        return pl.lit(False)
+    general = Pattern(metadata.general_desc.national_number_pattern, ()).matches(nsn)
+    special = [expression for expression in (matches(field) for field in _SPECIAL_TYPES) if expression is not None]
+    not_special = ~pl.any_horizontal(special) if special else pl.lit(True)
+    return general & not_special & mobile
+
+
+def _library_sms_capable(number: str) -> bool:
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(parsed) in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)

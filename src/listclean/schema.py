@@ -31,7 +31,9 @@ LIFECYCLE: Final = (
     "source",
     "signup_at",
     "consent_status",
-    "consent_at",
+    "consent_at",  # when the current status began: the opt-in of a subscriber, the unsubscribe or bounce of a churned contact
+    "optin_at",  # when the person opted in (Mailchimp OPTIN_TIME), whatever their status now
+    "confirmed_at",  # when they confirmed a double opt-in (Mailchimp CONFIRM_TIME)
     "consent_source",
     "last_open_at",
     "last_click_at",
@@ -65,6 +67,8 @@ DERIVED_TYPES: Final[dict[str, str]] = {
 DATETIME_FIELDS: Final = (
     "signup_at",
     "consent_at",
+    "optin_at",
+    "confirmed_at",
     "last_open_at",
     "last_click_at",
     "last_activity_at",

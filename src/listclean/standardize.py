@@ -601,6 +601,15 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     frame = frame.with_columns(out)
     if "consent_status" in present and "consent_at" in present:
         frame = frame.with_columns(pl.coalesce("consent_at", "__consent_date").alias("consent_at")).drop("__consent_date")
+    opt_ins = [pl.col(name) for name in ("confirmed_at", "optin_at") if name in present]
+    if opt_ins:
+        # consent_at is when the current status began: a subscriber's (or a contact's without a
+        # status) is their confirmed opt-in, else their opt-in. A churned contact's is the churn
+        # (UNSUB_TIME, CLEAN_TIME), never the opt-in: that would date the unsubscribe years early.
+        status = pl.col("consent_status") if "consent_status" in present else pl.lit(None, dtype=pl.String)
+        given = pl.col("consent_at") if "consent_at" in present else pl.lit(None, dtype=schema.polars_dtype("datetime"))
+        opted_in = status.is_null() | status.is_in(["subscribed", "pending"])
+        frame = frame.with_columns(pl.when(given.is_null() & opted_in).then(pl.coalesce(opt_ins)).otherwise(given).alias("consent_at"))
 
     derived: list[pl.Expr] = []
     if "phone" in present:

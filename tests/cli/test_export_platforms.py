@@ -30,10 +30,10 @@ def contacts(tmp_path):
 def test_each_platform_gets_its_headers_and_values_and_suppressed_addresses_stay_out(cli, contacts, tmp_path):
     expected_headers = {
         "mailchimp": ["Email Address", "First Name", "Last Name", "Phone Number", "Tags"],
-        "klaviyo": ["Email", "First Name", "Last Name", "Phone Number", "Email Marketing Consent", "Tags"],
+        "klaviyo": ["Email", "First Name", "Last Name", "Phone Number", "Tags", "Email Marketing Consent"],
         "sendgrid": ["email", "first_name", "last_name", "phone_number"],
         "brevo": ["EMAIL", "FIRSTNAME", "LASTNAME", "SMS"],
-        "hubspot": ["Email", "First Name", "Last Name", "Phone Number", "Marketing contact status"],
+        "hubspot": ["Email", "First Name", "Last Name", "Phone Number"],  # no billing "Marketing contact status"
     }
     for platform, headers in expected_headers.items():
         out = tmp_path / f"{platform}.csv"
@@ -43,20 +43,22 @@ def test_each_platform_gets_its_headers_and_values_and_suppressed_addresses_stay
         assert frame.columns == headers
         emails = [value.lower() for value in frame[headers[0]]]
         assert "carl@firma.pl" not in emails  # unsubscribed in one row: the other row is suppressed too
-        assert frame.height == 3
+        assert "bob@firma.pl" not in emails  # pending consent is held back: the platform would mail him
+        assert frame.height == 2
         phones = frame[headers[3]].to_list()
         assert "+48600100200" in phones  # E.164 survives --excel-safe
     klaviyo = pl.read_csv(tmp_path / "klaviyo.csv", infer_schema=False)
-    assert klaviyo["Email Marketing Consent"].to_list()[:2] == ["SUBSCRIBED", "NEVER_SUBSCRIBED"]
+    assert klaviyo["Email Marketing Consent"].to_list() == ["SUBSCRIBED", "SUBSCRIBED"]
+    assert klaviyo["Tags"][0] == '["vip","b2b"]'  # a Klaviyo list property is a JSON array
     assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Tags"][0] == "vip,b2b"
     # An address in a platform file is never altered, not even by --excel-safe (issue #16 point 13):
     # the platform must get the address itself; the cells people read (names, tags) are guarded.
-    assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Email Address"][2].startswith("=cmd|")
+    assert pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False)["Email Address"][1].startswith("=cmd|")
 
 
 def test_large_exports_are_split_into_numbered_parts(cli, contacts, tmp_path):
     out = tmp_path / "sendgrid.csv"
-    result = cli(["export", contacts, "--to", "sendgrid", "-o", out, "--max-rows", "2", "--json"])
+    result = cli(["export", contacts, "--to", "sendgrid", "-o", out, "--max-rows", "2", "--consent-policy", "subscribed+pending", "--json"])
     assert result.exit_code == 0, result.stderr
     files = json.loads(result.stdout)["files"]
     assert [f.rsplit("/", 1)[1] for f in files] == ["sendgrid-001.csv", "sendgrid-002.csv"]
@@ -146,7 +148,7 @@ def test_street_lines_go_to_the_platforms_that_document_them(cli, tmp_path):
     assert sendgrid.columns == ["email", "first_name", "address_line_1", "address_line_2", "city"]
     assert sendgrid["address_line_1"].to_list() == ["1 Main St", None]
     assert sendgrid["address_line_2"].to_list() == ["Apt 4", None]
-    assert hubspot.columns == ["Email", "First Name", "Street Address", "City", "Marketing contact status"]
+    assert hubspot.columns == ["Email", "First Name", "Street Address", "City"]
     # no documented column for them: these profiles are unchanged
     assert headers["mailchimp"].columns == ["Email Address", "First Name", "City"]
     assert headers["klaviyo"].columns == ["Email", "First Name", "City", "Email Marketing Consent"]

@@ -21,7 +21,7 @@ from listclean.stream.sink import FrameSink, NullSink
 
 PEOPLE = FIXTURES / "dedupe_people.csv"  # 10 rows, 7 people
 SUMMARY_KEYS = [
-    "command", "output", "dry_run", "rejects", "rows_in", "rows_out", "rejected", "merged", "master_rows",
+    "command", "output", "dry_run", "rejects", "rows_in", "rows_out", "rejected", "merged", "quarantined", "master_rows",
     "clusters_merged", "largest_cluster", "matches_by_rule", "shared_addresses_kept_apart", "pairs_compared",
     "chain_guard_rows", "blocks_too_large", "matched_existing", "new_clusters", "clusters", "explain", "review", "review_pairs", "labelled_pairs", "labels_unmatched", "saved_model", "model",
 ]  # fmt: skip

@@ -26,7 +26,47 @@ class HashKind(str, Enum):
     sha256 = "sha256"
 
 
-To = Annotated[Platform, typer.Option("--to", help="Write the import file of this platform (its headers, values and size limits); csv: listclean's own columns.", rich_help_panel=PLATFORM)]
+To = Annotated[
+    Platform,
+    typer.Option(
+        "--to",
+        help="Write the import file of this email platform (its headers, consent columns, values and size limits) or this ad platform's "
+        "customer-match audience (its identifiers, normalised and hashed as it documents); csv: listclean's own columns.",
+        rich_help_panel=PLATFORM,
+    ),
+]
+ConsentPolicy = Annotated[
+    Optional[str],
+    typer.Option(
+        "--consent-policy",
+        help="Which consent a platform file or audience may hold: subscribed (default), optionally +pending and/or +unknown "
+        "(e.g. subscribed+pending). Held-back contacts are counted and listed (consent_pending, consent_unknown).",
+        show_default=False,
+        rich_help_panel=PLATFORM,
+    ),
+]
+Suppressions = Annotated[
+    bool,
+    typer.Option(
+        "--suppressions",
+        help="Write the platform's opt-out file instead of contacts: every unsubscribed, complained, bounced or cleaned address of the input, "
+        "the --store and the --suppress lists, to import as the platform's unsubscribes/blocklist (--to csv: email, reason, date).",
+        rich_help_panel=PLATFORM,
+    ),
+]
+Exclusion = Annotated[
+    bool,
+    typer.Option("--exclusion", help="With --to google-customer-match or meta-audience: an exclusion audience of the opted-out people (as --suppressions collects them).", rich_help_panel=PLATFORM),
+]
+Since = Annotated[
+    Optional[str],
+    typer.Option(
+        "--since",
+        help="With --suppressions or --exclusion: only opt-outs from this day on (YYYY-MM-DD; rows by consent_at, kept when undated; store entries by the day they were added).",
+        show_default=False,
+        rich_help_panel=PLATFORM,
+    ),
+]
 Hash = Annotated[Optional[HashKind], typer.Option("--hash", help="Write a hashed audience instead: email_sha256 of each normalised (repaired, trimmed, lower-cased) address.", rich_help_panel=PLATFORM)]
 MaxRows = Annotated[Optional[int], typer.Option("--max-rows", help="Split the output into parts of at most this many rows (out-001.csv …). Default: the platform's limit.", rich_help_panel=PLATFORM)]
 MaxMb = Annotated[Optional[int], typer.Option("--max-mb", help="Split the output into parts of at most about this many megabytes. Default: the platform's limit.", rich_help_panel=PLATFORM)]
@@ -51,7 +91,7 @@ UnknownConsentOption = Annotated[
     UnknownConsent,
     typer.Option(
         "--unknown-consent",
-        help="With --to PLATFORM or --hash: what to do with a consent_status that is present but not understood (kept in consent_status_raw): exclude (listed in --rejects as consent_unknown) or include.",
+        help="Older spelling of --consent-policy subscribed+unknown: include exports contacts whose consent is unknown (exclude, the default, holds them back).",
         rich_help_panel=PLATFORM,
     ),
 ]
@@ -66,6 +106,9 @@ def render_step(reporter: Reporter, report: ExportReport, summary: dict[str, Any
     rejects = summary.get("rejects")
     if rejects:
         reporter.detail(f"rejects written to {'<stdout>' if rejects == '-' else rejects}")
+    if report.opt_outs is not None:
+        _render_opt_outs(reporter, report)
+        return
     if report.store is not None:
         reporter.detail(f"suppression store {report.store}: {report.store_added:,} entries added, {report.store_entries:,} in all")
     counts = report.counts
@@ -88,6 +131,30 @@ def render_step(reporter: Reporter, report: ExportReport, summary: dict[str, Any
         reporter.warn(f"{report.consent_unknown:,} exported contact(s) have a consent_status that was not understood (see consent_status_raw)")
     if report.unusable_address:
         reporter.warn(f"{report.unusable_address:,} contact(s) not exported: no address, or one validate judged invalid (reasons no_address, email_invalid)")
+    held = report.held_back
+    if held.get("pending"):
+        reporter.warn(f"{held['pending']:,} contact(s) held back: consent pending (unconfirmed double opt-in; reason consent_pending; --consent-policy subscribed+pending to export them)")
+    if held.get("unknown"):
+        reporter.warn(f"{held['unknown']:,} contact(s) held back: consent unknown, which is not consent (reason consent_unknown; --consent-policy subscribed+unknown to export them)")
+    if report.refused_address:
+        reporter.warn(f"{report.refused_address:,} contact(s) not exported: {report.to} refuses their address (reason platform_refuses_address)")
+    if report.phones_left_out:
+        reporter.warn(f"{report.phones_left_out:,} phone number(s) left empty: {report.to}'s phone column takes only E.164 numbers{' of mobiles' if report.to == 'brevo' else ''}")
+
+
+def _render_opt_outs(reporter: Reporter, report: ExportReport) -> None:
+    found = report.opt_outs
+    reasons = ", ".join(f"{count:,} {reason}" for reason, count in found.by_reason.items()) or "none"
+    reporter.info(
+        f"{found.addresses:,} opted-out address(es) ({reasons}) from {found.opted_out_rows:,} of {found.rows_in:,} rows"
+        f", {found.from_store:,} more from the store, {found.from_lists:,} from --suppress lists → {', '.join(report.files) or '<stdout>'}"
+    )
+    if found.erased_rows:
+        reporter.warn(f"{found.erased_rows:,} row(s) of erased people not written (only a keyed hash is kept): delete them in the platform too")
+    if found.hashed_not_written:
+        reporter.detail(f"{found.hashed_not_written:,} hashed entr(ies) of the store or lists cannot be written as addresses")
+    if found.before_since:
+        reporter.detail(f"{found.before_since:,} opt-out(s) older than --since left out; {found.undated:,} undated kept")
 
 
 @guarded
@@ -106,14 +173,18 @@ def command(
     inquiry_days: opt.InquiryDays = ConsentRules.inquiry_days,
     keep_invalid: KeepInvalid = False,
     unknown_consent: UnknownConsentOption = UnknownConsent.exclude,
+    consent_policy: ConsentPolicy = None,
+    suppressions: Suppressions = False,
+    exclusion: Exclusion = False,
+    since: Since = None,
     as_of: opt.AsOf = None,
     *,
     reading: opt.ReadingChoices,
     writing: opt.WritingChoices,
 ) -> None:
-    """Write contacts for people, pipelines or an email platform (--to); suppressed contacts never leave.
+    """Write contacts for people, pipelines, an email platform or an ad audience (--to); suppressed contacts never leave.
 
-    Contacts whose consent_status is unsubscribed, cleaned, bounced, complained or erased (or whose address is suppressed in any row) are never exported; they are counted and, with --rejects, listed. Every file written is read back and checked: if a suppressed address got in, the files are removed and the run fails.
+    Contacts whose consent_status is unsubscribed, cleaned, bounced, complained or erased (or whose address is suppressed in any row) are never exported; they are counted and, with --rejects, listed. A platform or audience gets only subscribed contacts unless --consent-policy says more. --suppressions writes the platform's opt-out file instead. Every file written is read back and checked: if a suppressed address got in, the files are removed and the run fails.
     """
     from listclean.steps.export import ExportStepOptions, export_step
 
@@ -130,6 +201,10 @@ def command(
         inquiry_days=inquiry_days,
         keep_invalid=keep_invalid,
         unknown_consent=unknown_consent.value,
+        consent_policy=consent_policy,
+        suppressions=suppressions,
+        exclusion=exclusion,
+        since=opt.parse_as_of(since) if since else None,
         format=writing.format,
         excel_safe=writing.excel_safe,
     )

@@ -68,16 +68,37 @@ class ExportStepOptions:
     as_of: datetime | None = None  # the day consent lifetimes are measured to (default: the runtime's now)
     format: str | None = None  # the output format asked for (--format): a platform or --hash writes csv
     excel_safe: bool = False  # guard cells a spreadsheet would run as formulas
-    unknown_consent: str = "exclude"  # a consent_status that is present but not understood: kept out of a platform or --hash (exclude) or exported (include)
+    unknown_consent: str = "exclude"  # older spelling of consent_policy's "+unknown" for a status present but not understood (include)
+    # Which consent a platform file or an audience may hold: "subscribed", optionally "+pending"
+    # and/or "+unknown" (platforms.parse_consent_policy); a plain CSV keeps every mailable row.
+    consent_policy: str | None = None
+    suppressions: bool = False  # write the platform's opt-out file instead of contacts (opt_outs.py)
+    exclusion: bool = False  # an ad audience of the opted-out people instead of contacts
+    since: datetime | None = None  # --suppressions / --exclusion: only what changed on or after this day
 
     def __post_init__(self) -> None:
+        from listclean.platforms import AUDIENCES, parse_consent_policy
+
         if self.to not in EXPORT_TARGETS:
             raise UsageError(f"cannot export to {self.to!r}", hint=f"use one of {', '.join(EXPORT_TARGETS)}")
         if self.unknown_consent not in UNKNOWN_CONSENT:
             raise UsageError(f"--unknown-consent {self.unknown_consent!r} is not a choice", hint=f"use one of {', '.join(UNKNOWN_CONSENT)}")
         if self.hash is not None and self.hash not in HASHES:
             raise UsageError(f"unknown hash {self.hash!r}", hint=f"use {', '.join(HASHES)}")
-        if self.profile is not None or self.hash is not None:
+        self.policy = parse_consent_policy(self.consent_policy)
+        if self.unknown_consent == "include" and "unknown" not in self.policy:
+            self.policy = (*self.policy, "unknown")
+        if self.hash is not None and self.to in AUDIENCES:
+            raise UsageError(f"--to {self.to} hashes its own identifiers: leave out --hash")
+        if self.suppressions and self.exclusion:
+            raise UsageError("--suppressions and --exclusion cannot be combined", hint="--suppressions for an email platform, --exclusion for an ad audience")
+        if self.suppressions and (self.to in AUDIENCES or self.hash is not None):
+            raise UsageError("--suppressions writes an email platform's opt-out file", hint=f"for an ad platform use --exclusion with --to {' or '.join(AUDIENCES)}")
+        if self.exclusion and self.to not in AUDIENCES:
+            raise UsageError("--exclusion writes an ad platform's exclusion audience", hint=f"add --to {' or --to '.join(AUDIENCES)} (an email platform takes --suppressions)")
+        if self.since is not None and not (self.suppressions or self.exclusion):
+            raise UsageError("--since selects opt-outs: it needs --suppressions or --exclusion")
+        if self.profile is not None or self.hash is not None or self.suppressions:
             if self.columns:
                 raise UsageError("--columns cannot be combined with --to PLATFORM or --hash", hint="a platform profile decides the columns")
             if self.format not in (None, "csv"):
@@ -94,8 +115,13 @@ class ExportStepOptions:
 
     @property
     def output_format(self) -> str | None:
-        """The format to write: csv for a platform or a hashed audience, else as asked (None: from the output's name)."""
-        return "csv" if self.profile is not None or self.hash is not None else self.format
+        """The format to write: csv for a platform, an audience or an opt-out file, else as asked (None: from the output's name)."""
+        return "csv" if self.profile is not None or self.hash is not None or self.suppressions else self.format
+
+    @property
+    def opt_outs(self) -> bool:
+        """Whether the run writes opted-out people (--suppressions, --exclusion) instead of contacts."""
+        return self.suppressions or self.exclusion
 
     @property
     def rules(self) -> ConsentRules:
@@ -121,6 +147,11 @@ class ExportReport:
     store_entries: int | None = None  # entries in the store afterwards
     consent_unknown: int = 0  # rows whose consent_status was present but not understood (consent_status_raw)
     consent_unknown_excluded: int = 0  # ... of them kept out of a platform or --hash (counted in rejected)
+    consent_policy: tuple[str, ...] = ("subscribed",)  # the consent statuses a platform file or audience may hold
+    held_back: dict[str, int] = field(default_factory=dict)  # rows kept out of a platform or audience by consent: pending, unknown
+    refused_address: int = 0  # rows whose address the platform refuses (Mailchimp: non-ASCII before the @; counted in rejected)
+    phones_left_out: int = 0  # phones the platform's column cannot take (not E.164; for SMS not a mobile): written empty
+    opt_outs: Any = None  # --suppressions / --exclusion: opt_outs.OptOutReport
 
     def summary(self, *, output: str | None = None, rejects: str | None = None) -> dict[str, Any]:
         return {
@@ -139,6 +170,11 @@ class ExportReport:
             "consent_unproven": self.consent_unproven,
             "consent_unknown": self.consent_unknown,
             "consent_unknown_excluded": self.consent_unknown_excluded,
+            "consent_policy": "+".join(self.consent_policy),
+            "held_back": self.held_back,
+            "refused_address": self.refused_address,
+            "phones_left_out": self.phones_left_out,
+            "opt_outs": self.opt_outs.as_dict() if self.opt_outs is not None else None,
             "columns": self.columns,
         }
 
@@ -152,6 +188,8 @@ def export_step(source: ChunkSource, options: ExportStepOptions, output: Output,
     back to check that no suppressed address is in it. A `Sink` (the Python API's FrameSink)
     takes every row as one output instead.
     """
+    if options.opt_outs:
+        return _export_opt_outs(source, options, output, runtime)
     with runtime.reporter.phase("Exporting") as progress:
         export = _Export(options, runtime)
         candidates = export.screen(source, progress)
@@ -178,7 +216,60 @@ def export_step(source: ChunkSource, options: ExportStepOptions, output: Output,
         store_entries=len(export.store) if export.store is not None else None,
         consent_unknown=export.unknown,
         consent_unknown_excluded=export.unknown_excluded,
+        consent_policy=options.policy,
+        held_back=export.held_back if export.usable_only else {},
+        refused_address=export.refused,
+        phones_left_out=export.phones_left_out,
     )
+
+
+def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Output, runtime: Runtime) -> ExportReport:
+    """--suppressions / --exclusion: the opted-out people in the platform's file (opt_outs.py)."""
+    from listclean.opt_outs import OptOutReport, collect_opt_outs, opt_out_files
+    from listclean.platforms import suffixed_path
+
+    report = OptOutReport()
+    store = listed = None
+    if options.store:
+        from listclean.store import SuppressionStore
+
+        store = SuppressionStore.open(options.store)
+    if options.suppress:
+        from listclean.suppression import load_suppression
+
+        listed = load_suppression(options.suppress, runtime.workspace)
+    with runtime.reporter.phase("Collecting opt-outs"):
+        table = collect_opt_outs(source, runtime, store, listed, options.since, report)
+        files = opt_out_files(table, options.profile, options.exclusion)
+    if not isinstance(output, OutputTarget):
+        frame = next(iter(files.values()))
+        output.add(frame)
+        output.finish(frame.columns, empty=frame.head(0))
+        written, columns = [], frame.columns
+    else:
+        from listclean.io.write import prepare_target
+
+        if len(files) > 1 and output.streamed:
+            raise UsageError(f"--to {options.to} --suppressions writes {len(files)} files, which {output.display} cannot hold", hint="write to a file with -o PATH")
+        written, columns = [], []
+        for suffix, frame in files.items():
+            target = output if not suffix else prepare_target(
+                suffixed_path(output.path, suffix), fmt=output.format, force=output.force, inputs=output.inputs, bom=output.bom, primary=output.primary
+            )  # fmt: skip
+            sink = runtime.file_sink(target)
+            sink.add(frame)
+            sink.finish(frame.columns, empty=frame.head(0))
+            written.append(target.display)
+            columns = columns or frame.columns
+    report.files = written
+    quarantined = int((source.rejects()["action"] == "quarantined").sum()) if source.rejects().height else 0
+    counts = {"rows_in": report.rows_in + source.rejected, "rows_out": report.addresses, "rejected": source.rejected, "merged": 0, "quarantined": quarantined}
+    return ExportReport(
+        counts=counts, suppressed=report.opted_out_rows, consent_expired=0, unusable_address=0, consent_expiring=0, consent_unproven=0,
+        files=written, columns=columns, to=options.to, hash=options.hash, format=output.format if isinstance(output, OutputTarget) else None,
+        store=options.store, store_added=0 if store is not None else None, store_entries=len(store) if store is not None else None,
+        consent_policy=options.policy, opt_outs=report,
+    )  # fmt: skip
 
 
 class _Export:
@@ -188,7 +279,7 @@ class _Export:
         self.options, self.runtime = options, runtime
         self.profile = options.profile
         self.hashed = options.hash is not None
-        self.usable_only = self.profile is not None or self.hashed  # a platform needs a usable address
+        self.usable_only = self.profile is not None or self.hashed  # a platform (or an audience) needs a usable address and consent
         self.now, self.rules = runtime.now(options.as_of), options.rules
         self.ledger: Ledger = runtime.ledger()
         self.store: SuppressionStore | None = None
@@ -207,6 +298,9 @@ class _Export:
         self.blocked_forms: set[str] = set()  # the normalised addresses of suppressed rows (what a hashed audience would hash)
         self.suppressed = self.lapsed = self.unusable = self.expiring = self.unproven = 0
         self.unknown = self.unknown_excluded = 0
+        self.held_back = {"pending": 0, "unknown": 0}
+        self.refused = self.phones_left_out = 0
+        self.audience = self.profile is not None and self.profile.audience  # an ad platform's hashed identifiers
 
     # ---- pass 1: each row on its own
     def screen(self, source: ChunkSource, progress: Progress) -> Spool:
@@ -241,7 +335,7 @@ class _Export:
             self.matched_by_list |= _addresses(chunk, on_list)
         mailable, suppressed, blocked = separate_suppressed(chunk, listed_mask)
         self.blocked_parts.append(pl.Series("key", sorted(blocked), dtype=pl.String))
-        if self.hashed:
+        if self.hashed or self.audience:
             self._remember_forms(chunk, pl.col(KEY_COLUMN).is_in(sorted(blocked)).fill_null(False))
         # Consent rules: expired implied consent is not exported; expiring and unproven consent is flagged.
         expired = mailable.select(implied_expired(mailable, self.now, self.rules)).to_series()
@@ -249,12 +343,13 @@ class _Export:
         self.suppressed += self._remove(suppressed)
         self.lapsed += self._remove(rows_as_rejects(mailable.filter(expired), pl.lit("consent_expired"), pl.lit(detail)))
         kept = mailable.filter(~expired)
-        kept = self._unknown_consent(kept)
+        kept = self._consent_policy(kept)
         if self.usable_only:
             # A platform (or an ad audience) can only take a usable address: rows without one,
             # or with one validate judged invalid, are listed instead of written.
             kept, unusable = _unusable(kept, self.options.keep_invalid)
             self.unusable += self._remove(unusable)
+            kept = self._refused(kept)
         self.expiring += int(kept.select(implied_expiring(kept, self.now, self.rules).sum()).item())
         self.unproven += int(kept.select(unproven(kept).sum()).item())
         if self.store is not None:
@@ -263,19 +358,53 @@ class _Export:
             feed_store(self.store, chunk)
         return kept
 
-    def _unknown_consent(self, kept: pl.DataFrame) -> pl.DataFrame:
-        """Rows whose consent_status was present but not understood (null, its text in
-        consent_status_raw): counted; kept out of a platform or --hash unless --unknown-consent include."""
+    def _consent_policy(self, kept: pl.DataFrame) -> pl.DataFrame:
+        """A platform file or an audience holds only the consent the policy allows (subscribed by
+        default): pending (unconfirmed double opt-in) and unknown consent (no status, or one
+        nobody understood, kept in consent_status_raw) are held back, counted and listed. A plain
+        CSV keeps them (it is not mailed); a status not understood is counted either way."""
         from listclean.export_rules import unknown_consent
 
-        unknown = kept.select(unknown_consent(kept)).to_series()
-        count = int(unknown.sum())
-        self.unknown += count
-        if not count or not self.usable_only or self.options.unknown_consent == "include":
+        not_understood = kept.with_columns(unknown_consent(kept).alias("__not_understood"))["__not_understood"]
+        self.unknown += int(not_understood.sum())
+        if not self.usable_only:
             return kept
-        detail = pl.concat_str(pl.lit("consent_status not understood: "), pl.col("consent_status_raw").cast(pl.String), pl.lit(" (say how to treat it: --unknown-consent include, or map it in listclean.toml)"))
-        self.unknown_excluded += self._remove(rows_as_rejects(kept.filter(unknown), pl.lit("consent_unknown"), detail))
-        return kept.filter(~unknown)
+        hint = "--consent-policy subscribed+{} to export them"
+        pending_detail = pl.lit("consent not confirmed (double opt-in pending): the platform would mail them (" + hint.format("pending") + ")")
+        for name, reason in (("pending", "consent_pending"), ("unknown", "consent_unknown")):
+            if name in self.options.policy:
+                continue
+            status = kept["consent_status"].cast(pl.String) if "consent_status" in kept.columns else pl.Series([None] * kept.height, dtype=pl.String)
+            mask = (status == "pending") if name == "pending" else (status.is_null() | ~status.is_in(["subscribed", "pending"]))
+            mask = mask.fill_null(False)
+            if not mask.any():
+                continue
+            detail = pending_detail if name == "pending" else self._unknown_detail(kept, hint.format("unknown"))
+            self.held_back[name] += self._remove(rows_as_rejects(kept.filter(mask), pl.lit(reason), detail))
+            if name == "unknown":
+                self.unknown_excluded += int(not_understood.filter(mask).sum())
+            kept, not_understood = kept.filter(~mask), not_understood.filter(~mask)
+        return kept
+
+    @staticmethod
+    def _unknown_detail(frame: pl.DataFrame, hint: str) -> pl.Expr:
+        raw = pl.col("consent_status_raw").cast(pl.String) if "consent_status_raw" in frame.columns else pl.lit(None, dtype=pl.String)
+        return (
+            pl.when(raw.is_not_null() & (raw.str.strip_chars().str.len_bytes() > 0))
+            .then(pl.concat_str(pl.lit("consent_status not understood: "), raw, pl.lit(f" (map it in listclean.toml, or {hint})")))
+            .otherwise(pl.lit(f"no consent status: unknown consent is not consent ({hint})"))
+        )
+
+    def _refused(self, kept: pl.DataFrame) -> pl.DataFrame:
+        """Rows whose address the platform refuses (Mailchimp: characters outside ASCII before the @): listed, not written."""
+        from listclean.platforms import refused_addresses
+
+        refused = refused_addresses(kept, self.profile, address_source(kept))
+        if refused is None or not refused.any():
+            return kept
+        detail = pl.lit(f"{self.options.to} refuses an address with characters outside ASCII before the @")
+        self.refused += self._remove(rows_as_rejects(kept.filter(refused), pl.lit("platform_refuses_address"), detail))
+        return kept.filter(~refused)
 
     def _remember_forms(self, frame: pl.DataFrame, mask: pl.Series | pl.Expr) -> None:
         """The normalised addresses of suppressed rows: a hashed audience is checked against their hashes."""
@@ -304,7 +433,7 @@ class _Export:
         for part in candidates.drain():
             elsewhere = part[_KEY].is_in(blocked_hashes).fill_null(False)
             same_address = rows_as_rejects(part.filter(elsewhere), pl.lit("suppressed"), pl.lit("the same address is suppressed in another row"))
-            if self.hashed:
+            if self.hashed or self.audience:
                 self._remember_forms(part, elsewhere)
             self.suppressed += self._remove(same_address)
             part = part.filter(~elsewhere)
@@ -325,6 +454,11 @@ class _Export:
         empty = empty_columns(exported.lazy(), profile) if profile is not None else None
         formatted = self.runtime.spool()
         for part in exported.drain():
+            if profile is not None and not self.audience:
+                from listclean.platforms import platform_phones
+
+                part, left_out = platform_phones(part, profile)
+                self.phones_left_out += left_out
             formatted.add(_formatted(part, profile, empty, self.hashed, options.columns, options.excel_safe))
             del part
         first = next(iter(formatted))
@@ -350,8 +484,14 @@ class _Export:
             blocked = pl.concat([blocked, pl.Series("key", sorted(self.store.plain_keys()), dtype=pl.String)]).unique()
         if self.hashed:
             blocked = pl.concat([blocked, pl.Series("key", sorted(self.blocked_forms), dtype=pl.String)]).unique()
-        if not output.streamed and header is not None:  # every part, where it waits to be committed
-            verify_no_leak([target.written for target in targets], output.format, header, blocked, hashed=self.hashed)
+        if self.audience:
+            # The suppressed addresses as the audience normalises them before hashing (Google drops Gmail's dots).
+            from listclean.platforms import audience_email_forms
+
+            forms = audience_email_forms(self.profile, [*blocked.to_list(), *sorted(self.blocked_forms)])
+            blocked = pl.Series("key", sorted(forms), dtype=pl.String)
+        if not output.streamed and header is not None and header in columns:  # every part, where it waits to be committed
+            verify_no_leak([target.written for target in targets], output.format, header, blocked, hashed=self.hashed or self.audience)
 
     def save_store(self) -> None:
         """The store learns the --suppress lists (their entries and the addresses they matched), and is saved."""
@@ -421,7 +561,8 @@ def _needed_columns(profile: Profile | None, hashed: bool, wanted: list[str] | N
     if hashed:
         return named | {"email_normalized"}
     if profile is not None:
-        return named | set(profile.columns) | {"email_normalized"}
+        consent = {"consent_status", "consent_at", "optin_at", "confirmed_at"}
+        return named | set(profile.columns) | {identifier.field for identifier in profile.identifiers} | consent | {"email_normalized"}
     return named | set(wanted) if wanted else None
 
 
