@@ -114,6 +114,35 @@ def consent_model() -> str:
     return table((code("--to"), "subscribed", "pending, unknown", "unsubscribed, complained, bounced, cleaned"), rows)
 
 
+def source_profiles() -> str:
+    """Every platform export import recognises: how, and what it reads differently from the generic aliases."""
+    from listclean.source_profiles import PROFILES
+
+    def said(profile) -> str:  # noqa: ANN001
+        parts = []
+        fields = [f"{code(h)} → {code(t)}" for h, t in profile.fields.items() if t]
+        ignored = [code(h) for h, t in profile.fields.items() if t is None]
+        if fields:
+            parts.append("reads " + ", ".join(fields))
+        if ignored:
+            parts.append("never a field: " + ", ".join(ignored))
+        if profile.fallback:
+            parts.append("row by row, first filled: " + "; ".join(f"{code(t)} ← {' › '.join(code(h) for h in hs)}" for t, hs in profile.fallback.items()))
+        if profile.signals:
+            parts.append("do-not-mail signals: " + ", ".join(f"{code(s.header)} → {s.status if not s.words else ' / '.join(dict.fromkeys([*(w for _, w in s.words), s.status]))}" for s in profile.signals))
+        if profile.status_values:
+            parts.append("status words: " + ", ".join(f"{code(w)} → {s or 'unknown'}" for w, s in profile.status_values.items()))
+        if profile.separator:
+            parts.append(f"multi-value cells split on {code(profile.separator.strip())}")
+        return "; ".join(parts)
+
+    rows = []
+    for profile in PROFILES:
+        detect = " + ".join(code(h) for h in profile.detect) + (f" + one of {', '.join(code(h) for h in profile.any_of)}" if profile.any_of else "")
+        rows.append((code(profile.name), plain(profile.label), detect, said(profile)))
+    return table(("profile", "export", "recognised by", "read differently"), rows)
+
+
 def column_aliases() -> str:
     """Every canonical field (and the opt-out flag) with the headers that map to it, most specific first."""
     from listclean.columns import ALIASES, OPT_OUT, map_columns
@@ -146,6 +175,7 @@ def rfm_segments() -> str:
 
 GENERATED: dict[str, Callable[[], str]] = {
     "column-aliases": column_aliases,
+    "source-profiles": source_profiles,
     "reasons": reasons,
     "reason-meanings": reason_meanings,
     "platforms": platforms,

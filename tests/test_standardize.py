@@ -204,7 +204,7 @@ def test_every_iso_country_code_and_english_name_maps_to_itself():
     "text, expected",
     [("Subscribed", "subscribed"), ("UNSUBSCRIBED", "unsubscribed"), ("yes", "subscribed"), ("no", "unsubscribed"),
      ("Tak", "subscribed"), ("nein", "unsubscribed"), ("はい", "subscribed"), ("いいえ", "unsubscribed"), ("cleaned", "cleaned"),
-     ("NEVER_SUBSCRIBED", "unsubscribed"), ("hard bounce", "bounced"), ("spam complaint", "complained"), ("pending", "pending"),
+     ("NEVER_SUBSCRIBED", None), ("Non-Subscribed", None), ("transactional", None), ("hard bounce", "bounced"), ("spam complaint", "complained"), ("pending", "pending"),
      ("Opted-In", "subscribed"), ("maybe", None)],
 )
 def test_consent_wording_maps_onto_the_vocabulary(text, expected):

@@ -184,7 +184,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "consent_status", "consent status", "consent", "status", "subscription status", "email status",
         "email marketing consent", "email consent", "marketing consent", "subscriber status", "member status",
         "opt-in", "optin", "opt in", "opted in", "accepts email marketing", "accepts marketing", "subscribed",
-        "newsletter", "marketing opt-in", "email opt-in", "marketing contact status",
+        "newsletter", "marketing opt-in", "email opt-in",
         "einwilligung", "newsletter-einwilligung", "zustimmung", "consentement", "consentement marketing",
         "consentimiento", "suscrito", "zgoda", "zgoda marketingowa", "zgoda na marketing", "consenso",
         "配信同意", "メルマガ", "メール配信", "同意", "订阅状态", "訂閱狀態", "订阅", "同意状态", "수신동의", "수신 동의",
@@ -206,13 +206,13 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "last_open_at": (
         "last open", "last open date", "last opened", "last_open_at", "last email open", "last email open date",
-        "recent sales email open date", "last open time",
+        "last open time",
         "letzte öffnung", "dernière ouverture", "última apertura", "ostatnie otwarcie",
         "最終開封日", "最后打开", "最後開啟", "마지막 열람",
     ),
     "last_click_at": (
         "last click", "last click date", "last clicked", "last_click_at", "last email click", "last email click date",
-        "recent sales email clicked date",
+       
         "letzter klick", "dernier clic", "último clic", "ostatnie kliknięcie",
         "最終クリック日", "最后点击", "最後點擊", "마지막 클릭",
     ),
@@ -235,7 +235,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "liczba zamówień", "購入回数", "注文数", "订单数", "購買次數", "구매 횟수", "주문 수",
     ),
     "total_spend": (
-        "total spend", "total_spend", "total spent", "lifetime value", "ltv", "clv", "total customer lifetime value",
+        "total spend", "total_spend", "total spent", "lifetime value", "ltv", "clv",
         "historic customer lifetime value", "revenue", "total revenue", "amount spent", "total sales",
         "umsatz", "gesamtumsatz", "montant total", "chiffre d'affaires", "gasto total", "importe total",
         "łączna wartość zamówień", "wartość zakupów", "購入金額", "累計購入金額", "消费总额", "消費總額", "총 구매액",

@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from listclean import schema
+from listclean import schema, source_profiles
 from listclean.columns import STREET_FIELDS, ColumnMapping, map_columns
+from listclean.source_profiles import SourceProfile
+from listclean.text import fold_key_expr
 from listclean.errors import InputError
 from listclean.io.read import EXTRA_FIELDS, ROW, ReadOptions, Source, Workspace, read_source
 from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects, reject_schema, rows_as_rejects
@@ -118,6 +120,7 @@ class SourceReport:
     notes: list[str] = field(default_factory=list)  # informational: decisions taken from the data
     cleaned_emails: int = 0  # email cells whose text was cleaned (kept as typed in email_raw)
     quarantined: int = 0  # rows from a bought, rented or scraped source (counted in rejected)
+    profile: str | None = None  # the platform export the header was recognised as (source_profiles.py)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -130,6 +133,7 @@ class SourceReport:
             "rows_out": self.rows_out,
             "rejected": self.rejected,
             "quarantined": self.quarantined,
+            "profile": self.profile,
             "repaired": self.repaired,
             "columns": self.mapping.as_dict(),
             "uninterpretable_values": self.uninterpretable,
@@ -283,6 +287,8 @@ class _Plan:
     opt_out_columns: list[str]
     notices: list[str]
     notes: list[str]
+    profile: SourceProfile | None = None  # the platform export recognised from the header
+    signals: list[pl.Expr] = field(default_factory=list)  # per signal column, the status it gives a row
 
 
 @dataclass
@@ -301,12 +307,18 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
 
     notices = list(source.notices)
     notes: list[str] = []
-    mapping = map_columns(source.header, options.overrides, keep_provenance=source.has_provenance)
+    profile = None if source.has_provenance or source.canonical else source_profiles.detect(source.header)
+    overrides = dict(options.overrides)
+    if profile is not None:
+        overrides = source_profiles.overrides(profile, source.header, overrides)
+        notes.append(f"recognised as a {profile.label}: its columns are read as that platform means them")
+    overrides = _weak_consent(source, overrides, notices)
+    mapping = map_columns(source.header, overrides, keep_provenance=source.has_provenance)
     if "email" not in mapping.fields:
         street = [mapping.fields[name] for name in STREET_FIELDS if name in mapping.fields]
         candidates = _email_like_columns(source.frame, [c for c in [*mapping.passthrough, *street] if c not in options.overrides])
         if candidates:
-            mapping = map_columns(source.header, options.overrides, candidates, keep_provenance=source.has_provenance)
+            mapping = map_columns(source.header, overrides, candidates, keep_provenance=source.has_provenance)
             notes.append(f"column {mapping.fields['email']!r} holds email addresses, so it is used as email")
     if "email" not in mapping.fields:
         notices.append("no email column found (map one with --map 'Column=email')")
@@ -323,7 +335,7 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
         only_space = ~first.str.contains(r"\S")  # a regex stops at the first letter: no copy of the column
         empty = (pl.all_horizontal(pl.col(rest).is_null()) if rest else pl.lit(True)) & (first.is_null() | only_space)
     selected = [pl.col(ROW), empty.alias(_EMPTY)]
-    selected += [pl.col(column).alias(target) for target, column in mapping.fields.items()]
+    selected += [_field_expression(source, profile, mapping, target, column) for target, column in mapping.fields.items()]
     selected += [pl.col(column).cast(pl.Int64) if column == "_source_row" else pl.col(column) for column in mapping.carried]
     selected += [pl.col(column).alias(mapping.renamed.get(column, column)) for column in mapping.passthrough]
     if EXTRA_FIELDS in source.frame.collect_schema().names() and EXTRA_FIELDS not in source.header:
@@ -345,7 +357,61 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
             date_order=orders, default_country=options.default_country, source_name=options.source_name, today=today
         )
     opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
-    return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes)
+    signals = []
+    if profile is not None:
+        frame_names = {column: mapping.renamed.get(column, column) for column in mapping.passthrough}
+        signals = source_profiles.signal_expressions(profile, frame_names)
+        if profile.status_values and "consent_status" in mapping.fields:
+            status_words = {source_profiles.fold_key(word): status or "" for word, status in profile.status_values.items()}
+            original = pl.col(mapping.fields["consent_status"]).cast(pl.String)
+            selected.append(fold_key_expr(original).replace_strict(status_words, default=None, return_dtype=pl.String).alias(_PROFILE_STATUS))
+    return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes, profile, signals)
+
+
+_PROFILE_STATUS = "__listclean_profile_status"  # a status word of the platform's own vocabulary ("" = no consent either way)
+
+
+def _field_expression(source: Source, profile: SourceProfile | None, mapping: ColumnMapping, target: str, column: str) -> pl.Expr:
+    """The column that feeds a field: as it is; or, for a profile, the first non-empty of its
+    fallback columns row by row, or a multi-value cell split on the platform's separator."""
+    import polars as pl
+
+    group = source_profiles.fallback_columns(profile, source.header, mapping.fields).get(target)
+    if group:
+        texts = [pl.col(name).cast(pl.String) for name in group]
+        return pl.coalesce([pl.when(text.str.strip_chars().str.len_chars() > 0).then(text) for text in texts]).alias(target)
+    if profile is not None and profile.separator and target in ("tags", "email"):
+        parts = pl.col(column).cast(pl.String).str.split(profile.separator)
+        if target == "email":  # the first address is the contact's; the cell as typed stays in email_raw
+            return parts.list.first().alias(target)
+        # Tags: one per part; Google's system groups ("* myContacts", "* starred") are not tags.
+        return parts.list.eval(pl.element().filter(~pl.element().str.strip_chars().str.starts_with("*"))).list.join(";").alias(target)
+    return pl.col(column).alias(target)
+
+
+def _weak_consent(source: Source, overrides: dict[str, str | None], notices: list[str]) -> dict[str, str | None]:
+    """A column that only a weak generic header (Status, Member Status, State) makes consent is
+    consent only when its values are consent words: Stripe's active/canceled/past_due and a CRM's
+    Active/Inactive are billing or lifecycle states, and reading them as subscribed would mail
+    people who never opted in. Such a column is kept as an unknown column, with a notice."""
+    import polars as pl
+
+    from listclean.columns import header_key
+
+    mapping = map_columns(source.header, overrides, keep_provenance=source.has_provenance)
+    column = mapping.fields.get("consent_status")
+    if column is None or column in overrides or header_key(column) not in source_profiles.WEAK_CONSENT_HEADERS:
+        return overrides
+    sample = source.frame.select(pl.col(column)).head(100_000).collect()[column]
+    share = source_profiles.consent_values_share(sample)
+    if share >= source_profiles.CONSENT_SHARE:
+        return overrides
+    examples = ", ".join(str(value) for value in sample.drop_nulls().unique(maintain_order=True).head(3).to_list())
+    notices.append(
+        f"column {column!r} is not read as consent: its values ({examples} …) are not consent words, so it is kept as it is"
+        f" (--map '{column}=consent_status' to read it as consent)"
+    )
+    return {**overrides, column: None}
 
 
 def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tally) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -364,6 +430,16 @@ def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tall
         if name not in names
     )
     frame = apply_opt_out(frame, plan.opt_out_columns)
+    if _PROFILE_STATUS in names:  # the platform's own status words, before the generic reading
+        word = pl.col(_PROFILE_STATUS)
+        frame = frame.with_columns(
+            pl.when(word == "").then(pl.lit(None, dtype=pl.String)).when(word.is_not_null()).then(word).otherwise(pl.col("consent_status")).alias("consent_status")
+        ).drop(_PROFILE_STATUS)
+    if plan.signals:  # a bounce, a quarantine, a suppression: stronger than what the consent column says
+        before, after = pl.col("consent_status"), source_profiles.strongest(pl.col("consent_status"), plan.signals)
+        changed = (after.is_not_null() & (before.is_null() | (before != after))).fill_null(False)
+        # The status changed: its date is not the consent's any more (undated churn, not misdated).
+        frame = frame.with_columns(after.alias("consent_status"), pl.when(changed).then(None).otherwise(pl.col("consent_at")).alias("consent_at"))
     if plan.mapping.opt_out_addresses is not None:  # every address in a "Do Not Email" column is opted out
         status = pl.col("consent_status")
         weaker = status.is_null() | status.is_in(["subscribed", "pending"])
@@ -450,6 +526,7 @@ def _report(source: Source, plan: _Plan, tally: _Tally) -> SourceReport:
         notes=notes,
         cleaned_emails=tally.cleaned_emails,
         quarantined=tally.quarantined,
+        profile=plan.profile.name if plan.profile is not None else None,
     )
 
 

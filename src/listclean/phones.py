@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 _SHAPE = r"^(?:\+|00)?[0-9 ().\-]*[0-9][0-9 ().\-]*$"
+_BARE_INTERNATIONAL = r"^[1-9][0-9]{10,14}$"  # digits only, no separators: a number written without its "+"
 _TYPE_FIELDS = (
     "premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
     "pager", "uan", "voicemail", "fixed_line", "mobile",
@@ -218,6 +219,10 @@ def fast_e164(pairs: pl.DataFrame) -> pl.Series:
                 "__row",
                 __e164=pl.when(valid)
                 .then(pl.concat_str(pl.lit(f"+{meta.calling_code}"), pl.col("__nsn")))
+                # An invalid bare run of digits may be an international number without its "+":
+                # the library decides (see library_e164).
+                .when(~pl.col("__international") & pl.col("text").str.contains(_BARE_INTERNATIONAL))
+                .then(pl.lit(None, dtype=pl.String))
                 .otherwise(pl.col("text")),
             )
         )
@@ -244,9 +249,18 @@ def library_e164(phone: str | None, region_code: str | None) -> str | None:
     try:
         number = phonenumbers.parse(candidate, region_code if region_code else None)
     except phonenumbers.NumberParseException:
-        return phone
-    if phonenumbers.is_valid_number(number):
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if re.fullmatch(_BARE_INTERNATIONAL, text):
+        # A bare international number (a spreadsheet drops the "+": 447700900123) that is no
+        # number of the row's country but is one with its country code read as such.
+        try:
+            international = phonenumbers.parse("+" + text, None)
+        except phonenumbers.NumberParseException:
+            return phone
+        if phonenumbers.is_valid_number(international):
+            return phonenumbers.format_number(international, phonenumbers.PhoneNumberFormat.E164)
     return phone
 
 

@@ -191,9 +191,11 @@ def _assemble(year: pl.Expr, month: pl.Expr, day: pl.Expr, parts: pl.Expr, first
 
 
 def _prepare_date_text(expr: pl.Expr) -> pl.Expr:
-    """Bring CJK and Korean date spellings and RFC 2822 weekdays to plain forms."""
+    """Bring CJK and Korean date spellings, RFC 2822 weekdays and Go's time format (listmonk:
+    `2024-03-05 10:12:00.482913 +0000 UTC`, a zone name after the offset) to plain forms."""
     return (
-        expr.str.replace_all(r"[年년]\s*", "-")
+        expr.str.replace(r"(\s[+-]\d{2}:?\d{2})\s+[A-Z]{3,4}$", "${1}")
+        .str.replace_all(r"[年년]\s*", "-")
         .str.replace_all(r"[月월]\s*", "-")
         .str.replace_all(r"[日일]", "")
         .str.replace(r"^(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.?", "${1}-${2}-${3}")
@@ -479,8 +481,8 @@ def read_consent_wording(text: str) -> str | None:
 
     bare = re.sub(_CONSENT_DATE, " ", text)
     folded = fold_key(bare)
-    if not folded:
-        return None
+    if not folded or folded in vocabulary.no_consent_keys():
+        return None  # "never subscribed": no consent either way, not an opt-out (see vocabulary.NO_CONSENT_WORDS)
     for stem, status in vocabulary.consent_stems():
         if stem in folded:
             return status
@@ -601,6 +603,9 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     frame = frame.with_columns(out)
     if "consent_status" in present and "consent_at" in present:
         frame = frame.with_columns(pl.coalesce("consent_at", "__consent_date").alias("consent_at")).drop("__consent_date")
+    if "optin_at" in present:  # an opt-in is a signup: cohorts and ages count from it when nothing else says
+        signup = pl.col("signup_at") if "signup_at" in present else pl.lit(None, dtype=schema.polars_dtype("datetime"))
+        frame = frame.with_columns(signup.fill_null(pl.col("optin_at")).alias("signup_at"))
     opt_ins = [pl.col(name) for name in ("confirmed_at", "optin_at") if name in present]
     if opt_ins:
         # consent_at is when the current status began: a subscriber's (or a contact's without a

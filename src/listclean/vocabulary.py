@@ -22,8 +22,8 @@ CONSENT_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "unsubscribed": (
         "unsubscribed", "unsubscribe", "opted out", "opt out", "optout", "opt-out", "no", "n", "false", "f", "0",
-        "non-subscribed", "nonsubscribed", "never subscribed", "never_subscribed", "not subscribed", "inactive",
-        "declined", "withdrawn", "revoked", "denied", "refused", "transactional", "non-marketing contact",
+        "not subscribed", "inactive",
+        "declined", "withdrawn", "revoked", "denied", "refused",
         "suppressed", "off", "do not email", "nein", "abgemeldet", "non", "désabonné", "desabonne", "no suscrito",
         "desuscrito", "nie", "wypisany", "não", "nao",
         "いいえ", "拒否", "配信停止", "購読解除", "解除", "希望しない", "否", "不同意", "取消订阅", "退订", "退訂", "未订阅",
@@ -45,6 +45,14 @@ CONSENT_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "erased": ("erased", "deleted", "gdpr deleted", "forgotten", "right to be forgotten", "erasure", "gelöscht", "supprimé", "borrado", "usunięty"),
 }
+
+# Statuses that say consent was never given either way — not an opt-out: Klaviyo's NEVER_SUBSCRIBED
+# (which Klaviyo still emails), Mailchimp's non-subscribed/transactional contacts. Such a value is
+# unknown consent (null, its text kept in consent_status_raw): never mailed by default, never suppressed.
+NO_CONSENT_WORDS: tuple[str, ...] = (
+    "never subscribed", "never_subscribed", "non-subscribed", "nonsubscribed", "non subscribed", "transactional",
+    "non-marketing contact", "no consent given", "not yet subscribed",
+)  # fmt: skip
 
 # Wording no table can list in full ("Unsubscribed (2024-05-01)", "unsubscribed by admin", "consent
 # withdrawn", "GDPR erased", "do not contact"): a value the table does not know is searched for these
@@ -115,6 +123,11 @@ def _invert(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
         for word in (value, *words):
             inverted.setdefault(fold_key(word), value)
     return inverted
+
+
+@lru_cache(maxsize=1)
+def no_consent_keys() -> frozenset[str]:
+    return frozenset(fold_key(word) for word in NO_CONSENT_WORDS)
 
 
 @lru_cache(maxsize=1)

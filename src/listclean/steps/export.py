@@ -388,9 +388,14 @@ class _Export:
 
     @staticmethod
     def _unknown_detail(frame: pl.DataFrame, hint: str) -> pl.Expr:
+        from listclean.text import fold_key_expr
+        from listclean.vocabulary import no_consent_keys
+
         raw = pl.col("consent_status_raw").cast(pl.String) if "consent_status_raw" in frame.columns else pl.lit(None, dtype=pl.String)
         return (
-            pl.when(raw.is_not_null() & (raw.str.strip_chars().str.len_bytes() > 0))
+            pl.when(fold_key_expr(raw).is_in(sorted(no_consent_keys())).fill_null(False))
+            .then(pl.concat_str(pl.lit("consent_status "), raw, pl.lit(f": no consent was given ({hint})")))
+            .when(raw.is_not_null() & (raw.str.strip_chars().str.len_bytes() > 0))
             .then(pl.concat_str(pl.lit("consent_status not understood: "), raw, pl.lit(f" (map it in listclean.toml, or {hint})")))
             .otherwise(pl.lit(f"no consent status: unknown consent is not consent ({hint})"))
         )
