@@ -76,6 +76,13 @@ LISTCLEAN_CONFIGS = [
     ("listclean (default, birth dates auto)", [], ""),
     ("listclean --birth-dates strict", ["--birth-dates", "strict"], "-strict"),
 ]
+# On the people file only, the other side of the speed target: the same list with the weights the
+# default run saved (a nightly job's --model: no learning), and the rule engine (no model at all).
+MODEL_FILE = "model.json"  # not lc-*: run_listclean clears those before each run
+PEOPLE_CONFIGS = [
+    ("listclean --model (weights saved by the default run)", ["--model", MODEL_FILE], "-model"),
+    ("listclean --match canonical (rules, no model)", ["--match", "canonical"], "-canonical"),
+]
 
 
 @dataclass
@@ -287,10 +294,11 @@ def speed_comparison(results: list[dict]) -> dict | None:
     if not ours or not theirs:
         return None
     keep = ("seconds", "peak_mb", "precision", "recall", "f1")
+    others = {label: {k: rows[label].get(k) for k in keep} for label, _, _ in PEOPLE_CONFIGS if label in rows}
     ratio = theirs["seconds"] / ours["seconds"] if ours["seconds"] else None
     return {
         "dataset": ours["dataset"], "records": ours["records"],
-        "listclean": {k: ours.get(k) for k in keep}, "splink": {k: theirs.get(k) for k in keep},
+        "listclean": {k: ours.get(k) for k in keep}, "splink": {k: theirs.get(k) for k in keep}, "listclean_other": others,
         "splink_seconds_over_listclean": round(ratio, 2) if ratio else None,
         "target": f"listclean >= {SPEED_TARGET:g}x faster", "target_met": bool(ratio and ratio >= SPEED_TARGET),
         "both_ok": "f1" in ours and "f1" in theirs,
@@ -314,6 +322,10 @@ def markdown(results: list[dict], speed: dict | None) -> str:
             "| tool | seconds | peak MB | P | R | F1 |",
             "| --- | --- | --- | --- | --- | --- |",
             f"| listclean dedupe (CLI, defaults) | {a['seconds']:.1f} | {a['peak_mb']:,} | {f(a['precision'], '.3f')} | {f(a['recall'], '.3f')} | {f(a['f1'], '.3f')} |",
+            *(
+                f"| {label} | {o['seconds']:.1f} | {o['peak_mb']:,} | {f(o['precision'], '.3f')} | {f(o['recall'], '.3f')} | {f(o['f1'], '.3f')} |"
+                for label, o in speed.get("listclean_other", {}).items()
+            ),
             f"| Splink 4 (DuckDB) | {b['seconds']:.1f} | {b['peak_mb']:,} | {f(b['precision'], '.3f')} | {f(b['recall'], '.3f')} | {f(b['f1'], '.3f')} |",
             "",
             f"Splink's time / listclean's: {speed['splink_seconds_over_listclean']}x (target: {speed['target']}: {'met' if speed['target_met'] else 'NOT met'}); "
@@ -360,7 +372,12 @@ def main() -> None:
             if tool == "recordlinkage" and ds.kind == "people":
                 continue
             if tool == "listclean":
-                for label, extra, suffix in LISTCLEAN_CONFIGS:
+                configs = LISTCLEAN_CONFIGS + (PEOPLE_CONFIGS if ds.kind == "people" else [])
+                for label, extra, suffix in configs:
+                    if ds.kind == "people":  # the default run saves the weights the --model run reuses
+                        if not extra:
+                            (work / MODEL_FILE).unlink(missing_ok=True)
+                        extra = [str(work / MODEL_FILE) if arg == MODEL_FILE else arg for arg in extra] or ["--save-model", str(work / MODEL_FILE)]
                     runs.append((label, *run_listclean(ds, work, extra=extra), f"errors-{ds.name}{suffix}.md"))
                     if ds.cross and not options.quick:
                         runs.append((f"{label}, 4a+4b together", *run_listclean(ds, work, together=True, extra=extra), None))

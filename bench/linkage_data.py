@@ -152,7 +152,7 @@ def _corrupted_email(rng: random.Random, email: str, given: str, surname: str) -
         head, _, tail = domain.partition(".")
         return f"{local}@{_typo(rng, head)}.{tail}"
     if roll < 0.80:  # the same mailbox name at another provider
-        return f"{local}@{rng.choice([d for d in set(AU_PROVIDERS) if d != domain])}"
+        return f"{local}@{rng.choice([d for d in sorted(set(AU_PROVIDERS)) if d != domain])}"
     if roll < 0.90:  # another pattern of the same name, at the same provider
         number = re.search(r"\d+$", local)
         other = _local(rng, _ascii(given), _ascii(surname), number=False)
@@ -208,7 +208,7 @@ def common_names(people: int = 20_000, seed: int = 7) -> pl.DataFrame:
                 elif roll < 0.93:
                     variant = f"{_typo(rng, local)}@{dom}" if rng.random() < 0.6 else f"{local}@{_typo(rng, dom.split('.')[0])}.{dom.split('.', 1)[1]}"
                 else:  # rarely: the same mailbox name at another provider
-                    variant = f"{local}@{rng.choice([d for d in set(DE_PROVIDERS) if d != dom])}"
+                    variant = f"{local}@{rng.choice([d for d in sorted(set(DE_PROVIDERS)) if d != dom])}"
                 name_case = rng.random()
                 g, s = (given.upper(), surname.upper()) if name_case < 0.1 else (given.lower(), surname.lower()) if name_case < 0.2 else (given, surname)
                 rows.append({**base, "given_name": g, "surname": s, "rec_id": f"rec-{person}-dup-{dup}", "email": variant})
