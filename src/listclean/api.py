@@ -259,6 +259,10 @@ def export(
     inquiry_days: int = ConsentRules.inquiry_days,
     keep_invalid: bool = False,
     unknown_consent: str = "exclude",
+    consent_policy: str | None = None,
+    suppressions: bool = False,
+    exclusion: bool = False,
+    since: date | datetime | str | None = None,
     as_of: date | datetime | str | None = None,
     excel_safe: bool = False,
     runtime: Runtime | None = None,
@@ -268,8 +272,10 @@ def export(
 
     Suppressed, unsubscribed, bounced, complained and erased people (in any row, on a `suppress`
     list or in the `store`) are never exported; neither is expired implied consent, nor — to a
-    platform or a hashed audience — a consent status nobody understood (`unknown_consent="include"`
-    to export those). Without
+    platform or an audience — pending or unknown consent (`consent_policy="subscribed+pending"`,
+    `"subscribed+unknown"` to export those). `suppressions=True` returns the platform's opt-out
+    file instead (`exclusion=True` an ad platform's exclusion audience; `since` keeps what changed
+    from that day). Without
     `output` the export is returned as a DataFrame (a platform's or hashed audience's columns
     and values); with `output` it is written there as the command writes it — split into parts
     within the platform's limits and read back to check no suppressed address got in — and the
@@ -284,7 +290,8 @@ def export(
         suppress=_texts(suppress),
         implied_days=implied_days,
         inquiry_days=inquiry_days,
-        keep_invalid=keep_invalid, unknown_consent=unknown_consent, as_of=parse_as_of(as_of), format=format, excel_safe=excel_safe,
+        keep_invalid=keep_invalid, unknown_consent=unknown_consent, consent_policy=consent_policy, suppressions=suppressions,
+        exclusion=exclusion, since=parse_as_of(since), as_of=parse_as_of(as_of), format=format, excel_safe=excel_safe,
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
         if output is None:

@@ -235,3 +235,22 @@ def test_every_platform_names_its_documentation():
 
     assert set(DOCS) == set(PROFILES) and set(AUDIENCES) == {"google-customer-match", "meta-audience"}
     assert all(page.startswith("https://") for pages in DOCS.values() for page in pages)
+
+
+def test_the_python_api_takes_the_same_consent_policy_and_opt_out_options(messy):
+    import listclean
+
+    frame, report = listclean.export(messy, to="klaviyo", consent_policy="subscribed+pending", default_country="PL")
+    assert "bob@firma.pl" in frame["Email"].to_list() and report.held_back == {"pending": 0, "unknown": 2}
+    frame, report = listclean.export(messy, to="mailchimp", suppressions=True)
+    # Mailchimp's two files as one frame, each address with the file it belongs in.
+    assert dict(frame.select("Email Address", "file").iter_rows())["ola@firma.pl"] == "cleaned"
+    assert report.opt_outs.addresses == 4
+
+
+def test_an_opt_out_export_still_lists_the_rows_it_could_not_read(cli, tmp_path):
+    source = tmp_path / "mixed.csv"
+    source.write_text("email,consent_status,source\nout@firma.pl,unsubscribed,form\nbought@firma.pl,unsubscribed,bought list\n")
+    rejects = tmp_path / "rejects.csv"
+    summary, _ = export(cli, source, tmp_path / "optouts.csv", "--to", "sendgrid", "--suppressions", "--rejects", rejects)
+    assert pl.read_csv(rejects)["reason"].to_list() == ["quarantined_source"] and summary["quarantined"] == 1

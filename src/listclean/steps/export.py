@@ -189,7 +189,7 @@ def export_step(source: ChunkSource, options: ExportStepOptions, output: Output,
     takes every row as one output instead.
     """
     if options.opt_outs:
-        return _export_opt_outs(source, options, output, runtime)
+        return _export_opt_outs(source, options, output, runtime, rejects)
     with runtime.reporter.phase("Exporting") as progress:
         export = _Export(options, runtime)
         candidates = export.screen(source, progress)
@@ -223,8 +223,9 @@ def export_step(source: ChunkSource, options: ExportStepOptions, output: Output,
     )
 
 
-def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Output, runtime: Runtime) -> ExportReport:
-    """--suppressions / --exclusion: the opted-out people in the platform's file (opt_outs.py)."""
+def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Output, runtime: Runtime, rejects: Sink | None) -> ExportReport:
+    """--suppressions / --exclusion: the opted-out people in the platform's file (opt_outs.py).
+    The rejects are the rows the reading itself rejected (unreadable, empty, quarantined)."""
     from listclean.opt_outs import OptOutReport, collect_opt_outs, opt_out_files
     from listclean.platforms import suffixed_path
 
@@ -242,7 +243,10 @@ def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Ou
         table = collect_opt_outs(source, runtime, store, listed, options.since, report)
         files = opt_out_files(table, options.profile, options.exclusion)
     if not isinstance(output, OutputTarget):
-        frame = next(iter(files.values()))
+        # One frame for the Python API: several files (Mailchimp's) as one, with the file they belong in.
+        frame = next(iter(files.values())) if len(files) == 1 else pl.concat(
+            [part.with_columns(pl.lit(suffix.lstrip("-") or "main").alias("file")) for suffix, part in files.items()]
+        )  # fmt: skip
         output.add(frame)
         output.finish(frame.columns, empty=frame.head(0))
         written, columns = [], frame.columns
@@ -262,7 +266,10 @@ def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Ou
             written.append(target.display)
             columns = columns or frame.columns
     report.files = written
-    quarantined = int((source.rejects()["action"] == "quarantined").sum()) if source.rejects().height else 0
+    ledger = runtime.ledger()
+    ledger.read(source)
+    ledger.write(rejects)
+    quarantined = ledger.quarantined
     counts = {"rows_in": report.rows_in + source.rejected, "rows_out": report.addresses, "rejected": source.rejected, "merged": 0, "quarantined": quarantined}
     return ExportReport(
         counts=counts, suppressed=report.opted_out_rows, consent_expired=0, unusable_address=0, consent_expiring=0, consent_unproven=0,
