@@ -36,6 +36,13 @@ def test_mailchimp_churn_is_dated_by_unsub_and_clean_time_and_the_opt_in_is_kept
     assert (row["consent_status"], row["consent_at"]) == ("cleaned", datetime(2024, 2, 2, 10, tzinfo=UTC))
 
 
+def test_an_unsubscribe_without_its_time_is_undated_not_dated_at_the_opt_in(tmp_path):
+    path = tmp_path / "unsubscribed_members_export_3f2a.csv"
+    path.write_text('"Email Address",OPTIN_TIME,CONFIRM_TIME,UNSUB_TIME\n"ann@firma.pl","2022-01-10 09:00:00","2022-01-10 09:05:00",\n')
+    row = load(path).frame.row(0, named=True)
+    assert (row["consent_status"], row["consent_at"]) == ("unsubscribed", None)
+
+
 def test_a_subscribers_consent_dates_from_the_confirmed_opt_in(tmp_path):
     path = tmp_path / "subscribed_members_export_3f2a.csv"
     path.write_text('"Email Address",OPTIN_TIME,CONFIRM_TIME\n"ann@firma.pl","2024-03-05 10:12:00","2024-03-05 10:15:00"\n')

@@ -295,7 +295,11 @@ def export(
     )  # fmt: skip
     with _runtime(runtime) as run, run.scope():
         if output is None:
+            if options.opt_outs and reading.get("quarantine_sources") is None:
+                reading["quarantine_sources"] = ()
             return _call(export_step, data, options, run, reading_options(**reading))
+        if options.opt_outs and reading.get("quarantine_sources") is None:
+            reading["quarantine_sources"] = ()  # an opt-out file is never mailed: a bought list's unsubscribes count too
         source = source_of(data, reading_options(**reading), run)
         paths = [str(path) for path in source.paths]
         target = prepare_target(str(output), fmt=options.output_format, force=force, inputs=paths)

@@ -193,7 +193,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "consent_at": (
         # The date of the current status: a subscriber's consent, a churned contact's unsubscribe or clean.
         "consent date", "consent_at", "consent timestamp", "email marketing consent timestamp", "consent given at", "subscribed date",
-        "unsub_time", "clean_time", "unsubscribed at", "unsubscribe date", "unsubscribed date", "opt-out date", "optout date", "cleaned at",
+        "unsubscribed at", "unsubscribe date", "unsubscribed date", "opt-out date", "optout date", "cleaned at",
         "einwilligungsdatum", "date de consentement", "fecha de consentimiento", "data zgody",
         "同意日", "同意日時", "同意日期", "동의일",
     ),

@@ -62,14 +62,19 @@ def with_key(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def unknown_consent(frame: pl.DataFrame) -> pl.Expr:
-    """Rows whose consent_status was present but not understood: null, its text kept in consent_status_raw."""
+    """Rows whose consent_status was present but not understood: null, its text kept in consent_status_raw
+    (a word that says no consent was given, such as NEVER_SUBSCRIBED, is understood: unknown consent)."""
     import polars as pl
+
+    from listclean.text import fold_key_expr
+    from listclean.vocabulary import no_consent_keys
 
     if "consent_status_raw" not in frame.columns:
         return pl.lit(False)
     status = pl.col("consent_status").cast(pl.String) if "consent_status" in frame.columns else pl.lit(None, dtype=pl.String)
     raw = pl.col("consent_status_raw").cast(pl.String).str.strip_chars()
-    return (status.is_null() & raw.is_not_null() & (raw.str.len_bytes() > 0)).fill_null(False)
+    said_no_consent = fold_key_expr(raw).is_in(sorted(no_consent_keys())).fill_null(False)
+    return (status.is_null() & raw.is_not_null() & (raw.str.len_bytes() > 0) & ~said_no_consent).fill_null(False)
 
 
 def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame, set[str]]:

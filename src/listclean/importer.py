@@ -312,7 +312,7 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
     if profile is not None:
         overrides = source_profiles.overrides(profile, source.header, overrides)
         notes.append(f"recognised as a {profile.label}: its columns are read as that platform means them")
-    overrides = _weak_consent(source, overrides, notices)
+    overrides, not_consent = _weak_consent(source, overrides, notices)
     mapping = map_columns(source.header, overrides, keep_provenance=source.has_provenance)
     if "email" not in mapping.fields:
         street = [mapping.fields[name] for name in STREET_FIELDS if name in mapping.fields]
@@ -358,9 +358,11 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
         )
     opt_out_columns = [mapping.renamed.get(column, column) for column in mapping.opt_out]
     signals = []
+    if not_consent is not None and not_consent in mapping.passthrough:  # its unsubscribes and bounces still stop mailing
+        signals.append(source_profiles.suppressing_values(mapping.renamed.get(not_consent, not_consent)))
     if profile is not None:
         frame_names = {column: mapping.renamed.get(column, column) for column in mapping.passthrough}
-        signals = source_profiles.signal_expressions(profile, frame_names)
+        signals += source_profiles.signal_expressions(profile, frame_names)
         if profile.status_values and "consent_status" in mapping.fields:
             status_words = {source_profiles.fold_key(word): status or "" for word, status in profile.status_values.items()}
             original = pl.col(mapping.fields["consent_status"]).cast(pl.String)
@@ -389,11 +391,13 @@ def _field_expression(source: Source, profile: SourceProfile | None, mapping: Co
     return pl.col(column).alias(target)
 
 
-def _weak_consent(source: Source, overrides: dict[str, str | None], notices: list[str]) -> dict[str, str | None]:
+def _weak_consent(source: Source, overrides: dict[str, str | None], notices: list[str]) -> tuple[dict[str, str | None], str | None]:
     """A column that only a weak generic header (Status, Member Status, State) makes consent is
     consent only when its values are consent words: Stripe's active/canceled/past_due and a CRM's
     Active/Inactive are billing or lifecycle states, and reading them as subscribed would mail
-    people who never opted in. Such a column is kept as an unknown column, with a notice."""
+    people who never opted in. Such a column is kept as an unknown column, with a notice, and
+    read only for the values that stop mailing (Unsubscribed, Bounced): returns the overrides and
+    that column (None when there is none)."""
     import polars as pl
 
     from listclean.columns import header_key
@@ -401,17 +405,17 @@ def _weak_consent(source: Source, overrides: dict[str, str | None], notices: lis
     mapping = map_columns(source.header, overrides, keep_provenance=source.has_provenance)
     column = mapping.fields.get("consent_status")
     if column is None or column in overrides or header_key(column) not in source_profiles.WEAK_CONSENT_HEADERS:
-        return overrides
+        return overrides, None
     sample = source.frame.select(pl.col(column)).head(100_000).collect()[column]
     share = source_profiles.consent_values_share(sample)
     if share >= source_profiles.CONSENT_SHARE:
-        return overrides
+        return overrides, None
     examples = ", ".join(str(value) for value in sample.drop_nulls().unique(maintain_order=True).head(3).to_list())
     notices.append(
         f"column {column!r} is not read as consent: its values ({examples} …) are not consent words, so it is kept as it is"
-        f" (--map '{column}=consent_status' to read it as consent)"
+        f" and only its unsubscribes, bounces and complaints stop mailing (--map '{column}=consent_status' to read it as consent)"
     )
-    return {**overrides, column: None}
+    return {**overrides, column: None}, column
 
 
 def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tally) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -573,36 +577,48 @@ def _date_orders(
 def _status_from_export_name(frame: pl.LazyFrame, source: Source, mapping: ColumnMapping, notices: list[str]) -> pl.LazyFrame:
     """Mailchimp puts the status in the file name, not a column: fill consent_status from it; else
     a row with an UNSUB_TIME (CLEAN_TIME) is unsubscribed (cleaned). Only a row that has one: a
-    members export whose header merely has the column keeps its active members."""
+    members export whose header merely has the column keeps its active members. Either way that
+    time, not the opt-in, is the churned row's consent_at."""
     import polars as pl
+
+    from listclean.standardize import parse_datetime
 
     if "consent_status" in mapping.fields:
         return frame
+    names = frame.collect_schema().names()
+    churn, when = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=schema.polars_dtype("datetime"))
+    found = []
+    for column in source.header:
+        status = _STATUS_COLUMNS.get(column.lower())
+        name = mapping.renamed.get(column, column)
+        if status is None or column not in mapping.passthrough or name not in names:
+            continue
+        text = pl.col(name).cast(pl.String).str.strip_chars()
+        dated = (text.str.len_bytes() > 0).fill_null(False)
+        churn = pl.when(dated).then(pl.lit(status)).otherwise(churn)
+        when = pl.when(dated).then(parse_datetime(text)).otherwise(when)
+        found.append(column)
     match = _MAILCHIMP_FILE.search(PurePath(source.name).name)
     if match:
         word = match.group(1).lower()
         # Non-subscribed (transactional) contacts never opted in, nor out: their consent is unknown.
-        status = {"nonsubscribed": None, "transactional": None}.get(word, word)
-        if status is None:
-            return frame
-        notices.append(f"consent_status set to {status!r} from the Mailchimp export's name")
-        return frame.with_columns(pl.col("consent_status").fill_null(pl.lit(status)))
-    names = frame.collect_schema().names()
-    churn = pl.lit(None, dtype=pl.String)
-    found = []
-    for column in source.header:
-        status = _STATUS_COLUMNS.get(column.lower())
-        if status is None:
-            continue
-        name = next((field for field, original in mapping.fields.items() if original == column), column)
-        if name not in names:
-            continue
-        dated = pl.col(name).cast(pl.String).str.strip_chars().str.len_bytes() > 0
-        churn = pl.when(dated.fill_null(False)).then(pl.lit(status)).otherwise(churn)
-        found.append(column)
-    if not found:
+        named = {"nonsubscribed": None, "transactional": None}.get(word, word)
+        if named is not None:
+            notices.append(f"consent_status set to {named!r} from the Mailchimp export's name")
+        status = pl.col("consent_status").fill_null(pl.lit(named, dtype=pl.String))
+    elif found:
+        notices.append(f"consent_status set from {', '.join(found)} where a row has one (Mailchimp), dated by it")
+        status = pl.col("consent_status").fill_null(churn)
+    else:
         return frame
-    notices.append(f"consent_status set from {', '.join(found)} where a row has one (Mailchimp)")
-    return frame.with_columns(pl.col("consent_status").fill_null(churn))
+    churned = status.is_in(["unsubscribed", "cleaned"]).fill_null(False)
+    return frame.with_columns(
+        status.alias("consent_status"),
+        # The churn's own time is the status's date, not the opt-in the standardiser put there.
+        # Without one it is undated, unless the file has a consent date of its own.
+        pl.when(churned & when.is_not_null()).then(when)
+        .when(churned & pl.lit("consent_at" not in mapping.fields)).then(pl.lit(None, dtype=schema.polars_dtype("datetime")))
+        .otherwise(pl.col("consent_at")).alias("consent_at"),
+    )
 
 

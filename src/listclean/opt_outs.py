@@ -75,12 +75,13 @@ def collect_opt_outs(
     from listclean.suppression import normalised_address
 
     found: list[pl.DataFrame] = []
+    erased_keys: list[pl.Series] = []  # an erased person is never written, in any spelling
     keys_seen: list[pl.DataFrame] = []  # (key, address) of every row: other spellings of an opted-out address
     with runtime.chunks(source) as chunks:
         for chunk in chunks:
             report.rows_in += chunk.height
             chunk = with_key(chunk)
-            listed_mask = pl.Series([False] * chunk.height)
+            listed_mask = pl.Series([False] * chunk.height, dtype=pl.Boolean)
             if store is not None:
                 from listclean.store import apply_store
 
@@ -101,6 +102,7 @@ def collect_opt_outs(
                 pl.lit(when).alias("date"),
             )
             keys_seen.append(rows.filter(~erased_rows & pl.col("address").is_not_null()).select("key", "address").unique())
+            erased_keys.append(rows.filter(erased_rows)["key"].drop_nulls())
             mine = rows.filter(opted & pl.col("address").is_not_null())
             report.opted_out_rows += int(opted.sum())
             report.mailable_rows += int((~opted & ~erased_rows).sum())
@@ -119,6 +121,10 @@ def collect_opt_outs(
         variants = spellings.join(strongest.select("key", "reason", "date"), on="key", how="inner").join(table.select("address"), on="address", how="anti")
         table = pl.concat([table, variants.select("address", "key", "reason", "date", pl.lit("input").alias("origin"))])
     table = pl.concat([table, _from_store(store, since, report), _from_lists(listed, report)])
+    if erased_keys:
+        gone = pl.concat(erased_keys).unique()
+        if gone.len():
+            table = table.filter(~pl.col("key").is_in(gone.implode()).fill_null(False))
     table = table.sort(pl.col("reason").replace_strict(REASON_RANK, default=0, return_dtype=pl.Int8), descending=True, maintain_order=True)
     table = table.unique("address", keep="first", maintain_order=True).sort("address")
     report.from_store = int((table["origin"] == "store").sum())

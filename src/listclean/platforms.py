@@ -279,7 +279,7 @@ PROFILES: dict[str, Profile] = {
         limits_note="published: up to 1,000,000 contacts or 5 GB per CSV upload",
         note="Headers use only letters, digits and underscores; comma-separated only; phone_number in E.164 only.",
         consent=ConsentColumns(import_as="a contact list (SendGrid mails every contact on it)"),
-        opt_out=OptOutFile(email_header="email", how="Suppressions > Global Unsubscribes > add them (or the API's global suppressions, recipient_emails)"),
+        opt_out=OptOutFile(email_header="email", how="Suppressions > Global Unsubscribes (or an unsubscribe group's suppressions) > add them; the API takes the same addresses as recipient_emails"),
         phone_rule="e164",
     ),  # fmt: skip
     "brevo": Profile(

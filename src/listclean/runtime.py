@@ -76,7 +76,7 @@ class SilentReporter:
 AS_OF_RANGE = (date(1900, 1, 1), date(2999, 12, 31))  # a report date outside it is a typo (and overflows date arithmetic)
 
 
-def parse_as_of(value: date | datetime | str | None) -> datetime | None:
+def parse_as_of(value: date | datetime | str | None, option: str = "--as-of") -> datetime | None:
     """A report date ("as of"): 'YYYY-MM-DD' or a date as midnight UTC of that day, a datetime
     as it is (UTC when naive); None when not given. What --as-of and a run file's as_of take.
     A date before 1900 or after 2999 is refused."""
@@ -92,10 +92,10 @@ def parse_as_of(value: date | datetime | str | None) -> datetime | None:
         try:
             moment = datetime.strptime(str(value).strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)
         except ValueError:
-            raise UsageError(f"--as-of {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+            raise UsageError(f"{option} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
     first, last = AS_OF_RANGE
     if not first <= moment.date() <= last:
-        raise UsageError(f"--as-of {moment.date().isoformat()} is out of range", hint=f"give a date from {first.isoformat()} to {last.isoformat()}")
+        raise UsageError(f"{option} {moment.date().isoformat()} is out of range", hint=f"give a date from {first.isoformat()} to {last.isoformat()}")
     return moment
 
 

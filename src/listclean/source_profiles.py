@@ -67,7 +67,10 @@ PROFILES: tuple[SourceProfile, ...] = (
     SourceProfile(
         "mailchimp", "Mailchimp audience export",
         detect=("Email Address", "OPTIN_TIME"), any_of=("LEID", "EUID", "MEMBER_RATING", "CONFIRM_TIME", "LAST_CHANGED"),
-        fields={"OPTIN_TIME": "optin_at", "CONFIRM_TIME": "confirmed_at", "LAST_CHANGED": _NO, "MEMBER_RATING": _NO, "CC": "country", "TAGS": "tags"},
+        # UNSUB_TIME / CLEAN_TIME stay columns of their own: the importer reads them row by row
+        # (a row that has one is unsubscribed / cleaned, and that is its consent_at).
+        fields={"OPTIN_TIME": "optin_at", "CONFIRM_TIME": "confirmed_at", "LAST_CHANGED": _NO, "MEMBER_RATING": _NO, "CC": "country", "TAGS": "tags",
+                "UNSUB_TIME": _NO, "CLEAN_TIME": _NO},
     ),
     SourceProfile(
         "klaviyo", "Klaviyo profiles export",
@@ -85,9 +88,11 @@ PROFILES: tuple[SourceProfile, ...] = (
     ),
     SourceProfile(
         "hubspot", "HubSpot contacts export",
-        detect=("Record ID",), any_of=("Marketing contact status", "Lifecycle Stage", "Create Date", "Contact owner", "Lead Status"),
+        detect=("Record ID",), any_of=("Marketing contact status", "Lifecycle Stage", "Contact owner", "Unsubscribed from all email", "Email hard bounce reason"),
+        # A custom "Status" is left to the generic reading: consent only when its values are consent
+        # words, and its unsubscribes and bounces are kept either way (see _weak_consent).
         fields={
-            "Marketing contact status": _NO, "Status": _NO, "Lead Status": _NO, "Lifecycle Stage": _NO,
+            "Marketing contact status": _NO, "Lead Status": _NO, "Lifecycle Stage": _NO,
             "Recent Sales Email Clicked Date": _NO, "Recent Sales Email Opened Date": _NO,
             "Last marketing email open date": "last_open_at", "Last marketing email click date": "last_click_at",
             "Create Date": "signup_at", "Last Activity Date": "last_activity_at", "Marketing emails bounced": _NO,
@@ -139,7 +144,7 @@ PROFILES: tuple[SourceProfile, ...] = (
     ),
     SourceProfile(
         "beehiiv", "beehiiv subscribers export",
-        detect=("email", "status"), any_of=("subscription_tier", "referral_code", "utm_source"),
+        detect=("email", "status", "subscription_tier"), any_of=("referral_code", "utm_source", "utm_medium", "last_opened_at"),
         fields={"status": "consent_status", "created_at": "signup_at", "last_opened_at": "last_open_at", "last_clicked_at": "last_click_at"},
         status_values={"active": "subscribed", "validating": "pending", "pending": "pending", "inactive": "unsubscribed", "needs_attention": None},
     ),
@@ -297,6 +302,21 @@ def strongest(current: pl.Expr, statuses: list[pl.Expr]) -> pl.Expr:
         rank_old = result.replace_strict(STATUS_RANK, default=0, return_dtype=pl.Int8)
         result = pl.when(status.is_not_null() & (rank_new > rank_old.fill_null(0))).then(status).otherwise(result)
     return result
+
+
+def suppressing_values(column: str) -> pl.Expr:
+    """A column that is not consent, read only for what stops mailing: a value that is a
+    suppressing consent word (unsubscribed, bounced, complained, cleaned, erased — not a billing
+    state such as canceled or inactive) gives that status; anything else nothing."""
+    import polars as pl
+
+    from listclean.standardize import map_consent
+    from listclean.text import fold_key_expr
+
+    text = pl.col(column).cast(pl.String)
+    status = map_consent(text)
+    billing = fold_key_expr(text).is_in(sorted(NOT_CONSENT_VALUES)).fill_null(False)
+    return pl.when(status.is_in(["unsubscribed", "bounced", "complained", "cleaned", "erased"]) & ~billing).then(status)
 
 
 def consent_values_share(values: pl.Series) -> float:

@@ -248,9 +248,32 @@ def test_the_python_api_takes_the_same_consent_policy_and_opt_out_options(messy)
     assert report.opt_outs.addresses == 4
 
 
-def test_an_opt_out_export_still_lists_the_rows_it_could_not_read(cli, tmp_path):
+def test_an_opt_out_export_counts_a_bought_lists_unsubscribes_and_lists_the_rows_it_could_not_read(cli, tmp_path):
     source = tmp_path / "mixed.csv"
-    source.write_text("email,consent_status,source\nout@firma.pl,unsubscribed,form\nbought@firma.pl,unsubscribed,bought list\n")
+    source.write_text("email,consent_status,source\nout@firma.pl,unsubscribed,form\nbought@firma.pl,unsubscribed,bought list\nragged@firma.pl\n")
     rejects = tmp_path / "rejects.csv"
-    summary, _ = export(cli, source, tmp_path / "optouts.csv", "--to", "sendgrid", "--suppressions", "--rejects", rejects)
-    assert pl.read_csv(rejects)["reason"].to_list() == ["quarantined_source"] and summary["quarantined"] == 1
+    summary, _ = export(cli, source, tmp_path / "optouts.csv", "--to", "sendgrid", "--suppressions", "--rejects", rejects, "--on-bad-rows", "skip")
+    # An opt-out file is never mailed: the platform may hold the bought address, so its unsubscribe goes too.
+    assert set(pl.read_csv(tmp_path / "optouts.csv")["email"]) == {"out@firma.pl", "bought@firma.pl"} and summary["quarantined"] == 0
+    assert pl.read_csv(rejects)["_source_row"].to_list() == [3]
+
+
+def test_review_findings_stay_fixed(cli, tmp_path):
+    """A header-only file, an erased person's other spelling, a Status column of billing words with
+    an unsubscribe in it, a Mailchimp export whose header merely has UNSUB_TIME."""
+    empty = tmp_path / "empty.csv"
+    empty.write_text("email,name\n")
+    for args in (["--to", "mailchimp", "--suppressions"], ["--to", "meta-audience", "--exclusion"]):
+        assert cli(["export", empty, "-o", tmp_path / "o.csv", "--force", *args]).exit_code == 0
+    erased = tmp_path / "erased.csv"
+    erased.write_text("email,consent_status\nzed@x.com,erased\nZED@x.com,unsubscribed\nq@x.com,unsubscribed\n")
+    summary, _ = export(cli, erased, tmp_path / "e.csv", "--to", "klaviyo", "--suppressions")
+    assert pl.read_csv(tmp_path / "e.csv")["Email"].to_list() == ["q@x.com"]
+    billing = tmp_path / "billing.csv"
+    billing.write_text("Email,Name,Status\na1@x.com,A,Active\na2@x.com,A,Active\nu1@x.com,U,Unsubscribed\nb1@x.com,B,Bounced\n")
+    summary, _ = export(cli, billing, tmp_path / "b.csv", "--to", "sendgrid", "--suppressions")
+    assert set(pl.read_csv(tmp_path / "b.csv")["email"]) == {"u1@x.com", "b1@x.com"}
+    members = tmp_path / "mc_export.csv"
+    members.write_text('"Email Address",MEMBER_RATING,OPTIN_TIME,CONFIRM_TIME,UNSUB_TIME,LEID\nm1@x.com,2,2020-01-01 10:00:00,2020-01-01 10:05:00,2025-06-01 00:00:00,1\nm2@x.com,2,2020-01-01 10:00:00,2020-01-01 10:05:00,,2\n')
+    summary, _ = export(cli, members, tmp_path / "m.csv", "--to", "mailchimp", "--suppressions")
+    assert pl.read_csv(tmp_path / "m.csv")["Email Address"].to_list() == ["m1@x.com"]

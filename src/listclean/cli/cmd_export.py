@@ -122,12 +122,7 @@ def render_step(reporter: Reporter, report: ExportReport, summary: dict[str, Any
         reporter.warn(f"{report.consent_expiring:,} exported contact(s) have implied consent expiring within {report.expiring_days} days: ask them to confirm")
     if report.consent_unproven:
         reporter.warn(f"{report.consent_unproven:,} exported contact(s) are subscribed without a consent date or source: consent unproven")
-    if report.consent_unknown_excluded:
-        reporter.warn(
-            f"{report.consent_unknown_excluded:,} contact(s) not exported: their consent_status was not understood (reason consent_unknown;"
-            " --unknown-consent include to export them)"
-        )
-    elif report.consent_unknown:
+    if report.consent_unknown and not report.consent_unknown_excluded:
         reporter.warn(f"{report.consent_unknown:,} exported contact(s) have a consent_status that was not understood (see consent_status_raw)")
     if report.unusable_address:
         reporter.warn(f"{report.unusable_address:,} contact(s) not exported: no address, or one validate judged invalid (reasons no_address, email_invalid)")
@@ -135,7 +130,11 @@ def render_step(reporter: Reporter, report: ExportReport, summary: dict[str, Any
     if held.get("pending"):
         reporter.warn(f"{held['pending']:,} contact(s) held back: consent pending (unconfirmed double opt-in; reason consent_pending; --consent-policy subscribed+pending to export them)")
     if held.get("unknown"):
-        reporter.warn(f"{held['unknown']:,} contact(s) held back: consent unknown, which is not consent (reason consent_unknown; --consent-policy subscribed+unknown to export them)")
+        understood = f", {report.consent_unknown_excluded:,} of them with a consent_status that was not understood (see consent_status_raw)" if report.consent_unknown_excluded else ""
+        reporter.warn(
+            f"{held['unknown']:,} contact(s) held back: consent unknown, which is not consent{understood} "
+            "(reason consent_unknown; --consent-policy subscribed+unknown to export them)"
+        )
     if report.refused_address:
         reporter.warn(f"{report.refused_address:,} contact(s) not exported: {report.to} refuses their address (reason platform_refuses_address)")
     if report.phones_left_out:
@@ -204,11 +203,14 @@ def command(
         consent_policy=consent_policy,
         suppressions=suppressions,
         exclusion=exclusion,
-        since=opt.parse_as_of(since) if since else None,
+        since=opt.parse_as_of(since, "--since") if since else None,
         format=writing.format,
         excel_safe=writing.excel_safe,
     )
     writing.format = options.output_format
+    if options.opt_outs and reading.quarantine_source is None:
+        # An opt-out file is never mailed: a bought list's unsubscribes count too (the platform may hold those addresses).
+        reading.quarantine_source = ["none"]
     target = prepare_outputs(inputs, writing, reading, outputs=[("--store", store)], reads=suppress or [])
     options.as_of = opt.parse_as_of(as_of)
     with cli_runtime(reporter) as runtime:

@@ -106,11 +106,11 @@ AsOf = Annotated[
 ]
 
 
-def parse_as_of(text: str | None):  # -> datetime | None
+def parse_as_of(text: str | None, option: str = "--as-of"):  # -> datetime | None
     """--as-of YYYY-MM-DD (see AsOf) as midnight UTC of that day; None when not given."""
     from listclean.runtime import parse_as_of as parse
 
-    return parse(text)
+    return parse(text, option)
 
 
 # --------------------------------------------------------------------------- option groups, declared once
