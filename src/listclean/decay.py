@@ -66,6 +66,8 @@ class DecayReport:
     deliverability: dict[str, Any]
     consent: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    by_source: list[dict[str, Any]] = field(default_factory=list)  # ESP-dashboard style breakdowns
+    by_domain: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,9 +111,16 @@ def prepared(frame: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
         .when(consent == "pending").then(pl.lit("pending"))
         .otherwise(pl.lit("mailable"))
     )  # fmt: skip
-    reliable = pl.max_horizontal([_column(frame, name, when) for name in RELIABLE])
-    opened = _column(frame, "last_open_at", when)
-    signup = _column(frame, "signup_at", when)
+    limit = pl.lit(as_of).cast(when)
+
+    def dated(name: str) -> pl.Expr:
+        """A date column, a date after the report date read as unknown (noted: see `future_dates`)."""
+        value = _column(frame, name, when)
+        return pl.when(value <= limit).then(value)
+
+    reliable = pl.max_horizontal([dated(name) for name in RELIABLE])
+    opened = dated("last_open_at")
+    signup = dated("signup_at")
     return frame.select(
         category.cast(pl.Enum(STATUS_ORDER)).alias("category"),  # a byte a contact, not a string
         consent.alias("consent"),
@@ -119,15 +128,41 @@ def prepared(frame: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
         pl.max_horizontal(reliable, opened).alias("engaged"),
         opened.alias("opened"),
         signup.alias("signup"),
-        _column(frame, "last_click_at", when).alias("click"),
-        _column(frame, "last_purchase_at", when).alias("purchase"),
-        _column(frame, "consent_at", when).alias("consent_at"),
+        dated("last_click_at").alias("click"),
+        dated("last_purchase_at").alias("purchase"),
+        dated("consent_at").alias("consent_at"),
         _column(frame, "source", pl.String).cast(pl.String).fill_null("(none)").alias("source"),
+        _domain(frame).alias("domain"),
     ).with_columns(
         pl.col("consent").replace_strict(CHURN_STATUSES, default=None, return_dtype=pl.Enum(sorted(set(CHURN_STATUSES.values())))).alias("churn"),
-        ((pl.lit(as_of).cast(when) - pl.col("engaged")).dt.total_days()).alias("recency_days"),
-        ((pl.lit(as_of).cast(when) - pl.col("signup")).dt.total_days()).alias("age_days"),
+        # Exact, in fractional days: "within 90 days" means at most 90 x 24 hours ago, for the
+        # buckets here as for segment's within_days and lifecycle stages (a click 90.5 days ago is not).
+        ((limit - pl.col("engaged")).dt.total_seconds() / 86_400).alias("recency_days"),
+        ((limit - pl.col("signup")).dt.total_seconds() / 86_400).alias("age_days"),
     ).drop("consent")  # read into category and churn; a list's worth of text kept for nothing otherwise
+
+
+DATE_COLUMNS = ("signup_at", "consent_at", "last_open_at", "last_click_at", "last_activity_at", "last_purchase_at")
+
+
+def _domain(frame: pl.DataFrame) -> pl.Expr:
+    """The address's domain, lower-cased (validate's normalised address where there is one)."""
+    import polars as pl
+
+    address = pl.coalesce(_column(frame, "email_normalized", pl.String).cast(pl.String), _column(frame, "email", pl.String).cast(pl.String))
+    return address.str.extract(r"@([^@\s]+)$", 1).str.to_lowercase().fill_null("(none)")
+
+
+def future_dates(frame: pl.DataFrame, options: DecayOptions) -> dict[str, int]:
+    """Per date column, how many dates fall after the report date (read as unknown, and noted)."""
+    import polars as pl
+
+    limit = pl.lit(options.report_date()).cast(pl.Datetime("us", "UTC"))
+    present = [name for name in DATE_COLUMNS if name in frame.columns]
+    if not present:
+        return {}
+    counts = frame.select([(pl.col(name) > limit).sum().alias(name) for name in present]).row(0, named=True)
+    return {name: int(count or 0) for name, count in counts.items()}
 
 
 def _with_as_of(work: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
@@ -178,6 +213,15 @@ def _month_starts(as_of: datetime, months: int) -> list[datetime]:
 
 
 def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Growth and churn by calendar month, and the decay rate over the complete months.
+
+    A month is complete when the report date is on or after the first moment of the next month
+    (a report made on 30 November does not count November). List size at a month's start: the
+    contacts signed up before it (or without a signup date) and not churned before it. Churn
+    without a date cannot be placed in a month: the rate is given both ways — without it (those
+    contacts left out of every month's size too) and as if all of it happened in the measured
+    months — and compared with the benchmark only when both ends agree.
+    """
     import polars as pl
 
     as_of = options.report_date()
@@ -185,64 +229,81 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
     window_start = starts[0]
     month = lambda column: pl.col(column).dt.truncate("1mo")  # noqa: E731
     added = work.filter(pl.col("signup") >= window_start).group_by(month("signup").alias("month"), "source").len()
+    added_mailable = dict(
+        work.filter((pl.col("signup") >= window_start) & (pl.col("category") == "mailable")).group_by(month("signup").alias("month")).len().iter_rows()
+    )
     churned = work.filter(pl.col("churn").is_not_null() & (pl.col("consent_at") >= window_start)).group_by(
         month("consent_at").alias("month"), "churn"
     ).len()
-    undated_churn = int(work.select((pl.col("churn").is_not_null() & pl.col("consent_at").is_null()).sum()).item())
-    # List size at the start of each month: everyone signed up before it (or with no signup date),
-    # minus everyone who churned before it.
-    # One aggregate query for every month's starting size (sums of conditions, nothing materialised).
+    undated = pl.col("churn").is_not_null() & pl.col("consent_at").is_null()
+    undated_churn = int(work.select(undated.sum()).item())
+    # One aggregate query for every month's starting size (sums of conditions, nothing materialised):
+    # in the list at the start (signed up before it, not churned before it), with and without the
+    # contacts whose churn has no date.
+    present = lambda start: (pl.col("signup").is_null() | (pl.col("signup") < start)) & ~(pl.col("churn").is_not_null() & (pl.col("consent_at") < start)).fill_null(False)  # noqa: E731
     sizes = work.select(
-        [
-            (
-                (pl.col("signup").is_null() | (pl.col("signup") < start)).sum()
-                - (pl.col("churn").is_not_null() & (pl.col("consent_at") < start)).sum()
-            ).alias(str(index))
-            for index, start in enumerate(starts)
-        ]
-    ).row(0)
+        [(present(start) & ~undated).sum().alias(f"known{index}") for index, start in enumerate(starts)]
+        + [present(start).sum().alias(f"all{index}") for index, start in enumerate(starts)]
+    ).row(0, named=True)
     rows: list[dict[str, Any]] = []
-    total_churn = total_start = 0
+    total_churn = total_start = total_start_all = 0
     for index, start in enumerate(starts):
         end = (start + timedelta(days=32)).replace(day=1)
-        size_start = int(sizes[index])
+        size_start, size_all = int(sizes[f"known{index}"]), int(sizes[f"all{index}"])
         by_source = {source: int(n) for _, source, n in added.filter(pl.col("month") == start).sort("source").iter_rows()}
         churn = {kind: int(n) for _, kind, n in churned.filter(pl.col("month") == start).iter_rows()}
         lost = sum(churn.values())
         gained = sum(by_source.values())
-        complete = end <= as_of + timedelta(days=1)
+        gained_mailable = int(added_mailable.get(start, 0))
+        complete = end <= as_of
         if complete:
             total_churn += lost
             total_start += size_start
+            total_start_all += size_all
         rows.append(
             {
                 "month": start.strftime("%Y-%m"),
                 "size_at_start": size_start,
                 "added": gained,
+                "added_mailable": gained_mailable,
                 "added_by_source": by_source,
                 "unsubscribed": churn.get("unsubscribed", 0),
                 "bounced": churn.get("bounced", 0),
                 "complained": churn.get("complained", 0),
                 "net": gained - lost,
+                "net_mailable": gained_mailable - lost,
                 "decay_rate": round(lost / size_start, 6) if size_start > 0 else None,
                 "complete": complete,
             }
         )
     rate = total_churn / total_start if total_start else None
+    # As if every undated churn happened in the measured months (and those contacts were in the list).
+    high = (total_churn + undated_churn) / total_start_all if total_start_all and undated_churn else rate
     mailable = int(work.select((pl.col("category") == "mailable").sum()).item())
     annual = 1 - (1 - rate) ** 12 if rate is not None else None
     benchmark_annual = 1 - (1 - options.benchmark_monthly) ** 12
+    if rate is None:
+        verdict = None
+    elif rate > options.benchmark_monthly:
+        verdict = "above"
+    elif high is not None and high > options.benchmark_monthly:
+        verdict = "uncertain"  # the undated churn could put it either side
+    else:
+        verdict = "at or below"
+    months_measured = sum(1 for row in rows if row["complete"])
     decay = {
         "observed_monthly_rate": round(rate, 6) if rate is not None else None,
-        "months_measured": sum(1 for row in rows if row["complete"]),
+        "monthly_rate_with_undated_churn": round(high, 6) if high is not None else None,
+        "months_measured": months_measured,
         "benchmark_monthly_rate": options.benchmark_monthly,
         "projected_annual_rate": round(annual, 6) if annual is not None else None,
         "benchmark_annual_rate": round(benchmark_annual, 6),
         "mailable_now": mailable,
         "projected_mailable_in_12_months": round(mailable * (1 - annual)) if annual is not None else None,
         "projected_lost_in_12_months": round(mailable * annual) if annual is not None else None,
-        "versus_benchmark": None if rate is None else ("above" if rate > options.benchmark_monthly else "at or below"),
+        "versus_benchmark": verdict,
         "undated_churn": undated_churn,
+        "undated_churn_share": round(undated_churn / (undated_churn + total_churn), 6) if undated_churn else 0.0,
     }
     return rows, decay
 
@@ -265,17 +326,24 @@ def kaplan_meier(durations: pl.Series, events: pl.Series) -> pl.DataFrame:
 
 
 def _survival(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
+    """Kaplan-Meier of engagement, one definition for events and censoring alike.
+
+    Time runs from signup. A contact lapses `lapse_days` after its last click, purchase or
+    activity (after its signup if it never engaged): that moment is its event time, if it has
+    come by the report date; otherwise it is censored at the report date (its age). So a
+    never-engaged contact lapses at day `lapse_days`, an engaged one at (last engagement −
+    signup) + `lapse_days`, and both kinds of time are measured the same way.
+    """
     import polars as pl
 
     known = work.filter(pl.col("signup").is_not_null() & (pl.col("signup") <= pl.col("as_of")))
-    silent = (pl.col("as_of") - pl.col("reliable")).dt.total_days()
-    lapsed = pl.when(pl.col("reliable").is_null()).then(pl.col("age_days") > options.lapse_days).otherwise(silent > options.lapse_days)
-    duration = pl.when(lapsed).then(
-        pl.when(pl.col("reliable").is_null()).then(0).otherwise((pl.col("reliable") - pl.col("signup")).dt.total_days().clip(0))
-    ).otherwise(pl.col("age_days"))
+    last = pl.max_horizontal("reliable", "signup")  # never engaged (or only before signup): from signup
+    lapse_at = last + pl.duration(days=options.lapse_days)
+    lapsed = lapse_at <= pl.col("as_of")
+    duration = pl.when(lapsed).then((lapse_at - pl.col("signup")).dt.total_days()).otherwise((pl.col("as_of") - pl.col("signup")).dt.total_days())
     data = known.select(duration.alias("t"), lapsed.alias("event"))
     if data.height == 0:
-        return {"contacts": 0, "lapsed": 0, "median_days": None, "s90": None, "s180": None, "s365": None, "curve": []}
+        return {"contacts": 0, "lapsed": 0, "lapse_days": options.lapse_days, "median_days": None, "s90": None, "s180": None, "s365": None, "curve": []}
     curve = kaplan_meier(data["t"], data["event"])
 
     def at(days: int) -> float | None:
@@ -299,13 +367,23 @@ def _survival(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
     }
 
 
+COHORT_MONTHS = 24  # cohorts of the last this-many signup months get a row each; older ones a row a year
+
+
 def _cohorts(work: pl.DataFrame, options: DecayOptions) -> list[dict[str, Any]]:
+    """Every signup cohort: a row a month for the last COHORT_MONTHS months of signups, a row a
+    year before that (so a list with years of history stays readable and nobody is left out)."""
     import polars as pl
 
     recent = pl.col("as_of") - pl.duration(days=90)
+    dated = work.filter(pl.col("signup").is_not_null())
+    if dated.height == 0:
+        return []
+    months = dated.select(pl.col("signup").dt.strftime("%Y-%m").unique().sort())["signup"].to_list()
+    monthly_from = months[-COHORT_MONTHS] if len(months) > COHORT_MONTHS else months[0]
+    label = pl.when(pl.col("signup").dt.strftime("%Y-%m") >= monthly_from).then(pl.col("signup").dt.strftime("%Y-%m")).otherwise(pl.col("signup").dt.strftime("%Y"))
     cohorts = (
-        work.filter(pl.col("signup").is_not_null())
-        .group_by(pl.col("signup").dt.strftime("%Y-%m").alias("cohort"))
+        dated.group_by(label.alias("cohort"))
         .agg(
             pl.len().alias("size"),
             (pl.col("category") == "mailable").mean().alias("mailable"),
@@ -313,8 +391,8 @@ def _cohorts(work: pl.DataFrame, options: DecayOptions) -> list[dict[str, Any]]:
             (pl.col("category") == "unsubscribed").mean().alias("unsubscribed"),
             (pl.col("category") == "bounced_or_cleaned").mean().alias("bounced_or_cleaned"),
         )
+        .with_columns(pl.when(pl.col("cohort").str.len_chars() == 4).then(pl.lit("year")).otherwise(pl.lit("month")).alias("period"))
         .sort("cohort")
-        .tail(max(options.months, 12))
     )
     return [{key: (round(value, 4) if isinstance(value, float) else value) for key, value in row.items()} for row in cohorts.iter_rows(named=True)]
 
@@ -326,8 +404,15 @@ def sunset_mask(options: DecayOptions) -> pl.Expr:
     cutoff = pl.col("as_of") - pl.duration(days=options.sunset_days)
     last = pl.max_horizontal(pl.col("click"), pl.col("purchase"))
     quiet = last.is_null() | (last < cutoff)
-    old_enough = pl.col("signup").is_null() | (pl.col("age_days") > options.sunset_min_age_days)
+    # Exact: signed up before this moment (whole days would move contacts across the boundary).
+    old_enough = pl.col("signup").is_null() | (pl.col("signup") < pl.col("as_of") - pl.duration(days=options.sunset_min_age_days))
     return (pl.col("category") == "mailable") & quiet & old_enough
+
+
+SUNSET_VERSUS_LIFECYCLE = (
+    "segment's lifecycle stage 'active' counts any engagement in 90 days, opens and activity included; sunset counts only clicks "
+    "and purchases (opens are inflated by Apple Mail Privacy Protection), so a contact can be 'active' and a sunset candidate at once"
+)
 
 
 def sunset_rule(options: DecayOptions) -> str:
@@ -355,6 +440,8 @@ def _deliverability(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]
     complaint_rate = complained / base if base else 0.0
     return {
         "window_days": 30,
+        # ESPs divide by messages delivered; a list has no sends, so this divides by contacts that could have been mailed.
+        "basis": "contacts (a proxy: an ESP divides by messages delivered)",
         "base": base,
         "bounced_30d": bounced,
         "complained_30d": complained,
@@ -390,8 +477,8 @@ def _consent(frame: pl.DataFrame, options: DecayOptions) -> dict[str, int]:
 def _consent_rule(options: DecayOptions) -> str:
     rules = options.consent
     return (
-        f"consent_source mentions implied/purchase/customer/order/inquiry: valid {rules.purchase_days} days "
-        f"after consent_at ({rules.inquiry_days} for an inquiry); expiring = within {rules.warning_days} days"
+        f"consent_source mentions implied/purchase/customer/order/transaction/inquiry/enquiry/quote: valid {rules.purchase_days} days "
+        f"after consent_at ({rules.inquiry_days} for an inquiry, enquiry or quote); expiring = within {rules.warning_days} days"
     )
 
 
@@ -404,6 +491,7 @@ class DecayChunk:
     candidates: pl.DataFrame  # the chunk's sunset candidates, every column, plus sunset_reason
     columns: list[str]  # the chunk's columns (the notes say what the list lacks)
     sunset_rows: int = 0  # how many candidates (the frame may be let go once written)
+    future: dict[str, int] = field(default_factory=dict)  # dates after the report date, per column
 
 
 def measure_chunk(frame: pl.DataFrame, options: DecayOptions) -> DecayChunk:
@@ -412,29 +500,27 @@ def measure_chunk(frame: pl.DataFrame, options: DecayOptions) -> DecayChunk:
     work = prepared(frame, options)
     mask = _with_as_of(work, options).select(sunset_mask(options).fill_null(False)).to_series()
     candidates = frame.filter(mask).with_columns(pl.lit(f"sunset: {sunset_rule(options)}").alias("sunset_reason"))
-    return DecayChunk(work=work, consent=_consent(frame, options), candidates=candidates, columns=frame.columns, sunset_rows=candidates.height)
+    return DecayChunk(
+        work=work, consent=_consent(frame, options), candidates=candidates, columns=frame.columns, sunset_rows=candidates.height,
+        future=future_dates(frame, options),
+    )
 
 
 def report_of(chunks: Iterable[DecayChunk], options: DecayOptions) -> DecayReport:
     """The report over every chunk of the list (their `work` frames are put together)."""
     import polars as pl
 
-    works, columns, consent, candidates = [], set(), dict.fromkeys(_CONSENT_COUNTS, 0), 0
+    works, columns, consent, candidates, future = [], set(), dict.fromkeys(_CONSENT_COUNTS, 0), 0, dict.fromkeys(DATE_COLUMNS, 0)
     for chunk in chunks:
         works.append(chunk.work)
         columns.update(chunk.columns)
         consent = {key: consent[key] + chunk.consent[key] for key in consent}
         candidates += chunk.sunset_rows
+        future = {key: future[key] + chunk.future.get(key, 0) for key in future}
     work = _with_as_of(pl.concat(works, how="vertical_relaxed") if len(works) > 1 else works[0], options)
     del works
-    notes = []
-    if "email_status" not in columns:
-        notes.append("no email_status column: addresses were not validated (run listclean validate first for invalid/risky counts)")
-    if "signup_at" not in columns:
-        notes.append("no signup_at column: growth, cohorts and survival cannot be measured")
-    if not any(name in columns for name in (*RELIABLE, "last_open_at")):
-        notes.append("no engagement dates (last click/purchase/activity/open): recency and survival cannot be measured")
     monthly, decay = _monthly(work, options)
+    notes = _notes(work, columns, future, decay, candidates, options)
     return DecayReport(
         as_of=options.report_date().isoformat(),
         rows=work.height,
@@ -444,11 +530,76 @@ def report_of(chunks: Iterable[DecayChunk], options: DecayOptions) -> DecayRepor
         decay=decay,
         survival=_survival(work, options),
         cohorts=_cohorts(work, options),
-        sunset={"rule": sunset_rule(options), "candidates": candidates},
+        sunset={"rule": sunset_rule(options), "candidates": candidates, "versus_lifecycle": SUNSET_VERSUS_LIFECYCLE},
         deliverability=_deliverability(work, options),
         consent={**consent, "implied_rule": _consent_rule(options)},
         notes=notes,
+        by_source=_breakdown(work, "source", options),
+        by_domain=_breakdown(work, "domain", options, limit=15),
     )
+
+
+def _notes(work: pl.DataFrame, columns: set[str], future: dict[str, int], decay: dict[str, Any], candidates: int, options: DecayOptions) -> list[str]:
+    """What the figures cannot say, each with its count: what a reader must know before trusting them."""
+    import polars as pl
+
+    notes = []
+    if "email_status" not in columns:
+        notes.append("no email_status column: addresses were not validated (run listclean validate first for invalid/risky counts)")
+    counts = work.select(
+        pl.col("signup").is_not_null().sum().alias("signups"),
+        pl.col("engaged").is_not_null().sum().alias("engaged"),
+        (pl.col("churn").is_not_null() & (pl.col("consent_at") < pl.col("signup"))).sum().alias("churn_before_signup"),
+        (pl.col("category") == "mailable").sum().alias("mailable"),
+    ).row(0, named=True)
+    if counts["signups"] == 0:
+        notes.append("no signup dates: growth, cohorts and survival cannot be measured")
+    elif counts["signups"] < work.height:
+        notes.append(f"{work.height - counts['signups']:,} contact(s) have no signup date: they are in no cohort and not in survival; every month counts them as already on the list")
+    if counts["engaged"] == 0:
+        notes.append(
+            f"no engagement dates in the list (last click, purchase, activity or open are all empty): recency and survival cannot be measured, "
+            f"and every mailable contact signed up long enough ago is a sunset candidate ({candidates:,} of {counts['mailable']:,})"
+        )
+    if decay["undated_churn"]:
+        rate, high = decay["observed_monthly_rate"], decay["monthly_rate_with_undated_churn"]
+        span = "" if rate is None else f": the monthly decay is {100 * rate:.2f}% without it and up to {100 * (high or rate):.2f}% if it all happened in the measured months"
+        notes.append(f"{decay['undated_churn']:,} unsubscribe(s), bounce(s) or complaint(s) have no date and cannot be placed in a month{span}")
+    late = {name: count for name, count in future.items() if count}
+    if late:
+        listed = ", ".join(f"{name} {count:,}" for name, count in late.items())
+        notes.append(f"{sum(late.values()):,} date(s) after the report date {options.report_date():%Y-%m-%d} ({listed}): read as unknown (not recent, not in any month)")
+    if counts["churn_before_signup"]:
+        notes.append(f"{counts['churn_before_signup']:,} contact(s) unsubscribed or bounced before their signup date (one of the dates is wrong): counted in no month's list size")
+    return notes
+
+
+def _breakdown(work: pl.DataFrame, by: str, options: DecayOptions, limit: int | None = None) -> list[dict[str, Any]]:
+    """Per source (or email domain), as the ESP dashboards show it: contacts, signups in the
+    window, and the shares mailable, unsubscribed, bounced or cleaned and complained; the
+    largest first (the `limit` largest, the rest as one "(other)" row)."""
+    import polars as pl
+
+    window_start = _month_starts(options.report_date(), options.months)[0]
+    grouped = work.group_by(by).agg(
+        pl.len().alias("contacts"),
+        (pl.col("signup") >= window_start).sum().alias("signups_in_window"),
+        (pl.col("category") == "mailable").sum().alias("mailable"),
+        (pl.col("category") == "unsubscribed").sum().alias("unsubscribed"),
+        (pl.col("category") == "bounced_or_cleaned").sum().alias("bounced_or_cleaned"),
+        (pl.col("category") == "complained").sum().alias("complained"),
+    ).sort(["contacts", by], descending=[True, False])
+    if limit is not None and grouped.height > limit:
+        rest = grouped.slice(limit).drop(by).sum().with_columns(pl.lit("(other)").alias(by))
+        grouped = pl.concat([grouped.head(limit), rest.select(grouped.columns)])
+    rows = []
+    for row in grouped.iter_rows(named=True):
+        contacts = row["contacts"] or 1
+        rows.append({
+            by: row[by], "contacts": int(row["contacts"]), "signups_in_window": int(row["signups_in_window"]),
+            **{f"{name}_share": round(row[name] / contacts, 4) for name in ("mailable", "unsubscribed", "bounced_or_cleaned", "complained")},
+        })  # fmt: skip
+    return rows
 
 
 def decay_report(frame: pl.DataFrame, options: DecayOptions | None = None) -> tuple[DecayReport, pl.DataFrame]:

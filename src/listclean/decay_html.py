@@ -28,7 +28,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0; } h2 { font-size: 1.15rem; margin-top:
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: .8rem; margin-top: 1.2rem; }
 .card { background: var(--card); border-radius: 8px; padding: .8rem 1rem; }
 .card .value { font-size: 1.6rem; font-weight: 650; } .card .label { color: var(--muted); font-size: .85rem; }
-.bad { color: #c62828; } .good { color: #2e7d32; }
+.bad { color: #c62828; } .good { color: #2e7d32; } .unsure { color: #b26a00; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; } th, td { padding: .3rem .5rem; text-align: right; border-bottom: 1px solid var(--line); }
 th:first-child, td:first-child { text-align: left; } th { color: var(--muted); font-weight: 600; }
 svg text { fill: var(--fg); font-size: 11px; } svg .axis { stroke: var(--line); } svg .muted { fill: var(--muted); }
@@ -110,7 +110,7 @@ def _survival_curve(survival: dict[str, Any]) -> str:
     points = survival.get("curve") or []
     if not points:
         return '<p class="note">No signup dates: survival cannot be measured.</p>'
-    height, width, left, bottom = 260, 1000, 40, 24
+    height, width, left, bottom = 270, 1000, 40, 34
     horizon = max(points[-1][0], 1)
     sx = lambda day: left + (width - left - 10) * day / horizon  # noqa: E731
     sy = lambda s: 10 + (height - bottom - 10) * (1 - s)  # noqa: E731
@@ -124,21 +124,59 @@ def _survival_curve(survival: dict[str, Any]) -> str:
         f'<text x="{left - 6}" y="{sy(0) + 4:.1f}" text-anchor="end" class="muted">0%</text>',
         f'<path d="{path}" fill="none" stroke="var(--accent)" stroke-width="2.5"/>',
     ]
-    for day in (90, 180, 365):
-        if day <= horizon:
-            key = f"s{day}"
-            items.append(f'<line x1="{sx(day):.1f}" x2="{sx(day):.1f}" y1="10" y2="{sy(0):.1f}" class="axis" stroke-dasharray="2 4"/>')
-            items.append(f'<text x="{sx(day) + 4:.1f}" y="22" class="muted">day {day}: {_pct(survival.get(key))}</text>')
-    items.append(f'<text x="{width - 10}" y="{height - 6}" text-anchor="end" class="muted">days since signup → (horizon {horizon:,})</text>')
+    # Ticks along the x axis at a round step (a year apart on long lists), labelled.
+    tick = next(step for step in (30, 90, 180, 365, 730, 1825, 3650, 10**9) if horizon / step <= 10)
+    for day in range(0, horizon + 1, tick):
+        items.append(f'<line x1="{sx(day):.1f}" x2="{sx(day):.1f}" y1="{sy(0):.1f}" y2="{sy(0) + 4:.1f}" class="axis"/>')
+        items.append(f'<text x="{sx(day):.1f}" y="{sy(0) + 15:.1f}" text-anchor="middle" class="muted">{day:,}</text>')
+    # The 90/180/365-day markers, their labels stacked so they never overlap on a long horizon.
+    for row, day in enumerate(day for day in (90, 180, 365) if day <= horizon):
+        items.append(f'<line x1="{sx(day):.1f}" x2="{sx(day):.1f}" y1="10" y2="{sy(0):.1f}" class="axis" stroke-dasharray="2 4"/>')
+        items.append(f'<text x="{sx(day) + 4:.1f}" y="{22 + 14 * row}" class="muted">day {day}: {_pct(survival.get(f"s{day}"))}</text>')
+    items.append(f'<text x="{width - 10}" y="{height - 1}" text-anchor="end" class="muted">days since signup →</text>')
     return f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="Kaplan-Meier survival">{"".join(items)}</svg>'
 
 
-def _heat(value: float | None, good_high: bool = True) -> str:
+# Per cohort measure, the value that is plainly good and the one that is plainly bad: the colour
+# says how bad the value is for that measure (15 % unsubscribed in a year is bad, not "85 % good").
+HEAT = {"mailable": (0.9, 0.6), "engaged_90d": (0.3, 0.05), "unsubscribed": (0.02, 0.1), "bounced_or_cleaned": (0.01, 0.05)}
+
+
+def _heat(value: float | None, measure: str) -> str:
     if value is None:
         return "<td>–</td>"
-    strength = value if good_high else 1 - value
+    good, bad = HEAT[measure]
+    strength = min(1.0, max(0.0, (value - bad) / (good - bad)))  # 1 at good or better, 0 at bad or worse
     hue = 120 * strength  # red (0) to green (120)
-    return f'<td style="background:hsla({hue:.0f},70%,45%,.22)">{100 * value:.0f} %</td>'
+    return f'<td style="background:hsla({hue:.0f},70%,45%,.22)">{100 * value:.1f} %</td>'
+
+
+def _decay_card(decay: dict[str, Any]) -> str:
+    """The observed decay: a range when some churn has no date, and a verdict only where the data supports one."""
+    rate, high, benchmark = decay["observed_monthly_rate"], decay.get("monthly_rate_with_undated_churn"), decay["benchmark_monthly_rate"]
+    undated = decay.get("undated_churn", 0)
+    tone = {"above": "bad", "at or below": "good", "uncertain": "unsure"}.get(decay["versus_benchmark"] or "", "")
+    value = _pct(rate, 2) if not undated or high is None or high == rate else f"{_pct(rate, 2)} – {_pct(high, 2)}"
+    label = f"observed decay a month (benchmark {_pct(benchmark, 1)})"
+    if undated:
+        label += f"; {undated:,} unsubscribes/bounces have no date: the range is without them and with them all in these months"
+    if decay["versus_benchmark"] == "uncertain":
+        label += " — cannot tell whether it is above the benchmark"
+    return _card(value, label, tone)
+
+
+def _breakdown(rows: list[dict[str, Any]], key: str, title: str) -> str:
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td>{escape(str(row[key]))}</td><td>{row['contacts']:,}</td><td>{row['signups_in_window']:,}</td>{_heat(row['mailable_share'], 'mailable')}"
+        f"{_heat(row['unsubscribed_share'], 'unsubscribed')}{_heat(row['bounced_or_cleaned_share'], 'bounced_or_cleaned')}<td>{_pct(row['complained_share'], 2)}</td></tr>"
+        for row in rows
+    )
+    return (
+        f"<table><tr><th>{escape(title)}</th><th>contacts</th><th>signed up in the window</th><th>mailable</th><th>unsubscribed</th>"
+        f"<th>bounced / cleaned</th><th>complained</th></tr>{body}</table>"
+    )
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -149,22 +187,22 @@ def render_html(report: dict[str, Any]) -> str:
         [
             _card(f"{report['rows']:,}", "contacts"),
             _card(_pct(status["mailable"] / total), "mailable now"),
-            _card(_pct(rate, 2), f"observed decay a month (benchmark {_pct(benchmark, 1)})", "bad" if rate is not None and rate > benchmark else "good"),
+            _decay_card(decay),
             _card(_num(decay["projected_lost_in_12_months"]), "mailable contacts lost in 12 months at this rate"),
             _card(f"{report['sunset']['candidates']:,}", "sunset candidates"),
-            _card(_pct(delivery["bounce_rate_30d"], 2), f"bounces, last 30 days (limit {_pct(delivery['bounce_limit'], 0)})", "good" if delivery["bounce_ok"] else "bad"),
-            _card(_pct(delivery["complaint_rate_30d"], 2), f"complaints, last 30 days (limit {_pct(delivery['complaint_limit'], 1)})", "good" if delivery["complaint_ok"] else "bad"),
+            _card(_pct(delivery["bounce_rate_30d"], 2), f"bounces, last 30 days, per contact — a proxy: ESPs count per message (limit {_pct(delivery['bounce_limit'], 0)})", "good" if delivery["bounce_ok"] else "bad"),
+            _card(_pct(delivery["complaint_rate_30d"], 2), f"complaints, last 30 days, per contact — a proxy (limit {_pct(delivery['complaint_limit'], 1)})", "good" if delivery["complaint_ok"] else "bad"),
         ]
     )
     buckets = report["engagement"]["buckets"]
     monthly_rows = "".join(
-        f"<tr><td>{escape(row['month'])}{'' if row['complete'] else ' (so far)'}</td><td>{row['size_at_start']:,}</td><td>{row['added']:,}</td>"
+        f"<tr><td>{escape(row['month'])}{'' if row['complete'] else ' (so far)'}</td><td>{row['size_at_start']:,}</td><td>{row['added']:,}</td><td>{row.get('added_mailable', 0):,}</td>"
         f"<td>{row['unsubscribed']:,}</td><td>{row['bounced']:,}</td><td>{row['complained']:,}</td><td>{row['net']:+,}</td><td>{_pct(row['decay_rate'], 2)}</td></tr>"
         for row in report["monthly"]
     )
     cohort_rows = "".join(
-        f"<tr><td>{escape(row['cohort'])}</td><td>{row['size']:,}</td>{_heat(row['mailable'])}{_heat(row['engaged_90d'])}"
-        f"{_heat(row['unsubscribed'], good_high=False)}{_heat(row['bounced_or_cleaned'], good_high=False)}</tr>"
+        f"<tr><td>{escape(row['cohort'])}</td><td>{row['size']:,}</td>{_heat(row['mailable'], 'mailable')}{_heat(row['engaged_90d'], 'engaged_90d')}"
+        f"{_heat(row['unsubscribed'], 'unsubscribed')}{_heat(row['bounced_or_cleaned'], 'bounced_or_cleaned')}</tr>"
         for row in report["cohorts"]
     )
     survival = report["survival"]
@@ -185,12 +223,18 @@ def render_html(report: dict[str, Any]) -> str:
 {_bars(list(buckets), list(buckets.values()), "var(--accent)", "engagement recency")}
 <h2>Growth and churn by month</h2>
 {_growth(report['monthly'])}
-<table><tr><th>month</th><th>size at start</th><th>added</th><th>unsubscribed</th><th>bounced</th><th>complained</th><th>net</th><th>decay</th></tr>{monthly_rows}</table>
-<p class="note">Observed decay: {_pct(rate, 2)} a month over {decay['months_measured']} complete months ({escape(decay['versus_benchmark'] or 'not comparable to')} the {_pct(benchmark, 1)} benchmark); projected {_pct(decay['projected_annual_rate'])} in a year. {decay['undated_churn']:,} unsubscribes/bounces without a date are not in the monthly figures.</p>
+<table><tr><th>month</th><th>size at start</th><th>added</th><th>added, mailable now</th><th>unsubscribed</th><th>bounced</th><th>complained</th><th>net</th><th>decay</th></tr>{monthly_rows}</table>
+<p class="note">Observed decay: {_pct(rate, 2)} a month over {decay['months_measured']} complete months ({escape(decay['versus_benchmark'] or 'not comparable to')} the {_pct(benchmark, 1)} benchmark); projected {_pct(decay['projected_annual_rate'])} in a year. {decay['undated_churn']:,} unsubscribes/bounces without a date are not in the monthly figures{'' if not decay['undated_churn'] else f" (with them all in these months: {_pct(decay.get('monthly_rate_with_undated_churn'), 2)} a month)"}. A month counts once it has ended.</p>
+<h2>By source and by email domain</h2>
+<p class="note">Where contacts come from and where they are, as the email platforms' dashboards show it.</p>
+{_breakdown(report.get('by_source', []), 'source', 'source')}
+<p></p>
+{_breakdown(report.get('by_domain', []), 'domain', 'email domain')}
 <h2>How long contacts stay engaged (Kaplan–Meier)</h2>
-<p class="note">Share of contacts still engaged (a click, purchase or activity within {survival.get('lapse_days', '–')} days) by days since signup; median {('–' if median is None else f'{median:,} days')}; {survival.get('lapsed', 0):,} of {survival.get('contacts', 0):,} have lapsed.</p>
+<p class="note">Share of contacts still engaged by days since signup. A contact lapses {survival.get('lapse_days', '–')} days after its last click, purchase or activity (after its signup if it never engaged); one whose moment has not come is counted until today. Median {('–' if median is None else f'{median:,} days')}; {survival.get('lapsed', 0):,} of {survival.get('contacts', 0):,} have lapsed.</p>
 {_survival_curve(survival)}
 <h2>Cohorts by signup month</h2>
+<p class="note">Every cohort: a row a month for the last 24 months of signups, a row a year before that. Colours say how good or bad each value is for its measure.</p>
 <table><tr><th>signed up</th><th>contacts</th><th>mailable</th><th>engaged 90 days</th><th>unsubscribed</th><th>bounced / cleaned</th></tr>{cohort_rows}</table>
 <h2>Sunset candidates</h2>
 <p><strong>{report['sunset']['candidates']:,}</strong> contacts: {escape(report['sunset']['rule'])}.</p>

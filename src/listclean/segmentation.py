@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +56,7 @@ RFM_GRID = {
 RFM_SEGMENTS = ("Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost")
 LIFECYCLE_STAGES = ("new", "active", "at_risk", "dormant", "lost")
 ENGAGEMENT = ("last_click_at", "last_purchase_at", "last_activity_at", "last_open_at")
-RFM_INPUTS = ("last_purchase_at", "purchase_count", "total_spend")
+RFM_INPUTS = ("last_purchase_at", "purchase_count", "total_spend", "consent_status", "email_status")
 RFM_COLUMNS = ("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment")
 
 
@@ -160,6 +160,15 @@ def condition_expr(condition: dict[str, Any], schema: dict[str, Any], as_of: dat
             raise SegmentError(f"{where}: {op} needs a number for {name!r}, not {v!r}")
         return v
 
+    def day(v: Any) -> tuple[Any, Any]:  # noqa: ANN401
+        """A date literal means the whole day: (its first moment, the next day's first moment); a
+        date-time literal is that moment (both bounds the same)."""
+        moment = _as_datetime(v, where)
+        if isinstance(v, datetime) and (v.hour, v.minute, v.second, v.microsecond) != (0, 0, 0, 0):
+            instant = pl.lit(moment).cast(dtype)
+            return instant, instant
+        return pl.lit(moment).cast(dtype), pl.lit(moment + timedelta(days=1)).cast(dtype)
+
     def days(v: Any) -> pl.Expr:  # noqa: ANN401
         if not is_date:
             raise SegmentError(f"{where}: {op} needs a date column; {name!r} is {dtype}")
@@ -172,14 +181,17 @@ def condition_expr(condition: dict[str, Any], schema: dict[str, Any], as_of: dat
             raise SegmentError(f"{where}: {op} takes a non-empty list")
         return [str(item) for item in v]
 
-    if op == "equals":
-        expr = (column == number(value)) if is_date else (text.str.to_lowercase() == str(value).lower())
+    if is_date and op in ("equals", "not_equals", "gt", "gte", "lt", "lte", "before", "after", "between"):
+        expr = _date_condition(op, column, value, day, where)
+    elif op == "equals":
+        expr = text.str.to_lowercase() == str(value).lower()
     elif op == "not_equals":
-        expr = (column != number(value)) if is_date else (text.str.to_lowercase() != str(value).lower())
+        # A missing value is not equal to anything: kept, as `none = [equals]` keeps it.
+        expr = (text.str.to_lowercase() != str(value).lower()).fill_null(True)
     elif op == "in":
         expr = text.str.to_lowercase().is_in([item.lower() for item in texts(value)])
     elif op == "not_in":
-        expr = ~text.str.to_lowercase().is_in([item.lower() for item in texts(value)])
+        expr = (~text.str.to_lowercase().is_in([item.lower() for item in texts(value)])).fill_null(True)
     elif op == "contains":
         expr = text.str.to_lowercase().str.contains(str(value).lower(), literal=True)
     elif op == "starts_with":
@@ -195,7 +207,8 @@ def condition_expr(condition: dict[str, Any], schema: dict[str, Any], as_of: dat
         bound = number(value)
         expr = {"gt": column > bound, "gte": column >= bound, "lt": column < bound, "lte": column <= bound}[op]
     elif op == "within_days":
-        expr = column >= days(value)
+        # A date after the report date is not "within" anything: it is unknown (a typo, a clock).
+        expr = (column >= days(value)) & (column <= pl.lit(as_of).cast(dtype))
     elif op == "not_within_days":
         expr = column.is_null() | (column < days(value))
     elif op in ("before", "after"):
@@ -216,6 +229,29 @@ def condition_expr(condition: dict[str, Any], schema: dict[str, Any], as_of: dat
         hits = [lowered.list.contains(item) for item in wanted]
         expr = pl.all_horizontal(hits) if op in ("has", "has_all") else pl.any_horizontal(hits)
     return expr.fill_null(False)
+
+
+def _date_condition(op: str, column: pl.Expr, value: Any, day: Any, where: str) -> pl.Expr:  # noqa: ANN401
+    """A comparison with a date literal, which means the whole day: `lte "2026-11-23"` includes
+    that day, `after "2026-06-01"` starts on 2 June, `between [a, b]` includes both days."""
+    if op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise SegmentError(f"{where}: between takes [low, high]")
+        (low, _), (high_start, high_end) = day(value[0]), day(value[1])
+        return (column >= low) & ((column < high_end) if high_end is not high_start else (column <= high_start))
+    start, end = day(value)
+    whole = end is not start
+    if op == "equals":
+        return ((column >= start) & (column < end)) if whole else (column == start)
+    if op == "not_equals":
+        return (~((column >= start) & (column < end)) if whole else (column != start)).fill_null(True)
+    if op in ("gte",):
+        return column >= start
+    if op in ("lt", "before"):
+        return column < start
+    if op == "lte":
+        return (column < end) if whole else (column <= start)
+    return (column >= end) if whole else (column > start)  # gt, after
 
 
 def segment_expr(segment: Segment, schema: dict[str, Any], as_of: datetime, origin: str = "rules") -> pl.Expr:
@@ -288,23 +324,31 @@ def apply_rules(frame: pl.DataFrame, rules: Rules, as_of: datetime, include_unma
     return out.drop([f"__seg{i}" for i in range(len(names))] + ["__allowed"])
 
 
-def rfm(frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+def rfm(frame: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) -> pl.DataFrame:
     """rfm_recency, rfm_frequency, rfm_monetary (1-5; 5 best) and rfm_segment, for buyers.
 
-    Recency is days since last_purchase_at (fewer is better); frequency is purchase_count,
-    monetary is total_spend. Quintiles by rank, ties broken by input order. Without a
-    total_spend column the grid uses R and F only (rfm_monetary stays null).
+    A buyer is a contact with a last_purchase_at on or before the report date. Recency is days
+    since it (fewer is better); frequency is purchase_count — a buyer without one has bought at
+    least once and counts 1; monetary is total_spend. Quintiles by rank among the buyers who may
+    be mailed (unsubscribed, bounced, invalid … buyers get no scores and push nobody down; with
+    `include_unmailable`, among every buyer); equal values get equal scores (rank "max"), so the
+    order of the rows never changes a label. Without a total_spend column the grid uses R and F
+    only (rfm_monetary stays null).
     """
     import polars as pl
 
     if "last_purchase_at" not in frame.columns:
         raise SegmentError("--rfm needs a last_purchase_at column", hint="map the column holding the last order date with --map")
     when = frame.schema["last_purchase_at"]
-    buyers = pl.col("last_purchase_at").is_not_null()
-    recency = pl.when(buyers).then((pl.lit(as_of).cast(when) - pl.col("last_purchase_at")).dt.total_days())
-    frequency = pl.when(buyers).then(pl.col("purchase_count").cast(pl.Float64)) if "purchase_count" in frame.columns else pl.when(buyers).then(pl.lit(1.0))
+    now = pl.lit(as_of).cast(when)
+    buyers = pl.col("last_purchase_at").is_not_null() & (pl.col("last_purchase_at") <= now)
+    if not include_unmailable:
+        buyers = buyers & mailable(dict(frame.schema))
+    recency = pl.when(buyers).then((now - pl.col("last_purchase_at")).dt.total_days())
+    count = pl.col("purchase_count").cast(pl.Float64).fill_null(1.0) if "purchase_count" in frame.columns else pl.lit(1.0)
+    frequency = pl.when(buyers).then(count)
     monetary = pl.when(buyers).then(pl.col("total_spend").cast(pl.Float64)) if "total_spend" in frame.columns else None
-    work = frame.with_row_index("__order").with_columns(recency.alias("__r"), frequency.alias("__f"), *( [monetary.alias("__m")] if monetary is not None else []))
+    work = frame.with_columns(recency.alias("__r"), frequency.alias("__f"), *( [monetary.alias("__m")] if monetary is not None else []))
     scored = work.with_columns(
         _ranked("__r", descending=True).alias("rfm_recency"),
         _ranked("__f", descending=False).alias("rfm_frequency"),
@@ -314,30 +358,52 @@ def rfm(frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     keys = [f"{r}{f}" for r in range(1, 6) for f in range(1, 6)]
     names = [RFM_GRID[int(key[0])][int(key[1]) - 1] for key in keys]
     cell = pl.concat_str(pl.col("rfm_recency").cast(pl.String), fm.cast(pl.String))
-    return scored.with_columns(cell.replace_strict(keys, names, default=None, return_dtype=pl.String).alias("rfm_segment")).drop("__order", "__r", "__f", *(["__m"] if monetary is not None else []))
+    return scored.with_columns(cell.replace_strict(keys, names, default=None, return_dtype=pl.String).alias("rfm_segment")).drop("__r", "__f", *(["__m"] if monetary is not None else []))
 
 
-def rfm_scores(inputs: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+def rfm_scores(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) -> pl.DataFrame:
     """Only the columns `rfm` adds, from a frame of the RFM_INPUTS of every row of the list
     (the quintiles rank the whole list, so a chunked run computes them once, up front)."""
-    return rfm(inputs, as_of).select(RFM_COLUMNS)
+    return rfm(inputs, as_of, include_unmailable).select(RFM_COLUMNS)
+
+
+def rfm_notes(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) -> list[str]:
+    """What the RFM scores leave out or cannot tell apart, each with its count."""
+    import polars as pl
+
+    if "last_purchase_at" not in inputs.columns:
+        return []
+    notes = []
+    now = pl.lit(as_of).cast(inputs.schema["last_purchase_at"])
+    dated = pl.col("last_purchase_at").is_not_null()
+    counts = inputs.select(
+        (dated & (pl.col("last_purchase_at") > now)).sum().alias("future"),
+        (dated & (pl.col("last_purchase_at") <= now) & ~mailable(dict(inputs.schema))).sum().alias("unmailable"),
+        ((dated & pl.col("purchase_count").is_null()).sum() if "purchase_count" in inputs.columns else pl.lit(0)).alias("no_count"),
+    ).row(0, named=True)
+    if counts["future"]:
+        notes.append(f"{counts['future']:,} last_purchase_at date(s) after the report date: not buyers for RFM (a date that has not happened)")
+    if counts["unmailable"] and not include_unmailable:
+        notes.append(f"{counts['unmailable']:,} buyer(s) may not be mailed (unsubscribed, bounced, invalid …): no RFM scores, and not ranked (--include-unmailable ranks them)")
+    if counts["no_count"]:
+        notes.append(f"{counts['no_count']:,} buyer(s) have a last purchase but no purchase_count: counted as one purchase")
+    return notes
 
 
 def _ranked(column: str, descending: bool) -> pl.Expr:
     """Quintile 1-5 of a column among its non-null values; larger is better unless descending.
 
-    Score = ceil(5 x rank / n) with ranks from worst (1) to best (n), ordinal with input
-    order as the tie-break (equal values may straddle a boundary, deterministically); the
-    best is always 5. Null values get no score.
+    Score = ceil(5 x rank / n), ranks from worst (1) to best (n), equal values sharing the
+    highest rank of their group: two identical buyers always get the same score whatever the
+    rows' order, and the best is always 5. Null values get no score.
     """
     import polars as pl
 
     value = pl.col(column)
     present = value.is_not_null()
-    # Sort key: nulls last whatever the direction, then the value, then input order.
-    ordered = pl.struct(present.not_().alias("missing"), (value * (-1 if descending else 1)).alias("value"), pl.col("__order")).rank("ordinal")
+    ranked = (value * (-1 if descending else 1)).rank("max")
     count = present.sum().clip(1)
-    score = ((ordered * 5 + count - 1) // count).clip(1, 5)  # ceil(5 * rank / n): the best is always 5
+    score = ((ranked * 5 + count - 1) // count).clip(1, 5)  # ceil(5 * rank / n): the best is always 5
     return pl.when(present).then(score.cast(pl.Int8))
 
 
@@ -362,8 +428,12 @@ def lifecycle(frame: pl.DataFrame, as_of: datetime, settings: LifecycleSettings 
     engaged = pl.max_horizontal([pl.col(name).cast(when) for name in ENGAGEMENT if name in frame.columns] or [pl.lit(None, dtype=when)])
     signup = pl.col("signup_at").cast(when) if "signup_at" in frame.columns else pl.lit(None, dtype=when)
     now = pl.lit(as_of).cast(when)
-    since_engaged = (now - engaged).dt.total_days()
-    since_signup = (now - signup).dt.total_days()
+    # Dates after the report date are unknown, not recent (a typo or a wrong clock): never "new" or "active".
+    engaged = pl.when(engaged <= now).then(engaged)
+    signup = pl.when(signup <= now).then(signup)
+    # Exact, in fractional days, as decay's buckets and within_days: 90.5 days ago is not within 90.
+    since_engaged = (now - engaged).dt.total_seconds() / 86_400
+    since_signup = (now - signup).dt.total_seconds() / 86_400
     return (
         pl.when(since_engaged <= settings.active_days).then(pl.lit("active"))
         .when(since_signup <= settings.new_days).then(pl.lit("new"))

@@ -347,3 +347,13 @@ def test_stale_parts_are_found_by_the_parts_own_number(tmp_path):
         (tmp_path / name).write_text("x")
     assert [Path(p).name for p in _stale_parts(str(tmp_path / "out-001.csv"), 2)] == ["out-001-003.csv", "out-001.csv"]
     assert [Path(p).name for p in _stale_parts(str(tmp_path / "other.csv"), 3)] == ["other-004.csv"]
+
+
+@pytest.mark.parametrize("command", [["validate"], ["segment", "--lifecycle"], ["export"], ["export", "--to", "mailchimp"]])
+def test_a_format_that_contradicts_the_file_name_is_an_error(cli, tmp_path, command):
+    source = tmp_path / "in.csv"
+    source.write_text("email,consent_status\nann@firma.pl,subscribed\n")
+    extra = [] if "--to" in command else ["--format", "csv"]
+    result = cli([command[0], source, *command[1:], "-o", tmp_path / "out.parquet", *extra])
+    assert result.exit_code == 2 and "the file name says parquet, but the output is csv" in result.stderr
+    assert not (tmp_path / "out.parquet").exists()

@@ -79,9 +79,12 @@ def render_report(reporter: Reporter, report: DecayReport) -> None:
     reporter.table(growth)
     decay = report.decay
     if decay["observed_monthly_rate"] is not None:
-        reporter.info(
-            f"observed decay {100 * decay['observed_monthly_rate']:.2f}%/month over {decay['months_measured']} months "
-            f"({decay['versus_benchmark']} the {100 * decay['benchmark_monthly_rate']:.1f}% benchmark); "
+        rate, high = decay["observed_monthly_rate"], decay.get("monthly_rate_with_undated_churn")
+        shown = f"{100 * rate:.2f}%" if not decay["undated_churn"] or high in (None, rate) else f"{100 * rate:.2f}–{100 * high:.2f}% (without / with {decay['undated_churn']:,} undated churn)"
+        verdict = "cannot tell if it is above" if decay["versus_benchmark"] == "uncertain" else decay["versus_benchmark"]
+        (reporter.warn if decay["versus_benchmark"] in ("above", "uncertain") else reporter.info)(
+            f"observed decay {shown}/month over {decay['months_measured']} complete months "
+            f"({verdict} the {100 * decay['benchmark_monthly_rate']:.1f}% benchmark); "
             f"12-month projection: {decay['projected_lost_in_12_months']:,} of {decay['mailable_now']:,} mailable contacts lost"
         )
     survival = report.survival

@@ -60,6 +60,8 @@ def render_step(reporter: Reporter, report: SegmentReport, summary: dict[str, An
     if report.split_suppressed:
         reporter.detail(f"{report.split_suppressed:,} row(s) kept out of the split files: their address is suppressed (in a row, the store or a --suppress list)")
     reporter.info(rows_line(report.counts, summary["output"]))
+    for note in report.notes:
+        reporter.warn(note)
 
 
 def split_targets(split_dir: str | None, options: SegmentStepOptions, inputs: list[str], writing: opt.WritingChoices) -> dict[str, OutputTarget]:

@@ -257,6 +257,13 @@ def prepare_target(
     target = OutputTarget(path, format_for(path, fmt), force=force, bom=bom, inputs=tuple(inputs), primary=primary)
     if target.is_stdout:
         return target
+    named = _EXTENSIONS.get(Path(path).suffix.lower())
+    if fmt and named and Path(path).suffix.lower() != ".txt" and named != target.format:
+        # out.parquet holding CSV would fail whatever reads it next, far from here.
+        raise UsageError(
+            f"{path}: the file name says {named}, but the output is {target.format} (--format, or --to PLATFORM / --hash, which write CSV)",
+            hint=f"name it {Path(path).stem}.{target.format if target.format != 'ndjson' else 'ndjson'} or drop --format",
+        )
     out = Path(path)
     if os.path.realpath(path) == os.devnull:  # written and forgotten, as often as asked
         target.in_place = True

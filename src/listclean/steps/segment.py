@@ -149,6 +149,7 @@ class SegmentReport:
     labels: SegmentCounts
     replayed: bool = False  # the second pass read the inputs again instead of keeping their rows
     split_suppressed: int = 0  # rows of a split's segment kept out of its file: the address is suppressed somewhere
+    notes: list[str] = field(default_factory=list)  # what the scores leave out or cannot tell apart, with counts
 
     def summary(self, *, output: str | None = None, split_files: dict[str, str] | None = None) -> dict[str, Any]:
         return {
@@ -159,6 +160,7 @@ class SegmentReport:
             "counts": self.labels.tables,
             "split_files": split_files or {},
             "split_suppressed": self.split_suppressed,
+            "notes": self.notes,
         }
 
 
@@ -189,7 +191,8 @@ def segment_step(
         columns = source.columns()
         if rows is None:
             runtime.reporter.detail("listclean's own Parquet: read again for the second pass, not kept")
-        scores = seg.rfm_scores(rfm_inputs, when) if rfm_inputs is not None else None
+        scores = seg.rfm_scores(rfm_inputs, when, options.include_unmailable) if rfm_inputs is not None else None
+        notes = seg.rfm_notes(rfm_inputs, when, options.include_unmailable) if rfm_inputs is not None else []
         del rfm_inputs
 
         parts: list[SegmentCounts] = []
@@ -221,7 +224,7 @@ def segment_step(
         split.finish()
     return SegmentReport(
         counts=ledger.balance(sink.rows), as_of=when, labels=SegmentCounts.combined(parts), replayed=rows is None,
-        split_suppressed=guard.kept_out if guard is not None else 0,
+        split_suppressed=guard.kept_out if guard is not None else 0, notes=notes,
     )  # fmt: skip
 
 
