@@ -204,3 +204,12 @@ def test_a_missing_value_equals_nothing_in_every_rule_operator():
 
     assert hits({"not_equals": "PL"}) == [False, True, True]
     assert hits({"not_in": ["PL"]}) == [False, True, True]
+
+
+def test_segment_says_how_many_rows_it_left_unsegmented_because_they_may_not_be_mailed(cli, tmp_path):
+    source = tmp_path / "list.csv"
+    source.write_text("email,country,consent_status\na@x.pl,PL,subscribed\nb@x.pl,PL,unsubscribed\nc@x.pl,PL,bounced\n")
+    result = cli(["segment", source, "--where", "country = 'PL'", "-o", tmp_path / "out.csv", "--json"])
+    notes = json.loads(result.stdout)["notes"]
+    assert notes == ["2 row(s) may not be mailed (unsubscribed, bounced, complained, erased, suppressed or invalid): in no segment (--include-unmailable segments them)"]
+    assert "2 row(s) may not be mailed" in result.stderr

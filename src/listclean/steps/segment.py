@@ -196,6 +196,7 @@ def segment_step(
         del rfm_inputs
 
         parts: list[SegmentCounts] = []
+        unsegmented = 0  # rows left out of every rule segment because they may not be mailed
         offset = 0  # of the chunk in the list (its rows' RFM scores)
         with _second_pass(source, rows, runtime) as chunks:
             for chunk in chunks:
@@ -203,6 +204,8 @@ def segment_step(
                 frame = chunk.select(pl.col(c).cast(types[c]) if c in chunk.columns else pl.lit(None, dtype=types[c]).alias(c) for c in columns)
                 if definitions:
                     frame = seg.apply_rules(frame, definitions, when, options.include_unmailable, origin=options.rules or "--where")
+                    if not options.include_unmailable:
+                        unsegmented += int(frame.select((~seg.mailable(dict(frame.schema))).sum()).item())
                 if scores is not None:
                     frame = pl.concat([frame, scores.slice(offset, frame.height)], how="horizontal")
                 if options.lifecycle:
@@ -219,6 +222,8 @@ def segment_step(
                 progress(f"{sink.rows:,} rows labelled", log=False)
                 del chunk, frame
     sink.finish()
+    if unsegmented:
+        notes.append(f"{unsegmented:,} row(s) may not be mailed (unsubscribed, bounced, complained, erased, suppressed or invalid): in no segment (--include-unmailable segments them)")
     ledger.write(rejects)
     for split in (splits or {}).values():
         split.finish()
