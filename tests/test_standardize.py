@@ -273,3 +273,25 @@ def test_standardize_is_idempotent():
     once = standardize(raw_contacts(), StandardizeOptions(default_country="PL")).collect()
     twice = standardize(once.lazy(), StandardizeOptions(default_country="PL")).collect()
     assert twice.equals(once)
+
+
+_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%m/%d/%Y %I:%M %p", "%d.%m.%Y", "%m/%d/%y", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%b %d, %Y")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.datetimes(min_value=dt.datetime(1890, 1, 1), max_value=dt.datetime(2210, 1, 1)), st.sampled_from(_FORMATS)).map(lambda pair: pair[0].strftime(pair[1])),
+            st.text(alphabet="0123456789-/.: TZapm", max_size=20),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["mdy", "dmy"]),
+)
+def test_property_the_native_date_fast_path_answers_exactly_what_the_careful_parser_does(texts, order):
+    from listclean.standardize import _careful_datetimes, _parse_datetimes
+
+    values = pl.Series("v", texts, dtype=pl.String)
+    assert _parse_datetimes(values, order).eq_missing(_careful_datetimes(values, order)).all()
