@@ -20,7 +20,9 @@ def _data_lines(name: str) -> list[str]:
 
 @functools.cache
 def disposable_domains() -> frozenset[str]:
-    return frozenset(_data_lines("disposable_domains.txt"))
+    """The blocklist less any listed mailbox provider: upstream lists have carried real providers
+    (21cn.com, sify.com), and a provider we list as real is never judged throw-away."""
+    return frozenset(_data_lines("disposable_domains.txt")) - providers().known
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,17 @@ def in_list(domain: str, listed: frozenset[str]) -> bool:
 # already refuses (arpa, invalid, local, localhost, onion, test): nobody receives mail there.
 RESERVED_DOMAINS: Final = frozenset({"example.com", "example.net", "example.org", "example", "home.arpa", "internal", "alt"})
 
-# Role mailboxes (the local part without +tag, lower-cased; '.', '-' and '_' ignored).
+# Role mailboxes (the local part without +tag, lower-cased; '.', '-' and '_' ignored), also with a
+# country or region after '-' or '_' (info-de, sales_uk, support-emea). Initials are people, not
+# roles: h.r@ and i.t@ are someone's initials, hr@ and it@ are the departments.
 ROLE_NO_REPLY: Final = frozenset(
-    {"noreply", "donotreply", "dontreply", "mailerdaemon", "nobody", "bounce", "bounces", "nomail", "noresponse", "unsubscribe"}
+    {"noreply", "donotreply", "dontreply", "mailerdaemon", "nobody", "bounce", "bounces", "nomail", "noresponse", "unsubscribe",
+     "autoreply", "autoresponder", "automailer"}
+)
+# A region suffix after '-' or '_': any two letters (a country code) or one of these words.
+ROLE_REGION_SUFFIX: Final = (
+    r"[-_](?:[a-z]{2}|emea|apac|amer|americas|latam|dach|nordics|nordic|benelux|europe|asia|global|intl|international|"
+    r"worldwide|north|south|east|west|central)$"
 )
 ROLE_STANDARD: Final = frozenset(
     {"postmaster", "hostmaster", "webmaster", "abuse", "security", "noc", "root", "usenet", "news", "uucp", "ftp", "www",
@@ -114,5 +124,8 @@ ROLE_GENERIC: Final = frozenset(
      "newsletter", "feedback", "orders", "order", "shop", "store", "reception", "mail", "email", "general", "team",
      "kontakt", "biuro", "buero", "bureau", "contacto", "contato", "contatto", "verkauf", "vertrieb", "ventes", "ventas",
      "vendas", "zakupy", "sekretariat", "secretariat", "it", "legal", "privacy", "compliance", "events", "partners",
-     "purchasing", "procurement", "invoice", "invoices", "rechnung", "faktura", "webinfo", "all", "staff", "everyone"}
+     "purchasing", "procurement", "invoice", "invoices", "rechnung", "faktura", "webinfo", "all", "staff", "everyone",
+     # automated senders and list mailboxes
+     "notifications", "notification", "notify", "alerts", "alert", "newsletters", "updates", "digest", "announcements",
+     "announce", "mailer", "mailings", "automated", "system", "reminders", "reminder"}
 )

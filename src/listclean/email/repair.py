@@ -24,6 +24,14 @@ _TRAILING = r"[.,;:]+$"
 _NOTHING_TO_REPAIR = r"^[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]+@[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]*[A-Za-z0-9]$"
 
 
+def _percent_decoded(values: pl.Series) -> pl.Series:
+    from urllib.parse import unquote
+
+    import polars as pl
+
+    return pl.Series([None if value is None else unquote(value) if "%" in value else value for value in values], dtype=pl.String)
+
+
 def repair(frame: pl.DataFrame, cell: pl.Expr) -> pl.DataFrame:
     """Columns `address` (repaired, null when empty), `repairs` (list of codes) and
     `alternates` (the other addresses of a multi-address cell), one row per row of `frame`.
@@ -48,6 +56,8 @@ def repair(frame: pl.DataFrame, cell: pl.Expr) -> pl.DataFrame:
 
 def _repair_steps(cells: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
+
+    from listclean.standardize import on_distinct
 
     steps = cells.with_columns(
         pl.col("cell").str.replace_all(f"[{INVISIBLE}]", "").str.replace_all(f"[{ODD_SPACES}]", " ").alias("visible")
@@ -76,6 +86,15 @@ def _repair_steps(cells: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("mailto"))
         .then(pl.col("unwrapped").str.replace(r"(?i)^mailto:\s*", "").str.replace(r"\?.*$", ""))
         .otherwise(pl.col("unwrapped"))
+        .alias("no_mailto")
+    )
+    # A mailto: URI is percent-encoded (RFC 6068): mailto:%20anna%40x.com is " anna@x.com".
+    # Decoded once per distinct value, only for the few mailto cells holding an escape.
+    escaped = pl.col("mailto").fill_null(False) & pl.col("no_mailto").str.contains(r"%[0-9A-Fa-f]{2}")
+    steps = steps.with_columns(
+        pl.when(escaped)
+        .then(on_distinct(pl.col("no_mailto"), _percent_decoded, pl.String).str.strip_chars())
+        .otherwise(pl.col("no_mailto"))
         .alias("no_mailto")
     )
     steps = steps.with_columns(

@@ -43,6 +43,9 @@ _MESSAGE_CODES = (
     (re.compile(r"special-use or reserved"), "reserved_domain"),
     (re.compile(r"period|hyphen"), "misplaced_dot"),
     (re.compile(r"Quoting the part before"), "quoted_local_part"),
+    # A display name's angle brackets that do not pair up (Name <a@b.com, text after the >) are
+    # characters an address cannot hold, not a domain literal.
+    (re.compile(r"angle bracket|anything after the email address"), "invalid_characters"),
     (re.compile(r"bracket"), "domain_literal"),
     (re.compile(r"IDNA|top-level domain|two letters followed by two dashes|is invalid \("), "invalid_domain"),
     (re.compile(r"character|Internationalized"), "invalid_characters"),

@@ -23,6 +23,7 @@ from listclean.email.lists import (
     RESERVED_DOMAINS,
     ROLE_GENERIC,
     ROLE_NO_REPLY,
+    ROLE_REGION_SUFFIX,
     ROLE_STANDARD,
     disposable_domains,
     in_list,
@@ -211,12 +212,18 @@ def _split_reasons(text: pl.Expr) -> pl.Expr:
 def _role_reasons(local: pl.Expr) -> pl.Expr:
     import polars as pl
 
-    key = local.str.to_lowercase().str.replace(r"\+.*$", "").str.replace_all(r"[._\-]", "")
-    # One look-up (the key is evaluated once; eager frames do not share repeated sub-expressions).
+    mailbox = local.str.to_lowercase().str.replace(r"\+.*$", "")
+    key = mailbox.str.replace_all(r"[._\-]", "")
+    # info-de, sales_uk: the role without its country or region.
+    base = mailbox.str.replace(ROLE_REGION_SUFFIX, "").str.replace_all(r"[._\-]", "")
+    # Initials (h.r, i.t, j-p) are a person's, even when they spell a role.
+    initials = mailbox.str.contains(r"^[a-z0-9](?:[._\-][a-z0-9])+$")
+    # One look-up each (the keys are evaluated once; eager frames do not share repeated sub-expressions).
     codes = {name: "role_generic" for name in ROLE_GENERIC}
     codes |= {name: "role_standard" for name in ROLE_STANDARD}
     codes |= {name: "role_no_reply" for name in ROLE_NO_REPLY}
-    return key.replace_strict(codes, default=None, return_dtype=pl.String)
+    found = pl.coalesce(key.replace_strict(codes, default=None, return_dtype=pl.String), base.replace_strict(codes, default=None, return_dtype=pl.String))
+    return pl.when(~initials).then(found)
 
 
 # Above this many rows a frame is judged as two halves in two threads: Polars works a column
