@@ -2,12 +2,18 @@
 PYTHON ?= .venv/bin/python
 ROWS ?= 1000000
 
-.PHONY: bench bench-10m bench-linkage bench-linkage-quick bench-linkage-speed test
+.PHONY: bench bench-10m bench-realistic bench-linkage bench-linkage-quick bench-linkage-speed test
 bench:
 	$(PYTHON) bench/bench_all.py $(ROWS)
+	$(PYTHON) bench/bench_realistic.py $(ROWS)
 	$(PYTHON) bench/bench_validate.py $(ROWS)
 	$(PYTHON) bench/bench_dedupe.py $(ROWS)
 	$(PYTHON) bench/bench_decay.py $(ROWS)
+
+# An ESP-style export (five timestamp columns, 25 % internationalised addresses) through import and
+# validate, next to a Polars copy and per-row email-validator / emval loops (emval: the bench extra).
+bench-realistic:
+	$(PYTHON) bench/bench_realistic.py $(ROWS)
 
 # The streaming target: a 10M-row export through import, validate, exact dedupe and export.
 bench-10m:
