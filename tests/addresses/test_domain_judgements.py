@@ -87,3 +87,75 @@ def test_broken_display_names_are_not_domain_literals(cell):
 
 def test_a_bracketed_ip_is_still_a_domain_literal():
     assert judged("a@[1.2.3.4]")["a@[1.2.3.4]"][1] == ["domain_literal"]
+
+
+# --------------------------------------------------------------------------- typo suggestions near real domains
+
+
+def _near_provider_domains() -> list[str]:
+    """The labelled real domains (tests/addresses/real_domains.txt) one or two edits from a listed
+    provider, less the listed providers themselves (rule 1 exempts those by construction)."""
+    from rapidfuzz.distance import OSA
+
+    from listclean.email.lists import providers
+    from typo_set import real_domains
+
+    known = providers().known
+    return [d for d in real_domains() if d not in known and any(OSA.distance(d, p) <= 2 for p in known)]
+
+
+def test_the_near_provider_set_covers_the_big_providers_country_domains():
+    near = set(_near_provider_domains())
+    assert len(near) >= 200
+    assert {"outlook.at", "hotmail.ie", "yahoo.in", "uol.com.ar", "gmx.it", "orange.es", "t-online.hu", "cloud.com", "y7mail.com"} <= near
+
+
+def test_at_most_1_percent_false_suggestions_on_real_domains_near_providers():
+    from listclean.email.typos import suggest
+
+    near = _near_provider_domains()
+    false = [(d, suggest(d)) for d in near if suggest(d) is not None]
+    assert len(false) / len(near) <= 0.01, false
+
+
+def test_the_rule_alone_without_the_bundled_real_domains_stays_under_2_percent(monkeypatch):
+    """The bundled list (data/known_domains.txt) overlaps the labelled set, so the rule is also
+    measured without it: only name edits it cannot tell from slips remain (cloud.com, y7mail.com)."""
+    from listclean.email import typos
+
+    monkeypatch.setattr(typos, "known_domains", lambda: frozenset())
+    near = _near_provider_domains()
+    false = [d for d in near if typos.suggest(d) is not None]
+    assert len(false) / len(near) <= 0.02, false
+
+
+@pytest.mark.parametrize("domain", ["outlook.at", "hotmail.ie", "yahoo.in", "uol.com.ar", "live.cl", "gmx.pt", "yahoo.co.il"])
+def test_a_providers_other_country_domain_is_not_a_typo(domain):
+    from listclean.email import typos
+
+    assert typos.suggest(domain) is None
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("gmail.co", "gmail.com"), ("gmail.cm", "gmail.com"), ("gmail.om", "gmail.com"),
+                                                 ("yahoo.com.jp", "yahoo.co.jp"), ("hotmail.co.br", "hotmail.com.br")])
+def test_slips_inside_the_generic_part_of_a_suffix_are_still_suggested(typed, expected):
+    from listclean.email.typos import suggest
+
+    assert suggest(typed).domain == expected
+
+
+def test_fix_typos_never_rewrites_a_real_domain_and_fixes_a_moved_dot():
+    from listclean.email.lists import known_domains
+    from listclean.email.validate import ValidateOptions
+
+    cells = ["anna@cloud.com", "anna@y7mail.com", "anna@outlook.at", "anna@dau.mnet", "anna@gmial.com"]
+    out, _ = validate(pl.DataFrame({"email": cells}), ValidateOptions(fix_typos=True))
+    normalized = out["email_normalized"].to_list()
+    assert normalized == ["anna@cloud.com", "anna@y7mail.com", "anna@outlook.at", "anna@daum.net", "anna@gmail.com"]
+    assert {"cloud.com", "y7mail.com", "outlook.at"} <= known_domains()
+
+
+def test_a_suggestion_is_a_valid_address():
+    got = judged("a b@gmial.com", "anna@gmial.com")
+    assert got["a b@gmial.com"][2] is None
+    assert got["anna@gmial.com"][2] == "anna@gmail.com"

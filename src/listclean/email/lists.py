@@ -91,6 +91,13 @@ def providers() -> Providers:
     return Providers(frozenset(free), frozenset(relay), tuple(popular))
 
 
+@functools.cache
+def known_domains() -> frozenset[str]:
+    """Real domains near the big providers (their other country domains, companies a keystroke
+    away): known to exist, so never offered a typo correction nor rewritten by --fix-typos."""
+    return frozenset(_data_lines("known_domains.txt"))
+
+
 def in_list(domain: str, listed: frozenset[str]) -> bool:
     """The domain or one of its parents is listed (subdomains of a service belong to it)."""
     labels = domain.split(".")

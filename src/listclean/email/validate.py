@@ -297,8 +297,12 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
     typos = _typo_table(typed_domains)
     # Every join keeps the rows' order (no re-sort of a million rows at the end).
     work = work.join(typos, left_on="__typed_domain", right_on="typed_domain", how="left", maintain_order="left")
-    suggestion = pl.concat_str(pl.col("__typed_local"), pl.lit("@"), pl.col("suggested_domain"))
-    fixed = pl.col("confident").fill_null(False) & pl.lit(options.fix_typos) & pl.col("__typed_local").is_not_null()
+    # A suggestion is only made when it is itself a valid address (judged once per distinct suggestion).
+    work = work.with_columns(pl.concat_str(pl.col("__typed_local"), pl.lit("@"), pl.col("suggested_domain")).alias("__suggested"))
+    offered = work["__suggested"].drop_nulls().unique()
+    valid_offers = judge_syntax(offered).filter(pl.col("syntax_ok"))["address"] if offered.len() else offered
+    suggestion = pl.when(pl.col("__suggested").is_in(valid_offers.implode())).then(pl.col("__suggested"))
+    fixed = pl.col("confident").fill_null(False) & pl.lit(options.fix_typos) & suggestion.is_not_null()
     work = work.with_columns(
         pl.when(fixed).then(suggestion).otherwise(pl.col("__addr")).alias("__judged"),
         fixed.alias("__fixed"),
