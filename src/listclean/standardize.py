@@ -315,6 +315,9 @@ def infer_date_orders(frame: pl.LazyFrame, columns: dict[str, str]) -> dict[str,
     orders: dict[str, str | None] = {}
     for target in columns:
         values = distinct[target].explode().to_frame("v")
+        # Only a date with a slash or a dot between numbers can be day- or month-first: the
+        # others (ISO, Mailchimp's 2024-03-05 10:12:00) need none of the costly matching below.
+        values = values.filter(pl.col("v").cast(pl.String).str.contains(r"\d\s*[/.]\s*\d"))
         # The pattern groups are a column of their own first: written as one expression per
         # aggregate, the cleaning and matching would be evaluated three times over.
         groups = values.select(_prepare_date_text(clean_text(pl.col("v"))).str.extract_groups(NUMERIC_DATE))
@@ -711,18 +714,23 @@ def _parse_datetimes(values: pl.Series, order: str) -> pl.Series:
     import polars as pl
 
     text = values.cast(pl.String)
-    sample = text.drop_nulls().unique(maintain_order=True).head(NATIVE_SAMPLE)
+    # From the first rows: a format that only appears later is read by the careful parser (slower, as right).
+    sample = text.head(50_000).drop_nulls().unique(maintain_order=True).head(NATIVE_SAMPLE)
     if sample.len() == 0:
         return _careful_datetimes(text, order)
     expected = _careful_datetimes(sample, order)
     kept = []
+    covered = pl.Series([False] * sample.len(), dtype=pl.Boolean)
     for fmt in (*NATIVE_DATE_FORMATS, *NATIVE_ORDERED_FORMATS.get(order, ())):
         native = _native(sample, fmt)
-        read = native.is_not_null()
+        read = native.is_not_null() & ~covered
         if not read.any():
             continue
         if (native.filter(read) == expected.filter(read)).all() and expected.filter(read).null_count() == 0:
             kept.append(fmt)
+            covered = covered | read
+            if covered.all():
+                break  # every sampled value has its format
     if not kept:
         return _careful_datetimes(text, order)
     fast = pl.select(pl.coalesce([_native(text, fmt) for fmt in kept])).to_series() if len(kept) > 1 else _native(text, kept[0])
