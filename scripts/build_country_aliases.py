@@ -1,8 +1,11 @@
-"""Regenerate src/listclean/data/countries.tsv from pycountry (ISO 3166-1 and its translations).
+"""Regenerate src/listclean/data/countries.tsv from pycountry (ISO 3166-1 and its translations)
+and Unicode CLDR's territory names in every language CLDR knows (through babel).
 
-Run by hand when pycountry publishes new data: `python scripts/build_country_aliases.py`.
-The snapshot is committed so listclean needs no pycountry at run time and gives the
-same answer on every machine. Columns: alpha2, then every alias (folded at load time).
+Run by hand when either publishes new data: `pip install pycountry babel` then
+`python scripts/build_country_aliases.py`. The snapshot is committed so listclean needs neither
+at run time and gives the same answer on every machine. Columns: alpha2, then every alias
+(folded at load time). A CLDR name that two countries share in different languages is left out
+(it could not say which one is meant); ISO's and the hand-written names always stay.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import gettext
 from pathlib import Path
 
 import pycountry
+from babel import Locale, localedata
+
+from listclean.text import fold_key
 
 LANGUAGES = ["de", "fr", "es", "pl", "ja", "zh_CN", "zh_TW", "ko", "pt", "it", "nl", "sv", "da", "nb", "fi", "cs", "ru", "uk"]
 
@@ -50,10 +56,36 @@ def main() -> None:
         rows[country.alpha_2] = names
     for code, names in EXTRA.items():
         rows[code].extend(names)
+    # CLDR: the name of every country in every base language (Russland, Rosja, Россия, Rusia …).
+    cldr: dict[str, set[str]] = {}
+    for identifier in sorted(localedata.locale_identifiers()):
+        if "_" in identifier:
+            continue  # regional variants repeat their language's names
+        try:
+            territories = Locale.parse(identifier).territories
+        except Exception:  # noqa: BLE001 - a locale babel cannot load is skipped
+            continue
+        for code, name in territories.items():
+            if code in rows and name:
+                cldr.setdefault(fold_key(name), set()).add(code)
+    known = {fold_key(name): code for code, names in rows.items() for name in [code, *names]}
+    for identifier in sorted(localedata.locale_identifiers()):
+        if "_" in identifier:
+            continue
+        try:
+            territories = Locale.parse(identifier).territories
+        except Exception:  # noqa: BLE001
+            continue
+        for code, name in sorted(territories.items()):
+            key = fold_key(name) if name else ""
+            if code not in rows or not key or len(cldr.get(key, ())) != 1 or known.get(key, code) != code:
+                continue
+            rows[code].append(name)
     out = Path(__file__).resolve().parents[1] / "src" / "listclean" / "data" / "countries.tsv"
     with open(out, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(f"# ISO 3166-1 alpha-2 and aliases; generated from pycountry {pycountry.__version__ if hasattr(pycountry, '__version__') else ''} "
-                     "(ISO 3166 data via Debian iso-codes, LGPL-2.1+) by scripts/build_country_aliases.py\n")
+                     f"(ISO 3166 data via Debian iso-codes, LGPL-2.1+) and babel {__import__('babel').__version__} "
+                     "(Unicode CLDR territory names, Unicode License v3) by scripts/build_country_aliases.py\n")
         for code in sorted(rows):
             seen: list[str] = []
             for name in rows[code]:

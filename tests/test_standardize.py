@@ -295,3 +295,12 @@ def test_property_the_native_date_fast_path_answers_exactly_what_the_careful_par
 
     values = pl.Series("v", texts, dtype=pl.String)
     assert _parse_datetimes(values, order).eq_missing(_careful_datetimes(values, order)).all()
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [("Russland", "RU"), ("Rosja", "RU"), ("Россия", "RU"), ("Rusia", "RU"), ("Niemcy", "DE"), ("Германия", "DE"), ("Suomi", "FI"),
+     ("Magyarország", "HU"), ("Ελλάδα", "GR"), ("ישראל", "IL"), ("مصر", "EG"), ("भारत", "IN"), ("UK", "GB"), ("Holland", "NL")],
+)
+def test_country_names_in_every_language_cldr_knows_map_to_their_code(name, code):
+    assert apply(map_country, [name]) == [code]
