@@ -159,3 +159,36 @@ def test_a_suggestion_is_a_valid_address():
     got = judged("a b@gmial.com", "anna@gmial.com")
     assert got["a b@gmial.com"][2] is None
     assert got["anna@gmial.com"][2] == "anna@gmail.com"
+
+
+# --------------------------------------------------------------------------- look-alikes (UTS #39 skeletons)
+
+
+@pytest.mark.parametrize(
+    ("domain", "real"),
+    [("ɡmail.com", "gmail.com"), ("ıcloud.com", "icloud.com"), ("nɑver.com", "naver.com"), ("ɡmx.de", "gmx.de"),
+     ("ԝeb.de", "web.de"), ("ԛq.com", "qq.com"), ("gmаil.com", "gmail.com"), ("օutlook.com", "outlook.com")],
+)
+def test_lookalikes_of_providers_are_flagged_with_the_real_provider_suggested(domain, real):
+    status, reasons, suggestion = judged(f"anna@{domain}")[f"anna@{domain}"]
+    assert status == "invalid" and "lookalike_domain" in reasons and suggestion == f"anna@{real}"
+
+
+def test_a_lookalike_of_a_domain_of_the_list_itself_is_flagged():
+    got = judged("anna@mүcompany.com", "bob@mycompany.com")
+    assert "lookalike_domain" in got["anna@mүcompany.com"][1] and got["anna@mүcompany.com"][2] == "anna@mycompany.com"
+    assert got["bob@mycompany.com"][1] == []
+
+
+@pytest.mark.parametrize("domain", ["bücher.de", "пример.рф", "山田.jp", "müller.com"])
+def test_genuine_international_domains_are_not_lookalikes(domain):
+    assert "lookalike_domain" not in judged(f"anna@{domain}")[f"anna@{domain}"][1]
+
+
+def test_the_confusables_snapshot_maps_only_to_latin_letters():
+    from listclean.email.scripts import confusables, skeleton
+
+    table = confusables()
+    assert len(table) >= 100 and set(table.values()) <= set("abcdefghijklmnopqrstuvwxyz")
+    assert all(chr(code) != target and not chr(code).isascii() for code, target in table.items())
+    assert skeleton("ɡmаıl.com") == "gmail.com"

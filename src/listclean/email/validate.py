@@ -27,6 +27,7 @@ from listclean.email.lists import (
     ROLE_STANDARD,
     disposable_domains,
     in_list,
+    known_domains,
     providers,
     public_suffixes,
 )
@@ -112,9 +113,10 @@ class ValidationReport:
 # --------------------------------------------------------------------------- per distinct domain
 
 
-def _domain_facts(domain: str, unicode_domain: str | None) -> list[str]:
-    """Reason codes that follow from the (valid, lower-case ASCII) domain alone."""
-    from listclean.email.scripts import is_mixed, skeleton
+def _domain_facts(domain: str, unicode_domain: str | None, imitable: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Reason codes that follow from the (valid, lower-case ASCII) domain alone; `imitable` holds
+    the domains a look-alike may imitate (providers, known real domains, the list's own domains)."""
+    from listclean.email.scripts import imitated, is_mixed
 
     found: list[str] = []
     tld = domain.rsplit(".", 1)[-1]
@@ -124,7 +126,7 @@ def _domain_facts(domain: str, unicode_domain: str | None) -> list[str]:
         found.append("unknown_tld")
     known = providers()
     if unicode_domain and unicode_domain != domain:
-        if skeleton(unicode_domain) in known.known:
+        if imitated(unicode_domain, imitable or _imitable()):
             found.append("lookalike_domain")
         elif any(is_mixed(label) for label in unicode_domain.split(".")):
             found.append("mixed_script")
@@ -137,11 +139,17 @@ def _domain_facts(domain: str, unicode_domain: str | None) -> list[str]:
     return found
 
 
+def _imitable() -> frozenset[str]:
+    return providers().known | known_domains()
+
+
 def _domain_table(domains: pl.DataFrame, dns: DnsChecker | None) -> pl.DataFrame:
     import polars as pl
 
     rows = domains.rows()
-    facts = [_domain_facts(domain, unicode_domain) for domain, unicode_domain in rows]
+    # A look-alike imitates a provider, a known real domain, or a plain domain of the list itself.
+    imitable = _imitable() | {domain for domain, unicode_domain in rows if domain == unicode_domain}
+    facts = [_domain_facts(domain, unicode_domain, imitable) for domain, unicode_domain in rows]
     if dns is not None:
         lookups = dns.check([domain for (domain, _), found in zip(rows, facts) if "reserved_domain" not in found and "unknown_tld" not in found])
         facts = [found + ([lookups[domain]] if lookups.get(domain) else []) for (domain, _), found in zip(rows, facts)]
@@ -160,17 +168,18 @@ def _domain_table(domains: pl.DataFrame, dns: DnsChecker | None) -> pl.DataFrame
 def _typo_table(domains: list[str]) -> pl.DataFrame:
     import polars as pl
 
-    from listclean.email.scripts import skeleton
+    from listclean.email.scripts import imitated
     from listclean.email.typos import Suggestion, suggest
 
+    imitable = _imitable() | {domain for domain in domains if domain.isascii()}
     typed, suggested, confident = [], [], []
     for domain in domains:
         if domain.isascii():
             suggestion = suggest(domain)
         else:
-            # A look-alike of a provider may be a spoof rather than a slip: suggested, never fixed.
-            plain = skeleton(domain)
-            suggestion = Suggestion(plain, confident=False) if plain in providers().known else None
+            # A look-alike of a known domain may be a spoof rather than a slip: suggested, never fixed.
+            plain = imitated(domain, imitable)
+            suggestion = Suggestion(plain, confident=False) if plain else None
         if suggestion is not None:
             typed.append(domain)
             suggested.append(suggestion.domain)
