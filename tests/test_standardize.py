@@ -304,3 +304,21 @@ def test_property_the_native_date_fast_path_answers_exactly_what_the_careful_par
 )
 def test_country_names_in_every_language_cldr_knows_map_to_their_code(name, code):
     assert apply(map_country, [name]) == [code]
+
+
+def test_an_amounts_currency_is_kept_and_never_added_to_another_ones():
+    from datetime import datetime, timezone
+
+    from listclean.linkage.engine import DedupeOptions, dedupe
+    from listclean.segmentation import rfm
+    from listclean.standardize import StandardizeOptions, standardize
+
+    raw = pl.LazyFrame({"email": ["ann@firma.pl", "ANN@firma.pl", "bob@firma.pl"], "total_spend": ["$1,234.50", "¥12,000", "120.50 EUR"], "_source_row": [1, 2, 3]})
+    frame = standardize(raw, StandardizeOptions()).collect()
+    assert frame["currency"].to_list() == ["$", "¥", "EUR"]
+    golden = dedupe(frame.with_columns(pl.lit("shop.csv").alias("_source_file")), DedupeOptions(match="exact")).frame
+    ann = golden.filter(pl.col("email").str.to_lowercase() == "ann@firma.pl").row(0, named=True)
+    assert (ann["total_spend"], ann["currency"]) == (1234.5, "$")  # ¥12,000 is not added to $1,234.50
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    buyers = pl.DataFrame({"last_purchase_at": [now] * 4, "purchase_count": [1] * 4, "total_spend": [100.0, 200.0, 10_000.0, 20_000.0], "currency": ["USD", "USD", "JPY", "JPY"]})
+    assert rfm(buyers, now)["rfm_monetary"].to_list() == [3, 5, 3, 5]  # ranked within each currency

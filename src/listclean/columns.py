@@ -240,6 +240,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "umsatz", "gesamtumsatz", "montant total", "chiffre d'affaires", "gasto total", "importe total",
         "łączna wartość zamówień", "wartość zakupów", "購入金額", "累計購入金額", "消费总额", "消費總額", "총 구매액",
     ),
+    "currency": ("currency", "currency code", "currency_code", "waluta", "währung", "devise", "moneda", "valuta", "moeda", "通貨", "货币", "貨幣", "통화"),
     "bounce_count": (
         "bounce count", "bounce_count", "bounces", "hard bounces", "number of bounces", "email bounces",
         "bounce-anzahl", "nombre de rebonds", "rebotes", "liczba odbić", "バウンス数", "退信次数", "반송 횟수",

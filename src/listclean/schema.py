@@ -41,6 +41,7 @@ LIFECYCLE: Final = (
     "last_purchase_at",
     "purchase_count",
     "total_spend",
+    "currency",  # total_spend's currency (ISO 4217 where the text says which; else its symbol): amounts of two never add up
     "bounce_count",
     "tags",
 )

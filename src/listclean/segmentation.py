@@ -56,7 +56,7 @@ RFM_GRID = {
 RFM_SEGMENTS = ("Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost")
 LIFECYCLE_STAGES = ("new", "active", "at_risk", "dormant", "lost")
 ENGAGEMENT = ("last_click_at", "last_purchase_at", "last_activity_at", "last_open_at")
-RFM_INPUTS = ("last_purchase_at", "purchase_count", "total_spend", "consent_status", "email_status")
+RFM_INPUTS = ("last_purchase_at", "purchase_count", "total_spend", "currency", "consent_status", "email_status")
 RFM_COLUMNS = ("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment")
 
 
@@ -352,7 +352,8 @@ def rfm(frame: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) 
     scored = work.with_columns(
         _ranked("__r", descending=True).alias("rfm_recency"),
         _ranked("__f", descending=False).alias("rfm_frequency"),
-        (_ranked("__m", descending=False) if monetary is not None else pl.lit(None, dtype=pl.Int8)).alias("rfm_monetary"),
+        # Spend is ranked among the buyers who spent in the same currency: ¥12,000 and $120 are not comparable.
+        (_ranked("__m", descending=False, by="currency" if "currency" in frame.columns else None) if monetary is not None else pl.lit(None, dtype=pl.Int8)).alias("rfm_monetary"),
     )
     fm = pl.col("rfm_frequency") if monetary is None else ((pl.col("rfm_frequency") + pl.col("rfm_monetary").fill_null(pl.col("rfm_frequency"))) / 2).round(0, mode="half_away_from_zero").cast(pl.Int8)
     keys = [f"{r}{f}" for r in range(1, 6) for f in range(1, 6)]
@@ -390,7 +391,7 @@ def rfm_notes(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = 
     return notes
 
 
-def _ranked(column: str, descending: bool) -> pl.Expr:
+def _ranked(column: str, descending: bool, by: str | None = None) -> pl.Expr:
     """Quintile 1-5 of a column among its non-null values; larger is better unless descending.
 
     Score = ceil(5 x rank / n), ranks from worst (1) to best (n), equal values sharing the
@@ -403,6 +404,9 @@ def _ranked(column: str, descending: bool) -> pl.Expr:
     present = value.is_not_null()
     ranked = (value * (-1 if descending else 1)).rank("max")
     count = present.sum().clip(1)
+    if by is not None:  # ranked within each group (a currency) instead of the whole list
+        group = pl.col(by).cast(pl.String).fill_null("")
+        ranked, count = ranked.over(group), count.over(group)
     score = ((ranked * 5 + count - 1) // count).clip(1, 5)  # ceil(5 * rank / n): the best is always 5
     return pl.when(present).then(score.cast(pl.Int8))
 

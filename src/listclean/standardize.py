@@ -417,6 +417,33 @@ def parse_decimal(expr: pl.Expr) -> pl.Expr:
     return value * sign
 
 
+# A currency written beside an amount, longest symbols first: ISO 4217 where the symbol says
+# which ("US$", "zł", "€"), else the symbol itself ("$", "¥", "kr" are several currencies' —
+# kept apart from each other and from every code, so no two different currencies are added).
+CURRENCY_SYMBOLS = (
+    ("US$", "USD"), ("CA$", "CAD"), ("C$", "CAD"), ("AU$", "AUD"), ("A$", "AUD"), ("NZ$", "NZD"), ("R$", "BRL"), ("HK$", "HKD"),
+    ("S$", "SGD"), ("MX$", "MXN"), ("CN¥", "CNY"), ("JP¥", "JPY"), ("€", "EUR"), ("£", "GBP"), ("zł", "PLN"), ("₩", "KRW"),
+    ("₽", "RUB"), ("₹", "INR"), ("₺", "TRY"), ("₴", "UAH"), ("₪", "ILS"), ("฿", "THB"), ("₫", "VND"), ("₱", "PHP"),
+    ("円", "JPY"), ("元", "CNY"), ("Kč", "CZK"), ("Ft", "HUF"), ("¥", "¥"), ("$", "$"), ("kr", "kr"),
+)  # fmt: skip
+ISO_CURRENCIES = (
+    "USD", "EUR", "GBP", "PLN", "CHF", "JPY", "CNY", "KRW", "RUB", "INR", "CAD", "AUD", "NZD", "BRL", "MXN", "SEK", "NOK", "DKK",
+    "CZK", "HUF", "RON", "BGN", "TRY", "UAH", "ILS", "ZAR", "SGD", "HKD", "TWD", "THB", "VND", "PHP", "IDR", "MYR", "AED", "SAR",
+    "ARS", "CLP", "COP", "PEN", "EGP", "NGN", "KES", "ISK",
+)  # fmt: skip
+
+
+def currency_of(expr: pl.Expr) -> pl.Expr:
+    """The currency an amount's text names: an ISO 4217 code in it ("120.50 EUR", "usd 5"), else
+    its symbol as CURRENCY_SYMBOLS reads it; null when it names none."""
+    import polars as pl
+
+    text = expr.cast(pl.String)
+    code = text.str.to_uppercase().str.extract(r"(?:^|[^A-Z])(" + "|".join(ISO_CURRENCIES) + r")(?:[^A-Z]|$)", 1)
+    symbols = [pl.when(text.str.contains(symbol, literal=True)).then(pl.lit(name)) for symbol, name in CURRENCY_SYMBOLS]
+    return pl.coalesce(code, *symbols)
+
+
 def parse_integer(expr: pl.Expr) -> pl.Expr:
     import polars as pl
 
@@ -598,6 +625,8 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
         dtype = schema.polars_dtype(schema.CANONICAL_TYPES[name])
         value = text if interpret is None else on_distinct(text, interpret, dtype)
         out.append(value.alias(name))
+        if name == "total_spend":  # the amount's own currency, before the number drops it
+            out.append(currency_of(text).alias("__spend_currency"))
         if name == "consent_status" and "consent_at" in present:
             # A status with its date in one cell ("Unsubscribed (2024-05-01)"): the date fills an empty consent_at.
             out.append(on_distinct(text, series_function(consent_date), schema.polars_dtype("datetime")).alias("__consent_date"))
@@ -606,6 +635,12 @@ def standardize(frame: pl.LazyFrame, options: StandardizeOptions | None = None) 
     frame = frame.with_columns(out)
     if "consent_status" in present and "consent_at" in present:
         frame = frame.with_columns(pl.coalesce("consent_at", "__consent_date").alias("consent_at")).drop("__consent_date")
+    if "total_spend" in present or "currency" in present:
+        given = currency_of(pl.col("currency")).fill_null(pl.col("currency")) if "currency" in present else pl.lit(None, dtype=pl.String)
+        spent = pl.col("__spend_currency") if "total_spend" in present else pl.lit(None, dtype=pl.String)
+        frame = frame.with_columns(pl.coalesce(given, spent).alias("currency"))
+        if "total_spend" in present:
+            frame = frame.drop("__spend_currency")
     if "optin_at" in present:  # an opt-in is a signup: cohorts and ages count from it when nothing else says
         signup = pl.col("signup_at") if "signup_at" in present else pl.lit(None, dtype=schema.polars_dtype("datetime"))
         frame = frame.with_columns(signup.fill_null(pl.col("optin_at")).alias("signup_at"))

@@ -19,7 +19,8 @@ The best row is the survivor: its ``_source_file``/``_source_row`` are kept. The
     bounced > cleaned > pending > subscribed), with that row's consent date and source;
   - signup_at the earliest; last_*_at the latest;
   - purchase_count, total_spend, bounce_count add up over the cluster's records; the same
-    record seen twice (same source, address and value) counts once;
+    record seen twice (same source, address and value) counts once; total_spend only over the
+    rows in the record's own currency (its best row's; a row without one counts), never ¥ + $;
   - tags: the union, sorted;
   - every other column: the best row's non-empty value.
 ``field_sources`` (JSON) says which row (file:row) each field of a merged record came
@@ -164,7 +165,11 @@ def golden_records(members: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame
             sources.append(pl.col("__ref").filter(pl.col(name) == pick).first().alias(name))
             handled.add(name)
     for name in summed:
-        counted = pl.col(name).filter(pl.col(f"__count_{name}"))
+        counting = pl.col(f"__count_{name}")
+        if name == "total_spend" and "currency" in columns:
+            # Amounts in another currency than the record's own (its best row's) are never added to it.
+            counting = counting & (pl.col("currency").is_null() | (pl.col("currency") == pl.col("currency").drop_nulls().first()))
+        counted = pl.col(name).filter(counting)
         aggregations.append(pl.when(pl.col(name).is_not_null().any()).then(counted.sum()).alias(name))
         sources.append(pl.col("__ref").filter(pl.col(name).is_not_null()).sort().str.join(",").alias(name))
         handled.add(name)
