@@ -81,7 +81,7 @@ def test_date_order_is_inferred_per_column():
     assert orders == {"eu": "dmy", "us": "mdy", "iso": "mdy", "both": None}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2099, 12, 31)).map(lambda d: d.replace(microsecond=0)),
     st.sampled_from(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%d %b %Y %H:%M:%S", "%b %d, %Y %H:%M:%S"]),
@@ -91,7 +91,7 @@ def test_property_formatted_datetimes_parse_back(moment, fmt):
     assert apply(lambda c: parse_datetime(c, "mdy"), [text]) == [moment.replace(tzinfo=UTC)]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.dates(min_value=dt.date(1971, 1, 1), max_value=dt.date(2099, 12, 31)), st.sampled_from(["mdy", "dmy"]))
 def test_property_numeric_dates_follow_the_given_order(day, order):
     text = day.strftime("%m/%d/%Y" if order == "mdy" else "%d/%m/%Y")
@@ -278,7 +278,7 @@ def test_standardize_is_idempotent():
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%m/%d/%Y %I:%M %p", "%d.%m.%Y", "%m/%d/%y", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%b %d, %Y")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     st.lists(
         st.one_of(

@@ -103,7 +103,7 @@ def _nights(draw):
     return master, new, draw(st.sampled_from(["exact", "canonical", "fuzzy"])), draw(st.integers(2, 6)), draw(st.integers(1, 9))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_nights())
 def test_any_small_master_streamed_gives_the_in_memory_result(case):
     master_rows, new_rows, match, max_block, chunk = case

@@ -35,7 +35,7 @@ def _in_parts(frame, options, chunk=211, part_rows=150):
 @pytest.mark.parametrize("max_block", [50, 4])
 def test_fuzzy_dedupe_in_parts_gives_the_whole_lists_result(max_block):
     # max_block 4: many name and postcode blocks are too large, and spread over several parts.
-    people = generate_people(2500, seed=21).drop("person_id")
+    people = generate_people(1500, seed=21).drop("person_id")
     options = DedupeOptions(match="fuzzy", max_block=max_block)
     whole = dedupe(people, options)
     result, golden, clusters = _in_parts(people, options)
@@ -68,7 +68,7 @@ def _lists(draw):
     return rows, draw(st.integers(2, 6)), draw(st.integers(1, 9)), draw(st.integers(1, 5))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_lists())
 def test_any_small_list_in_parts_is_deduplicated_as_in_one_piece(case):
     rows, max_block, chunk, part_rows = case

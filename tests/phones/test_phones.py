@@ -86,7 +86,7 @@ def test_shared_calling_codes_follow_the_region_rules():
     compare(rows)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.tuples(
