@@ -65,3 +65,12 @@ def test_plain_addresses_never_reach_email_validator():
     judged = judge_syntax(pl.Series(["anna.nowak@gmail.com", "J.Doe+news@Company.co.uk", "info@firma.pl"]))
     assert judged["fast"].all()
     assert judged["normalized"].to_list() == ["anna.nowak@gmail.com", "J.Doe+news@company.co.uk", "info@firma.pl"]
+
+
+def test_email_validator_in_worker_processes_answers_as_in_one(monkeypatch):
+    from listclean.email import syntax
+
+    addresses = [f"{local}{i}@{domain}" for i, (local, domain) in enumerate([("jürgen", "müller.de"), ("иван", "пример.рф"), ("a..b", "x.com"), ("山田", "例え.jp")] * 6)]
+    monkeypatch.setattr(syntax, "PARALLEL_FROM", 10)
+    monkeypatch.setenv("LISTCLEAN_WORKERS", "2")
+    assert syntax.slow_path(addresses) == syntax._slow_path_serial(addresses)

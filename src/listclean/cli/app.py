@@ -69,7 +69,7 @@ app.command("run", no_args_is_help=True)(cmd_run.command)
 
 ENV_PREFIX = "LISTCLEAN_"
 # LISTCLEAN_* variables that are not a command's option: read by the library or the runtime.
-OTHER_VARIABLES = frozenset({"LISTCLEAN_CHUNK_ROWS"})
+OTHER_VARIABLES = frozenset({"LISTCLEAN_CHUNK_ROWS", "LISTCLEAN_WORKERS"})
 
 
 def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:

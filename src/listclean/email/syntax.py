@@ -114,8 +114,43 @@ def fast_path(addresses: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("__local", "__domain", "__shape", "__no_at", "__plain", "__folded")
 
 
+PARALLEL_FROM = 40_000  # distinct addresses from which email-validator runs in worker processes
+_PARALLEL_PIECES = 4  # pieces per worker: a slow piece does not hold the others up
+
+
 def slow_path(addresses: list[str]) -> dict[str, list]:
-    """email-validator on each address (distinct values only): the columns of judge_syntax."""
+    """email-validator on each address (distinct values only): the columns of judge_syntax.
+
+    It is pure Python, one address at a time: past PARALLEL_FROM addresses (an internationalised
+    list's Unicode mailboxes) the work is split over worker processes, one per core
+    (LISTCLEAN_WORKERS sets how many; 1: none), spawned so no thread state of the parent is
+    copied, and the answers put back in order. Where workers cannot start (a program read from
+    stdin, a sandbox without process creation) the addresses are judged here, one at a time."""
+    import os
+
+    setting = os.environ.get("LISTCLEAN_WORKERS", "").strip()
+    workers = int(setting) if setting.isdigit() and int(setting) > 0 else min(os.cpu_count() or 1, 8)
+    if len(addresses) < PARALLEL_FROM or workers < 2:
+        return _slow_path_serial(addresses)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = -(-len(addresses) // (workers * _PARALLEL_PIECES))
+    pieces = [addresses[start : start + size] for start in range(0, len(addresses), size)]
+    out: dict[str, list] = {name: [] for name in COLUMNS}
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_slow_path_serial, pieces))
+    except (BrokenProcessPool, OSError, RuntimeError):
+        return _slow_path_serial(addresses)
+    for part in parts:
+        for name in COLUMNS:
+            out[name].extend(part[name])
+    return out
+
+
+def _slow_path_serial(addresses: list[str]) -> dict[str, list]:
     from email_validator import EmailNotValidError, validate_email
 
     out: dict[str, list] = {name: [] for name in COLUMNS}
