@@ -18,13 +18,14 @@ to the floor and the peers, in the same run:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 LISTCLEAN = [sys.executable, "-m", "listclean", "-q"]
 SEED = 20_261_130
@@ -68,16 +69,12 @@ def write_export(rows: int, path: str, international: float) -> None:
 
 
 def child(label: str, args: list[str], baseline: float | None = None, rows: int | None = None) -> float:
-    start = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    error = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-    failed = "" if code in (0, 1) else f"  FAILED ({code}): {error[-200:]}"
-    ratio = f"{elapsed / baseline:6.1f}x" if baseline else "  base"
-    rate = f"  {rows / elapsed:10,.0f} addresses/s" if rows else ""
-    print(f"  {label:<52} {elapsed:8.2f} s  {ratio}   peak {usage.ru_maxrss / 1024:7,.0f} MB{rate}{failed}", flush=True)
+    """bench_all's child run (wall time, own peak memory), and the addresses a second where it judged them."""
+    from bench_all import child as timed
+
+    elapsed = timed(label, args, baseline)
+    if rows:
+        print(f"    {rows / elapsed:,.0f} addresses/s", flush=True)
     return elapsed
 
 
