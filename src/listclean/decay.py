@@ -112,11 +112,12 @@ def prepared(frame: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
         .otherwise(pl.lit("mailable"))
     )  # fmt: skip
     limit = pl.lit(as_of).cast(when)
+    end_of_day = pl.lit(as_of + timedelta(days=1)).cast(when)  # the whole report day is "today", not the future
 
     def dated(name: str) -> pl.Expr:
-        """A date column, a date after the report date read as unknown (noted: see `future_dates`)."""
+        """A date column, a date after the report day read as unknown (noted: see `future_dates`)."""
         value = _column(frame, name, when)
-        return pl.when(value <= limit).then(value)
+        return pl.when(value < end_of_day).then(value)
 
     reliable = pl.max_horizontal([dated(name) for name in RELIABLE])
     opened = dated("last_open_at")
@@ -157,11 +158,11 @@ def future_dates(frame: pl.DataFrame, options: DecayOptions) -> dict[str, int]:
     """Per date column, how many dates fall after the report date (read as unknown, and noted)."""
     import polars as pl
 
-    limit = pl.lit(options.report_date()).cast(pl.Datetime("us", "UTC"))
+    limit = pl.lit(options.report_date() + timedelta(days=1)).cast(pl.Datetime("us", "UTC"))
     present = [name for name in DATE_COLUMNS if name in frame.columns]
     if not present:
         return {}
-    counts = frame.select([(pl.col(name) > limit).sum().alias(name) for name in present]).row(0, named=True)
+    counts = frame.select([(pl.col(name) >= limit).sum().alias(name) for name in present]).row(0, named=True)
     return {name: int(count or 0) for name, count in counts.items()}
 
 
@@ -232,7 +233,10 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
     added_mailable = dict(
         work.filter((pl.col("signup") >= window_start) & (pl.col("category") == "mailable")).group_by(month("signup").alias("month")).len().iter_rows()
     )
-    churned = work.filter(pl.col("churn").is_not_null() & (pl.col("consent_at") >= window_start)).group_by(
+    # A churn dated before the contact's own signup (one of the dates is wrong) is in no month:
+    # the contact was never in a month's list size either (noted).
+    misdated = (pl.col("consent_at") < pl.col("signup")).fill_null(False)
+    churned = work.filter(pl.col("churn").is_not_null() & (pl.col("consent_at") >= window_start) & ~misdated).group_by(
         month("consent_at").alias("month"), "churn"
     ).len()
     undated = pl.col("churn").is_not_null() & pl.col("consent_at").is_null()
@@ -558,7 +562,7 @@ def _notes(work: pl.DataFrame, columns: set[str], future: dict[str, int], decay:
         notes.append(f"{work.height - counts['signups']:,} contact(s) have no signup date: they are in no cohort and not in survival; every month counts them as already on the list")
     if counts["engaged"] == 0:
         notes.append(
-            f"no engagement dates in the list (last click, purchase, activity or open are all empty): recency and survival cannot be measured, "
+            f"no engagement dates in the list (last click, purchase, activity or open are all empty or after the report day): recency and survival cannot be measured, "
             f"and every mailable contact signed up long enough ago is a sunset candidate ({candidates:,} of {counts['mailable']:,})"
         )
     if decay["undated_churn"]:
@@ -568,9 +572,9 @@ def _notes(work: pl.DataFrame, columns: set[str], future: dict[str, int], decay:
     late = {name: count for name, count in future.items() if count}
     if late:
         listed = ", ".join(f"{name} {count:,}" for name, count in late.items())
-        notes.append(f"{sum(late.values()):,} date(s) after the report date {options.report_date():%Y-%m-%d} ({listed}): read as unknown (not recent, not in any month)")
+        notes.append(f"{sum(late.values()):,} date(s) after the report day {options.report_date():%Y-%m-%d} ({listed}): read as unknown (not recent, not in any month)")
     if counts["churn_before_signup"]:
-        notes.append(f"{counts['churn_before_signup']:,} contact(s) unsubscribed or bounced before their signup date (one of the dates is wrong): counted in no month's list size")
+        notes.append(f"{counts['churn_before_signup']:,} contact(s) unsubscribed or bounced before their signup date (one of the dates is wrong): in no month's list size or churn")
     return notes
 
 

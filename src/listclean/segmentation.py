@@ -208,7 +208,7 @@ def condition_expr(condition: dict[str, Any], schema: dict[str, Any], as_of: dat
         expr = {"gt": column > bound, "gte": column >= bound, "lt": column < bound, "lte": column <= bound}[op]
     elif op == "within_days":
         # A date after the report date is not "within" anything: it is unknown (a typo, a clock).
-        expr = (column >= days(value)) & (column <= pl.lit(as_of).cast(dtype))
+        expr = (column >= days(value)) & (column < pl.lit(as_of + timedelta(days=1)).cast(dtype))
     elif op == "not_within_days":
         expr = column.is_null() | (column < days(value))
     elif op in ("before", "after"):
@@ -331,7 +331,7 @@ def rfm(frame: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) 
     since it (fewer is better); frequency is purchase_count — a buyer without one has bought at
     least once and counts 1; monetary is total_spend. Quintiles by rank among the buyers who may
     be mailed (unsubscribed, bounced, invalid … buyers get no scores and push nobody down; with
-    `include_unmailable`, among every buyer); equal values get equal scores (rank "max"), so the
+    `include_unmailable`, among every buyer); equal values get equal scores (their average rank), so the
     order of the rows never changes a label. Without a total_spend column the grid uses R and F
     only (rfm_monetary stays null).
     """
@@ -341,7 +341,7 @@ def rfm(frame: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) 
         raise SegmentError("--rfm needs a last_purchase_at column", hint="map the column holding the last order date with --map")
     when = frame.schema["last_purchase_at"]
     now = pl.lit(as_of).cast(when)
-    buyers = pl.col("last_purchase_at").is_not_null() & (pl.col("last_purchase_at") <= now)
+    buyers = pl.col("last_purchase_at").is_not_null() & (pl.col("last_purchase_at") < pl.lit(as_of + timedelta(days=1)).cast(when))
     if not include_unmailable:
         buyers = buyers & mailable(dict(frame.schema))
     recency = pl.when(buyers).then((now - pl.col("last_purchase_at")).dt.total_days())
@@ -375,11 +375,11 @@ def rfm_notes(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = 
     if "last_purchase_at" not in inputs.columns:
         return []
     notes = []
-    now = pl.lit(as_of).cast(inputs.schema["last_purchase_at"])
+    tomorrow = pl.lit(as_of + timedelta(days=1)).cast(inputs.schema["last_purchase_at"])
     dated = pl.col("last_purchase_at").is_not_null()
     counts = inputs.select(
-        (dated & (pl.col("last_purchase_at") > now)).sum().alias("future"),
-        (dated & (pl.col("last_purchase_at") <= now) & ~mailable(dict(inputs.schema))).sum().alias("unmailable"),
+        (dated & (pl.col("last_purchase_at") >= tomorrow)).sum().alias("future"),
+        (dated & (pl.col("last_purchase_at") < tomorrow) & ~mailable(dict(inputs.schema))).sum().alias("unmailable"),
         ((dated & pl.col("purchase_count").is_null()).sum() if "purchase_count" in inputs.columns else pl.lit(0)).alias("no_count"),
     ).row(0, named=True)
     if counts["future"]:
@@ -395,14 +395,15 @@ def _ranked(column: str, descending: bool, by: str | None = None) -> pl.Expr:
     """Quintile 1-5 of a column among its non-null values; larger is better unless descending.
 
     Score = ceil(5 x rank / n), ranks from worst (1) to best (n), equal values sharing the
-    highest rank of their group: two identical buyers always get the same score whatever the
-    rows' order, and the best is always 5. Null values get no score.
+    average rank of their group: two identical buyers always get the same score whatever the
+    rows' order, and a value most buyers share lands in the middle, not at the top. Null
+    values get no score.
     """
     import polars as pl
 
     value = pl.col(column)
     present = value.is_not_null()
-    ranked = (value * (-1 if descending else 1)).rank("max")
+    ranked = (value * (-1 if descending else 1)).rank("average")
     count = present.sum().clip(1)
     if by is not None:  # ranked within each group (a currency) instead of the whole list
         group = pl.col(by).cast(pl.String).fill_null("")
@@ -432,9 +433,10 @@ def lifecycle(frame: pl.DataFrame, as_of: datetime, settings: LifecycleSettings 
     engaged = pl.max_horizontal([pl.col(name).cast(when) for name in ENGAGEMENT if name in frame.columns] or [pl.lit(None, dtype=when)])
     signup = pl.col("signup_at").cast(when) if "signup_at" in frame.columns else pl.lit(None, dtype=when)
     now = pl.lit(as_of).cast(when)
-    # Dates after the report date are unknown, not recent (a typo or a wrong clock): never "new" or "active".
-    engaged = pl.when(engaged <= now).then(engaged)
-    signup = pl.when(signup <= now).then(signup)
+    # Dates after the report day are unknown, not recent (a typo or a wrong clock): never "new" or "active".
+    tomorrow = pl.lit(as_of + timedelta(days=1)).cast(when)
+    engaged = pl.when(engaged < tomorrow).then(engaged)
+    signup = pl.when(signup < tomorrow).then(signup)
     # Exact, in fractional days, as decay's buckets and within_days: 90.5 days ago is not within 90.
     since_engaged = (now - engaged).dt.total_seconds() / 86_400
     since_signup = (now - signup).dt.total_seconds() / 86_400

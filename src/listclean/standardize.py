@@ -315,9 +315,10 @@ def infer_date_orders(frame: pl.LazyFrame, columns: dict[str, str]) -> dict[str,
     orders: dict[str, str | None] = {}
     for target in columns:
         values = distinct[target].explode().to_frame("v")
-        # Only a date with a slash or a dot between numbers can be day- or month-first: the
-        # others (ISO, Mailchimp's 2024-03-05 10:12:00) need none of the costly matching below.
-        values = values.filter(pl.col("v").cast(pl.String).str.contains(r"\d\s*[/.]\s*\d"))
+        # Only a date with a slash, dot or dash between numbers, not year first, can be day- or
+        # month-first: the others (ISO, Mailchimp's 2024-03-05 10:12:00) need none of the matching below.
+        text = pl.col("v").cast(pl.String)
+        values = values.filter(text.str.contains(r"\d\s*[/.\-]\s*\d") & ~text.str.contains(r"^\s*\d{4}\s*[/.\-]"))
         # The pattern groups are a column of their own first: written as one expression per
         # aggregate, the cleaning and matching would be evaluated three times over.
         groups = values.select(_prepare_date_text(clean_text(pl.col("v"))).str.extract_groups(NUMERIC_DATE))
@@ -780,10 +781,24 @@ def _native(text: pl.Series, fmt: str) -> pl.Series:
     """Polars' native parse of one format (null where the text is not in it), to the second in UTC, as the careful parser gives it."""
     import polars as pl
 
-    parsed = text.str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us", exact=True)
+    text = text.str.strip_chars()
+    # Only values of the format's exact shape (two-digit fields, as written): chrono also reads
+    # "10:5:00" or "2024-03-0510:12", which the careful parser does not.
+    parsed = pl.select(pl.when(text.str.contains(_shape_of(fmt))).then(text.str.to_datetime(fmt, strict=False, time_unit="us", exact=True))).to_series()
     # %Y reads "24" as the year 24: a year the careful parser would read otherwise goes to it.
     parsed = pl.select(pl.when(parsed.dt.year().is_between(1900, 2199)).then(parsed)).to_series()
     return parsed.dt.truncate("1s").dt.replace_time_zone("UTC").cast(pl.Datetime("us", "UTC"))
+
+
+_SHAPES = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%I": r"\d{2}", "%M": r"\d{2}", "%S": r"\d{2}", "%p": r"(?:AM|PM|am|pm)", "%.f": r"\.\d{1,9}"}
+
+
+def _shape_of(fmt: str) -> str:
+    """The regular expression of the exact text a strftime format writes."""
+    import re
+
+    parts = re.split(r"(%\.f|%[A-Za-z])", fmt)
+    return "^" + "".join(_SHAPES[part] if part in _SHAPES else re.escape(part) for part in parts) + "$"
 
 
 def _careful_datetimes(values: pl.Series, order: str) -> pl.Series:

@@ -74,3 +74,9 @@ def test_email_validator_in_worker_processes_answers_as_in_one(monkeypatch):
     monkeypatch.setattr(syntax, "PARALLEL_FROM", 10)
     monkeypatch.setenv("LISTCLEAN_WORKERS", "2")
     assert syntax.slow_path(addresses) == syntax._slow_path_serial(addresses)
+    # The Python API judges in-process by default: a user's unguarded script is never re-run by a worker.
+    monkeypatch.delenv("LISTCLEAN_WORKERS")
+    calls = []
+    monkeypatch.setattr(syntax, "_slow_path_serial", lambda values: calls.append(len(values)) or {name: [] for name in syntax.COLUMNS})
+    syntax.slow_path(addresses)
+    assert calls == [len(addresses)]

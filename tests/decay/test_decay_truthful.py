@@ -213,3 +213,26 @@ def test_segment_says_how_many_rows_it_left_unsegmented_because_they_may_not_be_
     notes = json.loads(result.stdout)["notes"]
     assert notes == ["2 row(s) may not be mailed (unsubscribed, bounced, complained, erased, suppressed or invalid): in no segment (--include-unmailable segments them)"]
     assert "2 row(s) may not be mailed" in result.stderr
+
+
+def test_review_findings_stay_fixed():
+    """Same-day dates are today, not the future; a misdated churn counts nowhere; ties in RFM land
+    in the middle; dashed day-first dates are seen; the date fast path reads only exact shapes."""
+    from listclean.segmentation import lifecycle, rfm
+    from listclean.standardize import _careful_datetimes, _parse_datetimes, infer_date_orders
+
+    today = [{"email": "new@x.pl", "signup_at": AS_OF + timedelta(hours=10), "consent_status": "subscribed"}]
+    result = report(today)
+    assert result.sunset["candidates"] == 0 and result.engagement["buckets"]["too_new"] == 1 and not any("date(s) after the report day" in n for n in result.notes)
+    frame = pl.DataFrame({"signup_at": [AS_OF + timedelta(hours=9)], "last_click_at": [AS_OF + timedelta(hours=10)]})
+    assert frame.select(lifecycle(frame, AS_OF))["lifecycle_stage"].to_list() == ["active"]
+    rows = [*({"email": f"p{i}@x.pl", "signup_at": datetime(2026, 1, 1, tzinfo=UTC), "consent_status": "subscribed", "last_click_at": ago(3)} for i in range(9)),
+            {"email": "h@x.pl", "signup_at": datetime(2026, 10, 20, tzinfo=UTC), "consent_status": "unsubscribed", "consent_at": datetime(2026, 9, 15, tzinfo=UTC)}]  # fmt: skip
+    september = next(row for row in report(rows, months=3).monthly if row["month"] == "2026-09")
+    assert september["unsubscribed"] == 0
+    buyers = pl.DataFrame({"last_purchase_at": [AS_OF] * 100, "purchase_count": [1] * 80 + [2] * 10 + [5] * 10})
+    scores = rfm(buyers, AS_OF)["rfm_frequency"].to_list()
+    assert set(scores[:80]) == {3}  # 80 one-time buyers: the middle, not the top
+    assert infer_date_orders(pl.LazyFrame({"d": ["25-12-2024", "05-03-2024"]}), {"d": "d"}) == {"d": "dmy"}
+    values = pl.Series("v", [f"2024-03-05 10:{m:02d}:{s:02d}" for m in range(50) for s in range(60)] + ["2024-03-05 10:5:00", "2024-03-0510:12:00", "+2024-03-05 10:12:00"])
+    assert _parse_datetimes(values, "mdy").eq_missing(_careful_datetimes(values, "mdy")).all()

@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: flags > LISTCLEAN_<COMMAND>_<OPTION> env > listclean.toml > defaults."""
     import os
 
+    # The command line's main module is guarded: validate may judge addresses in worker processes.
+    os.environ.setdefault("LISTCLEAN_WORKERS", "auto")
     _hold_closed_standard_streams()
     try:
         default_map = load_config()

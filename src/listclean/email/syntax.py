@@ -128,8 +128,11 @@ def slow_path(addresses: list[str]) -> dict[str, list]:
     stdin, a sandbox without process creation) the addresses are judged here, one at a time."""
     import os
 
-    setting = os.environ.get("LISTCLEAN_WORKERS", "").strip()
-    workers = int(setting) if setting.isdigit() and int(setting) > 0 else min(os.cpu_count() or 1, 8)
+    # Spawned workers re-import the caller's main module: the command line's is guarded, a user's
+    # script may not be. So the Python API judges in-process unless LISTCLEAN_WORKERS says
+    # otherwise (a number, or "auto": one per core), and the command line sets "auto" for itself.
+    setting = os.environ.get("LISTCLEAN_WORKERS", "").strip().lower()
+    workers = int(setting) if setting.isdigit() else min(os.cpu_count() or 1, 8) if setting == "auto" else 1
     if len(addresses) < PARALLEL_FROM or workers < 2:
         return _slow_path_serial(addresses)
     import multiprocessing
