@@ -506,7 +506,7 @@ def _report(source: Source, plan: _Plan, tally: _Tally) -> SourceReport:
         if name == "consent_status":  # unknown consent: the one uninterpretable value that decides who may be mailed
             notices.append(
                 f"{count} consent_status value(s) not understood (unknown consent), kept as typed in consent_status_raw:"
-                " never exported to a platform or hashed audience unless export --unknown-consent include"
+                " never exported to a platform or audience unless export --consent-policy subscribed+unknown"
             )
             continue
         notices.append(f"{count} {name} value(s) could not be interpreted; kept as typed in {name}{schema.RAW_SUFFIX}")
