@@ -322,3 +322,9 @@ def test_an_amounts_currency_is_kept_and_never_added_to_another_ones():
     now = datetime(2026, 11, 30, tzinfo=timezone.utc)
     buyers = pl.DataFrame({"last_purchase_at": [now] * 4, "purchase_count": [1] * 4, "total_spend": [100.0, 200.0, 10_000.0, 20_000.0], "currency": ["USD", "USD", "JPY", "JPY"]})
     assert rfm(buyers, now)["rfm_monetary"].to_list() == [3, 5, 3, 5]  # ranked within each currency
+
+
+def test_full_width_digits_in_a_date_are_read_not_an_error():
+    from listclean.standardize import _parse_datetimes
+
+    assert _parse_datetimes(pl.Series("v", ["２０２４-03-05", "２０２４/０３/０５"]), "mdy").dt.strftime("%Y-%m-%d").to_list() == ["2024-03-05", "2024-03-05"]

@@ -194,7 +194,9 @@ def _prepare_date_text(expr: pl.Expr) -> pl.Expr:
     """Bring CJK and Korean date spellings, RFC 2822 weekdays and Go's time format (listmonk:
     `2024-03-05 10:12:00.482913 +0000 UTC`, a zone name after the offset) to plain forms."""
     return (
-        expr.str.replace(r"(\s[+-]\d{2}:?\d{2})\s+[A-Z]{3,4}$", "${1}")
+        # NFKC: full-width digits (２０２４-03-05) are digits the parts can be read from.
+        expr.str.normalize("NFKC")
+        .str.replace(r"(\s[+-]\d{2}:?\d{2})\s+[A-Z]{3,4}$", "${1}")
         .str.replace_all(r"[年년]\s*", "-")
         .str.replace_all(r"[月월]\s*", "-")
         .str.replace_all(r"[日일]", "")
