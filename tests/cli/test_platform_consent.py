@@ -277,3 +277,19 @@ def test_review_findings_stay_fixed(cli, tmp_path):
     members.write_text('"Email Address",MEMBER_RATING,OPTIN_TIME,CONFIRM_TIME,UNSUB_TIME,LEID\nm1@x.com,2,2020-01-01 10:00:00,2020-01-01 10:05:00,2025-06-01 00:00:00,1\nm2@x.com,2,2020-01-01 10:00:00,2020-01-01 10:05:00,,2\n')
     summary, _ = export(cli, members, tmp_path / "m.csv", "--to", "mailchimp", "--suppressions")
     assert pl.read_csv(tmp_path / "m.csv")["Email Address"].to_list() == ["m1@x.com"]
+
+
+def test_a_nightly_run_file_takes_the_consent_policy_and_opt_out_options(cli, messy, tmp_path):
+    (tmp_path / "outbox").mkdir()
+    run_file = tmp_path / "nightly.toml"
+    run_file.write_text(
+        f'[run]\ninputs = ["{messy.name}"]\nworkdir = "clean"\nas_of = "2026-11-30"\n\n[run.import]\ndefault_country = "PL"\n\n'
+        '[[run.export]]\nto = "klaviyo"\noutput = "outbox/klaviyo.csv"\nconsent_policy = "subscribed+pending"\n\n'
+        '[[run.export]]\nto = "mailchimp"\noutput = "outbox/optouts.csv"\nsuppressions = true\nsince = "2026-01-01"\n'
+    )
+    result = cli(["run", run_file])
+    assert result.exit_code == 0, result.stderr
+    assert "bob@firma.pl" in pl.read_csv(tmp_path / "outbox" / "klaviyo.csv")["Email"].to_list()
+    written = set(pl.read_csv(tmp_path / "outbox" / "optouts.csv")["Email Address"]) | set(pl.read_csv(tmp_path / "outbox" / "optouts-cleaned.csv")["Email Address"])
+    assert "ola@firma.pl" not in written  # bounced 2025-07-07: before --since
+    assert {"carl@firma.pl", "jane.doe@gmail.com"} <= written  # the golden record's address (dedupe merged her two spellings)

@@ -230,7 +230,11 @@ def prepare_export(step: PlannedStep) -> Execute:
 
     options = _Options(step)
     reading = _reading(options)
-    settings = ExportStepOptions(**options.fields(ExportStepOptions, skip=("as_of", "format", "columns")), columns=options.take("columns", "list"))
+    since = options.take("since")
+    settings = ExportStepOptions(
+        **options.fields(ExportStepOptions, skip=("as_of", "format", "columns", "since")), columns=options.take("columns", "list"),
+        since=parse_as_of(since, "since") if since is not None else None,
+    )
     settings.as_of = parse_as_of(options.take("as_of"))
     rejects_path = options.take("rejects")
     output = _target(step.output, step, fmt=settings.output_format, bom=options.take("bom", "bool", False))
