@@ -23,7 +23,7 @@ RULES = "Rules"
 
 Html = Annotated[Optional[str], typer.Option("--html", help="Also write the report as one self-contained HTML file (charts inline, works offline).", rich_help_panel=REPORT)]
 SunsetOut = Annotated[Optional[str], typer.Option("--sunset-out", help="Write the sunset candidates (all their columns plus sunset_reason) here.", rich_help_panel=REPORT)]
-Months = Annotated[int, typer.Option("--months", help="Months of growth, churn and decay to measure (ending with the as-of month).", rich_help_panel=RULES)]
+Months = Annotated[int, typer.Option("--months", help="Months of growth and churn to show, ending with the as-of month; the decay rate counts the months that have ended (--months 12: the 11 before the as-of month).", rich_help_panel=RULES)]
 Benchmark = Annotated[float, typer.Option("--benchmark", help="Benchmark monthly decay, in percent (published figures: about 2-2.5 %).", rich_help_panel=RULES)]
 SunsetDays = Annotated[int, typer.Option("--sunset-days", help="Sunset: no click or purchase for this many days ...", rich_help_panel=RULES)]
 SunsetMinAge = Annotated[int, typer.Option("--sunset-min-age", help="... and signed up more than this many days ago.", rich_help_panel=RULES)]
