@@ -70,6 +70,12 @@ def child(label: str, args: list[str], baseline: float | None) -> float:
     return elapsed
 
 
+def copy_baseline(csv: Path, work: Path) -> float:
+    """The floor every step is measured against: a plain Polars CSV -> Parquet copy of the same file."""
+    copy = [sys.executable, "-c", f"import polars as pl; pl.scan_csv({str(csv)!r}, infer_schema=False).sink_parquet({str(work / 'copy.parquet')!r})"]
+    return child("baseline: Polars scan_csv -> sink_parquet", copy, None)
+
+
 def startup() -> None:
     for flag in ("--version", "--help"):
         best = min(_time([sys.executable, "-m", "listclean", flag]) for _ in range(5))
@@ -92,8 +98,7 @@ def main() -> None:
         script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from bench_all import write_export; write_export({rows}, {str(csv)!r})"
         subprocess.run([sys.executable, "-c", script], check=True)
         print(f"{rows:,} rows, {csv.stat().st_size / 1e6:,.0f} MB CSV")
-        copy = [sys.executable, "-c", f"import polars as pl; pl.scan_csv({str(csv)!r}, infer_schema=False).sink_parquet({str(work / 'copy.parquet')!r})"]
-        base = child("baseline: Polars scan_csv -> sink_parquet", copy, None)
+        base = copy_baseline(csv, work)
         child("import", [*LISTCLEAN, "import", str(csv), "-o", str(work / "contacts.parquet")], base)
         child("validate (own Parquet)", [*LISTCLEAN, "validate", str(work / "contacts.parquet"), "-o", str(work / "validated.parquet")], base)
         child("dedupe --match exact", [*LISTCLEAN, "dedupe", str(work / "validated.parquet"), "--match", "exact", "-o", str(work / "exact.parquet")], base)

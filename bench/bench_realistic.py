@@ -110,8 +110,9 @@ def main() -> None:
         script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from bench_realistic import write_export; write_export({options.rows}, {str(csv)!r}, {options.international})"
         subprocess.run([sys.executable, "-c", script], check=True)
         print(f"{options.rows:,} rows, {100 * options.international:.0f} % internationalised addresses, {csv.stat().st_size / 1e6:,.0f} MB CSV")
-        copy = [sys.executable, "-c", f"import polars as pl; pl.scan_csv({str(csv)!r}, infer_schema=False).sink_parquet({str(work / 'copy.parquet')!r})"]
-        base = child("baseline: Polars scan_csv -> sink_parquet", copy)
+        from bench_all import copy_baseline
+
+        base = copy_baseline(csv, work)
         imported = work / "contacts.parquet"
         took = child("listclean import (target <= 5x the copy)", [*LISTCLEAN, "import", str(csv), "-o", str(imported)], base)
         print(f"    import / copy: {took / base:.1f}x")

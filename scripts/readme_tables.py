@@ -129,7 +129,7 @@ def source_profiles() -> str:
         if profile.fallback:
             parts.append("row by row, first filled: " + "; ".join(f"{code(t)} ← {' › '.join(code(h) for h in hs)}" for t, hs in profile.fallback.items()))
         if profile.signals:
-            parts.append("do-not-mail signals: " + ", ".join(f"{code(s.header)} → {s.status if not s.words else ' / '.join(dict.fromkeys([*(w for _, w in s.words), s.status]))}" for s in profile.signals))
+            parts.append("do-not-mail signals: " + ", ".join(f"{code(s.header)} → {s.status if not s.words else ' / '.join(dict.fromkeys(status for status in [*(w for _, w in s.words), s.status] if status))}" for s in profile.signals))
         if profile.status_values:
             parts.append("status words: " + ", ".join(f"{code(w)} → {s or 'unknown'}" for w, s in profile.status_values.items()))
         if profile.separator:

@@ -66,15 +66,19 @@ def unknown_consent(frame: pl.DataFrame) -> pl.Expr:
     (a word that says no consent was given, such as NEVER_SUBSCRIBED, is understood: unknown consent)."""
     import polars as pl
 
-    from listclean.text import fold_key_expr
-    from listclean.vocabulary import no_consent_keys
-
     if "consent_status_raw" not in frame.columns:
         return pl.lit(False)
     status = pl.col("consent_status").cast(pl.String) if "consent_status" in frame.columns else pl.lit(None, dtype=pl.String)
     raw = pl.col("consent_status_raw").cast(pl.String).str.strip_chars()
-    said_no_consent = fold_key_expr(raw).is_in(sorted(no_consent_keys())).fill_null(False)
-    return (status.is_null() & raw.is_not_null() & (raw.str.len_bytes() > 0) & ~said_no_consent).fill_null(False)
+    return (status.is_null() & raw.is_not_null() & (raw.str.len_bytes() > 0) & ~says_no_consent(raw)).fill_null(False)
+
+
+def says_no_consent(raw: pl.Expr) -> pl.Expr:
+    """A consent text that says consent was never given either way (NEVER_SUBSCRIBED; vocabulary.NO_CONSENT_WORDS)."""
+    from listclean.text import fold_key_expr
+    from listclean.vocabulary import no_consent_keys
+
+    return fold_key_expr(raw).is_in(sorted(no_consent_keys())).fill_null(False)
 
 
 def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame, set[str]]:

@@ -23,7 +23,7 @@ from listclean.source_profiles import SourceProfile
 from listclean.text import fold_key_expr
 from listclean.errors import InputError
 from listclean.io.read import EXTRA_FIELDS, ROW, ReadOptions, Source, Workspace, read_source
-from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects, reject_schema, rows_as_rejects
+from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects, reject_schema, rows_as_rejects, rows_with_action
 from listclean.standardize import DateOrder, StandardizeOptions, apply_opt_out, infer_date_orders, standardize
 
 if TYPE_CHECKING:
@@ -163,11 +163,6 @@ class ImportResult:
     @property
     def quarantined(self) -> int:
         return rows_with_action(self.rejects, "quarantined")
-
-
-def rows_with_action(rejects: pl.DataFrame, *actions: str) -> int:
-    """Rejects rows taken out of the output ("skipped", "quarantined"), or repaired ("kept")."""
-    return rejects.filter(rejects["action"].is_in(list(actions))).height if rejects.height else 0
 
 
 def import_sources(paths: list[str], options: ImportOptions, workspace: Workspace) -> ImportResult:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
+E164 = r"^\+[1-9][0-9]{5,14}$"  # a number in E.164, as written: + and 6 to 15 digits
 _SHAPE = r"^(?:\+|00)?[0-9 ().\-]*[0-9][0-9 ().\-]*$"
 _BARE_INTERNATIONAL = r"^[1-9][0-9]{10,14}$"  # digits only, no separators: a number written without its "+"
 _TYPE_FIELDS = (
@@ -308,7 +309,7 @@ def sms_capable(numbers: pl.Series) -> pl.Series:
     import polars as pl
 
     frame = pl.DataFrame({"number": numbers.cast(pl.String)}).with_row_index("__row")
-    e164 = pl.col("number").str.contains(r"^\+[1-9][0-9]{5,14}$").fill_null(False)
+    e164 = pl.col("number").str.contains(E164).fill_null(False)
     frame = frame.with_columns(e164.alias("__e164"))
     codes = calling_codes()
     code_of = pl.lit(None, dtype=pl.Int64)

@@ -173,7 +173,9 @@ def _e164_only(expr: pl.Expr) -> pl.Expr:
     import polars as pl
 
     text = _text(expr).str.strip_chars()
-    return pl.when(text.str.contains(r"^\+[1-9][0-9]{5,14}$")).then(text)
+    from listclean.phones import E164
+
+    return pl.when(text.str.contains(E164)).then(text)
 
 
 def _meta_phone(expr: pl.Expr) -> pl.Expr:
@@ -440,12 +442,12 @@ def platform_phones(frame: pl.DataFrame, profile: Profile) -> tuple[pl.DataFrame
     for SMS also a number that takes texts), else empty; and how many phones were left out."""
     import polars as pl
 
-    from listclean.phones import sms_capable
+    from listclean.phones import E164, sms_capable
 
     if profile.phone_rule is None or "phone" not in frame.columns:
         return frame, 0
     number = frame["phone"].cast(pl.String).str.strip_chars()
-    e164 = number.str.contains(r"^\+[1-9][0-9]{5,14}$").fill_null(False)
+    e164 = number.str.contains(E164).fill_null(False)
     taken = e164 & sms_capable(number) if profile.phone_rule == "sms" else e164
     left_out = int((number.is_not_null() & (number.str.len_chars() > 0) & ~taken).sum())
     return frame.with_columns(pl.when(taken).then(number).alias("__phone_for_platform")), left_out

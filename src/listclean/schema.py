@@ -121,6 +121,9 @@ CONSENT_STATUSES: Final = (
 )
 # Statuses that must never be mailed again.
 SUPPRESSING_STATUSES: Final = frozenset({"unsubscribed", "cleaned", "bounced", "complained", "erased"})
+# How restrictive each status is: where two sources disagree about one person, the stronger wins
+# (the store over an old export, a bounce signal over a consent column, survivorship over rows).
+CONSENT_STRENGTH: Final = {"erased": 7, "complained": 6, "unsubscribed": 5, "bounced": 4, "cleaned": 3, "pending": 2, "subscribed": 1}
 
 EMAIL_STATUSES: Final = ("valid", "risky", "invalid", "unknown")
 

@@ -29,13 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from listclean.schema import CONSENT_STRENGTH
 from listclean.text import fold_key
 
 if TYPE_CHECKING:
     import polars as pl
 
-# The status a signal or the file gives wins over a row's own only when stronger.
-STATUS_RANK = {"erased": 7, "complained": 6, "unsubscribed": 5, "bounced": 4, "cleaned": 3, "pending": 2, "subscribed": 1}
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Signal:
     """A column that says not to mail someone (or that consent is pending)."""
 
     header: str
-    status: str  # the status when it fires
+    status: str | None  # the status when it fires on a value no listed word names (None: only the listed words fire)
     when: str = "truthy"  # truthy: a yes/true/1; nonempty: any value; words: by `words`
     words: tuple[tuple[str, str], ...] = ()  # (folded stem found in the value, status), first match wins (when="words")
 
@@ -102,7 +101,7 @@ PROFILES: tuple[SourceProfile, ...] = (
             Signal("Email hard bounce reason", "bounced", "nonempty"),
             Signal("Invalid email address", "cleaned"),
             Signal("Email Address Quarantined", "bounced"),
-            Signal("Marketing email confirmation status", "pending", "words", (("pending", "pending"), ("awaiting", "pending"), ("unconfirmed", "pending"))),
+            Signal("Marketing email confirmation status", None, "words", (("pending", "pending"), ("awaiting", "pending"), ("unconfirmed", "pending"))),
         ),
     ),
     SourceProfile(
@@ -281,25 +280,21 @@ def signal_expressions(profile: SourceProfile | None, columns: dict[str, str]) -
         else:
             filled = text.is_not_null() & ~text.str.strip_chars().is_in(["[]", "{}", "null", "none", "false", "0"])
             folded = fold_key_expr(text)
-            status = pl.lit(signal.status)
+            status = pl.lit(signal.status, dtype=pl.String)
             for stem, word in reversed(signal.words):
                 status = pl.when(folded.str.contains(stem, literal=True)).then(pl.lit(word)).otherwise(status)
-            if signal.when == "words" and signal.status == "pending":  # only the listed words fire
-                listed = pl.any_horizontal([folded.str.contains(stem, literal=True) for stem, _ in signal.words])
-                found.append(pl.when(filled & listed.fill_null(False)).then(status))
-            else:
-                found.append(pl.when(filled.fill_null(False)).then(status))
+            found.append(pl.when(filled.fill_null(False)).then(status))
     return found
 
 
 def strongest(current: pl.Expr, statuses: list[pl.Expr]) -> pl.Expr:
-    """The row's status, or a signal's where that is stronger."""
+    """The row's status, or a signal's where that is stronger (schema.CONSENT_STRENGTH)."""
     import polars as pl
 
     result = current
     for status in statuses:
-        rank_new = status.replace_strict(STATUS_RANK, default=0, return_dtype=pl.Int8)
-        rank_old = result.replace_strict(STATUS_RANK, default=0, return_dtype=pl.Int8)
+        rank_new = status.replace_strict(CONSENT_STRENGTH, default=0, return_dtype=pl.Int8)
+        rank_old = result.replace_strict(CONSENT_STRENGTH, default=0, return_dtype=pl.Int8)
         result = pl.when(status.is_not_null() & (rank_new > rank_old.fill_null(0))).then(status).otherwise(result)
     return result
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from listclean.errors import InputError, OutputError
+from listclean.schema import CONSENT_STRENGTH as CONSENT_RANK
 
 if TYPE_CHECKING:
     import polars as pl
@@ -283,7 +284,6 @@ class SuppressionStore:
         return {entry: record for entry, record in merged.items() if entry not in gone}
 
 
-CONSENT_RANK = {"erased": 7, "complained": 6, "unsubscribed": 5, "bounced": 4, "cleaned": 3, "pending": 2, "subscribed": 1}
 FED_BY = ("unsubscribed", "bounced", "cleaned", "complained", "erased")
 
 

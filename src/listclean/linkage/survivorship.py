@@ -37,7 +37,7 @@ from listclean import schema
 if TYPE_CHECKING:
     import polars as pl
 
-CONSENT_RESTRICTION = {"erased": 7, "complained": 6, "unsubscribed": 5, "bounced": 4, "cleaned": 3, "pending": 2, "subscribed": 1}
+CONSENT_RESTRICTION = schema.CONSENT_STRENGTH
 EMAIL_QUALITY = {"valid": 0, "risky": 1, "unknown": 2, "invalid": 3, "suppressed": 4}
 ACTIVITY_FIELDS = ("last_activity_at", "last_click_at", "last_purchase_at", "last_open_at", "consent_at", "signup_at")
 LATEST_FIELDS = ("last_open_at", "last_click_at", "last_activity_at", "last_purchase_at")

@@ -146,8 +146,9 @@ def decay_step(source: ChunkSource, options: DecayStepOptions, sink: None, runti
 
 def _quarantined(source: ChunkSource) -> int:
     """Rows the source quarantined (a bought, rented or scraped source), once read to its end."""
-    rejects = source.rejects()
-    return int((rejects["action"] == "quarantined").sum()) if rejects.height else 0
+    from listclean.stream.ledger import rows_with_action
+
+    return rows_with_action(source.rejects(), "quarantined")
 
 
 def _sunset_columns(source: ChunkSource, seen: list[str]) -> list[str]:

@@ -230,15 +230,7 @@ def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Ou
     from listclean.platforms import suffixed_path
 
     report = OptOutReport()
-    store = listed = None
-    if options.store:
-        from listclean.store import SuppressionStore
-
-        store = SuppressionStore.open(options.store)
-    if options.suppress:
-        from listclean.suppression import load_suppression
-
-        listed = load_suppression(options.suppress, runtime.workspace)
+    store, listed = _suppression_sources(options, runtime)
     with runtime.reporter.phase("Collecting opt-outs"):
         table = collect_opt_outs(source, runtime, store, listed, options.since, report)
         files = opt_out_files(table, options.profile, options.exclusion)
@@ -279,6 +271,20 @@ def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Ou
     )  # fmt: skip
 
 
+def _suppression_sources(options: ExportStepOptions, runtime: Runtime) -> tuple[SuppressionStore | None, SuppressionList | None]:
+    """The suppression store (--store) and the --suppress lists the run honours, where given."""
+    store = listed = None
+    if options.store:
+        from listclean.store import SuppressionStore
+
+        store = SuppressionStore.open(options.store)
+    if options.suppress:
+        from listclean.suppression import load_suppression
+
+        listed = load_suppression(options.suppress, runtime.workspace)
+    return store, listed
+
+
 class _Export:
     """One export run: its options, the store and lists it honours, and what it has counted."""
 
@@ -289,16 +295,7 @@ class _Export:
         self.usable_only = self.profile is not None or self.hashed  # a platform (or an audience) needs a usable address and consent
         self.now, self.rules = runtime.now(options.as_of), options.rules
         self.ledger: Ledger = runtime.ledger()
-        self.store: SuppressionStore | None = None
-        self.listed: SuppressionList | None = None
-        if options.store:
-            from listclean.store import SuppressionStore
-
-            self.store = SuppressionStore.open(options.store)
-        if options.suppress:
-            from listclean.suppression import load_suppression
-
-            self.listed = load_suppression(options.suppress, runtime.workspace)
+        self.store, self.listed = _suppression_sources(options, runtime)
         self.blocked_parts: list[pl.Series] = []  # the suppressed addresses, a series a chunk
         self.blocked = pl.Series("key", [], dtype=pl.String)  # every suppressed address (after pass 1)
         self.matched_by_list: set[str] = set()  # addresses of the rows a --suppress list matched
@@ -395,12 +392,11 @@ class _Export:
 
     @staticmethod
     def _unknown_detail(frame: pl.DataFrame, hint: str) -> pl.Expr:
-        from listclean.text import fold_key_expr
-        from listclean.vocabulary import no_consent_keys
+        from listclean.export_rules import says_no_consent
 
         raw = pl.col("consent_status_raw").cast(pl.String) if "consent_status_raw" in frame.columns else pl.lit(None, dtype=pl.String)
         return (
-            pl.when(fold_key_expr(raw).is_in(sorted(no_consent_keys())).fill_null(False))
+            pl.when(says_no_consent(raw))
             .then(pl.concat_str(pl.lit("consent_status "), raw, pl.lit(f": no consent was given ({hint})")))
             .when(raw.is_not_null() & (raw.str.strip_chars().str.len_bytes() > 0))
             .then(pl.concat_str(pl.lit("consent_status not understood: "), raw, pl.lit(f" (map it in listclean.toml, or {hint})")))

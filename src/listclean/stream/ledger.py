@@ -37,8 +37,7 @@ class Ledger:
         self.rows_in += source.rows_in
         self.source_rejected += source.rejected
         rejects = source.rejects()
-        if rejects.height:
-            self.quarantined += int((rejects["action"] == "quarantined").sum())
+        self.quarantined += rows_with_action(rejects, "quarantined")
         self._source_rejects.append(rejects)
 
     def remove(self, rejects: pl.DataFrame) -> None:
@@ -97,6 +96,11 @@ def empty_rejects() -> pl.DataFrame:
     import polars as pl
 
     return pl.DataFrame(schema=reject_schema())
+
+
+def rows_with_action(rejects: pl.DataFrame, *actions: str) -> int:
+    """Rejects rows taken out of the output ("skipped", "quarantined"), or repaired ("kept")."""
+    return rejects.filter(rejects["action"].is_in(list(actions))).height if rejects.height else 0
 
 
 def rows_as_rejects(rows: pl.DataFrame, reason: pl.Expr, detail: pl.Expr) -> pl.DataFrame:
