@@ -114,10 +114,11 @@ def collect_opt_outs(
                 mine = mine.filter(recent)
             found.append(mine.with_columns(pl.lit("input").alias("origin")))
     table = pl.concat(found) if found else _empty()
+    strength = pl.col("reason").replace_strict(REASON_RANK, default=0, return_dtype=pl.Int8)  # the strongest reason first
     # Every spelling in the input of an opted-out address is opted out too.
     if keys_seen:
         spellings = pl.concat(keys_seen).unique()
-        strongest = table.sort(pl.col("reason").replace_strict(REASON_RANK, default=0, return_dtype=pl.Int8), descending=True).unique("key", keep="first")
+        strongest = table.sort(strength, descending=True).unique("key", keep="first")
         variants = spellings.join(strongest.select("key", "reason", "date"), on="key", how="inner").join(table.select("address"), on="address", how="anti")
         table = pl.concat([table, variants.select("address", "key", "reason", "date", pl.lit("input").alias("origin"))])
     table = pl.concat([table, _from_store(store, since, report), _from_lists(listed, report)])
@@ -125,7 +126,7 @@ def collect_opt_outs(
         gone = pl.concat(erased_keys).unique()
         if gone.len():
             table = table.filter(~pl.col("key").is_in(gone.implode()).fill_null(False))
-    table = table.sort(pl.col("reason").replace_strict(REASON_RANK, default=0, return_dtype=pl.Int8), descending=True, maintain_order=True)
+    table = table.sort(strength, descending=True, maintain_order=True)
     table = table.unique("address", keep="first", maintain_order=True).sort("address")
     report.from_store = int((table["origin"] == "store").sum())
     report.from_lists = int((table["origin"] == "list").sum())
