@@ -73,3 +73,23 @@ def test_a_repaired_address_has_no_stray_spaces_or_invisible_characters(text):
     assert not any(char in INVISIBLE or char == "\u00a0" for char in address)
     if address != text:
         assert codes, "a changed cell must say why"
+
+
+_CHARS = st.sampled_from(list("aZ9.@+-_ ,;:<>\"'%\t\n") + ["ü", "и", "例", "\u200b", "\u00a0", "\u3000", "\u2028", "\u0085", "＠", "\x00", "\x85"]) | st.characters()
+
+
+@given(st.lists(st.text(_CHARS, max_size=20), max_size=20))
+def test_cells_skipped_as_needing_no_repair_are_those_every_step_leaves_alone(cells):
+    """The shortcut for clean cells (ASCII or internationalised) answers as the full repair would."""
+    from listclean.email.repair import _repair_steps
+
+    frame = pl.DataFrame({"cell": cells}, schema={"cell": pl.String}).with_row_index("__i")
+    full = _repair_steps(frame).drop("__i")
+    assert repair(frame, pl.col("cell")).to_dicts() == full.to_dicts()
+
+
+def test_an_internationalised_address_needs_no_repair():
+    assert repaired("jürgen@müller.de") == ("jürgen@müller.de", [], [])
+    assert repaired("иван@пример.рф") == ("иван@пример.рф", [], [])
+    # An ideographic space is not left in place unrecorded (it becomes a space, which syntax then refuses).
+    assert repaired("иван\u3000@пример.рф") == ("иван @пример.рф", ["repaired_invisible"], [])

@@ -37,7 +37,7 @@ def test_identical_to_email_validator_on_a_large_generated_corpus():
     judged = assert_same_as_email_validator(corpus(60_000))
     # The corpus is built to be hard: both paths must have had real work to do.
     assert judged["fast"].sum() > 5_000
-    assert (~judged["fast"]).sum() > 5_000
+    assert (~judged["fast"]).sum() > 2_000
 
 
 def test_identical_on_edge_cases():
@@ -67,6 +67,20 @@ def test_plain_addresses_never_reach_email_validator():
     assert judged["normalized"].to_list() == ["anna.nowak@gmail.com", "J.Doe+news@company.co.uk", "info@firma.pl"]
 
 
+def test_internationalised_dot_atoms_are_judged_without_a_call_per_address():
+    """A Unicode mailbox at any domain is judged by the restated local-part rules and one check per
+    domain; what those rules cannot restate (not NFC, a combining mark first, a character outside
+    email-validator's categories, a quote) still goes to email-validator — with the same answers."""
+    simple = ["jürgen@web.de", "иван@пример.рф", "山田@例え.jp", "δοκιμή@παράδειγμα.δοκιμή", "ñandú.x@bücher.de", "straße@x.com",
+              "😀@x.com", "ü@x..com", "ü@" + "x" * 250 + ".com"]
+    hard = ["e\u0301mile@x.com", "\u0301abc@x.com", "a\u200db@x.com", "a\u3000b@x.com", "\ue000x@x.com", '"ü"@x.com', "ü..x@x.com",
+            "mar\u212Aeting@x.com"]  # a Kelvin sign: NFC makes it K, and email-validator then folds "marKeting"
+    judged = assert_same_as_email_validator(simple + hard)
+    fast = dict(judged.select("address", "fast").iter_rows())
+    assert [a for a in simple if not fast[a]] == []
+    assert [a for a in hard if fast[a]] == []
+
+
 def test_email_validator_in_worker_processes_answers_as_in_one(monkeypatch):
     from listclean.email import syntax
 
@@ -80,3 +94,14 @@ def test_email_validator_in_worker_processes_answers_as_in_one(monkeypatch):
     monkeypatch.setattr(syntax, "_slow_path_serial", lambda values: calls.append(len(values)) or {name: [] for name in syntax.COLUMNS})
     syntax.slow_path(addresses)
     assert calls == [len(addresses)]
+
+
+@given(st.lists(st.text(st.sampled_from(list("ab@.\n ü")) | st.characters(), max_size=12) | st.none(), max_size=30))
+def test_local_and_domain_are_the_text_around_the_last_at_sign(cells):
+    from listclean.email.syntax import local_and_domain
+
+    series = pl.Series(cells, dtype=pl.String)
+    expected = pl.DataFrame({"a": series}).select(
+        pl.col("a").str.extract(r"^(.*)@", 1).alias("local"), pl.col("a").str.extract(r"@([^@]*)$", 1).alias("domain")
+    )
+    assert local_and_domain(series).to_dicts() == expected.to_dicts()

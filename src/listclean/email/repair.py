@@ -20,8 +20,11 @@ _DISPLAY_NAME = r"^[^<>]*<([^<>]*)>$"
 _FULLWIDTH_AT = "\uff20\ufe6b"  # ＠ and ﹫
 _TRAILING = r"[.,;:]+$"
 # A cell no step would change: printable ASCII without spaces, angle brackets, separators or a
-# colon (mailto:), one @, ending in a letter or digit.
-_NOTHING_TO_REPAIR = r"^[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]+@[!#-'*+\-./0-9=?A-Z^_`a-z{|}~]*[A-Za-z0-9]$"
+# colon (mailto:), and any other character but a space, an invisible one or a full-width @
+# (an internationalised address); one @, ending in a letter or digit.
+_UNTOUCHED_NON_ASCII = rf"[^\x00-\x7F\s{INVISIBLE}{ODD_SPACES}{_FULLWIDTH_AT}]"
+_UNTOUCHED = rf"(?:[!#-'*+\-./0-9=?A-Z^_`a-z{{|}}~]|{_UNTOUCHED_NON_ASCII})"
+_NOTHING_TO_REPAIR = rf"^{_UNTOUCHED}+@{_UNTOUCHED}*(?:[A-Za-z0-9]|{_UNTOUCHED_NON_ASCII})$"
 
 
 def _percent_decoded(values: pl.Series) -> pl.Series:

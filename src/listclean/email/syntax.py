@@ -8,8 +8,11 @@ A differential test holds it to that on a large generated corpus.
 Most real addresses are plain ASCII dot-atoms at ASCII host names; for those the
 verdict and the normalised form follow from a few vectorised expressions (the
 rules below restate email-validator's for that case, using its own constants).
-Only the distinct addresses the fast path cannot decide — Unicode, quotes,
-punycode, odd lengths, anything unusual — are passed to email-validator, once each.
+A dot-atom local part — ASCII or internationalised — at any other domain is judged
+by restating email-validator's local-part rules and checking the domain once per
+distinct domain (composed_path). Only the distinct addresses neither can decide —
+quotes, display names, local parts that are invalid or not in NFC — are passed
+to email-validator, once each.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _TOP = r"(?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z]"
 FAST_ADDRESS = rf"^{_LOCAL}@(?:{_LABEL}\.)+{_TOP}$"
 _LONG_LABEL = r"[A-Za-z0-9-]{64,}"
+# RFC 6531's internationalised dot-atom, as email-validator's DOT_ATOM_TEXT_INTL (any code point
+# from U+0080 is atext; Python's surrogates cannot occur in a Polars string).
+_ATEXT_INTL = _ATEXT + r"\x{80}-\x{10FFFF}"
+_LOCAL_INTL = rf"[{_ATEXT_INTL}]+(?:\.[{_ATEXT_INTL}]+)*"
 
 # Output columns of judge_syntax.
 COLUMNS = ("address", "syntax_ok", "normalized", "ascii_domain", "local_part", "syntax_reason")
@@ -74,7 +81,32 @@ def _folded_local(local: pl.Expr) -> pl.Expr:
     return pl.when(lowered.is_in(list(CASE_INSENSITIVE_MAILBOX_NAMES))).then(lowered).otherwise(local)
 
 
-def fast_path(addresses: pl.LazyFrame) -> pl.LazyFrame:
+def local_and_domain(addresses: pl.Series) -> pl.DataFrame:
+    """Columns `local` (the text before the last @, as ``^(.*)@``) and `domain` (after it, as
+    ``@([^@]*)$``), null without an @: split at the @ where there is one (almost every address),
+    by the regexes only for the few with several."""
+    import polars as pl
+
+    parts = addresses.str.split_exact("@", 1)
+    local = parts.struct.field("field_0").alias("local")
+    domain = parts.struct.field("field_1").alias("domain")
+    at_signs = addresses.str.count_matches("@", literal=True)
+    none = (at_signs == 0).fill_null(True)
+    local, domain = local.set(none, None), domain.set(none, None)
+    several = (at_signs > 1).fill_null(False)
+    if several.any():
+        rows = several.arg_true()
+        odd = addresses.gather(rows)
+        local = local.scatter(rows, odd.str.extract(r"^(.*)@", 1))
+        domain = domain.scatter(rows, odd.str.extract(r"@([^@]*)$", 1))
+    # (.*) stops at a line break: a local part holding one is not what ^(.*)@ reads.
+    broken = local.str.contains("\n", literal=True).fill_null(False)
+    if broken.any():
+        local = local.set(broken, None).scatter(broken.arg_true(), addresses.filter(broken).str.extract(r"^(.*)@", 1))
+    return pl.DataFrame([local, domain])
+
+
+def fast_path(addresses: pl.DataFrame) -> pl.DataFrame:
     """Add `decided`, `syntax_ok`, `normalized`, `ascii_domain`, `local_part` where a rule can decide.
 
     `decided` is true for plain ASCII addresses the rules settle (valid, or clearly without an
@@ -83,24 +115,27 @@ def fast_path(addresses: pl.LazyFrame) -> pl.LazyFrame:
     import polars as pl
 
     address = pl.col("address")
-    special = _special_use_domains()
-    # Staged: each intermediate is a column read by the next stage (nested re-use is not shared).
-    staged = addresses.with_columns(
-        address.str.extract(r"^(.*)@", 1).alias("__local"),
-        address.str.extract(r"@([^@]*)$", 1).str.to_lowercase().alias("__domain"),
-        (address.str.contains(FAST_ADDRESS) & (address.str.len_bytes() <= 254)).alias("__shape"),
-        (~address.str.contains("@", literal=True)).alias("__no_at"),
+    # Split at the first @ (once: the struct is unnested, not split again per field); the parts
+    # are only read where the address has the plain shape (one @).
+    staged = (
+        addresses.with_columns(
+            address.str.splitn("@", 2).struct.rename_fields(["__local", "__domain"]).alias("__parts"),
+            (address.str.contains(FAST_ADDRESS) & (address.str.len_bytes() <= 254)).alias("__shape"),
+            (~address.str.contains("@", literal=True)).alias("__no_at"),
+        )
+        .unnest("__parts")
+        .with_columns(pl.col("__domain").str.to_lowercase())
     )
+    # The domain's own rules, once per distinct domain (a list has few): too long, R-LDH and
+    # punycode labels (email-validator decides those), a label over 63 characters, special use.
     domain = pl.col("__domain")
+    special = _special_use_domains()
     is_special = domain.is_in(special) | domain.str.contains(r"\.(?:" + "|".join(map(re.escape, special)) + r")$")
+    refused = (domain.str.len_bytes() > 253) | domain.str.contains("--") | domain.str.contains(_LONG_LABEL) | is_special
+    domains = staged.select(domain.filter(pl.col("__shape")).unique())
+    not_plain = domains.filter(refused)["__domain"]
     staged = staged.with_columns(
-        (
-            pl.col("__shape")
-            & (domain.str.len_bytes() <= 253)
-            & ~domain.str.contains("--")  # R-LDH and punycode labels: email-validator decides
-            & ~domain.str.contains(_LONG_LABEL)
-            & ~is_special
-        ).alias("__plain"),
+        (pl.col("__shape") & ~domain.is_in(not_plain.implode())).alias("__plain"),
         _folded_local(pl.col("__local")).alias("__folded"),
     )
     plain, no_at = pl.col("__plain"), pl.col("__no_at")
@@ -194,26 +229,87 @@ def judge_domains(domains: list[str]) -> dict[str, list]:
     return out
 
 
-def composed_path(addresses: pl.DataFrame) -> pl.DataFrame:
-    """Addresses with a plain ASCII local part and any domain (international, punycode...):
-    email-validator checks such a local part on its own and the domain on its own, so the domain
-    is checked once per distinct domain and the verdict composed — exactly as validate_email does:
-    local part as is (RFC 2142 names lower-cased), the domain's normalised form, then the three
-    length checks on the original, normalised and ASCII forms (254 bytes each)."""
+def _unsafe_characters(local_parts: pl.Series) -> tuple[str | None, str | None]:
+    """Regex classes of the characters email-validator's check_unsafe_chars refuses in a dot-atom
+    local part, among those these local parts hold: (anywhere, at the start) — or None when
+    there are none.
+
+    The categories are asked of this Python's unicodedata, once per distinct non-ASCII
+    character, exactly as email-validator asks them: so a character unassigned in this Python's
+    Unicode version (a newer emoji) is refused here as it is there, whatever Unicode version
+    the regex engine knows."""
+    import unicodedata
+
+    characters = local_parts.str.extract_all(r"[^\x00-\x7F]").explode().drop_nulls().unique().to_list()
+    anywhere = [c for c in characters if unicodedata.category(c)[0] not in "LNPSM"]
+    first = [c for c in characters if unicodedata.category(c)[0] == "M"]  # combining: not first
+
+    def regex_class(chars: list[str]) -> str | None:
+        return "[" + "".join(f"\\x{{{ord(c):X}}}" for c in sorted(chars)) + "]" if chars else None
+
+    return regex_class(anywhere), regex_class(first)
+
+
+def split_at_first_at(addresses: pl.DataFrame) -> pl.DataFrame:
+    """`__local` (before the first @: ``^([^@]*)@``) and `__domain` (all after it), both null
+    without an @ — where email-validator splits an address with no quote or angle bracket."""
     import polars as pl
 
-    staged = addresses.with_columns(
-        pl.col("address").str.extract(r"^([^@]*)@", 1).alias("__local"),
-        pl.col("address").str.extract(r"(?s)^[^@]*@(.*)$", 1).fill_null("").alias("__domain"),
+    parts = pl.col("address").str.splitn("@", 2)
+    split = addresses.with_columns(parts.struct.field("field_0").alias("__local"), parts.struct.field("field_1").alias("__domain"))
+    return split.with_columns(pl.when(pl.col("__domain").is_not_null()).then(pl.col("__local")).alias("__local"))
+
+
+def composable(split: pl.DataFrame) -> pl.Series:
+    """Whether email-validator would accept the address's local part on its own, so that only the
+    domain is left to check: a dot-atom before the first @ (split_at_first_at) — ASCII
+    (DOT_ATOM_TEXT) or internationalised (DOT_ATOM_TEXT_INTL) with no character
+    check_unsafe_chars refuses, and already in NFC (else email-validator re-checks the
+    normalised form) — and no domain literal.
+
+    With no quote and no angle bracket before the first @, email-validator's split_email splits
+    there (an @ composes with nothing under NFC)."""
+    import polars as pl
+
+    local = pl.col("__local")
+    frame = split.select(
+        local,
+        local.str.contains(rf"^{_LOCAL_INTL}$").fill_null(False).alias("dot_atom"),
+        local.str.contains(r"[^\x00-\x7F]").fill_null(False).alias("intl"),
+        pl.col("address").str.contains(r"@\[.*\]$").alias("literal"),
     )
+    anywhere, first = _unsafe_characters(frame.filter(pl.col("dot_atom") & pl.col("intl"))["__local"])
+    # An ASCII dot-atom is DOT_ATOM_TEXT: nothing below can refuse it.
+    safe = ~pl.col("intl") | (local.str.normalize("NFC") == local)
+    if anywhere:
+        safe = safe & ~local.str.contains(anywhere)
+    if first:
+        safe = safe & ~local.str.contains("^" + first)
+    return frame.select((pl.col("dot_atom") & safe.fill_null(False) & ~pl.col("literal")).alias("composable")).to_series()
+
+
+def composed_path(split: pl.DataFrame) -> pl.DataFrame:
+    """Addresses whose local part email-validator accepts as it stands (see composable), at any
+    domain (international, punycode...): email-validator checks such a local part on its own and
+    the domain on its own, so the domain is checked once per distinct domain and the verdict
+    composed — exactly as validate_email does: local part as is (an ASCII one's RFC 2142 names
+    lower-cased; a Unicode one needs SMTPUTF8 and is never folded), the domain's normalised form,
+    then the three length checks on the original, normalised and ASCII-domain forms (254 bytes each)."""
+    import polars as pl
+
+    staged = split.with_columns(pl.col("__domain").fill_null(""))
     distinct = staged["__domain"].unique().sort().to_list()
     table = pl.DataFrame(judge_domains(distinct), schema={
         "__domain": pl.String, "__domain_ok": pl.Boolean, "__unicode": pl.String, "__ascii": pl.String, "__domain_reason": pl.String,
     })
-    staged = staged.join(table, on="__domain", how="left").with_columns(_folded_local(pl.col("__local")).alias("__folded"))
-    normalized = pl.concat_str(pl.col("__folded"), pl.lit("@"), pl.col("__unicode"))
-    ascii_form = pl.concat_str(pl.col("__folded"), pl.lit("@"), pl.col("__ascii"))
-    fits = (pl.col("address").str.len_bytes() <= 254) & (normalized.str.len_bytes() <= 254) & (ascii_form.str.len_bytes() <= 254)
+    ascii_local = ~pl.col("__local").str.contains(r"[^\x00-\x7F]")
+    staged = staged.join(table, on="__domain", how="left").with_columns(
+        pl.when(ascii_local).then(_folded_local(pl.col("__local"))).otherwise(pl.col("__local")).alias("__folded")
+    )
+    staged = staged.with_columns(pl.concat_str(pl.col("__folded"), pl.lit("@"), pl.col("__unicode")).alias("__normalized"))
+    normalized = pl.col("__normalized")
+    ascii_bytes = pl.col("__folded").str.len_bytes() + 1 + pl.col("__ascii").str.len_bytes()
+    fits = (pl.col("address").str.len_bytes() <= 254) & (normalized.str.len_bytes() <= 254) & (ascii_bytes <= 254)
     ok = pl.col("__domain_ok") & fits
     return staged.select(
         "address",
@@ -232,13 +328,12 @@ def judge_syntax(addresses: pl.Series) -> pl.DataFrame:
     import polars as pl
 
     distinct = pl.DataFrame({"address": addresses.cast(pl.String)}).drop_nulls().unique(maintain_order=True)
-    judged = fast_path(distinct.lazy()).collect()
+    judged = fast_path(distinct)
     decided = judged.filter(pl.col("decided")).select(COLUMNS)
-    undecided = judged.filter(~pl.col("decided")).select("address")
-    # (A bracketed domain is a domain literal, which validate_email handles before the domain check.)
-    plain_local = pl.col("address").str.contains(rf"^{_LOCAL}@") & ~pl.col("address").str.contains(r"@\[.*\]$")
-    composed = composed_path(undecided.filter(plain_local)).select(COLUMNS)
-    slow = pl.DataFrame(slow_path(undecided.filter(~plain_local)["address"].to_list()), schema=decided.schema)
+    undecided = split_at_first_at(judged.filter(~pl.col("decided")).select("address"))
+    by_parts = composable(undecided)
+    composed = composed_path(undecided.filter(by_parts)).select(COLUMNS)
+    slow = pl.DataFrame(slow_path(undecided.filter(~by_parts)["address"].to_list()), schema=decided.schema)
     return pl.concat(
         [decided.with_columns(fast=pl.lit(True)), composed.with_columns(fast=pl.lit(True)), slow.with_columns(fast=pl.lit(False))],
         how="vertical",

@@ -190,12 +190,25 @@ def _typo_table(domains: list[str]) -> pl.DataFrame:
     )
 
 
-def _mixed_script_locals(locals_: list[str]) -> pl.DataFrame:
+def _mixed_script_locals(locals_: pl.Series) -> pl.DataFrame:
+    """The distinct local parts that mix scripts (scripts.is_mixed), found without a Python call
+    per local part: each distinct non-ASCII character's script is asked once, the parts holding
+    letters of two or more scripts are found with one regex per script, and only those few are
+    put to is_mixed (which allows some mixes, such as Han with kana)."""
     import polars as pl
 
-    from listclean.email.scripts import is_mixed
+    from listclean.email.scripts import _script, is_mixed
 
-    flagged = [local for local in locals_ if is_mixed(local)]
+    parts = locals_.cast(pl.String).drop_nulls().unique()
+    by_script: dict[str, list[str]] = {"LATIN": []}
+    for char in parts.str.extract_all(r"[^\x00-\x7F]").explode().drop_nulls().unique().to_list():
+        if script := _script(char):
+            by_script.setdefault(script, []).append(char)
+    letters = {script: "".join(f"\\x{{{ord(c):X}}}" for c in sorted(chars)) for script, chars in by_script.items()}
+    letters["LATIN"] += "A-Za-z"
+    count = pl.sum_horizontal([pl.col("part").str.contains(f"[{chars}]").cast(pl.Int8) for chars in letters.values()])
+    several = pl.DataFrame({"part": parts}).filter(count > 1)["part"]
+    flagged = [local for local in several.to_list() if is_mixed(local)]
     return pl.DataFrame({"local_part": flagged, "mixed_local": [True] * len(flagged)}, schema={"local_part": pl.String, "mixed_local": pl.Boolean})
 
 
@@ -221,18 +234,35 @@ def _split_reasons(text: pl.Expr) -> pl.Expr:
 def _role_reasons(local: pl.Expr) -> pl.Expr:
     import polars as pl
 
-    mailbox = local.str.to_lowercase().str.replace(r"\+.*$", "")
+    mailbox = _mailbox(local)
     key = mailbox.str.replace_all(r"[._\-]", "")
     # info-de, sales_uk: the role without its country or region.
     base = mailbox.str.replace(ROLE_REGION_SUFFIX, "").str.replace_all(r"[._\-]", "")
     # Initials (h.r, i.t, j-p) are a person's, even when they spell a role.
     initials = mailbox.str.contains(r"^[a-z0-9](?:[._\-][a-z0-9])+$")
     # One look-up each (the keys are evaluated once; eager frames do not share repeated sub-expressions).
-    codes = {name: "role_generic" for name in ROLE_GENERIC}
-    codes |= {name: "role_standard" for name in ROLE_STANDARD}
-    codes |= {name: "role_no_reply" for name in ROLE_NO_REPLY}
-    found = pl.coalesce(key.replace_strict(codes, default=None, return_dtype=pl.String), base.replace_strict(codes, default=None, return_dtype=pl.String))
+    found = pl.coalesce(key.replace_strict(_ROLE_CODES, default=None, return_dtype=pl.String), base.replace_strict(_ROLE_CODES, default=None, return_dtype=pl.String))
     return pl.when(~initials).then(found)
+
+
+def _mailbox(local: pl.Expr) -> pl.Expr:
+    return local.str.to_lowercase().str.replace(r"\+.*$", "")
+
+
+_ROLE_CODES = {name: "role_generic" for name in ROLE_GENERIC} | {name: "role_standard" for name in ROLE_STANDARD} | {name: "role_no_reply" for name in ROLE_NO_REPLY}
+
+
+def _role_table(local_parts: pl.Series) -> pl.DataFrame:
+    """(local_part, __role), once per local part, for the local parts that are role mailboxes. A role's key,
+    or its key without a region suffix, is a prefix of the part's key (lower-cased, +tag and
+    separators removed), so only the parts whose key starts with a role name are looked at closely."""
+    import polars as pl
+
+    parts = pl.DataFrame({"local_part": local_parts.cast(pl.String)}).drop_nulls()
+    starts = "^(?:" + "|".join(sorted(_ROLE_CODES, key=lambda name: (-len(name), name))) + ")"
+    candidates = parts.filter(_mailbox(pl.col("local_part")).str.replace_all(r"[._\-]", "").str.contains(starts))
+    found = candidates.select("local_part", _role_reasons(pl.col("local_part")).alias("__role")).drop_nulls("__role")
+    return found.unique("local_part", keep="first")
 
 
 # Above this many rows a frame is judged as two halves in two threads: Polars works a column
@@ -283,7 +313,7 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
     import polars as pl
 
     from listclean.email.repair import repair
-    from listclean.email.syntax import judge_syntax
+    from listclean.email.syntax import judge_syntax, local_and_domain
 
     say = progress or (lambda message: None)
     previous = [c for c in (*OUTPUT_COLUMNS, "email_alternates") if c in frame.columns]
@@ -295,10 +325,10 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
     cells = repair(frame, _email_cell(frame)).select(
         pl.col("address").alias("__addr"), pl.col("repairs").alias("__repairs"), pl.col("alternates").alias("email_alternates")
     )
-    work = pl.concat([work, cells], how="horizontal").with_columns(
-        pl.col("__addr").str.extract(r"^(.*)@", 1).alias("__typed_local"),
-        pl.col("__addr").str.extract(r"@([^@]*)$", 1).str.to_lowercase().alias("__typed_domain"),
+    typed = local_and_domain(cells["__addr"]).select(
+        pl.col("local").alias("__typed_local"), pl.col("domain").str.to_lowercase().alias("__typed_domain")
     )
+    work = pl.concat([work, cells, typed], how="horizontal")
 
     # Typos are looked for in what was typed, valid or not ("gmailcom" is invalid and obviously gmail.com).
     say("looking for domain typos")
@@ -333,7 +363,7 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
     work = work.join(_domain_table(domains, options.dns), on="ascii_domain", how="left", maintain_order="left")
 
     non_ascii_locals = work.select(pl.col("local_part").filter(~pl.col("local_part").str.contains(r"^[\x00-\x7f]*$")).unique()).to_series()
-    mixed = _mixed_script_locals(non_ascii_locals.drop_nulls().to_list())
+    mixed = _mixed_script_locals(non_ascii_locals.drop_nulls())
     if mixed.height:
         work = work.join(mixed, on="local_part", how="left", maintain_order="left")
     else:
@@ -344,8 +374,9 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
     if options.suppression is not None:
         # Either form matching suppresses: what was typed (repaired) and what was judged (normalised, maybe typo-fixed).
         suppressed = options.suppression.matches(work, pl.col("__addr"), pl.coalesce(pl.col("normalized"), pl.col("__judged")))
-    work = work.with_columns(
-        pl.when(pl.col("syntax_ok").fill_null(False)).then(_role_reasons(pl.col("local_part"))).alias("__role"),
+    roles = _role_table(syntax.filter(pl.col("syntax_ok"))["local_part"])
+    work = work.join(roles, on="local_part", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("syntax_ok").fill_null(False)).then(pl.col("__role")).alias("__role"),
         pl.when(consent.is_in(sorted(schema.SUPPRESSING_STATUSES)))
         .then(consent)
         .when(consent == "pending")
