@@ -167,10 +167,15 @@ def test_property_clean_text_is_idempotent_and_leaves_no_invisible_characters(te
         assert "  " not in once
 
 
+_UNICODE_EDGES = "ab @.\t\x1f\x7f\u00a0\u200be\u0301\u3000\u2028\u0085\u212b\uf900\u1100\u1161\u11a8\uac00\u0958\u0915\u093c\u0378Ωаи山"
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.none() | st.text(alphabet=st.sampled_from("ab @.\t\x1f\x7f\u00a0\u200be\u0301") | st.characters(codec="ascii"), max_size=12), max_size=8))
+@given(st.lists(st.none() | st.text(alphabet=st.sampled_from(_UNICODE_EDGES) | st.characters(codec="utf-8"), max_size=12), max_size=8))
 def test_property_cleaning_a_column_skips_only_values_the_chain_would_not_change(values):
-    # Import cleans whole columns through clean_text_values, which leaves plain ASCII alone.
+    # Import cleans whole columns through clean_text_values, which leaves alone the text (in any
+    # script) that holds nothing NFC or the chain could change: combining marks, Hangul jamo,
+    # singletons (Angstrom sign, compatibility ideographs), composition exclusions, unassigned.
     column = pl.Series("v", values, dtype=pl.String)
     assert clean_text_values(column).to_list() == apply(clean_text, values)
     assert column.to_list() == values  # the caller's column is not written over
@@ -295,6 +300,22 @@ def test_property_the_native_date_fast_path_answers_exactly_what_the_careful_par
 
     values = pl.Series("v", texts, dtype=pl.String)
     assert _parse_datetimes(values, order).eq_missing(_careful_datetimes(values, order)).all()
+
+
+def test_a_date_format_checked_once_is_not_checked_again_and_reads_the_same(monkeypatch):
+    """A 1M-row export's five timestamp columns, and every chunk after the first, reuse the formats
+    the careful parser confirmed: it is then called only for values no confirmed format reads."""
+    from listclean import standardize as module
+
+    values = pl.Series("v", ["2024-03-05 10:12:00", "2023-12-31 23:59:59", "05.03.2024", "March 5, 2024", None])
+    monkeypatch.setattr(module, "_VERIFIED_FORMATS", set())
+    fresh = module._parse_datetimes(values, "dmy")
+    assert ("%Y-%m-%d %H:%M:%S", "dmy") in module._VERIFIED_FORMATS
+    calls = []
+    careful = module._careful_datetimes
+    monkeypatch.setattr(module, "_careful_datetimes", lambda texts, order: calls.append(texts.to_list()) or careful(texts, order))
+    assert module._parse_datetimes(values, "dmy").equals(fresh)
+    assert calls == [["March 5, 2024"], ["March 5, 2024"]]  # the sample's unread value, then the column's
 
 
 @pytest.mark.parametrize(

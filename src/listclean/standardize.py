@@ -30,6 +30,9 @@ Standardising an already standard file changes nothing (tested as a property).
 
 from __future__ import annotations
 
+import functools
+import threading
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -102,17 +105,28 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(cleaned.str.len_bytes() > 0).then(cleaned)
 
 
-# Printable ASCII words separated by single spaces: text that clean_text returns unchanged.
-# Most cells of a list look like this; recognising them is one regex pass, where the
-# cleaning chain (NFC above all) costs ten times as much.
-_PLAIN_TEXT = r"^[\x21-\x7e]+(?: [\x21-\x7e]+)*$"
+@functools.cache
+def plain_text_pattern() -> str:
+    """Words separated by single ASCII spaces, holding no other space, no control or invisible
+    character and no character NFC could change (data/nfc_unsafe.txt): text that clean_text
+    returns unchanged, in any script. Most cells of a list look like this; recognising them is
+    one regex pass, where the cleaning chain (NFC above all) costs ten times as much."""
+    from importlib import resources
+
+    unsafe = []
+    for line in resources.files("listclean.data").joinpath("nfc_unsafe.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            first, last = line.split()
+            unsafe.append(f"\\x{{{first}}}-\\x{{{last}}}")
+    word = rf"[^\s\x00-\x1f\x7f{INVISIBLE}{ODD_SPACES}{''.join(unsafe)}]+"
+    return rf"^{word}(?: {word})*$"
 
 
 def clean_text_values(values: pl.Series) -> pl.Series:
     """`clean_text` of a Series, running the cleaning chain only on values it could change."""
     import polars as pl
 
-    plain = values.str.contains(_PLAIN_TEXT).fill_null(False)
+    plain = values.str.contains(plain_text_pattern()).fill_null(False)
     if plain.all():
         return values
     rows = (~plain).arg_true()
@@ -311,16 +325,18 @@ def infer_date_orders(frame: pl.LazyFrame, columns: dict[str, str]) -> dict[str,
 
     if not columns:
         return {}
-    # Only the distinct values are read as dates: a million rows hold a few thousand days,
-    # and the query's one pass over the file is then little more than reading the columns.
-    distinct = frame.select(pl.col(column).unique().implode().alias(target) for target, column in columns.items()).collect()
+    # Only a date with a slash, dot or dash between numbers, not year first, can be day- or
+    # month-first: the others (ISO, Mailchimp's 2024-03-05 10:12:00, timestamps with seconds that
+    # are all distinct) are left out in the query's one pass over the file, before the distinct
+    # values of the rest are taken (a million rows hold a few thousand days).
+    def orderable(column: str) -> pl.Expr:
+        text = pl.col(column).cast(pl.String)
+        return text.filter(text.str.contains(r"\d\s*[/.\-]\s*\d") & ~text.str.contains(r"^\s*\d{4}\s*[/.\-]"))
+
+    distinct = frame.select(orderable(column).unique().implode().alias(target) for target, column in columns.items()).collect()
     orders: dict[str, str | None] = {}
     for target in columns:
-        values = distinct[target].explode().to_frame("v")
-        # Only a date with a slash, dot or dash between numbers, not year first, can be day- or
-        # month-first: the others (ISO, Mailchimp's 2024-03-05 10:12:00) need none of the matching below.
-        text = pl.col("v").cast(pl.String)
-        values = values.filter(text.str.contains(r"\d\s*[/.\-]\s*\d") & ~text.str.contains(r"^\s*\d{4}\s*[/.\-]"))
+        values = distinct[target].explode().drop_nulls().to_frame("v")
         # The pattern groups are a column of their own first: written as one expression per
         # aggregate, the cleaning and matching would be evaluated three times over.
         groups = values.select(_prepare_date_text(clean_text(pl.col("v"))).str.extract_groups(NUMERIC_DATE))
@@ -744,31 +760,41 @@ NATIVE_ORDERED_FORMATS = {
 NATIVE_SAMPLE = 2_000  # distinct values a format is checked on against the careful parser
 
 
+# (format, order) pairs whose native reading has been checked against the careful parser in this
+# process: a format's agreement with it is a property of the format, not of one chunk's values, so
+# the next chunk (or the next column of the same shape) does not pay for the check again.
+_VERIFIED_FORMATS: set[tuple[str, str]] = set()
+# Columns are standardised side by side, each in a Polars thread; checking formats runs the
+# careful parser (many small queries). One column at a time checks, the others then find their
+# formats checked: five at once wait on each other for the interpreter and the thread pool
+# (a 1M-row export's five timestamp columns took seconds more).
+_VERIFYING = threading.Lock()
+
+
 def _parse_datetimes(values: pl.Series, order: str) -> pl.Series:
     """Text -> Datetime(us, UTC), as parse_datetime reads it. The column's own formats are found
     on a sample of its distinct values — each format kept only if Polars' native parser gives
-    exactly the careful parser's answer on every sampled value it reads — and the column is parsed
-    natively with them; only the values no kept format reads go to the careful parser."""
+    exactly the careful parser's answer on every sampled value it reads (checked once per format
+    and date order) — and the column is parsed natively with them; only the values no kept
+    format reads go to the careful parser."""
     import polars as pl
 
     text = values.cast(pl.String)
-    # From the first rows: a format that only appears later is read by the careful parser (slower, as right).
-    sample = text.head(50_000).drop_nulls().unique(maintain_order=True).head(NATIVE_SAMPLE)
+    # From the first rows (values arrive distinct or mostly so): a format that only appears later
+    # is read by the careful parser (slower, as right).
+    sample = text.head(4 * NATIVE_SAMPLE).drop_nulls().unique(maintain_order=True).head(NATIVE_SAMPLE)
     if sample.len() == 0:
         return _careful_datetimes(text, order)
-    expected = _careful_datetimes(sample, order)
-    kept = []
-    covered = pl.Series([False] * sample.len(), dtype=pl.Boolean)
-    for fmt in (*NATIVE_DATE_FORMATS, *NATIVE_ORDERED_FORMATS.get(order, ())):
-        native = _native(sample, fmt)
-        read = native.is_not_null() & ~covered
-        if not read.any():
-            continue
-        if (native.filter(read) == expected.filter(read)).all() and expected.filter(read).null_count() == 0:
-            kept.append(fmt)
-            covered = covered | read
-            if covered.all():
-                break  # every sampled value has its format
+    candidates = (*NATIVE_DATE_FORMATS, *NATIVE_ORDERED_FORMATS.get(order, ()))
+    natives: dict[str, pl.Series] = {}
+
+    def native(fmt: str) -> pl.Series:
+        if fmt not in natives:
+            natives[fmt] = _native(sample, fmt)
+        return natives[fmt]
+
+    with _VERIFYING:
+        kept = _kept_formats(sample, order, candidates, native)
     if not kept:
         return _careful_datetimes(text, order)
     fast = pl.select(pl.coalesce([_native(text, fmt) for fmt in kept])).to_series() if len(kept) > 1 else _native(text, kept[0])
@@ -779,17 +805,55 @@ def _parse_datetimes(values: pl.Series, order: str) -> pl.Series:
     return fast.scatter(rest.arg_true(), slow).alias(values.name)
 
 
+def _kept_formats(sample: pl.Series, order: str, candidates: tuple[str, ...], native: Callable[[str], pl.Series]) -> list[str]:
+    """The native formats that read the sample, each checked against the careful parser once."""
+    import polars as pl
+
+    kept: list[str] = []
+    covered = pl.Series([False] * sample.len(), dtype=pl.Boolean)
+    # Formats already checked first; the careful parser only reads what they leave.
+    for fmt in candidates:
+        if (fmt, order) in _VERIFIED_FORMATS and not covered.all():
+            read = native(fmt).is_not_null() & ~covered
+            if read.any():
+                kept.append(fmt)
+                covered = covered | read
+    if not covered.all():
+        unread = ~covered
+        expected = pl.repeat(None, sample.len(), dtype=pl.Datetime("us", "UTC"), eager=True).scatter(
+            unread.arg_true(), _careful_datetimes(sample.filter(unread), order)
+        )
+        for fmt in candidates:
+            if (fmt, order) in _VERIFIED_FORMATS:
+                continue
+            read = native(fmt).is_not_null() & ~covered
+            if not read.any():
+                continue
+            if (native(fmt).filter(read) == expected.filter(read)).all() and expected.filter(read).null_count() == 0:
+                _VERIFIED_FORMATS.add((fmt, order))
+                kept.append(fmt)
+                covered = covered | read
+                if covered.all():
+                    break  # every sampled value has its format
+    return kept
+
+
 def _native(text: pl.Series, fmt: str) -> pl.Series:
     """Polars' native parse of one format (null where the text is not in it), to the second in UTC, as the careful parser gives it."""
     import polars as pl
 
-    text = text.str.strip_chars()
+    # Staged: an eager select evaluates a repeated sub-expression once per use.
+    value = text.str.strip_chars().to_frame("text")
     # Only values of the format's exact shape (two-digit fields, as written): chrono also reads
     # "10:5:00" or "2024-03-0510:12", which the careful parser does not.
-    parsed = pl.select(pl.when(text.str.contains(_shape_of(fmt))).then(text.str.to_datetime(fmt, strict=False, time_unit="us", exact=True))).to_series()
+    parsed = value.select(
+        pl.when(pl.col("text").str.contains(_shape_of(fmt))).then(pl.col("text").str.to_datetime(fmt, strict=False, time_unit="us", exact=True, cache=False))
+    ).to_series()
     # %Y reads "24" as the year 24: a year the careful parser would read otherwise goes to it.
-    parsed = pl.select(pl.when(parsed.dt.year().is_between(1900, 2199)).then(parsed)).to_series()
-    return parsed.dt.truncate("1s").dt.replace_time_zone("UTC").cast(pl.Datetime("us", "UTC"))
+    in_range = parsed.to_frame("v").select(pl.when(pl.col("v").dt.year().is_between(1900, 2199)).then(pl.col("v"))).to_series()
+    if "%.f" in fmt:  # to the second, as the careful parser reads a fraction
+        in_range = in_range.dt.truncate("1s")
+    return in_range.dt.replace_time_zone("UTC").cast(pl.Datetime("us", "UTC")).alias(text.name)
 
 
 _SHAPES = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%I": r"\d{2}", "%M": r"\d{2}", "%S": r"\d{2}", "%p": r"(?:AM|PM|am|pm)", "%.f": r"\.\d{1,9}"}
