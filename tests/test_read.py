@@ -105,6 +105,8 @@ def test_nul_byte_is_an_error_or_is_removed_on_keep():
         load(FIXTURES / "nul_byte.csv")
     kept = load(FIXTURES / "nul_byte.csv", on_bad_rows="keep").frame
     assert kept["email"].to_list() == ["ann@example.com", "bob@example.com", "cid@example.com"]
+    # The row says what was repaired on it, not only the summary and the rejects file.
+    assert kept["_bad_row"].to_list() == [None, "nul_byte", None]
 
 
 def test_a_quote_inside_a_field_is_a_literal_character_like_every_csv_reader_reads_it(tmp_path):

@@ -22,7 +22,7 @@ from listclean.columns import STREET_FIELDS, ColumnMapping, map_columns
 from listclean.source_profiles import SourceProfile
 from listclean.text import fold_key_expr
 from listclean.errors import InputError
-from listclean.io.read import EXTRA_FIELDS, ROW, ReadOptions, Source, Workspace, read_source
+from listclean.io.read import BAD_ROW, EXTRA_FIELDS, ROW, ReadOptions, Source, Workspace, read_source
 from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects, reject_schema, rows_as_rejects, rows_with_action
 from listclean.standardize import DateOrder, StandardizeOptions, apply_opt_out, infer_date_orders, standardize
 
@@ -284,6 +284,7 @@ class _Plan:
     notes: list[str]
     profile: SourceProfile | None = None  # the platform export recognised from the header
     signals: list[pl.Expr] = field(default_factory=list)  # per signal column, the status it gives a row
+    bad_row_reasons: bool = False  # --on-bad-rows keep on a file with bad records: every chunk carries BAD_ROW
 
 
 @dataclass
@@ -362,7 +363,8 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
             status_words = {source_profiles.fold_key(word): status or "" for word, status in profile.status_values.items()}
             original = pl.col(mapping.fields["consent_status"]).cast(pl.String)
             selected.append(fold_key_expr(original).replace_strict(status_words, default=None, return_dtype=pl.String).alias(_PROFILE_STATUS))
-    return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes, profile, signals)
+    bad_row_reasons = source.may_have_bad_rows and options.read.on_bad_rows == "keep"
+    return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes, profile, signals, bad_row_reasons)
 
 
 _PROFILE_STATUS = "__listclean_profile_status"  # a status word of the platform's own vocabulary ("" = no consent either way)
@@ -447,6 +449,8 @@ def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tall
     frame = _status_from_export_name(frame, source, plan.mapping, plan.notices if tally.chunks == 1 else [])
     if not source.has_provenance:
         frame = frame.with_columns(pl.lit(source.name).alias("_source_file"), pl.col(ROW).alias("_source_row"))
+    if plan.bad_row_reasons:  # (a chunk's bad rows are found when it is read, before it gets here)
+        frame = _with_bad_row_reasons(frame, source)
     frame = frame.drop(ROW)
 
     try:
@@ -480,6 +484,17 @@ def _empty_row_rejects(name: str, empty_rows: pl.DataFrame) -> pl.DataFrame:
         pl.lit("skipped").alias("action"),
         pl.lit("").alias("raw"),
     )
+
+
+def _with_bad_row_reasons(frame: pl.LazyFrame, source: Source) -> pl.LazyFrame:
+    """BAD_ROW on every row --on-bad-rows keep repaired (the reason code the rejects file lists
+    beside its raw text), null on the others; a re-read listclean output keeps the reasons it has."""
+    import polars as pl
+
+    repaired = {bad.row: bad.reason for bad in source.bad_rows if bad.action == "kept" and bad.row is not None}
+    found = pl.col(ROW).replace_strict(repaired, default=None, return_dtype=pl.String) if repaired else pl.lit(None, dtype=pl.String)
+    earlier = pl.col(BAD_ROW) if BAD_ROW in frame.collect_schema().names() else pl.lit(None, dtype=pl.String)
+    return frame.with_columns(pl.coalesce(found, earlier).alias(BAD_ROW))
 
 
 def _bad_row_rejects(source: Source) -> pl.DataFrame:

@@ -258,6 +258,10 @@ def test_ragged_rows_in_a_large_file_are_read_carefully_only_where_they_are(cli,
     assert runs["chunked"] == runs["whole"]
     rejects = pl.read_csv(tmp_path / "whole_rejects.csv")
     assert rejects["_source_line"].to_list() == [14, 27, 28] and rejects["_source_row"].to_list() == [13, 20, 21]
+    if mode == "keep":  # each repaired row carries its reason, in every chunk, null on the others
+        out = pl.read_csv(tmp_path / "whole.csv", infer_schema=False)
+        assert out.filter(pl.col("_bad_row").is_not_null())["_source_row"].to_list() == ["13", "20", "21"]
+        assert out["_bad_row"].drop_nulls().to_list() == ["ragged_row", "ragged_row", "nul_byte"]
 
 
 def test_the_first_ragged_row_of_a_large_file_stops_the_import_with_the_same_error(cli, tmp_path):

@@ -21,6 +21,7 @@ before a file is read: the CLI keeps `--help` free of it.
 
 from listclean.io.read.registry import Format, format_names, lookup, read_column, read_source, register, sniff_format
 from listclean.io.read.source import (
+    BAD_ROW,
     EXTRA_FIELDS,
     PROVENANCE_COLUMNS,
     ROW,
@@ -41,6 +42,7 @@ from listclean.io.read.parquet import is_listclean_parquet
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
+    "BAD_ROW",
     "EXTRA_FIELDS",
     "PROVENANCE_COLUMNS",
     "ROW",

@@ -67,7 +67,7 @@ def read_delimited(local: Path, name: str, head: bytes, options: ReadOptions, wo
         chunk_rows=options.chunk_rows,
         damaged_lines=frozenset(encoding.damaged_lines),
     )
-    frame, bad_rows, split = _read_rows(layout, sample, workspace)
+    frame, bad_rows, split, bad = _read_rows(layout, sample, workspace)
     if frame is None:
         raise InputError("the file holds no rows", source=name)
     return Source(
@@ -81,13 +81,15 @@ def read_delimited(local: Path, name: str, head: bytes, options: ReadOptions, wo
         bad_rows=bad_rows,
         notices=notices,
         split=split,
+        may_have_bad_rows=bad,
     )
 
 
 def _read_rows(
     layout: Layout, sample: str, workspace: Workspace
-) -> tuple[pl.LazyFrame | None, list[BadRow], Callable[[], Iterator[pl.LazyFrame]] | None]:
-    """The whole file as one lazy frame, its bad rows, and (for a large file) its chunks."""
+) -> tuple[pl.LazyFrame | None, list[BadRow], Callable[[], Iterator[pl.LazyFrame]] | None, bool]:
+    """The whole file as one lazy frame, its bad rows (for a large file, as its chunks are read),
+    (for a large file) its chunks, and whether the first look found any bad record."""
     import polars as pl
 
     path, header, on_bad_rows = cast(Path, layout.source), list(layout.header), layout.on_bad_rows
@@ -117,7 +119,7 @@ def _read_rows(
         frame, bad_rows, split = read_careful_spooled(layout, workspace)
     else:
         frame, bad_rows, _ = read_careful(layout)
-    return frame, bad_rows, split
+    return frame, bad_rows, split, any(check.bad for check in checks) or bool(bad_rows)
 
 
 def _range_reader(layout: Layout, checks: list[RangeCheck], bad_rows: list[BadRow]) -> Callable[[], Iterator[pl.LazyFrame]]:

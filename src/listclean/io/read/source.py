@@ -23,6 +23,7 @@ OnBadRows = Literal["error", "skip", "keep"]
 ROW = "__listclean_row"  # the reader's own 1-based data row number
 PROVENANCE_COLUMNS = ("_source_file", "_source_row")
 EXTRA_FIELDS = "_extra_fields"
+BAD_ROW = "_bad_row"  # why --on-bad-rows keep repaired the row (its reason code); null for rows read as they were
 
 
 @dataclass
@@ -60,6 +61,9 @@ class Source:
     notices: list[str] = field(default_factory=list)
     has_provenance: bool = False  # the file already carries _source_file/_source_row
     canonical: bool = False  # listclean's own typed Parquet: columns already standard
+    # Some records are ragged, hold NUL bytes or stray quotes (found before the first chunk is read),
+    # so with --on-bad-rows keep the rows carry BAD_ROW, in every chunk.
+    may_have_bad_rows: bool = False
     # Large files are processed a chunk of rows at a time (bounded memory); `frame` still
     # reads the whole file lazily, for decisions that need every row (date order).
     split: Callable[[], Iterator[pl.LazyFrame]] | None = None
