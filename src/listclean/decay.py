@@ -111,7 +111,6 @@ def prepared(frame: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
         .when(consent == "pending").then(pl.lit("pending"))
         .otherwise(pl.lit("mailable"))
     )  # fmt: skip
-    limit = pl.lit(as_of).cast(when)
     end_of_day = pl.lit(as_of + timedelta(days=1)).cast(when)  # the whole report day is "today", not the future
 
     def dated(name: str) -> pl.Expr:
@@ -132,14 +131,12 @@ def prepared(frame: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
         dated("last_click_at").alias("click"),
         dated("last_purchase_at").alias("purchase"),
         dated("consent_at").alias("consent_at"),
-        _column(frame, "source", pl.String).cast(pl.String).fill_null("(none)").alias("source"),
-        _domain(frame).alias("domain"),
+        # Categorical: four bytes a contact and one copy of each source or domain, not a string
+        # each (the whole list's rows are kept until the report: 10M contacts).
+        _column(frame, "source", pl.String).cast(pl.String).fill_null("(none)").cast(pl.Categorical).alias("source"),
+        _domain(frame).cast(pl.Categorical).alias("domain"),
     ).with_columns(
         pl.col("consent").replace_strict(CHURN_STATUSES, default=None, return_dtype=pl.Enum(sorted(set(CHURN_STATUSES.values())))).alias("churn"),
-        # Exact, in fractional days: "within 90 days" means at most 90 x 24 hours ago, for the
-        # buckets here as for segment's within_days and lifecycle stages (a click 90.5 days ago is not).
-        ((limit - pl.col("engaged")).dt.total_seconds() / 86_400).alias("recency_days"),
-        ((limit - pl.col("signup")).dt.total_seconds() / 86_400).alias("age_days"),
     ).drop("consent")  # read into category and churn; a list's worth of text kept for nothing otherwise
 
 
@@ -181,6 +178,14 @@ def _status(work: pl.DataFrame) -> dict[str, int]:
 def _engagement(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
     import polars as pl
 
+    # Exact, in fractional days: "within 90 days" means at most 90 x 24 hours ago, for the
+    # buckets here as for segment's within_days and lifecycle stages (a click 90.5 days ago is not).
+    # Worked out here, not kept with every contact.
+    work = work.select(
+        ((pl.col("as_of") - pl.col("engaged")).dt.total_seconds() / 86_400).alias("recency_days"),
+        ((pl.col("as_of") - pl.col("signup")).dt.total_seconds() / 86_400).alias("age_days"),
+        "as_of", "opened", "reliable",
+    )
     days = pl.col("recency_days")
     bucket = (
         pl.when(days.is_null() & (pl.col("age_days") < options.too_new_days)).then(pl.lit("too_new"))
@@ -229,7 +234,7 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
     starts = _month_starts(as_of, options.months)
     window_start = starts[0]
     month = lambda column: pl.col(column).dt.truncate("1mo")  # noqa: E731
-    added = work.filter(pl.col("signup") >= window_start).group_by(month("signup").alias("month"), "source").len()
+    added = work.filter(pl.col("signup") >= window_start).group_by(month("signup").alias("month"), "source").len().with_columns(pl.col("source").cast(pl.String))
     added_mailable = dict(
         work.filter((pl.col("signup") >= window_start) & (pl.col("category") == "mailable")).group_by(month("signup").alias("month")).len().iter_rows()
     )
@@ -592,7 +597,7 @@ def _breakdown(work: pl.DataFrame, by: str, options: DecayOptions, limit: int | 
         (pl.col("category") == "unsubscribed").sum().alias("unsubscribed"),
         (pl.col("category") == "bounced_or_cleaned").sum().alias("bounced_or_cleaned"),
         (pl.col("category") == "complained").sum().alias("complained"),
-    ).sort(["contacts", by], descending=[True, False])
+    ).with_columns(pl.col(by).cast(pl.String)).sort(["contacts", by], descending=[True, False])
     if limit is not None and grouped.height > limit:
         rest = grouped.slice(limit).drop(by).sum().with_columns(pl.lit("(other)").alias(by))
         grouped = pl.concat([grouped.head(limit), rest.select(grouped.columns)])
