@@ -109,3 +109,26 @@ def test_the_ledger_lists_the_sources_rejects_first_and_refuses_a_broken_balance
     sink = FrameSink()
     ledger.write(sink)
     assert sink.frame["reason"].to_list() == ["empty_row", "suppressed"]
+
+
+def test_a_held_piece_is_a_copy_of_its_own_not_a_view_that_keeps_its_parent(tmp_path):
+    """A partition_by piece or a filtered chunk held in memory must not pin the whole chunk it
+    came from (a 10M-row dedupe in parts grew by a part per part): the spool keeps a copy that
+    is equal in every value and type."""
+    from datetime import datetime, timezone
+
+    parent = pl.DataFrame(
+        {
+            "text": [f"a long enough text value {i}" for i in range(20_000)],
+            "tags": [[f"t{i % 3}", None] for i in range(20_000)],
+            "at": [datetime(2024, 1, 1, tzinfo=timezone.utc)] * 20_000,
+            "kind": pl.Series(["x", "y"] * 10_000, dtype=pl.Enum(["x", "y"])),
+            "group": [i % 10 for i in range(20_000)],
+        }
+    )
+    piece = parent.partition_by("group", as_dict=True)[(3,)]
+    spool = Spool(_paths(tmp_path), MemoryBudget())
+    spool.add(piece)
+    held = next(iter(spool))
+    assert held.equals(piece) and held.schema == piece.schema
+    assert held is not piece

@@ -96,7 +96,11 @@ def golden_records(members: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame
 
     columns = [c for c in members.columns if not c.startswith("__") and c not in ADDED]
     # An integer cluster key: sorting and grouping millions of rows by a string costs several times more.
-    members = members.with_columns(pl.col("cluster_id").cast(pl.Categorical).to_physical().alias("__cluster")).sort(["__cluster", "__rank"])
+    # Categories of its own (numbered by first appearance, as the global ones were): the global
+    # categories never forget a value, and a list deduplicated in parts would add every part's
+    # cluster ids to them for good.
+    cluster = pl.col("cluster_id").cast(pl.Categorical(pl.Categories.random())).to_physical()
+    members = members.with_columns(cluster.alias("__cluster")).sort(["__cluster", "__rank"])
     record = pl.coalesce(pl.col("source").cast(pl.String), pl.col("_source_file")) if "source" in members.columns else pl.col("_source_file")
     summed = [name for name in SUMMED_FIELDS if name in columns]
     members = members.with_columns(

@@ -39,7 +39,7 @@ class Spool:
         self.rows += frame.height
         size = frame.estimated_size()
         if not self._parts and self.budget.try_reserve(size, always=not self._held):
-            self._held.append((frame, size))
+            self._held.append((_compacted(frame), size))
             self._held_bytes += size
             return
         for held, _ in self._held:  # held frames come first: spill them before this one
@@ -103,3 +103,19 @@ class Spool:
         if not frames:
             raise ValueError("nothing spooled")
         return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+
+
+def _compacted(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame in buffers of its own. A slice or a `partition_by` piece is made of views into
+    its parent's buffers (text above all), so holding a small piece would keep the whole parent
+    alive: the budget would count the piece, the process would hold the parent (a list deduped
+    in parts grew by a part's worth of golden records per part). An in-memory Arrow IPC round
+    trip copies just the piece's values."""
+    import io
+
+    import polars as pl
+
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
