@@ -127,7 +127,7 @@ def test_a_held_piece_is_a_copy_of_its_own_not_a_view_that_keeps_its_parent(tmp_
         }
     )
     piece = parent.partition_by("group", as_dict=True)[(3,)]
-    spool = Spool(_paths(tmp_path), MemoryBudget())
+    spool = Spool(_paths(tmp_path), MemoryBudget(), pieces=True)
     spool.add(piece)
     held = next(iter(spool))
     assert held.equals(piece) and held.schema == piece.schema

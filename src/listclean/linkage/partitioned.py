@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from listclean.stream.spool import Spool
 
-SpoolMaker = Callable[[], "Spool"]  # a run's maker of empty spools sharing its memory budget (Runtime.spool)
+SpoolMaker = Callable[..., "Spool"]  # a run's maker of empty spools sharing its memory budget (Runtime.spool)
 
 PARTITIONED_MATCHES = MATCH_LEVELS
 POSITION = "__listclean_position"  # a row's place in the whole input
@@ -218,13 +218,13 @@ def _in_parts(
 
     # Pass 2: each chunk's rows to its part's spool (in input order within a part).
     total_rows = rows.rows
-    inputs = [spools() for _ in range(parts)]
+    inputs = [spools(pieces=True) for _ in range(parts)]  # partition_by pieces of the chunks
     # Pass 3 files each part's output by window of input positions, so putting the input's
     # order back reads one window's spool at a time.
     window = max(part_rows, 1)
     windows = max(1, math.ceil(total_rows / window))
-    golden_windows = [spools() for _ in range(windows)]
-    cluster_windows = [spools() for _ in range(windows)]
+    golden_windows = [spools(pieces=True) for _ in range(windows)]  # pieces of each part's output
+    cluster_windows = [spools(pieces=True) for _ in range(windows)]
     try:
         offset = 0
         for chunk in rows.drain():  # each chunk's memory is free for the parts' spools once it is split

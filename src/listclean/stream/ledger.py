@@ -30,7 +30,9 @@ class Ledger:
         self.removed = 0  # rows the step took out of its output (each with a reject row)
         self.merged = 0  # rows folded into another row's golden record
         self._source_rejects: list[pl.DataFrame] = []
-        self.spool = Spool(paths, budget)  # the step's rejects, in order (the sources' come first)
+        # The step's rejects, in order (the sources' come first): rows filtered out of chunks,
+        # held as copies of their own so they do not keep their chunks alive.
+        self.spool = Spool(paths, budget, pieces=True)
 
     def read(self, source: Any) -> None:
         """Count a chunk source read to its end: its rows and its rejects (see ChunkSource)."""

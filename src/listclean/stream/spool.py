@@ -27,9 +27,12 @@ class Spool:
     by `release` (a spool whose frames are no longer needed).
     """
 
-    def __init__(self, paths: PathMaker, budget: MemoryBudget) -> None:
+    def __init__(self, paths: PathMaker, budget: MemoryBudget, *, pieces: bool = False) -> None:
         self._paths = paths
         self.budget = budget
+        # The frames added are pieces of larger ones (partition_by parts, filtered rows): each is
+        # held as a copy of its own, or it would keep its whole parent alive (see _compacted).
+        self._pieces = pieces
         self._held: list[tuple[pl.DataFrame, int]] = []  # frames and their sizes as counted
         self._held_bytes = 0
         self._parts: list[Path] = []
@@ -39,7 +42,7 @@ class Spool:
         self.rows += frame.height
         size = frame.estimated_size()
         if not self._parts and self.budget.try_reserve(size, always=not self._held):
-            self._held.append((_compacted(frame), size))
+            self._held.append((_compacted(frame) if self._pieces else frame, size))
             self._held_bytes += size
             return
         for held, _ in self._held:  # held frames come first: spill them before this one
@@ -110,7 +113,8 @@ def _compacted(frame: pl.DataFrame) -> pl.DataFrame:
     its parent's buffers (text above all), so holding a small piece would keep the whole parent
     alive: the budget would count the piece, the process would hold the parent (a list deduped
     in parts grew by a part's worth of golden records per part). An in-memory Arrow IPC round
-    trip copies just the piece's values."""
+    trip copies just the piece's values. (Only for spools of pieces: copying whole chunks held by
+    an output sink cost validate a second on a 1M-row list, and saved nothing.)"""
     import io
 
     import polars as pl

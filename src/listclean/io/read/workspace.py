@@ -15,7 +15,7 @@ from pathlib import Path
 
 from listclean.errors import UsageError
 
-DEFAULT_CHUNK_ROWS = 500_000
+DEFAULT_CHUNK_ROWS = 250_000  # rows a streaming step holds at a time (about 1-3 KB a row while worked on)
 
 
 class Workspace:
