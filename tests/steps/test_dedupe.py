@@ -80,9 +80,9 @@ def test_a_list_in_parts_gives_exactly_the_one_piece_result(tmp_path):
     path.write_text("email,first_name,last_name,phone\n" + "\n".join(rows) + "\n")
     outputs = {"whole": (FrameSink(), FrameSink(), FrameSink()), "parts": (FrameSink(), FrameSink(), FrameSink())}
     whole, _ = run(str(path), sink=outputs["whole"][0], clusters=outputs["whole"][1], explain=outputs["whole"][2])
-    runtime = Runtime(chunk_rows=7, budget=MemoryBudget(2_000))  # chunks of 7 rows, parts of 3; spools spill at once
+    runtime = Runtime(chunk_rows=3, budget=MemoryBudget(2_000))  # chunks and parts of 3 rows; spools spill at once
     parts, _ = run(str(path), runtime=runtime, sink=outputs["parts"][0], clusters=outputs["parts"][1], explain=outputs["parts"][2])
-    assert parts.parts == math.ceil(len(rows) / 3) and whole.parts == 1  # the part size is the runtime's, halved
+    assert parts.parts == math.ceil(len(rows) / 3) and whole.parts == 1  # the part size is the runtime's chunk
     for mine, theirs in zip(outputs["parts"], outputs["whole"]):
         assert mine.frame.equals(theirs.frame)
     assert parts.counts == whole.counts and parts.dedupe.as_dict() == whole.dedupe.as_dict()
