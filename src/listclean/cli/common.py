@@ -252,7 +252,7 @@ def chunk_rows_from_env() -> int:
     try:
         rows = int(text) if text.strip() else DEFAULT_CHUNK_ROWS
     except ValueError:
-        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} is not a whole number", hint="e.g. LISTCLEAN_CHUNK_ROWS=500000") from None
+        raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} is not a whole number", hint="e.g. LISTCLEAN_CHUNK_ROWS=250000") from None
     if rows < 1:
         raise UsageError(f"LISTCLEAN_CHUNK_ROWS={text!r} must be at least 1")
     return rows
