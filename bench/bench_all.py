@@ -79,6 +79,14 @@ def child(label: str, args: list[str], baseline: float | None, repeat: int = 1) 
     return elapsed
 
 
+def generate(call: str) -> None:
+    """Run `call` (an import and a call of a bench module's generator) in a child process: on
+    Linux a child's peak-memory counter starts from its parent's, so the parent must stay small
+    for the per-command peaks to mean anything."""
+    script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); {call}"
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 def copy_baseline(csv: Path, work: Path, repeat: int = 1) -> float:
     """The floor every step is measured against: a plain Polars CSV -> Parquet copy of the same file."""
     copy = [sys.executable, "-c", f"import polars as pl; pl.scan_csv({str(csv)!r}, infer_schema=False).sink_parquet({str(work / 'copy.parquet')!r})"]
@@ -102,10 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         csv = work / "export.csv"
-        # Generated in a child process: on Linux a child's peak-memory counter starts from its
-        # parent's, so the parent must stay small for the per-command peaks to mean anything.
-        script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from bench_all import write_export; write_export({rows}, {str(csv)!r})"
-        subprocess.run([sys.executable, "-c", script], check=True)
+        generate(f"from bench_all import write_export; write_export({rows}, {str(csv)!r})")
         print(f"{rows:,} rows, {csv.stat().st_size / 1e6:,.0f} MB CSV")
         base = copy_baseline(csv, work)
         child("import", [*LISTCLEAN, "import", str(csv), "-o", str(work / "contacts.parquet")], base)

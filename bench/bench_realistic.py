@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -115,10 +114,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         csv = work / "esp_export.csv"
-        script = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from bench_realistic import write_export; write_export({options.rows}, {str(csv)!r}, {options.international})"
-        subprocess.run([sys.executable, "-c", script], check=True)
+        from bench_all import copy_baseline, generate
+
+        generate(f"from bench_realistic import write_export; write_export({options.rows}, {str(csv)!r}, {options.international})")
         print(f"{options.rows:,} rows, {100 * options.international:.0f} % internationalised addresses, {csv.stat().st_size / 1e6:,.0f} MB CSV")
-        from bench_all import copy_baseline
 
         base = copy_baseline(csv, work, REPEAT)
         imported = work / "contacts.parquet"

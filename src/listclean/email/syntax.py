@@ -115,16 +115,11 @@ def fast_path(addresses: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     address = pl.col("address")
-    # Split at the first @ (once: the struct is unnested, not split again per field); the parts
-    # are only read where the address has the plain shape (one @).
-    staged = (
-        addresses.with_columns(
-            address.str.splitn("@", 2).struct.rename_fields(["__local", "__domain"]).alias("__parts"),
-            (address.str.contains(FAST_ADDRESS) & (address.str.len_bytes() <= 254)).alias("__shape"),
-            (~address.str.contains("@", literal=True)).alias("__no_at"),
-        )
-        .unnest("__parts")
-        .with_columns(pl.col("__domain").str.to_lowercase())
+    # The parts are only read where the address has the plain shape (one @).
+    staged = split_at_first_at(addresses).with_columns(
+        pl.col("__domain").str.to_lowercase(),
+        (address.str.contains(FAST_ADDRESS) & (address.str.len_bytes() <= 254)).alias("__shape"),
+        (~address.str.contains("@", literal=True)).alias("__no_at"),
     )
     # The domain's own rules, once per distinct domain (a list has few): too long, R-LDH and
     # punycode labels (email-validator decides those), a label over 63 characters, special use.
@@ -255,8 +250,8 @@ def split_at_first_at(addresses: pl.DataFrame) -> pl.DataFrame:
     without an @ — where email-validator splits an address with no quote or angle bracket."""
     import polars as pl
 
-    parts = pl.col("address").str.splitn("@", 2)
-    split = addresses.with_columns(parts.struct.field("field_0").alias("__local"), parts.struct.field("field_1").alias("__domain"))
+    # Split once: the struct is unnested, not split again for each field.
+    split = addresses.with_columns(pl.col("address").str.splitn("@", 2).struct.rename_fields(["__local", "__domain"]).alias("__parts")).unnest("__parts")
     return split.with_columns(pl.when(pl.col("__domain").is_not_null()).then(pl.col("__local")).alias("__local"))
 
 
