@@ -33,6 +33,24 @@ def test_a_spool_holds_small_lists_in_memory_and_spills_large_ones_in_order(tmp_
     assert large.lazy().collect()["n"].to_list() == list(range(5000))
 
 
+def test_an_indexed_spool_reads_a_range_of_its_index_without_the_rest(tmp_path):
+    import random
+
+    from listclean.stream.spool import INDEXED_ROW_GROUP
+
+    spool_path = _paths(tmp_path)
+    values = list(range(4 * INDEXED_ROW_GROUP))
+    random.Random(3).shuffle(values)
+    spool = Spool(spool_path, MemoryBudget(1), index="key")
+    for start in range(0, len(values), INDEXED_ROW_GROUP):
+        spool.add(pl.DataFrame({"key": values[start : start + INDEXED_ROW_GROUP], "payload": ["x"] * INDEXED_ROW_GROUP}))
+    assert spool.spilled
+    in_range = spool.lazy().filter(pl.col("key").is_between(100, 199))
+    assert sorted(in_range.collect()["key"].to_list()) == list(range(100, 200))
+    # Each file written sorted by the index (in row groups with statistics, which a range skips by).
+    assert all(pl.read_parquet(part)["key"].is_sorted() for part in spool._parts)
+
+
 def test_spools_share_one_memory_budget(tmp_path):
     spool_path = _paths(tmp_path)
     chunk = pl.DataFrame({"n": list(range(1000))})

@@ -154,9 +154,10 @@ class Runtime:
         """A maker of fresh temporary paths (by suffix) in the work directory."""
         return self.workspace.path
 
-    def spool(self, *, pieces: bool = False) -> Spool:
-        """A spool under the run's budget; `pieces`: its frames are pieces of larger ones (held as copies)."""
-        return self._track(Spool(self.workspace.path, self.budget, pieces=pieces))
+    def spool(self, *, pieces: bool = False, index: str | None = None) -> Spool:
+        """A spool under the run's budget; `pieces`: its frames are pieces of larger ones (held as
+        copies); `index`: spilled sorted by that column, so a range of it is read alone."""
+        return self._track(Spool(self.workspace.path, self.budget, pieces=pieces, index=index))
 
     def file_sink(self, target: OutputTarget, *, excel_safe: bool = False, for_people: bool = False, safe_header: bool = False) -> FileSink:
         """A sink writing `target`, committed with the runtime's other outputs (see `commit`);

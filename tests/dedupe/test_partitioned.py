@@ -80,3 +80,60 @@ def test_any_small_list_in_parts_is_deduplicated_as_in_one_piece(case):
         assert golden.equals(whole.frame), match
         assert clusters.equals(whole.clusters), match
         assert result.report.as_dict() == whole.report.as_dict(), match
+
+
+def _largest_part_group(frame, options, part_rows=150, chunk=211):
+    """The largest group match_groups makes of the frame, and the largest "shares a key" group."""
+    from listclean.linkage.engine import learn_model
+    from listclean.linkage.match_groups import match_groups
+    from listclean.linkage.partitioned import key_groups, partition_keys
+
+    with Runtime() as runtime:
+        rows = runtime.spool()
+        for start in range(0, frame.height, chunk):
+            rows.add(frame.slice(start, chunk))
+        options = DedupeOptions(**{**options.__dict__, "model": learn_model(frame, options)})
+        scored = match_groups(rows, options, runtime.spool, part_rows, keep_near_misses=False, say=lambda message: None)
+        keys, _ = partition_keys(rows, options)
+        rows.release()
+    return scored.groups.value_counts()["count"].max(), key_groups(keys).value_counts()["count"].max()
+
+
+def test_fuzzy_parts_hold_the_matches_not_everyone_who_shares_a_key():
+    # Grouping every row that shares any small fuzzy block chains a list into one giant part
+    # (10M rows: parts of millions, 16 GB); the groups of matched pairs are as small as clusters.
+    # At 20,000 rows the shared keys already chain 1,198 people; the matches, at most 4.
+    people = generate_people(20_000, seed=5).drop("person_id")
+    largest, by_keys = _largest_part_group(people, DedupeOptions(match="fuzzy"), part_rows=2_000, chunk=2_500)
+    assert largest <= 6
+    assert by_keys > 100 * largest
+
+
+@pytest.mark.parametrize("variant", ["matches only", "review and labels", "explain every pair"])
+def test_fuzzy_parts_give_the_whole_lists_pairs_review_and_labels(variant):
+    people = generate_people(1200, seed=8).drop("person_id")
+    options = DedupeOptions(match="fuzzy", max_block=6)
+    keep_pairs = variant != "matches only"
+    if variant == "review and labels":
+        uncertain = dedupe(people, DedupeOptions(match="fuzzy", max_block=6, review=True)).review
+        assert uncertain is not None and uncertain.height >= 4
+        labels = uncertain.head(4).select(
+            pl.concat_str("left_file", pl.lit(":"), pl.col("left_row").cast(pl.String)).alias("left_ref"),
+            pl.concat_str("right_file", pl.lit(":"), pl.col("right_row").cast(pl.String)).alias("right_ref"),
+            pl.Series("label", [True, False, True, False]),
+        )
+        options = DedupeOptions(match="fuzzy", max_block=6, review=True, labels=labels)
+    if variant == "explain every pair":
+        options = DedupeOptions(match="fuzzy", max_block=6, keep_all_pairs=True)
+    whole = dedupe(people, options)
+    with Runtime() as runtime:
+        result = dedupe_in_parts([people.slice(i, 200) for i in range(0, people.height, 200)], options, runtime.spool, 150, keep_pairs=keep_pairs)
+        golden = pl.concat(list(result.golden), how="diagonal_relaxed")
+    assert result.parts > 5
+    assert golden.equals(whole.frame)
+    assert result.report.as_dict() == whole.report.as_dict()
+    if keep_pairs:
+        sort = ["left_file", "left_row", "right_file", "right_row"]
+        assert result.pairs.sort(sort).equals(whole.pairs.sort(sort))
+    if options.review:
+        assert result.review.equals(whole.review.sort(["left_file", "left_row", "right_file", "right_row"]))

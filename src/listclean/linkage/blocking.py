@@ -263,8 +263,9 @@ def identity_expression() -> pl.Expr:
 
 @dataclass
 class BlockingReport:
-    pairs: int = 0
-    by_key: dict[str, int] = field(default_factory=dict)
+    pairs: int = 0  # distinct pairs
+    by_key: dict[str, int] = field(default_factory=dict)  # pairs each key proposed (a pair two keys propose counts for both)
+    first_by_key: dict[str, int] = field(default_factory=dict)  # distinct pairs by the first key, in registry order, that proposed them
     skipped_blocks: dict[str, int] = field(default_factory=dict)  # key -> blocks too large to compare
     skipped_rows: dict[str, int] = field(default_factory=dict)
 
@@ -275,8 +276,8 @@ def candidate_pairs(
     """Distinct (left, right) row-id pairs, left < right, with the first key that proposed them.
 
     `too_large` names key values whose blocks are too large in a wider list than these rows
-    (per key that does not split by given name, a frame of value and len, as count_skipped takes
-    it): they are skipped as if all those rows were here (see against.py and partitioned.py), and
+    (per key that does not split by given name, a frame of value — the text, or its hash — and
+    len, as count_skipped takes it): they are skipped as if all those rows were here (see against.py and partitioned.py), and
     left out of the report's skipped blocks (the caller counts them once).
     """
     import polars as pl
@@ -288,7 +289,7 @@ def candidate_pairs(
         keyed = features.select("__id", key.expression().alias("__key"), pl.col("__first_key")).drop_nulls("__key")
         sizes = keyed.group_by("__key").len()
         if too_large and name in too_large:
-            sizes = sizes.with_columns(pl.when(pl.col("__key").is_in(too_large[name]["value"].implode())).then(max_block + 1).otherwise(pl.col("len")).alias("len"))
+            sizes = sizes.with_columns(pl.when(_listed(too_large[name])).then(max_block + 1).otherwise(pl.col("len")).alias("len"))
         keyed = keyed.join(sizes, on="__key")
         if key.splits_by_given_name:
             # A shared address: compare within each given name (and with rows that have none).
@@ -298,7 +299,7 @@ def candidate_pairs(
             keyed = pl.concat([keyed.filter(pl.col("len") <= max_block), refined])
         oversized = keyed.filter(pl.col("len") > max_block)
         if too_large and name in too_large:
-            oversized = oversized.filter(~pl.col("__key").is_in(too_large[name]["value"].implode()))
+            oversized = oversized.filter(~_listed(too_large[name]))
         if oversized.height:
             report.skipped_blocks[name] = oversized["__key"].n_unique()
             report.skipped_rows[name] = oversized.height
@@ -314,7 +315,17 @@ def candidate_pairs(
         return pl.DataFrame(schema={"left": pl.UInt32, "right": pl.UInt32, "key": pl.String}), report
     pairs = pl.concat(found).unique(subset=["left", "right"], keep="first", maintain_order=True)
     report.pairs = pairs.height
+    report.first_by_key = dict(pairs.group_by("key").len().iter_rows())
     return pairs, report
+
+
+def _listed(blocks: pl.DataFrame) -> pl.Expr:
+    """Whether a row's key value is one of `blocks` (values as text, or as their 64-bit hashes
+    with seed 7, as dedupe in parts notes them: match_groups.SEED)."""
+    import polars as pl
+
+    key = pl.col("__key").hash(seed=7) if blocks["value"].dtype == pl.UInt64 else pl.col("__key")
+    return key.is_in(blocks["value"].implode())
 
 
 def count_skipped(report: BlockingReport, blocks: dict[str, pl.DataFrame]) -> None:

@@ -460,8 +460,9 @@ def labelled_pairs(labels: pl.DataFrame | None, refs: pl.Series, representative_
     ).unique(["left", "right"], keep="last", maintain_order=True)
 
 
-def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
-    """One row per distinct set of comparison features, and each row's representative.
+def _representatives(features: pl.DataFrame, match: str, signature: pl.Series | None = None) -> tuple[pl.DataFrame, pl.Series]:
+    """One row per distinct set of comparison features, and each row's representative
+    (`signature`: the rows' fold_signature, if known).
 
     Rows whose every compared field is identical are the same person by any rule (a list
     exported twice, a form submitted again), so only one of them needs comparing: exact
@@ -476,7 +477,7 @@ def _representatives(features: pl.DataFrame, match: str) -> tuple[pl.DataFrame, 
     # phone are grouped on too, so a hash collision could only join rows that share both anyway.
     keyed = features.select(
         "__id",
-        fold_signature(features, match).alias("__signature"),
+        (fold_signature(features, match) if signature is None else pl.lit(signature)).alias("__signature"),
         pl.when(identified).then(pl.col("email_canonical")).alias("__address"),
         pl.when(identified).then(pl.col("__phone")).alias("__number"),
         identified.alias("__identified"),

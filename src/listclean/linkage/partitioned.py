@@ -1,19 +1,21 @@
 """Dedupe of lists larger than memory: the same result, a part at a time.
 
 Two rows are only ever compared when they share a blocking key (blocking.py), so the rows
-fall into groups that no comparison, cluster or golden record ever crosses: the connected
-components of "shares a key". The keys are those the ``--match`` level blocks on
-(``blocking.BLOCKING_KEYS``): a key that always links (the canonical address; the phone)
-groups every row that has it, any other (under ``--match fuzzy`` the mailbox, name, birth-date,
-postcode and street keys) only where its block is small enough to be compared at all (see
-``partition_keys``): a common name's block is skipped by the engine anyway, and each part is
-told so. Rows a person labelled one (``--labels``) are grouped too. Under ``fuzzy`` the model's
-weights are learned once, from the whole list (training.py), and given to every part. A slim first pass computes each row's keys (as
-64-bit hashes: a collision only puts two groups in one part, it never merges anyone), the
-components over them, and gives every component a part. Each part, a few hundred thousand
+fall into groups that no comparison, cluster or golden record ever crosses. Under
+``--match exact`` and ``canonical`` every key always links (the canonical address; the
+phone): the groups are the connected components of "shares a key". Under ``--match fuzzy``
+those components chain a large list into one (a row shares a small name block with one
+person, a postcode block with a second…), so the groups are made of what must stay
+together: the rows sharing an identity, the rows a person labelled one (``--labels``), and
+the pairs the engine keeps — scored once, block by block, with the model learned from the
+whole list (match_groups.py). Either way a block too large to compare is noted, and each
+part is told to skip it. Under ``fuzzy`` the weights are learned once, from the whole list
+(training.py), and given to every part. Keys are kept as 64-bit hashes: a collision only
+puts two groups in one part, it never merges anyone. Each part, a few hundred thousand
 rows, is then deduped in memory by the ordinary engine, and the parts' golden records are
-merged back into the input's order. The output is the one ``dedupe`` writes for the whole
-list in memory. The rows, the parts and the windows of output put back in order are spools
+merged back into the input's order. The output — golden records, clusters, explained and
+uncertain pairs, report — is the one ``dedupe`` makes of the whole list in memory. The
+rows, the parts and the windows of output put back in order are spools
 (``listclean.stream.spool``) under the run's memory budget: held while they fit, on disk beyond.
 
 An identity key also decides a row's cluster id where it is the row's first (see
@@ -34,6 +36,7 @@ from listclean.linkage.blocking import MATCH_LEVELS, count_skipped, keys_for
 from listclean.linkage.cluster import components
 from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe, fold_signature, learn_model
 from listclean.linkage.features import SLIM_FEATURES, prepare, slim_features
+from listclean.linkage.match_groups import MatchGroups, match_groups
 from listclean.linkage.training import training_rows
 
 if TYPE_CHECKING:
@@ -113,11 +116,8 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
             features = prepare(chunk, options.match).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
         offset += chunk.height
         keyed = features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in linking.items())
-        if labelled is not None:  # rows a person labelled as one must meet in one part
-            refs = pl.concat_str(chunk["_source_file"].cast(pl.String).fill_null("?"), pl.lit(":"), chunk["_source_row"].cast(pl.String).fill_null("?"))
-            group = pl.select(refs.alias("ref")).join(labelled, on="ref", how="left", maintain_order="left")["group"]
-            keyed = keyed.with_columns(pl.select(pl.when(group.is_not_null()).then(group.hash(seed=7))).to_series().alias("__labels"))
-        hashed.append(keyed)
+        group = labelled_group(chunk, labelled)
+        hashed.append(keyed.with_columns(group) if group is not None else keyed)
         if sized:
             signature = fold_signature(features, options.match)
             for name in sized:
@@ -136,12 +136,26 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
     return keys.with_columns(small), too_large
 
 
-def key_groups(keys: pl.DataFrame) -> pl.Series:
-    """The component of every row in the "shares a key" graph (its smallest row number)."""
+def labelled_group(chunk: pl.DataFrame, labelled: pl.DataFrame | None) -> pl.Series | None:
+    """Per row of the chunk, the hash of its group in `labelled` (review.label_groups: rows a
+    person labelled as one must meet in one part; null: none), as `__labels`; None without."""
+    import polars as pl
+
+    if labelled is None:
+        return None
+    refs = pl.concat_str(chunk["_source_file"].cast(pl.String).fill_null("?"), pl.lit(":"), chunk["_source_row"].cast(pl.String).fill_null("?"))
+    group = pl.select(refs.alias("ref")).join(labelled, on="ref", how="left", maintain_order="left")["group"]
+    return pl.select(pl.when(group.is_not_null()).then(group.hash(seed=7))).to_series().alias("__labels")
+
+
+def key_groups(keys: pl.DataFrame, extra_edges: pl.DataFrame | None = None) -> pl.Series:
+    """The component of every row in the "shares a key" graph (its smallest row number), with
+    `extra_edges` (left, right row numbers) joining rows too."""
     import polars as pl
 
     indexed = keys.with_row_index("__row")
-    if indexed.select((pl.sum_horizontal(pl.col(keys.columns).is_not_null()) >= 2).any()).item() is False:
+    single = extra_edges is None or not extra_edges.height
+    if single and indexed.select((pl.sum_horizontal(pl.col(keys.columns).is_not_null()) >= 2).any()).item() is False:
         # No row holds two keys (--match exact): the groups are simply the rows sharing one.
         key = pl.coalesce(keys.columns)
         first = pl.when(key.is_not_null()).then(pl.col("__row").min().over(key)).otherwise(pl.col("__row"))
@@ -152,6 +166,8 @@ def key_groups(keys: pl.DataFrame) -> pl.Series:
         first = present.group_by(name).agg(pl.col("__row").min().alias("__first"))
         linked = present.join(first, on=name).filter(pl.col("__row") != pl.col("__first"))
         edges.append(linked.select(pl.col("__first").alias("left"), pl.col("__row").alias("right")))
+    if not single:
+        edges.append(extra_edges.select(pl.col("left").cast(pl.UInt32), pl.col("right").cast(pl.UInt32)))
     return components(pl.concat(edges), keys.height)
 
 
@@ -207,11 +223,17 @@ def _in_parts(
     if options.match == "fuzzy" and options.model is None:
         say(f"{rows.rows:,} rows read; learning the match weights from the list")
         options = replace(options, model=learn_model(_training_rows(rows, columns), options))
-    # Pass 1: only the rows' keys in memory.
+    # Pass 1: the groups no kept pair crosses, with only the rows' keys in memory.
     say(f"{rows.rows:,} rows read; finding the groups that no match crosses")
-    keys, too_large = partition_keys(rows, options)
-    groups = key_groups(keys)
-    del keys
+    scored_groups = None
+    if any(not key.always_links for key in keys_for(options.match)) and not options.keep_all_pairs:
+        # Fuzzy keys chain a large list into one group: group by the pairs kept instead.
+        scored_groups = match_groups(rows, options, spools, part_rows, keep_pairs or options.review, say)
+        groups, too_large = scored_groups.groups, scored_groups.too_large
+    else:
+        keys, too_large = partition_keys(rows, options)
+        groups = key_groups(keys)
+        del keys
     parts = max(1, math.ceil(rows.rows / part_rows))
     part_of = groups.hash(seed=11) % parts if parts > 1 else pl.Series([0] * rows.rows, dtype=pl.UInt64)
     del groups
@@ -267,6 +289,8 @@ def _in_parts(
             spool.release()
         raise
     count_skipped(report.blocking, too_large)
+    if scored_groups is not None:
+        _count_pairs(report, scored_groups)
     explained = pl.concat(pairs, how="vertical_relaxed") if pairs else pl.DataFrame(schema=dict.fromkeys(EXPLAIN_COLUMNS, pl.String))
     return PartitionedResult(
         golden=_in_input_order(golden_windows),
@@ -319,6 +343,18 @@ def _in_input_order(windows: list[Spool]) -> Iterator[pl.DataFrame]:
             spool.release()
 
 
+def _count_pairs(report: DedupeReport, counted: MatchGroups) -> None:
+    """The fuzzy keys' pairs over the whole list (match_groups counts them: a part sees only the
+    pairs whose rows it holds) in place of the parts' sums; the identity keys' pairs are whole
+    in the parts (rows sharing one are always in one part)."""
+    blocking = report.blocking
+    identity_pairs = sum(count for name, count in blocking.first_by_key.items() if name not in counted.by_key)
+    pairs = identity_pairs + counted.distinct - counted.also_identity
+    report.pairs_compared += pairs - blocking.pairs  # (the parts' labelled pairs no key proposed stay)
+    blocking.pairs = pairs
+    blocking.by_key.update(counted.by_key)
+
+
 def _add(total: DedupeReport, part: DedupeReport) -> None:
     """Sum a part's report into the total (the largest cluster is the largest of any part)."""
     total.rows_in += part.rows_in
@@ -335,6 +371,6 @@ def _add(total: DedupeReport, part: DedupeReport) -> None:
     total.by_rule = dict(sorted(total.by_rule.items(), key=lambda item: (-item[1], item[0])))
     summed = total.blocking
     summed.pairs += part.blocking.pairs
-    for mine, theirs in ((summed.by_key, part.blocking.by_key), (summed.skipped_blocks, part.blocking.skipped_blocks), (summed.skipped_rows, part.blocking.skipped_rows)):
+    for mine, theirs in ((summed.by_key, part.blocking.by_key), (summed.first_by_key, part.blocking.first_by_key), (summed.skipped_blocks, part.blocking.skipped_blocks), (summed.skipped_rows, part.blocking.skipped_rows)):
         for key, count in theirs.items():
             mine[key] = mine.get(key, 0) + count

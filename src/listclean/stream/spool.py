@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 PathMaker = Callable[[str], Path]  # a workspace's maker of fresh temporary paths, by suffix
+INDEXED_ROW_GROUP = 16_384  # rows per row group of a spool spilled sorted by its index: what a range read skips by
 
 
 class Spool:
@@ -27,12 +28,15 @@ class Spool:
     by `release` (a spool whose frames are no longer needed).
     """
 
-    def __init__(self, paths: PathMaker, budget: MemoryBudget, *, pieces: bool = False) -> None:
+    def __init__(self, paths: PathMaker, budget: MemoryBudget, *, pieces: bool = False, index: str | None = None) -> None:
         self._paths = paths
         self.budget = budget
         # The frames added are pieces of larger ones (partition_by parts, filtered rows): each is
         # held as a copy of its own, or it would keep its whole parent alive (see _compacted).
         self._pieces = pieces
+        # Spilled frames are written sorted by this column, in small row groups with statistics:
+        # a filter on a range of it (lazy().filter(...)) then reads only the row groups in range.
+        self._index = index
         self._held: list[tuple[pl.DataFrame, int]] = []  # frames and their sizes as counted
         self._held_bytes = 0
         self._parts: list[Path] = []
@@ -57,7 +61,10 @@ class Spool:
 
     def _spill(self, frame: pl.DataFrame) -> None:
         part = self._paths(".part.parquet")
-        frame.write_parquet(part, compression="lz4", statistics=False)
+        if self._index is None:
+            frame.write_parquet(part, compression="lz4", statistics=False)
+        else:
+            frame.sort(self._index).write_parquet(part, compression="lz4", statistics=True, row_group_size=INDEXED_ROW_GROUP)
         self._parts.append(part)
 
     @property
