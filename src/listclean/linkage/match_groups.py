@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from listclean.linkage.blocking import BlockingKey, keys_for
+from listclean.linkage.cluster import components
 from listclean.linkage.engine import DedupeOptions, DedupeReport, _representatives, _score_probabilistic, fold_signature
 from listclean.linkage.features import prepare
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from listclean.stream.spool import Spool
 
 SEED = 7  # the seed every key value is hashed with (also blocking.candidate_pairs' hashed too_large)
-RANGE_ENTRIES = 4  # a range of hashes holds about this many parts' rows of filed features
+RANGE_ENTRIES = 1  # a range of hashes holds about a part's rows of filed features (scoring them costs 1-3 KB an entry)
 _BLOCK = "__block"  # an entry's key number (top 5 bits) and key value hash (the other 59): what the spool is sorted by
 _KEY_BITS = 59
 _ROW = "__global_row"
@@ -75,8 +76,6 @@ def match_groups(
     so those pairs join groups too; else only matches do.
     """
     import polars as pl
-
-    from listclean.linkage.partitioned import key_groups
 
     keys = keys_for(options.match)
     fuzzy = [key for key in keys if not key.always_links]
@@ -137,7 +136,6 @@ def _file_features(
     from (its fold signature, its address with given name); and per fuzzy key, its entries."""
     import polars as pl
 
-    from listclean.linkage.partitioned import labelled_group
     from listclean.linkage.review import label_groups
 
     labelled = label_groups(options.labels)
@@ -281,3 +279,38 @@ def _identity(
             compared = compared | (same & (refined == given.gather(pairs["right"])) & ~refined.is_in(refined_big.implode())).fill_null(False)
         proposes = proposes | compared
     return linked, int(proposes.sum())
+
+
+def labelled_group(chunk: pl.DataFrame, labelled: pl.DataFrame | None) -> pl.Series | None:
+    """Per row of the chunk, the hash of its group in `labelled` (review.label_groups: rows a
+    person labelled as one must meet in one part; null: none), as `__labels`; None without."""
+    import polars as pl
+
+    if labelled is None:
+        return None
+    refs = pl.concat_str(chunk["_source_file"].cast(pl.String).fill_null("?"), pl.lit(":"), chunk["_source_row"].cast(pl.String).fill_null("?"))
+    group = pl.select(refs.alias("ref")).join(labelled, on="ref", how="left", maintain_order="left")["group"]
+    return pl.select(pl.when(group.is_not_null()).then(group.hash(seed=7))).to_series().alias("__labels")
+
+
+def key_groups(keys: pl.DataFrame, extra_edges: pl.DataFrame | None = None) -> pl.Series:
+    """The component of every row in the "shares a key" graph (its smallest row number), with
+    `extra_edges` (left, right row numbers) joining rows too."""
+    import polars as pl
+
+    indexed = keys.with_row_index("__row")
+    single = extra_edges is None or not extra_edges.height
+    if single and indexed.select((pl.sum_horizontal(pl.col(keys.columns).is_not_null()) >= 2).any()).item() is False:
+        # No row holds two keys (--match exact): the groups are simply the rows sharing one.
+        key = pl.coalesce(keys.columns)
+        first = pl.when(key.is_not_null()).then(pl.col("__row").min().over(key)).otherwise(pl.col("__row"))
+        return indexed.select(first.alias("label"))["label"]
+    edges = []
+    for name in keys.columns:
+        present = indexed.select("__row", name).drop_nulls(name)
+        first = present.group_by(name).agg(pl.col("__row").min().alias("__first"))
+        linked = present.join(first, on=name).filter(pl.col("__row") != pl.col("__first"))
+        edges.append(linked.select(pl.col("__first").alias("left"), pl.col("__row").alias("right")))
+    if not single:
+        edges.append(extra_edges.select(pl.col("left").cast(pl.UInt32), pl.col("right").cast(pl.UInt32)))
+    return components(pl.concat(edges), keys.height)

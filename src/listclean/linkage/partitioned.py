@@ -33,10 +33,9 @@ from typing import TYPE_CHECKING
 
 from listclean.linkage import blocking
 from listclean.linkage.blocking import MATCH_LEVELS, count_skipped, keys_for
-from listclean.linkage.cluster import components
 from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe, fold_signature, learn_model
 from listclean.linkage.features import SLIM_FEATURES, prepare, slim_features
-from listclean.linkage.match_groups import MatchGroups, match_groups
+from listclean.linkage.match_groups import MatchGroups, key_groups, labelled_group, match_groups
 from listclean.linkage.training import training_rows
 
 if TYPE_CHECKING:
@@ -134,41 +133,6 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
         small_hashes = sizes.filter(pl.col("len") <= options.max_block).select(pl.col("value").hash(seed=7))["value"]
         small.append(pl.when(pl.col(name).is_in(small_hashes.implode())).then(pl.col(name)).alias(name))
     return keys.with_columns(small), too_large
-
-
-def labelled_group(chunk: pl.DataFrame, labelled: pl.DataFrame | None) -> pl.Series | None:
-    """Per row of the chunk, the hash of its group in `labelled` (review.label_groups: rows a
-    person labelled as one must meet in one part; null: none), as `__labels`; None without."""
-    import polars as pl
-
-    if labelled is None:
-        return None
-    refs = pl.concat_str(chunk["_source_file"].cast(pl.String).fill_null("?"), pl.lit(":"), chunk["_source_row"].cast(pl.String).fill_null("?"))
-    group = pl.select(refs.alias("ref")).join(labelled, on="ref", how="left", maintain_order="left")["group"]
-    return pl.select(pl.when(group.is_not_null()).then(group.hash(seed=7))).to_series().alias("__labels")
-
-
-def key_groups(keys: pl.DataFrame, extra_edges: pl.DataFrame | None = None) -> pl.Series:
-    """The component of every row in the "shares a key" graph (its smallest row number), with
-    `extra_edges` (left, right row numbers) joining rows too."""
-    import polars as pl
-
-    indexed = keys.with_row_index("__row")
-    single = extra_edges is None or not extra_edges.height
-    if single and indexed.select((pl.sum_horizontal(pl.col(keys.columns).is_not_null()) >= 2).any()).item() is False:
-        # No row holds two keys (--match exact): the groups are simply the rows sharing one.
-        key = pl.coalesce(keys.columns)
-        first = pl.when(key.is_not_null()).then(pl.col("__row").min().over(key)).otherwise(pl.col("__row"))
-        return indexed.select(first.alias("label"))["label"]
-    edges = []
-    for name in keys.columns:
-        present = indexed.select("__row", name).drop_nulls(name)
-        first = present.group_by(name).agg(pl.col("__row").min().alias("__first"))
-        linked = present.join(first, on=name).filter(pl.col("__row") != pl.col("__first"))
-        edges.append(linked.select(pl.col("__first").alias("left"), pl.col("__row").alias("right")))
-    if not single:
-        edges.append(extra_edges.select(pl.col("left").cast(pl.UInt32), pl.col("right").cast(pl.UInt32)))
-    return components(pl.concat(edges), keys.height)
 
 
 def dedupe_in_parts(
