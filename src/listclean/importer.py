@@ -230,6 +230,19 @@ class ImportStream:
             if not any(report.uninterpretable.get(name) for report in self.sources) and not (name == "email" and self._cleaned_emails())
         }
 
+    def expected_rows(self) -> int | None:
+        """About how many rows the inputs hold, for a progress display (None: not known for
+        one of them: stdin, a compressed file, a spreadsheet); see io.read.estimated_rows."""
+        from listclean.io.read.registry import estimated_rows
+
+        total = 0
+        for path in self.paths:
+            rows = estimated_rows(path)
+            if rows is None:
+                return None
+            total += rows
+        return total
+
     def replayable(self) -> bool:
         """Whether a later pass can read the inputs again (`again`) instead of keeping their rows:
         every input is listclean's own Parquet, read as it is — a read, where keeping a large

@@ -33,12 +33,14 @@ S = TypeVar("S", bound=Spool)
 
 
 class Progress(Protocol):
-    """Progress within a phase: `message` on a live display; with `log`, also a -v log line."""
+    """Progress within a phase: `message` on a live display; with `log`, also a -v log line;
+    `done` of `total` (where known, else None) `unit`s ("rows", "parts" …) so far, for the
+    count, rate and time left."""
 
-    def __call__(self, message: str, *, log: bool = True) -> None: ...
+    def __call__(self, message: str = "", *, log: bool = True, done: int | None = None, total: int | None = None, unit: str | None = None) -> None: ...
 
 
-def _ignore(message: str, *, log: bool = True) -> None:
+def _ignore(message: str = "", *, log: bool = True, done: int | None = None, total: int | None = None, unit: str | None = None) -> None:
     pass
 
 

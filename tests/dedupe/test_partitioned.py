@@ -93,7 +93,7 @@ def _largest_part_group(frame, options, part_rows=150, chunk=211):
         for start in range(0, frame.height, chunk):
             rows.add(frame.slice(start, chunk))
         options = DedupeOptions(**{**options.__dict__, "model": learn_model(frame, options)})
-        scored = match_groups(rows, options, runtime.spool, part_rows, keep_near_misses=False, say=lambda message: None)
+        scored = match_groups(rows, options, runtime.spool, part_rows, keep_near_misses=False, say=lambda message="", **counts: None)
         keys, _ = partition_keys(rows, options)
         rows.release()
     return scored.groups.value_counts()["count"].max(), key_groups(keys).value_counts()["count"].max()

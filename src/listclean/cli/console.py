@@ -52,8 +52,10 @@ def using(settings: Settings) -> Iterator[None]:
 class Reporter:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings = settings if settings is not None else current_settings()
-        no_color = settings.no_color or "NO_COLOR" in os.environ
-        self.console = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        # NO_COLOR (any value, https://no-color.org) or --no-color: no colour, and no bold, dim
+        # or cursor movement either — not one ANSI escape (a colour system of None writes none).
+        self.plain = settings.no_color or "NO_COLOR" in os.environ
+        self.console = Console(stderr=True, no_color=self.plain, color_system=None if self.plain else "auto", highlight=False, soft_wrap=True)
         if not self.console.is_terminal:
             self.console.width = 160  # logs and cron mail: no 80-column folding of file names
 
@@ -76,25 +78,51 @@ class Reporter:
         if not self.settings.quiet:
             self.console.print(table)
 
-    def status(self, message: str):  # noqa: ANN201 - a context manager
-        """A transient spinner on an interactive stderr; nothing otherwise."""
-        if self.settings.quiet or not self.console.is_terminal:
-            return contextlib.nullcontext()
-        return self.console.status(escape(message), spinner="dots")
+    def live(self) -> bool:
+        """Whether progress is shown: an interactive stderr, and not -q."""
+        return not self.settings.quiet and self.console.is_terminal
 
     @contextlib.contextmanager
     def phase(self, doing: str) -> Iterator[Callable[..., None]]:
-        """A library step's phase: a transient spinner "doing…" on a terminal; the step's
-        progress messages update it and, unless log=False, are lines of their own with -v."""
-        with self.status(f"{doing}…") as status:
+        """A library step's phase. On a terminal, a transient line: what is being done, rows
+        (or parts, pairs …) done of the total where known, the rate and the time left. Its
+        messages are lines of their own with -v (unless log=False), and with -v the phase
+        ends with a one-line summary (for cron logs)."""
+        from listclean.cli.progress import Counts, PlainLine, RichLine
 
-            def say(message: str, *, log: bool = True) -> None:
-                if status is not None:
-                    status.update(escape(f"{doing}: {message}…"))
-                if log:
-                    self.detail(message)
+        counts = Counts(doing)
+        display: PlainLine | RichLine | None = None
+        if self.live():
+            display = PlainLine(self.console.file) if self.plain else RichLine(self.console)
 
+        def draw(force: bool = False) -> None:
+            if isinstance(display, PlainLine):
+                display.draw(counts.line(), force=force)
+            elif display is not None:
+                display.draw(counts)
+
+        def say(message: str = "", *, log: bool = True, done: int | None = None, total: int | None = None, unit: str | None = None) -> None:
+            if message:
+                counts.message = message
+            if done is not None:
+                counts.done = done
+            if total is not None:
+                counts.total = total
+            if unit is not None:
+                counts.unit = unit
+            if log and message:
+                if isinstance(display, PlainLine):
+                    display.clear()
+                self.detail(message)
+            draw(force=log)
+
+        draw(force=True)
+        try:
             yield say
+        finally:
+            if display is not None:
+                display.clear()
+        self.detail(counts.summary())
 
 
 def summary_table(title: str, rows: list[tuple[str, ...]], *columns: str) -> Table:

@@ -43,6 +43,8 @@ from listclean.linkage.features import prepare
 if TYPE_CHECKING:
     import polars as pl
 
+    from listclean.runtime import Progress
+
     from listclean.stream.spool import Spool
 
 SEED = 7  # the seed every key value is hashed with (also blocking.candidate_pairs' hashed too_large)
@@ -68,7 +70,7 @@ def match_groups(
     spools: Callable[..., Spool],
     part_rows: int,
     keep_near_misses: bool,
-    say: Callable[[str], None],
+    say: Progress,
 ) -> MatchGroups:
     """The groups of `rows` (fuzzy, options.model given) that no kept pair crosses.
 
@@ -88,12 +90,14 @@ def match_groups(
         large_identity = _large_identity_blocks(identities, options.max_block, keys)
         linked = identities.select(pl.exclude("__signature", "__refined"))
         del identities
-        say(f"{rows.rows:,} rows read; scoring the candidate pairs of {filed.rows:,} block entries")
+        ranges = [_ranges(count, part_rows) for count in entries]
+        say(f"{rows.rows:,} rows read; scoring the candidate pairs of {filed.rows:,} block entries in {sum(ranges):,} ranges")
         edges: list[pl.DataFrame] = []
         large: list[pl.Series] = []  # per fuzzy key so far, the hashes of its blocks too large
         for number, key in enumerate(fuzzy):
             blocks_too_large: list[pl.DataFrame] = []
-            for in_range in _read_ranges(filed, number, _ranges(entries[number], part_rows)):
+            for in_range in _read_ranges(filed, number, ranges[number]):
+                say(f"scoring the {key.name} blocks", log=False, done=result.ranges, total=sum(ranges), unit="ranges")
                 result.ranges += 1
                 scored = _score_range(in_range, number, fuzzy, options, keep_near_misses, large, large_identity)
                 del in_range

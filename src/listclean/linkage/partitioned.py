@@ -41,6 +41,8 @@ from listclean.linkage.training import training_rows
 if TYPE_CHECKING:
     import polars as pl
 
+    from listclean.runtime import Progress
+
     from listclean.stream.spool import Spool
 
 SpoolMaker = Callable[..., "Spool"]  # a run's maker of empty spools sharing its memory budget (Runtime.spool)
@@ -142,7 +144,7 @@ def dedupe_in_parts(
     part_rows: int,
     keep_pairs: bool = True,
     columns: Callable[[list[str]], list[str]] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> PartitionedResult:
     """Dedupe rows arriving in chunks with memory for about `part_rows` rows at a time.
 
@@ -154,7 +156,7 @@ def dedupe_in_parts(
     importer's stream knows only at its end which `_raw` columns no row needed). `progress`
     hears what is being done.
     """
-    say = progress or (lambda message: None)
+    say = progress or _silent
 
     if options.match not in PARTITIONED_MATCHES:
         raise ValueError(f"unknown match level {options.match!r}")
@@ -171,6 +173,10 @@ def dedupe_in_parts(
         rows.release()  # drained by then, unless something failed
 
 
+def _silent(message: str = "", **counts: object) -> None:
+    pass
+
+
 def _in_parts(
     rows: Spool,
     options: DedupeOptions,
@@ -178,7 +184,7 @@ def _in_parts(
     part_rows: int,
     keep_pairs: bool,
     columns: Callable[[list[str]], list[str]] | None,
-    say: Callable[[str], None],
+    say: Progress,
 ) -> PartitionedResult:
     import polars as pl
 
@@ -231,7 +237,7 @@ def _in_parts(
         for number, part_rows_in in enumerate(inputs, start=1):
             if not part_rows_in.rows:
                 continue
-            say(f"matching part {number:,} of {parts:,}")
+            say(f"matching part {number:,} of {parts:,}", done=number - 1, total=parts, unit="parts")
             frame = pl.concat(list(part_rows_in.drain()), how="diagonal_relaxed")
             positions = frame[POSITION]
             frame = frame.drop(POSITION)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from listclean.consent import ConsentRules
 from listclean.decay import RECENCY_BUCKETS, STATUS_ORDER, DecayOptions
 from listclean.errors import UsageError
+from listclean.stream.source import expected_rows
 
 if TYPE_CHECKING:
     from listclean.decay import DecayReport
@@ -120,6 +121,7 @@ def decay_step(source: ChunkSource, options: DecayStepOptions, sink: None, runti
     parts: list[DecayChunk] = []
     alternates = False  # whether any chunk's candidates have email_alternates
     rows = 0
+    total = expected_rows(source)
     with runtime.reporter.phase("Measuring decay") as progress, runtime.chunks(source) as chunks:
         for chunk in chunks:
             if "email_status" not in chunk.columns and not options.no_validate:
@@ -131,7 +133,7 @@ def decay_step(source: ChunkSource, options: DecayStepOptions, sink: None, runti
             part.candidates = part.candidates.head(0)  # written (or not wanted): let the rows go
             parts.append(part)
             rows += part.work.height
-            progress(f"{rows:,} rows measured", log=False)
+            progress(log=False, done=rows, total=total)
             del chunk, part
     measured = report_of(parts, measuring)
     if sunset is not None:

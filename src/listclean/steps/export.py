@@ -30,6 +30,7 @@ from listclean.export_rules import KEY_COLUMN, address_key, address_source, with
 from listclean.io.write import OutputTarget
 from listclean.platforms import EXPORT_TARGETS, PLAIN, PROFILES, Profile
 from listclean.stream.ledger import rows_as_rejects
+from listclean.stream.source import expected_rows
 
 if TYPE_CHECKING:
     from listclean.runtime import Progress, Runtime
@@ -311,7 +312,7 @@ class _Export:
         """The rows that may be exported, with their address's hash; the others to the ledger."""
         candidates = self.runtime.spool()
         needed = _needed_columns(self.profile, self.hashed, self.options.columns)
-        read = 0
+        read, total = 0, expected_rows(source)
         with self.runtime.chunks(source) as chunks:
             for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
                 read += chunk.height
@@ -319,7 +320,7 @@ class _Export:
                 key = pl.col(KEY_COLUMN)
                 kept = kept.with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
                 candidates.add(kept.select([c for c in kept.columns if c != KEY_COLUMN and (needed is None or c in needed or c == _KEY)]))
-                progress(f"{read:,} rows read", log=False)
+                progress("reading", log=False, done=read, total=total)
                 del chunk, kept  # before the next chunk is read, not after
         return candidates
 

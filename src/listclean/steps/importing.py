@@ -39,6 +39,7 @@ class ImportReport:
 def import_step(source: ImportStream, options: ImportStepOptions, sink: Sink, runtime: Runtime, *, rejects: Sink | None = None) -> ImportReport:
     """Read, map and standardise every input a chunk at a time into `sink`."""
     from listclean.importer import rows_with_action
+    from listclean.stream.source import expected_rows
 
     ledger = runtime.ledger()
     store = None
@@ -46,13 +47,14 @@ def import_step(source: ImportStream, options: ImportStepOptions, sink: Sink, ru
         from listclean.store import SuppressionStore, apply_store
 
         store = SuppressionStore.open(options.store)
+    total = expected_rows(source)
     with runtime.reporter.phase("Importing") as progress:
         for chunk in source:  # a chunk at a time: a file larger than memory streams through
             if store is not None:
                 chunk, erased, _ = apply_store(chunk, store)
                 ledger.remove(erased)
             sink.add(chunk)
-            progress(f"{sink.rows:,} rows", log=False)
+            progress(log=False, done=sink.rows, total=total)
             del chunk  # before the next chunk is read, not after
     columns = source.columns()
     sink.finish(columns)

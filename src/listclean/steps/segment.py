@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from listclean.stream.source import expected_rows
 from listclean.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
@@ -185,6 +186,7 @@ def segment_step(
     settings = options.settings()
     ledger = runtime.ledger()
     guard = _SplitGuard(options, runtime) if splits else None
+    total = expected_rows(source)
     with runtime.reporter.phase("Segmenting") as progress:
         rows, types, rfm_inputs = _first_pass(source, options.rfm, runtime, progress, guard)
         ledger.read(source)
@@ -219,7 +221,7 @@ def segment_step(
                     # A split file is a mailing list: no address suppressed anywhere (another row, another
                     # input, the store, a --suppress list) is ever written to one, whatever its labels.
                     split.add(frame.filter(member.fill_null(False) & mailable))
-                progress(f"{sink.rows:,} rows labelled", log=False)
+                progress("labelling", log=False, done=sink.rows, total=total)
                 del chunk, frame
     sink.finish()
     if unsegmented:
@@ -301,7 +303,7 @@ def _first_pass(
     rows = None if source.replayable() else runtime.spool()
     rfm_inputs: list[pl.DataFrame] = []
     shapes: list[pl.DataFrame] = []  # each chunk's columns and types (no rows)
-    read = 0
+    read, total = 0, expected_rows(source)
     with runtime.chunks(source) as chunks:
         for chunk in chunks:
             if rows is not None:
@@ -312,7 +314,7 @@ def _first_pass(
             if rfm:
                 rfm_inputs.append(chunk.select(c for c in RFM_INPUTS if c in chunk.columns))
             read += chunk.height
-            progress(f"{read:,} rows read", log=False)
+            progress("reading", log=False, done=read, total=total)
             del chunk
     types = pl.concat(shapes, how="diagonal_relaxed").schema  # the whole list's, as one frame of it would have
     return rows, types, pl.concat(rfm_inputs, how="diagonal_relaxed") if rfm else None

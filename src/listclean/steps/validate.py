@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from listclean.stream.source import expected_rows
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -92,8 +94,10 @@ def validate_step(source: ImportStream, options: ValidateStepOptions, sink: Sink
 
     reports: list[ValidationReport] = []
     dropped, alternates = 0, False
+    total, done = expected_rows(source), 0
     with runtime.reporter.phase("Validating") as progress, runtime.chunks(source) as chunks:
         for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
+            done += chunk.height
             if store is not None:
                 chunk, erased, _ = apply_store(chunk, store)
                 ledger.remove(erased)
@@ -107,6 +111,7 @@ def validate_step(source: ImportStream, options: ValidateStepOptions, sink: Sink
                 frame = frame.filter(~drop)
             alternates = alternates or "email_alternates" in frame.columns
             sink.add(with_alternates(frame))  # kept when any chunk has some: empty lists in the others
+            progress(log=False, done=done, total=total)
             del chunk, frame  # before the next chunk is read, not after
     sink.finish(lambda seen: source.output_columns([c for c in seen if c != "email_alternates" or alternates]))
     ledger.read(source)

@@ -46,3 +46,10 @@ class ChunkSource(Protocol):
         ...
 
     def again(self) -> ChunkSource: ...
+
+
+def expected_rows(source: object) -> int | None:
+    """About how many rows a source will yield, for a progress display (None: unknown): the
+    source's own estimate where it has one (ImportStream.expected_rows)."""
+    estimate = getattr(source, "expected_rows", None)
+    return estimate() if callable(estimate) else None

@@ -152,3 +152,37 @@ def _spool(stream: BinaryIO, name: str, workspace: Workspace) -> Path:
             raise InputError("no space left to hold the stream in the temporary directory", source=name, hint="free space, or set TMPDIR") from None
         raise InputError(f"cannot be read ({error.strerror or error})", source=name) from None
     return spool
+
+
+def estimated_rows(path: str) -> int | None:
+    """About how many rows an input holds, cheaply, for a progress display (None: no idea).
+
+    listclean's own Parquet (and any Parquet) says exactly, in its footer; a text file is
+    estimated from its size and the mean length of its first lines; stdin, pipes, compressed
+    files and spreadsheets are not estimated (reading them to count would cost a read).
+    """
+    if path == STDIN or not os.path.isfile(path):
+        return None
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 18)
+    except OSError:
+        return None
+    if not head:
+        return 0
+    if head[:4] == b"PAR1":
+        import polars as pl
+
+        try:
+            return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+        except Exception:  # noqa: BLE001 - a damaged file is reported when it is read
+            return None
+    if sniff_format(head, path) not in ("csv", "tsv", "ndjson", "json"):
+        return None
+    lines = head.count(b"\n")
+    if lines < 2:
+        return 1 if size <= len(head) else None
+    if size <= len(head):
+        return max(0, lines - 1)
+    return max(1, int(size / (len(head) / lines)) - 1)
