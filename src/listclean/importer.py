@@ -288,6 +288,55 @@ class ImportStream:
 
 
 @dataclass
+class InputPlan:
+    """How import would read one input, decided from the file before any row is written (what
+    `listclean init` shows and writes a starter configuration from)."""
+
+    name: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    header: list[str]
+    mapping: ColumnMapping
+    profile: str | None  # the platform export recognised from the header
+    date_orders: dict[str, str]  # date field -> the day/month order its values are read in
+    ambiguous_dates: list[str]  # date fields whose values leave the order open (read month-first)
+    national_phones: float | None  # share of phone numbers without a country code, when no country column says whose
+    notices: list[str]
+    notes: list[str]
+
+
+def describe_inputs(paths: Sequence[str], options: ImportOptions, workspace: Workspace) -> list[InputPlan]:
+    """Per input, how import would read it: format, encoding, delimiter, the column mapping, the
+    platform recognised, date orders and what a person should check. Reads the header, a sample
+    and (for the date order) the date columns; writes nothing."""
+    import polars as pl
+
+    plans = []
+    for path in paths:
+        source = read_source(path, options.read, workspace)
+        plan = _plan(source, options)
+        national = None
+        phone = plan.mapping.fields.get("phone")
+        if phone is not None and "country" not in plan.mapping.fields:
+            numbers = source.frame.select(pl.col(phone).cast(pl.String).str.strip_chars()).head(10_000).collect().to_series().drop_nulls()
+            numbers = numbers.filter(numbers.str.contains(r"\d"))
+            if numbers.len():
+                national = float((~numbers.str.contains(r"^(\+|00)")).mean() or 0.0)
+        orders = plan.standardize.date_order if plan.standardize is not None else {}
+        plans.append(
+            InputPlan(
+                name=source.name, format=source.format, encoding=source.encoding, delimiter=source.delimiter, sheet=source.sheet,
+                header=list(source.header), mapping=plan.mapping, profile=plan.profile.label if plan.profile is not None else None,
+                date_orders=dict(orders), ambiguous_dates=list(plan.ambiguous_dates), national_phones=national,
+                notices=list(plan.notices), notes=list(plan.notes),
+            )  # fmt: skip
+        )
+    return plans
+
+
+@dataclass
 class _Plan:
     mapping: ColumnMapping
     selected: list[pl.Expr]
@@ -298,6 +347,7 @@ class _Plan:
     profile: SourceProfile | None = None  # the platform export recognised from the header
     signals: list[pl.Expr] = field(default_factory=list)  # per signal column, the status it gives a row
     bad_row_reasons: bool = False  # --on-bad-rows keep on a file with bad records: every chunk carries BAD_ROW
+    ambiguous_dates: list[str] = field(default_factory=list)  # date fields whose day/month order the values leave open
 
 
 @dataclass
@@ -356,11 +406,11 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
     already_standard = source.canonical and not options.overrides and options.date_order == "auto" and (
         options.default_country is None and options.source_name is None
     )
-    standardize_options = None
+    standardize_options, ambiguous = None, []
     if already_standard:
         notes.append("listclean's own Parquet output: its columns are standard already and were not re-standardised")
     else:
-        orders = _date_orders(source.frame.select(selected), mapping, options, source.name, notices)
+        orders, ambiguous = _date_orders(source.frame.select(selected), mapping, options, notices)
         today = options.clock().date() if options.clock is not None else None
         standardize_options = StandardizeOptions(
             date_order=orders, default_country=options.default_country, source_name=options.source_name, today=today
@@ -377,7 +427,7 @@ def _plan(source: Source, options: ImportOptions) -> _Plan:
             original = pl.col(mapping.fields["consent_status"]).cast(pl.String)
             selected.append(fold_key_expr(original).replace_strict(status_words, default=None, return_dtype=pl.String).alias(_PROFILE_STATUS))
     bad_row_reasons = source.may_have_bad_rows and options.read.on_bad_rows == "keep"
-    return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes, profile, signals, bad_row_reasons)
+    return _Plan(mapping, selected, standardize_options, opt_out_columns, notices, notes, profile, signals, bad_row_reasons, ambiguous)
 
 
 _PROFILE_STATUS = "__listclean_profile_status"  # a status word of the platform's own vocabulary ("" = no consent either way)
@@ -573,19 +623,20 @@ def _email_like_columns(frame: pl.LazyFrame, columns: list[str]) -> list[str]:
     return [column for _, _, column in sorted(scored)]
 
 
-def _date_orders(
-    frame: pl.LazyFrame, mapping: ColumnMapping, options: ImportOptions, name: str, notices: list[str]
-) -> dict[str, str]:
+def _date_orders(frame: pl.LazyFrame, mapping: ColumnMapping, options: ImportOptions, notices: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Per date field, the day/month order its values are read in, and the fields whose values
+    leave it open (read month-first, with a notice)."""
     import polars as pl
 
     fields = [f for f in (*schema.DATE_FIELDS, *schema.DATETIME_FIELDS) if f in mapping.fields]
     if options.date_order != "auto":
-        return {f: options.date_order for f in fields}
+        return {f: options.date_order for f in fields}, []
     # Only text has an order to infer: a typed column (listclean's own Parquet read with another
     # option, a Parquet export with real dates) is a date already.
     types = frame.collect_schema()
     inferred = infer_date_orders(frame, {f: f for f in fields if types[f] in (pl.String, pl.Categorical, pl.Null)})
     orders: dict[str, str] = {}
+    ambiguous: list[str] = []
     for target, order in inferred.items():
         if order is None:
             notices.append(
@@ -593,8 +644,9 @@ def _date_orders(
                 "(pass --date-order dmy if that is wrong)"
             )
             order = "mdy"
+            ambiguous.append(target)
         orders[target] = order
-    return orders
+    return orders, ambiguous
 
 
 def _status_from_export_name(frame: pl.LazyFrame, source: Source, mapping: ColumnMapping, notices: list[str]) -> pl.LazyFrame:
