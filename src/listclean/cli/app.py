@@ -10,36 +10,51 @@ from typing import Annotated, Any, Optional
 import typer
 
 from listclean import __version__
-from listclean.cli import cmd_decay, cmd_dedupe, cmd_erase, cmd_export, cmd_import, cmd_run, cmd_segment, cmd_validate
+from listclean.cli import cmd_decay, cmd_dedupe, cmd_erase, cmd_export, cmd_import, cmd_init, cmd_run, cmd_segment, cmd_validate
 from listclean.cli.console import Reporter, Settings
+from listclean.cli.helptext import Command, Example, Group, epilog, hanging, immediate
 from listclean.errors import EXIT_CODE_MEANINGS, ConfigError, ExitCode
 
 CONFIG_FILE = "listclean.toml"
 
 app = typer.Typer(
     name="listclean",
+    cls=Group,
     help="Keep subscriber and contact lists clean: import, validate, dedupe, report, segment, export.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion: bash, zsh, fish, PowerShell
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode="rich",
 )
 
+EXAMPLES = [
+    Example("read messy exports into one canonical file", "listclean import examples/* -o out/contacts.csv --rejects out/rejects.csv"),
+    Example("judge every address; exit 1 over 5% invalid", "listclean validate out/contacts.csv -o out/validated.csv --fail-on 'invalid>5%'"),
+    Example("the whole nightly job from one TOML file, with an audit log", "listclean --log logs/runs.jsonl run nightly.toml --json"),
+]
 
-def _version(value: bool) -> None:
-    if value:
+
+def _version(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
         print(f"listclean {__version__}")
         raise typer.Exit(0)
 
 
 def exit_codes_epilog() -> str:
     """The exit codes and what they mean (errors.EXIT_CODE_MEANINGS), one a line, for --help."""
-    lines = [f"{int(code):>3} {meaning.replace('`', '')}" for code, meaning in EXIT_CODE_MEANINGS.items()]
+    lines = [hanging(f"{int(code):>3} {meaning.replace('`', '')}", indent=4) for code, meaning in EXIT_CODE_MEANINGS.items()]
     return "\b\nExit codes:\n" + "\n".join(lines)  # \b: Click keeps the lines as they are
 
 
-@app.callback(epilog=exit_codes_epilog())
+ENVIRONMENT_NOTE = (
+    "Every option can also be set as LISTCLEAN_<COMMAND>_<OPTION> (LISTCLEAN_IMPORT_DEFAULT_COUNTRY=DE; "
+    "global ones as LISTCLEAN_<OPTION>) or in ./listclean.toml; the command line wins. "
+    "Shell completion: listclean --install-completion. Every command and option: docs/cli.md (man page: docs/listclean.1)."
+)
+
+
+@app.callback(epilog=epilog(exit_codes_epilog(), ENVIRONMENT_NOTE, examples=EXAMPLES))
 def global_options(
     ctx: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors on stderr.")] = False,
@@ -47,7 +62,8 @@ def global_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour on stderr (NO_COLOR is honoured too).")] = False,
     log: Annotated[
-        Optional[str], typer.Option("--log", help="Append one JSON line per run (command, input hashes, counts; no data values) to this audit log.")
+        Optional[str],
+        typer.Option("--log", metavar="PATH", help="Append one JSON line per run (command, input hashes, counts; no data values) to this audit log."),
     ] = None,
     version: Annotated[
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -57,19 +73,65 @@ def global_options(
     ctx.obj = Settings(quiet=quiet, verbose=verbose, debug=debug, no_color=no_color, log=log)
 
 
-app.command("import", no_args_is_help=True)(cmd_import.command)
-app.command("validate", no_args_is_help=True, epilog=cmd_validate.reasons_epilog())(cmd_validate.command)
-app.command("dedupe", no_args_is_help=True, epilog=cmd_dedupe.rules_epilog())(cmd_dedupe.command)
-app.command("decay-report", no_args_is_help=True)(cmd_decay.command)
-app.command("segment", no_args_is_help=True)(cmd_segment.command)
-app.command("export", no_args_is_help=True)(cmd_export.command)
-app.command("erase", no_args_is_help=True)(cmd_erase.command)
-app.command("run", no_args_is_help=True)(cmd_run.command)
+# The commands, in the order --help lists them: name -> module. A module gives `command` (the
+# function), `EXAMPLES` (shown at the end of its --help and in docs/cli.md) and, optionally,
+# `notes()` (paragraphs shown before the examples). A new command is one line here.
+COMMANDS = {
+    "import": cmd_import,
+    "validate": cmd_validate,
+    "dedupe": cmd_dedupe,
+    "decay-report": cmd_decay,
+    "segment": cmd_segment,
+    "export": cmd_export,
+    "erase": cmd_erase,
+    "run": cmd_run,
+    "init": cmd_init,
+}
+
+
+def _register(name: str, module: Any) -> None:  # noqa: ANN401 - a cmd_* module
+    notes = module.notes() if hasattr(module, "notes") else ""
+    app.command(name, cls=Command, no_args_is_help=getattr(module, "NO_ARGS_IS_HELP", True), epilog=epilog(notes, examples=module.EXAMPLES))(module.command)
+
+
+for _name, _module in COMMANDS.items():
+    _register(_name, _module)
 
 
 ENV_PREFIX = "LISTCLEAN_"
-# LISTCLEAN_* variables that are not a command's option: read by the library or the runtime.
-OTHER_VARIABLES = frozenset({"LISTCLEAN_CHUNK_ROWS", "LISTCLEAN_WORKERS"})
+COMPLETE_VARIABLE = "_LISTCLEAN_COMPLETE"  # set by the completion scripts (--show-completion) when they ask
+# LISTCLEAN_* variables that are not a command's option: read by the library or the runtime
+# (the README's environment table lists these and the option patterns; a test holds them together).
+OTHER_VARIABLES = {
+    "LISTCLEAN_CHUNK_ROWS": "rows per chunk when a large input is streamed (default 250,000)",
+    "LISTCLEAN_WORKERS": "processes judging the addresses only email-validator can (a number, or auto; 1: none)",
+}
+
+OPTION_VARIABLES = "LISTCLEAN_<COMMAND>_<OPTION>"  # e.g. LISTCLEAN_IMPORT_DEFAULT_COUNTRY for import --default-country
+
+
+def option_variable(command: str, option: str) -> str:
+    """The variable that sets a command's option ('' for a global one): --default-country of
+    import is LISTCLEAN_IMPORT_DEFAULT_COUNTRY."""
+    parts = [command, option.lstrip("-")] if command else [option.lstrip("-")]
+    return ENV_PREFIX + "_".join(parts).upper().replace("-", "_")
+
+
+def global_variables() -> dict[str, str]:
+    """LISTCLEAN_<OPTION> for each global option the environment may set, with the option."""
+    options = _options_by_command()[""]
+    return {option_variable("", _long(param)): _long(param) for param in options.values() if not immediate(param)}
+
+
+def ignored_variables() -> list[str]:
+    """The variables named after options that act instead of the command: never read (see
+    config_from_environment), so neither an error nor a setting."""
+    options = _options_by_command()[""]
+    return [*(option_variable("", _long(param)) for param in options.values() if immediate(param)), option_variable("<COMMAND>", "--help")]
+
+
+def _long(param: Any) -> str:  # noqa: ANN401 - a Click option
+    return next(opt for opt in [*param.opts, *param.secondary_opts] if opt.startswith("--"))
 
 
 def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:
@@ -100,7 +162,7 @@ def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:
         for key, value in values.items():
             param = _option(commands[command], key)
             where = f"{path}: [{command}] {key}"
-            if param is None:
+            if param is None or immediate(param):
                 raise ConfigError(f"{where}: unknown key", hint=f"the keys of [{command}] are its options: {', '.join(sorted(_names(commands[command])))}")
             table[param.name] = _checked_value(param, value, where)
         config[command] = table
@@ -110,7 +172,11 @@ def load_config(path: str = CONFIG_FILE) -> dict[str, Any]:
 def config_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     """The LISTCLEAN_<COMMAND>_<OPTION> variables Click does not read itself, as a default_map
     (those named after an option whose parameter has another name, e.g. LISTCLEAN_IMPORT_MAP for
-    --map). A LISTCLEAN_* variable that names no option is a ConfigError naming it."""
+    --map). A LISTCLEAN_* variable that names no option is a ConfigError naming it (a typo must
+    not pass for a setting). One named after an option that acts instead of the command
+    (LISTCLEAN_VERSION, LISTCLEAN_HELP, LISTCLEAN_<COMMAND>_HELP, LISTCLEAN_INSTALL_COMPLETION,
+    LISTCLEAN_SHOW_COMPLETION) is ignored: those options are command-line only, and such a
+    variable is likely the user's own (a version pin), so it neither acts nor stops the run."""
     if not any(variable.startswith(ENV_PREFIX) and variable not in OTHER_VARIABLES for variable in environ):
         return {}
     commands = _options_by_command()
@@ -134,6 +200,8 @@ def config_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
                 hint="use LISTCLEAN_<COMMAND>_<OPTION>, e.g. LISTCLEAN_IMPORT_DEFAULT_COUNTRY, or unset it",
             )
         command, param = found
+        if immediate(param):
+            continue  # command-line only (see above)
         if rest.lower().removeprefix(command.replace("-", "_") + "_" if command else "") == param.name:
             continue  # Click reads LISTCLEAN_<COMMAND>_<PARAMETER> itself
         value: Any = environ[variable]
@@ -144,16 +212,23 @@ def config_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _options_by_command() -> dict[str, dict[str, Any]]:
-    """Every command's options by their names ('' for the global options)."""
+    """Every command's options by their names ('' for the global options), --help included."""
     import typer.main
 
     group = typer.main.get_command(app)
-    commands = {"": group, **group.commands}  # type: ignore[attr-defined]
-    return {name: {param.name: param for param in command.params if param.param_type_name == "option"} for name, command in commands.items()}
+    root = group.context_class(group, info_name="listclean", **group.context_settings)
+    options: dict[str, dict[str, Any]] = {"": _options(group, root)}
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        options[name] = _options(command, command.context_class(command, info_name=name, parent=root))
+    return options
+
+
+def _options(command: Any, ctx: Any) -> dict[str, Any]:  # noqa: ANN401 - Click objects
+    return {param.name: param for param in command.get_params(ctx) if param.param_type_name == "option"}
 
 
 def _names(options: dict[str, Any]) -> set[str]:
-    return {opt.lstrip("-").replace("-", "_") for param in options.values() for opt in param.opts if opt.startswith("--")}
+    return {opt.lstrip("-").replace("-", "_") for param in options.values() if not immediate(param) for opt in param.opts if opt.startswith("--")}
 
 
 def _option(options: dict[str, Any], key: str) -> Any:  # noqa: ANN401 - a Click parameter
@@ -222,6 +297,9 @@ def main(argv: list[str] | None = None) -> None:
     # The command line's main module is guarded: validate may judge addresses in worker processes.
     os.environ.setdefault("LISTCLEAN_WORKERS", "auto")
     _hold_closed_standard_streams()
+    if COMPLETE_VARIABLE in os.environ:  # the shell asks for completions: no configuration, no error lines
+        app(args=argv, prog_name="listclean", complete_var=COMPLETE_VARIABLE)
+        return
     try:
         default_map = load_config()
         for command, values in config_from_environment(os.environ).items():
@@ -231,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
                 default_map[command] = values
     except ConfigError as error:
         arguments = sys.argv[1:] if argv is None else argv
-        if not {"--version", "--help", "-h"} & set(arguments):  # those work whatever the configuration
+        if not {"--version", "--help", "-h", "--install-completion", "--show-completion"} & set(arguments):  # those work whatever the configuration
             Reporter().error(str(error))
             sys.exit(int(ExitCode.USAGE))
         default_map = {}

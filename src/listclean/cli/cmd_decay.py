@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from rich.table import Table
 
+from listclean.cli import completion
 from listclean.cli import options as opt
 from listclean.cli.common import check_paths, cli_runtime, emit_summary, guarded, open_inputs
 from listclean.cli.console import Reporter
+from listclean.cli.helptext import Example
 from listclean.consent import ConsentRules
 from listclean.errors import ThresholdExceeded, UsageError
 
@@ -21,29 +23,40 @@ if TYPE_CHECKING:
 REPORT = "Report"
 RULES = "Rules"
 
-Html = Annotated[Optional[str], typer.Option("--html", help="Also write the report as one self-contained HTML file (charts inline, works offline).", rich_help_panel=REPORT)]
-SunsetOut = Annotated[Optional[str], typer.Option("--sunset-out", help="Write the sunset candidates (all their columns plus sunset_reason) here.", rich_help_panel=REPORT)]
-Months = Annotated[int, typer.Option("--months", help="Months of growth and churn to show, ending with the as-of month; the decay rate counts the months that have ended (--months 12: the 11 before the as-of month).", rich_help_panel=RULES)]
-Benchmark = Annotated[float, typer.Option("--benchmark", help="Benchmark monthly decay, in percent (published figures: about 2-2.5 %).", rich_help_panel=RULES)]
-SunsetDays = Annotated[int, typer.Option("--sunset-days", help="Sunset: no click or purchase for this many days ...", rich_help_panel=RULES)]
-SunsetMinAge = Annotated[int, typer.Option("--sunset-min-age", help="... and signed up more than this many days ago.", rich_help_panel=RULES)]
-LapseDays = Annotated[int, typer.Option("--lapse-days", help="Survival: a contact lapses after this many days without a click, purchase or activity.", rich_help_panel=RULES)]
-BounceLimit = Annotated[float, typer.Option("--bounce-limit", help="Deliverability limit for bounces in the last 30 days, in percent.", rich_help_panel=RULES)]
-ComplaintLimit = Annotated[float, typer.Option("--complaint-limit", help="Deliverability limit for complaints in the last 30 days, in percent.", rich_help_panel=RULES)]
+Html = Annotated[Optional[str], typer.Option("--html", metavar="PATH", help="Also write the report as one self-contained HTML file (charts inline, works offline).", rich_help_panel=REPORT)]
+SunsetOut = Annotated[Optional[str], typer.Option("--sunset-out", metavar="PATH", help="Write the sunset candidates (all their columns plus sunset_reason) here.", rich_help_panel=REPORT)]
+Months = Annotated[int, typer.Option("--months", metavar="MONTHS", help="Months of growth and churn to show, ending with the as-of month; the decay rate counts the months that have ended (--months 12: the 11 before the as-of month).", rich_help_panel=RULES)]
+Benchmark = Annotated[float, typer.Option("--benchmark", metavar="PERCENT", help="Benchmark monthly decay, in percent (published figures: about 2-2.5 %).", rich_help_panel=RULES)]
+SunsetDays = Annotated[int, typer.Option("--sunset-days", metavar="DAYS", help="Sunset: no click or purchase for this many days ...", rich_help_panel=RULES)]
+SunsetMinAge = Annotated[int, typer.Option("--sunset-min-age", metavar="DAYS", help="... and signed up more than this many days ago.", rich_help_panel=RULES)]
+LapseDays = Annotated[int, typer.Option("--lapse-days", metavar="DAYS", help="Survival: a contact lapses after this many days without a click, purchase or activity.", rich_help_panel=RULES)]
+BounceLimit = Annotated[float, typer.Option("--bounce-limit", metavar="PERCENT", help="Deliverability limit for bounces in the last 30 days, in percent.", rich_help_panel=RULES)]
+ComplaintLimit = Annotated[float, typer.Option("--complaint-limit", metavar="PERCENT", help="Deliverability limit for complaints in the last 30 days, in percent.", rich_help_panel=RULES)]
 NoValidate = Annotated[bool, typer.Option("--no-validate", help="Do not validate addresses when the input has no email_status column.", rich_help_panel=RULES)]
 FailOn = Annotated[
     Optional[list[str]],
     typer.Option(
         "--fail-on",
-        help="Exit 1 when a measure crosses a threshold: monthly_decay>3%, bounce_rate>1%, complaint_rate>0.1%, sunset>1000, unsubscribed>10%, implied_expired>0 … (repeatable).",
+        metavar="RULE",
+        help="Exit 1 when a measure crosses a threshold: monthly_decay>3%, bounce_rate>1%, complaint_rate>0.1%, sunset>1000, unsubscribed>10%, implied_expired>0 … (repeatable; quote it for the shell).",
         show_default=False,
+        autocompletion=completion.decay_measures,
         rich_help_panel=RULES,
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the report as one JSON object on stdout.", rich_help_panel=REPORT)]
-ReportPath = Annotated[Optional[str], typer.Option("--report", help="Write the report as JSON to this file.", rich_help_panel=REPORT)]
+ReportPath = Annotated[Optional[str], typer.Option("--report", metavar="PATH", help="Write the report as JSON to this file.", rich_help_panel=REPORT)]
 Force = Annotated[bool, typer.Option("--force", help="Replace existing output files.", rich_help_panel=REPORT)]
-Format = Annotated[Optional[str], typer.Option("--format", "-f", help="Format of --sunset-out (default: from its extension, else csv).", rich_help_panel=REPORT)]
+Format = Annotated[Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="Format of --sunset-out (default: from its extension, else csv).", autocompletion=completion.output_formats, rich_help_panel=REPORT)]
+
+
+EXAMPLES = [
+    Example("tables on stderr, a report to open, the people to sunset", "listclean decay-report golden.parquet --as-of 2026-11-24 --html decay.html --sunset-out sunset.csv"),
+    Example(
+        "monitoring: JSON on stdout, exit 1 over 3% monthly decay or 1% bounces",
+        "listclean decay-report golden.parquet --json --fail-on 'monthly_decay>3%' --fail-on 'bounce_rate>1%'",
+    ),
+]
 
 
 def _bar(share: float, width: int = 24) -> str:

@@ -10,6 +10,8 @@ import typer
 from listclean.cli import options as opt
 from listclean.cli.common import check_paths, cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink
 from listclean.cli.console import Reporter, summary_table
+from listclean.cli.helptext import Example
+from listclean.linkage.blocking import MATCH_LEVELS
 
 if TYPE_CHECKING:
     from listclean.linkage import DedupeReport
@@ -19,10 +21,8 @@ MATCHING = "Matching"
 REVIEW = "Review files"
 
 
-class MatchLevel(str, Enum):
-    exact = "exact"
-    canonical = "canonical"
-    fuzzy = "fuzzy"
+# --match's choices (and their completion), from the registry of match levels.
+MatchLevel = Enum("MatchLevel", {level: level for level in MATCH_LEVELS}, type=str)  # type: ignore[misc]
 
 
 class BirthDateRule(str, Enum):
@@ -31,15 +31,15 @@ class BirthDateRule(str, Enum):
     weighed = "weighed"
 
 
-Clusters = Annotated[Optional[str], typer.Option("--clusters", help="Write every input row's _source_file, _source_row -> cluster_id, is_survivor here.", rich_help_panel=REVIEW)]
+Clusters = Annotated[Optional[str], typer.Option("--clusters", metavar="PATH", help="Write every input row's _source_file, _source_row -> cluster_id, is_survivor here.", rich_help_panel=REVIEW)]
 Explain = Annotated[
     Optional[str],
-    typer.Option("--explain", help="Write the compared pairs with their per-field scores, rule and reason here (matches and near misses).", rich_help_panel=REVIEW),
+    typer.Option("--explain", metavar="PATH", help="Write the compared pairs with their per-field scores, rule and reason here (matches and near misses).", rich_help_panel=REVIEW),
 ]
 ExplainAll = Annotated[bool, typer.Option("--explain-all", help="With --explain: every compared pair, not only matches and near misses.", rich_help_panel=REVIEW)]
 Against = Annotated[
     Optional[str],
-    typer.Option("--against", help="An earlier dedupe output: match the input to its clusters (keeping their ids) without re-clustering it; writes the updated master.", rich_help_panel=MATCHING),
+    typer.Option("--against", metavar="PATH", help="An earlier dedupe output: match the input to its clusters (keeping their ids) without re-clustering it; writes the updated master.", rich_help_panel=MATCHING),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would merge (and write --clusters/--explain) but write no output.", rich_help_panel=MATCHING)]
 Match = Annotated[
@@ -51,10 +51,10 @@ Match = Annotated[
     ),
 ]
 Threshold = Annotated[
-    float, typer.Option("--threshold", help="fuzzy: match probability (0-1) from which two records are one person; the weights are learned from the list.", rich_help_panel=MATCHING)
+    float, typer.Option("--threshold", metavar="0-1", help="fuzzy: match probability (0-1) from which two records are one person; the weights are learned from the list.", rich_help_panel=MATCHING)
 ]
 ReviewThreshold = Annotated[
-    float, typer.Option("--review-threshold", help="fuzzy: pairs from this probability up to --threshold are uncertain: written to --review.", rich_help_panel=MATCHING)
+    float, typer.Option("--review-threshold", metavar="0-1", help="fuzzy: pairs from this probability up to --threshold are uncertain: written to --review.", rich_help_panel=MATCHING)
 ]
 BirthDates = Annotated[
     BirthDateRule,
@@ -66,32 +66,39 @@ BirthDates = Annotated[
 ]
 Review = Annotated[
     Optional[str],
-    typer.Option("--review", help="fuzzy: write the uncertain pairs here, both rows side by side, with an empty label column to fill in (match / no match).", rich_help_panel=REVIEW),
+    typer.Option("--review", metavar="PATH", help="fuzzy: write the uncertain pairs here, both rows side by side, with an empty label column to fill in (match / no match).", rich_help_panel=REVIEW),
 ]
 Labels = Annotated[
     Optional[str],
-    typer.Option("--labels", help="fuzzy: a --review file with its label column filled in: those pairs are decided as labelled and the weights learn from them.", rich_help_panel=REVIEW),
+    typer.Option("--labels", metavar="PATH", help="fuzzy: a --review file with its label column filled in: those pairs are decided as labelled and the weights learn from them.", rich_help_panel=REVIEW),
 ]
 ModelIn = Annotated[
     Optional[str],
-    typer.Option("--model", help="fuzzy: use the weights an earlier run saved (--save-model) instead of learning them: the nightly --against run then scores as the master was built.", rich_help_panel=MATCHING),
+    typer.Option("--model", metavar="PATH", help="fuzzy: use the weights an earlier run saved (--save-model) instead of learning them: the nightly --against run then scores as the master was built.", rich_help_panel=MATCHING),
 ]
 ModelOut = Annotated[
     Optional[str],
-    typer.Option("--save-model", help="fuzzy: write the weights this run used (JSON: every level's m, u and weight, the value frequencies) here.", rich_help_panel=REVIEW),
+    typer.Option("--save-model", metavar="PATH", help="fuzzy: write the weights this run used (JSON: every level's m, u and weight, the value frequencies) here.", rich_help_panel=REVIEW),
 ]
-NameThreshold = Annotated[float, typer.Option("--name-threshold", help="canonical: name similarity (0-1) needed alongside the same phone number.", rich_help_panel=MATCHING)]
+NameThreshold = Annotated[float, typer.Option("--name-threshold", metavar="0-1", help="canonical: name similarity (0-1) needed alongside the same phone number.", rich_help_panel=MATCHING)]
 StrongNameThreshold = Annotated[float, typer.Option("--strong-name-threshold", help="No longer used (fuzzy learns its weights); accepted so old scripts still run.", hidden=True)]
-EmailThreshold = Annotated[float, typer.Option("--email-threshold", help="Address similarity (0-1) counted as a typo of the same address.", rich_help_panel=MATCHING)]
-MaxBlock = Annotated[int, typer.Option("--max-block-size", help="Largest group of rows sharing a blocking key that is compared pairwise.", rich_help_panel=MATCHING)]
-MaxCluster = Annotated[int, typer.Option("--max-cluster-size", help="Clusters larger than this are rebuilt from strong matches only (chaining guard).", rich_help_panel=MATCHING)]
+EmailThreshold = Annotated[float, typer.Option("--email-threshold", metavar="0-1", help="Address similarity (0-1) counted as a typo of the same address.", rich_help_panel=MATCHING)]
+MaxBlock = Annotated[int, typer.Option("--max-block-size", metavar="ROWS", help="Largest group of rows sharing a blocking key that is compared pairwise.", rich_help_panel=MATCHING)]
+MaxCluster = Annotated[int, typer.Option("--max-cluster-size", metavar="ROWS", help="Clusters larger than this are rebuilt from strong matches only (chaining guard).", rich_help_panel=MATCHING)]
 Trust = Annotated[
     Optional[list[str]],
-    typer.Option("--trust", help="A source (the 'source' value or input file name), most trusted first (repeatable): its values win in golden records.", show_default=False, rich_help_panel=MATCHING),
+    typer.Option("--trust", metavar="SOURCE", help="A source (the 'source' value or input file name), most trusted first (repeatable): its values win in golden records.", show_default=False, rich_help_panel=MATCHING),
 ]
 
 
-def rules_epilog() -> str:
+EXAMPLES = [
+    Example("merge people into golden records; every merge explained", "listclean dedupe validated.parquet -o golden.parquet --explain merges.csv --clusters clusters.csv"),
+    Example("see what would merge across three files, write nothing", "listclean dedupe crm.csv shop.xlsx newsletter.csv -o golden.csv --dry-run --explain review.csv"),
+    Example("tonight's new rows against the master, its cluster ids kept", "listclean dedupe tonight.csv --against golden.parquet -o golden-next.parquet"),
+]
+
+
+def notes() -> str:
     """How pairs are decided, for --help."""
     from listclean.linkage.comparisons import COMPARISONS
     from listclean.linkage.compare import NOT_MATCHED, RULES

@@ -8,14 +8,20 @@ import typer
 
 from listclean.cli.common import check_paths, cli_runtime, emit_summary, guarded
 from listclean.cli.console import Reporter
+from listclean.cli.helptext import Example
 
 if TYPE_CHECKING:
     from listclean.steps.erase import EraseReport
 
-Addresses = Annotated[Optional[list[str]], typer.Argument(help="Addresses of the people to erase.", show_default=False)]
-StorePath = Annotated[str, typer.Option("--store", help="The suppression store to record the erasure in (created if missing).")]
-FromFiles = Annotated[Optional[list[str]], typer.Option("--from", help="Also erase every address listed in this file (one a line, or a CSV with an email column); repeatable.", show_default=False)]
+Addresses = Annotated[Optional[list[str]], typer.Argument(metavar="ADDRESS", help="Addresses of the people to erase.", show_default=False)]
+StorePath = Annotated[str, typer.Option("--store", metavar="PATH", help="The suppression store to record the erasure in (created if missing).")]
+FromFiles = Annotated[Optional[list[str]], typer.Option("--from", metavar="PATH", help="Also erase every address listed in this file (one a line, or a CSV with an email column); repeatable.", show_default=False)]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")]
+
+EXAMPLES = [
+    Example("forget one person for good (only a keyed hash stays)", "listclean erase jan.kowalski@firma.pl --store /srv/lists/suppression.tsv"),
+    Example("erase everyone listed in a file", "listclean erase --from erasure-requests.csv --store /srv/lists/suppression.tsv --json"),
+]
 
 
 def render_step(reporter: Reporter, report: EraseReport, summary: dict[str, Any]) -> None:

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from listclean.cli import completion
 from listclean.cli import options as opt
 from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink
 from listclean.cli.console import Reporter
+from listclean.cli.helptext import Example
 from listclean.consent import ConsentRules
 from listclean.platforms import EXPORT_TARGETS
 
@@ -30,8 +32,9 @@ To = Annotated[
     Platform,
     typer.Option(
         "--to",
+        metavar="PLATFORM",
         help="Write the import file of this email platform (its headers, consent columns, values and size limits) or this ad platform's "
-        "customer-match audience (its identifiers, normalised and hashed as it documents); csv: listclean's own columns.",
+        f"customer-match audience (its identifiers, normalised and hashed as it documents); csv: listclean's own columns. One of: {', '.join(EXPORT_TARGETS)}.",
         rich_help_panel=PLATFORM,
     ),
 ]
@@ -39,6 +42,8 @@ ConsentPolicy = Annotated[
     Optional[str],
     typer.Option(
         "--consent-policy",
+        metavar="POLICY",
+        autocompletion=completion.consent_policies,
         help="Which consent a platform file or audience may hold: subscribed (default), optionally +pending and/or +unknown "
         "(e.g. subscribed+pending). Held-back contacts are counted and listed (consent_pending, consent_unknown).",
         show_default=False,
@@ -62,21 +67,22 @@ Since = Annotated[
     Optional[str],
     typer.Option(
         "--since",
+        metavar="DATE",
         help="With --suppressions or --exclusion: only opt-outs from this day on (YYYY-MM-DD; rows by consent_at, kept when undated; store entries by the day they were added).",
         show_default=False,
         rich_help_panel=PLATFORM,
     ),
 ]
 Hash = Annotated[Optional[HashKind], typer.Option("--hash", help="Write a hashed audience instead: email_sha256 of each normalised (repaired, trimmed, lower-cased) address.", rich_help_panel=PLATFORM)]
-MaxRows = Annotated[Optional[int], typer.Option("--max-rows", help="Split the output into parts of at most this many rows (out-001.csv …). Default: the platform's limit.", rich_help_panel=PLATFORM)]
-MaxMb = Annotated[Optional[int], typer.Option("--max-mb", help="Split the output into parts of at most about this many megabytes. Default: the platform's limit.", rich_help_panel=PLATFORM)]
+MaxRows = Annotated[Optional[int], typer.Option("--max-rows", metavar="ROWS", help="Split the output into parts of at most this many rows (out-001.csv …). Default: the platform's limit.", rich_help_panel=PLATFORM)]
+MaxMb = Annotated[Optional[int], typer.Option("--max-mb", metavar="MB", help="Split the output into parts of at most about this many megabytes. Default: the platform's limit.", rich_help_panel=PLATFORM)]
 Store = Annotated[
     Optional[str],
-    typer.Option("--store", help="The suppression store: its entries are never exported, and this run's unsubscribed/bounced/complained/erased rows and --suppress lists are added to it.", rich_help_panel=PLATFORM),
+    typer.Option("--store", metavar="PATH", help="The suppression store: its entries are never exported, and this run's unsubscribed/bounced/complained/erased rows and --suppress lists are added to it.", rich_help_panel=PLATFORM),
 ]
 Suppress = Annotated[
     Optional[list[str]],
-    typer.Option("--suppress", help="A suppression list (addresses or SHA-256/MD5 hashes) never to export; repeatable.", show_default=False, rich_help_panel=PLATFORM),
+    typer.Option("--suppress", metavar="PATH", help="A suppression list (addresses or SHA-256/MD5 hashes) never to export; repeatable.", show_default=False, rich_help_panel=PLATFORM),
 ]
 KeepInvalid = Annotated[
     bool,
@@ -97,7 +103,17 @@ UnknownConsentOption = Annotated[
 ]
 Columns = Annotated[
     Optional[str],
-    typer.Option("--columns", "-c", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
+    typer.Option("--columns", "-c", metavar="COLUMNS", help="Comma-separated columns to write, in this order (default: all).", rich_help_panel=opt.WRITING),
+]
+
+
+EXAMPLES = [
+    Example("a spreadsheet for people, safe to open in Excel", "listclean export golden.parquet -o people.xlsx --excel-safe"),
+    Example(
+        "Mailchimp's import file; the suppression store keeps opt-outs out",
+        "listclean export golden.parquet --to mailchimp -o outbox/mailchimp.csv --store suppression.tsv --rejects not-exported.csv",
+    ),
+    Example("a hashed audience for ads", "listclean export golden.parquet --hash sha256 -o ads/audience.csv"),
 ]
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from listclean.cli import options as opt
 from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink, rows_line
 from listclean.cli.console import Reporter
+from listclean.cli.helptext import Example
 
 if TYPE_CHECKING:
     from listclean.importer import SourceReport
@@ -63,7 +64,13 @@ def render_step(reporter: Reporter, report: ImportReport, summary: dict[str, Any
 
 StoreOption = Annotated[
     Optional[str],
-    typer.Option("--store", help="A suppression store (see export --store): erased people are dropped (only their row numbers reach --rejects); unsubscribed ones come in unsubscribed.", rich_help_panel=opt.MAPPING),
+    typer.Option("--store", metavar="PATH", help="A suppression store (see export --store): erased people are dropped (only their row numbers reach --rejects); unsubscribed ones come in unsubscribed.", rich_help_panel=opt.MAPPING),
+]
+
+EXAMPLES = [
+    Example("three exports in, one canonical file out; unreadable rows beside", "listclean import A.csv B.xlsx C.ndjson -o contacts.parquet --rejects rejects.csv"),
+    Example("map columns by hand and say where the rows came from", "listclean import leads.csv --map 'Kontakt=email' --map 'Notiz=' --source-name trade-fair-2026 -o leads.parquet"),
+    Example("German CSV, phones without a country code read as German", "listclean import shop.csv --default-country DE --date-order dmy -o shop.parquet"),
 ]
 
 

@@ -8,14 +8,20 @@ import typer
 
 from listclean.cli.common import cli_runtime, emit_summary, guarded
 from listclean.cli.console import Reporter
+from listclean.cli.helptext import Example
 from listclean.errors import ListcleanError
 
 if TYPE_CHECKING:
     from listclean.run import PlannedStep, StepResult
 
-ConfigPath = Annotated[str, typer.Argument(help="The run file (TOML with a [run] table).")]
+ConfigPath = Annotated[str, typer.Argument(metavar="RUN_FILE", help="The run file (TOML with a [run] table).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the run's summary (every step's) as one JSON object on stdout.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the commands the run would execute (quoted for a shell), and stop.")]
+
+EXAMPLES = [
+    Example("the nightly job, its summary as JSON, every run in an audit log", "listclean --log logs/runs.jsonl run nightly.toml --json"),
+    Example("print the commands the run would execute, and stop", "listclean run nightly.toml --dry-run"),
+]
 
 
 @guarded

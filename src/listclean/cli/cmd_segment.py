@@ -10,6 +10,7 @@ from rich.table import Table
 from listclean.cli import options as opt
 from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink, rows_line
 from listclean.cli.console import Reporter
+from listclean.cli.helptext import Example
 
 if TYPE_CHECKING:
     from listclean.io.write import OutputTarget
@@ -17,28 +18,35 @@ if TYPE_CHECKING:
 
 SEGMENTS = "Segments"
 
-RulesFile = Annotated[Optional[str], typer.Option("--rules", help="A TOML file of named segments (see README).", rich_help_panel=SEGMENTS)]
-Where = Annotated[Optional[str], typer.Option("--where", help="An ad-hoc segment: an SQL expression over the columns, e.g. \"country = 'PL' AND total_spend > 100\".", rich_help_panel=SEGMENTS)]
-Name = Annotated[str, typer.Option("--name", help="The name of the --where segment.", rich_help_panel=SEGMENTS)]
+RulesFile = Annotated[Optional[str], typer.Option("--rules", metavar="PATH", help="A TOML file of named segments (see README).", rich_help_panel=SEGMENTS)]
+Where = Annotated[Optional[str], typer.Option("--where", metavar="SQL", help="An ad-hoc segment: an SQL expression over the columns, e.g. \"country = 'PL' AND total_spend > 100\".", rich_help_panel=SEGMENTS)]
+Name = Annotated[str, typer.Option("--name", metavar="NAME", help="The name of the --where segment.", rich_help_panel=SEGMENTS)]
 Multi = Annotated[bool, typer.Option("--multi", help="Every matching segment (segment becomes a list), not only the first.", rich_help_panel=SEGMENTS)]
 Rfm = Annotated[bool, typer.Option("--rfm", help="Add rfm_recency, rfm_frequency, rfm_monetary (1-5) and rfm_segment (Champions … Lost).", rich_help_panel=SEGMENTS)]
 Lifecycle = Annotated[bool, typer.Option("--lifecycle", help="Add lifecycle_stage: new, active, at_risk, dormant, lost.", rich_help_panel=SEGMENTS)]
-ActiveDays = Annotated[int, typer.Option("--active-days", help="Lifecycle: engaged within this many days = active.", rich_help_panel=SEGMENTS)]
-AtRiskDays = Annotated[int, typer.Option("--at-risk-days", help="Lifecycle: engaged within this many days (beyond active) = at risk.", rich_help_panel=SEGMENTS)]
-DormantDays = Annotated[int, typer.Option("--dormant-days", help="Lifecycle: engaged within this many days (beyond at risk) = dormant; beyond = lost.", rich_help_panel=SEGMENTS)]
-NewDays = Annotated[int, typer.Option("--new-days", help="Lifecycle: signed up within this many days and not yet active = new.", rich_help_panel=SEGMENTS)]
-SplitDir = Annotated[Optional[str], typer.Option("--split-dir", help="Also write one file per segment into this directory (in --format).", rich_help_panel=SEGMENTS)]
+ActiveDays = Annotated[int, typer.Option("--active-days", metavar="DAYS", help="Lifecycle: engaged within this many days = active.", rich_help_panel=SEGMENTS)]
+AtRiskDays = Annotated[int, typer.Option("--at-risk-days", metavar="DAYS", help="Lifecycle: engaged within this many days (beyond active) = at risk.", rich_help_panel=SEGMENTS)]
+DormantDays = Annotated[int, typer.Option("--dormant-days", metavar="DAYS", help="Lifecycle: engaged within this many days (beyond at risk) = dormant; beyond = lost.", rich_help_panel=SEGMENTS)]
+NewDays = Annotated[int, typer.Option("--new-days", metavar="DAYS", help="Lifecycle: signed up within this many days and not yet active = new.", rich_help_panel=SEGMENTS)]
+SplitDir = Annotated[Optional[str], typer.Option("--split-dir", metavar="DIR", help="Also write one file per segment into this directory (in --format).", rich_help_panel=SEGMENTS)]
 IncludeUnmailable = Annotated[
     bool, typer.Option("--include-unmailable", help="Also segment unsubscribed, bounced, complained, erased, suppressed and invalid contacts.", rich_help_panel=SEGMENTS)
 ]
 
 SegmentStore = Annotated[
     Optional[str],
-    typer.Option("--store", help="The suppression store: its people are never written to a --split-dir file (read, not changed).", rich_help_panel=SEGMENTS),
+    typer.Option("--store", metavar="PATH", help="The suppression store: its people are never written to a --split-dir file (read, not changed).", rich_help_panel=SEGMENTS),
 ]
 SegmentSuppress = Annotated[
     Optional[list[str]],
-    typer.Option("--suppress", help="A suppression list (addresses or SHA-256/MD5 hashes) never written to a --split-dir file; repeatable.", show_default=False, rich_help_panel=SEGMENTS),
+    typer.Option("--suppress", metavar="PATH", help="A suppression list (addresses or SHA-256/MD5 hashes) never written to a --split-dir file; repeatable.", show_default=False, rich_help_panel=SEGMENTS),
+]
+
+
+EXAMPLES = [
+    Example("segments from a rules file, one CSV per segment too", "listclean segment golden.parquet --rules segments.toml -o segmented.parquet --split-dir segments/ --format csv"),
+    Example("an ad-hoc segment", "listclean segment golden.parquet --where \"country = 'PL' AND total_spend > 100\" --name 'PL spenders' -o pl.csv"),
+    Example("RFM scores and lifecycle stages as of a fixed day", "listclean segment golden.parquet --rfm --lifecycle --as-of 2026-11-24 -o scored.parquet --json"),
 ]
 
 

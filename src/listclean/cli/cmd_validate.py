@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from listclean.cli import completion
 from listclean.cli import options as opt
 from listclean.cli.common import cli_runtime, emit_summary, guarded, open_inputs, prepare_outputs, rejects_sink, rows_line
 from listclean.cli.console import Reporter, summary_table
+from listclean.cli.helptext import Example
 from listclean.errors import ThresholdExceeded, UsageError
 from listclean.steps.validate import DROPPABLE
 
@@ -29,29 +31,49 @@ FixTypos = Annotated[
 ]
 Suppress = Annotated[
     Optional[list[str]],
-    typer.Option("--suppress", help="A suppression list (addresses, or SHA-256/MD5 hashes of them); repeatable. Matches become 'suppressed'.", show_default=False, rich_help_panel=CHECKS),
+    typer.Option("--suppress", metavar="PATH", help="A suppression list (addresses, or SHA-256/MD5 hashes of them); repeatable. Matches become 'suppressed'.", show_default=False, rich_help_panel=CHECKS),
 ]
 Drop = Annotated[
     Optional[list[DropStatus]],
-    typer.Option("--drop", help="Move rows with this status to --rejects instead of the output (repeatable). Default: keep every row.", show_default=False, rich_help_panel=CHECKS),
+    typer.Option("--drop", metavar="STATUS", help=f"Move rows with this status ({', '.join(DROPPABLE)}) to --rejects instead of the output (repeatable). Default: keep every row.", show_default=False, rich_help_panel=CHECKS),
 ]
 Dns = Annotated[bool, typer.Option("--dns", help="Also look up MX/A records, once per distinct domain (needs network; cached).", rich_help_panel=CHECKS)]
-DnsTimeout = Annotated[float, typer.Option("--dns-timeout", help="Seconds to wait for one DNS lookup.", rich_help_panel=CHECKS)]
+DnsTimeout = Annotated[float, typer.Option("--dns-timeout", metavar="SECONDS", help="Seconds to wait for one DNS lookup.", rich_help_panel=CHECKS)]
 DnsCache = Annotated[
     Optional[str],
-    typer.Option("--dns-cache", help="DNS cache file (SQLite); '' for no cache. Default: ~/.cache/listclean/dns.sqlite (XDG_CACHE_HOME honoured).", rich_help_panel=CHECKS),
+    typer.Option("--dns-cache", metavar="PATH", help="DNS cache file (SQLite); '' for no cache. Default: ~/.cache/listclean/dns.sqlite (XDG_CACHE_HOME honoured).", rich_help_panel=CHECKS),
 ]
 StoreOption = Annotated[
     Optional[str],
-    typer.Option("--store", help="A suppression store (see export --store): its addresses become 'suppressed'; erased people are dropped to --rejects (row numbers only).", rich_help_panel=CHECKS),
+    typer.Option("--store", metavar="PATH", help="A suppression store (see export --store): its addresses become 'suppressed'; erased people are dropped to --rejects (row numbers only).", rich_help_panel=CHECKS),
 ]
 FailOn = Annotated[
     Optional[list[str]],
-    typer.Option("--fail-on", help="Exit 1 when a status or reason crosses a threshold, e.g. 'invalid>5%', 'disposable>=100' (repeatable).", show_default=False, rich_help_panel=CHECKS),
+    typer.Option(
+        "--fail-on",
+        metavar="RULE",
+        help="Exit 1 when a status or reason crosses a threshold, e.g. 'invalid>5%', 'disposable>=100' (repeatable; quote it for the shell).",
+        show_default=False,
+        autocompletion=completion.validate_counters,
+        rich_help_panel=CHECKS,
+    ),
 ]
 
 
-def reasons_epilog() -> str:
+EXAMPLES = [
+    Example("judge every address, keep every row", "listclean validate contacts.parquet -o validated.parquet"),
+    Example(
+        "a cron check: suppress a list, exit 1 when over 5% are invalid",
+        "listclean validate crm_export.csv -o validated.csv --suppress do-not-mail.txt --fail-on 'invalid>5%'",
+    ),
+    Example(
+        "only mailable rows out; the dropped ones, with their reasons, beside",
+        "listclean validate contacts.parquet -o mailable.csv --drop invalid --drop suppressed --rejects dropped.csv",
+    ),
+]
+
+
+def notes() -> str:
     """The reason codes by status, for --help."""
     from listclean.email.reasons import REASONS, STATUS_ORDER
 

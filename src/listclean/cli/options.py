@@ -11,6 +11,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from listclean.cli import completion
+
 
 class OnBadRows(str, Enum):
     error = "error"
@@ -29,41 +31,48 @@ CONSENT = "Consent rules"
 WRITING = "Writing output"
 MAPPING = "Mapping and standardising"
 
-Inputs = Annotated[list[str], typer.Argument(help="Input files (csv, tsv, parquet, ndjson, json, xlsx); '-' reads stdin.", show_default=False)]
+Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", help="Input files (csv, tsv, parquet, ndjson, json, xlsx); '-' reads stdin.", show_default=False)]
 Output = Annotated[
     Optional[str],
-    typer.Option("--output", "-o", help="Output file, or '-' for stdout. Default: stdout when it is a pipe.", rich_help_panel=WRITING),
+    typer.Option("--output", "-o", metavar="PATH", help="Output file, or '-' for stdout. Default: stdout when it is a pipe.", rich_help_panel=WRITING),
 ]
 Format = Annotated[
     Optional[str],
-    typer.Option("--format", "-f", help="Output format: csv, tsv, ndjson, parquet, xlsx. Default: from the output's extension, else csv.", rich_help_panel=WRITING),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="Output format: csv, tsv, ndjson, parquet, xlsx. Default: from the output's extension, else csv.",
+        autocompletion=completion.output_formats,
+        rich_help_panel=WRITING,
+    ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output file.", rich_help_panel=WRITING)]
 Rejects = Annotated[
     Optional[str],
-    typer.Option("--rejects", help="Write rows that were not output (with file, row, line and reason) here.", rich_help_panel=WRITING),
+    typer.Option("--rejects", metavar="PATH", help="Write rows that were not output (with file, row, line and reason) here.", rich_help_panel=WRITING),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print the run's summary as one JSON object on stdout.", rich_help_panel=WRITING)]
-Report = Annotated[Optional[str], typer.Option("--report", help="Write the run's summary as JSON to this file.", rich_help_panel=WRITING)]
+Report = Annotated[Optional[str], typer.Option("--report", metavar="PATH", help="Write the run's summary as JSON to this file.", rich_help_panel=WRITING)]
 Bom = Annotated[bool, typer.Option("--bom", help="Start a CSV/TSV with a UTF-8 byte-order mark (Excel double-click).", rich_help_panel=WRITING)]
 ExcelSafe = Annotated[
     bool,
     typer.Option("--excel-safe", help="Prefix cells starting with = + - @ (not plain numbers) with ' against formula injection.", rich_help_panel=WRITING),
 ]
 
-Delimiter = Annotated[Optional[str], typer.Option("--delimiter", "-d", help="Field delimiter of text inputs (default: sniffed among , ; tab |).", rich_help_panel=READING)]
+Delimiter = Annotated[Optional[str], typer.Option("--delimiter", "-d", metavar="CHAR", help="Field delimiter of text inputs (default: sniffed among , ; tab |).", rich_help_panel=READING)]
 Encoding = Annotated[
     Optional[str],
-    typer.Option("--encoding", help="Text encoding of inputs (default: BOM, UTF-8, else detected legacy code page).", rich_help_panel=READING),
+    typer.Option("--encoding", metavar="ENCODING", help="Text encoding of inputs (default: BOM, UTF-8, else detected legacy code page).", rich_help_panel=READING),
 ]
-Sheet = Annotated[Optional[str], typer.Option("--sheet", help="Excel sheet to read (default: the first).", rich_help_panel=READING)]
+Sheet = Annotated[Optional[str], typer.Option("--sheet", metavar="SHEET", help="Excel sheet to read (default: the first).", rich_help_panel=READING)]
 Header = Annotated[
     Optional[bool],
     typer.Option("--header/--no-header", help="Whether the first row is a header (default: yes, unless it holds an email address).", show_default=False, rich_help_panel=READING),
 ]
 SkipLines = Annotated[
     Optional[int],
-    typer.Option("--skip-lines", min=0, help="Lines before the header of text inputs (default: blank lines and a preamble such as LinkedIn's 'Notes:', detected).", show_default=False, rich_help_panel=READING),
+    typer.Option("--skip-lines", min=0, metavar="LINES", help="Lines before the header of text inputs (default: blank lines and a preamble such as LinkedIn's 'Notes:', detected).", show_default=False, rich_help_panel=READING),
 ]
 BadRows = Annotated[
     OnBadRows,
@@ -71,7 +80,7 @@ BadRows = Annotated[
 ]
 Map = Annotated[
     Optional[list[str]],
-    typer.Option("--map", "-m", help="Map a column: 'Column=field' (repeatable); 'Column=' leaves it unmapped.", show_default=False, rich_help_panel=MAPPING),
+    typer.Option("--map", "-m", metavar="COLUMN=FIELD", help="Map a column: 'Column=field' (repeatable); 'Column=' leaves it unmapped.", show_default=False, rich_help_panel=MAPPING),
 ]
 DateOrder = Annotated[
     DateOrderChoice,
@@ -79,12 +88,13 @@ DateOrder = Annotated[
 ]
 DefaultCountry = Annotated[
     Optional[str],
-    typer.Option("--default-country", help="ISO country code for reading phone numbers without a country code.", rich_help_panel=MAPPING),
+    typer.Option("--default-country", metavar="CODE", help="ISO country code for reading phone numbers without a country code.", rich_help_panel=MAPPING),
 ]
 QuarantineSource = Annotated[
     Optional[list[str]],
     typer.Option(
         "--quarantine-source",
+        metavar="PHRASE",
         help="A phrase (regular expression, whole words, any case) of a 'source' that says the addresses were bought, rented or scraped: "
         "such rows are quarantined. Repeatable; replaces the built-in phrases ('purchased list', 'list broker', 'scraped' …); 'none' quarantines nothing.",
         show_default=False,
@@ -92,14 +102,15 @@ QuarantineSource = Annotated[
     ),
 ]
 ImpliedDays = Annotated[
-    int, typer.Option("--implied-days", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=CONSENT)
+    int, typer.Option("--implied-days", metavar="DAYS", help="Implied consent (a purchase, a customer) lasts this many days after consent_at.", rich_help_panel=CONSENT)
 ]
-InquiryDays = Annotated[int, typer.Option("--inquiry-days", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=CONSENT)]
-SourceName = Annotated[Optional[str], typer.Option("--source-name", help="Fill the 'source' field of rows that have none.", rich_help_panel=MAPPING)]
+InquiryDays = Annotated[int, typer.Option("--inquiry-days", metavar="DAYS", help="Implied consent from an inquiry lasts this many days.", rich_help_panel=CONSENT)]
+SourceName = Annotated[Optional[str], typer.Option("--source-name", metavar="NAME", help="Fill the 'source' field of rows that have none.", rich_help_panel=MAPPING)]
 AsOf = Annotated[
     Optional[str],
     typer.Option(
         "--as-of",
+        metavar="DATE",
         help="The date that counts as today (relative dates, ages, recency, consent lifetimes), YYYY-MM-DD, midnight UTC. Default: now. Set it for reproducible runs.",
         show_default=False,
     ),
