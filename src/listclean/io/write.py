@@ -54,6 +54,7 @@ _EXTENSIONS = {
     ".xlsx": "xlsx",
 }
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384  # A to XFD: a column past it would be left out without a word
 # A cell a spreadsheet would evaluate (OWASP CSV injection): it starts with = + - @, a tab or a
 # CR, or their full-width forms (＝ ＋ － ＠), which some spreadsheets read as the ASCII ones.
 FORMULA_START = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
@@ -75,6 +76,7 @@ class OutputTarget:
     primary: bool = False  # the command's main output: renamed into place last (see OutputSet)
     in_place: bool = False  # not a regular file (/dev/null, a FIFO, a terminal): written, never replaced
     staged: str | None = field(default=None, init=False)  # the temporary file that holds it until committed
+    notices: list[str] = field(default_factory=list, init=False)  # what a person should know about what was written (see OutputWarning)
 
     @property
     def is_stdout(self) -> bool:
@@ -391,6 +393,11 @@ def write_frame(frame: pl.DataFrame, target: OutputTarget, outputs: OutputSet | 
             f"{target.display}: {frame.height:,} rows do not fit in one Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most)",
             hint="write csv or parquet instead",
         )
+    if target.format == "xlsx" and frame.width > EXCEL_MAX_COLUMNS:
+        raise OutputError(
+            f"{target.display}: {frame.width:,} columns do not fit in one Excel sheet ({EXCEL_MAX_COLUMNS:,} at most)",
+            hint="write csv or parquet instead, or keep fewer columns",
+        )
     with writing(target, outputs) as handle:
         serialise(frame, target, handle)
 
@@ -490,8 +497,7 @@ def serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], head
         else:
             frame.write_parquet(handle, **_PARQUET, metadata=metadata)
     elif fmt == "xlsx":
-        _check_excel_cells(frame, target)
-        _write_xlsx(frame, handle)
+        _write_xlsx(frame, target, handle)
     else:  # pragma: no cover - format_for only returns known formats
         raise UsageError(f"unknown output format {fmt!r}")
 
@@ -508,56 +514,23 @@ def _datetimes_as_text(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-EXCEL_MAX_CELL_CHARS = 32_767  # what an Excel cell holds; xlsxwriter cuts longer text without a word
+class OutputWarning(UserWarning):
+    """Something a person should know about an output that was written all the same (text cut to
+    fit an Excel cell). Also kept on the target (`OutputTarget.notices`)."""
 
 
-def _check_excel_cells(frame: pl.DataFrame, target: OutputTarget) -> None:
-    """Refuse text longer than an Excel cell holds (it would be cut silently)."""
-    import polars as pl
+def _write_xlsx(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes]) -> None:
+    """The frame as a workbook (see io.write_xlsx); cells cut to fit are reported, never silently."""
+    import warnings
 
-    for title, dtype in frame.schema.items():
-        if dtype != pl.String:
-            continue
-        lengths = frame.get_column(title).str.len_chars()
-        longest = lengths.max()
-        if longest is not None and int(longest) > EXCEL_MAX_CELL_CHARS:  # type: ignore[arg-type]
-            row = int(lengths.arg_max() or 0) + 1
-            raise OutputError(
-                f"{target.display}: row {row}, column {title!r} holds {int(longest):,} characters; an Excel cell holds {EXCEL_MAX_CELL_CHARS:,} at most",  # type: ignore[arg-type]
-                hint="write csv or parquet, which keep the whole text",
-            )
+    from listclean.io.write_xlsx import write_xlsx
 
-
-def _write_xlsx(frame: pl.DataFrame, handle: IO[bytes]) -> None:
-    import xlsxwriter
-
-    text = for_text(frame)
-    buffer = io.BytesIO()
-    # Strings stay strings: never turned into formulas, links or numbers (no formula injection,
-    # no "+48 600 …" phone or "00123" postcode silently becoming a number).
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "in_memory": True,
-        },
-    )
-    sheet = workbook.add_worksheet("contacts")
-    bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, text.columns, bold)
-    sheet.freeze_panes(1, 0)
-    for number, row in enumerate(text.iter_rows(), start=1):
-        for column, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                sheet.write_string(number, column, value)
-            else:
-                sheet.write(number, column, value)
-    workbook.close()
-    handle.write(buffer.getvalue())
+    cuts = write_xlsx(frame, handle, seekable=not target.streamed)
+    for message in cuts.messages():
+        notice = f"{target.display}: {message}"
+        target.notices.append(notice)
+        # One line on stderr wherever nobody routes it elsewhere (module "listclean", no source line).
+        warnings.warn_explicit(notice, OutputWarning, "listclean", 0, module="listclean.io.write")
 
 
 def atomic_text(path: str, text: str, outputs: OutputSet | None = None, *, force: bool = True) -> None:
