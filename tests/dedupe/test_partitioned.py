@@ -137,3 +137,13 @@ def test_fuzzy_parts_give_the_whole_lists_pairs_review_and_labels(variant):
         assert result.pairs.sort(sort).equals(whole.pairs.sort(sort))
     if options.review:
         assert result.review.equals(whole.review.sort(["left_file", "left_row", "right_file", "right_row"]))
+
+
+def test_a_list_with_nothing_for_the_fuzzy_keys_is_deduplicated_in_parts():
+    # Short mailboxes, no names: no fuzzy key has a value, so nothing is filed or scored.
+    frame = contacts(*[{"email": f"{name}@x.io"} for name in ("ab", "cd", "ab", "ef", "AB", "gh")])
+    options = DedupeOptions(match="fuzzy")
+    whole = dedupe(frame, options)
+    result, golden, _ = _in_parts(frame, options, chunk=2, part_rows=2)
+    assert golden.equals(whole.frame) and golden.height == 4
+    assert result.report.as_dict() == whole.report.as_dict()

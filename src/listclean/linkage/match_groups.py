@@ -96,7 +96,7 @@ def match_groups(
         large: list[pl.Series] = []  # per fuzzy key so far, the hashes of its blocks too large
         for number, key in enumerate(fuzzy):
             blocks_too_large: list[pl.DataFrame] = []
-            for in_range in _read_ranges(filed, number, ranges[number]):
+            for in_range in _read_ranges(filed, number, ranges[number]) if entries[number] else ():
                 say(f"scoring the {key.name} blocks", log=False, done=result.ranges, total=sum(ranges), unit="ranges")
                 result.ranges += 1
                 scored = _score_range(in_range, number, fuzzy, options, keep_near_misses, large, large_identity)
