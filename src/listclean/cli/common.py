@@ -90,6 +90,28 @@ def _configured_origin(ctx: typer.Context, message: str) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _output_warnings_to(reporter: Reporter) -> Iterator[None]:
+    """What the writers warn about an output written all the same (io.write.OutputWarning: text
+    cut to fit an Excel cell) is said by the reporter, as every other warning (-q hides it)."""
+    import warnings
+
+    from listclean.io.write import OutputWarning
+
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, OutputWarning):
+            reporter.warn(str(message))
+        else:
+            shown(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", OutputWarning)
+        warnings.showwarning = show
+        yield
+
+
 def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     from listclean.io.write import commits, interrupted, note_interrupt
 
@@ -97,7 +119,7 @@ def _guarded_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     committed = commits()
     note_interrupt(False)
     try:
-        with interrupts_raise():
+        with interrupts_raise(), _output_warnings_to(reporter):
             result = function(*args, **kwargs)
         if interrupted():  # the KeyboardInterrupt was swallowed on the way: still an interrupted run
             raise KeyboardInterrupt

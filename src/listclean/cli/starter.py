@@ -26,11 +26,11 @@ NOTE = "# Written by `listclean init`: every option is listed, commented out; un
 
 
 def _options(command: str) -> list[Any]:  # Click options
-    import typer.main
+    """The options of one of the running app's commands (from Click's context: the app imports
+    this module's command, so this module does not import the app)."""
+    from typer._click.globals import get_current_context  # Typer's own Click (as common._configured_origin)
 
-    from listclean.cli.app import app
-
-    group = typer.main.get_command(app)
+    group = get_current_context().find_root().command
     found = group.commands[command]  # type: ignore[attr-defined]
     return [param for param in found.params if param.param_type_name == "option" and param.name not in NOT_CONFIGURED and not param.hidden]
 
