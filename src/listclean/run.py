@@ -77,14 +77,38 @@ class PlannedStep:
     replaces: str | None = None  # after success, the output is renamed to this path (dedupe --against)
 
     def argv(self) -> list[str]:
-        """The same step as a command line (for --dry-run and logs)."""
+        """The same step as a command line (for --dry-run and logs): the arguments after
+        `listclean`, each one exactly as the command receives it. Inputs are the files the run
+        file's globs matched when the run was planned (a file named `a[1].csv` stays that name,
+        never a pattern again)."""
         args = [self.command, *self.inputs]
         if self.output is not None:
             args += ["-o", self.output]
         return args + _arguments(self.options)
 
     def command_line(self) -> str:
-        return "listclean " + shlex.join(self.argv())
+        """The command as one line for a POSIX shell (sh, bash, zsh; Git Bash or WSL on Windows):
+        every argument quoted (shlex.join), so spaces, non-ASCII names, `>`, `%`, `*`, `$` and
+        quotes arrive as they are; `shlex.split` gives back exactly `["listclean", *argv()]`."""
+        return shlex.join(["listclean", *self.argv()])
+
+    def shell_line(self) -> str:
+        """What the run does for this step, as one POSIX shell line: the command, and for a dedupe
+        against the master the rename that makes its output the master, only if it succeeded."""
+        line = self.command_line()
+        if self.replaces is not None and self.output is not None:
+            line += " && " + shlex.join(["mv", "-f", "--", self.output, self.replaces])
+        return line
+
+
+def shell_lines(steps: list[PlannedStep], workdir: Path) -> list[str]:
+    """The run as lines for a POSIX shell (--dry-run): the work directory made, then for each step
+    a `# step` comment and its line (PlannedStep.shell_line). Each line can be pasted on its own;
+    unlike the run, a script of them goes on after a failing step unless it starts with `set -e`."""
+    lines = ["# the work directory", shlex.join(["mkdir", "-p", "--", str(workdir)])]
+    for step in steps:
+        lines += ["# " + "".join(c if c.isprintable() else "?" for c in step.name), step.shell_line()]
+    return lines
 
 
 @dataclass
@@ -155,9 +179,12 @@ def _checked(options: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _expand(patterns: list[str], base: Path, where: str) -> list[str]:
+    """The files each pattern matches, relative to the run file's folder: only the pattern is a
+    glob, so a folder named `Kontakte [2026]` or `*new*` is taken as it is named."""
     files: list[str] = []
     for pattern in patterns:
-        found = sorted(glob.glob(str(base / pattern)))
+        anchored = pattern if Path(pattern).is_absolute() else os.path.join(glob.escape(str(base)), pattern)
+        found = sorted(glob.glob(anchored))
         if not found:
             raise ConfigError(f"{where}: {pattern!r} matches no file", hint="check the path, relative to the run file")
         files += found
@@ -254,30 +281,43 @@ def plan(path: str) -> tuple[list[PlannedStep], Path]:
     return steps, workdir
 
 
+LOCK_NAME = ".listclean.lock"
+
+
 @contextlib.contextmanager
 def locked(workdir: Path) -> Iterator[None]:
-    """An exclusive, non-blocking lock on workdir/.listclean.lock for the whole run."""
-    import fcntl
+    """An exclusive, non-blocking lock on workdir/.listclean.lock for the whole run: a second run
+    is refused at once (RunLocked, exit 75), never queued. The lock is filelock's native one
+    (flock on Linux and macOS, LockFileEx on Windows), held by the open file, so the operating
+    system releases it when the process ends however it ends; the file keeps the holder's pid."""
+    from filelock import FileLock, Timeout
 
     if workdir.exists() and not workdir.is_dir():
         raise OutputError(f"{workdir}: the run's workdir is a file, not a directory", hint="set workdir in [run] to a directory")
+    unwritable = "set workdir in [run] to a directory you can write"
     try:
         workdir.mkdir(parents=True, exist_ok=True)
-        handle = open(workdir / ".listclean.lock", "a+")  # noqa: SIM115 - held for the run
     except OSError as error:
-        raise OutputError(f"{workdir}: the run's workdir cannot be created or written ({error.strerror or error})", hint="set workdir in [run] to a directory you can write") from None
+        raise OutputError(f"{workdir}: the run's workdir cannot be created or written ({error.strerror or error})", hint=unwritable) from None
+    lock = FileLock(workdir / LOCK_NAME, on_acquired=_note_holder)
     try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunLocked(f"{workdir}: another listclean run holds the lock", hint="wait for it to finish; the lock is released when it ends") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        lock.acquire(timeout=0)  # one attempt
+    except Timeout:
+        raise RunLocked(f"{workdir}: another listclean run holds the lock", hint="wait for it to finish; the lock is released when it ends") from None
+    except OSError as error:
+        raise OutputError(f"{workdir}: the run's workdir cannot be created or written ({error.strerror or error})", hint=unwritable) from None
+    try:
         yield
     finally:
-        handle.close()
+        lock.release()
+
+
+def _note_holder(descriptor: int) -> None:
+    """The holder's pid in the lock file, for a person wondering which process holds it."""
+    with contextlib.suppress(OSError):  # only a note: the lock is what matters
+        os.ftruncate(descriptor, 0)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        os.write(descriptor, f"{os.getpid()}\n".encode("ascii"))
 
 
 def run_pipeline(

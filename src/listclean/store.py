@@ -18,7 +18,7 @@ sees, and every `--suppress` list), by `listclean erase`, and read by `import --
 `validate --store`, `export --store` and `segment --store`. Entries are only ever added; the
 file is rewritten atomically, sorted, so it diffs well and is the same for the same history.
 
-Safe under concurrency: saving takes an exclusive lock (`<store>.lock`, fcntl), reads the file
+Safe under concurrency: saving takes an exclusive lock (`<store>.lock`, filelock), reads the file
 again and merges this run's additions and erasures into what is there, so an `erase` made while
 another command had the store open is never lost (and an erased person's plain address, added
 by a command that started before the erasure, is removed again).
@@ -56,21 +56,33 @@ def _lock_path(path: Path) -> Path:
 
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on the store (its `.lock` file) for a read-modify-write."""
+    """An exclusive lock on the store (its `.lock` file) for a read-modify-write: waits for the
+    holder. filelock's native lock (flock on Linux and macOS, LockFileEx on Windows), released
+    by the operating system if the holder dies."""
+    from filelock import FileLock
+
+    lock_file = _lock_path(path)
+    if not lock_file.parent.is_dir():  # never created here: the store's folder is the user's
+        raise OutputError(f"{lock_file}: cannot lock the store (its directory does not exist)", hint="create it first")
+    lock = FileLock(lock_file, mode=0o600)
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no lock
-        yield
-        return
-    try:
-        descriptor = os.open(_lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+        lock.acquire()  # blocking, as long as it takes
     except OSError as exc:
-        raise OutputError(f"{_lock_path(path)}: cannot lock the store ({exc.strerror or exc})", hint="check the folder's permissions") from None
+        raise OutputError(f"{lock_file}: cannot lock the store ({exc.strerror or exc})", hint="check the folder's permissions") from None
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(descriptor)  # closing releases the lock
+        lock.release()
+
+
+def _create_exclusively(path: Path, text: str) -> None:
+    """Create `path` with `text` unless it exists (another process won: its file is kept)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(text)
 
 
 def _read_entries(path: Path, name: str) -> dict[str, tuple[str, str]]:
@@ -150,6 +162,8 @@ class SuppressionStore:
                 os.link(temporary, key_file)
             except FileExistsError:
                 pass
+            except OSError:  # no hard links here (FAT, exFAT, some shares): created exclusively instead
+                _create_exclusively(key_file, fresh.hex() + "\n")
             finally:
                 os.unlink(temporary)
             self.key = bytes.fromhex(key_file.read_text(encoding="ascii").strip())

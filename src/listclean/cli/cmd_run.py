@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 ConfigPath = Annotated[str, typer.Argument(metavar="RUN_FILE", help="The run file (TOML with a [run] table).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the run's summary (every step's) as one JSON object on stdout.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the commands the run would execute (quoted for a shell), and stop.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the commands the run would execute, one line each quoted for a POSIX shell (with --json: each step's arguments as a list), and stop.")]
 
 EXAMPLES = [
     Example("the nightly job, its summary as JSON, every run in an audit log", "listclean --log logs/runs.jsonl run nightly.toml --json"),
@@ -38,9 +39,7 @@ def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False)
 
         check_log(reporter.settings.log)
     if dry_run:
-        steps, _ = run.plan(config)
-        for step in steps:
-            print(f"{step.name}: {step.command_line()}")
+        _print_plan(config, json_summary=json)
         return
 
     def started(step: PlannedStep) -> None:
@@ -65,6 +64,28 @@ def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False)
     emit_summary(outcome.summary(), json_summary=json, report=None)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
+
+
+def _print_plan(config: str, *, json_summary: bool) -> None:
+    """--dry-run: the lines a POSIX shell runs (run.shell_lines); with --json, each step's
+    argument list, for any other shell or a program."""
+    import json
+
+    from listclean import __version__, run
+
+    steps, workdir = run.plan(config)
+    if json_summary:
+        planned = [{"step": step.name, "argv": ["listclean", *step.argv()], "replaces": step.replaces, "shell": step.shell_line()} for step in steps]
+        plan = {"listclean": __version__, "command": "run", "config": config, "dry_run": True, "workdir": str(workdir), "steps": planned}
+        text = json.dumps(plan, ensure_ascii=False) + "\n"
+    else:
+        text = "\n".join(run.shell_lines(steps, workdir)) + "\n"
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:  # stdout in a legacy code page (a Windows pipe): UTF-8, as a shell or a JSON reader takes it
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
 
 
 def _render(reporter: Reporter, step: PlannedStep, result: StepResult) -> None:
