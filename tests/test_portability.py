@@ -405,7 +405,6 @@ def test_spaces_and_non_ascii_names_through_the_commands_and_run(cli, tmp_path):
     assert (home / "wynik prac" / LOCK_NAME).exists() and (home / "wynik prac" / "golden.parquet").exists()
 
 
-@pytest.mark.xfail(reason="io/read scans Parquet/CSV/NDJSON with Polars' glob=True: a '[' in a folder's name is read as a pattern (reported in #21)", strict=False)
 def test_a_folder_with_brackets_through_the_commands(cli, tmp_path):
     home = tmp_path / "Kontakte [2026]"
     home.mkdir()

@@ -77,7 +77,7 @@ class Spool:
         for frame, _ in self._held:
             yield frame
         for part in self._parts:
-            yield pl.read_parquet(part)
+            yield pl.read_parquet(part, glob=False)
 
     def drain(self) -> Iterator[pl.DataFrame]:
         """Every frame in order, each let go as it is handed out: the memory a pass reads from
@@ -92,7 +92,7 @@ class Spool:
             del frame
         while self._parts:  # one at a time, so a pass abandoned half-way leaves the rest to `release`
             part = self._parts.pop(0)
-            frame = pl.read_parquet(part)
+            frame = pl.read_parquet(part, glob=False)
             part.unlink(missing_ok=True)
             yield frame
             del frame
@@ -109,7 +109,7 @@ class Spool:
         """Every frame as one lazy frame (columns a frame lacks are null)."""
         import polars as pl
 
-        frames = [held.lazy() for held, _ in self._held] + [pl.scan_parquet(part) for part in self._parts]
+        frames = [held.lazy() for held, _ in self._held] + [pl.scan_parquet(part, glob=False) for part in self._parts]
         if not frames:
             raise ValueError("nothing spooled")
         return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]

@@ -159,6 +159,7 @@ def scan_fast(path: Path | bytes, delimiter: str, header: list[str] | tuple[str,
     # empty line before header-less data) must not leave a column typed Null.
     return pl.scan_csv(
         path,
+        glob=False,  # a path is a path: a folder named "Kontakte [2026]" is no pattern
         separator=delimiter,
         has_header=False,
         skip_rows=1 if has_header else 0,  # the header was parsed already (names cleaned, duplicates renamed)
@@ -381,7 +382,7 @@ def read_column(path: str, column: str, *, separator: str) -> pl.LazyFrame:
     """A column of a CSV/TSV listclean wrote (its dialect: quotes only where needed), streamed."""
     import polars as pl
 
-    return pl.scan_csv(path, separator=separator, infer_schema=False).select(column)
+    return pl.scan_csv(path, separator=separator, infer_schema=False, glob=False).select(column)
 
 
 register(Format("csv", partial(read_delimited, fmt="csv"), partial(read_column, separator=","), fallback=True))

@@ -25,7 +25,7 @@ def read_parquet(local: Path, name: str, head: bytes, options: ReadOptions, work
     import polars as pl
 
     try:
-        frame = pl.scan_parquet(local)
+        frame = pl.scan_parquet(local, glob=False)  # a path, not a pattern (a folder may be named "[2026]")
         frame.collect_schema()
     except Exception as exc:  # noqa: BLE001 - Polars raises several types for corrupt files
         raise InputError(f"not a readable Parquet file ({first_line(exc)})", source=name) from None
@@ -34,7 +34,7 @@ def read_parquet(local: Path, name: str, head: bytes, options: ReadOptions, work
     if not canonical:
         frame = stringify(frame)
     header = [c for c in frame.collect_schema().names() if c != ROW]
-    rows, size = pl.scan_parquet(local).select(pl.len()).collect().item(), options.chunk_rows
+    rows, size = pl.scan_parquet(local, glob=False).select(pl.len()).collect().item(), options.chunk_rows
     split = None
     if rows > size:
         def split() -> Iterator[pl.LazyFrame]:
@@ -79,7 +79,7 @@ def read_column(path: str, column: str) -> pl.LazyFrame:
     """A column of a Parquet file, read alone."""
     import polars as pl
 
-    return pl.scan_parquet(path).select(column)
+    return pl.scan_parquet(path, glob=False).select(column)
 
 
 register(Format("parquet", read_parquet, read_column, magic=(b"PAR1",)))

@@ -175,7 +175,7 @@ def estimated_rows(path: str) -> int | None:
         import polars as pl
 
         try:
-            return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+            return int(pl.scan_parquet(path, glob=False).select(pl.len()).collect().item())
         except Exception:  # noqa: BLE001 - a damaged file is reported when it is read
             return None
     if sniff_format(head, path) not in ("csv", "tsv", "ndjson", "json"):
