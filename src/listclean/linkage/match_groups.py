@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 SEED = 7  # the seed every key value is hashed with (also blocking.candidate_pairs' hashed too_large)
 RANGE_ENTRIES = 1  # a range of hashes holds about a part's rows of filed features (scoring them costs 1-3 KB an entry)
+MIN_RANGE_ENTRIES = 50_000  # but not fewer (each range costs a read of the spool's row-group statistics and a scoring call)
 _BLOCK = "__block"  # an entry's key number (top 5 bits) and key value hash (the other 59): what the spool is sorted by
 _KEY_BITS = 59
 _ROW = "__global_row"
@@ -117,7 +118,7 @@ def match_groups(
 
 
 def _ranges(entries: int, part_rows: int) -> int:
-    return max(1, math.ceil(entries / max(1, RANGE_ENTRIES * part_rows)))
+    return max(1, math.ceil(entries / max(1, RANGE_ENTRIES * part_rows, MIN_RANGE_ENTRIES)))
 
 
 def _read_ranges(spool: Spool, key_number: int, ranges: int) -> Iterator[pl.DataFrame]:
