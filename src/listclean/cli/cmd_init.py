@@ -13,7 +13,7 @@ from listclean.cli.helptext import Example
 if TYPE_CHECKING:
     from listclean.importer import InputPlan
 
-Inputs = Annotated[Optional[list[str]], typer.Argument(help="The exports the nightly run will read (default: the readable files in this directory).", show_default=False)]
+Inputs = Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="The exports the nightly run will read (default: the readable files in this directory).", show_default=False)]
 ConfigPath = Annotated[str, typer.Option("--config", metavar="PATH", help="The configuration file to write.")]
 RunFile = Annotated[str, typer.Option("--run-file", metavar="PATH", help="The run file to write.")]
 Workdir = Annotated[str, typer.Option("--workdir", metavar="DIR", help="The run's work directory (relative to the run file).")]
