@@ -183,6 +183,19 @@ def test_dry_run_lines_reach_a_pipe_in_a_legacy_code_page_as_utf8(tmp_path):
         assert "zażółć/członkowie.csv" in done.stdout.decode("utf-8").replace(os.sep, "/")
 
 
+def test_a_json_summary_and_a_report_on_stdout_reach_a_pipe_in_a_legacy_code_page(tmp_path):
+    folder = tmp_path / "zażółć"
+    _files(folder, ["członkowie.csv"])
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LISTCLEAN_")}, "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"}
+    source = str(folder / "członkowie.csv")
+    done = subprocess.run([sys.executable, "-m", "listclean", "import", source, "-o", str(tmp_path / "o.csv"), "--json"], capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    assert json.loads(done.stdout.decode("utf-8"))["inputs"][0]["file"] == source
+    report = subprocess.run([sys.executable, "-m", "listclean", "decay-report", source, "--json"], capture_output=True, env=env, timeout=120)
+    assert report.returncode == 0, report.stderr.decode("utf-8", "replace")
+    assert "członkowie" in report.stdout.decode("utf-8")
+
+
 # --- point 8: portable locks ------------------------------------------------------------------
 
 HOLD_RUN_LOCK = """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -72,6 +71,7 @@ def _print_plan(config: str, *, json_summary: bool) -> None:
     import json
 
     from listclean import __version__, run
+    from listclean.io.write import stdout_text
 
     steps, workdir = run.plan(config)
     if json_summary:
@@ -80,12 +80,7 @@ def _print_plan(config: str, *, json_summary: bool) -> None:
         text = json.dumps(plan, ensure_ascii=False) + "\n"
     else:
         text = "\n".join(run.shell_lines(steps, workdir)) + "\n"
-    try:
-        sys.stdout.write(text)
-    except UnicodeEncodeError:  # stdout in a legacy code page (a Windows pipe): UTF-8, as a shell or a JSON reader takes it
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.flush()
+    stdout_text(text)  # UTF-8 where stdout's code page cannot hold a name (a Windows pipe)
 
 
 def _render(reporter: Reporter, step: PlannedStep, result: StepResult) -> None:

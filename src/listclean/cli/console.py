@@ -10,7 +10,6 @@ import contextlib
 import contextvars
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -136,8 +135,9 @@ def summary_table(title: str, rows: list[tuple[str, ...]], *columns: str) -> Tab
 
 
 def print_json(summary: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(summary, ensure_ascii=False, sort_keys=False, default=str) + "\n")
-    sys.stdout.flush()
+    from listclean.io.write import stdout_text
+
+    stdout_text(json.dumps(summary, ensure_ascii=False, sort_keys=False, default=str) + "\n")
 
 
 def write_json(summary: dict[str, Any], path: str, outputs: Any = None) -> None:  # noqa: ANN401 - an io.write.OutputSet

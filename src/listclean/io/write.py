@@ -533,12 +533,22 @@ def _write_xlsx(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes]) ->
         warnings.warn_explicit(notice, OutputWarning, "listclean", 0, module="listclean.io.write")
 
 
+def stdout_text(text: str) -> None:
+    """Text on stdout, as UTF-8 where stdout's own encoding cannot hold it (a Windows pipe in a
+    legacy code page): a JSON summary or a report with a name in another script never crashes."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
 def atomic_text(path: str, text: str, outputs: OutputSet | None = None, *, force: bool = True) -> None:
     """Write a small text file (a report) atomically; '-' writes to stdout. With `outputs`, it is
     renamed into place when that set is committed."""
     if is_stdout_path(path):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        stdout_text(text)
         return
     target = OutputTarget(path, "text", force=force, in_place=in_place(path))
     with writing(target, outputs) as handle:
