@@ -124,7 +124,7 @@ def _score(
         pairs = pairs.filter(~skip_pairs)
     report.pairs_compared = pairs.height
     if options.match == "fuzzy":
-        return _score_probabilistic(features, pairs, options, report, labelled)
+        return score_probabilistic(features, pairs, options, report, labelled)
     from listclean.linkage.comparisons import PairScorer
 
     allowed = list(_rules_for(options.match))
@@ -147,7 +147,7 @@ def _score(
     return pl.concat(kept)
 
 
-def _score_probabilistic(
+def score_probabilistic(
     features: pl.DataFrame, pairs: pl.DataFrame, options: DedupeOptions, report: DedupeReport, labelled: pl.DataFrame | None
 ) -> pl.DataFrame:
     """Fellegi-Sunter: every pair's comparison levels, the model (given, or learned from these
@@ -375,7 +375,7 @@ def dedupe(
     if options.match == "fuzzy" and options.model is None and frame.height > TRAINING_ROWS:
         options = replace(options, model=learn_model(training_rows([frame], frame.height), options))
     features = prepare(frame, options.match)
-    representatives, representative_of = _representatives(features, options.match)
+    representatives, representative_of = fold_representatives(features, options.match)
     labelled = labelled_pairs(options.labels, features["__ref"], representative_of)
     # From here on only these per-row columns are needed (survivorship's address and what the
     # rows' identities are made of); dropping the rest frees most of the memory.
@@ -407,7 +407,7 @@ def learn_model(frame: pl.DataFrame, options: DedupeOptions) -> LinkageModel:
     from listclean.linkage.training import learn
 
     features = prepare(frame)
-    representatives, representative_of = _representatives(features, options.match)
+    representatives, representative_of = fold_representatives(features, options.match)
     labelled = labelled_pairs(options.labels, features["__ref"], representative_of)
     pairs, _ = candidate_pairs(representatives, keys_for(options.match), options.max_block)
     compared = _compared(_with_labelled(pairs, labelled), representatives, options)
@@ -460,7 +460,7 @@ def labelled_pairs(labels: pl.DataFrame | None, refs: pl.Series, representative_
     ).unique(["left", "right"], keep="last", maintain_order=True)
 
 
-def _representatives(features: pl.DataFrame, match: str, signature: pl.Series | None = None) -> tuple[pl.DataFrame, pl.Series]:
+def fold_representatives(features: pl.DataFrame, match: str, signature: pl.Series | None = None) -> tuple[pl.DataFrame, pl.Series]:
     """One row per distinct set of comparison features, and each row's representative
     (`signature`: the rows' fold_signature, if known).
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from listclean.linkage.blocking import BlockingKey, keys_for
 from listclean.linkage.cluster import components
-from listclean.linkage.engine import DedupeOptions, DedupeReport, _representatives, _score_probabilistic, fold_signature
+from listclean.linkage.engine import DedupeOptions, DedupeReport, fold_representatives, fold_signature, score_probabilistic
 from listclean.linkage.features import prepare
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def _refined(key: BlockingKey) -> pl.Expr:
 def _large_identity_blocks(identities: pl.DataFrame, max_block: int, keys: tuple[BlockingKey, ...]) -> dict[BlockingKey, tuple[pl.Series, pl.Series | None]]:
     """Per identity key, the hashes of its blocks of more than max_block representatives, and
     for a key that splits by given name, the refined blocks of those still too large.
-    Representatives are distinct fold signatures (engine._representatives)."""
+    Representatives are distinct fold signatures (engine.fold_representatives)."""
     import polars as pl
 
     large: dict[BlockingKey, tuple[pl.Series, pl.Series | None]] = {}
@@ -234,7 +234,7 @@ def _score_range(
     entries = entries.sort(_ROW)  # in the list's order, as the engine numbers its rows
     hashes = [f"__h{n}" for n in range(len(fuzzy))]
     features = entries.drop(_BLOCK, _ROW, "__signature", *hashes).with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__id"))
-    representatives, _ = _representatives(features, options.match, entries["__signature"])
+    representatives, _ = fold_representatives(features, options.match, entries["__signature"])
     picked = entries.select(_ROW, *hashes)[representatives["__row"]]
     value = picked[f"__h{number}"]
     sizes = value.value_counts(name="len")
@@ -256,7 +256,7 @@ def _score_range(
     to_score = pairs.filter(~linked).with_columns(pl.lit(fuzzy[number].name).alias("key"))
     edges = pl.DataFrame(schema={"left": pl.UInt32, "right": pl.UInt32})
     if to_score.height:
-        scored = _score_probabilistic(representatives, to_score, replace(options, keep_all_pairs=False), DedupeReport(), None)
+        scored = score_probabilistic(representatives, to_score, replace(options, keep_all_pairs=False), DedupeReport(), None)
         kept = scored if keep_near_misses else scored.filter(pl.col("matched"))
         edges = kept.select(rows.gather(kept["left"]).alias("left"), rows.gather(kept["right"]).alias("right"))
     return _Scored(edges, too_large, proposed, pairs.height, also_identity)
