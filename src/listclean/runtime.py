@@ -40,8 +40,8 @@ class Progress(Protocol):
     def __call__(self, message: str = "", *, log: bool = True, done: int | None = None, total: int | None = None, unit: str | None = None) -> None: ...
 
 
-def _ignore(message: str = "", *, log: bool = True, done: int | None = None, total: int | None = None, unit: str | None = None) -> None:
-    pass
+def no_progress(message: str = "", *, log: bool = True, done: int | None = None, total: int | None = None, unit: str | None = None) -> None:
+    """A Progress that tells no one (the library's default)."""
 
 
 class Reporter(Protocol):
@@ -72,7 +72,7 @@ class SilentReporter:
 
     @contextmanager
     def phase(self, doing: str) -> Iterator[Progress]:
-        yield _ignore
+        yield no_progress
 
 
 AS_OF_RANGE = (date(1900, 1, 1), date(2999, 12, 31))  # a report date outside it is a typo (and overflows date arithmetic)

@@ -319,12 +319,22 @@ def candidate_pairs(
     return pairs, report
 
 
-def _listed(blocks: pl.DataFrame) -> pl.Expr:
-    """Whether a row's key value is one of `blocks` (values as text, or as their 64-bit hashes
-    with seed 7, as dedupe in parts notes them: match_groups.SEED)."""
+KEY_HASH_SEED = 7  # the seed a key value is hashed with wherever dedupe in parts keeps keys as 64-bit hashes
+
+
+def hashed_key(value: pl.Expr) -> pl.Expr:
+    """A key value's 64-bit hash (KEY_HASH_SEED); null where it has none (Polars hashes a null too)."""
     import polars as pl
 
-    key = pl.col("__key").hash(seed=7) if blocks["value"].dtype == pl.UInt64 else pl.col("__key")
+    return pl.when(value.is_not_null()).then(value.hash(seed=KEY_HASH_SEED))
+
+
+def _listed(blocks: pl.DataFrame) -> pl.Expr:
+    """Whether a row's key value is one of `blocks` (values as text, or as their hashes, as dedupe
+    in parts notes them: hashed_key)."""
+    import polars as pl
+
+    key = pl.col("__key").hash(seed=KEY_HASH_SEED) if blocks["value"].dtype == pl.UInt64 else pl.col("__key")
     return key.is_in(blocks["value"].implode())
 
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from listclean.linkage.blocking import BlockingKey, keys_for
+from listclean.linkage.blocking import BlockingKey, hashed_key, keys_for
 from listclean.linkage.cluster import components
 from listclean.linkage.engine import DedupeOptions, DedupeReport, fold_representatives, fold_signature, score_probabilistic
 from listclean.linkage.features import prepare
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
     from listclean.stream.spool import Spool
 
-SEED = 7  # the seed every key value is hashed with (also blocking.candidate_pairs' hashed too_large)
 RANGE_ENTRIES = 1  # a range of hashes holds about a part's rows of filed features (scoring them costs 1-3 KB an entry)
 MIN_RANGE_ENTRIES = 50_000  # but not fewer (each range costs a read of the spool's row-group statistics and a scoring call)
 _BLOCK = "__block"  # an entry's key number (top 5 bits) and key value hash (the other 59): what the spool is sorted by
@@ -152,14 +151,14 @@ def _file_features(
         features = prepare(chunk, options.match).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
         features = features.with_columns(fold_signature(features, options.match).alias("__signature"), pl.col("__id").cast(pl.UInt32).alias(_ROW))
         link = features.select(
-            *(_hashed(key.expression()).alias(key.name) for key in identity),
+            *(hashed_key(key.expression()).alias(key.name) for key in identity),
             pl.col("__signature"),
-            *(_hashed(_refined(key)).alias("__refined") for key in identity if key.splits_by_given_name),
+            *(hashed_key(_refined(key)).alias("__refined") for key in identity if key.splits_by_given_name),
         )
         labels = labelled_group(chunk, labelled)
         linked.append(link.with_columns(labels) if labels is not None else link)
         offset += chunk.height
-        stored = features.drop("__ref").with_columns(_hashed(key.expression()).alias(f"__h{number}") for number, key in enumerate(fuzzy))
+        stored = features.drop("__ref").with_columns(hashed_key(key.expression()).alias(f"__h{number}") for number, key in enumerate(fuzzy))
         del features
         for number in range(len(fuzzy)):
             value = pl.col(f"__h{number}")
@@ -169,13 +168,6 @@ def _file_features(
                 filed.add(filed_rows)
         del stored
     return pl.concat(linked), entries
-
-
-def _hashed(value: pl.Expr) -> pl.Expr:
-    """A key value's 64-bit hash; null where it has none (Polars hashes a null too)."""
-    import polars as pl
-
-    return pl.when(value.is_not_null()).then(value.hash(seed=SEED))
 
 
 def _refined(key: BlockingKey) -> pl.Expr:
@@ -273,13 +265,13 @@ def _identity(
 
     linked = proposes = pl.repeat(False, pairs.height, dtype=pl.Boolean, eager=True)
     for key, (big, refined_big) in large.items():
-        value = representatives.select(_hashed(key.expression())).to_series()
+        value = representatives.select(hashed_key(key.expression())).to_series()
         left = value.gather(pairs["left"])
         same = (left == value.gather(pairs["right"])).fill_null(False)
         linked = linked | same
         compared = same & ~left.is_in(big.implode())
         if refined_big is not None:
-            given = representatives.select(_hashed(_refined(key))).to_series()
+            given = representatives.select(hashed_key(_refined(key))).to_series()
             refined = given.gather(pairs["left"])
             compared = compared | (same & (refined == given.gather(pairs["right"])) & ~refined.is_in(refined_big.implode())).fill_null(False)
         proposes = proposes | compared
@@ -295,7 +287,7 @@ def labelled_group(chunk: pl.DataFrame, labelled: pl.DataFrame | None) -> pl.Ser
         return None
     refs = pl.concat_str(chunk["_source_file"].cast(pl.String).fill_null("?"), pl.lit(":"), chunk["_source_row"].cast(pl.String).fill_null("?"))
     group = pl.select(refs.alias("ref")).join(labelled, on="ref", how="left", maintain_order="left")["group"]
-    return pl.select(pl.when(group.is_not_null()).then(group.hash(seed=7))).to_series().alias("__labels")
+    return pl.select(hashed_key(group)).to_series().alias("__labels")
 
 
 def key_groups(keys: pl.DataFrame, extra_edges: pl.DataFrame | None = None) -> pl.Series:

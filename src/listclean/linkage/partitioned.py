@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from listclean.linkage import blocking
-from listclean.linkage.blocking import MATCH_LEVELS, count_skipped, keys_for
+from listclean.linkage.blocking import KEY_HASH_SEED, MATCH_LEVELS, count_skipped, hashed_key, keys_for
 from listclean.linkage.engine import EXPLAIN_COLUMNS, DedupeOptions, DedupeReport, dedupe, fold_signature, learn_model
 from listclean.linkage.features import SLIM_FEATURES, prepare, slim_features
 from listclean.linkage.match_groups import MatchGroups, key_groups, labelled_group, match_groups
@@ -116,7 +116,7 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
             # __id numbered across the whole list: a row with nothing to compare is its own representative.
             features = prepare(chunk, options.match).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
         offset += chunk.height
-        keyed = features.select(pl.when(expr.is_not_null()).then(expr.hash(seed=7)).alias(name) for name, expr in linking.items())
+        keyed = features.select(hashed_key(expr).alias(name) for name, expr in linking.items())
         group = labelled_group(chunk, labelled)
         hashed.append(keyed.with_columns(group) if group is not None else keyed)
         if sized:
@@ -132,7 +132,7 @@ def partition_keys(rows: Iterable[pl.DataFrame], options: DedupeOptions) -> tupl
         large = sizes.filter(pl.col("len") > options.max_block).sort("value")
         if large.height:
             too_large[name] = large
-        small_hashes = sizes.filter(pl.col("len") <= options.max_block).select(pl.col("value").hash(seed=7))["value"]
+        small_hashes = sizes.filter(pl.col("len") <= options.max_block).select(pl.col("value").hash(seed=KEY_HASH_SEED))["value"]
         small.append(pl.when(pl.col(name).is_in(small_hashes.implode())).then(pl.col(name)).alias(name))
     return keys.with_columns(small), too_large
 
@@ -156,7 +156,9 @@ def dedupe_in_parts(
     importer's stream knows only at its end which `_raw` columns no row needed). `progress`
     hears what is being done.
     """
-    say = progress or _silent
+    from listclean.runtime import no_progress
+
+    say = progress or no_progress
 
     if options.match not in PARTITIONED_MATCHES:
         raise ValueError(f"unknown match level {options.match!r}")
@@ -171,10 +173,6 @@ def dedupe_in_parts(
         return _in_parts(rows, options, spools, part_rows, keep_pairs, columns, say)
     finally:
         rows.release()  # drained by then, unless something failed
-
-
-def _silent(message: str = "", **counts: object) -> None:
-    pass
 
 
 def _in_parts(
