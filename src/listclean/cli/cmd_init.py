@@ -92,7 +92,7 @@ def _show(reporter: Reporter, plan: InputPlan) -> None:
         if column in by_column:
             field = by_column[column]
             note = "recognised from its values" if field in plan.mapping.by_content else ""
-            if field in plan.date_orders and field in plan.ambiguous_dates:
+            if field in plan.ambiguous_dates:
                 note = "day or month first? read month-first: set date_order"
             rows.append((column, field, note))
         elif column in plan.mapping.opt_out:

@@ -73,9 +73,9 @@ def _comment(text: str, indent: str = "") -> list[str]:
     return textwrap.wrap(" ".join(text.split()), WIDTH - len(indent) - 2, initial_indent=f"{indent}# ", subsequent_indent=f"{indent}# ") if text else []
 
 
-def _options_block(command: str, active: dict[str, str], notes: dict[str, list[str]], prefix: str = "", skip: Iterable[str] = ()) -> list[str]:
-    """Every option of `command` (but those in `skip`): its help as a comment, then `# key =
-    default` (or, for the keys in `active`, `key = value` uncommented)."""
+def _options_block(command: str, notes: dict[str, list[str]], prefix: str = "", skip: Iterable[str] = ()) -> list[str]:
+    """Every option of `command` (but those in `skip`): its help as a comment, `notes` about it,
+    then `# key = default` — nothing is set: the defaults (and each file's own detection) stand."""
     lines: list[str] = []
     skipped = set(skip)
     for param in _options(command):
@@ -85,14 +85,13 @@ def _options_block(command: str, active: dict[str, str], notes: dict[str, list[s
         lines += _comment((param.help or "").replace("[", "(").replace("]", ")"), prefix)
         for note in notes.get(key, []):
             lines += _comment(f"▶ {note}", prefix)
-        lines.append(f"{prefix}{key} = {active[key]}" if key in active else f"{prefix}# {key} = {_placeholder(param)}")
+        lines.append(f"{prefix}# {key} = {_placeholder(param)}")
     return lines
 
 
-def _import_advice(plans: Iterable[InputPlan]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """What the inputs say about import's options: values worth setting, notes beside options."""
+def _import_advice(plans: Iterable[InputPlan]) -> dict[str, list[str]]:
+    """What the inputs say about import's options, as notes beside the options they concern."""
     plans = list(plans)
-    active: dict[str, str] = {}
     notes: dict[str, list[str]] = {}
     encodings = {plan.encoding for plan in plans if plan.encoding}
     if encodings:
@@ -107,7 +106,7 @@ def _import_advice(plans: Iterable[InputPlan]) -> tuple[dict[str, str], dict[str
     national = [plan.name for plan in plans if plan.national_phones is not None and plan.national_phones >= 0.2]
     if national:
         notes["default_country"] = [f"phone numbers without a country code and no country column in: {', '.join(national)} — set the country they are from (ISO code, e.g. \"DE\") to read them"]
-    return active, notes
+    return notes
 
 
 def config_text(plans: list[InputPlan]) -> str:
@@ -115,8 +114,7 @@ def config_text(plans: list[InputPlan]) -> str:
     lines = [NOTE, "# Settings: flags > LISTCLEAN_<COMMAND>_<OPTION> environment variables > this file > defaults.", ""]
     advice = {"import": _import_advice(plans)}
     for command in CONFIGURED:
-        active, notes = advice.get(command, ({}, {}))
-        lines += [f"[{command}]", *_options_block(command, active, notes), ""]
+        lines += [f"[{command}]", *_options_block(command, advice.get(command, {})), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -138,16 +136,16 @@ def run_text(plans: list[InputPlan], inputs: list[str], run_file: str, workdir: 
         '# as_of = "2026-01-31"              # the date of segment, export and decay-report (default: now)',
         "",
     ]
-    active, notes = _import_advice(plans)
+    notes = _import_advice(plans)
     for step in ("import", "validate", "dedupe"):
-        block = _options_block(step, active if step == "import" else {}, notes if step == "import" else {}, skip={*RESERVED, "against"})
+        block = _options_block(step, notes if step == "import" else {}, skip={*RESERVED, "against"})
         if step == "dedupe":
             block = _comment("against = true: after the first night, match into the work directory's golden.parquet") + ["# against = false", *block]
         lines += [f"[run.{step}]", *block, ""]
     lines += ["# Segments: uncomment the table (and the options you want) to label the golden records.", "# [run.segment]"]
-    lines += [*_options_block("segment", {}, {}, "# ", skip=RESERVED), ""]
+    lines += [*_options_block("segment", {}, "# ", skip=RESERVED), ""]
     lines += ["# An export per platform or file: uncomment a table, set `to` and `output`.", "# [[run.export]]", '# output = "outbox/mailchimp.csv"']
-    lines += [*_options_block("export", {}, {}, "# ", skip=RESERVED), ""]
+    lines += [*_options_block("export", {}, "# ", skip=RESERVED), ""]
     lines += ["[run.decay-report]", f"html = {toml_value(workdir.rstrip('/') + '/decay.html')}"]
-    lines += _options_block("decay-report", {}, {}, skip={*RESERVED, "html"})
+    lines += _options_block("decay-report", {}, skip={*RESERVED, "html"})
     return "\n".join(lines).rstrip() + "\n"
