@@ -188,7 +188,7 @@ def segment_step(
     guard = _SplitGuard(options, runtime) if splits else None
     total = expected_rows(source)
     with runtime.reporter.phase("Segmenting") as progress:
-        rows, types, rfm_inputs = _first_pass(source, options.rfm, runtime, progress, guard)
+        rows, types, rfm_inputs = _first_pass(source, options.rfm, runtime, progress, guard, total)
         ledger.read(source)
         columns = source.columns()
         if rows is None:
@@ -291,11 +291,11 @@ class _SplitGuard:
 
 
 def _first_pass(
-    source: ChunkSource, rfm: bool, runtime: Runtime, progress: Progress, guard: _SplitGuard | None = None
+    source: ChunkSource, rfm: bool, runtime: Runtime, progress: Progress, guard: _SplitGuard | None = None, total: int | None = None
 ) -> tuple[Spool | None, pl.Schema, pl.DataFrame | None]:
     """Read every chunk once: the rows kept for the second pass (None: the source reads them
     again), the whole list's column types, and the RFM inputs of every row (with `rfm`); the
-    guard (with split files) learns every suppressed address."""
+    guard (with split files) learns every suppressed address. `total`: the rows expected (progress)."""
     import polars as pl
 
     from listclean.segmentation import RFM_INPUTS
@@ -303,7 +303,7 @@ def _first_pass(
     rows = None if source.replayable() else runtime.spool()
     rfm_inputs: list[pl.DataFrame] = []
     shapes: list[pl.DataFrame] = []  # each chunk's columns and types (no rows)
-    read, total = 0, expected_rows(source)
+    read = 0
     with runtime.chunks(source) as chunks:
         for chunk in chunks:
             if rows is not None:
