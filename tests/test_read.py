@@ -8,6 +8,7 @@ from conftest import FIXTURES, load
 from listclean.errors import InputError
 
 EXPECTED_CITIES = ["Kraków", "Zürich"]
+SAMPLE_ROWS_PLUS_LAST = 256 * 1024 // 20 + 1_000 + 1  # rows _rows_then writes
 
 
 @pytest.mark.parametrize(
@@ -241,6 +242,34 @@ def test_a_utf8_file_with_one_bad_byte_stays_utf8_and_the_row_is_a_bad_row():
     skipped = load(FIXTURES / "utf8_one_bad_byte.csv", on_bad_rows="skip")
     assert skipped.frame["email"].to_list() == ["zoe@example.com", "bob@example.com"]
     assert skipped.rejects["raw"].to_list() == ["ann@example.com,An\ufffdn"]
+
+
+def _rows_then(tmp_path, last: bytes, letters: str = "Anna") -> str:
+    """A file whose first 300 KB (more than the head the encoding is decided from) are UTF-8, then `last`."""
+    from listclean.io.sniff import SAMPLE_BYTES
+
+    path = tmp_path / "late.csv"
+    rows = [f"a{i}@example.com,{letters}".encode() for i in range(SAMPLE_BYTES // 20 + 1_000)]
+    path.write_bytes(b"email,full_name\n" + b"\n".join(rows) + b"\n" + last + b"\n")
+    return str(path)
+
+
+def test_a_legacy_byte_past_the_head_decides_the_encoding_of_the_whole_file(tmp_path):
+    path = _rows_then(tmp_path, b"b@example.com,Jos\xe9")  # cp1252 é, after 300 KB of ASCII
+    result = load(path, chunk_rows=3_000)
+    assert result.sources[0].encoding == "cp1252"
+    assert result.frame["full_name"][-1] == "José"
+    assert result.frame.height == SAMPLE_ROWS_PLUS_LAST
+    assert any("not UTF-8 (first invalid byte on line" in notice for notice in result.sources[0].notices)
+
+
+def test_a_damaged_utf8_byte_past_the_head_is_a_bad_row_of_a_utf8_file(tmp_path):
+    path = _rows_then(tmp_path, b"b@example.com,Jo\xc3", letters="Łukasz")  # a cut character in a UTF-8 file
+    with pytest.raises(InputError, match=rf"late.csv:{SAMPLE_ROWS_PLUS_LAST + 1}: row {SAMPLE_ROWS_PLUS_LAST} holds bytes that are not UTF-8"):
+        load(path, chunk_rows=3_000)
+    kept = load(path, chunk_rows=3_000, on_bad_rows="keep")
+    assert kept.sources[0].encoding == "utf-8"
+    assert kept.frame["full_name"].to_list()[-2:] == ["Łukasz", "Jo\ufffd"]
 
 
 @pytest.mark.parametrize(("name", "column", "values"), [("latin1_short.csv", "full_name", ["© Ann"]), ("cp1252_short_letters.csv", "a", ["Ä"])])

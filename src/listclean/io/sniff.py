@@ -70,6 +70,15 @@ def sniff_utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+def is_utf8_prefix(data: bytes) -> bool:
+    """Whether the bytes are UTF-8, allowing a character cut off at their end (the head of a file)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def first_invalid_utf8(stream: io.BufferedIOBase, chunk_size: int = 1 << 20) -> int | None:
     """Byte offset of the first invalid UTF-8 sequence in the stream, or None."""
     decoder = codecs.getincrementaldecoder("utf-8")()

@@ -158,6 +158,14 @@ def balanced_newline(block: bytes) -> int | None:
 # --------------------------------------------------------------------------- checking
 
 
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _read_lines(data: bytes) -> pl.DataFrame:
     """Every physical line of the data as one text value (quotes not interpreted)."""
     import polars as pl
@@ -178,6 +186,10 @@ def _read_lines(data: bytes) -> pl.DataFrame:
         infer_schema=False,
         empty_string_is_null=False,
     )
+
+
+class NotUtf8(Exception):
+    """A range holds bytes that are not UTF-8 (the encoding was decided from the file's head)."""
 
 
 @dataclass
@@ -225,7 +237,12 @@ def check_range(data: bytes, delimiter: str, width: int) -> tuple[bool, bool, bo
     """
     import polars as pl
 
-    lines = _read_lines(data)
+    try:
+        lines = _read_lines(data)
+    except pl.exceptions.ComputeError:
+        if not _decodes(data):
+            raise NotUtf8 from None
+        raise
     quote = '"'
     text = pl.col("line").str.strip_suffix("\r")
     # Polars (like the csv module) honours a quote only at the start of a field; one inside a
