@@ -150,3 +150,71 @@ def test_a_held_piece_is_a_copy_of_its_own_not_a_view_that_keeps_its_parent(tmp_
     held = next(iter(spool))
     assert held.equals(piece) and held.schema == piece.schema
     assert held is not piece
+
+
+# ------------------------------------------------------------------ Parquet outputs written as chunks come
+
+
+def _parquet_sink(tmp_path, name="out.parquet"):
+    from listclean.io.write import OutputTarget
+    from listclean.stream.sink import FileSink
+
+    return FileSink(OutputTarget(str(tmp_path / name), "parquet"), _paths(tmp_path), MemoryBudget(1 << 30))
+
+
+def _chunk(start, rows, **columns):
+    return pl.DataFrame({"email": [f"a{i}@example.com" for i in range(start, start + rows)], **columns})
+
+
+def test_a_parquet_output_streams_its_chunks_and_equals_the_whole_list(tmp_path):
+    sink = _parquet_sink(tmp_path)
+    chunks = [_chunk(i * 1000, 1000, phone_raw=pl.Series([None] * 1000, dtype=pl.String)) for i in range(5)]
+    for chunk in chunks:
+        sink.add(chunk)
+    assert sink.rows == 5000 and not sink.spilled  # nothing held: each chunk went to the writer
+    sink.finish(["email"])  # the _raw column no chunk filled is left out, as import leaves it out
+    written = pl.read_parquet(tmp_path / "out.parquet")
+    assert written.equals(pl.concat(chunks).select("email"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]  # the stream's own file is gone
+
+
+def test_a_late_chunk_with_a_column_the_first_left_empty_is_written_in_full(tmp_path):
+    """The first chunk streams without its empty optional columns; a later chunk that fills one
+    sends the rest to the spool and the file is written again: nulls (or, for email_alternates,
+    the empty lists the early rows held) where the early chunks had nothing."""
+    sink = _parquet_sink(tmp_path)
+    empty_lists = pl.Series([[]] * 2, dtype=pl.List(pl.String))
+    first = _chunk(0, 2, phone_raw=pl.Series([None, None], dtype=pl.String), email_alternates=empty_lists)
+    late = _chunk(2, 2, phone_raw=["+48 12", None], email_alternates=pl.Series([["b@example.com"], []], dtype=pl.List(pl.String)))
+    sink.add(first)
+    sink.add(late)
+    sink.finish(["email", "phone_raw", "email_alternates"])
+    written = pl.read_parquet(tmp_path / "out.parquet")
+    assert written.equals(pl.concat([first, late]))
+    assert written["email_alternates"].to_list() == [[], [], ["b@example.com"], []]  # never null
+
+
+def test_a_writer_that_fails_mid_list_is_an_output_error_and_leaves_no_file(tmp_path, monkeypatch):
+    from listclean.errors import OutputError
+
+    def full(*args, **kwargs):
+        raise pl.exceptions.ComputeError("parquet: underlying IO error: No space left on device (os error 28)")
+
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", full)
+    sink = _parquet_sink(tmp_path)
+    with pytest.raises(OutputError, match="No space left on device"):
+        for i in range(10):  # the writer's failure surfaces at a later add or at finish, never a hang
+            sink.add(_chunk(i * 10, 10))
+        sink.finish()
+    sink.release()
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_a_step_that_fails_mid_list_stops_the_writer_and_leaves_nothing(tmp_path):
+    import threading
+
+    sink = _parquet_sink(tmp_path)
+    sink.add(_chunk(0, 10))
+    sink.release()  # what the runtime does when a step fails before finish
+    assert not any(thread.name.startswith("listclean-parquet") for thread in threading.enumerate())
+    assert list(tmp_path.iterdir()) == []

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from listclean.errors import OutputError, UsageError
 from listclean.schema import LIST_SEPARATOR
@@ -405,9 +405,16 @@ def write_frame(frame: pl.DataFrame, target: OutputTarget, outputs: OutputSet | 
 @contextlib.contextmanager
 def writing(target: OutputTarget, outputs: OutputSet | None = None) -> Iterator[IO[bytes]]:
     """The target opened for writing (atomically when a file: see `_open_target`); OS errors become listclean's."""
+    with output_errors(target), _open_target(target, outputs) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def output_errors(target: OutputTarget) -> Iterator[None]:
+    """OS errors met while writing the target (Python's or Polars' own) as listclean's OutputError;
+    a reader that left a pipe as BrokenPipeError."""
     try:
-        with _open_target(target, outputs) as handle:
-            yield handle
+        yield
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -424,18 +431,24 @@ def writing(target: OutputTarget, outputs: OutputSet | None = None) -> Iterator[
         raise OutputError(f"{target.display}: cannot write ({reason.group(1)})") from None
 
 
+def parquet_options(frame_schema: pl.Schema) -> dict[str, Any]:
+    """How listclean writes Parquet: zstd level 1, statistics, and the mark of its own typed
+    output (see schema.CANONICAL_MARK) when the columns are canonical."""
+    from listclean import __version__, schema
+
+    marked = schema.is_canonical_schema(frame_schema)
+    return {**_PARQUET, "metadata": {schema.CANONICAL_MARK: __version__} if marked else None}
+
+
 def sink_parquet(lazy: pl.LazyFrame, target: OutputTarget, handle: IO[bytes], paths: Callable[[str], Path]) -> None:
     """Stream a lazy frame into a Parquet output (marked as listclean's own when canonical);
     stdout is not seekable, so Parquet bound there is staged at a path from `paths` first."""
-    from listclean import __version__, schema
-
-    marked = schema.is_canonical_schema(lazy.collect_schema())
-    metadata = {schema.CANONICAL_MARK: __version__} if marked else None
+    options = parquet_options(lazy.collect_schema())
     if not target.streamed:
-        lazy.sink_parquet(handle, **_PARQUET, metadata=metadata)
+        lazy.sink_parquet(handle, **options)
         return
     staged = paths(".out.parquet")
-    lazy.sink_parquet(staged, **_PARQUET, metadata=metadata)
+    lazy.sink_parquet(staged, **options)
     with open(staged, "rb") as source:
         shutil.copyfileobj(source, handle, 1 << 20)
 
@@ -486,16 +499,13 @@ def serialise(frame: pl.DataFrame, target: OutputTarget, handle: IO[bytes], head
     elif fmt == "ndjson":
         _datetimes_as_text(frame).write_ndjson(handle)
     elif fmt == "parquet":
-        from listclean import __version__, schema
-
-        marked = schema.is_canonical_schema(frame.schema)
-        metadata = {schema.CANONICAL_MARK: __version__} if marked else None
+        options = parquet_options(frame.schema)
         if target.streamed:
             buffer = io.BytesIO()
-            frame.write_parquet(buffer, **_PARQUET, metadata=metadata)
+            frame.write_parquet(buffer, **options)
             handle.write(buffer.getvalue())
         else:
-            frame.write_parquet(handle, **_PARQUET, metadata=metadata)
+            frame.write_parquet(handle, **options)
     elif fmt == "xlsx":
         _write_xlsx(frame, target, handle)
     else:  # pragma: no cover - format_for only returns known formats

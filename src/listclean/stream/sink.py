@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, Union
 
+from listclean.schema import RAW_SUFFIX
 from listclean.stream.budget import MemoryBudget
+from listclean.stream.parquet_stream import ParquetStream
 from listclean.stream.spool import PathMaker, Spool
 
 if TYPE_CHECKING:
@@ -34,6 +36,30 @@ class Sink(Protocol):
 
 def _note_columns(seen: list[str], frame: pl.DataFrame) -> None:
     seen += [column for column in frame.columns if column not in seen]
+
+
+def _empty_optional_columns(frame: pl.DataFrame) -> dict[str, str]:
+    """The columns a step leaves out of its output when no chunk fills them (`_raw` columns, see
+    ImportStream.columns; validate's email_alternates) that hold nothing in this chunk, and what
+    they hold: "null" in every row, or "[]" (empty lists, what with_alternates writes)."""
+    import polars as pl
+
+    empty: dict[str, str] = {}
+    for name, dtype in frame.schema.items():
+        if not (name.endswith(RAW_SUFFIX) or name == "email_alternates"):
+            continue
+        column = frame[name]
+        if column.null_count() == column.len():
+            empty[name] = "null"
+        elif isinstance(dtype, pl.List) and column.null_count() == 0 and column.list.len().max() == 0:
+            empty[name] = "[]"
+    return empty
+
+
+def _restored(name: str, held: str, dtype: pl.DataType) -> pl.Expr:
+    import polars as pl
+
+    return (pl.lit([], dtype=dtype) if held == "[]" else pl.lit(None, dtype=dtype)).alias(name)
 
 
 def _resolve(columns: Columns, seen: list[str]) -> list[str] | None:
@@ -67,6 +93,13 @@ class FileSink(Spool):
         self.safe_header = (self.excel_safe or safe_header) and target.format in SPREADSHEET_FORMATS  # a header a spreadsheet shows
         self.outputs = outputs
         self.seen: list[str] = []
+        # Parquet: chunks are written as they come, in a second thread (see ParquetStream), while
+        # they share the first chunk's columns and types; a chunk that differs, and every later
+        # one, is spooled and `finish` writes the file again from both (rare: columns a late
+        # chunk alone has).
+        self._stream: ParquetStream | None = None
+        self._left_out: dict[str, tuple[str, pl.DataType]] = {}  # columns the streamed chunks leave out: what they held, their type
+        self._stream_ended = target.format != "parquet"
 
     def add(self, frame: pl.DataFrame) -> None:
         _note_columns(self.seen, frame)
@@ -74,6 +107,24 @@ class FileSink(Spool):
             from listclean.io.write import excel_safe
 
             frame = excel_safe(frame)
+        if not self._stream_ended:
+            # Streamed without the optional columns the chunk leaves empty: the first chunk then
+            # has the output's columns (a later chunk that fills one costs a second write).
+            left_out = _empty_optional_columns(frame)
+            streamed = frame.drop(list(left_out))
+            if self._stream is None:
+                from listclean.io.write import parquet_options
+
+                self._stream = ParquetStream(self._paths(".stream.parquet"), streamed.schema, parquet_options(streamed.schema))
+                self._left_out = {name: (held, frame.schema[name]) for name, held in left_out.items()}
+            if streamed.schema == self._stream.schema and left_out == {name: held for name, (held, _) in self._left_out.items()}:
+                from listclean.io.write import output_errors
+
+                with output_errors(self.target):  # the writer's error (a full disk) surfaces here
+                    self._stream.put(streamed)
+                self.rows += frame.height
+                return
+            self._stream_ended = True
         super().add(frame)
 
     def finish(self, columns: Columns = None, empty: pl.DataFrame | None = None) -> None:
@@ -83,6 +134,9 @@ class FileSink(Spool):
         from listclean.io.write import guard_header, serialise, sink_parquet, write_frame, writing
 
         names = _resolve(columns, self.seen)
+        if self._stream is not None:
+            self._finish_stream(names)
+            return
         if not self.spilled or self.target.format == "xlsx":  # one chunk, or a sheet (a million rows at most)
             frames = list(self)
             frame = pl.concat(frames, how="diagonal_relaxed") if frames else empty
@@ -106,6 +160,39 @@ class FileSink(Spool):
                     )
                     serialise(chunk, self.target, handle, header=number == 0, safe_header=self.safe_header)
         self.release()
+
+    def _finish_stream(self, names: list[str] | None) -> None:
+        """The Parquet output from its stream: the streamed file itself when it holds every row in
+        the output's columns, else written again from it and the chunks spooled after it."""
+        import shutil
+
+        import polars as pl
+
+        from listclean.io.write import output_errors, sink_parquet, writing
+
+        stream = self._stream
+        assert stream is not None
+        with output_errors(self.target):
+            stream.close()
+        whole = not self._held and not self._parts and (names == stream.schema.names() or (names is None and not self._left_out))
+        with writing(self.target, self.outputs) as handle:
+            if whole:
+                with open(stream.path, "rb") as written:
+                    shutil.copyfileobj(written, handle, 1 << 20)
+            else:
+                written = pl.scan_parquet(stream.path, glob=False).with_columns(
+                    _restored(name, held, dtype) for name, (held, dtype) in self._left_out.items() if names is None or name in names
+                )
+                parts = [written, *([self.lazy()] if self._held or self._parts else [])]
+                lazy = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
+                sink_parquet(lazy.select(names) if names is not None else lazy, self.target, handle, self._paths)
+        self.release()
+
+    def release(self) -> None:
+        if self._stream is not None:
+            self._stream.abort()  # nothing if it was closed: its file is removed either way
+            self._stream = None
+        super().release()
 
 
 class FrameSink:
