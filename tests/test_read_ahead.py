@@ -48,3 +48,42 @@ def test_leaving_early_waits_for_the_chunk_being_prepared():
         for _ in ahead:
             raise RuntimeError("the caller's own failure")
     assert finished.is_set()  # nothing runs on after the block (the work directory goes next)
+
+
+# ------------------------------------------------------------------ mapped_ahead: two chunks standardised at once
+
+
+def test_mapped_results_arrive_in_order_with_two_worked_on_at_once():
+    from listclean.stream.ahead import mapped_ahead
+
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def work(number: int) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02 * (5 - number))  # later items finish first: order must not follow finishing
+        with lock:
+            running -= 1
+        return number * 10
+
+    with mapped_ahead(work, range(5)) as results:
+        assert list(results) == [0, 10, 20, 30, 40]
+    assert most == 2
+
+
+def test_a_mapped_error_surfaces_after_the_results_before_it():
+    from listclean.stream.ahead import mapped_ahead
+
+    def work(number: int) -> int:
+        if number == 2:
+            raise ValueError("row 7: bad")
+        return number
+
+    seen = []
+    with pytest.raises(ValueError, match="row 7"), mapped_ahead(work, range(5)) as results:
+        for result in results:
+            seen.append(result)
+    assert seen == [0, 1]

@@ -9,11 +9,10 @@ export can be piped straight into ``validate`` or ``dedupe``.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -23,7 +22,8 @@ from listclean.source_profiles import SourceProfile
 from listclean.text import fold_key_expr
 from listclean.errors import InputError
 from listclean.io.read import BAD_ROW, EXTRA_FIELDS, ROW, ReadOptions, Source, Workspace, read_source
-from listclean.stream.ledger import REJECT_COLUMNS, empty_rejects, reject_schema, rows_as_rejects, rows_with_action
+from listclean.stream.ledger import empty_rejects, reject_schema, rows_as_rejects, rows_with_action
+from listclean.stream.ahead import mapped_ahead
 from listclean.standardize import DateOrder, StandardizeOptions, apply_opt_out, infer_date_orders, standardize
 
 if TYPE_CHECKING:
@@ -206,21 +206,27 @@ class ImportStream:
             plan = _plan(source, self.options)
             tally = _Tally()
             first_rejects = len(self._rejects)
-            for chunk in source.chunks():
-                table, empty_rows = _import_chunk(chunk, plan, source, tally)
-                self._rejects.append(_empty_row_rejects(source.name, empty_rows))
-                # Bought, rented or scraped addresses carry no consent: quarantined, never imported.
-                bought = table.select(no_consent_source(table, self.options.quarantine_sources)).to_series()
-                if bought.any():
-                    quarantined = table.filter(bought)
-                    detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' says the addresses were bought, rented or scraped: no consent to mail (--quarantine-source sets the phrases)"))
-                    self._rejects.append(rows_as_rejects(quarantined, pl.lit("quarantined_source"), detail).with_columns(pl.lit("quarantined").alias("action")))
-                    table = table.filter(~bought)
-                    tally.quarantined += quarantined.height
-                for column in table.columns:
-                    if column not in self._order:
-                        self._order.append(column)
-                yield table.select(schema.column_order(table.columns))
+            # Two chunks are standardised at once (see mapped_ahead); their counts add up in order.
+            def standardise(numbered: tuple[int, pl.LazyFrame], plan: _Plan = plan, source: Source = source) -> tuple[pl.DataFrame, pl.DataFrame, _Tally]:
+                return _import_chunk(numbered[1], plan, source, first=numbered[0] == 0)
+
+            with mapped_ahead(standardise, enumerate(source.chunks())) as standardised:
+                for table, empty_rows, counts in standardised:
+                    tally.add(counts)
+                    self._rejects.append(_empty_row_rejects(source.name, empty_rows))
+                    # Bought, rented or scraped addresses carry no consent: quarantined, never imported.
+                    bought = table.select(no_consent_source(table, self.options.quarantine_sources)).to_series()
+                    if bought.any():
+                        quarantined = table.filter(bought)
+                        detail = pl.concat_str(pl.lit("source '"), pl.col("source").cast(pl.String), pl.lit("' says the addresses were bought, rented or scraped: no consent to mail (--quarantine-source sets the phrases)"))
+                        self._rejects.append(rows_as_rejects(quarantined, pl.lit("quarantined_source"), detail).with_columns(pl.lit("quarantined").alias("action")))
+                        table = table.filter(~bought)
+                        tally.quarantined += quarantined.height
+                    for column in table.columns:
+                        if column not in self._order:
+                            self._order.append(column)
+                    yield table.select(schema.column_order(table.columns))
+                    del table
             # Bad rows first (a large file's are found as its chunks are read).
             self._rejects.insert(first_rejects, _bad_row_rejects(source))
             self.sources.append(_report(source, plan, tally))
@@ -359,6 +365,16 @@ class _Tally:
     cleaned_emails: int = 0
     quarantined: int = 0
 
+    def add(self, other: _Tally) -> None:
+        """Another chunk's counts added to these."""
+        self.chunks += other.chunks
+        self.rows += other.rows
+        self.empty += other.empty
+        for name, count in other.uninterpretable.items():
+            self.uninterpretable[name] = self.uninterpretable.get(name, 0) + count
+        self.cleaned_emails += other.cleaned_emails
+        self.quarantined += other.quarantined
+
 
 def _plan(source: Source, options: ImportOptions) -> _Plan:
     """What every chunk of the source goes through: decided once, from the whole file."""
@@ -478,9 +494,12 @@ def _weak_consent(source: Source, overrides: dict[str, str | None], notices: lis
     return {**overrides, column: None}, column
 
 
-def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tally) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One chunk standardised: (the rows, the empty rows' provenance)."""
+def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, *, first: bool) -> tuple[pl.DataFrame, pl.DataFrame, _Tally]:
+    """One chunk standardised: (the rows, the empty rows' provenance, its counts). The first
+    chunk of a source adds the plan's notices that come from the data."""
     import polars as pl
+
+    tally = _Tally()
 
     frame = chunk.select(plan.selected)
     if plan.standardize is not None:
@@ -509,7 +528,7 @@ def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tall
         weaker = status.is_null() | status.is_in(["subscribed", "pending"])
         frame = frame.with_columns(pl.when(pl.col("email").is_not_null() & weaker).then(pl.lit("unsubscribed")).otherwise(status).alias("consent_status"))
     tally.chunks += 1
-    frame = _status_from_export_name(frame, source, plan.mapping, plan.notices if tally.chunks == 1 else [])
+    frame = _status_from_export_name(frame, source, plan.mapping, plan.notices if first else [])
     if not source.has_provenance:
         frame = frame.with_columns(pl.lit(source.name).alias("_source_file"), pl.col(ROW).alias("_source_row"))
     if plan.bad_row_reasons:  # (a chunk's bad rows are found when it is read, before it gets here)
@@ -532,7 +551,7 @@ def _import_chunk(chunk: pl.LazyFrame, plan: _Plan, source: Source, tally: _Tall
             tally.uninterpretable[name] = tally.uninterpretable.get(name, 0) + int(table[raw].is_not_null().sum())
     if "email_raw" in table.columns:
         tally.cleaned_emails += int(table["email_raw"].is_not_null().sum())
-    return table, empty_rows
+    return table, empty_rows, tally
 
 
 def _empty_row_rejects(name: str, empty_rows: pl.DataFrame) -> pl.DataFrame:
