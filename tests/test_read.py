@@ -387,3 +387,18 @@ def test_a_zstd_file_is_read_or_refused_saying_how(tmp_path):
         return
     source.write_bytes(zstandard.ZstdCompressor().compress((FIXTURES / "utf8.csv").read_bytes()))
     assert load(source).frame["email"].to_list() == ["ann@example.com", "bob@example.com"]
+
+
+def test_quoted_fields_that_span_lines_read_alike_in_chunks_and_whole(tmp_path):
+    """Chunks are first cut at line ends, unread; a quoted field spanning lines across a cut sends
+    the file back to cutting where records end, so each record is still read whole."""
+    path = tmp_path / "notes.csv"
+    rows = [f'u{i}@example.com,"line one\nline two of {i}"' if i % 3 == 0 else f"u{i}@example.com,plain {i}" for i in range(40)]
+    path.write_text("email,notes\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    whole = load(path)
+    for chunk_rows in (2, 3, 5):
+        chunked = load(path, chunk_rows=chunk_rows)
+        assert chunked.frame.equals(whole.frame)
+        assert not chunked.rejects.height
+    assert whole.frame["notes"][0] == "line one\nline two of 0"
+    assert whole.frame.height == 40

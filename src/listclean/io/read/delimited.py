@@ -101,8 +101,13 @@ def _read_rows(
     import polars as pl
 
     path, header, on_bad_rows = cast(Path, layout.source), list(layout.header), layout.on_bad_rows
-    ranges = record_ranges(path, sample, layout.has_header, layout.chunk_rows)
+    ranges = record_ranges(path, sample, layout.has_header, layout.chunk_rows, at_line_ends=True)
     checks = check_structure(path, layout.delimiter, layout.width, ranges)
+    if len(ranges) > 1 and any(check.quotes for check in checks):
+        # Cut at line ends, a quoted field that spans lines may straddle two ranges (or a quote
+        # is out of place): cut again where records end, and check again.
+        ranges = record_ranges(path, sample, layout.has_header, layout.chunk_rows)
+        checks = check_structure(path, layout.delimiter, layout.width, ranges)
     for check in checks:  # numbered as lines of the file, after any lines skipped before the table
         check.lines_before += layout.lines_before
     split = None

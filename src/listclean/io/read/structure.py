@@ -53,12 +53,17 @@ def range_data(path: Path, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]
             yield handle.read(end - start)
 
 
-def record_ranges(path: Path, sample: str, has_header: bool, rows: int) -> list[tuple[int, int]]:
+def record_ranges(path: Path, sample: str, has_header: bool, rows: int, *, at_line_ends: bool = False) -> list[tuple[int, int]]:
     """Byte ranges of the data, each about `rows` records long and ending at a record's end.
 
     A newline ends a record when the quotes before it are balanced. The structure check
     proves every quote opens or closes a field before the ranges are trusted, so this
     simple parity rule agrees with the CSV reader.
+
+    `at_line_ends`: cut at the first line end past each target instead, without reading the
+    ranges (finding balanced newlines reads every byte). Right whenever no quoted field spans a
+    range's end; the structure check finds out (quote trouble in a range), and the caller then
+    cuts again where records end.
     """
     size = path.stat().st_size
     lines = max(sample.count("\n"), 1)
@@ -76,7 +81,8 @@ def record_ranges(path: Path, sample: str, has_header: bool, rows: int) -> list[
             first = (0, end + 1)  # the header (and nothing else)
         else:
             first = (0, 0)  # no header: the first range (read as the header's) is empty
-        return [first, *cut_ranges(handle, first[1], size, _last_record_end(target))]
+        end_of_range = _next_line_end(target) if at_line_ends else _last_record_end(target)
+        return [first, *cut_ranges(handle, first[1], size, end_of_range)]
 
 
 def line_ranges(path: Path, rows: int) -> list[tuple[int, int]]:
