@@ -322,7 +322,8 @@ def judge_syntax(addresses: pl.Series) -> pl.DataFrame:
     vectorised rules, or composed from a per-domain check) — else email-validator judged it whole."""
     import polars as pl
 
-    distinct = pl.DataFrame({"address": addresses.cast(pl.String)}).drop_nulls().unique(maintain_order=True)
+    # (In the order they come: a filter on first occurrences costs half an ordered unique.)
+    distinct = pl.DataFrame({"address": addresses.cast(pl.String)}).drop_nulls().filter(pl.col("address").is_first_distinct())
     judged = fast_path(distinct)
     decided = judged.filter(pl.col("decided")).select(COLUMNS)
     undecided = split_at_first_at(judged.filter(~pl.col("decided")).select("address"))
