@@ -150,7 +150,9 @@ def _range_reader(layout: Layout, checks: list[RangeCheck], bad_rows: list[BadRo
             # Polars drops a byte-order mark at the start of what it reads: a range whose first
             # cell starts with U+FEFF goes through the careful reader, so it reads as the whole file does.
             if not check.bad and not data.startswith(codecs.BOM_UTF8):
-                frame = scan_fast(data, delimiter, header, False, first_row=rows_before + 1).collect()
+                # In one piece: the reader's parallel pieces made every later column beside them
+                # (standardised values, the UDFs' answers) force a copy of all the columns.
+                frame = scan_fast(data, delimiter, header, False, first_row=rows_before + 1).collect().rechunk()
                 rows_before += frame.height
             else:
                 text = data.decode("utf-8")
