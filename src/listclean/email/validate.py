@@ -231,6 +231,19 @@ def _split_reasons(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text.str.split(",")).otherwise(pl.lit([], dtype=pl.List(pl.String)))
 
 
+def _status_of_reasons(text: pl.Expr) -> pl.Expr:
+    """The status of a row from its reasons text: the most severe of its codes' severities (a code
+    listclean does not know counts as a syntax error), valid when there is none."""
+    import polars as pl
+
+    rank = R.severity_rank()
+    ranks = text.str.split(",").list.eval(
+        pl.when(pl.element().str.len_bytes() > 0).then(pl.element().replace_strict(rank, default=rank["syntax"], return_dtype=pl.Int8))
+    )
+    worst = ranks.list.min().fill_null(len(R.STATUS_ORDER) - 1)
+    return worst.replace_strict(list(range(len(R.STATUS_ORDER))), list(R.STATUS_ORDER), return_dtype=pl.String)
+
+
 def _role_reasons(local: pl.Expr) -> pl.Expr:
     import polars as pl
 
@@ -389,34 +402,30 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
         suppressed.alias("__suppressed"),
     )
 
-    # Each reason is a nullable text column, in a fixed order; their worst severity is the status.
-    # (Plain string and integer columns: list operations over a million rows cost ten times more.)
-    def when(condition: pl.Expr, code: str) -> tuple[pl.Expr, pl.Expr]:
-        return pl.when(condition).then(pl.lit(code)), pl.when(condition).then(pl.lit(rank[code], dtype=pl.Int8))
+    # Each reason is a nullable text column, in a fixed order, joined into one text per row; the
+    # reasons list and the status (the worst severity among the codes) are read from that text once
+    # per distinct text (a few hundred), not per row.
+    def when(condition: pl.Expr, code: str) -> pl.Expr:
+        return pl.when(condition).then(pl.lit(code))
 
-    rank = R.severity_rank()
-    codes_and_ranks = [
-        (pl.when(pl.col("__repairs").list.len() > 0).then(pl.col("__repairs").list.join(",")),
-         pl.when(pl.col("__repairs").list.contains("multiple_addresses")).then(pl.lit(rank["multiple_addresses"], dtype=pl.Int8))),
+    codes = [
+        pl.when(pl.col("__repairs").list.len() > 0).then(pl.col("__repairs").list.join(",")),
         when(pl.col("__addr").is_null(), "missing"),
         when(pl.col("__fixed"), "typo_fixed"),
-        (pl.col("syntax_reason"), pl.when(pl.col("syntax_reason").is_not_null()).then(pl.lit(rank["syntax"], dtype=pl.Int8))),
-        (pl.when(pl.col("__domain_text").str.len_bytes() > 0).then(pl.col("__domain_text")), pl.col("domain_rank")),
+        pl.col("syntax_reason"),
+        pl.when(pl.col("__domain_text").str.len_bytes() > 0).then(pl.col("__domain_text")),
         when(pl.col("email_suggestion").is_not_null(), "domain_typo"),
         when(pl.col("mixed_local").fill_null(False) & ~pl.col("__domain_text").fill_null("").str.contains("mixed_script"), "mixed_script"),
-        (pl.col("__role"), pl.col("__role").replace_strict(rank, default=None, return_dtype=pl.Int8)),
-        (pl.col("__consent"), pl.col("__consent").replace_strict(rank, default=None, return_dtype=pl.Int8)),
+        pl.col("__role"),
+        pl.col("__consent"),
         when(pl.col("__suppressed"), "suppression_list"),
     ]
-    text = pl.concat_str([code for code, _ in codes_and_ranks], separator=",", ignore_nulls=True)
-    worst = pl.min_horizontal([level for _, level in codes_and_ranks]).fill_null(len(R.STATUS_ORDER) - 1)
     from listclean.standardize import on_distinct, series_function
 
-    # The reasons text takes a few hundred distinct values: split each once.
-    work = work.with_columns(text.alias("__reasons_text"))
+    work = work.with_columns(pl.concat_str(codes, separator=",", ignore_nulls=True).alias("__reasons_text"))
     work = work.with_columns(
         on_distinct(pl.col("__reasons_text"), series_function(_split_reasons), pl.List(pl.String)).alias("email_reasons"),
-        worst.replace_strict(list(range(len(R.STATUS_ORDER))), list(R.STATUS_ORDER), return_dtype=pl.String).alias("email_status"),
+        on_distinct(pl.col("__reasons_text"), series_function(_status_of_reasons), pl.String).alias("email_status"),
         pl.col("normalized").alias("email_normalized"),
     )
 
