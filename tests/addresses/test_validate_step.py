@@ -238,3 +238,23 @@ def test_an_unwritable_dns_cache_only_costs_speed(tmp_path):
     blocker.write_text("x")
     checker = DnsChecker(resolver=FakeResolver({"gone.pl": NXDOMAIN}), cache_path=Path(blocker) / "sub" / "dns.sqlite")
     assert checker.check(["gone.pl"]) == {"gone.pl": "dns_no_domain"}
+
+
+def test_a_rows_verdict_is_its_addresses_whether_the_list_repeats_addresses_or_not():
+    """Distinct addresses get their verdicts put beside the rows (past empty cells) without a join;
+    a repeated address sends the list through the join. Both give every row its own verdict."""
+    emails = ["ann@example.org", None, "not an address", "Bob@Gmail.com", "  ", "zoë@bücher.example", "x@xn--bcher-kva.example"]
+    columns = ["email", "email_status", "email_reasons", "email_normalized", "email_suggestion"]
+    distinct = judged(emails).select(columns)
+    repeated = judged([*emails, "Bob@Gmail.com", "ann@example.org"]).select(columns)
+    assert repeated.head(len(emails)).equals(distinct)
+    assert repeated.tail(2).equals(distinct.filter(pl.col("email").is_in(["Bob@Gmail.com", "ann@example.org"])).reverse())
+    assert distinct["email_status"][1] == "invalid"
+    assert distinct["email_reasons"][1].to_list() == ["missing"]
+
+
+def test_judge_syntax_lists_distinct_addresses_in_the_order_they_first_occur():
+    from listclean.email.syntax import judge_syntax
+
+    addresses = pl.Series(["b@example.org", "zoë@bücher.example", None, "a@example.org", "b@example.org", "\"q\"@example.org", "a@xn--bcher-kva.example"])
+    assert judge_syntax(addresses)["address"].to_list() == ["b@example.org", "zoë@bücher.example", "a@example.org", "\"q\"@example.org", "a@xn--bcher-kva.example"]

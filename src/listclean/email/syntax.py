@@ -38,6 +38,7 @@ _LOCAL_INTL = rf"[{_ATEXT_INTL}]+(?:\.[{_ATEXT_INTL}]+)*"
 
 # Output columns of judge_syntax.
 COLUMNS = ("address", "syntax_ok", "normalized", "ascii_domain", "local_part", "syntax_reason")
+ORDER = "__first_at"  # an address's place among the distinct addresses, while judge_syntax works
 
 # email-validator's messages -> our stable codes (first match wins; the message text is
 # the library's, so this table is checked by the differential test's reason coverage).
@@ -313,24 +314,29 @@ def composed_path(split: pl.DataFrame) -> pl.DataFrame:
         pl.when(ok).then(pl.col("__ascii")).alias("ascii_domain"),
         pl.when(ok).then(pl.col("__folded")).alias("local_part"),
         pl.when(~pl.col("__domain_ok")).then(pl.col("__domain_reason")).when(~fits).then(pl.lit("too_long")).alias("syntax_reason"),
+        *([pl.col(ORDER)] if ORDER in staged.columns else []),
     )
 
 
 def judge_syntax(addresses: pl.Series) -> pl.DataFrame:
-    """One row per distinct non-null address: verdict, normalised form, ASCII domain, reason,
-    and `fast`: whether it was decided without a per-address email-validator call (by the
-    vectorised rules, or composed from a per-domain check) — else email-validator judged it whole."""
+    """One row per distinct non-null address, in the order they first occur: verdict, normalised
+    form, ASCII domain, reason, and `fast`: whether it was decided without a per-address
+    email-validator call (by the vectorised rules, or composed from a per-domain check) — else
+    email-validator judged it whole. (In that order, a caller whose addresses are all distinct
+    can put the verdicts beside its rows without a join.)"""
     import polars as pl
 
-    # (In the order they come: a filter on first occurrences costs half an ordered unique.)
+    # (A filter on first occurrences costs half an ordered unique.)
     distinct = pl.DataFrame({"address": addresses.cast(pl.String)}).drop_nulls().filter(pl.col("address").is_first_distinct())
-    judged = fast_path(distinct)
-    decided = judged.filter(pl.col("decided")).select(COLUMNS)
-    undecided = split_at_first_at(judged.filter(~pl.col("decided")).select("address"))
+    judged = fast_path(distinct.with_row_index(ORDER))
+    decided = judged.filter(pl.col("decided")).select(*COLUMNS, ORDER)
+    undecided = split_at_first_at(judged.filter(~pl.col("decided")).select("address", ORDER))
     by_parts = composable(undecided)
-    composed = composed_path(undecided.filter(by_parts)).select(COLUMNS)
-    slow = pl.DataFrame(slow_path(undecided.filter(~by_parts)["address"].to_list()), schema=decided.schema)
-    return pl.concat(
-        [decided.with_columns(fast=pl.lit(True)), composed.with_columns(fast=pl.lit(True)), slow.with_columns(fast=pl.lit(False))],
-        how="vertical",
-    )
+    composed = composed_path(undecided.filter(by_parts)).select(*COLUMNS, ORDER)
+    rest = undecided.filter(~by_parts)
+    slow = pl.DataFrame(slow_path(rest["address"].to_list()), schema=decided.drop(ORDER).schema).with_columns(rest[ORDER])
+    parts = [decided.with_columns(fast=pl.lit(True)), composed.with_columns(fast=pl.lit(True)), slow.with_columns(fast=pl.lit(False))]
+    used = [part for part in parts if part.height]
+    if len(used) <= 1:  # all decided one way: already in order
+        return (used or parts)[0].drop(ORDER)
+    return pl.concat(used, how="vertical").sort(ORDER).drop(ORDER)

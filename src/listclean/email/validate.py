@@ -368,7 +368,7 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
     say("checking syntax")
     syntax = judge_syntax(work["__judged"])
     decided_fast = int(syntax["fast"].sum())
-    work = work.join(syntax, left_on="__judged", right_on="address", how="left", maintain_order="left")
+    work = _with_verdicts(work, syntax)
 
     say("checking domains")
     domains = (
@@ -434,6 +434,26 @@ def _judge(frame: pl.DataFrame, options: ValidateOptions, progress: Callable[[st
     added = [*OUTPUT_COLUMNS, *(["email_alternates"] if keep_alternates else [])]
     out = _beside(kept, work.select(added))
     return out.select(schema.column_order(out.columns)), report
+
+
+def _with_verdicts(work: pl.DataFrame, syntax: pl.DataFrame) -> pl.DataFrame:
+    """Each row's syntax verdict (judge_syntax's row for its `__judged` address) beside it. When
+    every address occurs once — a deduplicated list, most exports — the verdicts, in the order
+    the addresses first occur, are the rows' own: put beside them (scattered past empty cells)
+    instead of joined, which cost more than judging the plain addresses."""
+    import polars as pl
+
+    judged = work["__judged"]
+    present = judged.is_not_null()
+    verdicts = syntax.drop("address")
+    if syntax.height != judged.len() - judged.null_count():
+        return work.join(syntax, left_on="__judged", right_on="address", how="left", maintain_order="left")
+    if judged.null_count():
+        at = present.arg_true()
+        verdicts = pl.DataFrame(
+            [pl.repeat(None, work.height, dtype=column.dtype, eager=True).scatter(at, column).alias(column.name) for column in verdicts.iter_columns()]
+        )
+    return pl.concat([work, verdicts], how="horizontal")
 
 
 def _beside(frame: pl.DataFrame, added: pl.DataFrame) -> pl.DataFrame:
