@@ -51,3 +51,15 @@ def frame_of(text: str) -> pl.DataFrame:
     import io
 
     return pl.read_csv(io.StringIO(text), infer_schema=False)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (two cores) for the Spark tests (tests/spark, xdist group "spark": one
+    test worker starts it, once)."""
+    from listclean.spark import session
+
+    spark = session("local[2]", config={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
+    spark.stop()

@@ -1,0 +1,118 @@
+"""listclean's own Polars chunk functions on every partition of a Spark DataFrame, through Arrow.
+
+A step's per-chunk work is a function from a Polars frame to a Polars frame (validate's
+`validate`, ...). `map_chunks` runs such a function on each Arrow batch Spark hands a Python
+worker (`DataFrame.mapInArrow`): the batch becomes a Polars frame without a copy of its
+buffers, the function runs exactly as it does on one machine, and its answer goes back as Arrow
+batches. No rule is written twice.
+
+Spark needs the output's schema before any partition runs. It is found by running the function
+on an empty frame of the input's schema, and every batch's answer is then cast to it, so the
+function must answer every batch with the same columns (validate's email_alternates: always, as
+empty lists where a batch has none).
+
+Types: Polars' text is Arrow's large or view strings, Spark's is plain strings (cast on the way
+out); unsigned integers become the signed type that holds them; timestamps arrive in the
+session's time zone and are turned to UTC, as listclean holds them, and go back as instants
+(Spark's TimestampType), whatever the session's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+    from pyspark.sql import DataFrame as SparkFrame
+    from pyspark.sql.types import StructType
+
+ChunkFunction = Callable[["pl.DataFrame"], "pl.DataFrame"]
+
+
+def polars_schema(schema: StructType) -> pl.Schema:
+    """The Polars schema of frames made from Spark's Arrow batches of this schema."""
+    import polars as pl
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    arrow = to_arrow_schema(schema, timezone="UTC")
+    return pl.from_arrow(arrow.empty_table()).schema  # type: ignore[union-attr]
+
+
+def spark_schema(schema: pl.Schema) -> StructType:
+    """The Spark schema a Polars frame of this schema is handed back as (see `to_spark_arrow`)."""
+    import polars as pl
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(_spark_arrow(pl.DataFrame(schema=schema)).schema, prefer_timestamp_ntz=False)
+
+
+def _spark_arrow(frame: pl.DataFrame) -> pa.Table:
+    """The frame as an Arrow table of the types Spark reads: plain strings, signed integers."""
+    import polars as pl
+
+    frame = frame.with_columns(
+        pl.col(name).cast(_signed(dtype)) for name, dtype in frame.schema.items() if _signed(dtype) != dtype
+    )
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())  # large strings and lists, no views
+    return table.cast(_plain_arrow(table.schema))
+
+
+def _signed(dtype: pl.DataType) -> pl.DataType:
+    import polars as pl
+
+    unsigned = {pl.UInt8: pl.Int16, pl.UInt16: pl.Int32, pl.UInt32: pl.Int64, pl.UInt64: pl.Int64}
+    for kind, signed in unsigned.items():
+        if dtype == kind:
+            return signed
+    if isinstance(dtype, pl.List):
+        return pl.List(_signed(dtype.inner))
+    return dtype
+
+
+def _plain_arrow(schema: pa.Schema) -> pa.Schema:
+    import pyarrow as pa
+
+    def plain(kind: pa.DataType) -> pa.DataType:
+        if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+            return pa.string()
+        if pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
+            return pa.binary()
+        if pa.types.is_large_list(kind) or pa.types.is_list_view(kind) or pa.types.is_list(kind):
+            return pa.list_(plain(kind.value_type))
+        return kind
+
+    return pa.schema([pa.field(field.name, plain(field.type), field.nullable) for field in schema])
+
+
+def _in_utc(frame: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as listclean holds them, in UTC: Spark hands them over in its session's zone."""
+    import polars as pl
+
+    zoned = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone not in (None, "UTC")]
+    return frame.with_columns(pl.col(name).dt.convert_time_zone("UTC") for name in zoned) if zoned else frame
+
+
+def output_schema(input_schema: StructType, function: ChunkFunction) -> pl.Schema:
+    """The function's answer's Polars schema on frames of this input schema."""
+    import polars as pl
+
+    return function(pl.DataFrame(schema=polars_schema(input_schema))).schema
+
+
+def map_chunks(frame: SparkFrame, function: ChunkFunction) -> SparkFrame:
+    """`function` on every partition of `frame`, a batch at a time (see the module's docstring)."""
+    schema = output_schema(frame.schema, function)
+    target = spark_schema(schema)
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import polars as pl
+
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            answer = function(_in_utc(pl.from_arrow(batch)))  # type: ignore[arg-type]
+            yield from _spark_arrow(answer.select(pl.col(name).cast(dtype) for name, dtype in schema.items())).to_batches()
+
+    return frame.mapInArrow(run, target)

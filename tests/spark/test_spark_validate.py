@@ -1,0 +1,92 @@
+"""listclean.spark.validate: the single-machine verdicts, row for row, on a list spread over partitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from listclean import api
+from listclean.email.validate import with_alternates
+from listclean.schema import column_order
+
+pytestmark = pytest.mark.xdist_group("spark")
+
+EXAMPLES = sorted(str(path) for path in (Path(__file__).parents[2] / "examples").iterdir())
+HARD_CELLS = [
+    "ann@example.org", "Bob@Gmail.com", "info@firma.pl", "noreply@shop.de", "x@mailinator.com", "anna@gmial.com",
+    "zoë@bücher.example", "иван@пример.рф", "山田@例え.jp", "a@xn--bcher-kva.example", "ɡmail@ɡmail.com", "no at sign",
+    None, "", "  ann.nowak@wp.pl ", "mailto:%20kasia@onet.pl", "Jan Nowak <jan@firma.pl>", "a@b.com; c@d.com",
+    "\"quoted\"@example.org", "too..dots@example.org", "h.r@firma.pl", "sales-uk@firma.co.uk", "ann@[192.168.0.1]",
+]  # fmt: skip
+
+
+def _canonical_parquet(tmp_path: Path, frame: pl.DataFrame) -> str:
+    path = tmp_path / "contacts.parquet"
+    frame.write_parquet(path)
+    return str(path)
+
+
+def _by_provenance(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort("_source_file", "_source_row")
+
+
+def _on_spark(spark, path: str, partitions: int, **options) -> pl.DataFrame:
+    from listclean.spark import validate
+
+    judged = validate(spark.read.parquet(path).repartition(partitions), **options)
+    return pl.from_arrow(judged.toArrow())
+
+
+def _single(path: str, **options) -> pl.DataFrame:
+    # The single machine keeps email_alternates only when some row has alternates; Spark always has
+    # the column (its schema is fixed before any partition runs), as empty lists where none.
+    frame, _ = api.validate(path, **options)
+    frame = with_alternates(frame)
+    return frame.select(column_order(frame.columns))
+
+
+@pytest.mark.parametrize("partitions", [1, 7])
+def test_the_bundled_examples_get_the_single_machine_verdicts_on_any_number_of_partitions(spark, tmp_path, partitions):
+    contacts, _ = api.read(EXAMPLES)
+    path = _canonical_parquet(tmp_path, contacts)
+    single = _single(path)
+    spread = _on_spark(spark, path, partitions)
+    assert spread.columns == single.columns
+    assert _by_provenance(spread).equals(_by_provenance(single))
+
+
+def test_hard_cells_in_many_partitions_with_typo_fixing(spark, tmp_path):
+    rows = HARD_CELLS * 40  # 920 rows over 9 partitions: multi-address cells land in some partitions only
+    statuses = ["subscribed", "unsubscribed", None, "pending", "cleaned"]
+    contacts, _ = api.read(pl.DataFrame({"email": rows, "consent_status": [statuses[i % 5] for i in range(len(rows))]}))
+    path = _canonical_parquet(tmp_path, contacts)
+    single = _single(path, fix_typos=True)
+    spread = _on_spark(spark, path, 9, fix_typos=True)
+    assert _by_provenance(spread).equals(_by_provenance(single))
+    assert spread["email_alternates"].list.len().max() == 1  # a cell's second address travelled
+    assert set(spread["email_status"]) == {"valid", "invalid", "risky", "suppressed"}
+
+
+def test_timestamps_come_back_as_the_same_instants_in_any_session_time_zone(spark, tmp_path):
+    contacts, _ = api.read(pl.DataFrame({"email": ["ann@example.org", "bob@firma.pl"], "signup_date": ["2024-03-05 23:30:00", "2020-01-01 00:00:00"]}))
+    path = _canonical_parquet(tmp_path, contacts)
+    before = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "Pacific/Auckland")
+    try:
+        spread = _on_spark(spark, path, 2)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", before)
+    assert _by_provenance(spread)["signup_at"].dt.convert_time_zone("UTC").to_list() == _by_provenance(_single(path))["signup_at"].to_list()
+
+
+def test_dns_checks_are_refused_on_spark(spark):
+    from listclean.email.dns import DnsChecker
+    from listclean.email.validate import ValidateOptions
+    from listclean.errors import UsageError
+    from listclean.spark import validate
+
+    frame = spark.createDataFrame([("ann@example.org",)], "email string")
+    with pytest.raises(UsageError, match="DNS checks are not available on Spark"):
+        validate(frame, options=ValidateOptions(dns=DnsChecker()))
