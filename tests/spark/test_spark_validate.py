@@ -81,6 +81,21 @@ def test_timestamps_come_back_as_the_same_instants_in_any_session_time_zone(spar
     assert _by_provenance(spread)["signup_at"].dt.convert_time_zone("UTC").to_list() == _by_provenance(_single(path))["signup_at"].to_list()
 
 
+def test_suppression_lists_reach_every_partition(spark, tmp_path):
+    import hashlib
+
+    listed = tmp_path / "suppress.csv"
+    hashed = hashlib.sha256(b"kasia@onet.pl").hexdigest()
+    listed.write_text(f"email\nANN@example.org\n{hashed}\nbob@gmail.com\n", encoding="utf-8")
+    contacts, _ = api.read(pl.DataFrame({"email": HARD_CELLS * 5}))
+    path = _canonical_parquet(tmp_path, contacts)
+    single = _single(path, suppress=[str(listed)])
+    spread = _on_spark(spark, path, 4, suppress=[str(listed)])
+    assert _by_provenance(spread).equals(_by_provenance(single))
+    suppressed = spread.filter(pl.col("email_reasons").list.contains("suppression_list"))["email"].unique().sort().to_list()
+    assert suppressed == ["Bob@Gmail.com", "ann@example.org", "mailto:%20kasia@onet.pl"]  # any spelling, and by hash
+
+
 def test_dns_checks_are_refused_on_spark(spark):
     from listclean.email.dns import DnsChecker
     from listclean.email.validate import ValidateOptions

@@ -14,6 +14,7 @@ suppression store and `--suppress` lists as Spark joins, `listclean run --engine
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from listclean.spark.session import session
@@ -26,14 +27,20 @@ if TYPE_CHECKING:
 __all__ = ["session", "validate"]
 
 
-def validate(frame: SparkFrame, *, fix_typos: bool = False, options: ValidateOptions | None = None) -> SparkFrame:
+def validate(
+    frame: SparkFrame, *, fix_typos: bool = False, suppress: Sequence[str] = (), options: ValidateOptions | None = None
+) -> SparkFrame:
     """Judge every row's address, on every partition: `listclean validate` on a Spark DataFrame.
 
     The frame holds listclean's canonical columns (a Parquet dataset `listclean import` wrote,
     read with `spark.read.parquet`); the answer adds the email_* columns, as the single-machine
     step does, with `email_alternates` always present (empty lists where a cell held one address).
-    DNS checks are not run on Spark (each executor would resolve on its own).
+    `suppress`: suppression-list files (addresses or their SHA-256/MD5, as `--suppress` reads them),
+    read once here and sent to each executor once (a Spark broadcast). DNS checks are not run on
+    Spark (each executor would resolve on its own).
     """
+    import dataclasses
+
     from listclean.email.validate import ValidateOptions, validate as judge, with_alternates
     from listclean.errors import UsageError
     from listclean.schema import column_order
@@ -42,9 +49,22 @@ def validate(frame: SparkFrame, *, fix_typos: bool = False, options: ValidateOpt
     options = options or ValidateOptions(fix_typos=fix_typos)
     if options.dns is not None:
         raise UsageError("DNS checks are not available on Spark", hint="validate without --dns, or on one machine")
+    listed = None
+    if suppress:
+        from listclean.io.read import Workspace
+        from listclean.suppression import load_suppression
+
+        with Workspace() as workspace:
+            entries = load_suppression(list(suppress), workspace)
+        if options.suppression is not None:  # both: either suppresses
+            entries.addresses |= options.suppression.addresses
+            entries.sha256 |= options.suppression.sha256
+            entries.md5 |= options.suppression.md5
+        listed = frame.sparkSession.sparkContext.broadcast(entries)
 
     def chunk(rows):  # type: ignore[no-untyped-def]
-        judged = with_alternates(judge(rows, options)[0])
+        checks = options if listed is None else dataclasses.replace(options, suppression=listed.value)
+        judged = with_alternates(judge(rows, checks)[0])
         return judged.select(column_order(judged.columns))  # email_alternates where the single machine puts it
 
     return map_chunks(frame, chunk)
