@@ -2,7 +2,7 @@
 PYTHON ?= .venv/bin/python
 ROWS ?= 1000000
 
-.PHONY: bench bench-10m bench-realistic bench-linkage bench-linkage-quick bench-linkage-speed test
+.PHONY: bench bench-10m bench-spark bench-realistic bench-linkage bench-linkage-quick bench-linkage-speed test
 bench:
 	$(PYTHON) bench/bench_all.py $(ROWS)
 	$(PYTHON) bench/bench_realistic.py $(ROWS)
@@ -33,3 +33,7 @@ bench-linkage-speed:
 
 test:
 	$(PYTHON) -m pytest
+
+# listclean.spark in local mode next to the single process (needs the spark extra and Java 17).
+bench-spark:
+	$(PYTHON) bench/bench_spark.py $(ROWS)

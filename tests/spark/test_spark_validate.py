@@ -105,3 +105,19 @@ def test_dns_checks_are_refused_on_spark(spark):
     frame = spark.createDataFrame([("ann@example.org",)], "email string")
     with pytest.raises(UsageError, match="DNS checks are not available on Spark"):
         validate(frame, options=ValidateOptions(dns=DnsChecker()))
+
+
+def test_a_partition_is_worked_on_in_chunks_of_gathered_batches(spark):
+    """Spark sends 10,000-row Arrow batches; map_chunks gathers them into chunks of at most
+    chunk_rows and answers every row once."""
+    from listclean.spark.arrow import map_chunks
+
+    frame = spark.range(0, 60_000, numPartitions=2).selectExpr("id", "cast(id as string) as text")  # 3 batches a partition
+
+    def tagged(rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.with_columns(pl.lit(rows.height, dtype=pl.Int64).alias("chunk"), (pl.col("id") * 2).alias("double"))
+
+    answered = pl.from_arrow(map_chunks(frame, tagged, chunk_rows=20_000).toArrow()).sort("id")
+    assert answered["id"].to_list() == list(range(60_000))
+    assert answered["double"].to_list() == [2 * i for i in range(60_000)]
+    assert sorted(answered["chunk"].unique().to_list()) == [10_000, 20_000]  # two batches gathered, then the third alone
