@@ -121,3 +121,19 @@ def test_a_partition_is_worked_on_in_chunks_of_gathered_batches(spark):
     assert answered["id"].to_list() == list(range(60_000))
     assert answered["double"].to_list() == [2 * i for i in range(60_000)]
     assert sorted(answered["chunk"].unique().to_list()) == [10_000, 20_000]  # two batches gathered, then the third alone
+
+
+def test_the_spark_submit_job_writes_the_dataset_and_says_what_it_wrote(spark, tmp_path, capsys):
+    import json
+
+    from listclean.spark.job import main
+
+    contacts, _ = api.read(EXAMPLES)
+    path = _canonical_parquet(tmp_path, contacts)
+    out = tmp_path / "validated"
+    assert main(["validate", path, str(out), "--partitions", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    single = _single(path)
+    assert summary["rows_out"] == single.height
+    assert summary["by_status"] == {status: single.filter(pl.col("email_status") == status).height for status in summary["by_status"]}
+    assert _by_provenance(pl.read_parquet(out / "*.parquet").select(single.columns)).equals(_by_provenance(single))

@@ -6,7 +6,8 @@ Spark's own operations. What is here so far:
 
 - `validate(frame)`: every address judged, row for row as `listclean validate` judges it
   (email_normalized, email_status, email_reasons, email_suggestion, email_alternates).
-- `session()`: a local Spark session set up as these functions expect.
+- `session()`: a Spark session set up as these functions expect.
+- `listclean.spark.job`: `validate` as a spark-submit job (Parquet in, a Parquet dataset out).
 
 Not yet (see the README's "Spark" section): import, dedupe, segment, export, decay, the
 suppression store and `--suppress` lists as Spark joins, `listclean run --engine spark`.

@@ -13,8 +13,11 @@ if TYPE_CHECKING:
 # Arrow for Python. The batches Spark sends its Python workers stay at Spark's 10,000 rows: the
 # JVM fills larger ones more than proportionally slower (250,000-row batches of a contact list's
 # 40 columns took four times as long); map_chunks gathers them into chunks of its own.
+# Timestamps are written to Parquet as UTC microseconds (Spark's default is the legacy INT96), the
+# type listclean's own Parquet has: a dataset written here reads back into listclean as it wrote it.
 SETTINGS = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
 
 
