@@ -6,11 +6,13 @@ Spark's own operations. What is here so far:
 
 - `validate(frame)`: every address judged, row for row as `listclean validate` judges it
   (email_normalized, email_status, email_reasons, email_suggestion, email_alternates).
+- `decay_report(frame)`: `listclean decay-report`'s report (and sunset candidates) from each
+  partition's measures, folded on the driver by decay's own code (see `decay.py` for its limit).
 - `session()`: a Spark session set up as these functions expect.
 - `listclean.spark.job`: `validate` as a spark-submit job (Parquet in, a Parquet dataset out).
 
-Not yet (see the README's "Spark" section): import, dedupe, segment, export, decay, the
-suppression store and `--suppress` lists as Spark joins, `listclean run --engine spark`.
+Not yet (see the README's "Spark" section): import, dedupe, segment, export, decay's whole-list
+measures as Spark aggregations, the suppression store, `listclean run --engine spark`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from listclean.spark.decay import decay_report
 from listclean.spark.session import session
 
 if TYPE_CHECKING:
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 
     from listclean.email.validate import ValidateOptions
 
-__all__ = ["session", "validate"]
+__all__ = ["decay_report", "session", "validate"]
 
 
 def validate(

@@ -60,15 +60,29 @@ def _spark_arrow(frame: pl.DataFrame) -> pa.Table:
 
 
 def _signed(dtype: pl.DataType) -> pl.DataType:
+    """The type Spark can read a Polars type as: unsigned integers as the signed type that holds
+    them, categories (Enum, Categorical: Arrow dictionaries, which Spark does not read) as text."""
     import polars as pl
 
     unsigned = {pl.UInt8: pl.Int16, pl.UInt16: pl.Int32, pl.UInt32: pl.Int64, pl.UInt64: pl.Int64}
     for kind, signed in unsigned.items():
         if dtype == kind:
             return signed
+    if isinstance(dtype, (pl.Enum, pl.Categorical)):
+        return pl.String()
     if isinstance(dtype, pl.List):
         return pl.List(_signed(dtype.inner))
     return dtype
+
+
+def to_polars(frame: SparkFrame, schema: pl.Schema) -> pl.DataFrame:
+    """A (small) Spark frame on the driver as Polars, in `schema`'s types again (a category sent as
+    text is a category again; see `_signed`)."""
+    import polars as pl
+
+    collected = pl.from_arrow(frame.toArrow())
+    assert isinstance(collected, pl.DataFrame)
+    return _in_utc(collected).cast(dict(schema))
 
 
 def _plain_arrow(schema: pa.Schema) -> pa.Schema:
