@@ -218,3 +218,11 @@ def test_a_step_that_fails_mid_list_stops_the_writer_and_leaves_nothing(tmp_path
     sink.release()  # what the runtime does when a step fails before finish
     assert not any(thread.name.startswith("listclean-parquet") for thread in threading.enumerate())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_streamed_output_without_named_columns_keeps_every_chunks_columns_in_order(tmp_path):
+    sink = _parquet_sink(tmp_path)
+    chunk = _chunk(0, 3, email_raw=pl.Series([None] * 3, dtype=pl.String), city=["a", "b", "c"])
+    sink.add(chunk)
+    sink.finish()  # no columns named: the chunks' own, the empty email_raw in its place
+    assert pl.read_parquet(tmp_path / "out.parquet").equals(chunk)

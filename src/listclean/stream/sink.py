@@ -163,7 +163,8 @@ class FileSink(Spool):
 
     def _finish_stream(self, names: list[str] | None) -> None:
         """The Parquet output from its stream: the streamed file itself when it holds every row in
-        the output's columns, else written again from it and the chunks spooled after it."""
+        the output's columns (`names`, else every chunk's), else written again from it and the
+        chunks spooled after it."""
         import shutil
 
         import polars as pl
@@ -174,18 +175,19 @@ class FileSink(Spool):
         assert stream is not None
         with output_errors(self.target):
             stream.close()
-        whole = not self._held and not self._parts and (names == stream.schema.names() or (names is None and not self._left_out))
+        names = names if names is not None else list(self.seen)  # every chunk's columns, in the order they came
+        whole = not self._held and not self._parts and names == stream.schema.names()
         with writing(self.target, self.outputs) as handle:
             if whole:
                 with open(stream.path, "rb") as written:
                     shutil.copyfileobj(written, handle, 1 << 20)
             else:
                 written = pl.scan_parquet(stream.path, glob=False).with_columns(
-                    _restored(name, held, dtype) for name, (held, dtype) in self._left_out.items() if names is None or name in names
+                    _restored(name, held, dtype) for name, (held, dtype) in self._left_out.items() if name in names
                 )
                 parts = [written, *([self.lazy()] if self._held or self._parts else [])]
                 lazy = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
-                sink_parquet(lazy.select(names) if names is not None else lazy, self.target, handle, self._paths)
+                sink_parquet(lazy.select(names), self.target, handle, self._paths)
         self.release()
 
     def release(self) -> None:
