@@ -207,10 +207,11 @@ class ImportStream:
             tally = _Tally()
             first_rejects = len(self._rejects)
             # Two chunks are standardised at once (see mapped_ahead); their counts add up in order.
+            # listclean's own Parquet needs no standardising: one at a time, one chunk less held.
             def standardise(numbered: tuple[int, pl.LazyFrame], plan: _Plan = plan, source: Source = source) -> tuple[pl.DataFrame, pl.DataFrame, _Tally]:
                 return _import_chunk(numbered[1], plan, source, first=numbered[0] == 0)
 
-            with mapped_ahead(standardise, enumerate(source.chunks())) as standardised:
+            with mapped_ahead(standardise, enumerate(source.chunks()), workers=1 if source.canonical else 2) as standardised:
                 for table, empty_rows, counts in standardised:
                     tally.add(counts)
                     self._rejects.append(_empty_row_rejects(source.name, empty_rows))
