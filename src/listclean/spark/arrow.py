@@ -1,10 +1,11 @@
 """listclean's own Polars chunk functions on every partition of a Spark DataFrame, through Arrow.
 
 A step's per-chunk work is a function from a Polars frame to a Polars frame (validate's
-`validate`, ...). `map_chunks` runs such a function on each Arrow batch Spark hands a Python
-worker (`DataFrame.mapInArrow`): the batch becomes a Polars frame without a copy of its
-buffers, the function runs exactly as it does on one machine, and its answer goes back as Arrow
-batches. No rule is written twice.
+`validate`, decay's `measure_chunk`, ...). `map_chunks` runs such a function in each Python worker
+(`DataFrame.mapInArrow`) on chunks of up to 250,000 rows gathered from the 10,000-row Arrow batches
+Spark sends (see session.SETTINGS for why they stay small): the batches become a Polars frame, the
+function runs exactly as it does on one machine, and its answer goes back as Arrow batches. No rule
+is written twice.
 
 Spark needs the output's schema before any partition runs. It is found by running the function
 on an empty frame of the input's schema, and every batch's answer is then cast to it, so the
@@ -12,7 +13,8 @@ function must answer every batch with the same columns (validate's email_alterna
 empty lists where a batch has none).
 
 Types: Polars' text is Arrow's large or view strings, Spark's is plain strings (cast on the way
-out); unsigned integers become the signed type that holds them; timestamps arrive in the
+out); unsigned integers become the signed type that holds them; categories (Enum, Categorical)
+go as text and `to_polars` makes them categories again on the driver; timestamps arrive in the
 session's time zone and are turned to UTC, as listclean holds them, and go back as instants
 (Spark's TimestampType), whatever the session's zone.
 """
