@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from listclean import api
+from test_spark_validate import _canonical_parquet
 from listclean.email.validate import with_alternates
 from listclean.schema import column_order
 
@@ -24,8 +25,7 @@ def test_the_report_and_the_sunset_candidates_are_the_single_machines(spark, tmp
     from listclean.spark import decay_report
 
     contacts, _ = api.read(history_list(600))
-    path = tmp_path / "contacts.parquet"
-    contacts.write_parquet(path)
+    path = Path(_canonical_parquet(tmp_path, contacts))
     single = api.decay_report(str(path), as_of=AS_OF)
     report, candidates = decay_report(spark.read.parquet(str(path)).repartition(partitions), DecayOptions(as_of=AS_OF))
     assert report.as_dict() == single.measured.as_dict()

@@ -23,8 +23,11 @@ HARD_CELLS = [
 
 
 def _canonical_parquet(tmp_path: Path, frame: pl.DataFrame) -> str:
+    """The frame as listclean writes it (marked as its own Parquet, so every step reads it as standard)."""
+    from listclean.io.write import parquet_options
+
     path = tmp_path / "contacts.parquet"
-    frame.write_parquet(path)
+    frame.write_parquet(path, **parquet_options(frame.schema))
     return str(path)
 
 

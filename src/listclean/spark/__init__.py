@@ -8,11 +8,13 @@ Spark's own operations. What is here so far:
   (email_normalized, email_status, email_reasons, email_suggestion, email_alternates).
 - `decay_report(frame)`: `listclean decay-report`'s report (and sunset candidates) from each
   partition's measures, folded on the driver by decay's own code (see `decay.py` for its limit).
+- `segment(frame, SegmentStepOptions(...))`: rule segments and lifecycle stages, as `listclean
+  segment` labels them (RFM refused for now: it ranks the whole list).
 - `session()`: a Spark session set up as these functions expect.
 - `listclean.spark.job`: `validate` as a spark-submit job (Parquet in, a Parquet dataset out).
 
-Not yet (see the README's "Spark" section): import, dedupe, segment, export, decay's whole-list
-measures as Spark aggregations, the suppression store, `listclean run --engine spark`.
+Not yet (see the README's "Spark" section): import, dedupe, segment's RFM and split files, export,
+decay's whole-list measures as Spark aggregations, the suppression store, `listclean run --engine spark`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from listclean.spark.decay import decay_report
+from listclean.spark.segment import segment
 from listclean.spark.session import session
 
 if TYPE_CHECKING:
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
     from listclean.email.validate import ValidateOptions
 
-__all__ = ["decay_report", "session", "validate"]
+__all__ = ["decay_report", "segment", "session", "validate"]
 
 
 def validate(
