@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 E164 = r"^\+[1-9]\d{6,14}$"  # a phone number fit to compare
 SLIM_FEATURES = ("email_canonical", "__phone")  # what slim_features computes
+SLIM_INPUTS = ("email", "email_normalized", "phone")  # the columns slim_features reads (where a frame has them)
 
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Expr:

@@ -110,6 +110,23 @@ def _in_utc(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(name).dt.convert_time_zone("UTC") for name in zoned) if zoned else frame
 
 
+def from_spark_arrow(table: pa.Table) -> pl.DataFrame:
+    """Spark's Arrow rows as the Polars frame listclean's code expects (timestamps in UTC)."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return _in_utc(frame)
+
+
+def to_spark_arrow(frame: pl.DataFrame, schema: pl.Schema) -> pa.Table:
+    """A chunk function's answer as the Arrow table Spark takes for `spark_schema(schema)`: its
+    columns in `schema`'s order and types (a batch whose column is all null is cast, not refused)."""
+    import polars as pl
+
+    return _spark_arrow(frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items()))
+
+
 def output_schema(input_schema: StructType, function: ChunkFunction) -> pl.Schema:
     """The function's answer's Polars schema on frames of this input schema."""
     import polars as pl
@@ -129,12 +146,9 @@ def map_chunks(frame: SparkFrame, function: ChunkFunction, chunk_rows: int = CHU
     target = spark_schema(schema)
 
     def answer(batches: list[Any]) -> Iterator[Any]:
-        import polars as pl
         import pyarrow as pa
 
-        rows = _in_utc(pl.from_arrow(pa.Table.from_batches(batches)))  # type: ignore[arg-type]
-        answered = function(rows)  # type: ignore[arg-type]
-        yield from _spark_arrow(answered.select(pl.col(name).cast(dtype) for name, dtype in schema.items())).to_batches(max_chunksize=BATCH_ROWS)
+        yield from to_spark_arrow(function(from_spark_arrow(pa.Table.from_batches(batches))), schema).to_batches(max_chunksize=BATCH_ROWS)
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         gathered: list[Any] = []

@@ -1,0 +1,238 @@
+"""dedupe on Spark: the groups no comparison crosses found with Spark's joins, each part of them
+deduplicated by listclean's own engine (`linkage.engine.dedupe`) in a Python worker.
+
+As `dedupe` in parts on one machine (linkage/partitioned.py): two rows are only compared when
+they share a blocking key, and under ``--match exact`` and ``canonical`` every key links (the
+canonical address; the phone, which also decides a row's cluster id where it has no address), so
+the rows fall into the connected components of "shares a key", which no comparison, cluster or
+golden record crosses. Here:
+
+1. every partition computes each row's keys with the engine's own expressions
+   (`partitioned.linking_expressions`), reading only the columns they need, as 64-bit hashes
+   tagged with the key's name (a collision can only put two groups in one part, never merge
+   anyone: each part's engine compares the real values);
+2. the keys that meet in one row are the edges of a graph whose components Spark finds
+   (`components.py`); every row gets its component's label (a join on its first key), or none
+   (a row with no key is its own group);
+3. the groups are spread over parts of about `part_rows` rows by a hash of the label, and each
+   part is deduplicated by the engine (`groupBy(part).applyInArrow`), its rows in provenance
+   order. The engine breaks ties by input order; here that order is provenance's
+   (`_source_file`, then `_source_row`), which is the single machine's input order for a list
+   imported from one file (or files named in sorted order).
+
+One Python call per part answers the golden records, the row -> cluster map, the explained pairs
+and the part's report together, in one frame tagged by kind, which is kept (persisted) and read
+once per output: the engine runs once. The parts' reports are summed on the driver as the single
+machine sums its parts' (so the report equals the whole list's).
+
+Fuzzy matching is not here yet: its groups are the pairs it keeps, scored block by block with
+weights learned from the whole list (match_groups.py), which is a further pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+    from pyspark.sql import DataFrame as SparkFrame
+
+    from listclean.linkage.engine import DedupeReport
+    from listclean.steps.dedupe import DedupeStepOptions
+
+PART_ROWS = 200_000  # rows a part holds (about): the engine needs about three times a part's size in memory
+PROVENANCE = ["_source_file", "_source_row"]
+_KEY = "__listclean_key"  # the row's first key (its group, once the components are known)
+_GROUP = "__listclean_group"
+_PART = "__listclean_part"
+_KIND = "__listclean_kind"  # golden | cluster | pair | report
+_REPORT = "__listclean_report"  # a part's DedupeReport (pickled)
+_CLUSTER = "__cluster__"  # prefix of the cluster map's columns in the tagged frame
+_PAIR = "__pair__"  # prefix of the explained pairs' columns
+
+
+@dataclass
+class SparkDedupe:
+    golden: SparkFrame  # golden records (unordered: sort by provenance for the single machine's rows)
+    clusters: SparkFrame  # _source_file, _source_row -> cluster_id, is_survivor for every input row
+    pairs: SparkFrame  # explained pairs (with explain; else empty), as --explain writes them
+    report: DedupeReport  # the whole list's, as the single machine's dedupe report
+    parts: int
+
+    def release(self) -> None:
+        """Free the kept (persisted) result once its frames are written."""
+        self._tagged.unpersist()
+
+    _tagged: SparkFrame = None  # type: ignore[assignment]
+
+
+def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, explain: bool = False, part_rows: int = PART_ROWS) -> SparkDedupe:
+    """`listclean dedupe --match exact|canonical` on a Spark DataFrame of listclean's canonical
+    columns: golden records, the cluster map, explained pairs (`explain`) and the report.
+
+    The frame needs its provenance (`_source_file`, `_source_row`: the tie-break order, see the
+    module's docstring). Refused (a UsageError): --match fuzzy, --against, --labels, --model."""
+    from pyspark.sql import functions as F
+
+    from listclean.steps.dedupe import DedupeStepOptions
+
+    options = options or DedupeStepOptions(match="canonical")
+    _check(frame, options)
+    keys = _keys_per_row(options.match)
+    key_names = [f"{_KEY}{index}" for index in range(len(keys))]
+    labels = _labels(frame, keys, key_names)
+    rows = frame.count()
+    parts = max(1, math.ceil(rows / max(1, part_rows)))
+    keyed = _with_keys(frame, keys, key_names).select(*frame.columns, F.coalesce(*key_names).alias(_KEY))
+    grouped = keyed.join(labels, keyed[_KEY] == labels["vertex"], "left").select(
+        *frame.columns,
+        # a row whose key links nothing else is its key's group; a row without one, its own
+        F.coalesce(F.col("label"), F.col(_KEY), F.xxhash64(*PROVENANCE)).alias(_GROUP),
+    )
+    spread = grouped.withColumn(_PART, F.pmod(F.xxhash64(_GROUP), F.lit(parts))).drop(_GROUP)
+    tagged = _deduped_parts(spread, frame, options, explain).persist()
+    report = _summed_report(tagged)
+    return SparkDedupe(
+        golden=tagged.where(F.col(_KIND) == "golden").select(*_golden_columns(frame, options)),
+        clusters=_unprefixed(tagged.where(F.col(_KIND) == "cluster"), _CLUSTER),
+        pairs=_unprefixed(tagged.where(F.col(_KIND) == "pair"), _PAIR),
+        report=report,
+        parts=parts,
+        _tagged=tagged,
+    )
+
+
+def _check(frame: SparkFrame, options: DedupeStepOptions) -> None:
+    from listclean.errors import UsageError
+
+    if options.match == "fuzzy":
+        raise UsageError("--match fuzzy is not available on Spark yet", hint="use --match exact or canonical on Spark, or fuzzy on one machine")
+    for flag, value in (("--against", options.against), ("--labels", options.labels), ("--model", options.model)):
+        if value:
+            raise UsageError(f"{flag} is not available on Spark yet", hint=f"dedupe without {flag}, or on one machine")
+    missing = [name for name in PROVENANCE if name not in frame.columns]
+    if missing:
+        raise UsageError(f"the frame has no {missing[0]} column", hint="dedupe on Spark orders rows by provenance: read a list listclean imported")
+
+
+def _keys_per_row(match: str) -> dict[str, pl.Expr]:
+    """The keys that can bring two rows together under `match`, by name, as the engine's parts
+    see them (partitioned.linking_expressions), each over `features.slim_features`' columns."""
+    from listclean.linkage.features import SLIM_FEATURES
+    from listclean.linkage.partitioned import linking_expressions
+
+    linking = linking_expressions(match)
+    reads = {name for expression in linking.values() for name in expression.meta.root_names()}
+    assert reads <= set(SLIM_FEATURES), f"keys of {match} read more than the slim features: {sorted(reads)}"
+    return linking
+
+
+def _with_keys(frame: SparkFrame, keys: dict[str, pl.Expr], key_names: list[str]) -> SparkFrame:
+    """The frame with one column per key (null where a row has none): the key's value hashed
+    with its name, so two keys' values never meet (Int64 in Spark)."""
+    from listclean.spark.arrow import map_chunks
+
+    def keyed(rows: pl.DataFrame) -> pl.DataFrame:
+        import polars as pl
+
+        from listclean.linkage.blocking import hashed_key
+        from listclean.linkage.features import slim_features
+
+        features = slim_features(rows)
+        return rows.with_columns(
+            features.select(
+                # the 64-bit hash's bits as Spark's signed long
+                hashed_key(pl.concat_str(pl.lit(f"{name}\x1f"), value)).reinterpret(signed=True).alias(column)
+                for (name, value), column in zip(keys.items(), key_names)
+            )
+        )
+
+    return map_chunks(frame, keyed)
+
+
+def _labels(frame: SparkFrame, keys: dict[str, pl.Expr], key_names: list[str]) -> SparkFrame:
+    """(vertex, label): each key that shares a row with another key, and its component's label.
+    Read from the columns the keys need only."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    from listclean.linkage.features import SLIM_INPUTS
+    from listclean.spark.components import components
+
+    slim = frame.select(*[name for name in SLIM_INPUTS if name in frame.columns]) if any(name in frame.columns for name in SLIM_INPUTS) else frame.select(*PROVENANCE)
+    keyed = _with_keys(slim, keys, key_names).select(*key_names)
+    first = F.coalesce(*key_names)
+    edges = [keyed.where(F.col(name).isNotNull() & (F.col(name) != first)).select(first.alias("left"), F.col(name).alias("right")) for name in key_names[1:]]
+    if not edges:  # one key per row (exact): every group is simply its key's rows
+        return keyed.sparkSession.createDataFrame([], "vertex long, label long")
+    return components(reduce(lambda one, other: one.union(other), edges))
+
+
+def _deduped_parts(spread: SparkFrame, frame: SparkFrame, options: DedupeStepOptions, explain: bool) -> SparkFrame:
+    """Every part deduplicated by the engine: one frame of golden records, cluster rows, explained
+    pairs and one report row per part, told apart by _KIND."""
+    import pickle
+
+    import polars as pl
+
+    from listclean.spark.arrow import from_spark_arrow, polars_schema, spark_schema, to_spark_arrow
+
+    engine = options.engine()
+    input_schema = polars_schema(frame.schema)
+
+    def tagged(rows: pl.DataFrame) -> pl.DataFrame:
+        from listclean.linkage.engine import dedupe as deduplicate
+
+        result = deduplicate(rows.sort(PROVENANCE), engine)
+        pairs = result.pairs if explain else result.pairs.head(0)
+        report = pickle.dumps(result.report) if rows.height else None
+        return pl.concat(
+            [
+                result.frame.with_columns(pl.lit("golden").alias(_KIND)),
+                result.clusters.select(pl.all().name.prefix(_CLUSTER), pl.lit("cluster").alias(_KIND)),
+                pairs.select(pl.all().name.prefix(_PAIR), pl.lit("pair").alias(_KIND)),
+                pl.DataFrame({_KIND: ["report"] if report else [], _REPORT: [report] if report else []}, schema={_KIND: pl.String, _REPORT: pl.Binary}),
+            ],
+            how="diagonal_relaxed",
+        )
+
+    schema = tagged(pl.DataFrame(schema=input_schema)).schema
+
+    def part(table):  # type: ignore[no-untyped-def]
+        return to_spark_arrow(tagged(from_spark_arrow(table).drop(_PART)), schema)
+
+    return spread.groupBy(_PART).applyInArrow(part, spark_schema(schema))
+
+
+def _golden_columns(frame: SparkFrame, options: DedupeStepOptions) -> list[str]:
+    """The golden records' columns, in the order the single machine writes them."""
+    import polars as pl
+
+    from listclean.linkage.engine import dedupe as deduplicate
+    from listclean.spark.arrow import polars_schema
+
+    return deduplicate(pl.DataFrame(schema=polars_schema(frame.schema)), options.engine()).frame.columns
+
+
+def _unprefixed(tagged: SparkFrame, prefix: str) -> SparkFrame:
+    from pyspark.sql import functions as F
+
+    return tagged.select(*[F.col(name).alias(name[len(prefix):]) for name in tagged.columns if name.startswith(prefix)])
+
+
+def _summed_report(tagged: SparkFrame) -> DedupeReport:
+    """The parts' reports summed as the single machine sums its parts' (partitioned._add)."""
+    import pickle
+
+    from pyspark.sql import functions as F
+
+    from listclean.linkage.engine import DedupeReport
+    from listclean.linkage.partitioned import _add
+
+    total = DedupeReport()
+    for (pickled,) in tagged.where(F.col(_KIND) == "report").select(_REPORT).toLocalIterator():
+        _add(total, pickle.loads(pickled))
+    return total
