@@ -112,3 +112,29 @@ def test_a_frame_without_provenance_is_refused(spark):
 
     with pytest.raises(UsageError, match="no _source_file column"):
         dedupe(spark.createDataFrame([("ann@example.org",)], "email string"))
+
+
+def test_the_spark_submit_job_writes_golden_clusters_and_pairs_and_the_commands_summary(spark, cli, tmp_path, capsys):
+    import json
+
+    from listclean.spark.job import main
+
+    people, _ = api.validate(generate_people(600, seed=5).drop("person_id"))
+    path = _canonical_parquet(tmp_path, people)
+    single = cli(["dedupe", path, "-o", tmp_path / "golden.parquet", "--match", "canonical", "--clusters", tmp_path / "clusters.parquet", "--explain", tmp_path / "pairs.parquet", "--json"])
+    assert single.exit_code == 0, single.stderr
+    expected = json.loads(single.stdout)
+    capsys.readouterr()
+    outputs = {name: str(tmp_path / f"spark-{name}") for name in ("golden", "clusters", "pairs")}
+    argv = ["dedupe", path, outputs["golden"], "--match", "canonical", "--clusters", outputs["clusters"], "--explain", outputs["pairs"], "--partitions", "4", "--part-rows", "150"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["engine"] == "spark" and summary["parts"] == 4
+    paths = {"output", "clusters", "explain", "engine", "parts", "listclean"}
+    assert {k: v for k, v in summary.items() if k not in paths} == {k: v for k, v in expected.items() if k not in paths}
+    assert summary["rows_in"] == 600 == summary["rows_out"] + summary["merged"]
+    for name, single_path in (("golden", "golden.parquet"), ("clusters", "clusters.parquet")):
+        written = pl.read_parquet(Path(outputs[name]) / "*.parquet")
+        assert _by_provenance(written).equals(_by_provenance(pl.read_parquet(tmp_path / single_path)))
+    pairs = pl.read_parquet(Path(outputs["pairs"]) / "*.parquet")
+    assert pairs.sort(PAIR_ORDER, nulls_last=True).equals(pl.read_parquet(tmp_path / "pairs.parquet").sort(PAIR_ORDER, nulls_last=True))

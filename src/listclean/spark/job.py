@@ -2,11 +2,13 @@
 
     spark-submit [spark options] "$(python -c 'import listclean.spark.job as j; print(j.__file__)')" \\
         validate INPUT OUTPUT [--suppress FILE ...] [--fix-typos] [--partitions N]
+    ... dedupe INPUT OUTPUT [--match exact|canonical] [--clusters PATH] [--explain PATH] [--trust SOURCE ...]
 
 INPUT is a Parquet file or dataset listclean wrote (any path Spark reads: hdfs://, s3a://, a
-folder); OUTPUT is written as a Parquet dataset (replaced when it exists, as a Spark job's output
-usually is). One JSON line on stdout says what was written: rows, and rows by email_status,
-counted from the written dataset (not by judging the rows a second time).
+folder); OUTPUT (and --clusters, --explain) are written as Parquet datasets (replaced when they
+exist, as a Spark job's outputs usually are). One JSON line on stdout says what was written,
+counted from the written datasets: validate's rows by email_status; dedupe's summary is the
+one `listclean dedupe --json` prints (rows in = rows out + merged), with "engine": "spark".
 """
 
 from __future__ import annotations
@@ -15,40 +17,82 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkFrame
+    from pyspark.sql import SparkSession
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="listclean.spark.job", description="listclean's steps on Spark")
-    steps = parser.add_subparsers(dest="step", required=True)
-    validate = steps.add_parser("validate", help="judge every address (listclean validate)")
-    validate.add_argument("input")
-    validate.add_argument("output")
-    validate.add_argument("--suppress", action="append", default=[], metavar="FILE", help="a suppression list (repeatable)")
-    validate.add_argument("--fix-typos", action="store_true")
-    validate.add_argument("--partitions", type=int, default=0, help="repartition the input first (0: as Spark reads it)")
-    validate.add_argument("--master", default=None, help="e.g. local[4]; by default what spark-submit says")
-    options = parser.parse_args(argv)
-
-    from pyspark.sql import functions as F
-
-    from listclean.email.reasons import STATUS_ORDER
-    from listclean.spark import session, validate as judge
+    options = _parser().parse_args(argv)
+    from listclean.spark import session
 
     spark = session(options.master)
     frame = spark.read.parquet(options.input)
     if options.partitions:
         frame = frame.repartition(options.partitions)
-    judge(frame, suppress=options.suppress, fix_typos=options.fix_typos).write.mode("overwrite").parquet(options.output)
+    summary = {"validate": _validate, "dedupe": _dedupe}[options.step](spark, frame, options)
+    print(json.dumps({**summary, "engine": "spark"}, default=str))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="listclean.spark.job", description="listclean's steps on Spark")
+    steps = parser.add_subparsers(dest="step", required=True)
+    validate = steps.add_parser("validate", help="judge every address (listclean validate)")
+    validate.add_argument("--suppress", action="append", default=[], metavar="FILE", help="a suppression list (repeatable)")
+    validate.add_argument("--fix-typos", action="store_true")
+    dedupe = steps.add_parser("dedupe", help="merge the same person's rows into golden records (listclean dedupe)")
+    dedupe.add_argument("--match", choices=("exact", "canonical"), default="canonical", help="fuzzy is not on Spark yet")
+    dedupe.add_argument("--clusters", metavar="PATH", help="every row's cluster_id and is_survivor (a Parquet dataset)")
+    dedupe.add_argument("--explain", metavar="PATH", help="the compared pairs, scored and explained (a Parquet dataset)")
+    dedupe.add_argument("--trust", action="append", default=[], metavar="SOURCE", help="a source whose values win, most trusted first (repeatable)")
+    dedupe.add_argument("--part-rows", type=int, default=None, help="rows per part the engine deduplicates at once (default 200,000)")
+    for step in (validate, dedupe):
+        step.add_argument("input")
+        step.add_argument("output")
+        step.add_argument("--partitions", type=int, default=0, help="repartition the input first (0: as Spark reads it)")
+        step.add_argument("--master", default=None, help="e.g. local[4]; by default what spark-submit says")
+    return parser
+
+
+def _validate(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    from listclean.email.reasons import STATUS_ORDER
+    from listclean.spark import validate
+
+    validate(frame, suppress=options.suppress, fix_typos=options.fix_typos).write.mode("overwrite").parquet(options.output)
     counts = dict(spark.read.parquet(options.output).groupBy("email_status").count().select("email_status", F.col("count")).collect())
-    summary = {
+    return {
         "command": "validate",
-        "engine": "spark",
         "output": options.output,
         "rows_out": sum(counts.values()),
         "by_status": {status: counts.get(status, 0) for status in STATUS_ORDER},
     }
-    print(json.dumps(summary))
-    return 0
+
+
+def _dedupe(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace) -> dict[str, Any]:
+    from listclean.spark.dedupe import PART_ROWS, dedupe
+    from listclean.steps.dedupe import DedupeStepOptions, DedupeStepReport
+
+    result = dedupe(frame, DedupeStepOptions(match=options.match, trust=options.trust), explain=bool(options.explain), part_rows=options.part_rows or PART_ROWS)
+    try:
+        result.golden.write.mode("overwrite").parquet(options.output)
+        if options.clusters:
+            result.clusters.write.mode("overwrite").parquet(options.clusters)
+        if options.explain:
+            result.pairs.write.mode("overwrite").parquet(options.explain)
+    finally:
+        result.release()
+    rows_out = spark.read.parquet(options.output).count()
+    merged = result.report.merged_rows
+    if result.report.rows_in != rows_out + merged:  # every row is in a golden record or merged into one
+        raise AssertionError(f"row accounting broken: {result.report.rows_in} in != {rows_out} out + {merged} merged")
+    counts = {"rows_in": result.report.rows_in, "rows_out": rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
+    report = DedupeStepReport(counts=counts, dedupe=result.report, parts=result.parts)
+    return {**report.summary(output=options.output, clusters=options.clusters, explain=options.explain), "parts": result.parts}
 
 
 if __name__ == "__main__":
