@@ -175,6 +175,17 @@ def import_sources(paths: list[str], options: ImportOptions, workspace: Workspac
     return ImportResult(combined.select(stream.columns()), stream.rejects(), stream.sources)
 
 
+def unused_raw_columns(sources: Sequence[SourceReport]) -> set[str]:
+    """The `_raw` columns no source needed (every value of the field read, no address cleaned):
+    left out of the output, whichever source's chunks carried them."""
+    cleaned = sum(report.cleaned_emails for report in sources)
+    return {
+        f"{name}{schema.RAW_SUFFIX}"
+        for name in (*schema.INTERPRETED_FIELDS, "email")
+        if not any(report.uninterpretable.get(name) for report in sources) and not (name == "email" and cleaned)
+    }
+
+
 class ImportStream:
     """The sources imported a chunk of rows at a time, so a large file never sits in memory whole.
 
@@ -231,11 +242,7 @@ class ImportStream:
             # Bad rows first (a large file's are found as its chunks are read).
             self._rejects.insert(first_rejects, _bad_row_rejects(source))
             self.sources.append(_report(source, plan, tally))
-        self._unused_raw = {
-            f"{name}{schema.RAW_SUFFIX}"
-            for name in (*schema.INTERPRETED_FIELDS, "email")
-            if not any(report.uninterpretable.get(name) for report in self.sources) and not (name == "email" and self._cleaned_emails())
-        }
+        self._unused_raw = unused_raw_columns(self.sources)
 
     def expected_rows(self) -> int | None:
         """About how many rows the inputs hold, for a progress display (None: not known for
@@ -263,9 +270,6 @@ class ImportStream:
     def again(self) -> ImportStream:
         """A fresh stream over the same inputs: the same chunks, in the same order (see `replayable`)."""
         return ImportStream(self.paths, self.options, self.workspace, self.names)
-
-    def _cleaned_emails(self) -> int:
-        return sum(report.cleaned_emails for report in self.sources)
 
     def columns(self) -> list[str]:
         """The output's columns, in listclean's order (known once every chunk is read)."""

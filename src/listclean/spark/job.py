@@ -3,12 +3,16 @@
     spark-submit [spark options] "$(python -c 'import listclean.spark.job as j; print(j.__file__)')" \\
         validate INPUT OUTPUT [--suppress FILE ...] [--fix-typos] [--partitions N]
     ... dedupe INPUT OUTPUT [--match exact|canonical] [--clusters PATH] [--explain PATH] [--trust SOURCE ...]
+    ... import FILE [FILE ...] --output OUTPUT [--rejects PATH] [--on-bad-rows error|skip|keep] ...
 
 INPUT is a Parquet file or dataset listclean wrote (any path Spark reads: hdfs://, s3a://, a
-folder); OUTPUT (and --clusters, --explain) are written as Parquet datasets (replaced when they
-exist, as a Spark job's outputs usually are). One JSON line on stdout says what was written,
-counted from the written datasets: validate's rows by email_status; dedupe's summary is the
-one `listclean dedupe --json` prints (rows in = rows out + merged), with "engine": "spark".
+folder); import's FILEs are export files every executor can open (see spark/importing.py).
+OUTPUT (and --clusters, --explain, --rejects) are written as Parquet datasets (replaced when
+they exist, as a Spark job's outputs usually are). One JSON line on stdout says what was
+written: validate's rows by email_status (counted from the written dataset); dedupe's and
+import's summaries are the ones `listclean dedupe --json` and `listclean import --json` print
+(rows in = rows out + merged + rejected), with "engine": "spark". A listclean error (an
+unreadable file, ragged rows) is one line on stderr and exit code 2, as the command's.
 """
 
 from __future__ import annotations
@@ -26,13 +30,21 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    from listclean.errors import ListcleanError
     from listclean.spark import session
 
     spark = session(options.master)
-    frame = spark.read.parquet(options.input)
-    if options.partitions:
-        frame = frame.repartition(options.partitions)
-    summary = {"validate": _validate, "dedupe": _dedupe}[options.step](spark, frame, options)
+    try:
+        if options.step == "import":
+            summary = _import(spark, options)
+        else:
+            frame = spark.read.parquet(options.input)
+            if options.partitions:
+                frame = frame.repartition(options.partitions)
+            summary = {"validate": _validate, "dedupe": _dedupe}[options.step](spark, frame, options)
+    except ListcleanError as error:
+        print(f"listclean: error: {error}", file=sys.stderr)
+        return int(error.exit_code)
     print(json.dumps({**summary, "engine": "spark"}, default=str))
     return 0
 
@@ -53,8 +65,31 @@ def _parser() -> argparse.ArgumentParser:
         step.add_argument("input")
         step.add_argument("output")
         step.add_argument("--partitions", type=int, default=0, help="repartition the input first (0: as Spark reads it)")
+    importing = steps.add_parser("import", help="read export files into canonical contacts (listclean import), a task per file")
+    importing.add_argument("files", nargs="+", metavar="FILE")
+    importing.add_argument("--output", required=True)
+    importing.add_argument("--rejects", metavar="PATH", help="the rows kept out or repaired, with their reasons (a Parquet dataset)")
+    importing.add_argument("--on-bad-rows", choices=("error", "skip", "keep"), default="error")
+    importing.add_argument("--date-order", choices=("auto", "mdy", "dmy"), default="auto")
+    importing.add_argument("--default-country", default=None)
+    for step in (validate, dedupe, importing):
         step.add_argument("--master", default=None, help="e.g. local[4]; by default what spark-submit says")
     return parser
+
+
+def _import(spark: SparkSession, options: argparse.Namespace) -> dict[str, Any]:
+    from listclean.importer import reading_options
+    from listclean.spark.importing import import_files
+
+    chosen = reading_options(on_bad_rows=options.on_bad_rows, date_order=options.date_order, default_country=options.default_country)
+    result = import_files(spark, options.files, chosen)
+    try:
+        result.rows.write.mode("overwrite").parquet(options.output)
+        if options.rejects:
+            result.rejects.write.mode("overwrite").parquet(options.rejects)
+    finally:
+        result.release()
+    return result.report.summary(output=options.output, rejects=options.rejects)
 
 
 def _validate(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace) -> dict[str, Any]:
