@@ -58,6 +58,8 @@ LIFECYCLE_STAGES = ("new", "active", "at_risk", "dormant", "lost")
 ENGAGEMENT = ("last_click_at", "last_purchase_at", "last_activity_at", "last_open_at")
 RFM_INPUTS = ("last_purchase_at", "purchase_count", "total_spend", "currency", "consent_status", "email_status")
 RFM_COLUMNS = ("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment")
+# What each RFM score ranks (see `rfm_values`): temporary columns, larger is better in each.
+RFM_RECENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_CURRENCY = "__rfm_recency", "__rfm_frequency", "__rfm_monetary", "__rfm_currency"
 
 
 class SegmentError(ConfigError):
@@ -337,29 +339,56 @@ def rfm(frame: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) 
     """
     import polars as pl
 
-    if "last_purchase_at" not in frame.columns:
+    values = rfm_values(dict(frame.schema), as_of, include_unmailable)
+    monetary = RFM_MONETARY in values
+    scored = frame.with_columns(*values.values()).with_columns(
+        _ranked(RFM_RECENCY).alias("rfm_recency"),
+        _ranked(RFM_FREQUENCY).alias("rfm_frequency"),
+        (_ranked(RFM_MONETARY, by=RFM_CURRENCY if RFM_CURRENCY in values else None) if monetary else pl.lit(None, dtype=pl.Int8)).alias("rfm_monetary"),
+    )
+    return scored.with_columns(rfm_segment_expr(monetary)).drop(*values)
+
+
+def rfm_values(schema: dict[str, Any], as_of: datetime, include_unmailable: bool = False) -> dict[str, pl.Expr]:
+    """What the RFM scores rank, per row, by name (RFM_RECENCY, RFM_FREQUENCY, RFM_MONETARY and
+    RFM_CURRENCY, the group spend is ranked within): larger is better (recency is minus the days
+    since the last purchase), null where the row is not ranked (not a buyer, or may not be mailed).
+    Monetary only with a total_spend column, its currency only with a currency column. Each row's
+    values depend on that row alone, so any part of the list gives its rows the whole list's values
+    (listclean.spark ranks them with Spark's own operations)."""
+    import polars as pl
+
+    if "last_purchase_at" not in schema:
         raise SegmentError("--rfm needs a last_purchase_at column", hint="map the column holding the last order date with --map")
-    when = frame.schema["last_purchase_at"]
+    when = schema["last_purchase_at"]
     now = pl.lit(as_of).cast(when)
     buyers = pl.col("last_purchase_at").is_not_null() & (pl.col("last_purchase_at") < pl.lit(as_of + timedelta(days=1)).cast(when))
     if not include_unmailable:
-        buyers = buyers & mailable(dict(frame.schema))
-    recency = pl.when(buyers).then((now - pl.col("last_purchase_at")).dt.total_days())
-    count = pl.col("purchase_count").cast(pl.Float64).fill_null(1.0) if "purchase_count" in frame.columns else pl.lit(1.0)
-    frequency = pl.when(buyers).then(count)
-    monetary = pl.when(buyers).then(pl.col("total_spend").cast(pl.Float64)) if "total_spend" in frame.columns else None
-    work = frame.with_columns(recency.alias("__r"), frequency.alias("__f"), *( [monetary.alias("__m")] if monetary is not None else []))
-    scored = work.with_columns(
-        _ranked("__r", descending=True).alias("rfm_recency"),
-        _ranked("__f", descending=False).alias("rfm_frequency"),
-        # Spend is ranked among the buyers who spent in the same currency: ¥12,000 and $120 are not comparable.
-        (_ranked("__m", descending=False, by="currency" if "currency" in frame.columns else None) if monetary is not None else pl.lit(None, dtype=pl.Int8)).alias("rfm_monetary"),
-    )
-    fm = pl.col("rfm_frequency") if monetary is None else ((pl.col("rfm_frequency") + pl.col("rfm_monetary").fill_null(pl.col("rfm_frequency"))) / 2).round(0, mode="half_away_from_zero").cast(pl.Int8)
+        buyers = buyers & mailable(schema)
+    count = pl.col("purchase_count").cast(pl.Float64).fill_null(1.0) if "purchase_count" in schema else pl.lit(1.0)
+    values = {
+        RFM_RECENCY: pl.when(buyers).then((now - pl.col("last_purchase_at")).dt.total_days() * -1),
+        RFM_FREQUENCY: pl.when(buyers).then(count),
+    }
+    if "total_spend" in schema:
+        values[RFM_MONETARY] = pl.when(buyers).then(pl.col("total_spend").cast(pl.Float64))
+        if "currency" in schema:
+            # Spend is ranked among the buyers who spent in the same currency: ¥12,000 and $120 are not comparable.
+            values[RFM_CURRENCY] = pl.col("currency").cast(pl.String).fill_null("")
+    return {name: value.alias(name) for name, value in values.items()}
+
+
+def rfm_segment_expr(monetary: bool) -> pl.Expr:
+    """rfm_segment from the rfm_recency, rfm_frequency and rfm_monetary columns: the RFM_GRID cell
+    of recency and the rounded mean of frequency and monetary (frequency alone where monetary is
+    null, or without spend at all: `monetary` false); null without a recency score."""
+    import polars as pl
+
+    fm = pl.col("rfm_frequency") if not monetary else ((pl.col("rfm_frequency") + pl.col("rfm_monetary").fill_null(pl.col("rfm_frequency"))) / 2).round(0, mode="half_away_from_zero").cast(pl.Int8)
     keys = [f"{r}{f}" for r in range(1, 6) for f in range(1, 6)]
     names = [RFM_GRID[int(key[0])][int(key[1]) - 1] for key in keys]
     cell = pl.concat_str(pl.col("rfm_recency").cast(pl.String), fm.cast(pl.String))
-    return scored.with_columns(cell.replace_strict(keys, names, default=None, return_dtype=pl.String).alias("rfm_segment")).drop("__r", "__f", *(["__m"] if monetary is not None else []))
+    return cell.replace_strict(keys, names, default=None, return_dtype=pl.String).alias("rfm_segment")
 
 
 def rfm_scores(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) -> pl.DataFrame:
@@ -370,11 +399,14 @@ def rfm_scores(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool =
 
 def rfm_notes(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = False) -> list[str]:
     """What the RFM scores leave out or cannot tell apart, each with its count."""
+    return rfm_notes_of(rfm_note_counts(inputs, as_of), include_unmailable) if "last_purchase_at" in inputs.columns else []
+
+
+def rfm_note_counts(inputs: pl.DataFrame, as_of: datetime) -> dict[str, int]:
+    """The counts `rfm_notes` reports, of a frame with a last_purchase_at column: counts of rows,
+    so the counts of a list's parts add up to the whole list's."""
     import polars as pl
 
-    if "last_purchase_at" not in inputs.columns:
-        return []
-    notes = []
     tomorrow = pl.lit(as_of + timedelta(days=1)).cast(inputs.schema["last_purchase_at"])
     dated = pl.col("last_purchase_at").is_not_null()
     counts = inputs.select(
@@ -382,6 +414,12 @@ def rfm_notes(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = 
         (dated & (pl.col("last_purchase_at") < tomorrow) & ~mailable(dict(inputs.schema))).sum().alias("unmailable"),
         ((dated & pl.col("purchase_count").is_null()).sum() if "purchase_count" in inputs.columns else pl.lit(0)).alias("no_count"),
     ).row(0, named=True)
+    return {name: int(count) for name, count in counts.items()}
+
+
+def rfm_notes_of(counts: dict[str, int], include_unmailable: bool = False) -> list[str]:
+    """`rfm_notes` from its counts (`rfm_note_counts`, or their sum over a list's parts)."""
+    notes = []
     if counts["future"]:
         notes.append(f"{counts['future']:,} last_purchase_at date(s) after the report date: not buyers for RFM (a date that has not happened)")
     if counts["unmailable"] and not include_unmailable:
@@ -391,25 +429,37 @@ def rfm_notes(inputs: pl.DataFrame, as_of: datetime, include_unmailable: bool = 
     return notes
 
 
-def _ranked(column: str, descending: bool, by: str | None = None) -> pl.Expr:
-    """Quintile 1-5 of a column among its non-null values; larger is better unless descending.
+def unsegmented_note(rows: int) -> str:
+    """The report's note on the rows no rule segment takes because they may not be mailed."""
+    return f"{rows:,} row(s) may not be mailed (unsubscribed, bounced, complained, erased, suppressed or invalid): in no segment (--include-unmailable segments them)"
 
-    Score = ceil(5 x rank / n), ranks from worst (1) to best (n), equal values sharing the
-    average rank of their group: two identical buyers always get the same score whatever the
-    rows' order, and a value most buyers share lands in the middle, not at the top. Null
-    values get no score.
+
+def _ranked(column: str, by: str | None = None) -> pl.Expr:
+    """Quintile 1-5 of a column among its non-null values, larger being better.
+
+    Score = ceil(5 x rank / n) (`quintile`), ranks from worst (1) to best (n), equal values
+    sharing the average rank of their group: two identical buyers always get the same score
+    whatever the rows' order, and a value most buyers share lands in the middle, not at the top.
+    Null values get no score.
     """
     import polars as pl
 
     value = pl.col(column)
     present = value.is_not_null()
-    ranked = (value * (-1 if descending else 1)).rank("average")
+    ranked = value.rank("average")
     count = present.sum().clip(1)
     if by is not None:  # ranked within each group (a currency) instead of the whole list
-        group = pl.col(by).cast(pl.String).fill_null("")
-        ranked, count = ranked.over(group), count.over(group)
-    score = ((ranked * 5 + count - 1) // count).clip(1, 5)  # ceil(5 * rank / n): the best is always 5
-    return pl.when(present).then(score.cast(pl.Int8))
+        ranked, count = ranked.over(by), count.over(by)
+    return pl.when(present).then(quintile(ranked, count))
+
+
+def quintile(rank: pl.Expr, count: pl.Expr) -> pl.Expr:
+    """The RFM score of a (possibly averaged, x.5) rank among `count` ranked values, worst first:
+    ceil(5 x rank / n), computed exactly in floating point for any list under 10^14 rows (every
+    term is a multiple of 0.5); the best is always 5."""
+    import polars as pl
+
+    return ((rank * 5 + count - 1) // count).clip(1, 5).cast(pl.Int8)
 
 
 def rfm_segment_for(recency: int, frequency_monetary: int) -> str:

@@ -1,40 +1,219 @@
-"""segment on Spark: rule segments and lifecycle stages, each partition labelled by segmentation's
-own expressions. RFM scores rank the whole list and are not on Spark yet (refused, never guessed)."""
+"""segment on Spark: rule segments, RFM scores and lifecycle stages, as `listclean segment` labels them.
+
+Rules and lifecycle stages are each row's own: every partition is labelled by segmentation's own
+expressions (`arrow.map_chunks`). RFM scores rank the whole list, so they are found in steps,
+none of which moves the list's rows to one place:
+
+1. Per partition, segmentation's `rfm_values` gives each row what its three scores rank (minus
+   the days since the last purchase, the purchase count, the spend and its currency; null where
+   the row is not ranked), and each chunk is tallied into rows per distinct (score, group, value).
+2. Spark adds the tallies up (`groupBy`: a shuffle of distinct values only) and, per score and
+   group, counts the rows below each value (a window partitioned by score and group over the
+   *distinct values*: a few thousand days and counts, as many spends as the list has different
+   amounts in a currency).
+3. Each distinct value's score is segmentation's `quintile` of its average rank (rows below it
+   plus the mean of its own ranks 1..n: what Polars' rank("average") gives every one of them),
+   run on the distinct values through `map_chunks`.
+4. The scores are joined back to the rows by value (recency and frequency broadcast: they have a
+   few thousand distinct values at most; monetary broadcast when adaptive execution finds it small,
+   else a shuffle of the rows by spend), and rfm_segment by a broadcast of the 150-cell grid
+   segmentation's `rfm_segment_expr` labels on the driver.
+
+Equal values share a score whichever partitions they are in: the values are exact (whole days,
+counts, the spend's own float), and Spark groups and joins -0.0 with 0.0 and NaN with NaN as
+Polars ranks them. `segment_notes` gives the report's notes (a pass over the few columns they read).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from listclean.segmentation import RFM_CURRENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_RECENCY
+
 if TYPE_CHECKING:
+    import polars as pl
     from pyspark.sql import DataFrame as SparkFrame
 
     from listclean.steps.segment import SegmentStepOptions
 
+# The scores: (dimension in the tally, the column it becomes, the row's value, its group or None)
+_SCORES = (
+    ("recency", "rfm_recency", RFM_RECENCY, None),
+    ("frequency", "rfm_frequency", RFM_FREQUENCY, None),
+    ("monetary", "rfm_monetary", RFM_MONETARY, RFM_CURRENCY),
+)
+
 
 def segment(frame: SparkFrame, options: SegmentStepOptions) -> SparkFrame:
-    """Every row labelled (`segment`, `lifecycle_stage`) as `listclean segment` labels it.
+    """Every row labelled (`segment`, RFM scores, `lifecycle_stage`) as `listclean segment` labels it.
 
-    `options` as the step takes them (rules file or `where`, `lifecycle` and its day thresholds,
-    `include_unmailable`); the report date is fixed here (the options' as_of, else now to the
-    second) and sent to every executor. Split files and RFM are not on Spark yet."""
-    from datetime import datetime, timezone
-
+    `options` as the step takes them (rules file or `where`, `rfm`, `lifecycle` and its day
+    thresholds, `include_unmailable`); the report date is fixed here (the options' as_of, else
+    now to the second) and sent to every executor. The answer is lazy; with `rfm`, running it
+    runs two passes over the list (the RFM inputs, tallied; then the rows, labelled and joined
+    to their scores). Split files are not on Spark yet."""
     from listclean import segmentation as seg
     from listclean.errors import UsageError
     from listclean.spark.arrow import map_chunks
 
-    if options.rfm:
-        raise UsageError("RFM scores are not available on Spark yet (they rank the whole list)", hint="segment with rules and --lifecycle, or on one machine")
     definitions = options.definitions()  # a rules file is read (and checked) here, on the driver
-    when = (options.as_of or datetime.now(timezone.utc)).replace(microsecond=0)
+    when = _report_date(options)
     settings = options.settings()
     origin = options.rules or "--where"
+    already = [name for name in seg.RFM_COLUMNS if name in frame.columns] if options.rfm else []
+    if already:  # the single machine cannot add them either (two columns of one name)
+        raise UsageError(f"the input already has {', '.join(already)}", hint="drop the old RFM columns before scoring again")
 
-    def labelled(rows):  # type: ignore[no-untyped-def]
+    def labelled(rows: pl.DataFrame) -> pl.DataFrame:
         if definitions:
             rows = seg.apply_rules(rows, definitions, when, options.include_unmailable, origin=origin)
+        if options.rfm:
+            rows = rows.with_columns(_float_values(rows.schema, when, options.include_unmailable))
         if options.lifecycle:
             rows = rows.with_columns(seg.lifecycle(rows, when, settings))
         return rows
 
-    return map_chunks(frame, labelled)
+    rows = map_chunks(frame, labelled)  # with rfm, the schema found here raises rfm's own error without last_purchase_at
+    if not options.rfm:
+        return rows
+    ruled = [*frame.columns, *(["segment"] if definitions and "segment" not in frame.columns else [])]
+    staged = ["lifecycle_stage"] if options.lifecycle and "lifecycle_stage" not in ruled else []
+    scored = _rfm_segment(_with_scores(rows, _ranked_values(frame, when, options.include_unmailable)), "total_spend" in frame.columns)
+    return scored.select(*ruled, *seg.RFM_COLUMNS, *staged)  # the step's order: rules, RFM scores, lifecycle
+
+
+def segment_notes(frame: SparkFrame, options: SegmentStepOptions) -> list[str]:
+    """The notes `listclean segment`'s report gives (`SegmentReport.notes`): what the RFM scores
+    leave out (dates after the report date, buyers who may not be mailed, buyers without a
+    purchase count) and the rows no rule segment takes because they may not be mailed, each with
+    its count. One Spark job over the few columns they read (each chunk counted by segmentation's
+    own code, the counts summed). Give `options.as_of` when calling this beside `segment`: without
+    it each call takes its own "now"."""
+    import polars as pl
+    from pyspark.sql import functions as F
+
+    from listclean import segmentation as seg
+    from listclean.spark.arrow import map_chunks, polars_schema
+
+    when = _report_date(options)
+    unsegmented = bool(options.definitions()) and not options.include_unmailable
+    if options.rfm:
+        seg.rfm_values(dict(polars_schema(frame.schema)), when)  # rfm's own error without last_purchase_at
+    if not (options.rfm or unsegmented):
+        return []
+
+    def counted(rows: pl.DataFrame) -> pl.DataFrame:
+        counts = seg.rfm_note_counts(rows, when) if options.rfm else {}
+        if unsegmented:
+            counts["unsegmented"] = int(rows.select((~seg.mailable(dict(rows.schema))).sum()).item())
+        return pl.DataFrame({name: [count] for name, count in counts.items()}, schema=dict.fromkeys(counts, pl.Int64))
+
+    inputs = frame.select(*(name for name in seg.RFM_INPUTS if name in frame.columns))
+    per_chunk = map_chunks(inputs, counted)
+    totals = per_chunk.agg(*(F.coalesce(F.sum(name), F.lit(0)).alias(name) for name in per_chunk.columns)).first().asDict()  # one row
+    notes = seg.rfm_notes_of(totals, options.include_unmailable) if options.rfm else []
+    if totals.get("unsegmented"):
+        notes.append(seg.unsegmented_note(totals["unsegmented"]))
+    return notes
+
+
+def _report_date(options: SegmentStepOptions) -> datetime:
+    """The date every relative measure is taken against, as the step fixes it (to the second)."""
+    from datetime import timezone
+
+    return (options.as_of or datetime.now(timezone.utc)).replace(microsecond=0)
+
+
+def _float_values(schema: pl.Schema, when: datetime, include_unmailable: bool) -> list[pl.Expr]:
+    """segmentation's `rfm_values` of a chunk, the ranked ones as floats: the tally's values and the
+    rows' join keys are then one type (whole days and counts are exact as floats)."""
+    import polars as pl
+
+    from listclean import segmentation as seg
+
+    values = seg.rfm_values(dict(schema), when, include_unmailable)
+    return [value.cast(pl.Float64) if name != RFM_CURRENCY else value for name, value in values.items()]
+
+
+def _ranked_values(frame: SparkFrame, when: datetime, include_unmailable: bool) -> SparkFrame:
+    """(dimension, group, value, rows, below, ranked): every distinct ranked value, the rows that
+    hold it, the rows below it and all the rows ranked with it (steps 1-2 above)."""
+    import polars as pl
+    from pyspark.sql import Window, functions as F
+
+    from listclean import segmentation as seg
+    from listclean.spark.arrow import map_chunks
+
+    def tallied(rows: pl.DataFrame) -> pl.DataFrame:
+        """A chunk's ranked values as rows per distinct (dimension, group, value)."""
+        keyed = rows.select(_float_values(rows.schema, when, include_unmailable))
+        parts = [
+            keyed.select(
+                pl.lit(dimension).alias("dimension"),
+                (pl.col(group) if group in keyed.columns else pl.lit("")).alias("group"),
+                pl.col(value).alias("value"),
+            )
+            for dimension, _, value, group in _SCORES
+            if value in keyed.columns
+        ]
+        values = pl.concat(parts).drop_nulls("value")
+        return values.group_by("dimension", "group", "value").agg(pl.len().cast(pl.Int64).alias("rows"))
+
+    inputs = frame.select(*(name for name in seg.RFM_INPUTS if name in frame.columns))
+    counted = map_chunks(inputs, tallied).groupBy("dimension", "group", "value").agg(F.sum("rows").alias("rows"))
+    group = Window.partitionBy("dimension", "group")
+    below = F.sum("rows").over(group.orderBy("value").rowsBetween(Window.unboundedPreceding, -1))
+    return counted.select("*", F.coalesce(below, F.lit(0)).alias("below"), F.sum("rows").over(group).alias("ranked"))
+
+
+def _scored(values: pl.DataFrame) -> pl.DataFrame:
+    """Each distinct value's score (step 3 above): its rows hold ranks below+1 .. below+rows, the
+    average of which every one of them gets (Polars' rank("average")), among `ranked` values."""
+    import polars as pl
+
+    from listclean import segmentation as seg
+
+    average = pl.col("below") + (pl.col("rows") + 1) / 2
+    return values.select("dimension", "group", "value", seg.quintile(average, pl.col("ranked")).alias("score"))
+
+
+def _with_scores(rows: SparkFrame, ranked: SparkFrame) -> SparkFrame:
+    """rfm_recency, rfm_frequency and rfm_monetary joined to the rows by their values (null where
+    a row has none: not ranked); rfm_monetary null throughout without a spend column."""
+    from pyspark.sql import functions as F
+
+    from listclean.spark.arrow import map_chunks
+
+    # Scored once for the three joins: Spark runs the tally once for all three (its shuffle is
+    # reused), the window and scoring of the distinct values once per join. Filtering a dimension
+    # before scoring would be pushed below the tally and run it, over the whole list, three times.
+    scores = map_chunks(ranked, _scored)
+    for dimension, column, value, group in _SCORES:
+        if value not in rows.columns:
+            rows = rows.withColumn(column, F.lit(None).cast("byte"))
+            continue
+        grouped = group in rows.columns
+        table = scores.filter(F.col("dimension") == dimension).select(F.col("value").alias(value), *([F.col("group").alias(group)] if grouped else []), F.col("score").alias(column))
+        # Days and counts have a few thousand distinct values at most; spends as many as the list
+        # has amounts: left to adaptive execution, which broadcasts them when they turn out small.
+        rows = rows.join(table if dimension == "monetary" else F.broadcast(table), on=[value, *([group] if grouped else [])], how="left")
+    return rows
+
+
+def _rfm_segment(rows: SparkFrame, monetary: bool) -> SparkFrame:
+    """rfm_segment: every cell of the grid labelled on the driver by segmentation's own
+    `rfm_segment_expr` (5 x 5 x 6 score combinations), broadcast and joined by the scores."""
+    import itertools
+
+    import polars as pl
+    from pyspark.sql import functions as F
+
+    from listclean import segmentation as seg
+
+    cells = list(itertools.product(range(1, 6), range(1, 6), [*range(1, 6), None]))
+    grid = pl.DataFrame(cells, schema={"rfm_recency": pl.Int8, "rfm_frequency": pl.Int8, "rfm_monetary": pl.Int8}, orient="row")
+    named = grid.with_columns(seg.rfm_segment_expr(monetary)).rows()
+    table = rows.sparkSession.createDataFrame(named, "__grid_r byte, __grid_f byte, __grid_m byte, rfm_segment string")
+    matches = (F.col("rfm_recency") == F.col("__grid_r")) & (F.col("rfm_frequency") == F.col("__grid_f")) & F.col("rfm_monetary").eqNullSafe(F.col("__grid_m"))
+    return rows.join(F.broadcast(table), on=matches, how="left")

@@ -225,7 +225,7 @@ def segment_step(
                 del chunk, frame
     sink.finish()
     if unsegmented:
-        notes.append(f"{unsegmented:,} row(s) may not be mailed (unsubscribed, bounced, complained, erased, suppressed or invalid): in no segment (--include-unmailable segments them)")
+        notes.append(seg.unsegmented_note(unsegmented))
     ledger.write(rejects)
     for split in (splits or {}).values():
         split.finish()
