@@ -1,17 +1,20 @@
-"""listclean's steps on Spark in local mode, next to the same step in one process, on the same file.
+"""listclean's steps on Spark in local mode, next to the same step in one process, on the same files.
 
-    python bench/bench_spark.py [ROWS] [--master local[2]] [--partitions N]   # default 1,000,000 rows
+    python bench/bench_spark.py [ROWS] [--master local[2]] [--partitions N] [--files N]   # default 1,000,000 rows
 
-Generates bench_realistic.py's ESP-style export (30 % internationalised), imports it once with
-the command line (listclean's Parquet), then times, each in its own process:
+Generates bench_realistic.py's ESP-style export (30 % internationalised), split into FILES (default
+8) CSV files, then times, each in its own process, the single machine's command and the same step
+on Spark in a session of MASTER (default local[2]):
 
-- `listclean validate` (one process, the default chunks);
-- `listclean.spark.validate` in a Spark session of MASTER (default local[2]): read the Parquet,
-  validate every partition, write a Parquet dataset; the JVM's start is timed apart.
+- import: `listclean import` of the files, and `listclean.spark.job import` (a task per file);
+- validate: `listclean validate` of the imported Parquet, and `listclean.spark.validate` (read the
+  Parquet, validate every partition, write a Parquet dataset; the JVM's start timed apart);
+- dedupe: `listclean dedupe --match canonical` of the validated Parquet, and `listclean.spark.job
+  dedupe --match canonical` (keys, connected components, parts through applyInArrow).
 
 Memory is the sum of the resident sizes of the process and everything it started (the JVM and
 its Python workers), sampled every 50 ms: in local mode that is the driver and its one executor
-together. The two outputs are compared row for row (sorted by provenance). Throughput per
+together. Each pair of outputs is compared row for row (sorted by provenance). Throughput per
 partition (rows a second a core) is what a cluster estimate starts from: see the README's Spark
 section.
 """
@@ -19,6 +22,7 @@ section.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -93,13 +97,29 @@ def same_rows(single: Path, spread: Path) -> bool:
     import polars as pl
 
     from listclean.email.validate import with_alternates
-    from listclean.schema import column_order
 
-    one = with_alternates(pl.read_parquet(single))
-    one = one.select(column_order(one.columns)).sort("_source_file", "_source_row")
+    one = with_alternates(pl.read_parquet(single)).sort("_source_file", "_source_row")
     many = pl.read_parquet(spread / "*.parquet").sort("_source_file", "_source_row")
-    many = many.with_columns(many[name].cast(dtype) for name, dtype in one.schema.items() if many.schema[name] != dtype)
-    return many.select(one.columns).equals(one)
+    many = many.with_columns(many[name].cast(dtype) for name, dtype in one.schema.items() if name in many.columns and many.schema[name] != dtype)
+    return set(many.columns) == set(one.columns) and many.select(one.columns).equals(one)
+
+
+def split_export(csv: Path, files: int, folder: Path) -> list[str]:
+    """The export as `files` CSV files of about equal rows, each with the header."""
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    size = -(-len(rows) // files)
+    folder.mkdir()
+    paths = []
+    for number in range(files):
+        path = folder / f"export-{number:02d}.csv"
+        path.write_text(header + "".join(rows[number * size : (number + 1) * size]), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def line(label: str, took: float, peak: int, rows: int, extra: str = "") -> None:
+    print(f"  {label:<52} {took:7.2f} s   peak {peak / 1e6:7,.0f} MB   {rows / took:10,.0f} rows/s{extra}")
 
 
 def main() -> None:
@@ -107,26 +127,45 @@ def main() -> None:
     parser.add_argument("rows", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=0, help="repartition the input to N partitions first (0: as Spark reads it)")
+    parser.add_argument("--files", type=int, default=8, help="CSV files the export is split into (import on Spark: a task per file)")
     options = parser.parse_args()
 
     from bench_realistic import write_export
 
+    cli = [sys.executable, "-m", "listclean", "-q"]
+    job = [sys.executable, "-m", "listclean.spark.job"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        csv, imported = work / "export.csv", work / "contacts.parquet"
+        csv = work / "export.csv"
         write_export(options.rows, str(csv), 0.3)
-        subprocess.run([sys.executable, "-m", "listclean", "-q", "import", str(csv), "-o", str(imported)], check=True)
-        print(f"{options.rows:,} rows of the realistic export (30 % internationalised), {imported.stat().st_size / 1e6:,.0f} MB Parquet")
-        took, peak, _ = run("validate", [sys.executable, "-m", "listclean", "-q", "validate", str(imported), "-o", str(work / "single.parquet")])
-        print(f"  listclean validate (one process)            {took:7.2f} s   peak {peak / 1e6:7,.0f} MB   {options.rows / took:10,.0f} rows/s")
+        files = split_export(csv, options.files, work / "exports")
+        print(f"{options.rows:,} rows of the realistic export (30 % internationalised) in {options.files} CSV files; Spark: {options.master}")
+
+        imported, spark_imported = work / "contacts.parquet", work / "spark-contacts"
+        took, peak, _ = run("import", [*cli, "import", *files, "-o", str(imported)])
+        line("listclean import (one process)", took, peak, options.rows)
+        took, peak, _ = run("spark import", [*job, "import", *files, "--output", str(spark_imported), "--master", options.master])
+        line("listclean.spark.job import (session start included)", took, peak, options.rows)
+        print(f"    same rows as the single process: {same_rows(imported, spark_imported)}")
+
+        validated = work / "single.parquet"
+        took, peak, _ = run("validate", [*cli, "validate", str(imported), "-o", str(validated)])
+        line("listclean validate (one process)", took, peak, options.rows)
         args = [sys.executable, "-c", SPARK_JOB, options.master, str(imported), str(work / "spark"), str(options.partitions)]
         took, peak, printed = run("spark", args)
-        start, job, partitions = printed.split()[-3:]
+        start, spent, partitions = printed.split()[-3:]
         cores = int(options.master[6:-1]) if options.master.startswith("local[") and options.master[6:-1].isdigit() else 0
-        per_core = f"   {options.rows / float(job) / cores:10,.0f} rows/s a core" if cores else ""
-        print(f"  listclean.spark.validate ({options.master}, {partitions} partitions)  {took:7.2f} s   peak {peak / 1e6:7,.0f} MB"
-              f"   (session start {float(start):.1f} s, job {float(job):.2f} s: {options.rows / float(job):,.0f} rows/s{per_core})")
-        print(f"  same rows as the single process: {same_rows(work / 'single.parquet', work / 'spark')}")
+        per_core = f", {options.rows / float(spent) / cores:,.0f} a core" if cores else ""
+        line(f"listclean.spark.validate ({partitions} partitions)", took, peak, options.rows, f"   (session start {float(start):.1f} s, job {float(spent):.2f} s: {options.rows / float(spent):,.0f} rows/s{per_core})")
+        print(f"    same rows as the single process: {same_rows(validated, work / 'spark')}")
+
+        golden, spark_golden = work / "golden.parquet", work / "spark-golden"
+        took, peak, _ = run("dedupe", [*cli, "dedupe", str(validated), "-o", str(golden), "--match", "canonical"])
+        line("listclean dedupe --match canonical (one process)", took, peak, options.rows)
+        took, peak, printed = run("spark dedupe", [*job, "dedupe", str(validated), str(spark_golden), "--match", "canonical", "--master", options.master])
+        parts = json.loads(printed.strip().splitlines()[-1])["parts"]
+        line(f"listclean.spark.job dedupe ({parts} parts, session start included)", took, peak, options.rows)
+        print(f"    same golden records as the single process: {same_rows(golden, spark_golden)}")
 
 
 if __name__ == "__main__":

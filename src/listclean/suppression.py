@@ -223,6 +223,14 @@ class SuppressionList:
     def __len__(self) -> int:
         return len(self.addresses) + len(self.sha256) + len(self.md5)
 
+    def union(self, other: SuppressionList | None) -> SuppressionList:
+        """A new list holding both lists' entries (either suppresses); neither is changed."""
+        if other is None:
+            return self
+        return SuppressionList(
+            addresses=self.addresses | other.addresses, sha256=self.sha256 | other.sha256, md5=self.md5 | other.md5, sources=[*self.sources, *other.sources]
+        )
+
     def add(self, value: str) -> bool:
         """Add one entry (an address in any form listclean repairs, or a hash); False when it is neither."""
         kind = classify([value])[0]

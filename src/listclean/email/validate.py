@@ -284,13 +284,14 @@ _HALVES_FROM = 200_000
 
 
 def with_alternates(frame: pl.DataFrame) -> pl.DataFrame:
-    """`email_alternates` as empty lists where validate left it out (no multi-address cell):
-    for a chunk or half written beside others that have some."""
+    """`email_alternates` as empty lists where validate left it out (no multi-address cell), in
+    the place validate puts it: for a chunk or half written beside others that have some."""
     import polars as pl
 
     if "email_alternates" in frame.columns:
         return frame
-    return frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
+    added = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("email_alternates"))
+    return added.select(schema.column_order(added.columns))
 
 
 def validate(
@@ -318,7 +319,6 @@ def validate(
     frames = [judged for judged, _ in parts]
     if any("email_alternates" in judged.columns for judged in frames):  # kept when either half has some
         frames = [with_alternates(judged) for judged in frames]
-        frames = [judged.select(schema.column_order(judged.columns)) for judged in frames]
     return pl.concat(frames, how="vertical_relaxed"), ValidationReport.combined([report for _, report in parts])
 
 

@@ -8,13 +8,17 @@ Spark's own operations. What is here so far:
   (email_normalized, email_status, email_reasons, email_suggestion, email_alternates).
 - `decay_report(frame)`: `listclean decay-report`'s report (and sunset candidates) from each
   partition's measures, folded on the driver by decay's own code (see `decay.py` for its limit).
-- `segment(frame, SegmentStepOptions(...))`: rule segments and lifecycle stages, as `listclean
-  segment` labels them (RFM refused for now: it ranks the whole list).
+- `segment(frame, SegmentStepOptions(...))`: rule segments, RFM scores and lifecycle stages, as
+  `listclean segment` labels them (RFM ranked with Spark's own aggregations and windows over
+  distinct values); `segment.segment_notes` gives its report's notes.
+- `import_files(spark, paths)`: export files imported a task per file by the importer.
+- `dedupe(frame, DedupeStepOptions(match="canonical"))`: exact and canonical dedupe (groups
+  as Spark connected components, each part deduplicated by the engine).
 - `session()`: a Spark session set up as these functions expect.
-- `listclean.spark.job`: `validate` as a spark-submit job (Parquet in, a Parquet dataset out).
+- `listclean.spark.job`: import, validate and dedupe as spark-submit jobs (Parquet datasets out).
 
-Not yet (see the README's "Spark" section): import, dedupe, segment's RFM and split files, export,
-decay's whole-list measures as Spark aggregations, the suppression store, `listclean run --engine spark`.
+Not yet (see the README's "Spark" section): fuzzy dedupe, segment's split files, decay's
+whole-list measures as Spark aggregations, `listclean run --engine spark`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from listclean.spark.decay import decay_report
-from listclean.spark.segment import segment
+from listclean.spark.dedupe import dedupe
+from listclean.spark.importing import import_files
+from listclean.spark.segment import segment, segment_notes
 from listclean.spark.session import session
 
 if TYPE_CHECKING:
@@ -31,7 +37,7 @@ if TYPE_CHECKING:
 
     from listclean.email.validate import ValidateOptions
 
-__all__ = ["decay_report", "segment", "session", "validate"]
+__all__ = ["decay_report", "dedupe", "import_files", "segment", "segment_notes", "session", "validate"]
 
 
 def validate(
@@ -50,7 +56,6 @@ def validate(
 
     from listclean.email.validate import ValidateOptions, validate as judge, with_alternates
     from listclean.errors import UsageError
-    from listclean.schema import column_order
     from listclean.spark.arrow import map_chunks
 
     options = options or ValidateOptions(fix_typos=fix_typos)
@@ -62,16 +67,11 @@ def validate(
         from listclean.suppression import load_suppression
 
         with Workspace() as workspace:
-            entries = load_suppression(list(suppress), workspace)
-        if options.suppression is not None:  # both: either suppresses
-            entries.addresses |= options.suppression.addresses
-            entries.sha256 |= options.suppression.sha256
-            entries.md5 |= options.suppression.md5
+            entries = load_suppression(list(suppress), workspace).union(options.suppression)  # both: either suppresses
         listed = frame.sparkSession.sparkContext.broadcast(entries)
 
     def chunk(rows):  # type: ignore[no-untyped-def]
         checks = options if listed is None else dataclasses.replace(options, suppression=listed.value)
-        judged = with_alternates(judge(rows, checks)[0])
-        return judged.select(column_order(judged.columns))  # email_alternates where the single machine puts it
+        return with_alternates(judge(rows, checks)[0])  # always a column: Spark's schema is fixed before any partition
 
     return map_chunks(frame, chunk)

@@ -37,7 +37,6 @@ def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_v
 
     from listclean.decay import DecayChunk, DecayOptions, measure_chunk, report_of
     from listclean.email.validate import validate, with_alternates
-    from listclean.schema import column_order
     from listclean.spark.arrow import map_chunks, output_schema, to_polars
 
     options = options or DecayOptions()
@@ -47,7 +46,6 @@ def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_v
     def measured(rows: pl.DataFrame) -> tuple[pl.DataFrame, object]:
         if judge:
             rows = with_alternates(validate(rows)[0])
-            rows = rows.select(column_order(rows.columns))
         return rows, measure_chunk(rows, measuring)
 
     def slim(rows: pl.DataFrame) -> pl.DataFrame:
@@ -66,8 +64,7 @@ def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_v
 
     def candidates(rows: pl.DataFrame) -> pl.DataFrame:
         _, part = measured(rows)
-        found = with_alternates(part.candidates)  # type: ignore[attr-defined]
-        return found.select(column_order(found.columns))
+        return with_alternates(part.candidates)  # type: ignore[attr-defined]
 
     gathered = to_polars(map_chunks(frame, slim), output_schema(frame.schema, slim))
     counters = [name for name in gathered.columns if name.startswith(_COUNTER)]

@@ -85,12 +85,7 @@ def validate_step(source: ImportStream, options: ValidateStepOptions, sink: Sink
         store = SuppressionStore.open(options.store)
         sha256, md5 = store.hashed_entries()
         stored = SuppressionList(addresses=store.plain_keys(), sha256=sha256, md5=md5, sources=[options.store])
-        if checks.suppression is None:
-            checks.suppression = stored
-        else:
-            checks.suppression.addresses |= stored.addresses
-            checks.suppression.sha256 |= stored.sha256
-            checks.suppression.md5 |= stored.md5
+        checks.suppression = stored if checks.suppression is None else checks.suppression.union(stored)
 
     reports: list[ValidationReport] = []
     dropped, alternates = 0, False
