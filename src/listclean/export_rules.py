@@ -32,6 +32,9 @@ def suppressed_mask(frame: pl.DataFrame) -> pl.Series:
 
 
 KEY_COLUMN = "__listclean_suppression_key"  # a chunk's suppression keys, computed once (never written)
+# Whether another row suppresses this row's address, found by the caller beyond the chunk (Spark,
+# across partitions: listclean.spark.export); read by separate_suppressed where present (never written).
+ELSEWHERE_COLUMN = "__listclean_suppressed_elsewhere"
 
 
 def address_key(frame: pl.DataFrame) -> pl.Expr:
@@ -93,10 +96,12 @@ def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) ->
 
     from listclean.stream.ledger import rows_as_rejects
 
-    mask = suppressed_mask(frame) if listed is None else suppressed_mask(frame) | listed
+    mask = suppressing_rows(frame, listed)
     keys = frame.select(address_key(frame).alias("key"))["key"]
     blocked = keys.filter(mask).drop_nulls().unique()
     elsewhere = ~mask & keys.is_in(blocked.implode()).fill_null(False)
+    if ELSEWHERE_COLUMN in frame.columns:  # suppressed by a row the caller found beyond this chunk
+        elsewhere = elsewhere | (~mask & frame[ELSEWHERE_COLUMN].fill_null(False))
     excluded = frame.filter(mask)
     same_address = frame.filter(elsewhere)
     rejects = pl.concat(
@@ -107,6 +112,12 @@ def separate_suppressed(frame: pl.DataFrame, listed: pl.Series | None = None) ->
         how="vertical_relaxed",
     )
     return frame.filter(~mask & ~elsewhere), rejects, set(blocked.to_list())
+
+
+def suppressing_rows(frame: pl.DataFrame, listed: pl.Series | None = None) -> pl.Series:
+    """Rows that suppress their address in every row of the input: their own status, or `listed`
+    (a --suppress list or the store)."""
+    return suppressed_mask(frame) if listed is None else suppressed_mask(frame) | listed
 
 
 def _suppression_detail(frame: pl.DataFrame) -> pl.Expr:
@@ -150,26 +161,61 @@ def verify_no_leak(paths: list[str], fmt: str, header: str, blocked: pl.Series |
 
     from listclean.errors import OutputError
     from listclean.io.read import read_column
-    from listclean.suppression import sha256_of
-
-    from listclean.suppression import suppression_key
 
     keys = pl.Series("key", sorted(blocked), dtype=pl.String) if isinstance(blocked, set) else blocked
     if keys.len() == 0:
         return
-    wanted = pl.Series("key", [sha256_of(key) for key in keys.to_list()], dtype=pl.String) if hashed else keys
+    wanted = blocked_values(keys, hashed)
     leaked = 0
     for path in paths:
         column = read_column(fmt, path, header)  # each format reads its own files back (io.read.registry)
-        text = pl.col(header).cast(pl.String).str.strip_chars().str.strip_prefix("'")
-        # A hashed audience is compared hash for hash; addresses by their suppression key (any variant is a leak).
-        values = text.str.to_lowercase() if hashed else suppression_key(text)
+        values = written_values(pl.col(header), hashed)
         leaked += int(column.select(values.is_in(wanted.implode()).fill_null(False).sum()).collect().item())
     if leaked:
         for path in paths:
             with contextlib.suppress(OSError):
                 os.unlink(path)
         raise OutputError(f"{leaked} suppressed address(es) found in the written export; the files were removed", hint="this is a bug in listclean: please report it")
+
+
+def written_values(cell: pl.Expr, hashed: bool) -> pl.Expr:
+    """A written address cell as the read-back check compares it: a hashed audience's hash as it
+    is (lower-cased), an address by its suppression key (any variant of a suppressed one is a leak)."""
+    import polars as pl
+
+    from listclean.suppression import suppression_key
+
+    text = cell.cast(pl.String).str.strip_chars().str.strip_prefix("'")
+    return text.str.to_lowercase() if hashed else suppression_key(text)
+
+
+def blocked_values(keys: pl.Series, hashed: bool) -> pl.Series:
+    """The suppressed addresses as `written_values` would find them in a file: their hashes for an audience."""
+    import polars as pl
+
+    from listclean.suppression import sha256_of
+
+    return pl.Series("key", [sha256_of(key) for key in keys.to_list()], dtype=pl.String) if hashed else keys
+
+
+def cell_addresses(frame: pl.DataFrame) -> pl.DataFrame:
+    """The addresses of the cells that hold several ("a@x.com; b@y.com"): one row per address,
+    `__row` (the row's index in `frame`), `t` (the address as typed) and `k` (its suppression key).
+    Few rows have such a cell: only those are split."""
+    import polars as pl
+
+    from listclean.suppression import ADDRESS_TOKEN, suppression_key
+
+    empty = pl.DataFrame(schema={"__row": pl.Int64, "t": pl.String, "k": pl.String})
+    if "email" not in frame.columns or not frame.height:
+        return empty
+    cells = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"), pl.col("email").cast(pl.String).alias("t"))
+    cells = cells.filter(pl.col("t").str.count_matches("@", literal=True) >= 2)  # a cheap first look
+    if not cells.height:
+        return empty
+    tokens = cells.with_columns(pl.col("t").str.extract_all(ADDRESS_TOKEN))
+    rows = tokens.filter(pl.col("t").list.len() >= 2).explode("t")
+    return rows.with_columns(suppression_key(pl.col("t")).alias("k"))
 
 
 def another_address_suppressed(frame: pl.DataFrame, blocked: pl.Series | set[str], store: Any = None, listed: Any = None) -> pl.Series:
@@ -179,18 +225,10 @@ def another_address_suppressed(frame: pl.DataFrame, blocked: pl.Series | set[str
     cell: only those are split and compared."""
     import polars as pl
 
-    from listclean.suppression import ADDRESS_TOKEN, suppression_key
-
     none = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).alias("other")
-    if "email" not in frame.columns or not frame.height:
+    keyed = cell_addresses(frame)
+    if not keyed.height:
         return none
-    cells = frame.select(pl.int_range(pl.len()).alias("__row"), pl.col("email").cast(pl.String).alias("t"))
-    cells = cells.filter(pl.col("t").str.count_matches("@", literal=True) >= 2)  # a cheap first look
-    if not cells.height:
-        return none
-    tokens = cells.with_columns(pl.col("t").str.extract_all(ADDRESS_TOKEN))
-    rows = tokens.filter(pl.col("t").list.len() >= 2).explode("t")
-    keyed = rows.with_columns(suppression_key(pl.col("t")).alias("k"))
     keys = blocked if isinstance(blocked, pl.Series) else pl.Series("key", sorted(blocked), dtype=pl.String)
     hit = keyed["k"].is_in(keys.implode()).fill_null(False)
     if store is not None:

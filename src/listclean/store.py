@@ -347,11 +347,22 @@ def apply_store(frame: pl.DataFrame, store: SuppressionStore) -> tuple[pl.DataFr
 
 def feed_store(store: SuppressionStore, frame: pl.DataFrame) -> None:
     """Add every unsubscribed, bounced, cleaned, complained or erased row's address to the store."""
+    record_fed(store, fed_rows(frame))
+
+
+def fed_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """What `feed_store` adds from the frame: (normalised, key, status) of every unsubscribed,
+    bounced, cleaned, complained or erased row, once each, in the order they are added."""
     import polars as pl
 
+    schema = {"normalised": pl.String, "key": pl.String, "status": pl.String}
     if "consent_status" not in frame.columns:
-        return
+        return pl.DataFrame(schema=schema)
     rows = frame.select(_normalised(frame).alias("normalised"), _address(frame).alias("key"), pl.col("consent_status").cast(pl.String).alias("status"))
-    rows = rows.filter(pl.col("status").is_in(FED_BY) & pl.col("key").is_not_null()).unique().sort("key", "status", "normalised")
-    for normalised, key, status in rows.iter_rows():
+    return rows.filter(pl.col("status").is_in(FED_BY) & pl.col("key").is_not_null()).unique().sort("key", "status", "normalised")
+
+
+def record_fed(store: SuppressionStore, rows: pl.DataFrame) -> None:
+    """Add `fed_rows`' rows to the store (an erased person's as a keyed hash only)."""
+    for normalised, key, status in rows.select("normalised", "key", "status").iter_rows():
         store.add_normalised(normalised or key, key, status, erase=status == "erased")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 import polars as pl
 
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 HASHES = ("sha256",)
 UNKNOWN_CONSENT = ("exclude", "include")  # what a platform or --hash does with a consent status nobody understood
 _KEY = "__listclean_address_key"  # the address's 64-bit hash, carried from pass 1 to pass 2
+# Whether the caller found (Spark, across partitions) that the row's cell also holds an address
+# another row suppresses; read by ChunkScreen.cell_suppressed where present (never written).
+CELL_BLOCKED_COLUMN = "__listclean_cell_suppressed_elsewhere"
 Output = Union[OutputTarget, "Sink"]
 
 
@@ -286,19 +289,27 @@ def _suppression_sources(options: ExportStepOptions, runtime: Runtime) -> tuple[
     return store, listed
 
 
-class _Export:
-    """One export run: its options, the store and lists it honours, and what it has counted."""
+class ChunkScreen:
+    """Pass 1's rule for one chunk of rows, and what it has counted: the store and lists honoured,
+    a row's own suppression, consent, and what a platform can take. Every row kept out goes to
+    `remove` with its reason (the step's ledger).
 
-    def __init__(self, options: ExportStepOptions, runtime: Runtime) -> None:
-        self.options, self.runtime = options, runtime
+    Callable on any chunk by itself: the step runs it on each chunk it reads, listclean.spark.export
+    on each partition, told by Spark which rows another partition suppresses (ELSEWHERE_COLUMN)."""
+
+    def __init__(
+        self, options: ExportStepOptions, now: datetime, store: SuppressionStore | None, listed: SuppressionList | None,
+        remove: Callable[[pl.DataFrame], None], *, feed_store: bool = True,
+    ) -> None:  # fmt: skip
+        self.options = options
         self.profile = options.profile
         self.hashed = options.hash is not None
         self.usable_only = self.profile is not None or self.hashed  # a platform (or an audience) needs a usable address and consent
-        self.now, self.rules = runtime.now(options.as_of), options.rules
-        self.ledger: Ledger = runtime.ledger()
-        self.store, self.listed = _suppression_sources(options, runtime)
+        self.now, self.rules = now, options.rules
+        self.store, self.listed = store, listed
+        self.feeds_store = feed_store  # the store learns each chunk's unsubscribes (Spark: on the driver, from what it collects)
+        self._removed = remove
         self.blocked_parts: list[pl.Series] = []  # the suppressed addresses, a series a chunk
-        self.blocked = pl.Series("key", [], dtype=pl.String)  # every suppressed address (after pass 1)
         self.matched_by_list: set[str] = set()  # addresses of the rows a --suppress list matched
         self.blocked_forms: set[str] = set()  # the normalised addresses of suppressed rows (what a hashed audience would hash)
         self.suppressed = self.lapsed = self.unusable = self.expiring = self.unproven = 0
@@ -307,37 +318,28 @@ class _Export:
         self.refused = self.phones_left_out = 0
         self.audience = self.profile is not None and self.profile.audience  # an ad platform's hashed identifiers
 
-    # ---- pass 1: each row on its own
-    def screen(self, source: ChunkSource, progress: Progress) -> Spool:
-        """The rows that may be exported, with their address's hash; the others to the ledger."""
-        candidates = self.runtime.spool()
-        needed = _needed_columns(self.profile, self.hashed, self.options.columns)
-        read, total = 0, expected_rows(source)
-        with self.runtime.chunks(source) as chunks:
-            for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
-                read += chunk.height
-                kept = self._screen_chunk(with_key(chunk))
-                key = pl.col(KEY_COLUMN)
-                kept = kept.with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
-                candidates.add(kept.select([c for c in kept.columns if c != KEY_COLUMN and (needed is None or c in needed or c == _KEY)]))
-                progress("reading", log=False, done=read, total=total)
-                del chunk, kept  # before the next chunk is read, not after
-        return candidates
-
-    def _screen_chunk(self, chunk: pl.DataFrame) -> pl.DataFrame:
-        from listclean.consent import implied_expired, implied_expiring, unproven
-        from listclean.export_rules import separate_suppressed
-
-        listed_mask = None
+    def stored_and_listed(self, chunk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.Series | None]:
+        """(the chunk less the rows of people the store says were erased, their rejects, and for
+        each row left whether the store or a --suppress list holds its address)."""
+        listed_mask = erased = None
         if self.store is not None:
             from listclean.store import apply_store
 
             chunk, erased, listed_mask = apply_store(chunk, self.store)
-            self.suppressed += self._remove(erased)
         if self.listed is not None:
             on_list = chunk.select(self.listed.matches(chunk, address_source(chunk))).to_series()
             listed_mask = on_list if listed_mask is None else listed_mask | on_list
             self.matched_by_list |= _addresses(chunk, on_list)
+        return chunk, erased, listed_mask
+
+    def screen_chunk(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """The chunk's rows that may be exported (the chunk has its keys: export_rules.with_key)."""
+        from listclean.consent import implied_expired, implied_expiring, unproven
+        from listclean.export_rules import separate_suppressed
+
+        chunk, erased, listed_mask = self.stored_and_listed(chunk)
+        if erased is not None:
+            self.suppressed += self._remove(erased)
         mailable, suppressed, blocked = separate_suppressed(chunk, listed_mask)
         self.blocked_parts.append(pl.Series("key", sorted(blocked), dtype=pl.String))
         if self.hashed or self.audience:
@@ -357,7 +359,7 @@ class _Export:
             kept = self._refused(kept)
         self.expiring += int(kept.select(implied_expiring(kept, self.now, self.rules).sum()).item())
         self.unproven += int(kept.select(unproven(kept).sum()).item())
-        if self.store is not None:
+        if self.store is not None and self.feeds_store:
             from listclean.store import feed_store
 
             feed_store(self.store, chunk)
@@ -424,13 +426,66 @@ class _Export:
 
     def _remove(self, rejects: pl.DataFrame) -> int:
         """Rows kept out of the output, into the ledger; how many."""
-        self.ledger.remove(rejects)
+        self._removed(rejects)
         return rejects.height
+
+    def cell_suppressed(self, part: pl.DataFrame, blocked: pl.Series) -> pl.DataFrame:
+        """The rows less those whose cell also holds a suppressed address (a cell of several
+        addresses is judged by its first; the others must not be suppressed either): `blocked`
+        by another row, in the store or on a list, or as the caller found (CELL_BLOCKED_COLUMN)."""
+        from listclean.export_rules import another_address_suppressed
+
+        other = another_address_suppressed(part, blocked, self.store, self.listed)
+        if CELL_BLOCKED_COLUMN in part.columns:
+            other = other | part[CELL_BLOCKED_COLUMN].fill_null(False)
+        detail = pl.lit("the cell also holds an address that is suppressed")
+        self.suppressed += self._remove(rows_as_rejects(part.filter(other), pl.lit("suppressed"), detail))
+        return part.filter(~other)
+
+    def save_store(self) -> None:
+        """The store learns the --suppress lists (their entries and the addresses they matched), and is saved."""
+        if self.store is None:
+            return
+        if self.listed is not None:
+            # The list's own entries, and the addresses of the rows it matched (a hash matched by a typed address).
+            for address in sorted(self.matched_by_list):
+                self.store.add(address, "suppression_list")
+            for entry in sorted(self.listed.sha256 | self.listed.md5):
+                self.store.add_hash(entry, "suppression_list")
+            for address in sorted(self.listed.addresses):
+                self.store.add(address, "suppression_list")
+        self.store.save()
+
+
+class _Export(ChunkScreen):
+    """One export run: its options, the store and lists it honours, and what it has counted."""
+
+    def __init__(self, options: ExportStepOptions, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.ledger: Ledger = runtime.ledger()
+        store, listed = _suppression_sources(options, runtime)
+        super().__init__(options, runtime.now(options.as_of), store, listed, self.ledger.remove)
+        self.blocked = pl.Series("key", [], dtype=pl.String)  # every suppressed address (after pass 1)
+
+    # ---- pass 1: each row on its own
+    def screen(self, source: ChunkSource, progress: Progress) -> Spool:
+        """The rows that may be exported, with their address's hash; the others to the ledger."""
+        candidates = self.runtime.spool()
+        needed = _needed_columns(self.profile, self.hashed, self.options.columns)
+        read, total = 0, expected_rows(source)
+        with self.runtime.chunks(source) as chunks:
+            for chunk in chunks:  # a chunk at a time: a file larger than memory streams through
+                read += chunk.height
+                kept = self.screen_chunk(with_key(chunk))
+                key = pl.col(KEY_COLUMN)
+                kept = kept.with_columns(pl.when(key.is_not_null()).then(key.hash()).alias(_KEY))
+                candidates.add(kept.select([c for c in kept.columns if c != KEY_COLUMN and (needed is None or c in needed or c == _KEY)]))
+                progress("reading", log=False, done=read, total=total)
+                del chunk, kept  # before the next chunk is read, not after
+        return candidates
 
     # ---- pass 2: an address suppressed in any row is suppressed in all of them
     def cross_suppress(self, candidates: Spool) -> Spool:
-        from listclean.export_rules import another_address_suppressed
-
         """The candidates less the rows whose address another row suppressed.
 
         Compared as 64-bit hashes: a set of a million hashes is a few megabytes, and a collision
@@ -445,12 +500,8 @@ class _Export:
             if self.hashed or self.audience:
                 self._remember_forms(part, elsewhere)
             self.suppressed += self._remove(same_address)
-            part = part.filter(~elsewhere)
-            # A cell of several addresses is judged by its first; the others must not be suppressed either.
-            other = another_address_suppressed(part, self.blocked, self.store, self.listed)
-            detail = pl.lit("the cell also holds an address that is suppressed")
-            self.suppressed += self._remove(rows_as_rejects(part.filter(other), pl.lit("suppressed"), detail))
-            exported.add(part.filter(~other).drop(_KEY))
+            part = self.cell_suppressed(part.filter(~elsewhere), self.blocked)
+            exported.add(part.drop(_KEY))
             del part
         return exported
 
@@ -487,7 +538,7 @@ class _Export:
         """Read the files back: a suppressed address in any of them removes them all and fails the run."""
         from listclean.export_rules import verify_no_leak
 
-        header = "email_sha256" if self.hashed else self.profile.email_header if self.profile is not None else ("email" if "email" in columns else None)
+        header = written_address_column(self.profile, self.hashed, columns)
         blocked = self.blocked
         if self.store is not None:
             blocked = pl.concat([blocked, pl.Series("key", sorted(self.store.plain_keys()), dtype=pl.String)]).unique()
@@ -501,20 +552,6 @@ class _Export:
             blocked = pl.Series("key", sorted(forms), dtype=pl.String)
         if not output.streamed and header is not None and header in columns:  # every part, where it waits to be committed
             verify_no_leak([target.written for target in targets], output.format, header, blocked, hashed=self.hashed or self.audience)
-
-    def save_store(self) -> None:
-        """The store learns the --suppress lists (their entries and the addresses they matched), and is saved."""
-        if self.store is None:
-            return
-        if self.listed is not None:
-            # The list's own entries, and the addresses of the rows it matched (a hash matched by a typed address).
-            for address in sorted(self.matched_by_list):
-                self.store.add(address, "suppression_list")
-            for entry in sorted(self.listed.sha256 | self.listed.md5):
-                self.store.add_hash(entry, "suppression_list")
-            for address in sorted(self.listed.addresses):
-                self.store.add(address, "suppression_list")
-        self.store.save()
 
 
 def part_targets(output: OutputTarget, count: int, outputs: OutputSet | None = None) -> list[OutputTarget]:
@@ -562,6 +599,11 @@ def _stale_parts(path: str, count: int) -> list[str]:
     if count > 1 and os.path.isfile(path):
         stale.append(path)
     return sorted(stale)
+
+
+def written_address_column(profile: Profile | None, hashed: bool, columns: list[str]) -> str | None:
+    """The written file's column of addresses (or their hashes) the read-back check reads, if any."""
+    return "email_sha256" if hashed else profile.email_header if profile is not None else ("email" if "email" in columns else None)
 
 
 def _needed_columns(profile: Profile | None, hashed: bool, wanted: list[str] | None) -> set[str] | None:
