@@ -263,3 +263,27 @@ def test_an_export_of_no_one_writes_no_row_and_accounts_for_everyone(spark, tmp_
     files = result.write(str(tmp_path / "out"))
     assert sum(len(Path(name.removeprefix("file:")).read_text().splitlines()) - 1 for name in files) == 0
     result.release()
+
+
+def test_the_spark_submit_export_job_writes_the_platforms_files_and_the_commands_summary(spark, cli, contacts_path, tmp_path, capsys):
+    import json
+
+    from listclean.spark.job import main
+
+    listed = tmp_path / "dnm.txt"
+    listed.write_text("LISTED@firma.pl\n")
+    single = cli(["export", contacts_path, "--to", "mailchimp", "-o", tmp_path / "mailchimp.csv", "--suppress", listed, "--as-of", "2026-11-30", "--json"])
+    assert single.exit_code == 0, single.stderr
+    expected = json.loads(single.stdout)
+    capsys.readouterr()
+    folder, rejects = tmp_path / "spark-mailchimp", tmp_path / "spark-rejects"
+    argv = ["export", contacts_path, str(folder), "--to", "mailchimp", "--suppress", str(listed), "--as-of", "2026-11-30", "--rejects", str(rejects), "--partitions", "3"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    paths = {"output", "rejects", "files", "engine", "listclean"}
+    assert {k: v for k, v in summary.items() if k not in paths} == {k: v for k, v in expected.items() if k not in paths}
+    written = pl.concat([pl.read_csv(path, infer_schema=False) for path in sorted(folder.glob("*.csv"))])
+    assert written.sort(written.columns).equals(pl.read_csv(tmp_path / "mailchimp.csv", infer_schema=False).sort(written.columns))
+    assert pl.read_parquet(rejects / "*.parquet").height == summary["rejected"] > 0
+    addresses = written["Email Address"].str.to_lowercase()
+    assert not addresses.str.contains("jane").any() and not addresses.str.contains("listed@").any()  # unsubscribed in another spelling; listed

@@ -14,8 +14,10 @@ Spark's own operations. What is here so far:
 - `import_files(spark, paths)`: export files imported a task per file by the importer.
 - `dedupe(frame, DedupeStepOptions(match="canonical"))`: exact and canonical dedupe (groups
   as Spark connected components, each part deduplicated by the engine).
+- `export(frame, ExportStepOptions(...))`: the rows a platform may get, the rejects, the report,
+  and the files written (read back for leaks before the store learns anything).
 - `session()`: a Spark session set up as these functions expect.
-- `listclean.spark.job`: import, validate and dedupe as spark-submit jobs (Parquet datasets out).
+- `listclean.spark.job`: import, validate, dedupe and export as spark-submit jobs.
 
 Not yet (see the README's "Spark" section): fuzzy dedupe, segment's split files, decay's
 whole-list measures as Spark aggregations, `listclean run --engine spark`.
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from listclean.spark.decay import decay_report
 from listclean.spark.dedupe import dedupe
+from listclean.spark.export import export
 from listclean.spark.importing import import_files
 from listclean.spark.segment import segment, segment_notes
 from listclean.spark.session import session
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 
     from listclean.email.validate import ValidateOptions
 
-__all__ = ["decay_report", "dedupe", "import_files", "segment", "segment_notes", "session", "validate"]
+__all__ = ["decay_report", "dedupe", "export", "import_files", "segment", "segment_notes", "session", "validate"]
 
 
 def validate(

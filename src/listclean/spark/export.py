@@ -85,6 +85,7 @@ class SparkExport:
     _screened: SparkFrame
     _persisted: list[SparkFrame] = field(default_factory=list)
     _files: list[str] = field(default_factory=list)
+    _format: str | None = None  # the written files' format (None until written)
 
     def report(self) -> ExportReport:
         """The single machine's report of this export (counts, reasons, consent), from Spark's counts."""
@@ -99,6 +100,7 @@ class SparkExport:
         (OutputError). Then the store (options.store) learns this run's unsubscribes and lists."""
         written = _write(self, path, format, force)
         _check_written(self, path, written)
+        self._format = written
         save_store(self)
         return list(self._files)
 
@@ -337,7 +339,7 @@ def _report(result: SparkExport) -> ExportReport:
         counts={"rows_in": rows_in, "rows_out": rows_out, "rejected": rejected, "merged": 0, "quarantined": 0},
         suppressed=count["suppressed"], consent_expired=count["lapsed"], unusable_address=count["unusable"],
         consent_expiring=count["expiring"], consent_unproven=count["unproven"], files=list(result._files),
-        columns=result.exported.columns, to=options.to, hash=options.hash, format=None, expiring_days=options.rules.warning_days,
+        columns=result.exported.columns, to=options.to, hash=options.hash, format=result._format, expiring_days=options.rules.warning_days,
         store=options.store, store_added=store.added if store is not None else None, store_entries=len(store) if store is not None else None,
         consent_unknown=count["unknown"], consent_unknown_excluded=count["unknown_excluded"], consent_policy=options.policy,
         held_back={"pending": count["held_pending"], "unknown": count["held_unknown"]} if usable_only else {},

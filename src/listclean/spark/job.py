@@ -4,15 +4,18 @@
         validate INPUT OUTPUT [--suppress FILE ...] [--fix-typos] [--partitions N]
     ... dedupe INPUT OUTPUT [--match exact|canonical] [--clusters PATH] [--explain PATH] [--trust SOURCE ...]
     ... import FILE [FILE ...] --output OUTPUT [--rejects PATH] [--on-bad-rows error|skip|keep] ...
+    ... export INPUT OUTPUT [--to PLATFORM] [--suppress FILE ...] [--store PATH] [--rejects PATH] [--as-of DATE]
 
 INPUT is a Parquet file or dataset listclean wrote (any path Spark reads: hdfs://, s3a://, a
 folder); import's FILEs are export files every executor can open (see spark/importing.py).
 OUTPUT (and --clusters, --explain, --rejects) are written as Parquet datasets (replaced when
-they exist, as a Spark job's outputs usually are). One JSON line on stdout says what was
-written: validate's rows by email_status (counted from the written dataset); dedupe's and
-import's summaries are the ones `listclean dedupe --json` and `listclean import --json` print
+they exist, as a Spark job's outputs usually are); export's OUTPUT is a folder of the platform's
+CSV files (read back before the store learns anything; see spark/export.py). One JSON line on
+stdout says what was written: validate's rows by email_status (counted from the written
+dataset); import's, dedupe's and export's summaries are the ones the command prints with --json
 (rows in = rows out + merged + rejected), with "engine": "spark". A listclean error (an
-unreadable file, ragged rows) is one line on stderr and exit code 2, as the command's.
+unreadable file, ragged rows, a leak found in the written files) is one line on stderr and the
+command's exit code.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             frame = spark.read.parquet(options.input)
             if options.partitions:
                 frame = frame.repartition(options.partitions)
-            summary = {"validate": _validate, "dedupe": _dedupe}[options.step](spark, frame, options)
+            summary = {"validate": _validate, "dedupe": _dedupe, "export": _export}[options.step](spark, frame, options)
     except ListcleanError as error:
         print(f"listclean: error: {error}", file=sys.stderr)
         return int(error.exit_code)
@@ -61,7 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     dedupe.add_argument("--explain", metavar="PATH", help="the compared pairs, scored and explained (a Parquet dataset)")
     dedupe.add_argument("--trust", action="append", default=[], metavar="SOURCE", help="a source whose values win, most trusted first (repeatable)")
     dedupe.add_argument("--part-rows", type=int, default=None, help="rows per part the engine deduplicates at once (default 200,000)")
-    for step in (validate, dedupe):
+    export = steps.add_parser("export", help="write the contacts who may be mailed, in a platform's form (listclean export)")
+    export.add_argument("--to", default="csv", help="a platform profile (mailchimp, klaviyo, ...) or csv")
+    export.add_argument("--suppress", action="append", default=[], metavar="FILE", help="a suppression list (repeatable)")
+    export.add_argument("--store", metavar="PATH", help="the suppression store: honoured, and fed this run's unsubscribes")
+    export.add_argument("--rejects", metavar="PATH", help="the rows kept out, with their reasons (a Parquet dataset)")
+    export.add_argument("--as-of", default=None, help="the report date (consent expiry), YYYY-MM-DD")
+    for step in (validate, dedupe, export):
         step.add_argument("input")
         step.add_argument("output")
         step.add_argument("--partitions", type=int, default=0, help="repartition the input first (0: as Spark reads it)")
@@ -72,9 +81,39 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument("--on-bad-rows", choices=("error", "skip", "keep"), default="error")
     importing.add_argument("--date-order", choices=("auto", "mdy", "dmy"), default="auto")
     importing.add_argument("--default-country", default=None)
-    for step in (validate, dedupe, importing):
+    for step in (validate, dedupe, export, importing):
         step.add_argument("--master", default=None, help="e.g. local[4]; by default what spark-submit says")
     return parser
+
+
+def _export(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace) -> dict[str, Any]:
+    from listclean.spark.export import export
+    from listclean.steps.export import ExportStepOptions
+
+    as_of = _day(options.as_of) if options.as_of else None
+    chosen = ExportStepOptions(to=options.to, suppress=options.suppress, store=options.store, as_of=as_of)
+    result = export(frame, chosen)
+    try:
+        result.write(options.output, force=True)
+        if options.rejects:
+            result.rejects.write.mode("overwrite").parquet(options.rejects)
+        report = result.report()
+    finally:
+        result.release()
+    return report.summary(output=options.output, rejects=options.rejects)
+
+
+def _day(text: str) -> Any:  # noqa: ANN401 - a datetime
+    """--as-of's date (or date and time), in UTC."""
+    from datetime import datetime, timezone
+
+    from listclean.errors import UsageError
+
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a date", hint="give YYYY-MM-DD") from None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
 
 
 def _import(spark: SparkSession, options: argparse.Namespace) -> dict[str, Any]:
