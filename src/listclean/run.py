@@ -53,6 +53,7 @@ from typing import Any
 from listclean.errors import ConfigError, ExitCode, ListcleanError, OutputError
 
 STEP_ORDER = ("import", "validate", "dedupe", "segment")
+ENGINES = ("local", "spark")  # where `listclean run` runs the steps: this process, or a Spark session
 RESERVED = {"output", "o", "force", "report", "json", "format", "f"}  # the run decides where each step writes
 # Options that name files: relative to the run file, as `inputs` are.
 _PATHS = ("rejects", "clusters", "explain", "review", "labels", "model", "save_model", "split_dir", "store", "rules", "html", "sunset_out", "against")
@@ -328,6 +329,8 @@ def run_pipeline(
     on_start: Callable[[PlannedStep], None] | None = None,
     reraise: bool = False,
     also_writes: list[tuple[str, str | None]] | None = None,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> RunReport:
     """Run every step of the run file in order under the work directory's lock.
 
@@ -340,16 +343,22 @@ def run_pipeline(
     `also_writes`, e.g. the CLI's --log) is checked first against every file it only reads and
     against each other (see `check_writes`). Each step's outputs are committed as a set when
     the step ends well (see io.write.OutputSet), and discarded when it fails.
+
+    `engine="spark"` runs every step with listclean.spark's functions in a Spark session
+    (`spark_master`, else what spark-submit or the SPARK_* settings say): the same plan, options,
+    checks and summaries; each output a folder Spark writes (spark/executors.py). An option a step
+    cannot honour on Spark yet is refused before the first step runs.
     """
     from listclean.runtime import Runtime
-    from listclean.steps.executors import prepare
 
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}", hint=f"use {' or '.join(ENGINES)}")
     make_runtime = runtime_factory or Runtime
     steps, workdir = plan(config)
     report = RunReport(config=config)
     started = time.perf_counter()
     with locked(workdir):
-        calls = [prepare(step) for step in steps]  # nothing runs if any step is wrong
+        calls = _calls(steps, engine, spark_master)  # nothing runs if any step is wrong
         check_writes(steps, calls, workdir, also_writes or [])
         for step, call in zip(steps, calls):
             if on_start is not None:
@@ -367,6 +376,18 @@ def run_pipeline(
                 os.replace(step.output, step.replaces)  # the updated master becomes tomorrow's
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def _calls(steps: list[PlannedStep], engine: str, spark_master: str | None) -> list[Any]:
+    """Each step's call on the engine, every step's options checked first."""
+    if engine == "spark":
+        from listclean.spark.executors import Spark, prepare as on_spark
+
+        spark = Spark(spark_master)
+        return [on_spark(step, spark) for step in steps]
+    from listclean.steps.executors import prepare
+
+    return [prepare(step) for step in steps]
 
 
 def check_writes(steps: list[PlannedStep], calls: list[Any], workdir: Path, also: list[tuple[str, str | None]]) -> None:

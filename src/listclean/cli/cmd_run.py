@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -17,15 +17,18 @@ if TYPE_CHECKING:
 ConfigPath = Annotated[str, typer.Argument(metavar="RUN_FILE", help="The run file (TOML with a [run] table).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the run's summary (every step's) as one JSON object on stdout.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the commands the run would execute, one line each quoted for a POSIX shell (with --json: each step's arguments as a list), and stop.")]
+Engine = Annotated[str, typer.Option("--engine", help="Where the steps run: local (this process) or spark (listclean.spark's steps in a Spark session; needs the spark extra).", metavar="local|spark")]
+SparkMaster = Annotated[Optional[str], typer.Option("--spark-master", help="The Spark master for --engine spark, e.g. local[4] or yarn (default: what spark-submit or SPARK_* settings say).")]
 
 EXAMPLES = [
     Example("the nightly job, its summary as JSON, every run in an audit log", "listclean --log logs/runs.jsonl run nightly.toml --json"),
     Example("print the commands the run would execute, and stop", "listclean run nightly.toml --dry-run"),
+    Example("the same run on Spark (Parquet datasets and part files instead of files)", "listclean run nightly.toml --engine spark --spark-master local[4] --json"),
 ]
 
 
 @guarded
-def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False) -> None:  # noqa: A002
+def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False, engine: Engine = "local", spark_master: SparkMaster = None) -> None:  # noqa: A002
     """Run the nightly pipeline described in a TOML file: import, validate, dedupe, segment, export, decay report.
 
     Stops at the first step that fails or crosses a threshold, with that step's exit code; a lock keeps two runs apart.
@@ -58,7 +61,7 @@ def command(config: ConfigPath, json: JsonFlag = False, dry_run: DryRun = False)
 
     outcome = run.run_pipeline(
         config, runtime_factory=lambda: cli_runtime(reporter), on_start=started, on_step=finished, reraise=reporter.settings.debug,
-        also_writes=[("--log", reporter.settings.log)],
+        also_writes=[("--log", reporter.settings.log)], engine=engine, spark_master=spark_master,
     )  # fmt: skip
     emit_summary(outcome.summary(), json_summary=json, report=None)
     if outcome.exit_code:

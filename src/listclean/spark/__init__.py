@@ -26,7 +26,7 @@ whole-list measures as Spark aggregations, `listclean run --engine spark`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from listclean.spark.decay import decay_report
 from listclean.spark.dedupe import dedupe
@@ -39,8 +39,9 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkFrame
 
     from listclean.email.validate import ValidateOptions
+    from listclean.spark.arrow import Reported
 
-__all__ = ["decay_report", "dedupe", "export", "import_files", "segment", "segment_notes", "session", "validate"]
+__all__ = ["decay_report", "dedupe", "export", "import_files", "segment", "segment_notes", "session", "validate", "validate_reported"]
 
 
 def validate(
@@ -55,26 +56,67 @@ def validate(
     read once here and sent to each executor once (a Spark broadcast). DNS checks are not run on
     Spark (each executor would resolve on its own).
     """
+    from listclean.spark.arrow import map_chunks
+
+    judge = _judging(frame, fix_typos, suppress, options, store=None)
+    return map_chunks(frame, lambda rows: judge(rows)[0])
+
+
+def validate_reported(
+    frame: SparkFrame, *, fix_typos: bool = False, suppress: Sequence[str] = (), options: ValidateOptions | None = None, store: str | None = None
+) -> Reported:
+    """`validate` with what `listclean validate` reports: `.rows` the judged rows, `.reports()`
+    each chunk's (ValidationReport, rejects of the rows the store's erasures removed), to be
+    combined as the single machine combines its chunks'; `.release()` when both are read.
+
+    `store`: a suppression store (its path, read on the driver and sent to every executor once),
+    applied as the step applies it: erased people's rows removed (rejects without data), a stored
+    reason taking the place of a weaker consent status, every stored address suppressed."""
+    from listclean.spark.arrow import map_chunks_reported
+
+    return map_chunks_reported(frame, _judging(frame, fix_typos, suppress, options, store))
+
+
+def _judging(frame: SparkFrame, fix_typos: bool, suppress: Sequence[str], options: ValidateOptions | None, store: str | None) -> Any:  # noqa: ANN401
+    """The chunk function of validate on Spark: rows -> (judged rows, (report, store rejects))."""
     import dataclasses
 
-    from listclean.email.validate import ValidateOptions, validate as judge, with_alternates
+    from listclean.email.validate import ValidateOptions
     from listclean.errors import UsageError
-    from listclean.spark.arrow import map_chunks
 
     options = options or ValidateOptions(fix_typos=fix_typos)
     if options.dns is not None:
         raise UsageError("DNS checks are not available on Spark", hint="validate without --dns, or on one machine")
-    listed = None
+    entries = options.suppression
     if suppress:
         from listclean.io.read import Workspace
         from listclean.suppression import load_suppression
 
         with Workspace() as workspace:
-            entries = load_suppression(list(suppress), workspace).union(options.suppression)  # both: either suppresses
-        listed = frame.sparkSession.sparkContext.broadcast(entries)
+            entries = load_suppression(list(suppress), workspace).union(entries)  # both: either suppresses
+    stored = None
+    if store:
+        from listclean.store import SuppressionStore
+        from listclean.suppression import SuppressionList
 
-    def chunk(rows):  # type: ignore[no-untyped-def]
-        checks = options if listed is None else dataclasses.replace(options, suppression=listed.value)
-        return with_alternates(judge(rows, checks)[0])  # always a column: Spark's schema is fixed before any partition
+        stored = SuppressionStore.open(store)
+        sha256, md5 = stored.hashed_entries()
+        kept = SuppressionList(addresses=stored.plain_keys(), sha256=sha256, md5=md5, sources=[store])
+        entries = kept if entries is None else entries.union(kept)
+    sent = frame.sparkSession.sparkContext.broadcast((entries, stored)) if (entries is not None or stored is not None) else None
 
-    return map_chunks(frame, chunk)
+    def judged(rows):  # type: ignore[no-untyped-def]
+        from listclean.email.validate import validate as judge, with_alternates
+        from listclean.stream.ledger import empty_rejects
+
+        listed, held = sent.value if sent is not None else (None, None)
+        erased = empty_rejects()
+        if held is not None:
+            from listclean.store import apply_store
+
+            rows, erased, _ = apply_store(rows, held)
+        checks = options if listed is None else dataclasses.replace(options, suppression=listed)
+        answer, report = judge(rows, checks)
+        return with_alternates(answer), (report, erased)  # email_alternates always: Spark's schema is fixed before any partition
+
+    return judged

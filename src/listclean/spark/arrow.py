@@ -165,3 +165,63 @@ def map_chunks(frame: SparkFrame, function: ChunkFunction, chunk_rows: int = CHU
             yield from answer(gathered)
 
     return frame.mapInArrow(run, target)
+
+
+REPORT = "__listclean_report"  # a chunk's report (pickled) in a row of its own (map_chunks_reported)
+
+
+class Reported:
+    """A step's answer on Spark with its chunks' reports (see `map_chunks_reported`)."""
+
+    def __init__(self, kept: SparkFrame) -> None:
+        from pyspark.sql import functions as F
+
+        self._kept = kept
+        self.rows = kept.where(F.col(REPORT).isNull()).drop(REPORT)
+
+    def reports(self) -> list[Any]:
+        """Every chunk's report (a Spark job over the kept answer; the reports only reach the driver)."""
+        import pickle
+
+        from pyspark.sql import functions as F
+
+        return [pickle.loads(payload) for (payload,) in self._kept.where(F.col(REPORT).isNotNull()).select(REPORT).toLocalIterator()]
+
+    def release(self) -> None:
+        """Free the kept answer (once the rows are written and the reports read)."""
+        self._kept.unpersist()
+
+
+def map_chunks_reported(frame: SparkFrame, function: Callable[[pl.DataFrame], tuple[pl.DataFrame, Any]], chunk_rows: int = CHUNK_ROWS) -> Reported:
+    """`map_chunks` for a function that answers (rows, the chunk's report), as a step's chunk
+    function does (validate's ValidationReport): the rows, and every chunk's report (to be
+    combined as the single machine combines its chunks').
+
+    Each chunk's answer goes back with one more row holding its report, pickled; the answer is
+    kept (persisted: memory, then the executors' disks) so that writing the rows and reading the
+    reports run the function once."""
+    import pickle
+
+    from pyspark import StorageLevel
+
+    def tagged(rows: pl.DataFrame) -> pl.DataFrame:
+        import polars as pl
+
+        answered, report = function(rows)
+        told = pl.DataFrame({REPORT: [pickle.dumps(report)]}, schema={REPORT: pl.Binary})
+        return pl.concat([answered.with_columns(pl.lit(None, dtype=pl.Binary).alias(REPORT)), told], how="diagonal_relaxed")
+
+    return Reported(map_chunks(frame, tagged, chunk_rows).persist(StorageLevel.MEMORY_AND_DISK))
+
+
+def chunk_reports(frame: SparkFrame, function: Callable[[pl.DataFrame], Any], chunk_rows: int = CHUNK_ROWS) -> list[Any]:
+    """`function` (a chunk -> a small answer: counts, a report) on every chunk of `frame`; the
+    answers, pickled, are all that reaches the driver."""
+    import pickle
+
+    def answer(rows: pl.DataFrame) -> pl.DataFrame:
+        import polars as pl
+
+        return pl.DataFrame({REPORT: [pickle.dumps(function(rows))] if rows.height else []}, schema={REPORT: pl.Binary})
+
+    return [pickle.loads(payload) for (payload,) in map_chunks(frame, answer, chunk_rows).toLocalIterator()]

@@ -504,12 +504,12 @@ def save_store(result: SparkExport) -> None:
 
 
 def _listed_files(spark: Any, path: str) -> list[str]:
-    """The data files Spark wrote at `path` (part-*), sorted."""
+    """The data files Spark wrote at `path` (part-*), sorted; local files as plain paths (no file: scheme)."""
     jvm = spark.sparkContext._jvm
     folder = jvm.org.apache.hadoop.fs.Path(path)
     system = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     names = [status.getPath().toString() for status in system.listStatus(folder)]
-    return sorted(name for name in names if name.rsplit("/", 1)[-1].startswith("part-"))
+    return sorted(name.removeprefix("file:") for name in names if name.rsplit("/", 1)[-1].startswith("part-"))
 
 
 def _remove(spark: Any, path: str) -> None:

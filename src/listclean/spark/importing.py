@@ -18,7 +18,7 @@ the driver reads only the descriptions and reports, and decides the columns as o
 (`importer.unused_raw_columns`); pass 2 turns the kept pieces into rows of those columns.
 
 The files must be readable at the same path from every executor (local mode; a shared file
-system or a mounted bucket on a cluster). The suppression store is not applied here yet.
+system or a mounted bucket on a cluster). The suppression store (`store=`) is sent to every executor once and applied to every chunk.
 """
 
 from __future__ import annotations
@@ -52,9 +52,13 @@ class SparkImport:
             self._kept.unpersist()
 
 
-def import_files(spark: SparkSession, paths: Sequence[str], options: ImportOptions | None = None, *, piece_rows: int = PIECE_ROWS) -> SparkImport:
+def import_files(
+    spark: SparkSession, paths: Sequence[str], options: ImportOptions | None = None, *, store: str | None = None, piece_rows: int = PIECE_ROWS
+) -> SparkImport:
     """`listclean import PATHS` on Spark: each file imported by one task (see the module's
     docstring); the rows, their rejects and the import's report, as the single machine's.
+    `store`: a suppression store (read on the driver, sent to every executor once), applied to
+    every chunk as the import step applies it (erased people's rows removed, with data-less rejects).
 
     A file import refuses (unreadable, a wrong encoding, ragged rows under on_bad_rows="error")
     raises the single machine's error here, on the driver, naming the file, row and column."""
@@ -64,20 +68,26 @@ def import_files(spark: SparkSession, paths: Sequence[str], options: ImportOptio
 
     options = options or ImportOptions()
     files = spark.createDataFrame(list(enumerate(paths)), "file int, path string")
-    kept = files.repartition(max(1, len(paths)), "file").mapInArrow(_importer(options, piece_rows), _KEPT).persist(StorageLevel.MEMORY_AND_DISK)
+    held = None
+    if store:
+        from listclean.store import SuppressionStore
+
+        held = spark.sparkContext.broadcast(SuppressionStore.open(store))
+    kept = files.repartition(max(1, len(paths)), "file").mapInArrow(_importer(options, piece_rows, held), _KEPT).persist(StorageLevel.MEMORY_AND_DISK)
     errors = _described(kept, "error")
     if errors:
         kept.unpersist()
         raise errors[min(errors)]  # the first file's (in the order given), as one machine stops at it
     described = {kind: _described(kept, kind) for kind in ("columns", "report")}
-    sources: list[SourceReport] = [report for _, report in sorted(described["report"].items())]
+    sources: list[SourceReport] = [report for _, (report, _) in sorted(described["report"].items())]
+    erased = sum(count for _, count in described["report"].values())
     columns = _output_columns([described["columns"][index] for index in sorted(described["columns"])], unused_raw_columns(sources))
     rows = _pieces(kept, "rows", columns)
     rejects = _pieces(kept, "rejects", _reject_schema())
-    return SparkImport(rows=rows, rejects=rejects, report=_report(kept, sources, list(columns)), _kept=kept)
+    return SparkImport(rows=rows, rejects=rejects, report=_report(kept, sources, list(columns), erased), _kept=kept)
 
 
-def _importer(options: ImportOptions, piece_rows: int) -> Any:  # noqa: ANN401 - a mapInArrow function
+def _importer(options: ImportOptions, piece_rows: int, store: Any) -> Any:  # noqa: ANN401 - a mapInArrow function
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         import pickle
 
@@ -86,14 +96,14 @@ def _importer(options: ImportOptions, piece_rows: int) -> Any:  # noqa: ANN401 -
         for batch in batches:
             for index, path in zip(batch.column("file").to_pylist(), batch.column("path").to_pylist()):
                 try:
-                    yield from _import_one(index, path, options, piece_rows)
+                    yield from _import_one(index, path, options, piece_rows, store.value if store is not None else None)
                 except ListcleanError as error:  # the user's error, told on the driver as one machine tells it
                     yield _kept_batch(index, -1, "error", 0, pickle.dumps(error))
 
     return run
 
 
-def _import_one(index: int, path: str, options: ImportOptions, piece_rows: int) -> Iterator[Any]:
+def _import_one(index: int, path: str, options: ImportOptions, piece_rows: int, store: Any) -> Iterator[Any]:  # noqa: ANN401 - a SuppressionStore
     """One file imported as the single machine imports it, as Arrow record batches of _KEPT."""
     import pickle
 
@@ -104,18 +114,24 @@ def _import_one(index: int, path: str, options: ImportOptions, piece_rows: int) 
 
     piece = 0
     seen: dict[str, pl.DataType] = {}
+    removed: list[pl.DataFrame] = []  # the rows the store's erasures took out (the step's rejects, after the source's)
     with Workspace() as workspace:
         stream = ImportStream([path], options, workspace)
         for chunk in stream:
+            if store is not None:
+                from listclean.store import apply_store
+
+                chunk, erased, _ = apply_store(chunk, store)
+                removed.append(erased)
             for start in range(0, chunk.height, piece_rows):
                 part = chunk.slice(start, piece_rows)
                 yield _kept_batch(index, piece, "rows", part.height, _ipc(part))
                 piece += 1
             seen.update((name, dtype) for name, dtype in chunk.schema.items() if name not in seen)
-        rejects = stream.rejects()
+        rejects = pl.concat([stream.rejects(), *removed], how="vertical_relaxed")
         yield _kept_batch(index, piece, "rejects", rejects.height, _ipc(rejects))
         yield _kept_batch(index, piece + 1, "columns", 0, pickle.dumps(pl.Schema(seen)))
-        yield _kept_batch(index, piece + 2, "report", 0, pickle.dumps(stream.sources[0]))
+        yield _kept_batch(index, piece + 2, "report", 0, pickle.dumps((stream.sources[0], sum(frame.height for frame in removed))))
 
 
 def _kept_batch(index: int, piece: int, kind: str, rows: int, payload: bytes) -> Any:  # noqa: ANN401 - a pyarrow RecordBatch
@@ -181,7 +197,7 @@ def _pieces(kept: SparkFrame, kind: str, columns: pl.Schema) -> SparkFrame:
     return kept.where(F.col("kind") == kind).select("payload").mapInArrow(unpack, spark_schema(columns))
 
 
-def _report(kept: SparkFrame, sources: list[SourceReport], columns: list[str]) -> ImportReport:
+def _report(kept: SparkFrame, sources: list[SourceReport], columns: list[str], erased: int) -> ImportReport:
     """The import's report: rows in = rows out + rejected, as the single machine's ledger counts them."""
     from pyspark.sql import functions as F
 
@@ -189,9 +205,10 @@ def _report(kept: SparkFrame, sources: list[SourceReport], columns: list[str]) -
 
     rows_out = kept.where(F.col("kind") == "rows").agg(F.sum("rows")).first()[0] or 0
     rows_in = sum(source.rows_in for source in sources)
-    rejected = sum(source.rejected for source in sources)
+    source_rejected = sum(source.rejected for source in sources)
+    rejected = source_rejected + erased
     quarantined = sum(source.quarantined for source in sources)
     if rows_in != rows_out + rejected:  # pragma: no cover - guarded by tests
         raise AssertionError(f"row accounting broken: {rows_in} in != {rows_out} out + {rejected} rejected")
     counts = {"rows_in": rows_in, "rows_out": rows_out, "rejected": rejected, "merged": 0, "quarantined": quarantined}
-    return ImportReport(counts=counts, columns=columns, sources=sources, quarantined=quarantined, source_rejected=rejected)
+    return ImportReport(counts=counts, columns=columns, sources=sources, erased=erased, quarantined=quarantined, source_rejected=source_rejected)

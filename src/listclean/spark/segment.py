@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import polars as pl
     from pyspark.sql import DataFrame as SparkFrame
 
-    from listclean.steps.segment import SegmentStepOptions
+    from listclean.steps.segment import SegmentCounts, SegmentStepOptions
 
 # The scores: (dimension in the tally, the column it becomes, the row's value, its group or None)
 _SCORES = (
@@ -217,3 +217,20 @@ def _rfm_segment(rows: SparkFrame, monetary: bool) -> SparkFrame:
     table = rows.sparkSession.createDataFrame(named, "__grid_r byte, __grid_f byte, __grid_m byte, rfm_segment string")
     matches = (F.col("rfm_recency") == F.col("__grid_r")) & (F.col("rfm_frequency") == F.col("__grid_f")) & F.col("rfm_monetary").eqNullSafe(F.col("__grid_m"))
     return rows.join(F.broadcast(table), on=matches, how="left")
+
+
+def segment_counts(labelled: SparkFrame, options: SegmentStepOptions) -> SegmentCounts:
+    """Rows per label (the report's tables) of `segment`'s answer, counted a chunk at a time by the
+    step's own SegmentCounts and added up on the driver (only the counts travel)."""
+    import polars as pl
+
+    from listclean.spark.arrow import chunk_reports, polars_schema
+    from listclean.steps.segment import SegmentCounts
+
+    definitions = options.definitions()
+
+    def counted(rows: pl.DataFrame) -> SegmentCounts:
+        return SegmentCounts.of(rows, definitions, options.rfm, options.lifecycle)
+
+    nothing = counted(pl.DataFrame(schema=polars_schema(labelled.schema)))  # every label listed, with 0, even for an empty list
+    return SegmentCounts.combined([nothing, *chunk_reports(labelled, counted)])

@@ -1,0 +1,89 @@
+"""listclean run --engine spark: the same run file, steps and summary as on one machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+pytestmark = pytest.mark.xdist_group("spark")
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+RUN = """
+[run]
+inputs = ["{examples}/*.csv", "{examples}/*.ndjson", "{examples}/*.xlsx", "{examples}/*.txt"]
+workdir = "work"
+as_of = "2026-11-30"
+store = "store.tsv"
+
+[run.validate]
+fail_on = ["invalid>90%"]
+
+[run.dedupe]
+match = "canonical"
+{dedupe}
+
+[run.segment]
+lifecycle = true
+rfm = true
+
+[[run.export]]
+to = "mailchimp"
+output = "outbox/mailchimp.csv"
+
+[run.decay-report]
+html = "reports/decay.html"
+"""
+# Counted per chunk, and Spark's chunks are not one machine's (see the README's Spark section).
+PER_CHUNK = {"distinct_addresses", "decided_without_email_validator"}
+
+
+def _run_file(folder: Path, dedupe: str = "") -> Path:
+    folder.mkdir()
+    (folder / "outbox").mkdir()
+    (folder / "reports").mkdir()
+    (folder / "store.tsv").write_text("info@firma.pl\tunsubscribed\t2026-01-01\n", encoding="utf-8")
+    path = folder / "nightly.toml"
+    path.write_text(RUN.format(examples=EXAMPLES.as_posix(), dedupe=dedupe), encoding="utf-8")
+    return path
+
+
+def _without_paths(summary: dict, folder: Path) -> dict:
+    text = json.dumps({k: v for k, v in summary.items() if k not in PER_CHUNK | {"files", "listclean"}})
+    return json.loads(text.replace(folder.as_posix(), "<run>"))
+
+
+def test_a_run_on_spark_gives_the_single_machines_summary_and_outputs(spark, cli, tmp_path):
+    local, spread = _run_file(tmp_path / "local"), _run_file(tmp_path / "spark")
+    one = cli(["run", local, "--json"])
+    assert one.exit_code == 0, one.stderr
+    many = cli(["run", spread, "--json", "--engine", "spark", "--spark-master", "local[2]"])
+    assert many.exit_code == 0, many.stderr
+    expected, got = json.loads(one.stdout), json.loads(many.stdout)
+    assert [step["step"] for step in got["steps"]] == [step["step"] for step in expected["steps"]]
+    for mine, theirs in zip(got["steps"], expected["steps"]):
+        assert _without_paths(mine["summary"], tmp_path / "spark") == _without_paths(theirs["summary"], tmp_path / "local"), mine["step"]
+    # The outputs: datasets and part files where one machine writes files, with the same rows.
+    golden = pl.read_parquet(tmp_path / "spark/work/golden.parquet/*.parquet").sort("_source_file", "_source_row")
+    assert golden.height == got["steps"][2]["summary"]["rows_out"] > 0
+    written = pl.concat([pl.read_csv(part, infer_schema=False) for part in sorted((tmp_path / "spark/outbox/mailchimp.csv").glob("part-*.csv"))])
+    single = pl.read_csv(tmp_path / "local/outbox/mailchimp.csv", infer_schema=False)
+    assert written.sort(written.columns).equals(single.sort(single.columns))
+    assert "info@firma.pl" not in written["Email Address"].to_list()  # unsubscribed in the store
+    html = (tmp_path / "spark/reports/decay.html").read_text(encoding="utf-8")
+    assert html == (tmp_path / "local/reports/decay.html").read_text(encoding="utf-8") and "List decay report" in html
+
+
+def test_what_spark_cannot_do_yet_is_refused_before_the_run_starts(cli, tmp_path):
+    run_file = _run_file(tmp_path / "fuzzy", dedupe='review = "review.csv"')
+    result = cli(["run", run_file, "--engine", "spark"])
+    assert result.exit_code == 2
+    assert "step dedupe: review is not available with --engine spark yet" in result.stderr
+    assert not (tmp_path / "fuzzy/work/contacts.parquet").exists()  # nothing ran
+
+
+def test_an_unknown_engine_is_a_usage_error(cli, tmp_path):
+    result = cli(["run", _run_file(tmp_path / "run"), "--engine", "hadoop"])
+    assert result.exit_code == 2 and "unknown engine 'hadoop'" in result.stderr
