@@ -97,3 +97,36 @@ def test_the_import_job_says_what_is_wrong_in_one_line(spark, tmp_path, capsys):
     assert main(["import", str(ragged), "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("listclean: error: ") and "ragged.csv" in err[0]
+
+
+def test_the_suppression_store_is_applied_to_every_file_as_on_one_machine(spark, cli, tmp_path, capsys):
+    # An erased person's rows leave the import (rejects without their data); an unsubscribed one
+    # stays, marked unsubscribed, whatever the file said.
+    from listclean.runtime import Runtime
+    from listclean.spark.importing import import_files
+    from listclean.steps.erase import erase_step
+    from listclean.store import SuppressionStore
+
+    store = tmp_path / "store.tsv"
+    with Runtime() as runtime:
+        erase_step(["Gone@Example.org"], [], str(store), runtime)
+    opened = SuppressionStore.open(str(store))
+    opened.add("kept@example.org", "unsubscribed")
+    opened.save()
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("email,status\ngone@example.org,subscribed\nann@example.org,subscribed\n", encoding="utf-8")
+    second.write_text("email,status\nKEPT@example.org,subscribed\nGONE@EXAMPLE.ORG,subscribed\nbo@example.org,\n", encoding="utf-8")
+    files = [str(first), str(second)]
+    single = cli(["import", *files, "-o", tmp_path / "contacts.parquet", "--rejects", tmp_path / "rejects.csv", "--store", store, "--json"])
+    assert single.exit_code == 0, single.stderr
+    expected = json.loads(single.stdout)
+    result = import_files(spark, files, store=str(store))
+    try:
+        rows, rejects = _collected(result.rows), _collected(result.rejects)
+    finally:
+        result.release()
+    assert _by_provenance(rows).equals(_by_provenance(pl.read_parquet(tmp_path / "contacts.parquet")))
+    assert rows.filter(pl.col("email") == "KEPT@example.org")["consent_status"].to_list() == ["unsubscribed"]
+    assert sorted(rejects["reason"].to_list()) == ["erased", "erased"] and set(rejects["raw"].to_list()) == {""}
+    summary = result.report.summary(output=expected["output"], rejects=expected["rejects"])
+    assert {k: v for k, v in summary.items() if k != "listclean"} == {k: v for k, v in expected.items() if k != "listclean"}
