@@ -39,9 +39,12 @@ class Spark:
     @property
     def session(self) -> SparkSession:
         if self._session is None:
+            import sys
+
             from listclean.spark.session import session
 
-            self._session = session(self.master)
+            # Spark's progress bars only on a terminal, as listclean's own.
+            self._session = session(self.master, config={"spark.ui.showConsoleProgress": str(sys.stderr.isatty()).lower()})
             self._session.sparkContext.setLogLevel("ERROR")
         return self._session
 
