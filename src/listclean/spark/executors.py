@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from listclean.errors import ConfigError, ListcleanError
-from listclean.steps.executors import Execute, Outcome, _Options, _reading
+from listclean.steps.executors import Execute, Outcome, _Options, _reading, decay_settings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkFrame
@@ -252,15 +252,8 @@ def prepare_export(step: PlannedStep, spark: Spark) -> Execute:
 
 
 def prepare_decay(step: PlannedStep, spark: Spark) -> Execute:
-    from listclean.runtime import parse_as_of
-    from listclean.steps.decay import options_from
-
     options = _Options(step)
-    kinds = {"months": "int", "benchmark": "float", "sunset_days": "int", "sunset_min_age": "int", "lapse_days": "int",
-             "bounce_limit": "float", "complaint_limit": "float", "implied_days": "int", "inquiry_days": "int", "no_validate": "bool"}  # fmt: skip
-    values = {name: options.take(name, kind) for name, kind in kinds.items() if options.has(name)}
-    settings = options_from({**values, "fail_on": options.take("fail_on", "list", [])})
-    settings.decay.as_of = parse_as_of(options.take("as_of"))
+    settings = decay_settings(options)
     html, sunset_out = options.take("html"), options.take("sunset_out")
     _refuse(options, "format")
     options.done()

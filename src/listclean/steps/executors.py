@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from listclean.io.write import OutputTarget
     from listclean.run import PlannedStep
     from listclean.runtime import Runtime
+    from listclean.steps.decay import DecayStepOptions
     from listclean.stream.sink import Sink
 
 READING = ("delimiter", "encoding", "sheet", "header", "skip_lines", "on_bad_rows", "map", "date_order", "default_country")
@@ -250,19 +251,29 @@ def prepare_export(step: PlannedStep) -> Execute:
     return _writes(execute, ("output", output), ("rejects", rejects), also=(("store", settings.store),))
 
 
+DECAY_KINDS = {"months": "int", "benchmark": "float", "sunset_days": "int", "sunset_min_age": "int", "lapse_days": "int",
+               "bounce_limit": "float", "complaint_limit": "float", "implied_days": "int", "inquiry_days": "int", "no_validate": "bool"}  # fmt: skip
+
+
+def decay_settings(options: _Options) -> DecayStepOptions:
+    """decay-report's options from a run file's table (its measures, thresholds and report date)."""
+    from listclean.runtime import parse_as_of
+    from listclean.steps.decay import options_from
+
+    values = {name: options.take(name, kind) for name, kind in DECAY_KINDS.items() if options.has(name)}
+    settings = options_from({**values, "fail_on": options.take("fail_on", "list", [])})
+    settings.decay.as_of = parse_as_of(options.take("as_of"))
+    return settings
+
+
 def prepare_decay(step: PlannedStep) -> Execute:
     from listclean.decay_html import render_html
     from listclean.io.write import write_text
-    from listclean.runtime import parse_as_of
-    from listclean.steps.decay import decay_step, options_from
+    from listclean.steps.decay import decay_step
 
     options = _Options(step)
     reading = _reading(options)
-    kinds = {"months": "int", "benchmark": "float", "sunset_days": "int", "sunset_min_age": "int", "lapse_days": "int",
-             "bounce_limit": "float", "complaint_limit": "float", "implied_days": "int", "inquiry_days": "int", "no_validate": "bool"}  # fmt: skip
-    values = {name: options.take(name, kind) for name, kind in kinds.items() if options.has(name)}
-    settings = options_from({**values, "fail_on": options.take("fail_on", "list", [])})
-    settings.decay.as_of = parse_as_of(options.take("as_of"))
+    settings = decay_settings(options)
     html, sunset_out = options.take("html"), options.take("sunset_out")
     html_target = _target(html, step)
     sunset_target = _target(sunset_out, step, fmt=options.take("format"))
