@@ -1,6 +1,8 @@
 """How stale is the list, how fast is it decaying, and what to sunset — measured from the list.
 
-Everything is computed with Polars aggregations over the whole frame (no per-row Python):
+Everything is computed with Polars aggregations (no per-row Python), a chunk at a time, into small
+tables of counts that add up over the chunks (see TABLES: what the whole-list measures need of
+the list, and all that is kept of it); the report is read from the tables added up:
   - status mix: each contact in exactly one category, by precedence (STATUS_ORDER);
   - engagement recency: days since the latest click, purchase or activity — or open, which
     Apple Mail Privacy Protection inflates, so rows that look engaged only through opens are
@@ -170,25 +172,84 @@ def _with_as_of(work: pl.DataFrame, options: DecayOptions) -> pl.DataFrame:
     return work.with_columns(pl.lit(options.report_date()).cast(pl.Datetime("us", "UTC")).alias("as_of"))
 
 
-def _status(work: pl.DataFrame) -> dict[str, int]:
-    counts = dict(work.group_by("category").len().iter_rows())
+# ---- The small tables -------------------------------------------------------------------------
+# Every whole-list measure is read from a few small tables of counts, made per chunk by
+# `measure_tables` and added up over the chunks by `fold_tables` (a group-by sum): the single
+# machine folds its chunks' tables with Polars, Spark folds its partitions' tables with a groupBy
+# (listclean.spark.decay). Counts only: no row of the list is kept for the report. A table's rows
+# are its distinct keys — statuses, recency buckets, months x sources, survival days, signup
+# months, sources, domains — so it is as long as the report, never as the list.
+TABLES: dict[str, tuple[str, ...]] = {  # table -> its key columns (the other columns are counts)
+    "totals": (),  # one row: the list's counts (rows, month sizes, deliverability, notes, consent, ...)
+    "status": ("category",),
+    "recency": ("bucket",),
+    "added": ("month", "source"),  # signups in the window by month and source
+    "added_mailable": ("month",),
+    "churned": ("month", "churn"),
+    "survival": ("t",),  # Kaplan-Meier: lapses (events) and contacts leaving the risk set, per day
+    "cohorts": ("signup_month",),
+    "by_source": ("source",),
+    "by_domain": ("domain",),
+}
+DOMAIN_ROWS = 15  # by_domain lists the largest this-many domains, the rest as one "(other)" row
+
+
+def measure_tables(work: pl.DataFrame, options: DecayOptions) -> dict[str, pl.DataFrame]:
+    """A chunk's count tables (see TABLES) from its `prepared` columns: keys as text, dates or
+    whole days, counts as Int64 (so every chunk's tables, on any engine, have the same types)."""
+    import polars as pl
+
+    lazy = _with_as_of(work, options).lazy()
+    queries = {
+        "totals": lazy.select(pl.len().alias("rows"), *_monthly_counts(options), *_engagement_counts(), *_deliverability_counts(), *_note_counts()),
+        "status": lazy.group_by("category").len(),
+        "recency": _recency_table(lazy, options),
+        **_monthly_tables(lazy, options),
+        "survival": _survival_table(lazy, options),
+        "cohorts": _cohort_table(lazy),
+        "by_source": _breakdown_table(lazy, "source", options),
+        "by_domain": _breakdown_table(lazy, "domain", options),
+    }
+    return {name: _plain_counts(frame, TABLES[name]) for name, frame in zip(queries, pl.collect_all(list(queries.values())), strict=True)}
+
+
+def _plain_counts(table: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
+    """Categories as text and every count as Int64 (group lengths and sums of flags are UInt32)."""
+    import polars as pl
+
+    return table.with_columns(
+        *(pl.col(key).cast(pl.String) for key in keys if isinstance(table.schema[key], (pl.Enum, pl.Categorical))),
+        *(pl.col(name).cast(pl.Int64) for name in table.columns if name not in keys),
+    )
+
+
+def fold_tables(parts: Iterable[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """The list's tables from its chunks' tables: the counts of the same key added up."""
+    import polars as pl
+
+    parts = list(parts)
+    folded = {}
+    for name, keys in TABLES.items():
+        stacked = pl.concat([part[name] for part in parts], how="vertical_relaxed")
+        folded[name] = stacked.group_by(list(keys), maintain_order=True).agg(pl.all().sum()) if keys else stacked.sum()
+    return folded
+
+
+def _status(tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+    counts = dict(tables["status"].iter_rows())
     return {name: int(counts.get(name, 0)) for name in STATUS_ORDER}
 
 
-def _engagement(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
+def _recency_table(work: pl.LazyFrame, options: DecayOptions) -> pl.LazyFrame:
     import polars as pl
 
     # Exact, in fractional days: "within 90 days" means at most 90 x 24 hours ago, for the
     # buckets here as for segment's within_days and lifecycle stages (a click 90.5 days ago is not).
     # Worked out here, not kept with every contact.
-    work = work.select(
-        ((pl.col("as_of") - pl.col("engaged")).dt.total_seconds() / 86_400).alias("recency_days"),
-        ((pl.col("as_of") - pl.col("signup")).dt.total_seconds() / 86_400).alias("age_days"),
-        "as_of", "opened", "reliable",
-    )
-    days = pl.col("recency_days")
+    days = (pl.col("as_of") - pl.col("engaged")).dt.total_seconds() / 86_400
+    age_days = (pl.col("as_of") - pl.col("signup")).dt.total_seconds() / 86_400
     bucket = (
-        pl.when(days.is_null() & (pl.col("age_days") < options.too_new_days)).then(pl.lit("too_new"))
+        pl.when(days.is_null() & (age_days < options.too_new_days)).then(pl.lit("too_new"))
         .when(days.is_null()).then(pl.lit("never"))
         .when(days <= 30).then(pl.lit("0-30"))
         .when(days <= 60).then(pl.lit("31-60"))
@@ -197,14 +258,23 @@ def _engagement(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
         .when(days <= 365).then(pl.lit("181-365"))
         .otherwise(pl.lit(">365"))
     )  # fmt: skip
+    return work.group_by(bucket.alias("bucket")).len()
+
+
+def _engagement_counts() -> list[pl.Expr]:
+    import polars as pl
+
     # Engaged in the last 90 days by an open, and by nothing else in that time.
     recent = pl.col("as_of") - pl.duration(days=90)
     opens_only = (pl.col("opened") >= recent) & (pl.col("reliable").is_null() | (pl.col("reliable") < recent))
-    summary = work.select(bucket.alias("bucket"), opens_only.fill_null(False).alias("opens_only"))
-    counts = dict(summary.group_by("bucket").len().iter_rows())
+    return [opens_only.fill_null(False).sum().alias("opens_only_90d")]
+
+
+def _engagement(tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    counts = dict(tables["recency"].iter_rows())
     return {
         "buckets": {name: int(counts.get(name, 0)) for name in RECENCY_BUCKETS},
-        "opens_only_90d": int(summary["opens_only"].sum()),
+        "opens_only_90d": int(tables["totals"]["opens_only_90d"][0]),
         "note": "opens are unreliable since Apple Mail Privacy Protection: opens_only_90d rows look engaged only through opens",
     }
 
@@ -218,7 +288,48 @@ def _month_starts(as_of: datetime, months: int) -> list[datetime]:
     return starts[::-1]
 
 
-def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _misdated() -> pl.Expr:
+    """A churn dated before the contact's own signup (one of the dates is wrong): in no month
+    (the contact was never in a month's list size either; noted)."""
+    import polars as pl
+
+    return (pl.col("consent_at") < pl.col("signup")).fill_null(False)
+
+
+def _monthly_tables(work: pl.LazyFrame, options: DecayOptions) -> dict[str, pl.LazyFrame]:
+    """Signups in the window by month and source (and the mailable ones by month), churn by month and kind."""
+    import polars as pl
+
+    window_start = _month_starts(options.report_date(), options.months)[0]
+    month = lambda column: pl.col(column).dt.truncate("1mo")  # noqa: E731
+    signed_up = pl.col("signup") >= window_start
+    return {
+        "added": work.filter(signed_up).group_by(month("signup").alias("month"), "source").len(),
+        "added_mailable": work.filter(signed_up & (pl.col("category") == "mailable")).group_by(month("signup").alias("month")).len(),
+        "churned": work.filter(pl.col("churn").is_not_null() & (pl.col("consent_at") >= window_start) & ~_misdated())
+        .group_by(month("consent_at").alias("month"), "churn")
+        .len(),
+    }
+
+
+def _monthly_counts(options: DecayOptions) -> list[pl.Expr]:
+    """Every month's starting size (sums of conditions, nothing materialised): in the list at the
+    start (signed up before it, not churned before it), with and without the contacts whose churn
+    has no date; the undated churn; the mailable contacts now."""
+    import polars as pl
+
+    starts = _month_starts(options.report_date(), options.months)
+    undated = pl.col("churn").is_not_null() & pl.col("consent_at").is_null()
+    present = lambda start: (pl.col("signup").is_null() | (pl.col("signup") < start)) & ~(pl.col("churn").is_not_null() & (pl.col("consent_at") < start)).fill_null(False)  # noqa: E731
+    return [
+        *((present(start) & ~undated).sum().alias(f"known{index}") for index, start in enumerate(starts)),
+        *(present(start).sum().alias(f"all{index}") for index, start in enumerate(starts)),
+        undated.sum().alias("undated_churn"),
+        (pl.col("category") == "mailable").sum().alias("mailable"),
+    ]
+
+
+def _monthly(tables: dict[str, pl.DataFrame], options: DecayOptions) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Growth and churn by calendar month, and the decay rate over the complete months.
 
     A month is complete when the report date is on or after the first moment of the next month
@@ -232,33 +343,14 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
 
     as_of = options.report_date()
     starts = _month_starts(as_of, options.months)
-    window_start = starts[0]
-    month = lambda column: pl.col(column).dt.truncate("1mo")  # noqa: E731
-    added = work.filter(pl.col("signup") >= window_start).group_by(month("signup").alias("month"), "source").len().with_columns(pl.col("source").cast(pl.String))
-    added_mailable = dict(
-        work.filter((pl.col("signup") >= window_start) & (pl.col("category") == "mailable")).group_by(month("signup").alias("month")).len().iter_rows()
-    )
-    # A churn dated before the contact's own signup (one of the dates is wrong) is in no month:
-    # the contact was never in a month's list size either (noted).
-    misdated = (pl.col("consent_at") < pl.col("signup")).fill_null(False)
-    churned = work.filter(pl.col("churn").is_not_null() & (pl.col("consent_at") >= window_start) & ~misdated).group_by(
-        month("consent_at").alias("month"), "churn"
-    ).len()
-    undated = pl.col("churn").is_not_null() & pl.col("consent_at").is_null()
-    undated_churn = int(work.select(undated.sum()).item())
-    # One aggregate query for every month's starting size (sums of conditions, nothing materialised):
-    # in the list at the start (signed up before it, not churned before it), with and without the
-    # contacts whose churn has no date.
-    present = lambda start: (pl.col("signup").is_null() | (pl.col("signup") < start)) & ~(pl.col("churn").is_not_null() & (pl.col("consent_at") < start)).fill_null(False)  # noqa: E731
-    sizes = work.select(
-        [(present(start) & ~undated).sum().alias(f"known{index}") for index, start in enumerate(starts)]
-        + [present(start).sum().alias(f"all{index}") for index, start in enumerate(starts)]
-    ).row(0, named=True)
+    added, churned, totals = tables["added"], tables["churned"], tables["totals"].row(0, named=True)
+    added_mailable = dict(tables["added_mailable"].iter_rows())
+    undated_churn = int(totals["undated_churn"])
     rows: list[dict[str, Any]] = []
     total_churn = total_start = total_start_all = 0
     for index, start in enumerate(starts):
         end = (start + timedelta(days=32)).replace(day=1)
-        size_start, size_all = int(sizes[f"known{index}"]), int(sizes[f"all{index}"])
+        size_start, size_all = int(totals[f"known{index}"]), int(totals[f"all{index}"])
         by_source = {source: int(n) for _, source, n in added.filter(pl.col("month") == start).sort("source").iter_rows()}
         churn = {kind: int(n) for _, kind, n in churned.filter(pl.col("month") == start).iter_rows()}
         lost = sum(churn.values())
@@ -285,10 +377,14 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
                 "complete": complete,
             }
         )
+    return rows, _decay(rows, total_churn, total_start, total_start_all, undated_churn, int(totals["mailable"]), options)
+
+
+def _decay(rows: list[dict[str, Any]], total_churn: int, total_start: int, total_start_all: int, undated_churn: int, mailable: int, options: DecayOptions) -> dict[str, Any]:
+    """The observed monthly decay over the complete months, its projection and the benchmark verdict."""
     rate = total_churn / total_start if total_start else None
     # As if every undated churn happened in the measured months (and those contacts were in the list).
     high = (total_churn + undated_churn) / total_start_all if total_start_all and undated_churn else rate
-    mailable = int(work.select((pl.col("category") == "mailable").sum()).item())
     annual = 1 - (1 - rate) ** 12 if rate is not None else None
     benchmark_annual = 1 - (1 - options.benchmark_monthly) ** 12
     if rate is None:
@@ -300,7 +396,7 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
     else:
         verdict = "at or below"
     months_measured = sum(1 for row in rows if row["complete"])
-    decay = {
+    return {
         "observed_monthly_rate": round(rate, 6) if rate is not None else None,
         "monthly_rate_with_undated_churn": round(high, 6) if high is not None else None,
         "months_measured": months_measured,
@@ -314,7 +410,6 @@ def _monthly(work: pl.DataFrame, options: DecayOptions) -> tuple[list[dict[str, 
         "undated_churn": undated_churn,
         "undated_churn_share": round(undated_churn / (undated_churn + total_churn), 6) if undated_churn else 0.0,
     }
-    return rows, decay
 
 
 def kaplan_meier(durations: pl.Series, events: pl.Series) -> pl.DataFrame:
@@ -326,16 +421,23 @@ def kaplan_meier(durations: pl.Series, events: pl.Series) -> pl.DataFrame:
     import polars as pl
 
     data = pl.DataFrame({"t": durations, "event": events.cast(pl.Int64)}).drop_nulls()
-    total = data.height
-    steps = data.group_by("t").agg(pl.col("event").sum().alias("events"), pl.len().alias("leaving")).sort("t")
-    steps = steps.with_columns((total - pl.col("leaving").cum_sum().shift(1, fill_value=0)).alias("at_risk"))
+    return _kaplan_meier(data.group_by("t").agg(pl.col("event").sum().alias("events"), pl.len().alias("leaving")))
+
+
+def _kaplan_meier(steps: pl.DataFrame) -> pl.DataFrame:
+    """Kaplan-Meier from a table of distinct times t with their events and contacts leaving (lapsed
+    or censored) — all the curve needs, so the list's rows are never gathered for it."""
+    import polars as pl
+
+    total = int(steps["leaving"].sum())
+    steps = steps.sort("t").with_columns((total - pl.col("leaving").cum_sum().shift(1, fill_value=0)).alias("at_risk"))
     return steps.with_columns((1 - pl.col("events") / pl.col("at_risk")).cum_prod().alias("survival")).select(
         "t", "at_risk", "events", "survival"
     )
 
 
-def _survival(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
-    """Kaplan-Meier of engagement, one definition for events and censoring alike.
+def _survival_table(work: pl.LazyFrame, options: DecayOptions) -> pl.LazyFrame:
+    """Per whole day t since signup: the contacts lapsing (events) and leaving the risk set then.
 
     Time runs from signup. A contact lapses `lapse_days` after its last click, purchase or
     activity (after its signup if it never engaged): that moment is its event time, if it has
@@ -350,10 +452,18 @@ def _survival(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
     lapse_at = last + pl.duration(days=options.lapse_days)
     lapsed = lapse_at <= pl.col("as_of")
     duration = pl.when(lapsed).then((lapse_at - pl.col("signup")).dt.total_days()).otherwise((pl.col("as_of") - pl.col("signup")).dt.total_days())
-    data = known.select(duration.alias("t"), lapsed.alias("event"))
-    if data.height == 0:
+    return known.group_by(duration.alias("t")).agg(lapsed.cast(pl.Int64).sum().alias("events"), pl.len().alias("leaving")).drop_nulls("t")
+
+
+def _survival(tables: dict[str, pl.DataFrame], options: DecayOptions) -> dict[str, Any]:
+    """Kaplan-Meier of engagement, one definition for events and censoring alike (see `_survival_table`)."""
+    import polars as pl
+
+    steps = tables["survival"]
+    contacts = int(steps["leaving"].sum())
+    if contacts == 0:
         return {"contacts": 0, "lapsed": 0, "lapse_days": options.lapse_days, "median_days": None, "s90": None, "s180": None, "s365": None, "curve": []}
-    curve = kaplan_meier(data["t"], data["event"])
+    curve = _kaplan_meier(steps)
 
     def at(days: int) -> float | None:
         before = curve.filter(pl.col("t") <= days)
@@ -365,8 +475,8 @@ def _survival(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
     step = max(1, horizon // 60)
     points = [[day, at(day)] for day in range(0, horizon + 1, step)]
     return {
-        "contacts": data.height,
-        "lapsed": int(data["event"].sum()),
+        "contacts": contacts,
+        "lapsed": int(steps["events"].sum()),
         "lapse_days": options.lapse_days,
         "median_days": int(below["t"][0]) if below.height else None,
         "s90": at(90),
@@ -377,29 +487,44 @@ def _survival(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
 
 
 COHORT_MONTHS = 24  # cohorts of the last this-many signup months get a row each; older ones a row a year
+_COHORT_SHARES = ("mailable", "engaged_90d", "unsubscribed", "bounced_or_cleaned")
 
 
-def _cohorts(work: pl.DataFrame, options: DecayOptions) -> list[dict[str, Any]]:
-    """Every signup cohort: a row a month for the last COHORT_MONTHS months of signups, a row a
-    year before that (so a list with years of history stays readable and nobody is left out)."""
+def _cohort_table(work: pl.LazyFrame) -> pl.LazyFrame:
+    """Per signup month: its size and how many of it are mailable, engaged (90 days), unsubscribed, bounced or cleaned."""
     import polars as pl
 
     recent = pl.col("as_of") - pl.duration(days=90)
-    dated = work.filter(pl.col("signup").is_not_null())
-    if dated.height == 0:
-        return []
-    months = dated.select(pl.col("signup").dt.strftime("%Y-%m").unique().sort())["signup"].to_list()
-    monthly_from = months[-COHORT_MONTHS] if len(months) > COHORT_MONTHS else months[0]
-    label = pl.when(pl.col("signup").dt.strftime("%Y-%m") >= monthly_from).then(pl.col("signup").dt.strftime("%Y-%m")).otherwise(pl.col("signup").dt.strftime("%Y"))
-    cohorts = (
-        dated.group_by(label.alias("cohort"))
+    return (
+        work.filter(pl.col("signup").is_not_null())
+        .group_by(pl.col("signup").dt.strftime("%Y-%m").alias("signup_month"))
         .agg(
             pl.len().alias("size"),
-            (pl.col("category") == "mailable").mean().alias("mailable"),
-            (pl.col("reliable") >= recent).fill_null(False).mean().alias("engaged_90d"),
-            (pl.col("category") == "unsubscribed").mean().alias("unsubscribed"),
-            (pl.col("category") == "bounced_or_cleaned").mean().alias("bounced_or_cleaned"),
+            (pl.col("category") == "mailable").sum().alias("mailable"),
+            (pl.col("reliable") >= recent).fill_null(False).sum().alias("engaged_90d"),
+            (pl.col("category") == "unsubscribed").sum().alias("unsubscribed"),
+            (pl.col("category") == "bounced_or_cleaned").sum().alias("bounced_or_cleaned"),
         )
+    )
+
+
+def _cohorts(tables: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
+    """Every signup cohort: a row a month for the last COHORT_MONTHS months of signups, a row a
+    year before that (so a list with years of history stays readable and nobody is left out).
+    The shares are counts over the cohort's size (the same floats as a mean of the flags)."""
+    import polars as pl
+
+    by_month = tables["cohorts"]
+    if by_month.height == 0:
+        return []
+    months = by_month["signup_month"].unique().sort().to_list()
+    monthly_from = months[-COHORT_MONTHS] if len(months) > COHORT_MONTHS else months[0]
+    month = pl.col("signup_month")
+    label = pl.when(month >= monthly_from).then(month).otherwise(month.str.head(-3))  # "%Y-%m" less "-%m": the year
+    cohorts = (
+        by_month.group_by(label.alias("cohort"))
+        .agg(pl.col("size").sum(), *(pl.col(name).sum() for name in _COHORT_SHARES))
+        .with_columns(*((pl.col(name) / pl.col("size")).alias(name) for name in _COHORT_SHARES))
         .with_columns(pl.when(pl.col("cohort").str.len_chars() == 4).then(pl.lit("year")).otherwise(pl.lit("month")).alias("period"))
         .sort("cohort")
     )
@@ -431,20 +556,22 @@ def sunset_rule(options: DecayOptions) -> str:
     )
 
 
-def _deliverability(work: pl.DataFrame, options: DecayOptions) -> dict[str, Any]:
+def _deliverability_counts() -> list[pl.Expr]:
+    """Bounces and complaints dated in the last 30 days, and the base: contacts that could have
+    been mailed in the window (mailable now, or lost in it)."""
     import polars as pl
 
-    window = pl.col("as_of") - pl.duration(days=30)
-    recent = pl.col("consent_at") >= window
-    # The base: contacts that could have been mailed in the window (mailable now, or lost in it).
-    bounced, complained, base = (
-        int(value)
-        for value in work.select(
-            ((pl.col("churn") == "bounced") & recent).sum(),
-            ((pl.col("churn") == "complained") & recent).sum().alias("c"),
-            ((pl.col("category") == "mailable") | (pl.col("churn").is_not_null() & recent.fill_null(False))).sum().alias("b"),
-        ).row(0)
-    )
+    recent = pl.col("consent_at") >= pl.col("as_of") - pl.duration(days=30)
+    return [
+        ((pl.col("churn") == "bounced") & recent).sum().alias("bounced_30d"),
+        ((pl.col("churn") == "complained") & recent).sum().alias("complained_30d"),
+        ((pl.col("category") == "mailable") | (pl.col("churn").is_not_null() & recent.fill_null(False))).sum().alias("mailable_or_lost_30d"),
+    ]
+
+
+def _deliverability(tables: dict[str, pl.DataFrame], options: DecayOptions) -> dict[str, Any]:
+    totals = tables["totals"].row(0, named=True)
+    bounced, complained, base = (int(totals[name]) for name in ("bounced_30d", "complained_30d", "mailable_or_lost_30d"))
     bounce_rate = bounced / base if base else 0.0
     complaint_rate = complained / base if base else 0.0
     return {
@@ -493,14 +620,17 @@ def _consent_rule(options: DecayOptions) -> str:
 
 @dataclass
 class DecayChunk:
-    """What the report needs of one chunk of the list: kept small, so a list of any length fits."""
+    """What the report needs of one chunk of the list: small count tables, so a list of any length fits."""
 
-    work: pl.DataFrame  # `prepared` columns, one row per contact
-    consent: dict[str, int]  # consent-health counts (they add up over chunks)
+    tables: dict[str, pl.DataFrame]  # see TABLES: counts that add up over chunks (consent, dates after the report date, candidates in "totals")
     candidates: pl.DataFrame  # the chunk's sunset candidates, every column, plus sunset_reason
     columns: list[str]  # the chunk's columns (the notes say what the list lacks)
-    sunset_rows: int = 0  # how many candidates (the frame may be let go once written)
-    future: dict[str, int] = field(default_factory=dict)  # dates after the report date, per column
+    rows: int = 0  # the chunk's contacts
+
+    @property
+    def sunset_rows(self) -> int:
+        """How many candidates (the frame may be let go once written)."""
+        return int(self.tables["totals"]["sunset_candidates"][0])
 
 
 def measure_chunk(frame: pl.DataFrame, options: DecayOptions) -> DecayChunk:
@@ -509,62 +639,73 @@ def measure_chunk(frame: pl.DataFrame, options: DecayOptions) -> DecayChunk:
     work = prepared(frame, options)
     mask = _with_as_of(work, options).select(sunset_mask(options).fill_null(False)).to_series()
     candidates = frame.filter(mask).with_columns(pl.lit(f"sunset: {sunset_rule(options)}").alias("sunset_reason"))
-    return DecayChunk(
-        work=work, consent=_consent(frame, options), candidates=candidates, columns=frame.columns, sunset_rows=candidates.height,
-        future=future_dates(frame, options),
-    )
+    tables = measure_tables(work, options)
+    future = future_dates(frame, options)
+    chunk_counts = {
+        **{f"consent__{name}": count for name, count in _consent(frame, options).items()},
+        **{f"future__{name}": future.get(name, 0) for name in DATE_COLUMNS},
+        "sunset_candidates": candidates.height,
+    }
+    tables["totals"] = tables["totals"].with_columns(pl.lit(count, dtype=pl.Int64).alias(name) for name, count in chunk_counts.items())
+    return DecayChunk(tables=tables, candidates=candidates, columns=frame.columns, rows=frame.height)
 
 
 def report_of(chunks: Iterable[DecayChunk], options: DecayOptions) -> DecayReport:
-    """The report over every chunk of the list (their `work` frames are put together)."""
-    import polars as pl
-
-    works, columns, consent, candidates, future = [], set(), dict.fromkeys(_CONSENT_COUNTS, 0), 0, dict.fromkeys(DATE_COLUMNS, 0)
+    """The report over every chunk of the list (their tables added up)."""
+    parts, columns = [], set()
     for chunk in chunks:
-        works.append(chunk.work)
+        parts.append(chunk.tables)
         columns.update(chunk.columns)
-        consent = {key: consent[key] + chunk.consent[key] for key in consent}
-        candidates += chunk.sunset_rows
-        future = {key: future[key] + chunk.future.get(key, 0) for key in future}
-    work = _with_as_of(pl.concat(works, how="vertical_relaxed") if len(works) > 1 else works[0], options)
-    del works
-    monthly, decay = _monthly(work, options)
-    notes = _notes(work, columns, future, decay, candidates, options)
+    return report_from(fold_tables(parts), columns, options)
+
+
+def report_from(tables: dict[str, pl.DataFrame], columns: Iterable[str], options: DecayOptions) -> DecayReport:
+    """The report from the whole list's count tables (`fold_tables`; Spark folds them with a
+    groupBy) and the list's columns. by_domain may hold only its first DOMAIN_ROWS + 1 domains
+    in `_breakdown`'s order: the "(other)" row is the whole list less the largest domains."""
+    totals = tables["totals"].row(0, named=True)
+    consent = {name: int(totals[f"consent__{name}"]) for name in _CONSENT_COUNTS}
+    future = {name: int(totals[f"future__{name}"]) for name in DATE_COLUMNS}
+    candidates = int(totals["sunset_candidates"])
+    monthly, decay = _monthly(tables, options)
     return DecayReport(
         as_of=options.report_date().isoformat(),
-        rows=work.height,
-        status=_status(work),
-        engagement=_engagement(work, options),
+        rows=int(totals["rows"]),
+        status=_status(tables),
+        engagement=_engagement(tables),
         monthly=monthly,
         decay=decay,
-        survival=_survival(work, options),
-        cohorts=_cohorts(work, options),
+        survival=_survival(tables, options),
+        cohorts=_cohorts(tables),
         sunset={"rule": sunset_rule(options), "candidates": candidates, "versus_lifecycle": SUNSET_VERSUS_LIFECYCLE},
-        deliverability=_deliverability(work, options),
+        deliverability=_deliverability(tables, options),
         consent={**consent, "implied_rule": _consent_rule(options)},
-        notes=notes,
-        by_source=_breakdown(work, "source", options),
-        by_domain=_breakdown(work, "domain", options, limit=15),
+        notes=_notes(totals, set(columns), future, decay, candidates, options),
+        by_source=_breakdown(tables, "source"),
+        by_domain=_breakdown(tables, "domain", limit=DOMAIN_ROWS),
     )
 
 
-def _notes(work: pl.DataFrame, columns: set[str], future: dict[str, int], decay: dict[str, Any], candidates: int, options: DecayOptions) -> list[str]:
-    """What the figures cannot say, each with its count: what a reader must know before trusting them."""
+def _note_counts() -> list[pl.Expr]:
     import polars as pl
 
-    notes = []
-    if "email_status" not in columns:
-        notes.append("no email_status column: addresses were not validated (run listclean validate first for invalid/risky counts)")
-    counts = work.select(
+    return [
         pl.col("signup").is_not_null().sum().alias("signups"),
         pl.col("engaged").is_not_null().sum().alias("engaged"),
         (pl.col("churn").is_not_null() & (pl.col("consent_at") < pl.col("signup"))).sum().alias("churn_before_signup"),
-        (pl.col("category") == "mailable").sum().alias("mailable"),
-    ).row(0, named=True)
+    ]
+
+
+def _notes(counts: dict[str, Any], columns: set[str], future: dict[str, int], decay: dict[str, Any], candidates: int, options: DecayOptions) -> list[str]:
+    """What the figures cannot say, each with its count: what a reader must know before trusting them."""
+    notes = []
+    rows = counts["rows"]
+    if "email_status" not in columns:
+        notes.append("no email_status column: addresses were not validated (run listclean validate first for invalid/risky counts)")
     if counts["signups"] == 0:
         notes.append("no signup dates: growth, cohorts and survival cannot be measured")
-    elif counts["signups"] < work.height:
-        notes.append(f"{work.height - counts['signups']:,} contact(s) have no signup date: they are in no cohort and not in survival; every month counts them as already on the list")
+    elif counts["signups"] < rows:
+        notes.append(f"{rows - counts['signups']:,} contact(s) have no signup date: they are in no cohort and not in survival; every month counts them as already on the list")
     if counts["engaged"] == 0:
         notes.append(
             f"no engagement dates in the list (last click, purchase, activity or open are all empty or after the report day): recency and survival cannot be measured, "
@@ -583,23 +724,37 @@ def _notes(work: pl.DataFrame, columns: set[str], future: dict[str, int], decay:
     return notes
 
 
-def _breakdown(work: pl.DataFrame, by: str, options: DecayOptions, limit: int | None = None) -> list[dict[str, Any]]:
-    """Per source (or email domain), as the ESP dashboards show it: contacts, signups in the
-    window, and the shares mailable, unsubscribed, bounced or cleaned and complained; the
-    largest first (the `limit` largest, the rest as one "(other)" row)."""
+
+
+_BREAKDOWN_COUNTS = ("contacts", "signups_in_window", "mailable", "unsubscribed", "bounced_or_cleaned", "complained")
+
+
+def _breakdown_table(work: pl.LazyFrame, by: str, options: DecayOptions) -> pl.LazyFrame:
+    """Per source (or email domain): contacts, signups in the window, and the counts the shares are made of."""
     import polars as pl
 
     window_start = _month_starts(options.report_date(), options.months)[0]
-    grouped = work.group_by(by).agg(
+    return work.group_by(by).agg(
         pl.len().alias("contacts"),
         (pl.col("signup") >= window_start).sum().alias("signups_in_window"),
         (pl.col("category") == "mailable").sum().alias("mailable"),
         (pl.col("category") == "unsubscribed").sum().alias("unsubscribed"),
         (pl.col("category") == "bounced_or_cleaned").sum().alias("bounced_or_cleaned"),
         (pl.col("category") == "complained").sum().alias("complained"),
-    ).with_columns(pl.col(by).cast(pl.String)).sort(["contacts", by], descending=[True, False])
+    )
+
+
+def _breakdown(tables: dict[str, pl.DataFrame], by: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Per source (or email domain), as the ESP dashboards show it: contacts, signups in the
+    window, and the shares mailable, unsubscribed, bounced or cleaned and complained; the
+    largest first, ties by name (the `limit` largest, the rest as one "(other)" row: the whole
+    list's counts — every contact has one source — less the largest groups')."""
+    import polars as pl
+
+    grouped = tables[f"by_{by}"].sort(["contacts", by], descending=[True, False])
     if limit is not None and grouped.height > limit:
-        rest = grouped.slice(limit).drop(by).sum().with_columns(pl.lit("(other)").alias(by))
+        whole, largest = tables["by_source"].select(_BREAKDOWN_COUNTS).sum(), grouped.head(limit).select(_BREAKDOWN_COUNTS).sum()
+        rest = whole.select((pl.col(name) - largest[name]).alias(name) for name in _BREAKDOWN_COUNTS).with_columns(pl.lit("(other)").alias(by))
         grouped = pl.concat([grouped.head(limit), rest.select(grouped.columns)])
     rows = []
     for row in grouped.iter_rows(named=True):

@@ -1,13 +1,22 @@
-"""decay-report on Spark: each partition measured by decay's own `measure_chunk`, folded by its
-own `report_of` on the driver.
+"""decay-report on Spark: each partition measured by decay's own `measure_chunk`, the whole-list
+measures added up by Spark, and the report read by decay's own `report_from` on the driver.
 
-Pass 1 sends back, per chunk, the slim columns the whole-list measures read (`prepared`: a dozen
-narrow columns, about 150 bytes a contact) and the chunk's counters (consent health, dates after
-the report date, sunset candidates) as constant columns beside them, tagged with the chunk; the
-driver gathers the slim rows and sums the counters, exactly as the single machine folds its chunks.
-The sunset candidates are a second, lazy pass for the caller to write. The slim rows are held by
-the driver: a 10M-contact list is about 1.5 GB there (the whole-list measures as Spark
-aggregations are the next step, see issue #22).
+The single machine keeps of each chunk only small tables of counts (decay.TABLES: the status
+mix, recency buckets, signups and churn by month, survival days, signup months, sources,
+domains, and one row of the list's counts) and adds them up over the chunks (`fold_tables`).
+Here every chunk's tables go back from its partition stacked as one frame (a column names the
+table; the keys and counts of every table side by side, null where a table has none), kept
+(persisted) so each partition is measured once, and Spark adds them up with two groupBys — the
+same fold, a sum per key:
+  - every table but by_domain: one groupBy over the table and its keys. These tables are as
+    long as the report (distinct months, days since signup, signup months, sources), never as
+    the list, and are all the driver receives of them;
+  - by_domain, whose distinct domains grow with the list: a groupBy of its narrow rows by domain,
+    of which only the DOMAIN_ROWS + 1 largest reach the driver (orderBy + limit in the report's
+    order: contacts descending, then the domain's UTF-8 bytes, as Polars and Spark both order
+    text); the "(other)" row is the whole list less them.
+The driver's `report_from` (decay's own) reads the report from these tables. The sunset
+candidates are a second, lazy pass for the caller to write.
 """
 
 from __future__ import annotations
@@ -15,12 +24,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import polars as pl
     from pyspark.sql import DataFrame as SparkFrame
 
-    from listclean.decay import DecayOptions, DecayReport
+    from listclean.decay import DecayChunk, DecayOptions, DecayReport
 
-_CHUNK = "__decay_chunk"
-_COUNTER = "__decay_count__"  # a counter column: _COUNTER + section + "__" + name
+_TABLE = "__decay_table"  # which of decay.TABLES a stacked row belongs to
 
 
 def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_validate: bool = False) -> tuple[DecayReport, SparkFrame]:
@@ -35,50 +44,77 @@ def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_v
 
     import polars as pl
 
-    from listclean.decay import DecayChunk, DecayOptions, measure_chunk, report_of
+    from listclean.decay import DecayOptions, fold_tables, measure_chunk, report_from
     from listclean.email.validate import validate, with_alternates
-    from listclean.spark.arrow import map_chunks, output_schema, to_polars
+    from listclean.spark.arrow import map_chunks, polars_schema
 
     options = options or DecayOptions()
     measuring = dataclasses.replace(options, as_of=(options.as_of or datetime.now(timezone.utc)).replace(microsecond=0))
     judge = "email_status" not in frame.columns and not no_validate
 
-    def measured(rows: pl.DataFrame) -> tuple[pl.DataFrame, object]:
+    def measured(rows: pl.DataFrame) -> tuple[pl.DataFrame, DecayChunk]:
         if judge:
             rows = with_alternates(validate(rows)[0])
         return rows, measure_chunk(rows, measuring)
 
-    def slim(rows: pl.DataFrame) -> pl.DataFrame:
-        import uuid
-
-        _, part = measured(rows)
-        counters = {
-            **{f"{_COUNTER}consent__{name}": count for name, count in part.consent.items()},  # type: ignore[attr-defined]
-            **{f"{_COUNTER}future__{name}": count for name, count in part.future.items()},  # type: ignore[attr-defined]
-            f"{_COUNTER}sunset__rows": part.sunset_rows,  # type: ignore[attr-defined]
-        }
-        tag = str(uuid.uuid4()) if rows.height else ""
-        return part.work.with_columns(  # type: ignore[attr-defined]
-            pl.lit(tag).alias(_CHUNK), *(pl.lit(count, dtype=pl.Int64).alias(name) for name, count in sorted(counters.items()))
-        )
+    def stacked_tables(rows: pl.DataFrame) -> pl.DataFrame:
+        return _stacked(measured(rows)[1].tables)
 
     def candidates(rows: pl.DataFrame) -> pl.DataFrame:
         _, part = measured(rows)
-        return with_alternates(part.candidates)  # type: ignore[attr-defined]
+        return with_alternates(part.candidates)
 
-    gathered = to_polars(map_chunks(frame, slim), output_schema(frame.schema, slim))
-    counters = [name for name in gathered.columns if name.startswith(_COUNTER)]
-    per_chunk = gathered.group_by(_CHUNK).agg(pl.col(counters).first()).select(counters).sum()
-    totals: dict[str, dict[str, int]] = {}
-    for name, count in per_chunk.row(0, named=True).items():
-        section, key = name[len(_COUNTER):].split("__", 1)
-        totals.setdefault(section, {})[key] = int(count or 0)
-    whole = DecayChunk(
-        work=gathered.drop(_CHUNK, *counters),
-        consent=totals.get("consent", {}),
-        candidates=pl.DataFrame(),
-        columns=list(output_schema(frame.schema, lambda rows: measured(rows)[0]).names()),
-        sunset_rows=totals.get("sunset", {}).get("rows", 0),
-        future=totals.get("future", {}),
-    )
-    return report_of([whole], measuring), map_chunks(frame, candidates)
+    empty, part = measured(pl.DataFrame(schema=polars_schema(frame.schema)))
+    templates = part.tables  # every table's columns and types
+    tables = _folded_on_spark(map_chunks(frame, stacked_tables), templates)
+    # Folded once more, as one chunk: the same tables (and a row of zeros if no partition had rows).
+    report = report_from(fold_tables([tables]), empty.columns, measuring)
+    return report, map_chunks(frame, candidates)
+
+
+def _stacked(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """A chunk's tables as one frame: each table's rows tagged with its name, the columns of every
+    table side by side (a table's rows null in the others')."""
+    import polars as pl
+
+    return pl.concat([table.with_columns(pl.lit(name).alias(_TABLE)) for name, table in tables.items()], how="diagonal_relaxed")
+
+
+def _folded_on_spark(stacked: SparkFrame, templates: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Every partition's tables added up by Spark, brought to the driver as decay's tables: each
+    small, by_domain only its largest domains (see the module). The domains are summed apart, in
+    a narrow frame of their own: theirs is the one table that can be as long as the list."""
+    import polars as pl
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    from listclean.decay import DOMAIN_ROWS, TABLES
+
+    def summed(frame: SparkFrame, keys: list[str], counts: list[str]) -> SparkFrame:
+        return frame.groupBy(*keys).agg(*(F.sum(name).alias(name) for name in counts))
+
+    keys = sorted({key for table in TABLES.values() for key in table})
+    stacked = stacked.persist(StorageLevel.MEMORY_AND_DISK)  # read by both sums: each partition is measured once
+    try:
+        others = summed(stacked.where(F.col(_TABLE) != "by_domain"), [_TABLE, *keys], [name for name in stacked.columns if name not in keys and name != _TABLE])
+        domains = summed(stacked.where(F.col(_TABLE) == "by_domain"), ["domain"], [name for name in templates["by_domain"].columns if name != "domain"])
+        largest = domains.orderBy(F.desc("contacts"), F.asc("domain")).limit(DOMAIN_ROWS + 1)
+        gathered = _gathered(others)
+        tables = {name: _as_table(gathered.filter(pl.col(_TABLE) == name), template) for name, template in templates.items() if name != "by_domain"}
+        return {**tables, "by_domain": _as_table(_gathered(largest), templates["by_domain"])}
+    finally:
+        stacked.unpersist()
+
+
+def _gathered(frame: SparkFrame) -> pl.DataFrame:
+    """A small Spark frame on the driver (timestamps in UTC again)."""
+    from listclean.spark.arrow import from_spark_arrow
+
+    return from_spark_arrow(frame.toArrow())
+
+
+def _as_table(gathered: pl.DataFrame, template: pl.DataFrame) -> pl.DataFrame:
+    """One table's rows of a gathered frame, in the table's own columns and types."""
+    import polars as pl
+
+    return gathered.select(pl.col(column).cast(dtype) for column, dtype in template.schema.items())

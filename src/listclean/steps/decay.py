@@ -132,7 +132,7 @@ def decay_step(source: ChunkSource, options: DecayStepOptions, sink: None, runti
                 sunset.add(with_alternates(part.candidates))  # as validate writes it: kept when any chunk has some
             part.candidates = part.candidates.head(0)  # written (or not wanted): let the rows go
             parts.append(part)
-            rows += part.work.height
+            rows += part.rows
             progress(log=False, done=rows, total=total)
             del chunk, part
     measured = report_of(parts, measuring)
