@@ -6,8 +6,9 @@ Spark's own operations. What is here so far:
 
 - `validate(frame)`: every address judged, row for row as `listclean validate` judges it
   (email_normalized, email_status, email_reasons, email_suggestion, email_alternates).
-- `decay_report(frame)`: `listclean decay-report`'s report (and sunset candidates) from each
-  partition's measures, folded on the driver by decay's own code (see `decay.py` for its limit).
+- `decay_report(frame)`: `listclean decay-report`'s report (and sunset candidates): each
+  partition's count tables (decay's own `measure_chunk`) summed in Spark, read by decay's own
+  `report_from` on the driver.
 - `segment(frame, SegmentStepOptions(...))`: rule segments, RFM scores and lifecycle stages, as
   `listclean segment` labels them (RFM ranked with Spark's own aggregations and windows over
   distinct values); `segment.segment_notes` gives its report's notes.
@@ -17,10 +18,11 @@ Spark's own operations. What is here so far:
 - `export(frame, ExportStepOptions(...))`: the rows a platform may get, the rejects, the report,
   and the files written (read back for leaks before the store learns anything).
 - `session()`: a Spark session set up as these functions expect.
-- `listclean.spark.job`: import, validate, dedupe and export as spark-submit jobs.
+- `listclean.spark.job`: import, validate, dedupe and export as spark-submit jobs;
+  `listclean run --engine spark` runs a whole run file with these functions (executors.py).
 
-Not yet (see the README's "Spark" section): fuzzy dedupe, segment's split files, decay's
-whole-list measures as Spark aggregations, `listclean run --engine spark`.
+Not yet (see the README's "Spark" section): fuzzy dedupe, segment's split files, export's
+opt-out files.
 """
 
 from __future__ import annotations
