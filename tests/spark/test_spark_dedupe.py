@@ -94,7 +94,11 @@ def test_components_settle_on_the_smallest_vertex_of_long_chains(spark, local_ed
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"match": "fuzzy"}, "--match fuzzy is not available on Spark"), ({"match": "exact", "against": "master.parquet"}, "--against is not available")],
+    [
+        ({"match": "exact", "against": "master.parquet"}, "--against is not available"),
+        ({"match": "fuzzy", "labels": "labels.csv"}, "--labels is not available"),
+        ({"match": "fuzzy", "explain_all": True}, "--explain-all with --match fuzzy is not available"),
+    ],
 )
 def test_what_spark_cannot_do_yet_is_refused(spark, options, message):
     from listclean.errors import UsageError
@@ -138,3 +142,128 @@ def test_the_spark_submit_job_writes_golden_clusters_and_pairs_and_the_commands_
         assert _by_provenance(written).equals(_by_provenance(pl.read_parquet(tmp_path / single_path)))
     pairs = pl.read_parquet(Path(outputs["pairs"]) / "*.parquet")
     assert pairs.sort(PAIR_ORDER, nulls_last=True).equals(pl.read_parquet(tmp_path / "pairs.parquet").sort(PAIR_ORDER, nulls_last=True))
+
+
+def _same_as_one_machine(spark, path: str, partitions: int, part_rows: int = 300, explain: bool = True, **options):
+    """Spark's fuzzy dedupe of the file against api.dedupe's: golden records, clusters, explained
+    pairs and report (with the model's weights and the pairs counted); Spark's report returned."""
+    from listclean.spark.dedupe import dedupe
+    from listclean.steps.dedupe import DedupeStepOptions
+
+    golden, report = api.dedupe(path, match="fuzzy", explain=explain, **options)
+    result = dedupe(spark.read.parquet(path).repartition(partitions), DedupeStepOptions(match="fuzzy", **options), explain=explain, part_rows=part_rows)
+    try:
+        spread, clusters, pairs = (_collected(frame) for frame in (result.golden, result.clusters, result.pairs))
+    finally:
+        result.release()
+    assert spread.columns == golden.columns
+    assert _by_provenance(spread).equals(_by_provenance(golden))
+    assert _by_provenance(clusters).equals(_by_provenance(report.clusters))
+    if explain:
+        assert pairs.sort(PAIR_ORDER, nulls_last=True).equals(report.pairs.sort(PAIR_ORDER, nulls_last=True))
+    else:
+        assert report.pairs is None and pairs.height == 0
+    assert result.report.model is not None and result.report.model.as_dict() == report.dedupe.model.as_dict()
+    assert result.report.as_dict() == report.dedupe.as_dict()
+    assert (result.report.blocking.pairs, result.report.blocking.by_key) == (report.dedupe.blocking.pairs, report.dedupe.blocking.by_key)
+    return result
+
+
+@pytest.mark.parametrize(("partitions", "max_block_size", "explain"), [(1, 50, True), (6, 50, True), (5, 4, True), (3, 50, False)])
+def test_fuzzy_dedupe_is_the_single_machines(spark, tmp_path, monkeypatch, partitions, max_block_size, explain):
+    # max_block_size 4: many name and postcode blocks are too large, their rows spread over
+    # partitions and parts; ranges of 500 entries: every key's blocks scored in many ranges.
+    # Without explain only the matches group rows (no near miss is written).
+    monkeypatch.setattr("listclean.linkage.match_groups.MIN_RANGE_ENTRIES", 500)
+    people, _ = api.validate(generate_people(1500, seed=21).drop("person_id"))
+    path = _canonical_parquet(tmp_path, people)
+    result = _same_as_one_machine(spark, path, partitions, explain=explain, max_block_size=max_block_size)
+    assert result.parts == 5
+    assert result.report.merged_rows > 200 and result.report.by_rule.get("probabilistic", 0) > 0
+    assert bool(result.report.blocking.skipped_blocks) == (max_block_size == 4)
+
+
+def test_a_list_past_the_training_rows_learns_from_the_same_sample(spark, tmp_path, monkeypatch):
+    # Past TRAINING_ROWS the weights come from a fixed share of surnames: the same rows, in the
+    # same order, picked on every partition, give the same model.
+    for module in ("engine", "training"):
+        monkeypatch.setattr(f"listclean.linkage.{module}.TRAINING_ROWS", 400)
+    people, _ = api.validate(generate_people(1200, seed=4).drop("person_id"))
+    path = _canonical_parquet(tmp_path, people)
+    result = _same_as_one_machine(spark, path, 4)
+    monkeypatch.undo()
+    every_row = api.dedupe(path, match="fuzzy")[1].dedupe.model
+    assert result.report.model.pairs_trained < every_row.pairs_trained  # learned from the sample, not the whole list
+
+
+def test_identical_rows_across_partitions_fold_as_on_one_machine(spark, tmp_path):
+    # Twelve copies of one Kowalski (one representative) and two others: a block of three
+    # representatives, compared at max_block 3 though it holds fourteen rows.
+    row = {"email": "jan@kowalski.pl", "first_name": "Jan", "last_name": "Kowalski", "postal_code": "30-001"}
+    others = [{"email": f"{name.lower()}@other.pl", "first_name": name, "last_name": "Kowalski", "postal_code": "30-001"} for name in ("Janek", "Jon")]
+    path = _canonical_parquet(tmp_path, api.validate(contacts(*[row] * 6, *others, *[row] * 6))[0])
+    result = _same_as_one_machine(spark, path, 4, part_rows=2, max_block_size=3)
+    assert result.report.pairs_compared > 0 and result.report.rows_out < 14
+
+
+def test_a_list_with_nothing_for_the_fuzzy_keys(spark, tmp_path):
+    # Short mailboxes, no names: no fuzzy key has a value, nothing is scored; the addresses still group.
+    path = _canonical_parquet(tmp_path, api.validate(contacts(*[{"email": f"{name}@x.io"} for name in ("ab", "cd", "ab", "ef", "AB", "gh")]))[0])
+    result = _same_as_one_machine(spark, path, 3, part_rows=2)
+    assert result.report.rows_out == 4
+
+
+def test_fuzzy_with_saved_weights_uses_them(spark, tmp_path):
+    # --model: weights another list taught (--save-model), used on Spark as on one machine.
+    other, _ = api.validate(generate_people(300, seed=9).drop("person_id"))
+    saved = tmp_path / "model.json"
+    api.dedupe(other, match="fuzzy", save_model=str(saved))
+    people, _ = api.validate(generate_people(400, seed=3).drop("person_id"))
+    path = _canonical_parquet(tmp_path, people)
+    result = _same_as_one_machine(spark, path, 3, part_rows=100, model=str(saved))
+    own = api.dedupe(path, match="fuzzy")[1].dedupe.model
+    assert result.report.model.pairs_trained != own.pairs_trained  # the saved weights, not the list's own
+
+
+def test_a_pair_in_a_block_too_large_is_still_scored_by_a_later_key(spark, tmp_path):
+    # Six Jan Kowalskis: their name block is too large (max 3), so the pairs it would propose are
+    # left to later keys — two of them share a postcode block (and nothing before the name),
+    # which compares them; spread over three partitions and parts of a row.
+    rows = [{"email": f"jan.kowalski{n}@firma{n}.pl", "first_name": "Jan", "last_name": "Kowalski", "postal_code": f"{n}0-001"} for n in range(1, 5)]
+    rows += [
+        {"email": "jan.kowalski@gmail.com", "first_name": "Jan", "last_name": "Kowalski", "postal_code": "99-123"},
+        {"email": "jan.kowalsky@gmial.com", "first_name": "Jan", "last_name": "Kowalski", "postal_code": "99-123"},
+    ]
+    path = _canonical_parquet(tmp_path, api.validate(contacts(*rows))[0])
+    result = _same_as_one_machine(spark, path, 3, part_rows=1, max_block_size=3)
+    assert result.report.blocking.skipped_blocks.get("name") == 1
+    assert result.report.blocking.by_key["surname_postal"] == 1 and result.report.blocking.pairs == 1
+
+
+def test_a_shared_address_too_large_is_compared_within_given_names_as_on_one_machine(spark, tmp_path):
+    # Four people at one office address (max 3; Anna's four identical rows fold into one): the
+    # address block is too large and compared within each given name only; the surname-postcode
+    # blocks propose Anna-Piotr and Ewa-Marek, which the address links (one group) but no
+    # identity block compares: they count as the fuzzy keys' pairs.
+    people = [("Anna", "00-950"), ("Anna", "00-950"), ("Piotr", "00-950"), ("Ewa", "11-111"), ("Marek", "11-111")]
+    rows = [{"email": "info@firma.pl", "first_name": first, "last_name": "Nowak", "postal_code": postcode} for first, postcode in people]
+    path = _canonical_parquet(tmp_path, api.validate(contacts(*rows, *rows[:2]))[0])
+    result = _same_as_one_machine(spark, path, 3, part_rows=1, max_block_size=3)
+    assert result.report.blocking.by_key["surname_postal"] == 2 and result.report.pairs_compared == 2
+
+
+def test_fuzzy_refuses_rows_its_provenance_cannot_tell_apart(spark):
+    # Fuzzy numbers rows by provenance (the single machine's order): two rows with one number are refused, not mixed up.
+    from listclean.errors import UsageError
+    from listclean.spark.dedupe import dedupe
+    from listclean.steps.dedupe import DedupeStepOptions
+
+    frame = spark.createDataFrame([("ann@example.org", "a.csv", 1), ("bob@example.org", "a.csv", 1)], "email string, _source_file string, _source_row long")
+    with pytest.raises(UsageError, match="one row per _source_file, _source_row"):
+        dedupe(frame, DedupeStepOptions(match="fuzzy"))
+
+
+def test_an_empty_list_is_deduplicated_as_on_one_machine(spark, tmp_path):
+    path = _canonical_parquet(tmp_path, api.validate(contacts({"email": "ann@example.org", "first_name": "Ann"}))[0].head(0))
+    result = _same_as_one_machine(spark, path, 2)
+    assert result.report.rows_in == 0

@@ -99,7 +99,7 @@ def match_groups(
             for in_range in _read_ranges(filed, number, ranges[number]) if entries[number] else ():
                 say(f"scoring the {key.name} blocks", log=False, done=result.ranges, total=sum(ranges), unit="ranges")
                 result.ranges += 1
-                scored = _score_range(in_range, number, fuzzy, options, keep_near_misses, large, large_identity)
+                scored = score_range(in_range, number, fuzzy, options, keep_near_misses, large, large_identity)
                 del in_range
                 edges.append(scored.edges)
                 blocks_too_large.append(scored.large)
@@ -148,26 +148,49 @@ def _file_features(
     entries = [0] * len(fuzzy)
     offset = 0
     for chunk in rows:
-        features = prepare(chunk, options.match).with_columns(pl.int_range(offset, offset + chunk.height, dtype=pl.UInt64).alias("__id"))
-        features = features.with_columns(fold_signature(features, options.match).alias("__signature"), pl.col("__id").cast(pl.UInt32).alias(_ROW))
-        link = features.select(
-            *(hashed_key(key.expression()).alias(key.name) for key in identity),
-            pl.col("__signature"),
-            *(hashed_key(_refined(key)).alias("__refined") for key in identity if key.splits_by_given_name),
-        )
-        labels = labelled_group(chunk, labelled)
-        linked.append(link.with_columns(labels) if labels is not None else link)
+        link, stored = filed_features(chunk, pl.int_range(offset, offset + chunk.height, dtype=pl.UInt32, eager=True), options, fuzzy, identity, labelled)
+        linked.append(link)
         offset += chunk.height
-        stored = features.drop("__ref").with_columns(hashed_key(key.expression()).alias(f"__h{number}") for number, key in enumerate(fuzzy))
-        del features
         for number in range(len(fuzzy)):
-            value = pl.col(f"__h{number}")
-            filed_rows = stored.filter(value.is_not_null()).with_columns((value // pl.lit(1 << (64 - _KEY_BITS), dtype=pl.UInt64) + pl.lit(number << _KEY_BITS, dtype=pl.UInt64)).alias(_BLOCK))
+            filed_rows = key_entries(stored, number)
             if filed_rows.height:
                 entries[number] += filed_rows.height
                 filed.add(filed_rows)
         del stored
     return pl.concat(linked), entries
+
+
+def filed_features(
+    chunk: pl.DataFrame, rows: pl.Series, options: DedupeOptions, fuzzy: list[BlockingKey], identity: list[BlockingKey], labelled: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One chunk as match_groups files it (`rows`: its rows' numbers in the whole list, in the
+    list's order; their type is _ROW's): per row, what the identity keys link it by (hashed), its
+    labels group, its fold signature and its address with given name; and its comparison
+    features with _ROW, its signature and every fuzzy key's value hashed (`__h<n>`). Dedupe on
+    Spark files a partition's rows with it too (numbered by provenance)."""
+    import polars as pl
+
+    features = prepare(chunk, options.match).with_columns(rows.cast(pl.UInt64).alias("__id"))
+    features = features.with_columns(fold_signature(features, options.match).alias("__signature"), rows.alias(_ROW))
+    link = features.select(
+        *(hashed_key(key.expression()).alias(key.name) for key in identity),
+        pl.col("__signature"),
+        *(hashed_key(_refined(key)).alias("__refined") for key in identity if key.splits_by_given_name),
+    )
+    labels = labelled_group(chunk, labelled)
+    stored = features.drop("__ref").with_columns(hashed_key(key.expression()).alias(f"__h{number}") for number, key in enumerate(fuzzy))
+    return (link.with_columns(labels) if labels is not None else link), stored
+
+
+def key_entries(stored: pl.DataFrame, number: int) -> pl.DataFrame:
+    """The filed rows (filed_features' second frame) that have a value of fuzzy key `number`,
+    with their _BLOCK: the key's number in the top bits, the value's hash in the others."""
+    import polars as pl
+
+    value = pl.col(f"__h{number}")
+    return stored.filter(value.is_not_null()).with_columns(
+        (value // pl.lit(1 << (64 - _KEY_BITS), dtype=pl.UInt64) + pl.lit(number << _KEY_BITS, dtype=pl.UInt64)).alias(_BLOCK)
+    )
 
 
 def _refined(key: BlockingKey) -> pl.Expr:
@@ -198,7 +221,7 @@ def _large_identity_blocks(identities: pl.DataFrame, max_block: int, keys: tuple
 
 
 @dataclass
-class _Scored:
+class ScoredRange:
     edges: pl.DataFrame  # kept pairs (left, right: rows of the list)
     large: pl.DataFrame  # the key's blocks too large to compare (value hash, len)
     proposed: int  # pairs the key proposes
@@ -206,7 +229,7 @@ class _Scored:
     also_identity: int  # of those, the pairs an identity key proposes too
 
 
-def _score_range(
+def score_range(
     entries: pl.DataFrame,
     number: int,
     fuzzy: list[BlockingKey],
@@ -214,12 +237,14 @@ def _score_range(
     keep_near_misses: bool,
     large: list[pl.Series],
     large_identity: dict[BlockingKey, tuple[pl.Series, pl.Series | None]],
-) -> _Scored:
+) -> ScoredRange:
     """Every block of a range of one key's hashes (whole: a block's entries share its hash) as
     the engine blocks a list: blocks of representatives (the first row of each fold group: every
     row of one is here, as they share every feature), sizes counted in representatives, a block
     of 2 to max_block compared. The pairs no earlier key proposes (`large`: per earlier key, its
-    blocks too large) and no identity links are scored, by the engine's own function."""
+    blocks too large) and no identity links are scored, by the engine's own function. The kept
+    pairs are named by _ROW, which need only order the rows as the list does (dedupe on Spark
+    scores its ranges with this function, its rows numbered by provenance)."""
     import numpy as np
     import polars as pl
 
@@ -251,7 +276,7 @@ def _score_range(
         scored = score_probabilistic(representatives, to_score, replace(options, keep_all_pairs=False), DedupeReport(), None)
         kept = scored if keep_near_misses else scored.filter(pl.col("matched"))
         edges = kept.select(rows.gather(kept["left"]).alias("left"), rows.gather(kept["right"]).alias("right"))
-    return _Scored(edges, too_large, proposed, pairs.height, also_identity)
+    return ScoredRange(edges, too_large, proposed, pairs.height, also_identity)
 
 
 def _identity(

@@ -25,8 +25,12 @@ and the part's report together, in one frame tagged by kind, which is kept (pers
 once per output: the engine runs once. The parts' reports are summed on the driver as the single
 machine sums its parts' (so the report equals the whole list's).
 
-Fuzzy matching is not here yet: its groups are the pairs it keeps, scored block by block with
-weights learned from the whole list (match_groups.py), which is a further pass.
+Under ``--match fuzzy`` the fuzzy keys would chain a large list into one group, so the groups
+are those of the pairs the engine keeps, scored once with the weights learned from the whole
+list (or given by --model), as match_groups.py finds them on one machine: fuzzy.py. Each part is
+then deduplicated with those weights and told which blocks are too large in the whole list, and
+the report counts those blocks once and the fuzzy keys' pairs over the whole list
+(partitioned._count_pairs), as the single machine's parts do.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ if TYPE_CHECKING:
     import polars as pl
     from pyspark.sql import DataFrame as SparkFrame
 
-    from listclean.linkage.engine import DedupeReport
+    from listclean.linkage.engine import DedupeOptions, DedupeReport
     from listclean.steps.dedupe import DedupeStepOptions
 
 PART_ROWS = 200_000  # rows a part holds (about): the engine needs about three times a part's size in memory
@@ -69,33 +73,42 @@ class SparkDedupe:
 
 
 def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, explain: bool = False, part_rows: int = PART_ROWS) -> SparkDedupe:
-    """`listclean dedupe --match exact|canonical` on a Spark DataFrame of listclean's canonical
-    columns: golden records, the cluster map, explained pairs (`explain`) and the report.
+    """`listclean dedupe --match exact|canonical|fuzzy` on a Spark DataFrame of listclean's
+    canonical columns: golden records, the cluster map, explained pairs (`explain`) and the report.
 
     The frame needs its provenance (`_source_file`, `_source_row`: the tie-break order, see the
-    module's docstring). Refused (a UsageError): --match fuzzy, --against, --labels, --model."""
+    module's docstring; fuzzy numbers rows by it, so it must name each row once). Refused (a
+    UsageError): --against, --labels, --explain-all with fuzzy. `options.model` (--model) is read
+    and used; --save-model is the caller's to write (`report.model`)."""
     from pyspark.sql import functions as F
 
     from listclean.steps.dedupe import DedupeStepOptions
 
     options = options or DedupeStepOptions(match="canonical")
     _check(frame, options)
-    keys = _keys_per_row(options.match)
-    key_names = [f"{_KEY}{index}" for index in range(len(keys))]
-    labels = _labels(frame, keys, key_names)
+    engine = _engine(options)
     rows = frame.count()
     parts = max(1, math.ceil(rows / max(1, part_rows)))
-    keyed = _with_keys(frame, keys, key_names).select(*frame.columns, F.coalesce(*key_names).alias(_KEY))
-    grouped = keyed.join(labels, keyed[_KEY] == labels["vertex"], "left").select(
-        *frame.columns,
-        # a row whose key links nothing else is its key's group; a row without one, its own
-        F.coalesce(F.col("label"), F.col(_KEY), F.xxhash64(*PROVENANCE)).alias(_GROUP),
-    )
+    fuzzy = None
+    if options.match == "fuzzy":
+        from listclean.spark.fuzzy import fuzzy_groups
+
+        fuzzy = fuzzy_groups(frame, engine, rows, part_rows, keep_near_misses=explain, group=_GROUP)
+        engine, grouped = fuzzy.options, fuzzy.grouped
+    else:
+        grouped = _key_groups(frame, options.match)
     spread = grouped.withColumn(_PART, F.pmod(F.xxhash64(_GROUP), F.lit(parts))).drop(_GROUP)
-    tagged = _deduped_parts(spread, frame, options, explain).persist()
-    report = _summed_report(tagged)
+    tagged = _deduped_parts(spread, frame, engine, explain, fuzzy.too_large if fuzzy else None).persist()
+    report = _summed_report(tagged, options.match)
+    if fuzzy is not None:  # as partitioned._in_parts: blocks too large once, the fuzzy keys' pairs over the whole list
+        from listclean.linkage.blocking import count_skipped
+        from listclean.linkage.partitioned import _count_pairs
+
+        count_skipped(report.blocking, fuzzy.too_large)
+        _count_pairs(report, fuzzy.counted)
+        report.model = engine.model  # every part's (and the list's, were there no part: an empty list)
     return SparkDedupe(
-        golden=tagged.where(F.col(_KIND) == "golden").select(*_golden_columns(frame, options)),
+        golden=tagged.where(F.col(_KIND) == "golden").select(*_golden_columns(frame, engine)),
         clusters=_unprefixed(tagged.where(F.col(_KIND) == "cluster"), _CLUSTER),
         pairs=_unprefixed(tagged.where(F.col(_KIND) == "pair"), _PAIR),
         report=report,
@@ -104,12 +117,34 @@ def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, expla
     )
 
 
+def _engine(options: DedupeStepOptions) -> DedupeOptions:
+    """The engine's options (with --model's weights, read: used, not learned)."""
+    from listclean.steps.dedupe import _load_model
+
+    return options.engine(model=_load_model(options.model) if options.model else None)
+
+
+def _key_groups(frame: SparkFrame, match: str) -> SparkFrame:
+    """The frame's rows with their group under exact or canonical: the component of the keys they share."""
+    from pyspark.sql import functions as F
+
+    keys = _keys_per_row(match)
+    key_names = [f"{_KEY}{index}" for index in range(len(keys))]
+    labels = _labels(frame, keys, key_names)
+    keyed = _with_keys(frame, keys, key_names).select(*frame.columns, F.coalesce(*key_names).alias(_KEY))
+    return keyed.join(labels, keyed[_KEY] == labels["vertex"], "left").select(
+        *frame.columns,
+        # a row whose key links nothing else is its key's group; a row without one, its own
+        F.coalesce(F.col("label"), F.col(_KEY), F.xxhash64(*PROVENANCE)).alias(_GROUP),
+    )
+
+
 def _check(frame: SparkFrame, options: DedupeStepOptions) -> None:
     from listclean.errors import UsageError
 
-    if options.match == "fuzzy":
-        raise UsageError("--match fuzzy is not available on Spark yet", hint="use --match exact or canonical on Spark, or fuzzy on one machine")
-    for flag, value in (("--against", options.against), ("--labels", options.labels), ("--model", options.model)):
+    if options.match == "fuzzy" and options.explain_all:
+        raise UsageError("--explain-all with --match fuzzy is not available on Spark yet", hint="explain the matches and near misses (--explain), or dedupe on one machine")
+    for flag, value in (("--against", options.against), ("--labels", options.labels)):
         if value:
             raise UsageError(f"{flag} is not available on Spark yet", hint=f"dedupe without {flag}, or on one machine")
     missing = [name for name in PROVENANCE if name not in frame.columns]
@@ -171,22 +206,22 @@ def _labels(frame: SparkFrame, keys: dict[str, pl.Expr], key_names: list[str]) -
     return components(reduce(lambda one, other: one.union(other), edges))
 
 
-def _deduped_parts(spread: SparkFrame, frame: SparkFrame, options: DedupeStepOptions, explain: bool) -> SparkFrame:
+def _deduped_parts(spread: SparkFrame, frame: SparkFrame, engine: DedupeOptions, explain: bool, too_large: dict[str, pl.DataFrame] | None) -> SparkFrame:
     """Every part deduplicated by the engine: one frame of golden records, cluster rows, explained
-    pairs and one report row per part, told apart by _KIND."""
+    pairs and one report row per part, told apart by _KIND. `too_large`: blocks too large in the
+    whole list, which each part skips (fuzzy)."""
     import pickle
 
     import polars as pl
 
     from listclean.spark.arrow import from_spark_arrow, polars_schema, spark_schema, to_spark_arrow
 
-    engine = options.engine()
     input_schema = polars_schema(frame.schema)
 
     def tagged(rows: pl.DataFrame) -> pl.DataFrame:
         from listclean.linkage.engine import dedupe as deduplicate
 
-        result = deduplicate(rows.sort(PROVENANCE), engine)
+        result = deduplicate(rows.sort(PROVENANCE), engine, too_large=too_large)
         pairs = result.pairs if explain else result.pairs.head(0)
         report = pickle.dumps(result.report) if rows.height else None
         return pl.concat(
@@ -207,14 +242,14 @@ def _deduped_parts(spread: SparkFrame, frame: SparkFrame, options: DedupeStepOpt
     return spread.groupBy(_PART).applyInArrow(part, spark_schema(schema))
 
 
-def _golden_columns(frame: SparkFrame, options: DedupeStepOptions) -> list[str]:
+def _golden_columns(frame: SparkFrame, engine: DedupeOptions) -> list[str]:
     """The golden records' columns, in the order the single machine writes them."""
     import polars as pl
 
     from listclean.linkage.engine import dedupe as deduplicate
     from listclean.spark.arrow import polars_schema
 
-    return deduplicate(pl.DataFrame(schema=polars_schema(frame.schema)), options.engine()).frame.columns
+    return deduplicate(pl.DataFrame(schema=polars_schema(frame.schema)), engine).frame.columns
 
 
 def _unprefixed(tagged: SparkFrame, prefix: str) -> SparkFrame:
@@ -223,16 +258,19 @@ def _unprefixed(tagged: SparkFrame, prefix: str) -> SparkFrame:
     return tagged.select(*[F.col(name).alias(name[len(prefix):]) for name in tagged.columns if name.startswith(prefix)])
 
 
-def _summed_report(tagged: SparkFrame) -> DedupeReport:
-    """The parts' reports summed as the single machine sums its parts' (partitioned._add)."""
+def _summed_report(tagged: SparkFrame, match: str) -> DedupeReport:
+    """The parts' reports summed as the single machine sums its parts' (partitioned._add),
+    every key of the level counted (zero where no part has a pair: an empty list)."""
     import pickle
 
     from pyspark.sql import functions as F
 
+    from listclean.linkage.blocking import keys_for
     from listclean.linkage.engine import DedupeReport
     from listclean.linkage.partitioned import _add
 
     total = DedupeReport()
+    total.blocking.by_key = dict.fromkeys((key.name for key in keys_for(match)), 0)
     for (pickled,) in tagged.where(F.col(_KIND) == "report").select(_REPORT).toLocalIterator():
         _add(total, pickle.loads(pickled))
     return total
