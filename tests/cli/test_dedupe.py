@@ -259,3 +259,21 @@ def test_a_saved_model_is_reused_by_the_nightly_run_and_scores_alike(cli, tmp_pa
     (tmp_path / "bad.json").write_text('{"format": "something else"}')
     bad = cli(["dedupe", source, "-o", tmp_path / "y.parquet", "--model", tmp_path / "bad.json"])
     assert bad.exit_code == 2 and "bad.json: is not a model listclean can use" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_saved_model_is_the_same_file_for_the_same_list(cli, tmp_path):
+    # Same input, same output, byte for byte: the weights' term-frequency tables are written in
+    # value order (they came in hash-table order, different on every run).
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+    from people import generate_people
+
+    source = tmp_path / "people.csv"
+    generate_people(600, seed=8).drop("person_id").write_csv(source)
+    models = [tmp_path / f"model-{run}.json" for run in range(3)]
+    for run, model in enumerate(models):
+        result = cli(["dedupe", source, "-o", tmp_path / f"golden-{run}.parquet", "--save-model", model])
+        assert result.exit_code == 0, result.stderr
+    assert models[0].read_bytes() == models[1].read_bytes() == models[2].read_bytes()
+    assert json.loads(models[0].read_text())["frequencies"]["first"]["values"] == sorted(json.loads(models[0].read_text())["frequencies"]["first"]["values"])

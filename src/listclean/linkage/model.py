@@ -291,7 +291,8 @@ def term_frequencies(features: pl.DataFrame, u: dict[str, list[float]]) -> dict[
     out = {}
     for comparison in TF_COMPARISONS:
         top_u = u[comparison.name][-1]
-        counted = features.select(pl.col(comparison.tf).alias("value")).drop_nulls().group_by("value").len()
+        # Sorted by value: the saved model (--save-model) is the same file for the same list, run after run.
+        counted = features.select(pl.col(comparison.tf).alias("value")).drop_nulls().group_by("value").len().sort("value")
         out[comparison.name] = counted.select("value", ((pl.col("len") + PRIOR_TERMS * top_u) / (rows + PRIOR_TERMS)).alias("frequency"))
     return out
 
