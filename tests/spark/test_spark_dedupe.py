@@ -267,3 +267,23 @@ def test_an_empty_list_is_deduplicated_as_on_one_machine(spark, tmp_path):
     path = _canonical_parquet(tmp_path, api.validate(contacts({"email": "ann@example.org", "first_name": "Ann"}))[0].head(0))
     result = _same_as_one_machine(spark, path, 2)
     assert result.report.rows_in == 0
+
+
+def test_the_fuzzy_job_saves_the_single_machines_weights_and_summary(spark, cli, tmp_path, capsys):
+    import json
+
+    from listclean.spark.job import main
+
+    people, _ = api.validate(generate_people(500, seed=8).drop("person_id"))
+    path = _canonical_parquet(tmp_path, people)
+    single = cli(["dedupe", path, "-o", tmp_path / "golden.parquet", "--save-model", tmp_path / "model.json", "--json"])
+    assert single.exit_code == 0, single.stderr
+    expected = json.loads(single.stdout)
+    capsys.readouterr()
+    assert main(["dedupe", path, str(tmp_path / "spark-golden"), "--save-model", str(tmp_path / "spark-model.json"), "--partitions", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    paths = {"output", "saved_model", "engine", "parts", "listclean"}
+    assert {k: v for k, v in summary.items() if k not in paths} == {k: v for k, v in expected.items() if k not in paths}
+    assert summary["model"] is not None and (tmp_path / "spark-model.json").read_text() == (tmp_path / "model.json").read_text()
+    golden = pl.read_parquet(tmp_path / "spark-golden" / "*.parquet")
+    assert _by_provenance(golden).equals(_by_provenance(pl.read_parquet(tmp_path / "golden.parquet")))

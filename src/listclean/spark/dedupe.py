@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
@@ -274,3 +274,15 @@ def _summed_report(tagged: SparkFrame, match: str) -> DedupeReport:
     for (pickled,) in tagged.where(F.col(_KIND) == "report").select(_REPORT).toLocalIterator():
         _add(total, pickle.loads(pickled))
     return total
+
+
+def save_model(path: str | None, model: Any) -> str | None:  # noqa: ANN401 - a LinkageModel
+    """--save-model on Spark: the weights the run used, written on the driver (as `dedupe` writes
+    them); the path written, or None (no path, or no model: exact and canonical have none)."""
+    if not path or model is None:
+        return None
+    from listclean.io.write import atomic_text
+    from listclean.linkage.model import model_json
+
+    atomic_text(path, model_json(model))
+    return path

@@ -157,15 +157,13 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
     from listclean.steps.dedupe import DedupeStepOptions, DedupeStepReport, options_from
 
     options = _Options(step)
-    _refuse(options, "against", "labels", "model", "save_model", "review", "dry_run", "bom", "excel_safe", "rejects")
+    _refuse(options, "against", "labels", "review", "dry_run", "bom", "excel_safe", "rejects")
     settings = options_from(options.fields(DedupeStepOptions))
-    if settings.match == "fuzzy":
-        raise ConfigError(f"[run] step {step.name}: match = \"fuzzy\" is not available with --engine spark yet", hint="set match = \"canonical\" (or \"exact\") in [run.dedupe], or run on one machine")
     paths = {name: options.take(name) for name in ("clusters", "explain")}
     options.done()
 
     def execute(runtime: Runtime) -> Outcome:
-        from listclean.spark.dedupe import dedupe
+        from listclean.spark.dedupe import dedupe, save_model
 
         result = dedupe(spark.read(step.inputs), settings, explain=bool(paths["explain"]))
         try:
@@ -179,10 +177,11 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
         merged = result.report.merged_rows
         counts = {"rows_in": result.report.rows_in, "rows_out": result.report.rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
         _balanced(counts)
-        report = DedupeStepReport(counts=counts, dedupe=result.report, parts=result.parts)
+        saved = save_model(settings.save_model, result.report.model)
+        report = DedupeStepReport(counts=counts, dedupe=result.report, parts=result.parts, saved_model=saved)
         return report, report.summary(output=step.output, **paths), []
 
-    return _writes(execute, ("output", step.output), *paths.items())
+    return _writes(execute, ("output", step.output), *paths.items(), ("save_model", settings.save_model))
 
 
 def prepare_segment(step: PlannedStep, spark: Spark) -> Execute:

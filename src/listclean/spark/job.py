@@ -2,7 +2,7 @@
 
     spark-submit [spark options] "$(python -c 'import listclean.spark.job as j; print(j.__file__)')" \\
         validate INPUT OUTPUT [--suppress FILE ...] [--fix-typos] [--partitions N]
-    ... dedupe INPUT OUTPUT [--match exact|canonical] [--clusters PATH] [--explain PATH] [--trust SOURCE ...]
+    ... dedupe INPUT OUTPUT [--match exact|canonical|fuzzy] [--clusters PATH] [--explain PATH] [--trust SOURCE ...] [--model FILE] [--save-model FILE]
     ... import FILE [FILE ...] --output OUTPUT [--rejects PATH] [--on-bad-rows error|skip|keep] ...
     ... export INPUT OUTPUT [--to PLATFORM] [--suppress FILE ...] [--store PATH] [--rejects PATH] [--as-of DATE]
 
@@ -59,7 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--suppress", action="append", default=[], metavar="FILE", help="a suppression list (repeatable)")
     validate.add_argument("--fix-typos", action="store_true")
     dedupe = steps.add_parser("dedupe", help="merge the same person's rows into golden records (listclean dedupe)")
-    dedupe.add_argument("--match", choices=("exact", "canonical"), default="canonical", help="fuzzy is not on Spark yet")
+    dedupe.add_argument("--match", choices=("exact", "canonical", "fuzzy"), default="fuzzy")
+    dedupe.add_argument("--threshold", type=float, default=0.9, help="fuzzy: match probability from which two records are one person")
+    dedupe.add_argument("--max-block-size", type=int, default=50, help="largest group of rows sharing a blocking key compared pairwise")
+    dedupe.add_argument("--model", metavar="FILE", help="fuzzy: weights saved by an earlier run (--save-model): used, not learned")
+    dedupe.add_argument("--save-model", metavar="FILE", help="fuzzy: write the weights used (JSON, a local file on the driver)")
     dedupe.add_argument("--clusters", metavar="PATH", help="every row's cluster_id and is_survivor (a Parquet dataset)")
     dedupe.add_argument("--explain", metavar="PATH", help="the compared pairs, scored and explained (a Parquet dataset)")
     dedupe.add_argument("--trust", action="append", default=[], metavar="SOURCE", help="a source whose values win, most trusted first (repeatable)")
@@ -148,10 +152,14 @@ def _validate(spark: SparkSession, frame: SparkFrame, options: argparse.Namespac
 
 
 def _dedupe(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace) -> dict[str, Any]:
-    from listclean.spark.dedupe import PART_ROWS, dedupe
+    from listclean.spark.dedupe import PART_ROWS, dedupe, save_model
     from listclean.steps.dedupe import DedupeStepOptions, DedupeStepReport
 
-    result = dedupe(frame, DedupeStepOptions(match=options.match, trust=options.trust), explain=bool(options.explain), part_rows=options.part_rows or PART_ROWS)
+    chosen = DedupeStepOptions(
+        match=options.match, trust=options.trust, threshold=options.threshold, max_block_size=options.max_block_size,
+        model=options.model, save_model=options.save_model,
+    )
+    result = dedupe(frame, chosen, explain=bool(options.explain), part_rows=options.part_rows or PART_ROWS)
     try:
         result.golden.write.mode("overwrite").parquet(options.output)
         if options.clusters:
@@ -165,7 +173,8 @@ def _dedupe(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace)
     if result.report.rows_in != rows_out + merged:  # every row is in a golden record or merged into one
         raise AssertionError(f"row accounting broken: {result.report.rows_in} in != {rows_out} out + {merged} merged")
     counts = {"rows_in": result.report.rows_in, "rows_out": rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
-    report = DedupeStepReport(counts=counts, dedupe=result.report, parts=result.parts)
+    saved = save_model(options.save_model, result.report.model)
+    report = DedupeStepReport(counts=counts, dedupe=result.report, parts=result.parts, saved_model=saved)
     return {**report.summary(output=options.output, clusters=options.clusters, explain=options.explain), "parts": result.parts}
 
 
