@@ -59,7 +59,7 @@ def spark():
     test worker starts it, once)."""
     from listclean.spark import session
 
-    spark = session("local[2]", config={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
+    spark = session("local[2]", config={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
     yield spark
     spark.stop()

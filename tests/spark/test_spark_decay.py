@@ -84,7 +84,7 @@ LISTS = {
 }
 
 
-@pytest.mark.parametrize("partitions", [1, 6, 11])
+@pytest.mark.parametrize("partitions", [7])  # the 1- and 6-partition folds: the test above; 7 leaves the 3-contact list's partitions mostly empty
 @pytest.mark.parametrize("case", list(LISTS))
 def test_the_report_is_the_single_machines_on_the_hard_lists(spark, tmp_path, case, partitions):
     from listclean.decay import DecayOptions

@@ -78,8 +78,7 @@ def _on_spark(spark, path: Path, partitions: int, options) -> pl.DataFrame:
     return pl.from_arrow(segment(spark.read.parquet(str(path)).repartition(partitions), options).toArrow())
 
 
-@pytest.mark.parametrize("partitions", [1, 7])
-@pytest.mark.parametrize("include_unmailable", [False, True])
+@pytest.mark.parametrize(("partitions", "include_unmailable"), [(7, False), (3, True)])
 def test_rfm_with_rules_and_lifecycle_is_the_single_machines(spark, tmp_path, partitions, include_unmailable):
     from listclean.steps.segment import SegmentStepOptions
 
