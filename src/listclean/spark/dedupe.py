@@ -36,7 +36,7 @@ the report counts those blocks once and the fuzzy keys' pairs over the whole lis
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkFrame
 
     from listclean.linkage.engine import DedupeOptions, DedupeReport
-    from listclean.steps.dedupe import DedupeStepOptions
+    from listclean.steps.dedupe import DedupeStepOptions, DedupeStepReport
 
 PART_ROWS = 200_000  # rows a part holds (about): the engine needs about three times a part's size in memory
 PROVENANCE = ["_source_file", "_source_row"]
@@ -65,11 +65,24 @@ class SparkDedupe:
     report: DedupeReport  # the whole list's, as the single machine's dedupe report
     parts: int
 
+    _tagged: SparkFrame | None = field(default=None, repr=False)
+
     def release(self) -> None:
         """Free the kept (persisted) result once its frames are written."""
-        self._tagged.unpersist()
+        if self._tagged is not None:
+            self._tagged.unpersist()
 
-    _tagged: SparkFrame = None  # type: ignore[assignment]
+    def step_report(self, rows_out: int, save_model_to: str | None = None) -> DedupeStepReport:
+        """The dedupe step's report (its summary is `listclean dedupe --json`'s): rows in = rows
+        out + merged, checked; the weights written to `save_model_to` (--save-model) when given."""
+        from listclean.steps.dedupe import DedupeStepReport
+
+        merged = self.report.merged_rows
+        if self.report.rows_in != rows_out + merged:  # every row is in a golden record or merged into one
+            raise AssertionError(f"row accounting broken: {self.report.rows_in} in != {rows_out} out + {merged} merged")
+        counts = {"rows_in": self.report.rows_in, "rows_out": rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
+        saved = save_model(save_model_to, self.report.model)
+        return DedupeStepReport(counts=counts, dedupe=self.report, parts=self.parts, saved_model=saved)
 
 
 def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, explain: bool = False, part_rows: int = PART_ROWS) -> SparkDedupe:
@@ -108,7 +121,7 @@ def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, expla
         _count_pairs(report, fuzzy.counted)
         report.model = engine.model  # every part's (and the list's, were there no part: an empty list)
     return SparkDedupe(
-        golden=tagged.where(F.col(_KIND) == "golden").select(*_golden_columns(frame, engine)),
+        golden=tagged.where(F.col(_KIND) == "golden").select(*_golden_columns(tagged)),
         clusters=_unprefixed(tagged.where(F.col(_KIND) == "cluster"), _CLUSTER),
         pairs=_unprefixed(tagged.where(F.col(_KIND) == "pair"), _PAIR),
         report=report,
@@ -242,14 +255,10 @@ def _deduped_parts(spread: SparkFrame, frame: SparkFrame, engine: DedupeOptions,
     return spread.groupBy(_PART).applyInArrow(part, spark_schema(schema))
 
 
-def _golden_columns(frame: SparkFrame, engine: DedupeOptions) -> list[str]:
-    """The golden records' columns, in the order the single machine writes them."""
-    import polars as pl
-
-    from listclean.linkage.engine import dedupe as deduplicate
-    from listclean.spark.arrow import polars_schema
-
-    return deduplicate(pl.DataFrame(schema=polars_schema(frame.schema)), engine).frame.columns
+def _golden_columns(tagged: SparkFrame) -> list[str]:
+    """The golden records' columns, in the order the single machine writes them: the tagged
+    frame's first (the engine's golden frame leads it), less the other kinds' and the tags."""
+    return [name for name in tagged.columns if not name.startswith((_CLUSTER, _PAIR)) and name not in (_KIND, _REPORT)]
 
 
 def _unprefixed(tagged: SparkFrame, prefix: str) -> SparkFrame:

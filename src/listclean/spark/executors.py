@@ -154,7 +154,7 @@ def prepare_validate(step: PlannedStep, spark: Spark) -> Execute:
 
 
 def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
-    from listclean.steps.dedupe import DedupeStepOptions, DedupeStepReport, options_from
+    from listclean.steps.dedupe import DedupeStepOptions, options_from
 
     options = _Options(step)
     _refuse(options, "against", "labels", "review", "dry_run", "bom", "excel_safe", "rejects")
@@ -163,7 +163,7 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
     options.done()
 
     def execute(runtime: Runtime) -> Outcome:
-        from listclean.spark.dedupe import dedupe, save_model
+        from listclean.spark.dedupe import dedupe
 
         result = dedupe(spark.read(step.inputs), settings, explain=bool(paths["explain"]))
         try:
@@ -174,11 +174,7 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
                 write(result.pairs, paths["explain"])
         finally:
             result.release()
-        merged = result.report.merged_rows
-        counts = {"rows_in": result.report.rows_in, "rows_out": result.report.rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
-        _balanced(counts)
-        saved = save_model(settings.save_model, result.report.model)
-        report = DedupeStepReport(counts=counts, dedupe=result.report, parts=result.parts, saved_model=saved)
+        report = result.step_report(result.report.rows_out, settings.save_model)
         return report, report.summary(output=step.output, **paths), []
 
     return _writes(execute, ("output", step.output), *paths.items(), ("save_model", settings.save_model))

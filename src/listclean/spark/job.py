@@ -152,8 +152,8 @@ def _validate(spark: SparkSession, frame: SparkFrame, options: argparse.Namespac
 
 
 def _dedupe(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace) -> dict[str, Any]:
-    from listclean.spark.dedupe import PART_ROWS, dedupe, save_model
-    from listclean.steps.dedupe import DedupeStepOptions, DedupeStepReport
+    from listclean.spark.dedupe import PART_ROWS, dedupe
+    from listclean.steps.dedupe import DedupeStepOptions
 
     chosen = DedupeStepOptions(
         match=options.match, trust=options.trust, threshold=options.threshold, max_block_size=options.max_block_size,
@@ -168,13 +168,7 @@ def _dedupe(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace)
             result.pairs.write.mode("overwrite").parquet(options.explain)
     finally:
         result.release()
-    rows_out = spark.read.parquet(options.output).count()
-    merged = result.report.merged_rows
-    if result.report.rows_in != rows_out + merged:  # every row is in a golden record or merged into one
-        raise AssertionError(f"row accounting broken: {result.report.rows_in} in != {rows_out} out + {merged} merged")
-    counts = {"rows_in": result.report.rows_in, "rows_out": rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
-    saved = save_model(options.save_model, result.report.model)
-    report = DedupeStepReport(counts=counts, dedupe=result.report, parts=result.parts, saved_model=saved)
+    report = result.step_report(spark.read.parquet(options.output).count(), options.save_model)  # rows out counted from what was written
     return {**report.summary(output=options.output, clusters=options.clusters, explain=options.explain), "parts": result.parts}
 
 
