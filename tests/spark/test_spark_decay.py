@@ -17,8 +17,6 @@ from listclean.schema import column_order
 sys.path.insert(0, str(Path(__file__).parents[1] / "decay"))
 from listdata import AS_OF, history_list  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("spark")
-
 
 @pytest.mark.parametrize("partitions", [1, 6])
 def test_the_report_and_the_sunset_candidates_are_the_single_machines(spark, tmp_path, partitions):

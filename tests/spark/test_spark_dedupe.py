@@ -16,8 +16,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "dedupe"))
 from helpers import contacts  # noqa: E402
 from people import generate_people  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("spark")
-
 PAIR_ORDER = ["cluster_id", "left_file", "left_row", "right_file", "right_row"]
 
 

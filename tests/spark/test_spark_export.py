@@ -16,8 +16,6 @@ from listclean import api
 from listclean.suppression import key_of
 from test_spark_validate import _canonical_parquet
 
-pytestmark = pytest.mark.xdist_group("spark")
-
 AS_OF = datetime(2026, 11, 30, tzinfo=timezone.utc)
 # The hard rows: first, the people whose unsubscribe is written in one spelling and whose other
 # spelling is at the other end of the list (another partition); then consent, platforms, cells.

@@ -10,8 +10,6 @@ import pytest
 from listclean import api
 from test_spark_validate import EXAMPLES, _by_provenance
 
-pytestmark = pytest.mark.xdist_group("spark")
-
 EXPORTS = [path for path in EXAMPLES if not path.endswith(".toml")]
 
 

@@ -6,9 +6,6 @@ import json
 from pathlib import Path
 
 import polars as pl
-import pytest
-
-pytestmark = pytest.mark.xdist_group("spark")
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 RUN = """

@@ -15,8 +15,6 @@ from test_spark_validate import _canonical_parquet
 sys.path.insert(0, str(Path(__file__).parents[1] / "decay"))
 from listdata import AS_OF, history_list  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("spark")
-
 RULES = """
 mode = "all"
 

@@ -11,8 +11,6 @@ from listclean import api
 from listclean.email.validate import with_alternates
 from listclean.schema import column_order
 
-pytestmark = pytest.mark.xdist_group("spark")
-
 EXAMPLES = sorted(str(path) for path in (Path(__file__).parents[2] / "examples").iterdir())
 HARD_CELLS = [
     "ann@example.org", "Bob@Gmail.com", "info@firma.pl", "noreply@shop.de", "x@mailinator.com", "anna@gmial.com",
