@@ -1,6 +1,6 @@
 """listclean's steps on Spark in local mode, next to the same step in one process, on the same files.
 
-    python bench/bench_spark.py [ROWS] [--master local[2]] [--partitions N] [--files N]   # default 1,000,000 rows
+    python bench/bench_spark.py [ROWS] [--master local[2]] [--partitions N] [--files N] [--conf KEY=VALUE ...]   # default 1,000,000 rows
 
 Generates bench_realistic.py's ESP-style export (30 % internationalised), split into FILES (default
 8) CSV files, then times, each in its own process, the single machine's command and the same step
@@ -34,10 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 SPARK_JOB = """
-import sys, time
+import json, sys, time
 started = time.perf_counter()
 from listclean.spark import session, validate
-spark = session(sys.argv[1], config={"spark.ui.enabled": "false"})
+spark = session(sys.argv[1], config={"spark.ui.enabled": "false", **json.loads(sys.argv[5])})
 spark.sparkContext.setLogLevel("ERROR")
 ready = time.perf_counter()
 frame = spark.read.parquet(sys.argv[2])
@@ -130,30 +130,32 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=0, help="repartition the input to N partitions first (0: as Spark reads it)")
     parser.add_argument("--files", type=int, default=8, help="CSV files the export is split into (import on Spark: a task per file)")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting for every Spark run (e.g. spark.driver.memory=8g)")
     options = parser.parse_args()
 
     from bench_realistic import write_export
 
     cli = [sys.executable, "-m", "listclean", "-q"]
+    conf = [f"--conf={pair}" for pair in options.conf]
     job = [sys.executable, "-m", "listclean.spark.job"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         csv = work / "export.csv"
         write_export(options.rows, str(csv), 0.3)
         files = split_export(csv, options.files, work / "exports")
-        print(f"{options.rows:,} rows of the realistic export (30 % internationalised) in {options.files} CSV files; Spark: {options.master}")
+        print(f"{options.rows:,} rows of the realistic export (30 % internationalised) in {options.files} CSV files; Spark: {options.master} {' '.join(options.conf)}")
 
         imported, spark_imported = work / "contacts.parquet", work / "spark-contacts"
         took, peak, _ = run("import", [*cli, "import", *files, "-o", str(imported)])
         line("listclean import (one process)", took, peak, options.rows)
-        took, peak, _ = run("spark import", [*job, "import", *files, "--output", str(spark_imported), "--master", options.master])
+        took, peak, _ = run("spark import", [*job, "import", *files, "--output", str(spark_imported), "--master", options.master, *conf])
         line("listclean.spark.job import (session start included)", took, peak, options.rows)
         print(f"    same rows as the single process: {same_rows(imported, spark_imported)}")
 
         validated = work / "single.parquet"
         took, peak, _ = run("validate", [*cli, "validate", str(imported), "-o", str(validated)])
         line("listclean validate (one process)", took, peak, options.rows)
-        args = [sys.executable, "-c", SPARK_JOB, options.master, str(imported), str(work / "spark"), str(options.partitions)]
+        args = [sys.executable, "-c", SPARK_JOB, options.master, str(imported), str(work / "spark"), str(options.partitions), json.dumps(dict(pair.split("=", 1) for pair in options.conf))]
         took, peak, printed = run("spark", args)
         start, spent, partitions = printed.split()[-3:]
         cores = int(options.master[6:-1]) if options.master.startswith("local[") and options.master[6:-1].isdigit() else 0
@@ -164,7 +166,7 @@ def main() -> None:
         golden, spark_golden = work / "golden.parquet", work / "spark-golden"
         took, peak, _ = run("dedupe", [*cli, "dedupe", str(validated), "-o", str(golden), "--match", "canonical"])
         line("listclean dedupe --match canonical (one process)", took, peak, options.rows)
-        took, peak, printed = run("spark dedupe", [*job, "dedupe", str(validated), str(spark_golden), "--match", "canonical", "--master", options.master])
+        took, peak, printed = run("spark dedupe", [*job, "dedupe", str(validated), str(spark_golden), "--match", "canonical", "--master", options.master, *conf])
         parts = json.loads(printed.strip().splitlines()[-1])["parts"]
         line(f"listclean.spark.job dedupe ({parts} parts, session start included)", took, peak, options.rows)
         print(f"    same golden records as the single process: {same_rows(golden, spark_golden)}")

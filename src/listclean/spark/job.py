@@ -5,6 +5,7 @@
     ... dedupe INPUT OUTPUT [--match exact|canonical|fuzzy] [--clusters PATH] [--explain PATH] [--trust SOURCE ...] [--model FILE] [--save-model FILE]
     ... import FILE [FILE ...] --output OUTPUT [--rejects PATH] [--on-bad-rows error|skip|keep] ...
     ... export INPUT OUTPUT [--to PLATFORM] [--suppress FILE ...] [--store PATH] [--rejects PATH] [--as-of DATE]
+    python -m listclean.spark.job STEP ... --master local[8] [--conf spark.driver.memory=16g ...]
 
 INPUT is a Parquet file or dataset listclean wrote (any path Spark reads: hdfs://, s3a://, a
 folder); import's FILEs are export files every executor can open (see spark/importing.py).
@@ -36,8 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from listclean.errors import ListcleanError
     from listclean.spark import session
 
-    spark = session(options.master)
     try:
+        spark = session(options.master, config=_conf(options.conf))
         if options.step == "import":
             summary = _import(spark, options)
         else:
@@ -87,7 +88,22 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument("--default-country", default=None)
     for step in (validate, dedupe, export, importing):
         step.add_argument("--master", default=None, help="e.g. local[4]; by default what spark-submit says")
+        step.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting, as spark-submit's --conf (repeatable)")
     return parser
+
+
+def _conf(pairs: Sequence[str]) -> dict[str, str]:
+    """--conf's KEY=VALUE settings (spark.driver.memory=8g ...): those that start the JVM only take
+    effect when this job starts it (run with python, not spark-submit, which has its own --conf)."""
+    from listclean.errors import UsageError
+
+    settings = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise UsageError(f"--conf {pair!r} is not KEY=VALUE", hint="e.g. --conf spark.driver.memory=8g")
+        settings[key.strip()] = value
+    return settings
 
 
 def _export(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace) -> dict[str, Any]:
