@@ -94,8 +94,8 @@ def test_components_settle_on_the_smallest_vertex_of_long_chains(spark, local_ed
     ("options", "message"),
     [
         ({"match": "exact", "against": "master.parquet"}, "--against is not available"),
-        ({"match": "fuzzy", "labels": "labels.csv"}, "--labels is not available"),
         ({"match": "fuzzy", "explain_all": True}, "--explain-all with --match fuzzy is not available"),
+        ({"match": "canonical", "review": True}, "--review needs --match fuzzy"),
     ],
 )
 def test_what_spark_cannot_do_yet_is_refused(spark, options, message):
@@ -104,8 +104,9 @@ def test_what_spark_cannot_do_yet_is_refused(spark, options, message):
     from listclean.steps.dedupe import DedupeStepOptions
 
     frame = spark.createDataFrame([("ann@example.org", "a.csv", 1)], "email string, _source_file string, _source_row long")
+    review = options.pop("review", False)
     with pytest.raises(UsageError, match=message):
-        dedupe(frame, DedupeStepOptions(**options))
+        dedupe(frame, DedupeStepOptions(**options), review=review)
 
 
 def test_a_frame_without_provenance_is_refused(spark):
@@ -267,21 +268,68 @@ def test_an_empty_list_is_deduplicated_as_on_one_machine(spark, tmp_path):
     assert result.report.rows_in == 0
 
 
-def test_the_fuzzy_job_saves_the_single_machines_weights_and_summary(spark, cli, tmp_path, capsys):
+def test_the_fuzzy_job_saves_the_single_machines_weights_review_file_and_summary(spark, cli, tmp_path, capsys):
     import json
 
     from listclean.spark.job import main
 
     people, _ = api.validate(generate_people(500, seed=8).drop("person_id"))
     path = _canonical_parquet(tmp_path, people)
-    single = cli(["dedupe", path, "-o", tmp_path / "golden.parquet", "--save-model", tmp_path / "model.json", "--json"])
+    # Two strangers labelled one person, and a pair from another file: read on the driver, as one machine reads them.
+    labels = tmp_path / "labels.csv"
+    labels.write_text("left_file,left_row,right_file,right_row,label\npeople.csv,2,people.csv,499,match\nother.csv,1,other.csv,2,no\n")
+    reviewing = ["--labels", str(labels), "--threshold", "0.999", "--review-threshold", "0.2"]  # many uncertain pairs
+    single = cli(["dedupe", path, "-o", tmp_path / "golden.parquet", "--save-model", tmp_path / "model.json", "--review", tmp_path / "review.csv", *reviewing, "--json"])
     assert single.exit_code == 0, single.stderr
     expected = json.loads(single.stdout)
     capsys.readouterr()
-    assert main(["dedupe", path, str(tmp_path / "spark-golden"), "--save-model", str(tmp_path / "spark-model.json"), "--partitions", "3"]) == 0
+    spark_files = ["--save-model", str(tmp_path / "spark-model.json"), "--review", str(tmp_path / "spark-review.csv")]
+    assert main(["dedupe", path, str(tmp_path / "spark-golden"), *spark_files, *reviewing, "--partitions", "3"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    paths = {"output", "saved_model", "engine", "parts", "listclean"}
+    paths = {"output", "saved_model", "review", "engine", "parts", "listclean"}
     assert {k: v for k, v in summary.items() if k not in paths} == {k: v for k, v in expected.items() if k not in paths}
+    assert (summary["labelled_pairs"], summary["labels_unmatched"]) == (2, 1) and summary["review_pairs"] > 0
     assert summary["model"] is not None and (tmp_path / "spark-model.json").read_text() == (tmp_path / "model.json").read_text()
+    assert (tmp_path / "spark-review.csv").read_bytes() == (tmp_path / "review.csv").read_bytes()
     golden = pl.read_parquet(tmp_path / "spark-golden" / "*.parquet")
     assert _by_provenance(golden).equals(_by_provenance(pl.read_parquet(tmp_path / "golden.parquet")))
+
+
+def test_review_and_labels_are_the_single_machines(spark, tmp_path):
+    # A reviewed file passed back: matches joining rows no key or pair links (spread over
+    # partitions and parts, they must meet in one), non-matches splitting a found cluster, a
+    # pair naming a row the list does not have; the new uncertain pairs, the golden records,
+    # clusters, weights (learned with the labels) and counts as on one machine.
+    from listclean.spark.dedupe import dedupe
+    from listclean.steps.dedupe import DedupeStepOptions
+
+    people, _ = api.validate(generate_people(600, seed=13).drop("person_id"))
+    path = _canonical_parquet(tmp_path, people)
+    _, first = api.dedupe(path, match="fuzzy", explain=True)
+    refs = ["left_file", "left_row", "right_file", "right_row"]
+    near_misses = first.pairs.filter(~pl.col("matched")).sort(refs).head(3).select(refs)
+    matches = first.pairs.filter(pl.col("matched") & (pl.col("rule") == "probabilistic")).sort(refs).head(3).select(refs)
+    strangers = people.sort("_source_row").gather([3, 590])  # far apart: likely in two parts
+    elsewhere = pl.DataFrame({"left_file": ["elsewhere.csv"], "left_row": [1], "right_file": ["elsewhere.csv"], "right_row": [2]})
+    pair = pl.DataFrame({"left_file": strangers["_source_file"][:1], "left_row": strangers["_source_row"][:1], "right_file": strangers["_source_file"][1:], "right_row": strangers["_source_row"][1:]})
+    labelled = pl.concat([near_misses, matches, pair, elsewhere], how="vertical_relaxed")
+    assert (near_misses.height, matches.height) == (3, 3)
+    labels = labelled.with_columns(pl.Series("label", ["match", "yes", "same", "no match", "no", "different", "match", "match"]))
+    labels.write_csv(tmp_path / "labels.csv")
+    golden, report = api.dedupe(path, match="fuzzy", labels=str(tmp_path / "labels.csv"), review=True, explain=True)
+    result = dedupe(spark.read.parquet(path).repartition(4), DedupeStepOptions(match="fuzzy", labels=str(tmp_path / "labels.csv")), explain=True, review=True, part_rows=150)
+    try:
+        spread, clusters, pairs = (_collected(frame) for frame in (result.golden, result.clusters, result.pairs))
+        review = result.review_rows()
+    finally:
+        result.release()
+    assert result.parts == 4
+    assert _by_provenance(spread).equals(_by_provenance(golden))
+    assert _by_provenance(clusters).equals(_by_provenance(report.clusters))
+    assert pairs.sort(PAIR_ORDER, nulls_last=True).equals(report.pairs.sort(PAIR_ORDER, nulls_last=True))
+    assert review.equals(report.review)
+    assert result.report.as_dict() == report.dedupe.as_dict() and result.report.model.as_dict() == report.dedupe.model.as_dict()
+    assert (result.review_pairs, result.labelled_pairs, result.labels_unmatched) == (report.review_pairs, report.labelled_pairs, report.labels_unmatched) == (report.review.height, 8, 1)
+    assert report.review.height > 0
+    assert report.dedupe.by_rule.get("labelled_match", 0) >= 2  # near misses (and the strangers) joined
+    assert report.pairs.filter(pl.col("rule") == "labelled_non_match").height == 3  # matches kept apart

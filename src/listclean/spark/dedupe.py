@@ -55,6 +55,8 @@ _KIND = "__listclean_kind"  # golden | cluster | pair | report
 _REPORT = "__listclean_report"  # a part's DedupeReport (pickled)
 _CLUSTER = "__cluster__"  # prefix of the cluster map's columns in the tagged frame
 _PAIR = "__pair__"  # prefix of the explained pairs' columns
+_REVIEW = "__review__"  # prefix of the uncertain pairs' columns (--review)
+REVIEW_ORDER = ["left_file", "left_row", "right_file", "right_row"]  # partitioned._sorted_review's
 
 
 @dataclass
@@ -64,8 +66,24 @@ class SparkDedupe:
     pairs: SparkFrame  # explained pairs (with explain; else empty), as --explain writes them
     report: DedupeReport  # the whole list's, as the single machine's dedupe report
     parts: int
+    review: SparkFrame | None = None  # the uncertain pairs (review=True), as --review writes them (see review_rows)
+    review_pairs: int = 0
+    labelled_pairs: int = 0  # pairs read from --labels
+    labels_unmatched: int = 0  # of those, pairs naming a row the frame does not have
 
     _tagged: SparkFrame | None = field(default=None, repr=False)
+
+    def review_rows(self) -> pl.DataFrame | None:
+        """The uncertain pairs on the driver, in the single machine's order, for the review file
+        (`steps.dedupe.write_review`): a file a person labels, so as large as a person can read;
+        None without review."""
+        import polars as pl
+
+        if self.review is None:
+            return None
+        collected = pl.from_arrow(self.review.orderBy(*REVIEW_ORDER).toArrow())  # text, whole numbers and probabilities: no type to restore
+        assert isinstance(collected, pl.DataFrame)
+        return collected
 
     def release(self) -> None:
         """Free the kept (persisted) result once its frames are written."""
@@ -82,37 +100,42 @@ class SparkDedupe:
             raise AssertionError(f"row accounting broken: {self.report.rows_in} in != {rows_out} out + {merged} merged")
         counts = {"rows_in": self.report.rows_in, "rows_out": rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
         saved = save_model(save_model_to, self.report.model)
-        return DedupeStepReport(counts=counts, dedupe=self.report, parts=self.parts, saved_model=saved)
+        return DedupeStepReport(
+            counts=counts, dedupe=self.report, parts=self.parts, saved_model=saved,
+            review_pairs=self.review_pairs, labelled_pairs=self.labelled_pairs, labels_unmatched=self.labels_unmatched,
+        )  # fmt: skip
 
 
-def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, explain: bool = False, part_rows: int = PART_ROWS) -> SparkDedupe:
+def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, explain: bool = False, review: bool = False, part_rows: int = PART_ROWS) -> SparkDedupe:
     """`listclean dedupe --match exact|canonical|fuzzy` on a Spark DataFrame of listclean's
-    canonical columns: golden records, the cluster map, explained pairs (`explain`) and the report.
+    canonical columns: golden records, the cluster map, explained pairs (`explain`), the uncertain
+    pairs (`review`, fuzzy: --review) and the report.
 
     The frame needs its provenance (`_source_file`, `_source_row`: the tie-break order, see the
     module's docstring; fuzzy numbers rows by it, so it must name each row once). Refused (a
-    UsageError): --against, --labels, --explain-all with fuzzy. `options.model` (--model) is read
-    and used; --save-model is the caller's to write (`report.model`)."""
+    UsageError): --against, --explain-all with fuzzy. `options.model` (--model) and
+    `options.labels` (--labels: a reviewed file, read on the driver) are read and used as one
+    machine uses them; --save-model is the caller's to write (`report.model`)."""
     from pyspark.sql import functions as F
 
     from listclean.steps.dedupe import DedupeStepOptions
 
     options = options or DedupeStepOptions(match="canonical")
-    _check(frame, options)
-    engine = _engine(options)
+    _check(frame, options, review)
+    engine = _engine(options, review)
     rows = frame.count()
     parts = max(1, math.ceil(rows / max(1, part_rows)))
     fuzzy = None
     if options.match == "fuzzy":
         from listclean.spark.fuzzy import fuzzy_groups
 
-        fuzzy = fuzzy_groups(frame, engine, rows, part_rows, keep_near_misses=explain, group=_GROUP)
+        fuzzy = fuzzy_groups(frame, engine, rows, part_rows, keep_near_misses=explain or review, group=_GROUP)
         engine, grouped = fuzzy.options, fuzzy.grouped
     else:
         grouped = _key_groups(frame, options.match)
     spread = grouped.withColumn(_PART, F.pmod(F.xxhash64(_GROUP), F.lit(parts))).drop(_GROUP)
     tagged = _deduped_parts(spread, frame, engine, explain, fuzzy.too_large if fuzzy else None).persist()
-    report = _summed_report(tagged, options.match)
+    report, review_pairs = _summed_report(tagged, options.match)
     if fuzzy is not None:  # as partitioned._in_parts: blocks too large once, the fuzzy keys' pairs over the whole list
         from listclean.linkage.blocking import count_skipped
         from listclean.linkage.partitioned import _count_pairs
@@ -126,15 +149,44 @@ def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, expla
         pairs=_unprefixed(tagged.where(F.col(_KIND) == "pair"), _PAIR),
         report=report,
         parts=parts,
+        review=_unprefixed(tagged.where(F.col(_KIND) == "review"), _REVIEW) if review else None,
+        review_pairs=review_pairs,
+        labelled_pairs=engine.labels.height if engine.labels is not None else 0,
+        labels_unmatched=_labels_unmatched(frame, engine.labels),
         _tagged=tagged,
     )
 
 
-def _engine(options: DedupeStepOptions) -> DedupeOptions:
-    """The engine's options (with --model's weights, read: used, not learned)."""
+def _engine(options: DedupeStepOptions, review: bool) -> DedupeOptions:
+    """The engine's options, with --model's weights (read: used, not learned) and --labels'
+    pairs (read on the driver, sent with the options to every part)."""
+    from listclean.io.read import Workspace
+    from listclean.linkage.review import load_labels
     from listclean.steps.dedupe import _load_model
 
-    return options.engine(model=_load_model(options.model) if options.model else None)
+    labels = None
+    if options.labels:
+        with Workspace() as workspace:
+            labels = load_labels(options.labels, workspace)
+    return options.engine(labels, review=review, model=_load_model(options.model) if options.model else None)
+
+
+def _labels_unmatched(frame: SparkFrame, labels: pl.DataFrame | None) -> int:
+    """Labelled pairs one of whose rows the frame does not have (another file, the same file
+    under another path), as the single machine reports them: the refs found by a join in Spark."""
+    import polars as pl
+
+    from pyspark.sql import functions as F
+
+    from listclean.steps.dedupe import _NamedRows
+
+    if labels is None:
+        return 0
+    named = _NamedRows(labels)
+    wanted = frame.sparkSession.createDataFrame(pl.DataFrame({"ref": sorted(named.wanted)}, schema={"ref": pl.String}).to_pandas())
+    refs = frame.select(F.concat_ws(":", F.col("_source_file").cast("string"), F.col("_source_row").cast("string")).alias("ref"))
+    named.seen = {row[0] for row in refs.join(F.broadcast(wanted), "ref", "left_semi").distinct().collect()}
+    return named.unmatched()
 
 
 def _key_groups(frame: SparkFrame, match: str) -> SparkFrame:
@@ -152,14 +204,15 @@ def _key_groups(frame: SparkFrame, match: str) -> SparkFrame:
     )
 
 
-def _check(frame: SparkFrame, options: DedupeStepOptions) -> None:
+def _check(frame: SparkFrame, options: DedupeStepOptions, review: bool) -> None:
     from listclean.errors import UsageError
 
     if options.match == "fuzzy" and options.explain_all:
         raise UsageError("--explain-all with --match fuzzy is not available on Spark yet", hint="explain the matches and near misses (--explain), or dedupe on one machine")
-    for flag, value in (("--against", options.against), ("--labels", options.labels)):
-        if value:
-            raise UsageError(f"{flag} is not available on Spark yet", hint=f"dedupe without {flag}, or on one machine")
+    if options.against:
+        raise UsageError("--against is not available on Spark yet", hint="dedupe without --against, or on one machine")
+    if review and options.match != "fuzzy":
+        raise UsageError("--review needs --match fuzzy", hint="only the probabilistic model has uncertain pairs")
     missing = [name for name in PROVENANCE if name not in frame.columns]
     if missing:
         raise UsageError(f"the frame has no {missing[0]} column", hint="dedupe on Spark orders rows by provenance: read a list listclean imported")
@@ -237,11 +290,13 @@ def _deduped_parts(spread: SparkFrame, frame: SparkFrame, engine: DedupeOptions,
         result = deduplicate(rows.sort(PROVENANCE), engine, too_large=too_large)
         pairs = result.pairs if explain else result.pairs.head(0)
         report = pickle.dumps(result.report) if rows.height else None
+        kinds = [result.review.select(pl.all().name.prefix(_REVIEW), pl.lit("review").alias(_KIND))] if result.review is not None else []
         return pl.concat(
             [
                 result.frame.with_columns(pl.lit("golden").alias(_KIND)),
                 result.clusters.select(pl.all().name.prefix(_CLUSTER), pl.lit("cluster").alias(_KIND)),
                 pairs.select(pl.all().name.prefix(_PAIR), pl.lit("pair").alias(_KIND)),
+                *kinds,
                 pl.DataFrame({_KIND: ["report"] if report else [], _REPORT: [report] if report else []}, schema={_KIND: pl.String, _REPORT: pl.Binary}),
             ],
             how="diagonal_relaxed",
@@ -258,7 +313,7 @@ def _deduped_parts(spread: SparkFrame, frame: SparkFrame, engine: DedupeOptions,
 def _golden_columns(tagged: SparkFrame) -> list[str]:
     """The golden records' columns, in the order the single machine writes them: the tagged
     frame's first (the engine's golden frame leads it), less the other kinds' and the tags."""
-    return [name for name in tagged.columns if not name.startswith((_CLUSTER, _PAIR)) and name not in (_KIND, _REPORT)]
+    return [name for name in tagged.columns if not name.startswith((_CLUSTER, _PAIR, _REVIEW)) and name not in (_KIND, _REPORT)]
 
 
 def _unprefixed(tagged: SparkFrame, prefix: str) -> SparkFrame:
@@ -267,9 +322,10 @@ def _unprefixed(tagged: SparkFrame, prefix: str) -> SparkFrame:
     return tagged.select(*[F.col(name).alias(name[len(prefix):]) for name in tagged.columns if name.startswith(prefix)])
 
 
-def _summed_report(tagged: SparkFrame, match: str) -> DedupeReport:
+def _summed_report(tagged: SparkFrame, match: str) -> tuple[DedupeReport, int]:
     """The parts' reports summed as the single machine sums its parts' (partitioned._add),
-    every key of the level counted (zero where no part has a pair: an empty list)."""
+    every key of the level counted (zero where no part has a pair: an empty list); and the
+    uncertain pairs (--review) counted."""
     import pickle
 
     from pyspark.sql import functions as F
@@ -282,7 +338,7 @@ def _summed_report(tagged: SparkFrame, match: str) -> DedupeReport:
     total.blocking.by_key = dict.fromkeys((key.name for key in keys_for(match)), 0)
     for (pickled,) in tagged.where(F.col(_KIND) == "report").select(_REPORT).toLocalIterator():
         _add(total, pickle.loads(pickled))
-    return total
+    return total, tagged.where(F.col(_KIND) == "review").count()
 
 
 def save_model(path: str | None, model: Any) -> str | None:  # noqa: ANN401 - a LinkageModel

@@ -8,7 +8,8 @@ honour on Spark yet is refused before the first step runs, naming the step and t
 
 Paths: each step's output (and rejects, clusters, explain) is written where one machine would
 write its file, as a folder Spark writes (a Parquet dataset; a `.csv` path a folder of CSV parts
-with a header each); an export's output a folder of the platform's part files (spark/export.py);
+with a header each); dedupe's review file is one file for a person, written on the driver as one
+machine writes it; an export's output a folder of the platform's part files (spark/export.py);
 the decay report's HTML page is one file, written on the driver.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from listclean.errors import ConfigError, ListcleanError
-from listclean.steps.executors import Execute, Outcome, _Options, _reading, decay_settings
+from listclean.steps.executors import Execute, Outcome, _file_sink, _Options, _reading, _target, decay_settings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkFrame
@@ -157,21 +158,25 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
     from listclean.steps.dedupe import DedupeStepOptions, options_from
 
     options = _Options(step)
-    _refuse(options, "against", "labels", "review", "dry_run", "bom", "excel_safe", "rejects")
+    _refuse(options, "against", "dry_run", "bom", "excel_safe", "rejects")
     settings = options_from(options.fields(DedupeStepOptions))
-    paths = {name: options.take(name) for name in ("clusters", "explain")}
+    paths = {name: options.take(name) for name in ("clusters", "explain", "review")}
+    review = _target(paths["review"], step) if paths["review"] else None  # one file for a person, as one machine writes it
     options.done()
 
     def execute(runtime: Runtime) -> Outcome:
         from listclean.spark.dedupe import dedupe
+        from listclean.steps.dedupe import write_review
 
-        result = dedupe(spark.read(step.inputs), settings, explain=bool(paths["explain"]))
+        result = dedupe(spark.read(step.inputs), settings, explain=bool(paths["explain"]), review=review is not None)
         try:
             write(result.golden, str(step.output))
             if paths["clusters"]:
                 write(result.clusters, paths["clusters"])
             if paths["explain"]:
                 write(result.pairs, paths["explain"])
+            if review is not None:
+                write_review(_file_sink(review, runtime, for_people=True), result.review_rows())
         finally:
             result.release()
         report = result.step_report(result.report.rows_out, settings.save_model)

@@ -22,7 +22,9 @@ own operations where the whole list is needed and the engine's own functions eve
    same kept pairs, and the same counts of pairs for the report.
 5. The groups are the connected components (components.py) over the kept pairs and the identity
    keys: a row's vertex is its first identity key's value (else its own number), and a row with
-   two identity keys joins their vertices.
+   two identity keys joins their vertices. With --labels, the rows labelled one person
+   (review.label_groups, as match_groups files them) join their label group's vertex too: they
+   meet in one part, where the engine decides their pair as labelled.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ _VALUE = "__listclean_value"  # an entry's key value hash
 _VERTEX = "__listclean_vertex"
 _RANGE = "__listclean_range"
 _LINK = "__listclean_link_"  # + an identity key's name: its value hash
+_LABELS = "__labels"  # a row's labels group hash (match_groups.labelled_group), in its link record
 _SIGN = -(1 << 63)  # set on a key's vertex: keys are negative, row numbers are not, so they never meet
 
 
@@ -105,7 +108,7 @@ def fuzzy_groups(frame: SparkFrame, options: DedupeOptions, rows: int, part_rows
         scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             counted = _counted(scored, fuzzy, too_large, ranges)
-            edges = scored.where(F.col("key").isNull()).select("left", "right").union(_identity_edges(links, identity))
+            edges = scored.where(F.col("key").isNull()).select("left", "right").union(_identity_edges(links, identity, labelled=_LABELS in links.columns))
             labels = components(edges)  # computed here (on the driver, or checkpointed rounds): the kept frames can go
         finally:
             scored.unpersist()
@@ -187,9 +190,12 @@ def _filing(options: DedupeOptions, fuzzy: list[BlockingKey], identity: list[Blo
     import polars as pl
 
     from listclean.linkage.match_groups import filed_features, key_entries
+    from listclean.linkage.review import label_groups
+
+    labelled = label_groups(options.labels)  # ref -> group: small (what a person labelled), sent with the function
 
     def filed(chunk: pl.DataFrame) -> pl.DataFrame:
-        link, stored = filed_features(chunk, _row_numbers(chunk, ranks), options, fuzzy, identity, None)
+        link, stored = filed_features(chunk, _row_numbers(chunk, ranks), options, fuzzy, identity, labelled)
         linked = link.select(pl.col(key.name).alias(_LINK + key.name) for key in identity)
         stored = stored.with_columns(linked)
         records = pl.concat([stored.select(_ROW), link.rename({key.name: _LINK + key.name for key in identity})], how="horizontal")
@@ -237,13 +243,17 @@ def _key_vertex(key: BlockingKey) -> Column:
     return F.when(value.isNotNull(), F.xxhash64(F.lit(key.name), value).bitwiseOR(F.lit(_SIGN)))
 
 
-def _identity_edges(links: SparkFrame, identity: list[BlockingKey]) -> SparkFrame:
-    """A row's vertex joined to its other identity keys' (an address and a phone in one row)."""
+def _identity_edges(links: SparkFrame, identity: list[BlockingKey], labelled: bool = False) -> SparkFrame:
+    """A row's vertex joined to its other identity keys' (an address and a phone in one row), and
+    to its labels group's (`labelled`: rows a person labelled one person)."""
     from functools import reduce
 
     from pyspark.sql import functions as F
 
     edges = [links.where(_key_vertex(key).isNotNull()).select(F.col(_VERTEX).alias("left"), _key_vertex(key).alias("right")) for key in identity]
+    if labelled:
+        group = F.xxhash64(F.lit(_LABELS), F.col(_LABELS)).bitwiseOR(F.lit(_SIGN))  # a vertex of its own kind, as a key's
+        edges.append(links.where(F.col(_LABELS).isNotNull()).select(F.col(_VERTEX).alias("left"), group.alias("right")))
     return reduce(lambda one, other: one.union(other), edges).where(F.col("left") != F.col("right"))
 
 

@@ -3,6 +3,7 @@
     spark-submit [spark options] "$(python -c 'import listclean.spark.job as j; print(j.__file__)')" \\
         validate INPUT OUTPUT [--suppress FILE ...] [--fix-typos] [--partitions N]
     ... dedupe INPUT OUTPUT [--match exact|canonical|fuzzy] [--clusters PATH] [--explain PATH] [--trust SOURCE ...] [--model FILE] [--save-model FILE]
+               [--review FILE] [--review-threshold P] [--labels FILE]
     ... import FILE [FILE ...] --output OUTPUT [--rejects PATH] [--on-bad-rows error|skip|keep] ...
     ... export INPUT OUTPUT [--to PLATFORM] [--suppress FILE ...] [--store PATH] [--rejects PATH] [--as-of DATE]
     python -m listclean.spark.job STEP ... --master local[8] [--conf spark.driver.memory=16g ...]
@@ -10,7 +11,8 @@
 INPUT is a Parquet file or dataset listclean wrote (any path Spark reads: hdfs://, s3a://, a
 folder); import's FILEs are export files every executor can open (see spark/importing.py).
 OUTPUT (and --clusters, --explain, --rejects) are written as Parquet datasets (replaced when
-they exist, as a Spark job's outputs usually are); export's OUTPUT is a folder of the platform's
+they exist, as a Spark job's outputs usually are); dedupe's --review is one file a person labels
+(CSV, or what its extension says), written on the driver, and --labels reads it back there; export's OUTPUT is a folder of the platform's
 CSV files (read back before the store learns anything; see spark/export.py). One JSON line on
 stdout says what was written: validate's rows by email_status (counted from the written
 dataset); import's, dedupe's and export's summaries are the ones the command prints with --json
@@ -68,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     dedupe.add_argument("--clusters", metavar="PATH", help="every row's cluster_id and is_survivor (a Parquet dataset)")
     dedupe.add_argument("--explain", metavar="PATH", help="the compared pairs, scored and explained (a Parquet dataset)")
     dedupe.add_argument("--trust", action="append", default=[], metavar="SOURCE", help="a source whose values win, most trusted first (repeatable)")
+    dedupe.add_argument("--review", metavar="FILE", help="fuzzy: the uncertain pairs for a person to label (one file, written on the driver)")
+    dedupe.add_argument("--review-threshold", type=float, default=0.5, help="fuzzy: pairs from this probability up to --threshold are uncertain")
+    dedupe.add_argument("--labels", metavar="FILE", help="fuzzy: a --review file with its label column filled in (read on the driver)")
     dedupe.add_argument("--part-rows", type=int, default=None, help="rows per part the engine deduplicates at once (default 200,000)")
     export = steps.add_parser("export", help="write the contacts who may be mailed, in a platform's form (listclean export)")
     export.add_argument("--to", default="csv", help="a platform profile (mailchimp, klaviyo, ...) or csv")
@@ -173,19 +178,32 @@ def _dedupe(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace)
 
     chosen = DedupeStepOptions(
         match=options.match, trust=options.trust, threshold=options.threshold, max_block_size=options.max_block_size,
-        model=options.model, save_model=options.save_model,
+        model=options.model, save_model=options.save_model, labels=options.labels, review_threshold=options.review_threshold,
     )
-    result = dedupe(frame, chosen, explain=bool(options.explain), part_rows=options.part_rows or PART_ROWS)
+    result = dedupe(frame, chosen, explain=bool(options.explain), review=bool(options.review), part_rows=options.part_rows or PART_ROWS)
     try:
         result.golden.write.mode("overwrite").parquet(options.output)
         if options.clusters:
             result.clusters.write.mode("overwrite").parquet(options.clusters)
         if options.explain:
             result.pairs.write.mode("overwrite").parquet(options.explain)
+        if options.review:
+            _write_review(result, options.review, options.input)
     finally:
         result.release()
     report = result.step_report(spark.read.parquet(options.output).count(), options.save_model)  # rows out counted from what was written
-    return {**report.summary(output=options.output, clusters=options.clusters, explain=options.explain), "parts": result.parts}
+    paths = {"output": options.output, "clusters": options.clusters, "explain": options.explain, "review": options.review}
+    return {**report.summary(**paths), "parts": result.parts}
+
+
+def _write_review(result: Any, path: str, source: str) -> None:  # noqa: ANN401 - a SparkDedupe
+    """The review file, as `listclean dedupe --review` writes it (atomically, for people)."""
+    from listclean.io.write import prepare_target
+    from listclean.runtime import Runtime
+    from listclean.steps.dedupe import write_review
+
+    with Runtime() as runtime:
+        write_review(runtime.file_sink(prepare_target(path, fmt=None, force=True, inputs=[source]), for_people=True), result.review_rows())
 
 
 if __name__ == "__main__":

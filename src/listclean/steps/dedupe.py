@@ -215,12 +215,7 @@ def dedupe_step(
 
             atomic_text(options.save_model, model_json(done.report.model), runtime.outputs)
         if review is not None:
-            import polars as pl
-
-            if done.review is not None and done.review.height:
-                review.add(done.review)
-            # No uncertain pair: the file is written all the same, with its header.
-            review.finish(empty=done.review if done.review is not None else pl.DataFrame(schema=dict.fromkeys(REVIEW_HEADER, pl.String)))
+            write_review(review, done.review)
     return DedupeStepReport(
         counts=ledger.balance(sink.rows),
         dedupe=done.report,
@@ -233,6 +228,16 @@ def dedupe_step(
         labels_unmatched=named.unmatched(),
         saved_model=options.save_model if options.save_model and done.report.model is not None else None,
     )
+
+
+def write_review(sink: Sink, pairs: pl.DataFrame | None) -> None:
+    """The review file: the uncertain pairs (review.review_pairs), or, when no pair was uncertain,
+    the file all the same with its header (a person, or a script, looks for it)."""
+    import polars as pl
+
+    if pairs is not None and pairs.height:
+        sink.add(pairs)
+    sink.finish(empty=pairs if pairs is not None else pl.DataFrame(schema=dict.fromkeys(REVIEW_HEADER, pl.String)))
 
 
 def _load_model(path: str) -> LinkageModel:
