@@ -80,7 +80,7 @@ def test_engine_parts_and_against_take_their_keys_from_the_same_records(match):
     keys, _ = partition_keys([frame.slice(0, 20), frame.slice(20)], options)
     assert keys.columns == [key.name for key in BLOCKING_KEYS if key.name in level or key.identity]
     # --against looks for the new rows' values of the same records.
-    wanted, _ = against._new_keys(frame, match)
+    wanted, _ = against.new_keys(frame, match)
     assert set(wanted["key"]) <= set(level)
 
 

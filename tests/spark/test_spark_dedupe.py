@@ -93,7 +93,6 @@ def test_components_settle_on_the_smallest_vertex_of_long_chains(spark, local_ed
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"match": "exact", "against": "master.parquet"}, "--against is not available"),
         ({"match": "fuzzy", "explain_all": True}, "--explain-all with --match fuzzy is not available"),
         ({"match": "canonical", "review": True}, "--review needs --match fuzzy"),
     ],
@@ -333,3 +332,32 @@ def test_review_and_labels_are_the_single_machines(spark, tmp_path):
     assert report.review.height > 0
     assert report.dedupe.by_rule.get("labelled_match", 0) >= 2  # near misses (and the strangers) joined
     assert report.pairs.filter(pl.col("rule") == "labelled_non_match").height == 3  # matches kept apart
+
+
+@pytest.mark.parametrize("match", ["canonical", "fuzzy"])
+def test_against_a_master_is_the_single_machines(spark, cli, tmp_path, match):
+    # Last night's master (one machine's dedupe output) spread over partitions, tonight's rows
+    # (new people, and people the master has under other spellings) matched into its clusters:
+    # the updated master, clusters, pairs and report as one machine's --against.
+    from listclean.spark.dedupe import dedupe
+    from listclean.steps.dedupe import DedupeStepOptions
+
+    people, _ = api.validate(generate_people(700, seed=31).drop("person_id"))
+    old = _canonical_parquet(tmp_path, people.head(560))
+    master = tmp_path / "master.parquet"
+    made = cli(["dedupe", old, "-o", master, "--match", match])
+    assert made.exit_code == 0, made.stderr
+    (tmp_path / "tonight").mkdir()
+    new = _canonical_parquet(tmp_path / "tonight", people.tail(140))
+    golden, report = api.dedupe(new, match=match, against=str(master), explain=True)
+    result = dedupe(spark.read.parquet(new).repartition(3), DedupeStepOptions(match=match), explain=True, master=spark.read.parquet(str(master)).repartition(4))
+    spread, clusters, pairs = (_collected(frame) for frame in (result.golden, result.clusters, result.pairs))
+    assert spread.columns == golden.columns
+    assert _by_provenance(spread.cast(dict(golden.schema))).equals(_by_provenance(golden))
+    assert _by_provenance(clusters).equals(_by_provenance(report.clusters))
+    assert pairs.sort(PAIR_ORDER, nulls_last=True).equals(report.pairs.sort(PAIR_ORDER, nulls_last=True))
+    assert result.report.as_dict() == report.dedupe.as_dict()
+    assert result.master_rows == report.master_rows > 0 and report.dedupe.merged_rows > 0  # new rows joined master clusters
+    step = result.step_report(spread.height)
+    assert step.against and step.counts["rows_in"] == 140 + report.master_rows
+    assert step.summary() == report.summary()

@@ -27,7 +27,7 @@ from listclean import schema
 from listclean.linkage.blocking import count_skipped, keys_for
 from listclean.linkage.engine import DedupeOptions, DedupeReport, MasterMatch, count_against, learn_model, match_to_master, row_identity
 from listclean.linkage.features import prepare
-from listclean.linkage.training import training_rows
+from listclean.linkage.training import against_training_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -84,7 +84,7 @@ def _against(
 ) -> AgainstResult:
     import polars as pl
 
-    wanted, identities = _new_keys(new, options.match)
+    wanted, identities = new_keys(new, options.match)
     always: list[pl.Series] = []
     counts: list[pl.DataFrame] = []
     by_value: list[pl.DataFrame] = []
@@ -94,8 +94,8 @@ def _against(
             raise ValueError("the master has no cluster_id column")
         first_columns = first_columns or chunk.columns
         rows.add(chunk)
-        sharing, counted, values = _sharing(chunk, wanted, identities, options)
-        always.append(sharing)
+        shared, counted, values = sharing(chunk, wanted, identities, options)
+        always.append(shared)
         counts.append(counted)
         by_value.append(values)
         del chunk  # once spilled, the spool's file is its only copy
@@ -106,30 +106,11 @@ def _against(
         # The weights are learned from the master and the new rows together (a fixed sample past
         # TRAINING_ROWS), as dedupe(new, options, master) learns them in memory.
         say(f"learning the match weights from the master's {rows.rows:,} and {new.height:,} new rows")
-        sample = training_rows([*(chunk.select(columns) for chunk in rows), new], rows.rows + new.height)
+        sample = against_training_rows((chunk.select(columns) for chunk in rows), new, rows.rows + new.height)
         options = replace(options, model=learn_model(sample, options))
-    # A block of more than max_block rows is skipped by the engine: its master rows matter only
-    # when they share something else with a new row. Told which blocks those are, the engine
-    # skips them in the part as it would in the whole master.
-    hits = pl.concat(by_value)
-    blocks = pl.concat([*counts, wanted]).group_by("key", "value").agg(pl.col("len").sum())
-    small = blocks.filter(pl.col("len") <= options.max_block)
-    large_blocks = blocks.filter(pl.col("len") > options.max_block).partition_by("key", as_dict=True, include_key=False)
-    too_large = {name: values for (name,), values in large_blocks.items()}
-    in_part = pl.concat([*always, hits.join(small, on=["key", "value"], how="semi")["cluster_id"]]).unique()
-
+    in_part, too_large = blocks_in_play(wanted, pl.concat(always), pl.concat(counts), pl.concat(by_value), options.max_block)
     say(f"matching the new rows to the {in_part.len():,} master clusters (of {rows.rows:,} records) they share a key with")
-    match, part = _match_part(new, rows, columns, in_part, options, too_large)
-    outside = match.touched.filter(~match.touched.is_in(part.ids.implode()))
-    if outside.len():  # a new cluster's id is a master cluster's that shares nothing with it: that one is touched too
-        extra = _master_part(rows, columns, outside).ids
-        if extra.len():
-            match, part = _match_part(new, rows, columns, pl.concat([in_part, extra]).unique(), options, too_large)
-
-    count_skipped(match.report.blocking, too_large)  # too large in the whole master: counted once, here
-    untouched = part.rows.filter(~pl.col("cluster_id").cast(pl.String).is_in(match.touched.implode()))
-    largest = _largest(part.largest_elsewhere, _largest_in(untouched), _largest_in(match.golden))
-    count_against(match, new.height + rows.rows, part.rows_elsewhere + untouched.height + match.golden.height, largest)
+    match = match_in_part(new, in_part, too_large, lambda ids: _master_part(rows, columns, ids), rows.rows, options)
     return AgainstResult(
         golden=_updated_master(rows, columns, match),
         clusters=match.clusters,
@@ -142,7 +123,49 @@ def _against(
     )
 
 
-def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
+def blocks_in_play(
+    wanted: pl.DataFrame, always: pl.Series, counts: pl.DataFrame, by_value: pl.DataFrame, max_block: int
+) -> tuple[pl.Series, dict[str, pl.DataFrame]]:
+    """From what the master's chunks share with the new rows (`sharing`'s answers, concatenated):
+    the master clusters in play, and per key its blocks too large in the whole master.
+
+    A block of more than max_block rows is skipped by the engine: its master rows matter only
+    when they share something else with a new row. Told which blocks those are, the engine
+    skips them in the part as it would in the whole master."""
+    import polars as pl
+
+    blocks = pl.concat([counts, wanted]).group_by("key", "value").agg(pl.col("len").sum())
+    small = blocks.filter(pl.col("len") <= max_block)
+    large_blocks = blocks.filter(pl.col("len") > max_block).partition_by("key", as_dict=True, include_key=False)
+    too_large = {name: values for (name,), values in large_blocks.items()}
+    return pl.concat([always, by_value.join(small, on=["key", "value"], how="semi")["cluster_id"]]).unique(), too_large
+
+
+def match_in_part(
+    new: pl.DataFrame, in_part: pl.Series, too_large: dict[str, pl.DataFrame], part_of: Callable[[pl.Series], Part], master_rows: int, options: DedupeOptions
+) -> MasterMatch:
+    """The new rows matched to the part of the master in play (`part_of(ids)`: the master rows of
+    those clusters, with counts of the rest), as to the whole master, and the report counted:
+    a new cluster whose id a master cluster outside the part already has is added and the part
+    matched again."""
+    import polars as pl
+
+    part = part_of(in_part)
+    match = match_to_master(new, part.rows, options, too_large)
+    outside = match.touched.filter(~match.touched.is_in(part.ids.implode()))
+    if outside.len():  # a new cluster's id is a master cluster's that shares nothing with it: that one is touched too
+        extra = part_of(outside).ids
+        if extra.len():
+            part = part_of(pl.concat([in_part, extra]).unique())
+            match = match_to_master(new, part.rows, options, too_large)
+    count_skipped(match.report.blocking, too_large)  # too large in the whole master: counted once, here
+    untouched = part.rows.filter(~pl.col("cluster_id").cast(pl.String).is_in(match.touched.implode()))
+    largest = _largest(part.largest_elsewhere, _largest_in(untouched), _largest_in(match.golden))
+    count_against(match, new.height + master_rows, part.rows_elsewhere + untouched.height + match.golden.height, largest)
+    return match
+
+
+def new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
     """The new rows' blocking key values with their counts (key, value, len), and their identities."""
     import polars as pl
 
@@ -154,7 +177,7 @@ def _new_keys(new: pl.DataFrame, match: str) -> tuple[pl.DataFrame, pl.Series]:
     return pl.concat(values), row_identity(features).drop_nulls().unique()
 
 
-def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, options: DedupeOptions) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame]:
+def sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, options: DedupeOptions) -> tuple[pl.Series, pl.DataFrame, pl.DataFrame]:
     """What the chunk's rows share with the new rows: the cluster ids of those that share an
     identity, or a key that splits by given name (the address), with one, or that --labels names
     (always in the part);
@@ -188,14 +211,14 @@ def _sharing(chunk: pl.DataFrame, wanted: pl.DataFrame, identities: pl.Series, o
 
 
 @dataclass
-class _Part:
+class Part:
     rows: pl.DataFrame  # every master row of the chosen clusters, in the master's order
     ids: pl.Series  # their cluster ids
     rows_elsewhere: int  # master rows outside the part
     largest_elsewhere: int | None  # the largest merged_rows outside it
 
 
-def _master_part(rows: Spool, columns: list[str], ids: pl.Series) -> _Part:
+def _master_part(rows: Spool, columns: list[str], ids: pl.Series) -> Part:
     """The master rows whose cluster id is in `ids`, with counts of the rest."""
     import polars as pl
 
@@ -208,7 +231,7 @@ def _master_part(rows: Spool, columns: list[str], ids: pl.Series) -> _Part:
         elsewhere += rest.height
         largest = _largest(largest, _largest_in(rest))
     part = pl.concat(chosen, how="diagonal_relaxed")
-    return _Part(part, part["cluster_id"].cast(pl.String).unique(), elsewhere, largest)
+    return Part(part, part["cluster_id"].cast(pl.String).unique(), elsewhere, largest)
 
 
 def _largest_in(frame: pl.DataFrame) -> int | None:
@@ -218,13 +241,6 @@ def _largest_in(frame: pl.DataFrame) -> int | None:
 
 def _largest(*values: int | None) -> int | None:
     return max((value for value in values if value is not None), default=None)
-
-
-def _match_part(
-    new: pl.DataFrame, rows: Spool, columns: list[str], ids: pl.Series, options: DedupeOptions, too_large: dict[str, pl.DataFrame]
-) -> tuple[MasterMatch, _Part]:
-    part = _master_part(rows, columns, ids)
-    return match_to_master(new, part.rows, options, too_large), part
 
 
 def _updated_master(rows: Spool, columns: list[str], match: MasterMatch) -> Iterator[pl.DataFrame]:

@@ -18,7 +18,7 @@ from listclean.linkage.compare import NOT_MATCHED, RULES, STRONG_RULES, MatchSet
 from listclean.linkage.comparisons import COMPARISONS
 from listclean.linkage.features import prepare
 from listclean.linkage.model import TRAINING_ROWS
-from listclean.linkage.training import training_rows
+from listclean.linkage.training import against_training_rows, training_rows
 from listclean.linkage.survivorship import ADDED, SurvivorshipSettings, golden_records, rank_rows
 
 if TYPE_CHECKING:
@@ -553,7 +553,7 @@ def _against_master(frame: pl.DataFrame, master: pl.DataFrame, options: DedupeOp
         raise ValueError("the master has no cluster_id column")
     if options.match == "fuzzy" and options.model is None:
         # Learned from the master and the new rows as one list, as the streamed master does.
-        options = replace(options, model=learn_model(training_rows([master, frame], master.height + frame.height), options))
+        options = replace(options, model=learn_model(against_training_rows([master], frame, master.height + frame.height), options))
     match = match_to_master(frame, master, options)
     untouched = master.filter(~master["cluster_id"].cast(pl.String).is_in(match.touched.implode()))
     out = pl.concat([untouched, match.golden], how="diagonal_relaxed")

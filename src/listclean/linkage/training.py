@@ -105,6 +105,18 @@ def training_rows(chunks: Iterable[pl.DataFrame], total_rows: int) -> pl.DataFra
     return pl.concat([chunk.filter(training_mask(chunk, total_rows)) for chunk in chunks], how="diagonal_relaxed")
 
 
+def against_training_rows(master: Iterable[pl.DataFrame], new: pl.DataFrame, total_rows: int) -> pl.DataFrame:
+    """The rows the weights are learned from when new rows are matched to a master (--against):
+    training_rows of both, in provenance order (`_source_file`, `_source_row`; ties in the order
+    given: the master's, then the new rows'). The master file's row order changes from night to
+    night (untouched clusters, then the re-merged ones) while its people do not, and neither
+    should the weights; Spark, which has no file order, learns from the same rows in the same order."""
+    sample = training_rows([*master, new], total_rows)
+    if all(name in sample.columns for name in ("_source_file", "_source_row")):
+        sample = sample.sort("_source_file", "_source_row", maintain_order=True, nulls_last=True)
+    return sample
+
+
 def training_mask(frame: pl.DataFrame, total_rows: int) -> pl.Expr:
     """Which rows of a list of `total_rows` the model is learned from: all of a list up to
     TRAINING_ROWS, else those whose surname (lower-cased; else address) hashes into the share."""

@@ -127,6 +127,15 @@ def to_spark_arrow(frame: pl.DataFrame, schema: pl.Schema) -> pa.Table:
     return _spark_arrow(frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items()))
 
 
+def from_driver(spark: Any, frame: pl.DataFrame) -> SparkFrame:  # noqa: ANN401 - a SparkSession
+    """A (small) Polars frame on the driver as a Spark frame, in the types `map_chunks` hands
+    frames back in (see `to_spark_arrow`)."""
+    schema = spark_schema(frame.schema)
+    if not frame.height:  # Arrow has no chunk to build an empty column from
+        return spark.createDataFrame([], schema)
+    return spark.createDataFrame(to_spark_arrow(frame, frame.schema), schema)
+
+
 def output_schema(input_schema: StructType, function: ChunkFunction) -> pl.Schema:
     """The function's answer's Polars schema on frames of this input schema."""
     import polars as pl

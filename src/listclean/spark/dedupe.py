@@ -67,6 +67,7 @@ class SparkDedupe:
     report: DedupeReport  # the whole list's, as the single machine's dedupe report
     parts: int
     review: SparkFrame | None = None  # the uncertain pairs (review=True), as --review writes them (see review_rows)
+    master_rows: int = 0  # rows read from the master (--against: `golden` is the updated master)
     review_pairs: int = 0
     labelled_pairs: int = 0  # pairs read from --labels
     labels_unmatched: int = 0  # of those, pairs naming a row the frame does not have
@@ -96,24 +97,35 @@ class SparkDedupe:
         from listclean.steps.dedupe import DedupeStepReport
 
         merged = self.report.merged_rows
-        if self.report.rows_in != rows_out + merged:  # every row is in a golden record or merged into one
-            raise AssertionError(f"row accounting broken: {self.report.rows_in} in != {rows_out} out + {merged} merged")
-        counts = {"rows_in": self.report.rows_in, "rows_out": rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
+        rows_in = self.report.rows_in + self.master_rows  # the report counts the new rows; the step, the master's too
+        if rows_in != rows_out + merged:  # every row is in a golden record or merged into one
+            raise AssertionError(f"row accounting broken: {rows_in} in != {rows_out} out + {merged} merged")
+        counts = {"rows_in": rows_in, "rows_out": rows_out, "rejected": 0, "merged": merged, "quarantined": 0}
         saved = save_model(save_model_to, self.report.model)
         return DedupeStepReport(
-            counts=counts, dedupe=self.report, parts=self.parts, saved_model=saved,
+            counts=counts, dedupe=self.report, parts=self.parts, saved_model=saved, master_rows=self.master_rows, against=self.master_rows > 0,
             review_pairs=self.review_pairs, labelled_pairs=self.labelled_pairs, labels_unmatched=self.labels_unmatched,
         )  # fmt: skip
 
 
-def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, explain: bool = False, review: bool = False, part_rows: int = PART_ROWS) -> SparkDedupe:
+def dedupe(
+    frame: SparkFrame,
+    options: DedupeStepOptions | None = None,
+    *,
+    explain: bool = False,
+    review: bool = False,
+    master: SparkFrame | None = None,
+    part_rows: int = PART_ROWS,
+) -> SparkDedupe:
     """`listclean dedupe --match exact|canonical|fuzzy` on a Spark DataFrame of listclean's
     canonical columns: golden records, the cluster map, explained pairs (`explain`), the uncertain
-    pairs (`review`, fuzzy: --review) and the report.
+    pairs (`review`, fuzzy: --review) and the report. Against a master (`master`, a frame of an
+    earlier dedupe output, or the Parquet `options.against` names: --against) the new rows are
+    matched into its clusters and `golden` is the updated master (spark/against.py).
 
     The frame needs its provenance (`_source_file`, `_source_row`: the tie-break order, see the
     module's docstring; fuzzy numbers rows by it, so it must name each row once). Refused (a
-    UsageError): --against, --explain-all with fuzzy. `options.model` (--model) and
+    UsageError): --explain-all with fuzzy. `options.model` (--model) and
     `options.labels` (--labels: a reviewed file, read on the driver) are read and used as one
     machine uses them; --save-model is the caller's to write (`report.model`)."""
     from pyspark.sql import functions as F
@@ -123,6 +135,8 @@ def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, expla
     options = options or DedupeStepOptions(match="canonical")
     _check(frame, options, review)
     engine = _engine(options, review)
+    if master is not None or options.against:
+        return _against(frame, master if master is not None else frame.sparkSession.read.parquet(options.against), options.against or "the master", engine, explain, review)
     rows = frame.count()
     parts = max(1, math.ceil(rows / max(1, part_rows)))
     fuzzy = None
@@ -152,8 +166,33 @@ def dedupe(frame: SparkFrame, options: DedupeStepOptions | None = None, *, expla
         review=_unprefixed(tagged.where(F.col(_KIND) == "review"), _REVIEW) if review else None,
         review_pairs=review_pairs,
         labelled_pairs=engine.labels.height if engine.labels is not None else 0,
-        labels_unmatched=_labels_unmatched(frame, engine.labels),
+        labels_unmatched=_labels_unmatched(engine.labels, frame),
         _tagged=tagged,
+    )
+
+
+def _against(frame: SparkFrame, master: SparkFrame, name: str, engine: DedupeOptions, explain: bool, review: bool) -> SparkDedupe:
+    """--against: the new rows matched to the master (a dedupe output) with spark/against.py;
+    `golden` is the updated master."""
+    import polars as pl
+
+    from listclean.spark.against import dedupe_against
+    from listclean.spark.arrow import from_driver
+
+    spark = frame.sparkSession
+    found = dedupe_against(frame, master, engine, source=name)
+    match = found.match
+    return SparkDedupe(
+        golden=found.golden,
+        clusters=from_driver(spark, match.clusters),
+        pairs=from_driver(spark, match.explained if explain else match.explained.head(0)),
+        report=match.report,
+        parts=1,
+        review=from_driver(spark, match.review if match.review is not None else pl.DataFrame()) if review else None,
+        review_pairs=match.review.height if match.review is not None else 0,
+        master_rows=found.master_rows,
+        labelled_pairs=engine.labels.height if engine.labels is not None else 0,
+        labels_unmatched=_labels_unmatched(engine.labels, frame, master),
     )
 
 
@@ -171,21 +210,24 @@ def _engine(options: DedupeStepOptions, review: bool) -> DedupeOptions:
     return options.engine(labels, review=review, model=_load_model(options.model) if options.model else None)
 
 
-def _labels_unmatched(frame: SparkFrame, labels: pl.DataFrame | None) -> int:
-    """Labelled pairs one of whose rows the frame does not have (another file, the same file
-    under another path), as the single machine reports them: the refs found by a join in Spark."""
+def _labels_unmatched(labels: pl.DataFrame | None, *frames: SparkFrame) -> int:
+    """Labelled pairs one of whose rows the frames (the new rows; the master's, --against) do not
+    have (another file, the same file under another path), as the single machine reports them:
+    the refs found by a join in Spark."""
     import polars as pl
 
     from pyspark.sql import functions as F
 
+    from listclean.spark.arrow import from_driver
     from listclean.steps.dedupe import _NamedRows
 
     if labels is None:
         return 0
     named = _NamedRows(labels)
-    wanted = frame.sparkSession.createDataFrame(pl.DataFrame({"ref": sorted(named.wanted)}, schema={"ref": pl.String}).to_pandas())
-    refs = frame.select(F.concat_ws(":", F.col("_source_file").cast("string"), F.col("_source_row").cast("string")).alias("ref"))
-    named.seen = {row[0] for row in refs.join(F.broadcast(wanted), "ref", "left_semi").distinct().collect()}
+    wanted = from_driver(frames[0].sparkSession, pl.DataFrame({"ref": sorted(named.wanted)}, schema={"ref": pl.String}))
+    for frame in frames:
+        refs = frame.select(F.concat_ws(":", F.col("_source_file").cast("string"), F.col("_source_row").cast("string")).alias("ref"))
+        named.seen |= {row[0] for row in refs.join(F.broadcast(wanted), "ref", "left_semi").distinct().collect()}
     return named.unmatched()
 
 
@@ -209,8 +251,6 @@ def _check(frame: SparkFrame, options: DedupeStepOptions, review: bool) -> None:
 
     if options.match == "fuzzy" and options.explain_all:
         raise UsageError("--explain-all with --match fuzzy is not available on Spark yet", hint="explain the matches and near misses (--explain), or dedupe on one machine")
-    if options.against:
-        raise UsageError("--against is not available on Spark yet", hint="dedupe without --against, or on one machine")
     if review and options.match != "fuzzy":
         raise UsageError("--review needs --match fuzzy", hint="only the probabilistic model has uncertain pairs")
     missing = [name for name in PROVENANCE if name not in frame.columns]
