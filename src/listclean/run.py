@@ -373,9 +373,25 @@ def run_pipeline(
                 report.exit_code = result.exit_code
                 break
             if step.replaces is not None and step.output is not None:
-                os.replace(step.output, step.replaces)  # the updated master becomes tomorrow's
+                _replace(step.output, step.replaces)  # the updated master becomes tomorrow's
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def _replace(output: str, target: str) -> None:
+    """The updated master over last night's: a file by one rename; a folder (what Spark writes)
+    by two, last night's removed once the new one is in place (a folder cannot be renamed over
+    one that is not empty)."""
+    if os.path.isdir(target) and not os.path.islink(target):
+        import shutil
+
+        previous = f"{target}.previous"
+        shutil.rmtree(previous, ignore_errors=True)  # left by a run killed between the renames
+        os.replace(target, previous)
+        os.replace(output, target)
+        shutil.rmtree(previous)
+    else:
+        os.replace(output, target)
 
 
 def _calls(steps: list[PlannedStep], engine: str, spark_master: str | None) -> list[Any]:

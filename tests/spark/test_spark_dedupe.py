@@ -141,6 +141,20 @@ def test_the_spark_submit_job_writes_golden_clusters_and_pairs_and_the_commands_
     pairs = pl.read_parquet(Path(outputs["pairs"]) / "*.parquet")
     assert pairs.sort(PAIR_ORDER, nulls_last=True).equals(pl.read_parquet(tmp_path / "pairs.parquet").sort(PAIR_ORDER, nulls_last=True))
 
+    # The next night: the same rows against the master each engine wrote (Spark's: a dataset).
+    again = cli(["dedupe", path, "-o", tmp_path / "updated.parquet", "--match", "canonical", "--against", tmp_path / "golden.parquet", "--json"])
+    assert again.exit_code == 0, again.stderr
+    capsys.readouterr()
+    assert main(["dedupe", path, str(tmp_path / "spark-updated"), "--match", "canonical", "--against", outputs["golden"]]) == 0
+    summary, expected = json.loads(capsys.readouterr().out.strip().splitlines()[-1]), json.loads(again.stdout)
+    paths = {"output", "engine", "parts", "listclean"}
+    assert {k: v for k, v in summary.items() if k not in paths} == {k: v for k, v in expected.items() if k not in paths}
+    assert summary["master_rows"] == summary["rows_out"] > 0
+    updated = pl.read_parquet(tmp_path / "spark-updated" / "*.parquet")
+    assert _by_provenance(updated).equals(_by_provenance(pl.read_parquet(tmp_path / "updated.parquet")).cast(dict(updated.schema)))
+    assert main(["dedupe", path, outputs["golden"], "--match", "canonical", "--against", outputs["golden"] + "/"]) == 2  # never over the master it reads
+    assert "is the --against master" in capsys.readouterr().err
+
 
 def _same_as_one_machine(spark, path: str, partitions: int, part_rows: int = 300, explain: bool = True, **options):
     """Spark's fuzzy dedupe of the file against api.dedupe's: golden records, clusters, explained

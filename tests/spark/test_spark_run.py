@@ -63,7 +63,7 @@ def _without_paths(summary: dict, folder: Path) -> dict:
 
 
 def test_a_run_on_spark_gives_the_single_machines_summary_and_outputs(spark, cli, tmp_path):
-    local, spread = _run_file(tmp_path / "local"), _run_file(tmp_path / "spark")
+    local, spread = _run_file(tmp_path / "local", "against = true"), _run_file(tmp_path / "spark", "against = true")
     one = cli(["run", local, "--json"])
     assert one.exit_code == 0, one.stderr
     many = cli(["run", spread, "--json", "--engine", "spark", "--spark-master", "local[2]"])
@@ -85,12 +85,22 @@ def test_a_run_on_spark_gives_the_single_machines_summary_and_outputs(spark, cli
     html = (tmp_path / "spark/reports/decay.html").read_text(encoding="utf-8")
     assert html == (tmp_path / "local/reports/decay.html").read_text(encoding="utf-8") and "List decay report" in html
 
+    # The second night: the exports again, matched against last night's master (a folder on
+    # Spark, replaced by the updated one), scored with the weights the first night saved.
+    one, many = cli(["run", local, "--json"]), cli(["run", spread, "--json", "--engine", "spark", "--spark-master", "local[2]"])
+    assert one.exit_code == 0 == many.exit_code, many.stderr
+    expected, got = json.loads(one.stdout)["steps"][2]["summary"], json.loads(many.stdout)["steps"][2]["summary"]
+    assert _without_paths(got, tmp_path / "spark") == _without_paths(expected, tmp_path / "local")
+    assert got["master_rows"] == golden.height and got["rows_out"] == golden.height  # the same people again: no one new
+    updated = pl.read_parquet(tmp_path / "spark/work/golden.parquet/*.parquet")
+    assert updated.height == golden.height and not (tmp_path / "spark/work/golden-next.parquet").exists()
+
 
 def test_what_spark_cannot_do_yet_is_refused_before_the_run_starts(cli, tmp_path):
-    run_file = _run_file(tmp_path / "fuzzy", dedupe='against = "master.parquet"')
+    run_file = _run_file(tmp_path / "fuzzy", dedupe="dry_run = true")
     result = cli(["run", run_file, "--engine", "spark"])
     assert result.exit_code == 2
-    assert "step dedupe: against is not available with --engine spark yet" in result.stderr
+    assert "step dedupe: dry_run is not available with --engine spark yet" in result.stderr
     assert not (tmp_path / "fuzzy/work/contacts.parquet").exists()  # nothing ran
 
 

@@ -15,15 +15,14 @@ Spark's own operations. What is here so far:
 - `import_files(spark, paths)`: export files imported a task per file by the importer.
 - `dedupe(frame, DedupeStepOptions(match=...))`: exact, canonical and fuzzy dedupe (groups as
   Spark connected components of shared keys or kept pairs, each part deduplicated by the engine),
-  with --labels and --review under fuzzy.
+  with --labels and --review under fuzzy, and --against a master (against.py).
 - `export(frame, ExportStepOptions(...))`: the rows a platform may get, the rejects, the report,
   and the files written (read back for leaks before the store learns anything).
 - `session()`: a Spark session set up as these functions expect.
 - `listclean.spark.job`: import, validate, dedupe and export as spark-submit jobs;
   `listclean run --engine spark` runs a whole run file with these functions (executors.py).
 
-Not yet (see the README's "Spark" section): dedupe's --against, segment's split files, export's
-opt-out files.
+Not yet (see the README's "Spark" section): segment's split files, export's opt-out files.
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
     from listclean.steps.dedupe import DedupeStepOptions, options_from
 
     options = _Options(step)
-    _refuse(options, "against", "dry_run", "bom", "excel_safe", "rejects")
+    _refuse(options, "dry_run", "bom", "excel_safe", "rejects")
     settings = options_from(options.fields(DedupeStepOptions))
     paths = {name: options.take(name) for name in ("clusters", "explain", "review")}
     review = _target(paths["review"], step) if paths["review"] else None  # one file for a person, as one machine writes it

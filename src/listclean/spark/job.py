@@ -3,7 +3,7 @@
     spark-submit [spark options] "$(python -c 'import listclean.spark.job as j; print(j.__file__)')" \\
         validate INPUT OUTPUT [--suppress FILE ...] [--fix-typos] [--partitions N]
     ... dedupe INPUT OUTPUT [--match exact|canonical|fuzzy] [--clusters PATH] [--explain PATH] [--trust SOURCE ...] [--model FILE] [--save-model FILE]
-               [--review FILE] [--review-threshold P] [--labels FILE]
+               [--review FILE] [--review-threshold P] [--labels FILE] [--against MASTER]
     ... import FILE [FILE ...] --output OUTPUT [--rejects PATH] [--on-bad-rows error|skip|keep] ...
     ... export INPUT OUTPUT [--to PLATFORM] [--suppress FILE ...] [--store PATH] [--rejects PATH] [--as-of DATE]
     python -m listclean.spark.job STEP ... --master local[8] [--conf spark.driver.memory=16g ...]
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     dedupe.add_argument("--review", metavar="FILE", help="fuzzy: the uncertain pairs for a person to label (one file, written on the driver)")
     dedupe.add_argument("--review-threshold", type=float, default=0.5, help="fuzzy: pairs from this probability up to --threshold are uncertain")
     dedupe.add_argument("--labels", metavar="FILE", help="fuzzy: a --review file with its label column filled in (read on the driver)")
+    dedupe.add_argument("--against", metavar="MASTER", help="match the rows into the clusters of an earlier dedupe output (a Parquet file or dataset); OUTPUT is the updated master")
     dedupe.add_argument("--part-rows", type=int, default=None, help="rows per part the engine deduplicates at once (default 200,000)")
     export = steps.add_parser("export", help="write the contacts who may be mailed, in a platform's form (listclean export)")
     export.add_argument("--to", default="csv", help="a platform profile (mailchimp, klaviyo, ...) or csv")
@@ -179,7 +180,12 @@ def _dedupe(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace)
     chosen = DedupeStepOptions(
         match=options.match, trust=options.trust, threshold=options.threshold, max_block_size=options.max_block_size,
         model=options.model, save_model=options.save_model, labels=options.labels, review_threshold=options.review_threshold,
+        against=options.against,
     )
+    if options.against and options.against.rstrip("/") == options.output.rstrip("/"):
+        from listclean.errors import UsageError  # Spark reads the master while it writes the output
+
+        raise UsageError("OUTPUT is the --against master", hint="write the updated master to another path, then move it over the old one")
     result = dedupe(frame, chosen, explain=bool(options.explain), review=bool(options.review), part_rows=options.part_rows or PART_ROWS)
     try:
         result.golden.write.mode("overwrite").parquet(options.output)
