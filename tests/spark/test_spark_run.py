@@ -17,6 +17,8 @@ store = "store.tsv"
 
 [run.validate]
 fail_on = ["invalid>90%"]
+drop = ["invalid"]
+rejects = "work/invalid.parquet"
 
 [run.dedupe]
 match = "fuzzy"
@@ -73,6 +75,9 @@ def test_a_run_on_spark_gives_the_single_machines_summary_and_outputs(spark, cli
     for mine, theirs in zip(got["steps"], expected["steps"]):
         assert _without_paths(mine["summary"], tmp_path / "spark") == _without_paths(theirs["summary"], tmp_path / "local"), mine["step"]
     # The outputs: datasets and part files where one machine writes files, with the same rows.
+    dropped = pl.read_parquet(tmp_path / "spark/work/invalid.parquet/*.parquet").sort("_source_file", "_source_row")
+    assert dropped.equals(pl.read_parquet(tmp_path / "local/work/invalid.parquet").sort("_source_file", "_source_row").cast(dict(dropped.schema)))
+    assert got["steps"][1]["summary"]["dropped"] == dropped.height > 0
     golden = pl.read_parquet(tmp_path / "spark/work/golden.parquet/*.parquet").sort("_source_file", "_source_row")
     assert golden.height == got["steps"][2]["summary"]["rows_out"] > 0
     written = pl.concat([pl.read_csv(part, infer_schema=False) for part in sorted((tmp_path / "spark/outbox/mailchimp.csv").glob("part-*.csv"))])

@@ -117,7 +117,7 @@ def prepare_validate(step: PlannedStep, spark: Spark) -> Execute:
     from listclean.thresholds import parse_thresholds
 
     options = _Options(step)
-    _refuse(options, "drop", "dns", "dns_timeout", "dns_cache", "bom", "excel_safe")
+    _refuse(options, "dns", "dns_timeout", "dns_cache", "bom", "excel_safe")
     settings = ValidateStepOptions(
         **options.fields(ValidateStepOptions, skip=("thresholds", "dns")),
         thresholds=parse_thresholds(options.take("fail_on", "list", []), [*STATUS_ORDER, *REASONS]),
@@ -135,23 +135,43 @@ def prepare_validate(step: PlannedStep, spark: Spark) -> Execute:
         rows_in = frame.count()
         judged = validate_reported(frame, fix_typos=settings.fix_typos, suppress=settings.suppress, store=settings.store)
         try:
-            write(judged.rows, str(step.output))
+            kept, dropped = _dropping(judged.rows, settings.drop)
+            write(kept, str(step.output))
             chunks = judged.reports()
+            removed = [erased for _, erased in chunks if erased.height]
+            erased = spark.session.createDataFrame(_concat(removed).to_arrow()) if removed else _empty_rejects(spark)
+            if rejects:
+                write(erased if dropped is None else erased.unionByName(dropped), rejects)
+            dropped_rows = 0 if dropped is None else dropped.count()
         finally:
             judged.release()
         summary = ValidationReport.combined([report for report, _ in chunks] or [_nothing_judged()])
-        removed = [erased for _, erased in chunks if erased.height]
-        if rejects:
-            write(spark.session.createDataFrame(_concat(removed).to_arrow()) if removed else _empty_rejects(spark), rejects)
-        erased = sum(frame.height for frame in removed)
-        counts = {"rows_in": rows_in, "rows_out": summary.rows, "rejected": erased, "merged": 0, "quarantined": 0}
+        rejected = sum(frame.height for frame in removed) + dropped_rows
+        counts = {"rows_in": rows_in, "rows_out": summary.rows - dropped_rows, "rejected": rejected, "merged": 0, "quarantined": 0}
         entries = _entries(settings.suppress, runtime) if settings.suppress else None
         failures = crossed(settings.thresholds, {**summary.by_status, **summary.by_reason}, summary.rows)
-        report = ValidateReport(counts=counts, validation=summary, suppression_entries=entries, thresholds=settings.thresholds, failures=failures)
+        report = ValidateReport(
+            counts=counts, validation=summary, dropped=dropped_rows, dropping=bool(settings.drop), suppression_entries=entries,
+            thresholds=settings.thresholds, failures=failures,
+        )  # fmt: skip
         _balanced(counts)
         return report, report.summary(output=step.output, rejects=rejects), failures
 
     return _writes(execute, ("output", step.output), ("rejects", rejects))
+
+
+def _dropping(judged: SparkFrame, statuses: list[str]) -> tuple[SparkFrame, SparkFrame | None]:
+    """validate's `drop`: the rows kept, and the rows of those statuses as the rejects the step
+    writes for them (steps.validate's own `_dropped_rejects`, per partition); None: no drop."""
+    from pyspark.sql import functions as F
+
+    from listclean.spark.arrow import map_chunks
+    from listclean.steps.validate import _dropped_rejects
+
+    if not statuses:
+        return judged, None
+    drop = F.col("email_status").isin(statuses)
+    return judged.where(~drop), map_chunks(judged.where(drop), _dropped_rejects)
 
 
 def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
