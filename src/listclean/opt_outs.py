@@ -71,68 +71,108 @@ def collect_opt_outs(
     """Every opted-out address (address, reason, date), one row each, sorted by address."""
     import polars as pl
 
+    parts: list[ChunkOptOuts] = []
+    with runtime.chunks(source) as chunks:
+        for chunk in chunks:
+            parts.append(chunk_opt_outs(chunk, store, listed, since, report))
+    found = pl.concat([part.found for part in parts]) if parts else _empty()
+    spellings = pl.concat([part.spellings for part in parts]).unique() if parts else None
+    erased = pl.concat([part.erased for part in parts]).unique() if parts else None
+    table = combined_opt_outs(found, spellings, erased, _from_store(store, since, report), _from_lists(listed, report))
+    tally_opt_outs(table.group_by("origin", "reason").agg(pl.len().alias("n")), report)
+    return table.drop("origin", "key")
+
+
+@dataclass
+class ChunkOptOuts:
+    """One chunk's part of the opt-outs (`chunk_opt_outs`): its opted-out rows (address, key,
+    reason, date, origin "input"; in the chunk's order), the (key, address) of its rows that are
+    not erased (other spellings of an opted-out address), and the keys of its erased people."""
+
+    found: pl.DataFrame
+    spellings: pl.DataFrame
+    erased: pl.Series
+
+
+def chunk_opt_outs(
+    chunk: pl.DataFrame, store: SuppressionStore | None, listed: SuppressionList | None, since: datetime | None, report: OptOutReport,
+    carry: tuple[str, ...] = (),
+) -> ChunkOptOuts:  # fmt: skip
+    """A chunk's opted-out rows, spellings and erasures; the report counts its rows (listclean.spark
+    runs this on every partition, its opted-out rows `carry`ing the columns that order them)."""
+    import polars as pl
+
     from listclean.export_rules import KEY_COLUMN, address_source, suppressed_mask, with_key
     from listclean.suppression import normalised_address
 
-    found: list[pl.DataFrame] = []
-    erased_keys: list[pl.Series] = []  # an erased person is never written, in any spelling
-    keys_seen: list[pl.DataFrame] = []  # (key, address) of every row: other spellings of an opted-out address
-    with runtime.chunks(source) as chunks:
-        for chunk in chunks:
-            report.rows_in += chunk.height
-            chunk = with_key(chunk)
-            listed_mask = pl.Series([False] * chunk.height, dtype=pl.Boolean)
-            if store is not None:
-                from listclean.store import apply_store
+    report.rows_in += chunk.height
+    chunk = with_key(chunk)
+    listed_mask = pl.Series([False] * chunk.height, dtype=pl.Boolean)
+    if store is not None:
+        from listclean.store import apply_store
 
-                chunk, erased, in_store = apply_store(chunk, store)
-                report.erased_rows += erased.height
-                listed_mask = in_store
-            if listed is not None:
-                listed_mask = listed_mask | chunk.select(listed.matches(chunk, address_source(chunk))).to_series()
-            status = chunk["consent_status"].cast(pl.String) if "consent_status" in chunk.columns else pl.Series([None] * chunk.height, dtype=pl.String)
-            erased_rows = (status == "erased").fill_null(False)
-            report.erased_rows += int(erased_rows.sum())
-            opted = (suppressed_mask(chunk) | listed_mask) & ~erased_rows
-            when = chunk["consent_at"] if "consent_at" in chunk.columns else pl.Series([None] * chunk.height, dtype=pl.Datetime("us", "UTC"))
-            rows = chunk.select(
-                normalised_address(address_source(chunk)).alias("address"),
-                pl.col(KEY_COLUMN).alias("key"),
-                pl.when(pl.lit(status).is_in(WRITTEN_STATUSES)).then(pl.lit(status)).otherwise(pl.lit("suppression_list")).alias("reason"),
-                pl.lit(when).alias("date"),
-            )
-            keys_seen.append(rows.filter(~erased_rows & pl.col("address").is_not_null()).select("key", "address").unique())
-            erased_keys.append(rows.filter(erased_rows)["key"].drop_nulls())
-            mine = rows.filter(opted & pl.col("address").is_not_null())
-            report.opted_out_rows += int(opted.sum())
-            report.mailable_rows += int((~opted & ~erased_rows).sum())
-            if since is not None:
-                undated = mine["date"].is_null()
-                report.undated += int(undated.sum())
-                recent = (undated | (mine["date"] >= since)).fill_null(True)
-                report.before_since += int((~recent).sum())
-                mine = mine.filter(recent)
-            found.append(mine.with_columns(pl.lit("input").alias("origin")))
-    table = pl.concat(found) if found else _empty()
+        chunk, erased, in_store = apply_store(chunk, store)
+        report.erased_rows += erased.height
+        listed_mask = in_store
+    if listed is not None:
+        listed_mask = listed_mask | chunk.select(listed.matches(chunk, address_source(chunk))).to_series()
+    status = chunk["consent_status"].cast(pl.String) if "consent_status" in chunk.columns else pl.Series([None] * chunk.height, dtype=pl.String)
+    erased_rows = (status == "erased").fill_null(False)
+    report.erased_rows += int(erased_rows.sum())
+    opted = (suppressed_mask(chunk) | listed_mask) & ~erased_rows
+    when = chunk["consent_at"] if "consent_at" in chunk.columns else pl.Series([None] * chunk.height, dtype=pl.Datetime("us", "UTC"))
+    rows = chunk.select(
+        normalised_address(address_source(chunk)).alias("address"),
+        pl.col(KEY_COLUMN).alias("key"),
+        pl.when(pl.lit(status).is_in(WRITTEN_STATUSES)).then(pl.lit(status)).otherwise(pl.lit("suppression_list")).alias("reason"),
+        pl.lit(when).alias("date"),
+        *carry,
+    )
+    spellings = rows.filter(~erased_rows & pl.col("address").is_not_null()).select("key", "address").unique()
+    mine = rows.filter(opted & pl.col("address").is_not_null())
+    report.opted_out_rows += int(opted.sum())
+    report.mailable_rows += int((~opted & ~erased_rows).sum())
+    if since is not None:
+        undated = mine["date"].is_null()
+        report.undated += int(undated.sum())
+        recent = (undated | (mine["date"] >= since)).fill_null(True)
+        report.before_since += int((~recent).sum())
+        mine = mine.filter(recent)
+    return ChunkOptOuts(mine.with_columns(pl.lit("input").alias("origin")), spellings, rows.filter(erased_rows)["key"].drop_nulls())
+
+
+def combined_opt_outs(found: pl.DataFrame, spellings: pl.DataFrame | None, erased: pl.Series | None, stored: pl.DataFrame, lists: pl.DataFrame) -> pl.DataFrame:
+    """The opted-out addresses (address, key, reason, date, origin), one row each, sorted by address:
+    the input's (`found`, in the input's order), every other spelling of theirs in the input
+    (`spellings`: key, address), the store's and the lists' — less every erased person (`erased`
+    keys). Whole-list work, but only ever across rows of one suppression key (an address has one):
+    listclean.spark runs it on each key's rows."""
+    import polars as pl
+
+    table = found
     strength = pl.col("reason").replace_strict(REASON_RANK, default=0, return_dtype=pl.Int8)  # the strongest reason first
     # Every spelling in the input of an opted-out address is opted out too.
-    if keys_seen:
-        spellings = pl.concat(keys_seen).unique()
+    if spellings is not None:
         strongest = table.sort(strength, descending=True).unique("key", keep="first")
         variants = spellings.join(strongest.select("key", "reason", "date"), on="key", how="inner").join(table.select("address"), on="address", how="anti")
         table = pl.concat([table, variants.select("address", "key", "reason", "date", pl.lit("input").alias("origin"))])
-    table = pl.concat([table, _from_store(store, since, report), _from_lists(listed, report)])
-    if erased_keys:
-        gone = pl.concat(erased_keys).unique()
-        if gone.len():
-            table = table.filter(~pl.col("key").is_in(gone.implode()).fill_null(False))
+    table = pl.concat([table, stored, lists])
+    if erased is not None and erased.len():
+        table = table.filter(~pl.col("key").is_in(erased.implode()).fill_null(False))
     table = table.sort(strength, descending=True, maintain_order=True)
-    table = table.unique("address", keep="first", maintain_order=True).sort("address")
-    report.from_store = int((table["origin"] == "store").sum())
-    report.from_lists = int((table["origin"] == "list").sum())
-    report.addresses = table.height
-    report.by_reason = dict(sorted(table.group_by("reason").len().iter_rows()))
-    return table.drop("origin", "key")
+    return table.unique("address", keep="first", maintain_order=True).sort("address")
+
+
+def tally_opt_outs(counted: pl.DataFrame, report: OptOutReport) -> None:
+    """The report's counts of what is written, from the opted-out addresses counted by (origin,
+    reason, n): one machine counts its table, Spark its rows (only these counts travel)."""
+    import polars as pl
+
+    report.from_store = int(counted.filter(pl.col("origin") == "store")["n"].sum())
+    report.from_lists = int(counted.filter(pl.col("origin") == "list")["n"].sum())
+    report.addresses = int(counted["n"].sum())
+    by_reason = counted.group_by("reason").agg(pl.col("n").sum())
+    report.by_reason = {reason: int(n) for reason, n in sorted(by_reason.iter_rows())}
 
 
 def _empty() -> pl.DataFrame:

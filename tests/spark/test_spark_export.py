@@ -67,6 +67,11 @@ def contacts_path(tmp_path_factory):
 @pytest.fixture
 def suppression(tmp_path):
     """A --suppress list and a store (with its key) the single machine and Spark each get a copy of."""
+    return suppression_files(tmp_path)
+
+
+def suppression_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A --suppress list (LISTED@firma.pl) and a store: gone@firma.pl erased, kept@store.pl unsubscribed."""
     listed = tmp_path / "dnm.txt"
     listed.write_text("LISTED@firma.pl\n")
     from listclean.runtime import Runtime
@@ -242,13 +247,61 @@ def test_a_planted_leak_fails_the_read_back_and_removes_the_files(spark, contact
     result.release()
 
 
-def test_opt_out_files_are_refused_on_spark(spark):
-    from listclean.errors import UsageError
-    from listclean.spark.export import export
-    from listclean.steps.export import ExportStepOptions
+OPT_OUTS = [
+    (["--to", "mailchimp", "--suppressions"], {"to": "mailchimp", "suppressions": True}, 4),  # two files: unsubscribed, cleaned
+    (["--suppressions", "--since", "2026-01-01"], {"suppressions": True, "since": datetime(2026, 1, 1, tzinfo=timezone.utc)}, 3),  # email, reason, date
+    (["--to", "google-customer-match", "--exclusion"], {"to": "google-customer-match", "exclusion": True}, 5),  # hashed
+]
 
-    with pytest.raises(UsageError, match="not available on Spark"):
-        export(spark.createDataFrame([("ann@example.org",)], "email string"), ExportStepOptions(to="mailchimp", suppressions=True))
+
+@pytest.mark.parametrize(("flags", "options", "partitions"), OPT_OUTS)
+def test_opt_out_files_are_the_single_machines(spark, cli, contacts_path, suppression, tmp_path, flags, options, partitions):
+    """Every opt-out file, row for row, over partitions of consecutive rows: Jane unsubscribed at the
+    top of the list and subscribed in another spelling at its end (both opted out), the store's
+    unsubscribe and erasure (never written, in any spelling), the --suppress list."""
+    import json
+
+    listed, store = suppression
+    single = cli(["export", contacts_path, "-o", tmp_path / "optouts.csv", "--store", store, "--suppress", listed, "--json", *flags])
+    assert single.exit_code == 0, single.stderr
+    expected = json.loads(single.stdout)
+    result = _on_spark(spark, contacts_path, partitions, store=str(store), suppress=[str(listed)], **options)
+    try:
+        written = result.write(str(tmp_path / "spark.csv"))
+        report = result.report()
+    finally:
+        result.release()
+    assert {k: v for k, v in _summary(report).items() if k != "output"} == {k: v for k, v in expected.items() if k not in ("files", "format", "output", "listclean")}
+    assert report.opt_outs.addresses > 5 and report.opt_outs.erased_rows == 2
+    assert len(expected["files"]) == len({Path(name).parent for name in written})  # a folder where one machine writes a file
+    for file in expected["files"]:
+        one = pl.read_csv(file, infer_schema=False)
+        folder = tmp_path / Path(file).name.replace("optouts", "spark")
+        spread = pl.concat([pl.read_csv(part, infer_schema=False) for part in sorted(folder.glob("part-*.csv"))])
+        assert spread.columns == one.columns and spread.sort(spread.columns).equals(one.sort(one.columns)), file
+    addresses = pl.concat([pl.read_csv(file, infer_schema=False)[:, 0] for file in expected["files"]]).to_list()
+    if "exclusion" in options:
+        addresses = [hashlib.sha256(b"janedoe@gmail.com").hexdigest() in addresses, hashlib.sha256(b"gone@firma.pl").hexdigest() not in addresses]
+        assert addresses == [True, True]
+    else:
+        assert {"jane.doe@gmail.com", "jane.doe+news@googlemail.com", "listed@firma.pl", "kept@store.pl"} <= set(addresses)
+        assert not any("gone" in address for address in addresses)  # erased: never written
+
+
+def test_an_erased_person_in_a_written_opt_out_file_fails_the_read_back(spark, tmp_path):
+    from listclean.errors import OutputError
+    from listclean.spark import opt_outs as spark_opt_outs
+
+    contacts, _ = api.read(pl.DataFrame({"email": ["gone@firma.pl", "out@firma.pl"], "consent_status": ["erased", "unsubscribed"]}))
+    path = _canonical_parquet(tmp_path, contacts)
+    result = _on_spark(spark, path, 2, to="sendgrid", suppressions=True)
+    folder = tmp_path / "optouts"
+    assert Path(result.write(str(folder))[0]).exists() and result.report().opt_outs.erased_rows == 1
+    (folder / "part-planted.csv").write_text("email\nGONE@firma.pl\n")  # a leak planted where the read-back reads
+    with pytest.raises(OutputError, match="erased"):
+        spark_opt_outs._check_written(result, [str(folder)])
+    assert not folder.exists()
+    result.release()
 
 
 def test_an_export_of_no_one_writes_no_row_and_accounts_for_everyone(spark, tmp_path):
@@ -285,3 +338,23 @@ def test_the_spark_submit_export_job_writes_the_platforms_files_and_the_commands
     assert pl.read_parquet(rejects / "*.parquet").height == summary["rejected"] > 0
     addresses = written["Email Address"].str.to_lowercase()
     assert not addresses.str.contains("jane").any() and not addresses.str.contains("listed@").any()  # unsubscribed in another spelling; listed
+
+
+def test_the_spark_submit_export_job_writes_the_opt_out_file_and_the_commands_summary(spark, cli, contacts_path, tmp_path, capsys):
+    import json
+
+    from listclean.spark.job import main
+
+    single = cli(["export", contacts_path, "--to", "sendgrid", "--suppressions", "--since", "2026-01-01", "-o", tmp_path / "optouts.csv", "--json"])
+    assert single.exit_code == 0, single.stderr
+    expected = json.loads(single.stdout)
+    capsys.readouterr()
+    folder = tmp_path / "spark-optouts.csv"
+    assert main(["export", contacts_path, str(folder), "--to", "sendgrid", "--suppressions", "--since", "2026-01-01", "--partitions", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    paths = {"output", "files", "engine", "listclean"}
+    assert {k: v for k, v in summary.items() if k not in paths} == {k: v for k, v in expected.items() if k not in paths}
+    assert summary["opt_outs"]["before_since"] > 0 and summary["rows_out"] == summary["opt_outs"]["addresses"] > 3
+    written = pl.concat([pl.read_csv(path, infer_schema=False) for path in sorted(folder.glob("part-*.csv"))])
+    assert written.sort("email").equals(pl.read_csv(tmp_path / "optouts.csv", infer_schema=False).sort("email"))
+    assert main(["export", contacts_path, str(folder), "--suppressions", "--since", "yesterday"]) == 2

@@ -206,3 +206,57 @@ def test_spends_too_many_to_broadcast_are_joined_by_a_shuffle_with_the_same_scor
             spark.conf.unset(key) if value is None else spark.conf.set(key, value)
     assert "SortMergeJoin" in plan
     assert spread.sort("_source_row").equals(single.sort("_source_row"))
+
+
+SPLIT_RULES = """
+mode = "all"
+
+[[segment]]
+name = "Subscribed"
+where = "consent_status = 'subscribed'"
+
+[[segment]]
+name = "Firma"
+where = "email LIKE '%firma%'"
+"""
+
+
+def test_split_files_are_the_single_machines_and_no_suppressed_person_gets_in(spark, cli, tmp_path):
+    """Each segment's split file, row for row, over partitions of consecutive rows: Jane unsubscribed
+    at the top of the list and subscribed in another spelling at its end (another partition), an
+    unsubscribe in the store, an erasure, a --suppress list, a cell whose second address is
+    unsubscribed elsewhere — none of them in any split, and the same count kept out."""
+    import json
+
+    from listclean.spark.segment import segment, segment_splits
+    from listclean.steps.segment import SegmentStepOptions
+    from test_spark_export import _contacts, suppression_files
+
+    listed, store = suppression_files(tmp_path)
+    rules = tmp_path / "segments.toml"
+    rules.write_text(SPLIT_RULES, encoding="utf-8")
+    path = _canonical_parquet(tmp_path, _contacts(40))
+    folder = tmp_path / "splits"
+    folder.mkdir()
+    args = ["--rules", rules, "--store", store, "--suppress", listed, "--as-of", "2026-11-30", "--split-dir", folder, "--format", "parquet", "--json"]
+    single = cli(["segment", path, "-o", tmp_path / "single.parquet", *args])
+    assert single.exit_code == 0, single.stderr
+    expected = json.loads(single.stdout)
+    options = SegmentStepOptions(rules=str(rules), store=str(store), suppress=[str(listed)], as_of=AS_OF)
+    labelled = segment(spark.read.parquet(path).repartitionByRange(4, "_source_row"), options)
+    splits = segment_splits(labelled, options)
+    try:
+        for name, file in expected["split_files"].items():
+            spread = pl.from_arrow(splits.files[name].toArrow())
+            one = pl.read_parquet(file)
+            assert spread.columns == one.columns, name
+            assert spread.sort("_source_file", "_source_row").equals(one.sort("_source_file", "_source_row")), name
+        kept_out = splits.kept_out()
+    finally:
+        splits.release()
+    assert kept_out == expected["split_suppressed"] > 0
+    written = pl.concat([pl.read_parquet(file) for file in expected["split_files"].values()])["email"].str.to_lowercase()
+    labels = pl.read_parquet(tmp_path / "single.parquet").filter(pl.col("segment").list.len() > 0)["email"].str.to_lowercase()
+    for person in ("jane", "listed@", "kept@store", "gone@", "bad@firma"):  # labelled with a split's segment, never in its file
+        assert labels.str.contains(person).any() and not written.str.contains(person).any(), person
+    assert written.len() > 20

@@ -9,7 +9,9 @@ honour on Spark yet is refused before the first step runs, naming the step and t
 Paths: each step's output (and rejects, clusters, explain) is written where one machine would
 write its file, as a folder Spark writes (a Parquet dataset; a `.csv` path a folder of CSV parts
 with a header each); dedupe's review file is one file for a person, written on the driver as one
-machine writes it; an export's output a folder of the platform's part files (spark/export.py);
+machine writes it; an export's output a folder of the platform's part files (spark/export.py),
+and each opt-out file (--suppressions, --exclusion) a folder where one machine writes that file
+(spark/opt_outs.py); each segment's split file (split_dir) a folder where one machine writes it;
 the decay report's HTML page is one file, written on the driver.
 """
 
@@ -210,9 +212,10 @@ def prepare_segment(step: PlannedStep, spark: Spark) -> Execute:
     from listclean.steps.segment import SegmentStepOptions
 
     options = _Options(step)
-    _refuse(options, "split_dir", "split_format", "bom", "excel_safe", "rejects")
+    _refuse(options, "bom", "excel_safe", "rejects")
     settings = SegmentStepOptions(**options.fields(SegmentStepOptions, skip=("as_of",)))
     settings.as_of = parse_as_of(options.take("as_of"))
+    split_files = _split_files(options, settings)
     options.done()
     settings.definitions()  # a rules file read and checked now, before the run starts
 
@@ -228,20 +231,65 @@ def prepare_segment(step: PlannedStep, spark: Spark) -> Execute:
         try:
             write(labelled, str(step.output))
             labels, rows = segment_counts(labelled, settings), labelled.count()
+            kept_out = _write_splits(labelled, settings, split_files)
         finally:
             labelled.unpersist()
         notes = segment_notes(frame, settings)
-        report = _segment_report(rows, labels, settings, notes)
-        return report, report.summary(output=step.output), []
+        report = _segment_report(rows, labels, settings, notes, kept_out)
+        return report, report.summary(output=step.output, split_files=split_files), []
 
-    return _writes(execute, ("output", step.output))
+    return _writes(execute, ("output", step.output), *((f"split_dir file ({name})", path) for name, path in split_files.items()))
 
 
-def _segment_report(rows: int, labels: Any, settings: Any, notes: list[str]) -> Any:  # noqa: ANN401
+SPLIT_FORMATS = ("csv", "tsv", "parquet")  # what `write` writes as a folder
+
+
+def _split_files(options: _Options, settings: Any) -> dict[str, str]:  # noqa: ANN401 - SegmentStepOptions
+    """Each segment's split file (split_dir, split_format): where one machine writes it (split_paths)."""
+    from listclean.io.write import format_for
+    from listclean.steps.segment import split_paths
+
+    split_dir, fmt = options.take("split_dir"), format_for("x", options.take("split_format"))
+    if not split_dir:
+        return {}
+    if fmt not in SPLIT_FORMATS:
+        raise ConfigError(f"[run] step {options.step.name}: split_format {fmt} is not available with --engine spark", hint=f"use one of {', '.join(SPLIT_FORMATS)}")
+    return dict(split_paths(settings.definitions(), split_dir, fmt))
+
+
+def _write_splits(labelled: SparkFrame, settings: Any, split_files: dict[str, str]) -> int:  # noqa: ANN401 - SegmentStepOptions
+    """Each split file written (a folder, as `write` writes it); the rows kept out of them."""
+    from listclean.spark.segment import segment_splits
+
+    if not split_files:
+        return 0
+    splits = segment_splits(labelled, settings)
+    try:
+        for name, path in split_files.items():
+            _write_split(splits.files[name], path)
+        return splits.kept_out()
+    finally:
+        splits.release()
+
+
+def _write_split(frame: SparkFrame, path: str) -> None:
+    """A split file as a folder: Parquet, or CSV/TSV parts whose cells are one machine's (io.write's
+    text form of lists and timestamps, as export's files on Spark are written), a header each."""
+    from listclean.spark.export import _text
+    from listclean.spark.files import CSV_OPTIONS
+
+    if not path.lower().endswith((".csv", ".tsv")):
+        write(frame, path)
+        return
+    separator = "\t" if path.lower().endswith(".tsv") else ","
+    _text(frame, excel_safe=False).write.mode("overwrite").options(**CSV_OPTIONS).option("sep", separator).csv(path)
+
+
+def _segment_report(rows: int, labels: Any, settings: Any, notes: list[str], kept_out: int = 0) -> Any:  # noqa: ANN401
     from listclean.steps.segment import SegmentReport
 
     counts = {"rows_in": rows, "rows_out": rows, "rejected": 0, "merged": 0, "quarantined": 0}
-    return SegmentReport(counts=counts, as_of=settings.as_of, labels=labels, replayed=False, split_suppressed=0, notes=notes)
+    return SegmentReport(counts=counts, as_of=settings.as_of, labels=labels, replayed=False, split_suppressed=kept_out, notes=notes)
 
 
 def prepare_export(step: PlannedStep, spark: Spark) -> Execute:
@@ -249,8 +297,12 @@ def prepare_export(step: PlannedStep, spark: Spark) -> Execute:
     from listclean.steps.export import ExportStepOptions
 
     options = _Options(step)
-    _refuse(options, "suppressions", "exclusion", "since", "bom", "format")
-    settings = ExportStepOptions(**options.fields(ExportStepOptions, skip=("as_of", "format", "columns", "since")), columns=options.take("columns", "list"))
+    _refuse(options, "bom", "format")
+    since = options.take("since")
+    settings = ExportStepOptions(
+        **options.fields(ExportStepOptions, skip=("as_of", "format", "columns", "since")), columns=options.take("columns", "list"),
+        since=parse_as_of(since, "since") if since is not None else None,
+    )  # fmt: skip
     settings.as_of = parse_as_of(options.take("as_of"))
     rejects = options.take("rejects")
     options.done()

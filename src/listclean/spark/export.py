@@ -15,6 +15,10 @@ export_rules, platforms), with what needs the whole list done by Spark:
 2. per partition: the file's form (a platform's columns and values, a hashed audience, the chosen
    columns); the columns no row fills are found by Spark first (each partition's, intersected).
 
+Pass 0 is shared with segment's split files (spark/segment.py: `suppression_keys` told the split
+guard's rule, then `suppressed_elsewhere`). Opt-out files (--suppressions, --exclusion) are
+spark/opt_outs.py's: `export` hands them over.
+
 Every input row ends in `contacts` (exported) or `rejects`. The store and the lists are read on the
 driver and sent to each executor once (broadcast). `write` writes the files, reads them back and
 removes them if a blocked address got in, then records this run's unsubscribes in the store.
@@ -26,8 +30,13 @@ store learns. Pass 0's and pass 1's frames are persisted (memory and disk): `rel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from listclean.spark.files import CSV_OPTIONS
+from listclean.spark.files import listed_files as _listed_files
+from listclean.spark.files import remove as _remove
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -35,11 +44,13 @@ if TYPE_CHECKING:
     import polars as pl
     from pyspark.sql import DataFrame as SparkFrame
 
+    from listclean.spark.opt_outs import SparkOptOuts
     from listclean.steps.export import ChunkScreen, ExportReport, ExportStepOptions
+    from listclean.steps.segment import SegmentStepOptions
     from listclean.store import SuppressionStore
     from listclean.suppression import SuppressionList
 
-_BLOCKS = "__listclean_blocks"  # the row suppresses its address in every row (pass 0)
+BLOCKS = "__listclean_blocks"  # the row suppresses its address in every row (pass 0)
 _CELL_KEYS = "__listclean_cell_keys"  # the keys of every address of a cell that holds several (pass 0)
 _BLOCKED_KEY = "__listclean_blocked_key"
 _CELL = "__listclean_cell"
@@ -47,10 +58,6 @@ _REJECT = "__listclean_reject_"  # a reject column in pass 1's frame: _REJECT + 
 _CHUNK = "__listclean_chunk"
 _COUNTER = "__listclean_count__"
 COUNTERS = ("suppressed", "lapsed", "unusable", "expiring", "unproven", "unknown", "unknown_excluded", "refused", "held_pending", "held_unknown")
-CSV_OPTIONS = {  # Spark's CSV as Polars writes it (quote_style="necessary"): quotes doubled, spaces kept
-    "header": "true", "quote": '"', "escape": '"', "escapeQuotes": "true", "quoteAll": "false",
-    "ignoreLeadingWhiteSpace": "false", "ignoreTrailingWhiteSpace": "false", "lineSep": "\n", "encoding": "UTF-8",
-}  # fmt: skip
 
 
 @dataclass
@@ -112,23 +119,26 @@ class SparkExport:
         self._run.sources.unpersist()  # sent again if a later job needs it
 
 
-def export(frame: SparkFrame, options: ExportStepOptions | None = None) -> SparkExport:
+def export(frame: SparkFrame, options: ExportStepOptions | None = None) -> SparkExport | SparkOptOuts:
     """`listclean export` on a Spark DataFrame of listclean's canonical columns (validated or not).
 
     `options` as the step takes them (platform, hash, columns, consent policy, store, --suppress
     lists, as_of: the report date is fixed here, else now to the second). Opt-out files
-    (--suppressions, --exclusion) are not on Spark: refused."""
+    (--suppressions, --exclusion, since) are spark.opt_outs' SparkOptOuts: the same calls
+    (write, report, rejects, release)."""
     from pyspark import StorageLevel
 
-    from listclean.errors import UsageError
     from listclean.steps.export import ExportStepOptions
 
     options = options or ExportStepOptions()
+    sources = frame.sparkSession.sparkContext.broadcast(suppression_sources(options))
     if options.opt_outs:
-        raise UsageError("opt-out files (--suppressions, --exclusion) are not available on Spark", hint="write them on one machine")
-    run = _Run(options, _report_date(options), frame.sparkSession.sparkContext.broadcast(_sources(options)))
-    keyed = _keyed(frame, run).persist(StorageLevel.MEMORY_AND_DISK)
-    flagged = _flagged(keyed)
+        from listclean.spark.opt_outs import opt_outs
+
+        return opt_outs(frame, options, sources)
+    run = _Run(options, _report_date(options), sources)
+    keyed = suppression_keys(frame, _export_suppressing(run)).persist(StorageLevel.MEMORY_AND_DISK)
+    flagged = suppressed_elsewhere(keyed)
     screened = _screen(flagged, run).persist(StorageLevel.MEMORY_AND_DISK)
     contacts = _kept(screened, run)
     rejects = screened.filter(screened[_REJECT + "reason"].isNotNull()).select(
@@ -144,8 +154,8 @@ def _report_date(options: ExportStepOptions) -> datetime:
     return (options.as_of or datetime.now(timezone.utc)).replace(microsecond=0)
 
 
-def _sources(options: ExportStepOptions) -> tuple[SuppressionStore | None, SuppressionList | None]:
-    """The store and the --suppress lists, read once on the driver (as the step reads them)."""
+def suppression_sources(options: ExportStepOptions | SegmentStepOptions) -> tuple[SuppressionStore | None, SuppressionList | None]:
+    """The store and the --suppress lists, read once on the driver (as the steps read them)."""
     store = listed = None
     if options.store:
         from listclean.store import SuppressionStore
@@ -166,42 +176,58 @@ def _reject_columns() -> tuple[str, ...]:
     return REJECT_COLUMNS
 
 
-# ---- pass 0: keys, and which rows suppress their address everywhere
+# ---- pass 0: keys, and which rows suppress their address everywhere (shared with segment's split files)
 
 
-def _keyed(frame: SparkFrame, run: _Run) -> SparkFrame:
-    """Every row with its suppression key, whether it suppresses that key everywhere, and the keys
-    of every address of its cell when the cell holds several."""
+def suppression_keys(frame: SparkFrame, suppressing: Callable[[pl.DataFrame], pl.Series]) -> SparkFrame:
+    """Every row with its suppression key (export_rules.KEY_COLUMN), whether it suppresses that
+    key everywhere (BLOCKS: `suppressing`, the caller's rule, on a chunk with its keys; only rows
+    with a key block one) and the keys of every address of its cell when the cell holds several."""
     from listclean.spark.arrow import map_chunks
 
     def keyed(rows: pl.DataFrame) -> pl.DataFrame:
         import polars as pl
 
-        from listclean.export_rules import KEY_COLUMN, cell_addresses, suppressing_rows, with_key
+        from listclean.export_rules import KEY_COLUMN, cell_addresses, with_key
 
         chunk = with_key(rows)
+        blocks = (suppressing(chunk) & chunk[KEY_COLUMN].is_not_null()).alias(BLOCKS)
         index = pl.int_range(pl.len(), dtype=pl.Int64)
-        left, _, listed = run.screen().stored_and_listed(chunk.with_columns(index.alias("__listclean_row")))  # the erased rows go
-        blocking = left.filter(suppressing_rows(left, listed) & left[KEY_COLUMN].is_not_null())["__listclean_row"]
         cells = cell_addresses(chunk).group_by("__row").agg(pl.col("k").drop_nulls().alias(_CELL_KEYS))
         chunk = chunk.with_columns(index.alias("__row")).join(cells, on="__row", how="left", maintain_order="left")
-        return chunk.with_columns(
-            index.is_in(blocking.implode()).alias(_BLOCKS), pl.col(_CELL_KEYS).fill_null(pl.lit([], dtype=pl.List(pl.String)))
-        ).drop("__row")
+        return chunk.with_columns(blocks, pl.col(_CELL_KEYS).fill_null(pl.lit([], dtype=pl.List(pl.String)))).drop("__row")
 
     return map_chunks(frame, keyed)
+
+
+def _export_suppressing(run: _Run) -> Callable[[pl.DataFrame], pl.Series]:
+    """Export's rule for the rows that suppress their address everywhere (the screen's: the store's
+    erased rows go first, then a row's own status, the store, a --suppress list)."""
+
+    def suppressing(chunk: pl.DataFrame) -> pl.Series:
+        import polars as pl
+
+        from listclean.export_rules import suppressing_rows
+
+        index = pl.int_range(pl.len(), dtype=pl.Int64)
+        left, _, listed = run.screen().stored_and_listed(chunk.with_columns(index.alias("__listclean_row")))  # the erased rows go
+        blocking = left.filter(suppressing_rows(left, listed))["__listclean_row"]
+        return chunk.select(index.is_in(blocking.implode())).to_series()
+
+    return suppressing
 
 
 def _blocked(keyed: SparkFrame) -> SparkFrame:
     """The blocked keys: every key a row suppresses (distinct; a shuffle by key)."""
     from listclean.export_rules import KEY_COLUMN
 
-    return keyed.filter(keyed[_BLOCKS]).select(keyed[KEY_COLUMN].alias(_BLOCKED_KEY)).distinct()
+    return keyed.filter(keyed[BLOCKS]).select(keyed[KEY_COLUMN].alias(_BLOCKED_KEY)).distinct()
 
 
-def _flagged(keyed: SparkFrame) -> SparkFrame:
-    """Every row told whether another row suppresses its address (a join on the key) and whether
-    its cell also holds a blocked address (the few cells of several addresses, joined by the cell)."""
+def suppressed_elsewhere(keyed: SparkFrame) -> SparkFrame:
+    """Every row of `suppression_keys` told whether a row suppresses its address (ELSEWHERE_COLUMN:
+    a join on the key) and whether its cell also holds a blocked address (CELL_BLOCKED_COLUMN: the
+    few cells of several addresses, joined by the cell)."""
     from pyspark.sql import functions as F
 
     from listclean.export_rules import ELSEWHERE_COLUMN, KEY_COLUMN
@@ -236,7 +262,7 @@ def _screen(flagged: SparkFrame, run: _Run) -> SparkFrame:
 
         removed: list[pl.DataFrame] = []
         screen = run.screen(removed)
-        kept = screen.cell_suppressed(screen.screen_chunk(rows.drop(_BLOCKS, strict=False)), pl.Series("key", [], dtype=pl.String))
+        kept = screen.cell_suppressed(screen.screen_chunk(rows.drop(BLOCKS, strict=False)), pl.Series("key", [], dtype=pl.String))
         kept = kept.select(_kept_columns(kept.columns, run.options, KEY_COLUMN))
         rejects = pl.concat([empty_rejects(), *removed], how="vertical_relaxed")
         both = pl.concat([kept, rejects.select(pl.all().name.prefix(_REJECT))], how="diagonal_relaxed")
@@ -456,12 +482,12 @@ def _blocked_values(result: SparkExport, hashed: bool) -> SparkFrame:
 
     profile, spark = result.options.profile, result.exported.sparkSession
     flagged = result._flagged
-    keys = flagged.filter(flagged[_BLOCKS]).select(F.col(KEY_COLUMN).alias("key"))
+    keys = flagged.filter(flagged[BLOCKS]).select(F.col(KEY_COLUMN).alias("key"))
     store = result._run.sources.value[0]
     if store is not None and store.plain_keys():
         keys = keys.unionByName(spark.createDataFrame([(key,) for key in sorted(store.plain_keys())], "key string"))
     if hashed:
-        suppressed = flagged.filter(flagged[_BLOCKS] | flagged[ELSEWHERE_COLUMN])
+        suppressed = flagged.filter(flagged[BLOCKS] | flagged[ELSEWHERE_COLUMN])
         forms = map_chunks(suppressed, lambda rows: rows.select(normalised_address(address_source(rows)).alias("key")))
         keys = keys.unionByName(forms)
     keys = keys.filter(F.col("key").isNotNull()).distinct()
@@ -495,27 +521,12 @@ def save_store(result: SparkExport) -> None:
         listed = pl.DataFrame({"key": sorted(screen.matched_by_list)}, schema={"key": pl.String})
         return pl.concat([fed_rows(left).with_columns(pl.lit(False).alias("listed")), listed.with_columns(pl.lit(True).alias("listed"))], how="diagonal_relaxed")
 
-    found = map_chunks(result._flagged.drop(_BLOCKS), learned).distinct()
-    rows = to_polars(found, output_schema(result._flagged.drop(_BLOCKS).schema, learned))
+    found = map_chunks(result._flagged.drop(BLOCKS), learned).distinct()
+    rows = to_polars(found, output_schema(result._flagged.drop(BLOCKS).schema, learned))
     record_fed(store, rows.filter(~pl.col("listed")).sort("key", "status", "normalised"))
     recorder = run.screen()
     recorder.matched_by_list = set(rows.filter(pl.col("listed"))["key"].to_list())
     recorder.save_store()
 
 
-def _listed_files(spark: Any, path: str) -> list[str]:
-    """The data files Spark wrote at `path` (part-*), sorted; local files as plain paths (no file: scheme)."""
-    jvm = spark.sparkContext._jvm
-    folder = jvm.org.apache.hadoop.fs.Path(path)
-    system = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    names = [status.getPath().toString() for status in system.listStatus(folder)]
-    return sorted(name.removeprefix("file:") for name in names if name.rsplit("/", 1)[-1].startswith("part-"))
-
-
-def _remove(spark: Any, path: str) -> None:
-    jvm = spark.sparkContext._jvm
-    folder = jvm.org.apache.hadoop.fs.Path(path)
-    folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(folder, True)
-
-
-__all__ = ["SparkExport", "export", "save_store"]
+__all__ = ["SparkExport", "export", "save_store", "suppressed_elsewhere", "suppression_keys", "suppression_sources"]

@@ -6,6 +6,7 @@
                [--review FILE] [--review-threshold P] [--labels FILE] [--against MASTER]
     ... import FILE [FILE ...] --output OUTPUT [--rejects PATH] [--on-bad-rows error|skip|keep] ...
     ... export INPUT OUTPUT [--to PLATFORM] [--suppress FILE ...] [--store PATH] [--rejects PATH] [--as-of DATE]
+               [--suppressions | --exclusion] [--since DATE]
     python -m listclean.spark.job STEP ... --master local[8] [--conf spark.driver.memory=16g ...]
 
 INPUT is a Parquet file or dataset listclean wrote (any path Spark reads: hdfs://, s3a://, a
@@ -13,7 +14,9 @@ folder); import's FILEs are export files every executor can open (see spark/impo
 OUTPUT (and --clusters, --explain, --rejects) are written as Parquet datasets (replaced when
 they exist, as a Spark job's outputs usually are); dedupe's --review is one file a person labels
 (CSV, or what its extension says), written on the driver, and --labels reads it back there; export's OUTPUT is a folder of the platform's
-CSV files (read back before the store learns anything; see spark/export.py). One JSON line on
+CSV files (read back before the store learns anything; see spark/export.py); with --suppressions or
+--exclusion, a folder of CSV parts for each opt-out file, where one machine writes it (OUTPUT, and
+Mailchimp's OUTPUT-cleaned.csv beside it; see spark/opt_outs.py). One JSON line on
 stdout says what was written: validate's rows by email_status (counted from the written
 dataset); import's, dedupe's and export's summaries are the ones the command prints with --json
 (rows in = rows out + merged + rejected), with "engine": "spark". A listclean error (an
@@ -81,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--store", metavar="PATH", help="the suppression store: honoured, and fed this run's unsubscribes")
     export.add_argument("--rejects", metavar="PATH", help="the rows kept out, with their reasons (a Parquet dataset)")
     export.add_argument("--as-of", default=None, help="the report date (consent expiry), YYYY-MM-DD")
+    export.add_argument("--suppressions", action="store_true", help="the platform's opt-out file(s) instead of contacts")
+    export.add_argument("--exclusion", action="store_true", help="an ad platform's exclusion audience of the opted-out people")
+    export.add_argument("--since", default=None, help="--suppressions / --exclusion: only what changed on or after this day, YYYY-MM-DD")
     for step in (validate, dedupe, export):
         step.add_argument("input")
         step.add_argument("output")
@@ -117,7 +123,10 @@ def _export(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace)
     from listclean.steps.export import ExportStepOptions
 
     as_of = _day(options.as_of) if options.as_of else None
-    chosen = ExportStepOptions(to=options.to, suppress=options.suppress, store=options.store, as_of=as_of)
+    since = _day(options.since, "--since") if options.since else None
+    chosen = ExportStepOptions(
+        to=options.to, suppress=options.suppress, store=options.store, as_of=as_of, suppressions=options.suppressions, exclusion=options.exclusion, since=since
+    )  # fmt: skip
     result = export(frame, chosen)
     try:
         result.write(options.output, force=True)
@@ -129,8 +138,8 @@ def _export(spark: SparkSession, frame: SparkFrame, options: argparse.Namespace)
     return report.summary(output=options.output, rejects=options.rejects)
 
 
-def _day(text: str) -> Any:  # noqa: ANN401 - a datetime
-    """--as-of's date (or date and time), in UTC."""
+def _day(text: str, flag: str = "--as-of") -> Any:  # noqa: ANN401 - a datetime
+    """--as-of's (or --since's) date (or date and time), in UTC."""
     from datetime import datetime, timezone
 
     from listclean.errors import UsageError
@@ -138,7 +147,7 @@ def _day(text: str) -> Any:  # noqa: ANN401 - a datetime
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date", hint="give YYYY-MM-DD") from None
+        raise UsageError(f"{flag} {text!r} is not a date", hint="give YYYY-MM-DD") from None
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
 
 

@@ -22,12 +22,20 @@ none of which moves the list's rows to one place:
 Equal values share a score whichever partitions they are in: the values are exact (whole days,
 counts, the spend's own float), and Spark groups and joins -0.0 with 0.0 and NaN with NaN as
 Polars ranks them. `segment_notes` gives the report's notes (a pass over the few columns they read).
+
+`segment_splits` gives each segment's split file (--split-dir): its rows that may be mailed,
+kept out by the single machine's own guard (steps.segment._SplitGuard) told by Spark what needs
+the whole list, with export's pass 0 (spark.export.suppression_keys, suppressed_elsewhere): each
+partition's suppression keys and the rows that suppress theirs everywhere (the guard's rule),
+then a join on the key for the rows another row suppresses (another spelling, another
+partition) and a join by cell for the cells of several addresses that also hold a blocked one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from listclean.segmentation import RFM_CURRENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_RECENCY
 
@@ -52,7 +60,7 @@ def segment(frame: SparkFrame, options: SegmentStepOptions) -> SparkFrame:
     thresholds, `include_unmailable`); the report date is fixed here (the options' as_of, else
     now to the second) and sent to every executor. The answer is lazy; with `rfm`, running it
     runs two passes over the list (the RFM inputs, tallied; then the rows, labelled and joined
-    to their scores). Split files are not on Spark yet."""
+    to their scores). Split files: `segment_splits` of the answer."""
     from listclean import segmentation as seg
     from listclean.errors import UsageError
     from listclean.spark.arrow import map_chunks
@@ -234,3 +242,70 @@ def segment_counts(labelled: SparkFrame, options: SegmentStepOptions) -> Segment
 
     nothing = counted(pl.DataFrame(schema=polars_schema(labelled.schema)))  # every label listed, with 0, even for an empty list
     return SegmentCounts.combined([nothing, *chunk_reports(labelled, counted)])
+
+
+_MAILABLE = "__listclean_mailable"  # the guard's answer: the row may go to a split file
+
+
+@dataclass
+class SparkSplits:
+    """Segment's split files on Spark: `files` (each segment's name -> the rows of its file, as
+    `segment`'s answer holds them; lazy Spark frames over one persisted, judged list)."""
+
+    files: dict[str, SparkFrame]
+    _judged: SparkFrame
+    _sources: Any  # a broadcast of (store, lists)
+
+    def kept_out(self) -> int:
+        """Rows that may not go to any split file (SegmentReport.split_suppressed: as one machine
+        counts them, every row the guard refuses, whatever its segment). A Spark job."""
+        from pyspark.sql import functions as F
+
+        return self._judged.filter(~F.col(_MAILABLE)).count()
+
+    def release(self) -> None:
+        """Free the judged list (once the files are written and the count read)."""
+        self._judged.unpersist()
+        self._sources.unpersist()
+
+
+def segment_splits(labelled: SparkFrame, options: SegmentStepOptions) -> SparkSplits:
+    """Each segment's split file (`listclean segment --split-dir`) of `segment`'s answer: the rows
+    labelled with the segment that may be mailed. A row is kept out when its own status, the store
+    or a --suppress list (options.store, options.suppress) suppresses it, when any other row of the
+    list with the same suppression key is suppressed (in another spelling, in another partition),
+    or when its cell holds another address that is (see the module's docstring: two joins on
+    the key, no key collected)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    from listclean.errors import UsageError
+    from listclean.spark.arrow import map_chunks
+    from listclean.spark.export import suppressed_elsewhere, suppression_keys, suppression_sources
+
+    definitions = options.definitions()
+    if not definitions:
+        raise UsageError("--split-dir needs segments", hint="give --rules FILE or --where EXPR")
+    sources = labelled.sparkSession.sparkContext.broadcast(suppression_sources(options))
+    columns = labelled.columns
+
+    def suppressing(chunk: pl.DataFrame) -> pl.Series:
+        from listclean.steps.segment import _SplitGuard
+
+        return _SplitGuard(*sources.value).suppressing(chunk)
+
+    def judged(rows: pl.DataFrame) -> pl.DataFrame:
+        from listclean.steps.segment import _SplitGuard
+
+        return rows.select(columns).with_columns(_SplitGuard(*sources.value).mailable(rows).alias(_MAILABLE))
+
+    flagged = suppressed_elsewhere(suppression_keys(labelled, suppressing))
+    guarded = map_chunks(flagged, judged).persist(StorageLevel.MEMORY_AND_DISK)
+    mailable = guarded.filter(F.col(_MAILABLE)).drop(_MAILABLE)
+    label = F.col("segment")
+
+    def member(name: str) -> Any:  # noqa: ANN401 - a Column
+        return F.array_contains(label, name) if definitions.mode == "all" else label == name
+
+    files = {definition.name: mailable.filter(member(definition.name)) for definition in definitions.segments}
+    return SparkSplits(files, guarded, sources)

@@ -265,11 +265,20 @@ def _export_opt_outs(source: ChunkSource, options: ExportStepOptions, output: Ou
     ledger = runtime.ledger()
     ledger.read(source)
     ledger.write(rejects)
-    quarantined = ledger.quarantined
-    counts = {"rows_in": report.rows_in + source.rejected, "rows_out": report.addresses, "rejected": source.rejected, "merged": 0, "quarantined": quarantined}
+    fmt = output.format if isinstance(output, OutputTarget) else None
+    return opt_out_export_report(options, report, store, written, columns, fmt, rejected=source.rejected, quarantined=ledger.quarantined)
+
+
+def opt_out_export_report(
+    options: ExportStepOptions, report: Any, store: SuppressionStore | None, files: list[str], columns: list[str], fmt: str | None,
+    *, rejected: int = 0, quarantined: int = 0,
+) -> ExportReport:  # fmt: skip
+    """An opt-out export's report (--suppressions, --exclusion): `report` is its opt_outs.OptOutReport;
+    the rows the reading rejected are `rejected` (listclean.spark builds it the same way)."""
+    counts = {"rows_in": report.rows_in + rejected, "rows_out": report.addresses, "rejected": rejected, "merged": 0, "quarantined": quarantined}
     return ExportReport(
         counts=counts, suppressed=report.opted_out_rows, consent_expired=0, unusable_address=0, consent_expiring=0, consent_unproven=0,
-        files=written, columns=columns, to=options.to, hash=options.hash, format=output.format if isinstance(output, OutputTarget) else None,
+        files=files, columns=columns, to=options.to, hash=options.hash, format=fmt,
         store=options.store, store_added=0 if store is not None else None, store_entries=len(store) if store is not None else None,
         consent_policy=options.policy, opt_outs=report,
     )  # fmt: skip

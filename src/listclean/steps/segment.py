@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
     from listclean.runtime import Progress, Runtime
     from listclean.segmentation import LifecycleSettings, Rules
+    from listclean.store import SuppressionStore
     from listclean.stream.sink import Sink
     from listclean.stream.spool import Spool
     from listclean.stream.source import ChunkSource
+    from listclean.suppression import SuppressionList
 
 
 @dataclass
@@ -185,7 +187,7 @@ def segment_step(
     when = runtime.now(options.as_of).replace(microsecond=0)
     settings = options.settings()
     ledger = runtime.ledger()
-    guard = _SplitGuard(options, runtime) if splits else None
+    guard = _SplitGuard.opened(options, runtime) if splits else None
     total = expected_rows(source)
     with runtime.reporter.phase("Segmenting") as progress:
         rows, types, rfm_inputs = _first_pass(source, options.rfm, runtime, progress, guard, total)
@@ -239,28 +241,40 @@ class _SplitGuard:
     """What keeps suppressed people out of the split files: export's rule (a row's own status,
     the store, the --suppress lists, and any other row with the same suppression key)."""
 
-    def __init__(self, options: SegmentStepOptions, runtime: Runtime) -> None:
-        self.store = self.listed = None
-        if options.store:
-            from listclean.store import SuppressionStore
-
-            self.store = SuppressionStore.open(options.store)
-        if options.suppress:
-            from listclean.suppression import load_suppression
-
-            self.listed = load_suppression(options.suppress, runtime.workspace)
+    def __init__(self, store: SuppressionStore | None = None, listed: SuppressionList | None = None) -> None:
+        self.store, self.listed = store, listed
         self.blocked: set[str] = set()
         self._blocked_keys: pl.Series | None = None
         self.kept_out = 0  # rows labelled with a split's segment but kept out of its file
 
+    @classmethod
+    def opened(cls, options: SegmentStepOptions, runtime: Runtime) -> _SplitGuard:
+        """The guard of the options' store and --suppress lists, read now."""
+        store = listed = None
+        if options.store:
+            from listclean.store import SuppressionStore
+
+            store = SuppressionStore.open(options.store)
+        if options.suppress:
+            from listclean.suppression import load_suppression
+
+            listed = load_suppression(options.suppress, runtime.workspace)
+        return cls(store, listed)
+
     def observe(self, chunk: pl.DataFrame) -> None:
         """First pass: learn every suppressed address of the list (a row's own status, the store,
         the --suppress lists), each chunk's suppression keys computed once."""
-        from listclean.export_rules import KEY_COLUMN, suppressed_mask, with_key
+        from listclean.export_rules import KEY_COLUMN, with_key
 
         chunk = with_key(chunk)
-        mask = suppressed_mask(chunk) | self._listed(chunk)
-        self.blocked |= set(chunk[KEY_COLUMN].filter(mask).drop_nulls().to_list())
+        self.blocked |= set(chunk[KEY_COLUMN].filter(self.suppressing(chunk)).drop_nulls().to_list())
+
+    def suppressing(self, chunk: pl.DataFrame) -> pl.Series:
+        """The rows that suppress their address in every row of the list: their own status, the
+        store, a --suppress list (listclean.spark.segment finds the blocked keys with this too)."""
+        from listclean.export_rules import suppressed_mask
+
+        return suppressed_mask(chunk) | self._listed(chunk)
 
     def _listed(self, chunk: pl.DataFrame) -> pl.Series:
         import polars as pl
@@ -276,16 +290,26 @@ class _SplitGuard:
 
     def mailable(self, frame: pl.DataFrame) -> pl.Series:
         """Second pass: the rows that may go to a split file. The first pass saw these same rows,
-        so a row the store or a list suppresses has its key among the blocked ones already."""
+        so a row the store or a list suppresses has its key among the blocked ones already.
+
+        Where the frame has export_rules.ELSEWHERE_COLUMN / steps.export.CELL_BLOCKED_COLUMN, the
+        caller found beyond this frame (Spark, across partitions) that another row blocks the
+        row's key / another address of its cell: read as the blocked keys are."""
         import polars as pl
 
-        from listclean.export_rules import address_key, another_address_suppressed, suppressed_mask
+        from listclean.export_rules import ELSEWHERE_COLUMN, address_key, another_address_suppressed, suppressed_mask
+        from listclean.steps.export import CELL_BLOCKED_COLUMN
 
         if self._blocked_keys is None:  # the whole list's, known once the first pass is over
             self._blocked_keys = pl.Series("key", sorted(self.blocked), dtype=pl.String)
         keys = frame.select(address_key(frame).alias("k"))["k"]
-        allowed = ~(suppressed_mask(frame) | keys.is_in(self._blocked_keys.implode()).fill_null(False))
-        allowed = allowed & ~another_address_suppressed(frame, self._blocked_keys, self.store, self.listed)  # "a@x; b@y": b too
+        blocked = keys.is_in(self._blocked_keys.implode()).fill_null(False)
+        if ELSEWHERE_COLUMN in frame.columns:
+            blocked = blocked | frame[ELSEWHERE_COLUMN].fill_null(False)
+        other = another_address_suppressed(frame, self._blocked_keys, self.store, self.listed)  # "a@x; b@y": b too
+        if CELL_BLOCKED_COLUMN in frame.columns:
+            other = other | frame[CELL_BLOCKED_COLUMN].fill_null(False)
+        allowed = ~(suppressed_mask(frame) | blocked) & ~other
         self.kept_out += int((~allowed).sum())
         return allowed
 
