@@ -102,10 +102,10 @@ def test_a_run_on_spark_gives_the_single_machines_summary_and_outputs(spark, cli
 
 
 def test_what_spark_cannot_do_yet_is_refused_before_the_run_starts(cli, tmp_path):
-    run_file = _run_file(tmp_path / "fuzzy", dedupe="dry_run = true")
+    run_file = _run_file(tmp_path / "fuzzy", dedupe="bom = true")
     result = cli(["run", run_file, "--engine", "spark"])
     assert result.exit_code == 2
-    assert "step dedupe: dry_run is not available with --engine spark yet" in result.stderr
+    assert "step dedupe: bom is not available with --engine spark yet" in result.stderr
     assert not (tmp_path / "fuzzy/work/contacts.parquet").exists()  # nothing ran
 
 
@@ -175,3 +175,24 @@ def test_split_files_and_opt_out_files_of_a_run_on_spark_are_the_single_machines
             written = written.with_columns(pl.col("_source_file").str.replace("/spark/", "/local/", literal=True))
         assert written.sort(written.columns).equals(single.sort(single.columns)) and written.height >= 3, name
         assert name.startswith("outbox") or not written["email"].str.contains("(?i)jane|info@").any()  # suppressed in another spelling; in the store
+
+
+def test_a_dry_run_dedupe_on_spark_writes_no_golden_records_and_the_same_summary(spark, cli, tmp_path):
+    runs = {}
+    for engine in ("local", "spark"):
+        folder = tmp_path / engine
+        folder.mkdir()
+        (folder / "nightly.toml").write_text(
+            f'[run]\ninputs = ["{(EXAMPLES / "hubspot_contacts.csv").as_posix()}"]\nworkdir = "work"\n\n'
+            '[run.dedupe]\nmatch = "canonical"\ndry_run = true\nrejects = "work/unread.csv"\n',
+            encoding="utf-8",
+        )
+        args = ["--engine", "spark", "--spark-master", "local[2]"] if engine == "spark" else []
+        result = cli(["run", folder / "nightly.toml", "--json", *args])
+        assert result.exit_code == 0, result.stderr
+        runs[engine] = json.loads(result.stdout)["steps"][2]["summary"]
+        assert not (folder / "work/golden.parquet").exists()  # a dry run writes no golden records
+    assert runs["spark"]["dry_run"] is True and runs["spark"]["output"] is None
+    assert _without_paths(runs["spark"], tmp_path / "spark") == _without_paths(runs["local"], tmp_path / "local")
+    header = pl.read_csv(next((tmp_path / "spark/work/unread.csv").glob("part-*.csv")), infer_schema=False)
+    assert header.height == 0 and header.columns == pl.read_csv(tmp_path / "local/work/unread.csv").columns  # nothing unreadable in Parquet

@@ -180,9 +180,10 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
     from listclean.steps.dedupe import DedupeStepOptions, options_from
 
     options = _Options(step)
-    _refuse(options, "dry_run", "bom", "excel_safe", "rejects")
+    _refuse(options, "bom", "excel_safe")
     settings = options_from(options.fields(DedupeStepOptions))
-    paths = {name: options.take(name) for name in ("clusters", "explain", "review")}
+    dry_run = options.take("dry_run", "bool", False)
+    paths = {name: options.take(name) for name in ("rejects", "clusters", "explain", "review")}
     review = _target(paths["review"], step) if paths["review"] else None  # one file for a person, as one machine writes it
     options.done()
 
@@ -192,7 +193,10 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
 
         result = dedupe(spark.read(step.inputs), settings, explain=bool(paths["explain"]), review=review is not None)
         try:
-            write(result.golden, str(step.output))
+            if not dry_run:  # a dry run writes what explains the merges, not the golden records
+                write(result.golden, str(step.output))
+            if paths["rejects"]:  # Parquet listclean wrote has no row a reader could not give: the table's header
+                write(_empty_rejects(spark), paths["rejects"])
             if paths["clusters"]:
                 write(result.clusters, paths["clusters"])
             if paths["explain"]:
@@ -202,9 +206,10 @@ def prepare_dedupe(step: PlannedStep, spark: Spark) -> Execute:
         finally:
             result.release()
         report = result.step_report(result.report.rows_out, settings.save_model)
-        return report, report.summary(output=step.output, **paths), []
+        report.dry_run = dry_run
+        return report, report.summary(output=None if dry_run else step.output, **paths), []
 
-    return _writes(execute, ("output", step.output), *paths.items(), ("save_model", settings.save_model))
+    return _writes(execute, ("output", None if dry_run else step.output), *paths.items(), ("save_model", settings.save_model))
 
 
 def prepare_segment(step: PlannedStep, spark: Spark) -> Execute:
