@@ -22,7 +22,9 @@ Spark's own operations. What is here so far:
 - `listclean.spark.job`: import, validate, dedupe and export as spark-submit jobs;
   `listclean run --engine spark` runs a whole run file with these functions (executors.py).
 
-Not yet (see the README's "Spark" section): segment's split files, export's opt-out files.
+Segment's split files: `segment.segment_splits`; export's opt-out files: `export` with
+--suppressions / --exclusion (opt_outs.py). Not on Spark: validate's DNS checks (each executor
+would resolve on its own).
 """
 
 from __future__ import annotations
