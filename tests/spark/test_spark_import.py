@@ -36,9 +36,14 @@ def test_the_bundled_exports_import_as_on_one_machine(spark):
 
 def test_columns_of_several_files_are_united_as_on_one_machine(spark, tmp_path):
     # a.csv needs signup_date's raw text kept (a date nobody can read) and has a column of its own;
-    # b.csv reads every date and has another: the output has both columns and the _raw one.
+    # b.csv reads every date and has another: the output has both columns and the _raw one. Both
+    # in a folder as another Spark job leaves it (its marker and checksum files beside them),
+    # named by the folder.
+    from listclean.errors import InputError
     from listclean.spark.importing import import_files
 
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / ".a.csv.crc").write_bytes(b"\x00crc")
     a = tmp_path / "a.csv"
     a.write_text("Email,First Name,Signup Date,Tier\n" + "".join(f"a{i}@example.org,Ann{i},2024-01-{i % 28 + 1:02d},gold\n" for i in range(40)) + "zz@example.org,Zed,sometime in May,silver\n", encoding="utf-8")
     b = tmp_path / "b.csv"
@@ -46,7 +51,7 @@ def test_columns_of_several_files_are_united_as_on_one_machine(spark, tmp_path):
     files = [str(a), str(b)]
     single, report = api.read(files)
     assert "signup_at_raw" in single.columns and {"Tier", "Favourite colour"} <= set(single.columns)
-    result = import_files(spark, files, piece_rows=7)  # many pieces per file
+    result = import_files(spark, [str(tmp_path)], piece_rows=7)  # many pieces per file
     try:
         rows = _collected(result.rows)
     finally:
@@ -54,6 +59,9 @@ def test_columns_of_several_files_are_united_as_on_one_machine(spark, tmp_path):
     assert rows.columns == single.columns
     assert _by_provenance(rows).equals(_by_provenance(single))
     assert result.report.counts["rows_out"] == 66
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="empty: is a folder with no file in it"):
+        import_files(spark, [str(tmp_path / "empty")])
 
 
 def test_a_file_import_refuses_is_the_single_machines_error(spark, tmp_path):

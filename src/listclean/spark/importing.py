@@ -17,8 +17,9 @@ disks) beside a small description of each (columns, rows) and each file's report
 the driver reads only the descriptions and reports, and decides the columns as one machine does
 (`importer.unused_raw_columns`); pass 2 turns the kept pieces into rows of those columns.
 
-The files must be readable at the same path from every executor (local mode; a shared file
-system or a mounted bucket on a cluster). The suppression store (`store=`) is sent to every executor once and applied to every chunk.
+A folder stands for the files in it (a CSV export another Spark job wrote: its part files, in
+name order). The files must be readable at the same path from every executor (local mode; a
+shared file system or a mounted bucket on a cluster). The suppression store (`store=`) is sent to every executor once and applied to every chunk.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def import_files(
     from listclean.importer import ImportOptions, unused_raw_columns
 
     options = options or ImportOptions()
+    paths = expanded(paths)
     files = spark.createDataFrame(list(enumerate(paths)), "file int, path string")
     held = None
     if store:
@@ -85,6 +87,26 @@ def import_files(
     rows = _pieces(kept, "rows", columns)
     rejects = _pieces(kept, "rejects", _reject_schema())
     return SparkImport(rows=rows, rejects=rejects, report=_report(kept, sources, list(columns), erased), _kept=kept)
+
+
+def expanded(paths: Sequence[str]) -> list[str]:
+    """The paths with each folder given as its files (a CSV export another Spark job wrote is a
+    folder of part files): in name order, less Spark's markers (`_SUCCESS`) and hidden files
+    (`.part-….crc`). A folder with no file in it is an error naming it."""
+    import os
+
+    from listclean.errors import InputError
+
+    files: list[str] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        inside = sorted(name for name in os.listdir(path) if not name.startswith(("_", ".")) and os.path.isfile(os.path.join(path, name)))
+        if not inside:
+            raise InputError("is a folder with no file in it", source=path, hint="name the export files, or the folder that holds them")
+        files += [os.path.join(path, name) for name in inside]
+    return files
 
 
 def _importer(options: ImportOptions, piece_rows: int, store: Any) -> Any:  # noqa: ANN401 - a mapInArrow function
