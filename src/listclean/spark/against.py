@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from listclean.linkage.against import Part
     from listclean.linkage.engine import DedupeOptions, MasterMatch
+    from listclean.linkage.model import LinkageModel
 
 PROVENANCE = ["_source_file", "_source_row"]
 _KIND = "__listclean_kind"  # always | count | value: which of sharing's answers a row is
@@ -66,7 +67,7 @@ def dedupe_against(frame: SparkFrame, master: SparkFrame, options: DedupeOptions
     return SparkAgainst(golden=_updated(master, match), match=match, master_rows=master_rows)
 
 
-def _learned(master: SparkFrame, new: pl.DataFrame, master_rows: int, options: DedupeOptions) -> object:
+def _learned(master: SparkFrame, new: pl.DataFrame, master_rows: int, options: DedupeOptions) -> LinkageModel:
     """The weights one machine learns against this master: from the master's training rows (in
     provenance order) and the new rows'."""
     import polars as pl
