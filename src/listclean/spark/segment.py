@@ -245,6 +245,7 @@ def segment_counts(labelled: SparkFrame, options: SegmentStepOptions) -> Segment
 
 
 _MAILABLE = "__listclean_mailable"  # the guard's answer: the row may go to a split file
+_KEPT_OUT = "__listclean_kept_out"  # labelled with a split's segment, and kept out of its file
 
 
 @dataclass
@@ -257,11 +258,11 @@ class SparkSplits:
     _sources: Any  # a broadcast of (store, lists)
 
     def kept_out(self) -> int:
-        """Rows that may not go to any split file (SegmentReport.split_suppressed: as one machine
-        counts them, every row the guard refuses, whatever its segment). A Spark job."""
+        """Rows labelled with a split's segment that the guard keeps out of its file
+        (SegmentReport.split_suppressed, counted per partition by the step's own `in_a_split`). A Spark job."""
         from pyspark.sql import functions as F
 
-        return self._judged.filter(~F.col(_MAILABLE)).count()
+        return self._judged.filter(F.col(_KEPT_OUT)).count()
 
     def release(self) -> None:
         """Free the judged list (once the files are written and the count read)."""
@@ -288,6 +289,7 @@ def segment_splits(labelled: SparkFrame, options: SegmentStepOptions) -> SparkSp
         raise UsageError("--split-dir needs segments", hint="give --rules FILE or --where EXPR")
     sources = labelled.sparkSession.sparkContext.broadcast(suppression_sources(options))
     columns = labelled.columns
+    names = [definition.name for definition in definitions.segments]
 
     def suppressing(chunk: pl.DataFrame) -> pl.Series:
         from listclean.steps.segment import _SplitGuard
@@ -297,11 +299,15 @@ def segment_splits(labelled: SparkFrame, options: SegmentStepOptions) -> SparkSp
     def judged(rows: pl.DataFrame) -> pl.DataFrame:
         from listclean.steps.segment import _SplitGuard
 
-        return rows.select(columns).with_columns(_SplitGuard(*sources.value).mailable(rows).alias(_MAILABLE))
+        from listclean.steps.segment import in_a_split
+
+        mailable = _SplitGuard(*sources.value).mailable(rows)
+        kept_out = rows.select(in_a_split(definitions, names) & ~mailable).to_series()
+        return rows.select(columns).with_columns(mailable.alias(_MAILABLE), kept_out.alias(_KEPT_OUT))
 
     flagged = suppressed_elsewhere(suppression_keys(labelled, suppressing))
     guarded = map_chunks(flagged, judged).persist(StorageLevel.MEMORY_AND_DISK)
-    mailable = guarded.filter(F.col(_MAILABLE)).drop(_MAILABLE)
+    mailable = guarded.filter(F.col(_MAILABLE)).drop(_MAILABLE, _KEPT_OUT)
     label = F.col("segment")
 
     def member(name: str) -> Any:  # noqa: ANN401 - a Column

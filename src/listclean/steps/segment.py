@@ -217,12 +217,13 @@ def segment_step(
                 offset += frame.height
                 parts.append(SegmentCounts.of(frame, definitions, options.rfm, options.lifecycle))
                 sink.add(frame)
-                mailable = guard.mailable(frame) if guard is not None else None
+                if guard is not None:
+                    mailable = guard.mailable(frame)
+                    guard.kept_out += int(frame.select(in_a_split(definitions, list(splits or {})) & ~mailable).to_series().sum())
                 for name, split in (splits or {}).items():
-                    member = pl.col("segment").list.contains(name) if definitions.mode == "all" else pl.col("segment") == name
                     # A split file is a mailing list: no address suppressed anywhere (another row, another
                     # input, the store, a --suppress list) is ever written to one, whatever its labels.
-                    split.add(frame.filter(member.fill_null(False) & mailable))
+                    split.add(frame.filter(split_member(definitions, name) & mailable))
                 progress("labelling", log=False, done=sink.rows, total=total)
                 del chunk, frame
     sink.finish()
@@ -237,6 +238,22 @@ def segment_step(
     )  # fmt: skip
 
 
+def split_member(definitions: Rules, name: str) -> pl.Expr:
+    """Whether a row is labelled with segment `name`: its split file's rows, before the guard."""
+    import polars as pl
+
+    member = pl.col("segment").list.contains(name) if definitions.mode == "all" else pl.col("segment") == name
+    return member.fill_null(False)
+
+
+def in_a_split(definitions: Rules, names: list[str]) -> pl.Expr:
+    """Whether a row is labelled with any of the split files' segments (split_suppressed counts
+    those of them the guard keeps out: rows that would otherwise have been written to one)."""
+    import polars as pl
+
+    return pl.any_horizontal([split_member(definitions, name) for name in names]) if names else pl.lit(False)
+
+
 class _SplitGuard:
     """What keeps suppressed people out of the split files: export's rule (a row's own status,
     the store, the --suppress lists, and any other row with the same suppression key)."""
@@ -245,7 +262,7 @@ class _SplitGuard:
         self.store, self.listed = store, listed
         self.blocked: set[str] = set()
         self._blocked_keys: pl.Series | None = None
-        self.kept_out = 0  # rows labelled with a split's segment but kept out of its file
+        self.kept_out = 0  # rows labelled with a split's segment but kept out of its file (counted by the caller)
 
     @classmethod
     def opened(cls, options: SegmentStepOptions, runtime: Runtime) -> _SplitGuard:
@@ -309,9 +326,7 @@ class _SplitGuard:
         other = another_address_suppressed(frame, self._blocked_keys, self.store, self.listed)  # "a@x; b@y": b too
         if CELL_BLOCKED_COLUMN in frame.columns:
             other = other | frame[CELL_BLOCKED_COLUMN].fill_null(False)
-        allowed = ~(suppressed_mask(frame) | blocked) & ~other
-        self.kept_out += int((~allowed).sum())
-        return allowed
+        return ~(suppressed_mask(frame) | blocked) & ~other
 
 
 def _first_pass(
