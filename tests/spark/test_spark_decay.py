@@ -138,3 +138,22 @@ def test_the_driver_receives_counts_not_the_lists_rows(spark, tmp_path, monkeypa
     assert domains == 16  # of 20,000 distinct domains, the 16 largest (15 listed, and whether there are more)
     assert rows < 2_000, rows  # mostly the survival table: a row per distinct day (3 years and the lapse days)
     assert size < 1_000_000, size  # the list's slim rows alone would be ~3 MB
+
+
+def test_columns_polars_wrote_without_a_value_are_read_as_their_own_types(spark, tmp_path):
+    # A list built in Polars with all-null columns: Parquet's Null type, which Spark reads as an
+    # integer; the steps must see a timestamp, a number, text — as one machine does.
+    from pyspark.sql.types import DoubleType, StringType, TimestampType
+
+    from listclean.decay import DecayOptions
+    from listclean.spark import decay_report, validate
+
+    contacts, _ = api.read(history_list(60))
+    blank = contacts.with_columns(pl.lit(None).alias(name) for name in ("last_purchase_at", "last_open_at", "company", "total_spend"))
+    path = _canonical_parquet(tmp_path, blank)
+    assert pl.read_parquet_schema(path)["last_purchase_at"] == pl.Null
+    single = api.decay_report(path, as_of=AS_OF)
+    report, _ = decay_report(spark.read.parquet(path).repartition(3), DecayOptions(as_of=AS_OF))
+    assert report.as_dict() == single.measured.as_dict()
+    judged = validate(spark.read.parquet(path)).schema
+    assert (judged["last_purchase_at"].dataType, judged["total_spend"].dataType, judged["company"].dataType) == (TimestampType(), DoubleType(), StringType())

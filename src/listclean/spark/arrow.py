@@ -127,6 +127,29 @@ def to_spark_arrow(frame: pl.DataFrame, schema: pl.Schema) -> pa.Table:
     return _spark_arrow(frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items()))
 
 
+def with_listclean_types(frame: SparkFrame) -> SparkFrame:
+    """The frame with each of listclean's columns that Spark read as an integer of no meaning
+    given its own type. Polars writes a column that holds no value with its Null type, which
+    Spark reads as an integer (or as Spark's own null type): a timestamp column full of nulls then
+    reaches the steps' rules as a whole number ("+ not allowed on i64 and duration"), where one
+    machine reads it as the empty column it is. Every public function calls this first."""
+    import polars as pl
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import IntegerType, NullType
+
+    from listclean.schema import column_types, polars_dtype
+
+    wanted = spark_schema(pl.Schema({name: polars_dtype(kind) for name, kind in column_types().items() if name in frame.columns}))
+    retyped = {
+        field.name: wanted[field.name].dataType
+        for field in frame.schema.fields
+        if field.name in wanted.fieldNames() and isinstance(field.dataType, (IntegerType, NullType)) and field.dataType != wanted[field.name].dataType
+    }
+    if not retyped:
+        return frame
+    return frame.select(*[F.col(name).cast(retyped[name]).alias(name) if name in retyped else F.col(name) for name in frame.columns])
+
+
 def from_driver(spark: Any, frame: pl.DataFrame) -> SparkFrame:  # noqa: ANN401 - a SparkSession
     """A (small) Polars frame on the driver as a Spark frame, in the types `map_chunks` hands
     frames back in (see `to_spark_arrow`)."""

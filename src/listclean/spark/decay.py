@@ -39,6 +39,9 @@ def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_v
     The report date is fixed here (the options' as_of, else now to the second) and sent to every
     executor. The candidates are every column plus sunset_reason, with email_alternates always a
     column (see `validate`)."""
+    from listclean.spark.arrow import with_listclean_types
+
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     import dataclasses
     from datetime import datetime, timezone
 

@@ -128,6 +128,9 @@ def dedupe(
     UsageError): --explain-all with fuzzy. `options.model` (--model) and
     `options.labels` (--labels: a reviewed file, read on the driver) are read and used as one
     machine uses them; --save-model is the caller's to write (`report.model`)."""
+    from listclean.spark.arrow import with_listclean_types
+
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from pyspark.sql import functions as F
 
     from listclean.steps.dedupe import DedupeStepOptions
@@ -136,7 +139,8 @@ def dedupe(
     _check(frame, options, review)
     engine = _engine(options, review)
     if master is not None or options.against:
-        return _against(frame, master if master is not None else frame.sparkSession.read.parquet(options.against), options.against or "the master", engine, explain, review)
+        master = with_listclean_types(master if master is not None else frame.sparkSession.read.parquet(options.against))
+        return _against(frame, master, options.against or "the master", engine, explain, review)
     rows = frame.count()
     parts = max(1, math.ceil(rows / max(1, part_rows)))
     fuzzy = None

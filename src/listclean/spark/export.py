@@ -126,6 +126,9 @@ def export(frame: SparkFrame, options: ExportStepOptions | None = None) -> Spark
     lists, as_of: the report date is fixed here, else now to the second). Opt-out files
     (--suppressions, --exclusion, since) are spark.opt_outs' SparkOptOuts: the same calls
     (write, report, rejects, release)."""
+    from listclean.spark.arrow import with_listclean_types
+
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from pyspark import StorageLevel
 
     from listclean.steps.export import ExportStepOptions

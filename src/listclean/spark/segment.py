@@ -61,6 +61,9 @@ def segment(frame: SparkFrame, options: SegmentStepOptions) -> SparkFrame:
     now to the second) and sent to every executor. The answer is lazy; with `rfm`, running it
     runs two passes over the list (the RFM inputs, tallied; then the rows, labelled and joined
     to their scores). Split files: `segment_splits` of the answer."""
+    from listclean.spark.arrow import with_listclean_types
+
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from listclean import segmentation as seg
     from listclean.errors import UsageError
     from listclean.spark.arrow import map_chunks
@@ -98,6 +101,9 @@ def segment_notes(frame: SparkFrame, options: SegmentStepOptions) -> list[str]:
     its count. One Spark job over the few columns they read (each chunk counted by segmentation's
     own code, the counts summed). Give `options.as_of` when calling this beside `segment`: without
     it each call takes its own "now"."""
+    from listclean.spark.arrow import with_listclean_types
+
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     import polars as pl
     from pyspark.sql import functions as F
 
