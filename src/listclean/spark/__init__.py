@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from listclean.spark.arrow import with_listclean_types
 from listclean.spark.decay import decay_report
 from listclean.spark.dedupe import dedupe
 from listclean.spark.export import export
@@ -60,11 +61,9 @@ def validate(
     read once here and sent to each executor once (a Spark broadcast). DNS checks are not run on
     Spark (each executor would resolve on its own).
     """
-    from listclean.spark.arrow import with_listclean_types
-
-    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from listclean.spark.arrow import map_chunks
 
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     judge = _judging(frame, fix_typos, suppress, options, store=None)
     return map_chunks(frame, lambda rows: judge(rows)[0])
 
@@ -79,11 +78,9 @@ def validate_reported(
     `store`: a suppression store (its path, read on the driver and sent to every executor once),
     applied as the step applies it: erased people's rows removed (rejects without data), a stored
     reason taking the place of a weaker consent status, every stored address suppressed."""
-    from listclean.spark.arrow import with_listclean_types
-
-    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from listclean.spark.arrow import map_chunks_reported
 
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     return map_chunks_reported(frame, _judging(frame, fix_typos, suppress, options, store))
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from listclean.spark.arrow import with_listclean_types
+
 if TYPE_CHECKING:
     import polars as pl
     from pyspark.sql import DataFrame as SparkFrame
@@ -39,9 +41,6 @@ def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_v
     The report date is fixed here (the options' as_of, else now to the second) and sent to every
     executor. The candidates are every column plus sunset_reason, with email_alternates always a
     column (see `validate`)."""
-    from listclean.spark.arrow import with_listclean_types
-
-    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     import dataclasses
     from datetime import datetime, timezone
 
@@ -51,6 +50,7 @@ def decay_report(frame: SparkFrame, options: DecayOptions | None = None, *, no_v
     from listclean.email.validate import validate, with_alternates
     from listclean.spark.arrow import map_chunks, polars_schema
 
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     options = options or DecayOptions()
     measuring = dataclasses.replace(options, as_of=(options.as_of or datetime.now(timezone.utc)).replace(microsecond=0))
     judge = "email_status" not in frame.columns and not no_validate

@@ -39,6 +39,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from listclean.spark.arrow import with_listclean_types
+
 if TYPE_CHECKING:
     import polars as pl
     from pyspark.sql import DataFrame as SparkFrame
@@ -128,19 +130,17 @@ def dedupe(
     UsageError): --explain-all with fuzzy. `options.model` (--model) and
     `options.labels` (--labels: a reviewed file, read on the driver) are read and used as one
     machine uses them; --save-model is the caller's to write (`report.model`)."""
-    from listclean.spark.arrow import with_listclean_types
-
-    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from pyspark.sql import functions as F
 
     from listclean.steps.dedupe import DedupeStepOptions
 
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     options = options or DedupeStepOptions(match="canonical")
     _check(frame, options, review)
     engine = _engine(options, review)
     if master is not None or options.against:
         master = with_listclean_types(master if master is not None else frame.sparkSession.read.parquet(options.against))
-        return _against(frame, master, options.against or "the master", engine, explain, review)
+        return _against(frame, master, options.against or "the master", engine, explain)
     rows = frame.count()
     parts = max(1, math.ceil(rows / max(1, part_rows)))
     fuzzy = None
@@ -175,11 +175,9 @@ def dedupe(
     )
 
 
-def _against(frame: SparkFrame, master: SparkFrame, name: str, engine: DedupeOptions, explain: bool, review: bool) -> SparkDedupe:
+def _against(frame: SparkFrame, master: SparkFrame, name: str, engine: DedupeOptions, explain: bool) -> SparkDedupe:
     """--against: the new rows matched to the master (a dedupe output) with spark/against.py;
-    `golden` is the updated master."""
-    import polars as pl
-
+    `golden` is the updated master (the uncertain pairs: the engine's, when it collects them)."""
     from listclean.spark.against import dedupe_against
     from listclean.spark.arrow import from_driver
 
@@ -192,7 +190,7 @@ def _against(frame: SparkFrame, master: SparkFrame, name: str, engine: DedupeOpt
         pairs=from_driver(spark, match.explained if explain else match.explained.head(0)),
         report=match.report,
         parts=1,
-        review=from_driver(spark, match.review if match.review is not None else pl.DataFrame()) if review else None,
+        review=from_driver(spark, match.review) if match.review is not None else None,  # the engine's, with review (fuzzy)
         review_pairs=match.review.height if match.review is not None else 0,
         master_rows=found.master_rows,
         labelled_pairs=engine.labels.height if engine.labels is not None else 0,

@@ -63,24 +63,15 @@ def _refuse(options: _Options, *names: str) -> None:
 
 
 def write(frame: SparkFrame, path: str) -> None:
-    """A frame at `path` as a folder: CSV parts (a header each) for a `.csv` path, else Parquet."""
+    """A frame at `path` as a folder: for a `.csv`/`.tsv`/`.txt` path CSV parts (a header each) whose
+    cells are one machine's (lists joined, timestamps as ISO text: files.text_cells), else Parquet."""
+    from listclean.spark.files import CSV_OPTIONS, text_cells
+
     if path.lower().endswith((".csv", ".tsv", ".txt")):
-        flat = frame.select(*[_as_text(frame, name) for name in frame.columns])
-        flat.write.mode("overwrite").option("header", True).option("sep", "\t" if path.lower().endswith(".tsv") else ",").csv(path)
+        separator = "\t" if path.lower().endswith(".tsv") else ","
+        text_cells(frame).write.mode("overwrite").options(**CSV_OPTIONS).option("sep", separator).csv(path)
     else:
         frame.write.mode("overwrite").parquet(path)
-
-
-def _as_text(frame: SparkFrame, name: str) -> Any:  # noqa: ANN401 - a Column
-    """A column as CSV can hold it: lists joined as listclean joins them, the rest as they are."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import ArrayType
-
-    from listclean.schema import LIST_SEPARATOR
-
-    if isinstance(frame.schema[name].dataType, ArrayType):
-        return F.concat_ws(LIST_SEPARATOR, F.col(name)).alias(name)
-    return F.col(name)
 
 
 def _writes(execute: Execute, *paths: tuple[str, str | None]) -> Execute:
@@ -271,23 +262,10 @@ def _write_splits(labelled: SparkFrame, settings: Any, split_files: dict[str, st
     splits = segment_splits(labelled, settings)
     try:
         for name, path in split_files.items():
-            _write_split(splits.files[name], path)
+            write(splits.files[name], path)
         return splits.kept_out()
     finally:
         splits.release()
-
-
-def _write_split(frame: SparkFrame, path: str) -> None:
-    """A split file as a folder: Parquet, or CSV/TSV parts whose cells are one machine's (io.write's
-    text form of lists and timestamps, as export's files on Spark are written), a header each."""
-    from listclean.spark.export import _text
-    from listclean.spark.files import CSV_OPTIONS
-
-    if not path.lower().endswith((".csv", ".tsv")):
-        write(frame, path)
-        return
-    separator = "\t" if path.lower().endswith(".tsv") else ","
-    _text(frame, excel_safe=False).write.mode("overwrite").options(**CSV_OPTIONS).option("sep", separator).csv(path)
 
 
 def _segment_report(rows: int, labels: Any, settings: Any, notes: list[str], kept_out: int = 0) -> Any:  # noqa: ANN401

@@ -34,7 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from listclean.spark.files import CSV_OPTIONS
+from listclean.spark.arrow import with_listclean_types
+from listclean.spark.files import CSV_OPTIONS, text_cells
 from listclean.spark.files import listed_files as _listed_files
 from listclean.spark.files import remove as _remove
 
@@ -126,13 +127,11 @@ def export(frame: SparkFrame, options: ExportStepOptions | None = None) -> Spark
     lists, as_of: the report date is fixed here, else now to the second). Opt-out files
     (--suppressions, --exclusion, since) are spark.opt_outs' SparkOptOuts: the same calls
     (write, report, rejects, release)."""
-    from listclean.spark.arrow import with_listclean_types
-
-    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from pyspark import StorageLevel
 
     from listclean.steps.export import ExportStepOptions
 
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     options = options or ExportStepOptions()
     sources = frame.sparkSession.sparkContext.broadcast(suppression_sources(options))
     if options.opt_outs:
@@ -412,7 +411,7 @@ def _write(result: SparkExport, path: str, fmt: str | None, force: bool) -> str:
     if fmt == "parquet":
         result.exported.write.mode(mode).parquet(path)
     else:
-        text = _text(result.exported, options.excel_safe).persist()  # counted, sampled and written
+        text = text_cells(result.exported, options.excel_safe).persist()  # counted, sampled and written
         total = text.count()
         sample = to_polars(text.limit(10_000), polars_schema(text.schema))
         profile = options.profile
@@ -422,27 +421,6 @@ def _write(result: SparkExport, path: str, fmt: str | None, force: bool) -> str:
         text.unpersist()
     result._files = _listed_files(result.exported.sparkSession, path)
     return fmt
-
-
-def _text(exported: SparkFrame, excel_safe: bool) -> SparkFrame:
-    """The rows as listclean's CSV writes their cells (io.write.for_text: lists joined, timestamps
-    as ISO text; every value as text) and headers (guarded with excel_safe). A platform's or an
-    audience's rows are text already: only their headers are renamed, without a pass through Python."""
-    import polars as pl
-    from pyspark.sql.types import StringType
-
-    from listclean.io.write import for_text, guard_header
-    from listclean.spark.arrow import map_chunks
-
-    def text(rows: pl.DataFrame) -> pl.DataFrame:
-        rows = for_text(rows)
-        rows = rows.with_columns(pl.col(name).cast(pl.String) for name, dtype in rows.schema.items() if dtype != pl.String)
-        return guard_header(rows) if excel_safe else rows
-
-    if all(isinstance(column.dataType, StringType) for column in exported.schema.fields):
-        headers = guard_header(pl.DataFrame(schema={name: pl.String for name in exported.columns})).columns if excel_safe else exported.columns
-        return exported.toDF(*headers)
-    return map_chunks(exported, text)
 
 
 def _check_written(result: SparkExport, path: str, fmt: str) -> None:

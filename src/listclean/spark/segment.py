@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from listclean.segmentation import RFM_CURRENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_RECENCY
+from listclean.spark.arrow import with_listclean_types
 
 if TYPE_CHECKING:
     import polars as pl
@@ -61,13 +62,11 @@ def segment(frame: SparkFrame, options: SegmentStepOptions) -> SparkFrame:
     now to the second) and sent to every executor. The answer is lazy; with `rfm`, running it
     runs two passes over the list (the RFM inputs, tallied; then the rows, labelled and joined
     to their scores). Split files: `segment_splits` of the answer."""
-    from listclean.spark.arrow import with_listclean_types
-
-    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     from listclean import segmentation as seg
     from listclean.errors import UsageError
     from listclean.spark.arrow import map_chunks
 
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     definitions = options.definitions()  # a rules file is read (and checked) here, on the driver
     when = _report_date(options)
     settings = options.settings()
@@ -101,15 +100,13 @@ def segment_notes(frame: SparkFrame, options: SegmentStepOptions) -> list[str]:
     its count. One Spark job over the few columns they read (each chunk counted by segmentation's
     own code, the counts summed). Give `options.as_of` when calling this beside `segment`: without
     it each call takes its own "now"."""
-    from listclean.spark.arrow import with_listclean_types
-
-    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     import polars as pl
     from pyspark.sql import functions as F
 
     from listclean import segmentation as seg
     from listclean.spark.arrow import map_chunks, polars_schema
 
+    frame = with_listclean_types(frame)  # all-null columns Polars wrote: their own types, not Spark's integers
     when = _report_date(options)
     unsegmented = bool(options.definitions()) and not options.include_unmailable
     if options.rfm:
@@ -303,9 +300,7 @@ def segment_splits(labelled: SparkFrame, options: SegmentStepOptions) -> SparkSp
         return _SplitGuard(*sources.value).suppressing(chunk)
 
     def judged(rows: pl.DataFrame) -> pl.DataFrame:
-        from listclean.steps.segment import _SplitGuard
-
-        from listclean.steps.segment import in_a_split
+        from listclean.steps.segment import _SplitGuard, in_a_split
 
         mailable = _SplitGuard(*sources.value).mailable(rows)
         kept_out = rows.select(in_a_split(definitions, names) & ~mailable).to_series()
